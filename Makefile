@@ -1,0 +1,65 @@
+# The project's table of contents. `make run` and `make test` set up everything
+# they need (virtual env, spaCy pipeline, trained model) on a fresh clone.
+
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+SPACY := build/spacy-en-careers
+MODEL := models/careers.tar.gz
+TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml') \
+	nlp/rasa_components.py $(SPACY)/meta.json
+
+export PYTHONPATH := $(CURDIR)
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export PYTHONWARNINGS := ignore::DeprecationWarning
+
+.PHONY: install spacy train run actions test unit validate conversations eval lint clean
+
+install: $(VENV)/.installed   ## virtual env with pinned dependencies
+
+$(VENV)/.installed: requirements.txt requirements-lock.txt scripts/find-python.sh
+	@echo "==> Creating the virtual env in $(VENV) (Python 3.10)"
+	@python="$$(scripts/find-python.sh)" && "$$python" -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade "pip<24.1"
+	$(BIN)/pip install --quiet -r requirements.txt -c requirements-lock.txt
+	@touch $@
+
+spacy: $(SPACY)/meta.json   ## the rule-based spaCy pipeline, from nlp/patterns
+
+$(SPACY)/meta.json: $(VENV)/.installed nlp/build_pipeline.py $(wildcard nlp/patterns/*.jsonl) actions/entry_rules.yml
+	@echo "==> Building the spaCy pipeline"
+	$(BIN)/python -m nlp.build_pipeline $(SPACY)
+
+train: $(MODEL)   ## retrains only when data, config or the pipeline changed
+
+$(MODEL): $(TRAINING_INPUTS)
+	@echo "==> Training the model (data or config changed)"
+	$(BIN)/rasa train --fixed-model-name careers --out models --quiet
+
+run: $(MODEL)   ## action server on 5055, Rasa (REST + socket.io) on 5005
+	@scripts/run.sh
+
+actions: $(VENV)/.installed   ## the action server alone
+	$(BIN)/rasa run actions --actions actions --port 5055
+
+validate: $(VENV)/.installed   ## rasa data validate (domain, NLU data, rules, stories)
+	$(BIN)/rasa data validate --max-history 5
+
+unit: $(SPACY)/meta.json   ## fast tests: engine, language helpers, actions
+	$(BIN)/pytest -q tests --ignore=tests/test_servers.py
+
+conversations: $(MODEL)   ## rasa test stories (tests/test_*.yml) through the trained bot
+	$(BIN)/rasa test core --model $(MODEL) --stories tests/ --fail-on-prediction-errors --out results/core --no-plot
+
+eval: $(MODEL)   ## NLU evaluation on the held-out messages (tests/nlu_heldout.yml)
+	$(BIN)/python scripts/evaluate_nlu.py --model $(MODEL) --data tests/nlu_heldout.yml
+
+test: $(MODEL)   ## everything: validation, unit, conversation, server and NLU tests
+	$(MAKE) --no-print-directory validate
+	$(BIN)/pytest -q tests
+	$(MAKE) --no-print-directory conversations
+	$(MAKE) --no-print-directory eval
+
+clean:
+	rm -rf build models/*.tar.gz results .pytest_cache

@@ -1,0 +1,213 @@
+"""Rasa custom actions: thin adapters between the conversation and the engine.
+
+The knowledge is in `entry_rules.yml`, the logic in `engine.py`, the reading of
+messages in `language.py`, the wording in `domain.yml`. The rules file is loaded
+when this module is imported, so a malformed file stops the action server at
+start-up with the file and line.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.answers import assessment_payload, topic_answer, verdict_values
+from actions.engine import (
+    ASKABLE_FACTS,
+    assess,
+    gcse_grade_meets,
+    missing_facts,
+    science_a_level_status,
+)
+from actions.language import answer_for_requested_slot, facts_from_message
+from actions.rules_file import default_rules
+
+RULES = default_rules()
+
+FORM = "eligibility_form"
+PROFILE_SLOTS = ASKABLE_FACTS + (
+    "degree_predicted",
+    "higher_degree_in_progress",
+    "a_level_subjects",
+)
+# A reply to a question that could not be understood; validation asks again.
+NOT_UNDERSTOOD = "__not_understood__"
+# Intents whose messages state facts about the person (not questions about rules).
+FACT_INTENTS = {"inform", "check_eligibility", "affirm", "deny", "nlu_fallback"}
+ANSWER_INTENTS = {"inform", "affirm", "deny", "nlu_fallback"}
+
+
+def profile_from_tracker(tracker: Tracker) -> Dict[str, Any]:
+    """The facts gathered so far, as the engine expects them."""
+    profile = {}
+    for slot in PROFILE_SLOTS:
+        value = tracker.get_slot(slot)
+        if value is not None and value != NOT_UNDERSTOOD:
+            profile[slot] = value
+    return profile
+
+
+def latest_intent(tracker: Tracker) -> Optional[str]:
+    return (tracker.latest_message.get("intent") or {}).get("name")
+
+
+class ActionExtractProfile(Action):
+    """Fills the profile slots from every message that states facts."""
+
+    def name(self) -> Text:
+        return "action_extract_profile"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        message = tracker.latest_message
+        intent = latest_intent(tracker)
+        if intent not in FACT_INTENTS or message.get("truncated"):
+            return []
+        text = message.get("text") or ""
+        in_check = tracker.active_loop_name == FORM
+        requested = tracker.get_slot("requested_slot") if in_check else None
+        facts = facts_from_message(
+            RULES, text, message.get("entities") or [], requested, tracker.get_slot("programme")
+        )
+        events: List[EventType] = []
+        if (
+            intent == "check_eligibility"
+            and not in_check
+            and tracker.get_slot("assessment")
+            and set(facts) <= {"programme"}
+        ):
+            # A new check after a verdict, with no new facts: start afresh.
+            events += [SlotSet(slot, None) for slot in PROFILE_SLOTS]
+            events.append(SlotSet("assessment", None))
+        if requested and requested not in facts and intent in ANSWER_INTENTS:
+            value = answer_for_requested_slot(RULES, requested, text, intent)
+            facts[requested] = NOT_UNDERSTOOD if value is None else value
+        if facts.get("a_level_subjects") and "science_a_level" not in facts:
+            status = science_a_level_status(RULES, facts)
+            if status:
+                facts["science_a_level"] = status
+        return events + [SlotSet(slot, value) for slot, value in facts.items()]
+
+
+class ValidateEligibilityForm(FormValidationAction):
+    """Asks only for what the engine still needs, and checks each answer."""
+
+    def name(self) -> Text:
+        return "validate_eligibility_form"
+
+    async def required_slots(
+        self,
+        domain_slots: List[Text],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> List[Text]:
+        return missing_facts(RULES, profile_from_tracker(tracker))
+
+    def _checked(
+        self, slot: str, ok: bool, value: Any, dispatcher: CollectingDispatcher
+    ) -> Dict[Text, Any]:
+        if ok:
+            return {slot: value}
+        dispatcher.utter_message(response="utter_answer_not_understood")
+        return {slot: None}
+
+    def validate_programme(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        return self._checked("programme", value in ("STP", "PTP"), value, dispatcher)
+
+    def validate_degree_class(self, value: Any, dispatcher, tracker, domain):
+        known = {class_id for class_id, _ in RULES.degree_classes}
+        return self._checked("degree_class", value in known, value, dispatcher)
+
+    def validate_degree_subject(self, value: Any, dispatcher, tracker, domain):
+        ok = isinstance(value, str) and value != NOT_UNDERSTOOD and 0 < len(value) <= 60
+        return self._checked("degree_subject", ok, value, dispatcher)
+
+    def validate_higher_degree(self, value: Any, dispatcher, tracker, domain):
+        group = RULES.qualification_group(str(value))
+        ok = value == "none" or group in ("higher_degree", "not_higher_degree")
+        return self._checked("higher_degree", ok, value, dispatcher)
+
+    def validate_higher_degree_subject(self, value: Any, dispatcher, tracker, domain):
+        ok = isinstance(value, str) and value != NOT_UNDERSTOOD and 0 < len(value) <= 60
+        return self._checked("higher_degree_subject", ok, value, dispatcher)
+
+    def validate_gcse_grades(self, value: Any, dispatcher, tracker, domain):
+        ok = value != NOT_UNDERSTOOD and gcse_grade_meets(RULES, value) is not None
+        return self._checked("gcse_grades", ok, value, dispatcher)
+
+    def validate_a_level_count(self, value: Any, dispatcher, tracker, domain):
+        ok = isinstance(value, int) and 0 <= value <= 20
+        return self._checked("a_level_count", ok, value, dispatcher)
+
+    def validate_science_a_level(self, value: Any, dispatcher, tracker, domain):
+        ok = value in ("yes", "no", "unsure")
+        return self._checked("science_a_level", ok, value, dispatcher)
+
+
+class ActionGiveVerdict(Action):
+    """Runs when the check has what it needs: the verdict, why, and what next."""
+
+    def name(self) -> Text:
+        return "action_give_verdict"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        assessment = assess(RULES, profile_from_tracker(tracker))
+        if assessment.verdict is None:
+            # Only reachable if the check was ended early; say what is missing.
+            dispatcher.utter_message(response="utter_check_stopped")
+            return []
+        payload = assessment_payload(RULES, assessment)
+        dispatcher.utter_message(
+            response=f"utter_verdict_{assessment.verdict}",
+            json_message=payload,
+            **verdict_values(RULES, assessment),
+        )
+        return [SlotSet("assessment", payload["assessment"])]
+
+
+class ActionAnswerTopic(Action):
+    """Answers a general question from the topics in the rules file."""
+
+    def name(self) -> Text:
+        return "action_answer_topic"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        values = topic_answer(RULES, latest_intent(tracker) or "")
+        if values is None:
+            dispatcher.utter_message(response="utter_help")
+        else:
+            dispatcher.utter_message(response="utter_topic_answer", **values)
+        return []
+
+
+class ActionFallback(Action):
+    """Messages the assistant cannot read: too long, empty, or not understood."""
+
+    def name(self) -> Text:
+        return "action_fallback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        message = tracker.latest_message
+        if message.get("truncated"):
+            dispatcher.utter_message(
+                response="utter_too_long",
+                length=f"{message.get('original_length', 0):,}",
+                limit=f"{message.get('characters_read', 0):,}",
+            )
+        elif not (message.get("text") or "").strip():
+            dispatcher.utter_message(response="utter_empty_message")
+        else:
+            dispatcher.utter_message(response="utter_not_understood")
+        return []

@@ -1,0 +1,365 @@
+"""The rule engine: a person's profile in, a verdict with its reasons out.
+
+Pure Python, no Rasa import. `assess` returns the verdict (or the facts still
+missing, next one first), the rules that decided it with their sources, and what
+to do next. The thresholds and wording come from the rules file.
+
+Profile keys (all optional; values are canonical, see `actions/language.py`):
+programme ("STP"/"PTP"), degree_class, degree_subject, degree_predicted (bool),
+higher_degree, higher_degree_subject, higher_degree_in_progress (bool),
+gcse_grades ("met", "not_met", a letter or a number), a_level_count (int),
+a_level_subjects (list), science_a_level ("yes"/"no"/"unsure").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Mapping, Optional, Tuple
+
+from actions.rules_file import GCSE_LETTERS, EntryRules, Rule, Source
+
+PASS, POSSIBLE, FAIL = "pass", "possible", "fail"
+VERDICT_FOR = {PASS: "eligible", POSSIBLE: "possibly_eligible", FAIL: "not_eligible"}
+
+# Facts the form may ask for, in the order they are best asked.
+ASKABLE_FACTS = (
+    "programme",
+    "degree_class",
+    "degree_subject",
+    "higher_degree",
+    "higher_degree_subject",
+    "gcse_grades",
+    "a_level_count",
+    "science_a_level",
+)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One rule's say on the profile: met, unclear, not_met or a note."""
+
+    rule_id: str
+    outcome: str
+    text: str
+    source: Source
+
+
+@dataclass
+class _Route:
+    status: Optional[str] = None
+    findings: List[Finding] = field(default_factory=list)
+    missing: List[str] = field(default_factory=list)
+    next_steps: List[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """The engine's answer. `verdict` is None while facts are missing."""
+
+    programme: Optional[str]
+    verdict: Optional[str]
+    findings: Tuple[Finding, ...] = ()
+    missing: Tuple[str, ...] = ()
+    next_steps: Tuple[str, ...] = ()
+
+    @property
+    def reasons(self) -> List[str]:
+        return [f.text for f in self.findings]
+
+    @property
+    def sources(self) -> List[str]:
+        return list(dict.fromkeys(f.source.url for f in self.findings))
+
+    def as_payload(self) -> Dict[str, Any]:
+        """The machine-readable form sent to websites in a `custom` message."""
+        return {
+            "programme": self.programme,
+            "verdict": self.verdict,
+            "reasons": self.reasons,
+            "sources": self.sources,
+            "rules": [f.rule_id for f in self.findings],
+            "next_steps": list(self.next_steps),
+        }
+
+
+class _Context:
+    """Formats rule texts for one profile."""
+
+    def __init__(self, rules: EntryRules, profile: Mapping[str, Any]) -> None:
+        self.rules = rules
+        self.profile = profile
+
+    def values(self) -> Dict[str, str]:
+        p, rules = self.profile, self.rules
+        higher = p.get("higher_degree")
+        higher_label = (
+            rules.qualification_label(higher)
+            if higher and rules.qualification_group(higher)
+            else "a higher degree"
+        )
+        subjects = [
+            s for s in p.get("a_level_subjects") or [] if s in rules.a_level_ask_university
+        ]
+        count = p.get("a_level_count")
+        return {
+            "degree_class": rules.class_label(p["degree_class"])
+            if p.get("degree_class")
+            else "your degree",
+            "subject": p.get("degree_subject") or "your subject",
+            "subject_title": _capitalise(p.get("degree_subject") or "your subject"),
+            "higher_degree": higher_label,
+            "higher_degree_title": _capitalise(higher_label),
+            "higher_degree_short": higher_label.split(" ", 1)[1],
+            "higher_degree_subject": p.get("higher_degree_subject") or "its subject",
+            "a_level_count": "none" if count == 0 else str(count),
+            "a_level_subjects": " or ".join(subjects) or "your subject",
+        }
+
+    def finding(self, rule_id: str, outcome: str, text_key: Optional[str] = None) -> Finding:
+        rule: Rule = self.rules.rules[rule_id]
+        text = rule.texts[text_key or outcome].format_map(self.values())
+        return Finding(rule_id, outcome, text, rule.source)
+
+    def next_step(self, rule_id: str) -> List[str]:
+        step = self.rules.rules[rule_id].texts.get("next_step")
+        return [step] if step else []
+
+
+def _capitalise(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def assess(rules: EntryRules, profile: Mapping[str, Any]) -> Assessment:
+    """Evaluate the profile against the rules for its programme."""
+    programme = profile.get("programme")
+    if programme not in ("STP", "PTP"):
+        return Assessment(programme=None, verdict=None, missing=("programme",))
+    ctx = _Context(rules, profile)
+    if programme == "STP":
+        routes = [_stp_degree_route(ctx), _stp_higher_degree_route(ctx)]
+    else:
+        routes = [_ptp_route(ctx)]
+    return _combine(rules, programme, routes)
+
+
+def _combine(rules: EntryRules, programme: str, routes: List[_Route]) -> Assessment:
+    """Eligible if any route passes; otherwise ask, then the best of the rest."""
+    passed = [r for r in routes if r.status == PASS]
+    undecided = [r for r in routes if r.status is None]
+    if passed:
+        # Keep the other routes' failures out: they would only confuse the verdict.
+        chosen = passed[:1]
+        status = PASS
+    elif undecided:
+        missing = list(dict.fromkeys(m for r in undecided for m in r.missing))
+        return Assessment(programme=programme, verdict=None, missing=tuple(missing))
+    else:
+        chosen = routes
+        status = POSSIBLE if any(r.status == POSSIBLE for r in routes) else FAIL
+    findings = _unique(f for r in chosen for f in r.findings)
+    verdict = VERDICT_FOR[status]
+    steps = [s for r in chosen for s in r.next_steps] if status == FAIL else []
+    steps.append(rules.next_steps[programme][verdict])
+    return Assessment(
+        programme=programme,
+        verdict=verdict,
+        findings=tuple(findings),
+        next_steps=tuple(dict.fromkeys(steps)),
+    )
+
+
+def _unique(findings) -> List[Finding]:
+    seen: Dict[Tuple[str, str], Finding] = {}
+    for f in findings:
+        seen.setdefault((f.rule_id, f.text), f)
+    return list(seen.values())
+
+
+def _stp_gatekeeping(ctx: _Context, route: _Route) -> bool:
+    """Checks both STP routes share; True when the route is already decided."""
+    p = ctx.profile
+    if p.get("degree_class") == "none":
+        route.status = FAIL
+        route.findings.append(ctx.finding("stp_no_degree", "not_met"))
+        route.next_steps += ctx.next_step("stp_no_degree")
+        return True
+    subject = p.get("degree_subject")
+    if subject and ctx.rules.subject_category(subject) == "medical":
+        route.status = FAIL
+        route.findings.append(ctx.finding("stp_medical_degree", "not_met"))
+        return True
+    if not p.get("degree_class"):
+        route.missing.append("degree_class")
+        return True
+    return False
+
+
+def _stp_degree_route(ctx: _Context) -> _Route:
+    """A 1st or 2:1 honours or integrated master's in a relevant science."""
+    route = _Route()
+    if _stp_gatekeeping(ctx, route):
+        return route
+    p, rules = ctx.profile, ctx.rules
+    minimum = rules.rules["stp_degree_class"].minimum_class
+    if not rules.class_at_least(p["degree_class"], minimum):
+        route.status = FAIL
+        if p.get("degree_predicted"):
+            route.findings.append(ctx.finding("stp_predicted_result", "not_met"))
+        else:
+            route.findings.append(ctx.finding("stp_degree_class", "not_met"))
+        return route
+    subject = p.get("degree_subject")
+    if not subject:
+        route.missing.append("degree_subject")
+        return route
+    category = rules.subject_category(subject)
+    if category == "commonly_accepted":
+        route.status = PASS
+        route.findings.append(ctx.finding("stp_degree_class", "met"))
+        route.findings.append(ctx.finding("stp_subject_relevance", "met"))
+        if p.get("degree_predicted"):
+            route.findings.append(ctx.finding("stp_predicted_result", "met"))
+        if rules.qualification_group(p.get("higher_degree") or "") != "higher_degree":
+            route.findings.append(ctx.finding("stp_research_experience", "note"))
+    elif category in ("other_sciences", "unknown"):
+        route.status = POSSIBLE
+        route.findings.append(ctx.finding("stp_subject_relevance", "unclear"))
+    elif category == "not_generally_accepted":
+        route.status = FAIL
+        route.findings.append(ctx.finding("stp_animal_plant_science", "not_met"))
+    else:
+        route.status = FAIL
+        route.findings.append(ctx.finding("stp_subject_relevance", "not_met"))
+    return route
+
+
+def _stp_higher_degree_route(ctx: _Context) -> _Route:
+    """A 2:2 or better in any subject plus a relevant higher degree."""
+    route = _Route()
+    if _stp_gatekeeping(ctx, route):
+        return route
+    p, rules = ctx.profile, ctx.rules
+    minimum = rules.rules["stp_higher_degree_route"].minimum_class
+    if not rules.class_at_least(p["degree_class"], minimum):
+        route.status = FAIL
+        route.findings.append(ctx.finding("stp_higher_degree_route", "not_met", "not_met_class"))
+        return route
+    good_class = rules.rules["stp_degree_class"].minimum_class
+    if p.get("degree_predicted") and not rules.class_at_least(p["degree_class"], good_class):
+        route.status = FAIL
+        route.findings.append(ctx.finding("stp_predicted_result", "not_met"))
+        return route
+    higher = p.get("higher_degree")
+    if not higher:
+        route.missing.append("higher_degree")
+        return route
+    group = rules.qualification_group(higher)
+    if group != "higher_degree":
+        route.status = FAIL
+        if group == "not_higher_degree":
+            route.findings.append(ctx.finding("stp_not_a_higher_degree", "not_met"))
+        else:
+            route.findings.append(
+                ctx.finding("stp_higher_degree_route", "not_met", "not_met_none")
+            )
+        route.next_steps += ctx.next_step("stp_higher_degree_route")
+        return route
+    subject = p.get("higher_degree_subject")
+    if not subject:
+        route.missing.append("higher_degree_subject")
+        return route
+    category = rules.subject_category(subject)
+    if category == "commonly_accepted":
+        route.status = PASS
+        route.findings.append(ctx.finding("stp_higher_degree_route", "met"))
+        if p.get("higher_degree_in_progress"):
+            route.findings.append(ctx.finding("stp_awarded_by_start", "met"))
+    elif category in ("other_sciences", "unknown"):
+        route.status = POSSIBLE
+        route.findings.append(ctx.finding("stp_higher_degree_route", "unclear"))
+        if p.get("higher_degree_in_progress"):
+            route.findings.append(ctx.finding("stp_awarded_by_start", "met"))
+    else:
+        route.status = FAIL
+        route.findings.append(
+            ctx.finding("stp_higher_degree_route", "not_met", "not_met_subject")
+        )
+        route.next_steps += ctx.next_step("stp_higher_degree_route")
+    return route
+
+
+def gcse_grade_meets(rules: EntryRules, grade: Any) -> Optional[bool]:
+    """Whether a lowest GCSE grade (letter, number, 'met'/'not_met') is enough."""
+    if grade in ("met", "not_met"):
+        return grade == "met"
+    text = str(grade).strip().upper()
+    if text.isdigit():
+        return int(text) >= rules.gcse_minimum_number
+    if text in GCSE_LETTERS:
+        return GCSE_LETTERS.index(text) <= GCSE_LETTERS.index(rules.gcse_minimum_letter)
+    return None
+
+
+def science_a_level_status(rules: EntryRules, profile: Mapping[str, Any]) -> Optional[str]:
+    """'yes', 'no' or 'unsure', from the answer or else from the A-level subjects."""
+    answer = profile.get("science_a_level")
+    if answer in ("yes", "no", "unsure"):
+        return answer
+    subjects = profile.get("a_level_subjects") or []
+    if any(s in rules.a_level_science for s in subjects):
+        return "yes"
+    if any(s in rules.a_level_ask_university for s in subjects):
+        return "unsure"
+    return None
+
+
+def _ptp_route(ctx: _Context) -> _Route:
+    """GCSEs A-C, at least two A-levels, one of them a science."""
+    p, rules = ctx.profile, ctx.rules
+    checks: List[Tuple[Optional[str], Optional[Finding], str, str]] = []
+
+    grades_ok = gcse_grade_meets(rules, p["gcse_grades"]) if p.get("gcse_grades") else None
+    checks.append(_check(ctx, "ptp_gcses", grades_ok, "gcse_grades"))
+
+    count = p.get("a_level_count")
+    enough = None if count is None else int(count) >= rules.rules["ptp_a_levels"].minimum_count
+    checks.append(_check(ctx, "ptp_a_levels", enough, "a_level_count"))
+
+    if count is None or enough or int(count) > 0:
+        science = science_a_level_status(rules, p)
+        outcome = {"yes": True, "no": False, "unsure": "unclear"}.get(science or "")
+        checks.append(_check(ctx, "ptp_science_a_level", outcome, "science_a_level"))
+
+    route = _Route()
+    statuses = [c[0] for c in checks]
+    decided = [c for c in checks if c[0] is not None]
+    if FAIL in statuses:
+        route.status = FAIL
+        failed = [c for c in decided if c[0] == FAIL]
+        route.findings += [c[1] for c in failed if c[1]]
+        for c in failed:
+            route.next_steps += ctx.next_step(c[2])
+        return route
+    if None in statuses:
+        route.missing += [c[3] for c in checks if c[0] is None]
+        return route
+    route.status = POSSIBLE if POSSIBLE in statuses else PASS
+    route.findings += [c[1] for c in checks if c[1]]
+    route.findings.append(ctx.finding("ptp_university_requirements", "note"))
+    return route
+
+
+def _check(ctx: _Context, rule_id: str, ok: Any, fact: str):
+    """(status, finding, rule id, fact) for one PTP requirement."""
+    if ok is None:
+        return (None, None, rule_id, fact)
+    if ok == "unclear":
+        return (POSSIBLE, ctx.finding(rule_id, "unclear"), rule_id, fact)
+    if ok:
+        return (PASS, ctx.finding(rule_id, "met"), rule_id, fact)
+    return (FAIL, ctx.finding(rule_id, "not_met"), rule_id, fact)
+
+
+def missing_facts(rules: EntryRules, profile: Mapping[str, Any]) -> List[str]:
+    """The facts the check still needs, in the order to ask them."""
+    return list(assess(rules, profile).missing)

@@ -1,0 +1,414 @@
+"""Load and validate the entry rules file (`entry_rules.yml`).
+
+Pure Python, no Rasa import. A malformed file raises `RulesFileError` naming the
+file, the line and what is wrong, so a typo stops start-up instead of a chat.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import string
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Tuple
+
+import yaml
+
+DEFAULT_PATH = Path(__file__).with_name("entry_rules.yml")
+
+PROGRAMMES = ("STP", "PTP")
+VERDICTS = ("eligible", "possibly_eligible", "not_eligible")
+SUBJECT_CATEGORIES = (
+    "commonly_accepted",
+    "other_sciences",
+    "not_generally_accepted",
+    "not_science",
+    "medical",
+)
+QUALIFICATION_GROUPS = (
+    "undergraduate_honours",
+    "higher_degree",
+    "not_higher_degree",
+    "medical",
+    "school",
+)
+DEGREE_CLASS_IDS = ("first", "upper_second", "lower_second", "third", "none")
+
+# The rule engine relies on these rules and on these texts within each.
+EXPECTED_RULE_TEXTS: Dict[str, FrozenSet[str]] = {
+    "stp_degree_class": frozenset({"met", "not_met"}),
+    "stp_subject_relevance": frozenset({"met", "unclear", "not_met"}),
+    "stp_animal_plant_science": frozenset({"not_met"}),
+    "stp_medical_degree": frozenset({"not_met"}),
+    "stp_higher_degree_route": frozenset(
+        {"met", "unclear", "not_met_class", "not_met_none", "not_met_subject"}
+    ),
+    "stp_not_a_higher_degree": frozenset({"not_met"}),
+    "stp_no_degree": frozenset({"not_met"}),
+    "stp_predicted_result": frozenset({"met", "not_met"}),
+    "stp_awarded_by_start": frozenset({"met"}),
+    "stp_research_experience": frozenset({"note"}),
+    "ptp_gcses": frozenset({"met", "not_met"}),
+    "ptp_a_levels": frozenset({"met", "not_met"}),
+    "ptp_science_a_level": frozenset({"met", "unclear", "not_met"}),
+    "ptp_university_requirements": frozenset({"note"}),
+}
+TEXT_KEYS = frozenset(
+    {"met", "unclear", "not_met", "not_met_class", "not_met_none"}
+    | {"not_met_subject", "note", "next_step"}
+)
+PARAM_KEYS = frozenset({"minimum_class", "minimum_count", "links"})
+PLACEHOLDERS = frozenset(
+    {
+        "degree_class",
+        "subject",
+        "subject_title",
+        "higher_degree",
+        "higher_degree_title",
+        "higher_degree_short",
+        "higher_degree_subject",
+        "a_level_count",
+        "a_level_subjects",
+    }
+)
+GCSE_LETTERS = ("A*", "A", "B", "C", "D", "E", "F", "G", "U")
+
+
+class RulesFileError(ValueError):
+    """The rules file is malformed; the message names the file, line and problem."""
+
+
+@dataclass(frozen=True)
+class Source:
+    key: str
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    programme: str
+    source: Source
+    texts: Mapping[str, str]
+    minimum_class: Optional[str] = None
+    minimum_count: Optional[int] = None
+    links: Tuple[Source, ...] = ()
+
+
+@dataclass(frozen=True)
+class Topic:
+    intent: str
+    text: str
+    sources: Tuple[Source, ...]
+
+
+@dataclass(frozen=True)
+class EntryRules:
+    """Everything in the rules file, checked and ready for the engine."""
+
+    path: Path
+    last_reviewed: dt.date
+    sources: Mapping[str, Source]
+    programmes: Mapping[str, Tuple[str, Source]]
+    degree_classes: Tuple[Tuple[str, str], ...]
+    qualifications: Mapping[str, Tuple[str, str]]
+    subjects: Mapping[str, str]
+    subject_sources: Mapping[str, Source]
+    a_level_science: FrozenSet[str]
+    a_level_ask_university: FrozenSet[str]
+    gcse_minimum_letter: str
+    gcse_minimum_number: int
+    rules: Mapping[str, Rule]
+    next_steps: Mapping[str, Mapping[str, str]]
+    topics: Mapping[str, Topic]
+    _class_rank: Mapping[str, int] = field(default_factory=dict, repr=False)
+
+    def class_label(self, class_id: str) -> str:
+        return dict(self.degree_classes)[class_id]
+
+    def class_at_least(self, class_id: str, minimum: str) -> bool:
+        """True when `class_id` is as good as `minimum` or better."""
+        return self._class_rank[class_id] <= self._class_rank[minimum]
+
+    def subject_category(self, subject: str) -> str:
+        """The relevance category of a subject, or 'unknown' when not listed."""
+        return self.subjects.get(subject.strip().lower(), "unknown")
+
+    def qualification_group(self, qualification: str) -> Optional[str]:
+        entry = self.qualifications.get(qualification)
+        return entry[0] if entry else None
+
+    def qualification_label(self, qualification: str) -> str:
+        return self.qualifications[qualification][1]
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A YAML loader that remembers the line of every mapping key."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> "_Lined":
+    mapping = _Lined()
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in mapping:
+            raise RulesFileError(
+                f"line {key_node.start_mark.line + 1}: duplicate key '{key}'"
+            )
+        mapping[key] = loader.construct_object(value_node, deep=True)
+        mapping.lines[key] = key_node.start_mark.line + 1
+    mapping.line = node.start_mark.line + 1
+    return mapping
+
+
+class _Lined(dict):
+    """A dict that knows the line of each key (for error messages)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: Dict[Any, int] = {}
+        self.line = 0
+
+
+_LineLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
+)
+
+
+class _Checker:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def fail(self, line: int, problem: str) -> RulesFileError:
+        return RulesFileError(f"{self.path}:{line}: {problem}")
+
+    def mapping(self, parent: _Lined, key: str) -> _Lined:
+        value = self.require(parent, key)
+        if not isinstance(value, _Lined):
+            raise self.fail(parent.lines[key], f"'{key}' must be a mapping")
+        return value
+
+    def require(self, parent: _Lined, key: str) -> Any:
+        if key not in parent:
+            raise self.fail(parent.line, f"missing '{key}'")
+        return parent[key]
+
+    def text(self, parent: _Lined, key: str) -> str:
+        value = self.require(parent, key)
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(parent.lines[key], f"'{key}' must be non-empty text")
+        return " ".join(value.split())
+
+    def names(self, parent: _Lined, key: str) -> List[str]:
+        value = self.require(parent, key)
+        if not isinstance(value, list) or not value:
+            raise self.fail(parent.lines[key], f"'{key}' must be a non-empty list")
+        for item in value:
+            if not isinstance(item, str) or item != item.strip().lower() or not item:
+                raise self.fail(
+                    parent.lines[key],
+                    f"'{key}' entries must be lower-case text, not {item!r}",
+                )
+        return value
+
+    def placeholders_ok(self, line: int, text: str) -> None:
+        try:
+            fields = {f for _, f, _, _ in string.Formatter().parse(text) if f}
+        except ValueError as error:
+            raise self.fail(line, f"bad braces in text: {error}") from None
+        unknown = fields - PLACEHOLDERS
+        if unknown:
+            raise self.fail(
+                line,
+                f"unknown placeholder(s) {sorted(unknown)}; "
+                f"allowed: {sorted(PLACEHOLDERS)}",
+            )
+
+
+@lru_cache(maxsize=1)
+def default_rules() -> EntryRules:
+    """The rules from the file beside this module, loaded once per process."""
+    return load_rules(DEFAULT_PATH)
+
+
+def load_rules(path: Optional[Path] = None) -> EntryRules:
+    """Read, validate and return the entry rules; raise `RulesFileError` if bad."""
+    path = Path(path or DEFAULT_PATH)
+    try:
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
+    except RulesFileError as error:
+        raise RulesFileError(f"{path}:{str(error)[len('line '):]}") from None
+    except yaml.YAMLError as error:
+        raise RulesFileError(f"{path}: not valid YAML: {error}") from None
+    except OSError as error:
+        raise RulesFileError(f"{path}: cannot read: {error}") from None
+    check = _Checker(path)
+    if not isinstance(raw, _Lined):
+        raise check.fail(1, "the file must be a mapping of sections")
+
+    reviewed = check.require(raw, "last_reviewed")
+    if not isinstance(reviewed, dt.date):
+        raise check.fail(raw.lines["last_reviewed"], "'last_reviewed' must be YYYY-MM-DD")
+
+    sources = _load_sources(check, check.mapping(raw, "sources"))
+
+    def source_ref(parent: _Lined, key: str = "source") -> Source:
+        name = check.require(parent, key)
+        if name not in sources:
+            raise check.fail(parent.lines[key], f"unknown source '{name}'")
+        return sources[name]
+
+    programmes: Dict[str, Tuple[str, Source]] = {}
+    programme_section = check.mapping(raw, "programmes")
+    for programme in PROGRAMMES:
+        entry = check.mapping(programme_section, programme)
+        programmes[programme] = (check.text(entry, "name"), source_ref(entry))
+
+    degree_classes = _load_degree_classes(check, raw)
+    class_ids = {c for c, _ in degree_classes}
+
+    qualifications: Dict[str, Tuple[str, str]] = {}
+    quals = check.mapping(raw, "qualifications")
+    for group in QUALIFICATION_GROUPS:
+        entries = check.mapping(quals, group)
+        for qual in entries:
+            qualifications[qual] = (group, check.text(entries, qual))
+
+    subjects: Dict[str, str] = {}
+    subject_sources: Dict[str, Source] = {}
+    subject_section = check.mapping(raw, "subjects")
+    for category in SUBJECT_CATEGORIES:
+        entry = check.mapping(subject_section, category)
+        subject_sources[category] = source_ref(entry)
+        for name in check.names(entry, "names"):
+            if name in subjects:
+                raise check.fail(
+                    entry.lines["names"],
+                    f"subject '{name}' is in both '{subjects[name]}' and '{category}'",
+                )
+            subjects[name] = category
+
+    a_levels = check.mapping(raw, "a_level_subjects")
+    science = frozenset(check.names(a_levels, "science"))
+    ask_university = frozenset(check.names(a_levels, "ask_university"))
+
+    gcse = check.mapping(raw, "gcse_grades")
+    letter = check.require(gcse, "minimum_letter")
+    number = check.require(gcse, "minimum_number")
+    if letter not in GCSE_LETTERS:
+        raise check.fail(gcse.lines["minimum_letter"], f"unknown GCSE grade {letter!r}")
+    if not isinstance(number, int) or not 1 <= number <= 9:
+        raise check.fail(gcse.lines["minimum_number"], "must be a whole number 1-9")
+
+    rules = _load_rules(check, check.mapping(raw, "rules"), source_ref, sources, class_ids)
+
+    next_steps: Dict[str, Dict[str, str]] = {}
+    steps = check.mapping(raw, "next_steps")
+    for programme in PROGRAMMES:
+        entry = check.mapping(steps, programme)
+        next_steps[programme] = {v: check.text(entry, v) for v in VERDICTS}
+
+    topics: Dict[str, Topic] = {}
+    topic_section = check.mapping(raw, "topics")
+    for intent in topic_section:
+        entry = check.mapping(topic_section, intent)
+        refs = check.require(entry, "sources")
+        if not isinstance(refs, list) or not refs:
+            raise check.fail(entry.lines["sources"], "'sources' must be a non-empty list")
+        for ref in refs:
+            if ref not in sources:
+                raise check.fail(entry.lines["sources"], f"unknown source '{ref}'")
+        topics[intent] = Topic(
+            intent, check.text(entry, "text"), tuple(sources[r] for r in refs)
+        )
+
+    return EntryRules(
+        path=path,
+        last_reviewed=reviewed,
+        sources=sources,
+        programmes=programmes,
+        degree_classes=degree_classes,
+        qualifications=qualifications,
+        subjects=subjects,
+        subject_sources=subject_sources,
+        a_level_science=science,
+        a_level_ask_university=ask_university,
+        gcse_minimum_letter=letter,
+        gcse_minimum_number=number,
+        rules=rules,
+        next_steps=next_steps,
+        topics=topics,
+        _class_rank={c: i for i, (c, _) in enumerate(degree_classes)},
+    )
+
+
+def _load_sources(check: _Checker, section: _Lined) -> Dict[str, Source]:
+    sources = {}
+    for key in section:
+        entry = check.mapping(section, key)
+        url = check.text(entry, "url")
+        if not url.startswith(("http://", "https://")) or " " in url:
+            raise check.fail(entry.lines["url"], f"source '{key}' has no valid URL")
+        sources[key] = Source(key, check.text(entry, "title"), url)
+    return sources
+
+
+def _load_degree_classes(check: _Checker, raw: _Lined) -> Tuple[Tuple[str, str], ...]:
+    entries = check.require(raw, "degree_classes")
+    line = raw.lines["degree_classes"]
+    if not isinstance(entries, list) or not all(isinstance(e, _Lined) for e in entries):
+        raise check.fail(line, "'degree_classes' must be a list of {id, label}")
+    classes = tuple((check.text(e, "id"), check.text(e, "label")) for e in entries)
+    if tuple(c for c, _ in classes) != DEGREE_CLASS_IDS:
+        raise check.fail(line, f"'degree_classes' ids must be, in order: {DEGREE_CLASS_IDS}")
+    return classes
+
+
+def _load_rules(check, section, source_ref, sources, class_ids) -> Dict[str, Rule]:
+    rules: Dict[str, Rule] = {}
+    for rule_id in section:
+        entry = check.mapping(section, rule_id)
+        programme = check.require(entry, "programme")
+        if programme not in PROGRAMMES:
+            raise check.fail(entry.lines["programme"], f"programme must be one of {PROGRAMMES}")
+        texts = {}
+        for key in entry:
+            if key in TEXT_KEYS:
+                texts[key] = check.text(entry, key)
+                check.placeholders_ok(entry.lines[key], texts[key])
+            elif key not in PARAM_KEYS | {"programme", "source"}:
+                raise check.fail(entry.lines[key], f"unknown field '{key}' in rule '{rule_id}'")
+        minimum_class = entry.get("minimum_class")
+        if minimum_class is not None and minimum_class not in class_ids:
+            raise check.fail(entry.lines["minimum_class"], f"unknown degree class '{minimum_class}'")
+        minimum_count = entry.get("minimum_count")
+        if minimum_count is not None and (
+            not isinstance(minimum_count, int) or minimum_count < 0
+        ):
+            raise check.fail(entry.lines["minimum_count"], "must be a whole number")
+        links = entry.get("links", [])
+        for link in links:
+            if link not in sources:
+                raise check.fail(entry.lines["links"], f"unknown source '{link}'")
+        rules[rule_id] = Rule(
+            id=rule_id,
+            programme=programme,
+            source=source_ref(entry),
+            texts=texts,
+            minimum_class=minimum_class,
+            minimum_count=minimum_count,
+            links=tuple(sources[link] for link in links),
+        )
+    for rule_id, needed in EXPECTED_RULE_TEXTS.items():
+        if rule_id not in rules:
+            raise check.fail(section.line, f"missing rule '{rule_id}'")
+        absent = needed - set(rules[rule_id].texts)
+        if absent:
+            raise check.fail(section.lines[rule_id], f"rule '{rule_id}' needs text(s) {sorted(absent)}")
+    for rule_id in ("stp_degree_class", "stp_higher_degree_route"):
+        if rules[rule_id].minimum_class is None:
+            raise check.fail(section.lines[rule_id], f"rule '{rule_id}' needs 'minimum_class'")
+    if rules["ptp_a_levels"].minimum_count is None:
+        raise check.fail(section.lines["ptp_a_levels"], "rule 'ptp_a_levels' needs 'minimum_count'")
+    return rules

@@ -1,0 +1,178 @@
+"""Rasa NLU components that wrap the spaCy pipeline built by `nlp/build_pipeline.py`.
+
+- `MessageGuard` goes first: it removes markup tags (so "<b>hi</b>" reads
+  as "hi") and cuts what reaches the rest of the pipeline to `max_characters`,
+  because DIET's transformer grows quadratically with message length (one
+  100,000-character message took 16 s and 8 GB with Rasa's defaults).
+- `CareersEntityExtractor` returns the entity ruler's matches with the canonical
+  value (the pattern's `id`) and drops matches whose context shows they are not
+  what they look like ("my first degree", "I'm 22").
+- `LongMessageFallback` goes last: a cut message is answered by the fallback
+  action, which tells the person it was too long to read in full.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, List, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.extractors.spacy_entity_extractor import SpacyEntityExtractor
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+ORIGINAL_LENGTH = "original_length"
+CHARACTERS_READ = "characters_read"
+TRUNCATED = "truncated"
+FALLBACK_INTENT = "nlu_fallback"
+
+# "first" and "third" are degree classes only in some contexts.
+_CLASS_WORDS = {"first", "third", "1st", "3rd", "firsts"}
+_CLASS_BEFORE = {
+    "a", "an", "got", "get", "getting", "with", "achieved", "predicted", "expecting",
+    "expect", "expected", "'s", "is", "was", "for", "graduated", "awarded",
+}
+_CLASS_AFTER = {"class", "-", "honours", "hons", "in", "from", "at", "degree"}
+_NOT_CLASS_AFTER = {"year", "time", "job", "step", "place", "language", "name", "of"}
+_COUNTABLE = {"a_level", "gcse"}
+_SHORT_ANSWER_TOKENS = 3
+_MARKUP = re.compile(r"<[^<>]{0,200}>")
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False
+)
+class MessageGuard(GraphComponent):
+    """Cuts over-long messages before any other component sees them."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"max_characters": 2000}
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        self._limit = int(config["max_characters"])
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "MessageGuard":
+        return cls(config)
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT) or ""
+            if len(text) > self._limit:
+                # Checked before tag removal so that the regex never sees huge input.
+                message.set(TEXT, text[: self._limit])
+                message.set(ORIGINAL_LENGTH, len(text), add_to_output=True)
+                message.set(CHARACTERS_READ, self._limit, add_to_output=True)
+                message.set(TRUNCATED, True, add_to_output=True)
+            elif "<" in text:
+                message.set(TEXT, " ".join(_MARKUP.sub(" ", text).split()))
+        return messages
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR,
+    is_trainable=False,
+    model_from="SpacyNLP",
+)
+class CareersEntityExtractor(SpacyEntityExtractor):
+    """spaCy entity-ruler matches with canonical values and context checks."""
+
+    def process(self, messages: List[Message], model: Any) -> List[Message]:
+        for message in messages:
+            doc = model.model(message.get(TEXT) or "")
+            found = self.add_extractor_name(self._extract_entities(doc))
+            dimensions = self._config["dimensions"]
+            kept = self.filter_irrelevant_entities(found, dimensions)
+            message.set(ENTITIES, message.get(ENTITIES, []) + kept, add_to_output=True)
+        return messages
+
+    @staticmethod
+    def _extract_entities(doc: Any) -> List[Dict[Text, Any]]:
+        ents = list(doc.ents)
+        return [
+            {
+                "entity": ent.label_,
+                "value": ent.ent_id_ or ent.text,
+                "start": ent.start_char,
+                "end": ent.end_char,
+                "confidence": None,
+            }
+            for ent in ents
+            if _plausible(doc, ent, ents)
+        ]
+
+
+def _plausible(doc: Any, ent: Any, ents: List[Any]) -> bool:
+    """False for matches that the surrounding words show are something else."""
+    short_message = len(doc) <= _SHORT_ANSWER_TOKENS
+    if ent.label_ == "degree_class" and ent.text.lower() in _CLASS_WORDS:
+        if short_message:
+            return True
+        before = doc[ent.start - 1].lower_ if ent.start > 0 else ""
+        after = doc[ent.end].lower_ if ent.end < len(doc) else ""
+        if after in _NOT_CLASS_AFTER:
+            return False
+        if before in _CLASS_BEFORE:
+            return after != "degree" or before in {"a", "got", "achieved", "with"}
+        return after in _CLASS_AFTER and after != "degree"
+    if ent.label_ == "count":
+        if short_message:
+            return True
+        return any(
+            other.label_ == "qualification"
+            and other.ent_id_ in _COUNTABLE
+            and 0 <= other.start - ent.end <= 2
+            for other in ents
+        )
+    return True
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
+)
+class LongMessageFallback(GraphComponent):
+    """Routes cut messages to the fallback, whatever the classifier thought."""
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "LongMessageFallback":
+        return cls()
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            if message.get(TRUNCATED):
+                intent = {INTENT_NAME_KEY: FALLBACK_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}
+                message.set(INTENT, intent, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, [intent], add_to_output=True)
+                message.set(ENTITIES, [], add_to_output=True)
+        return messages
+

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Start the whole assistant: the action server (5055), then Rasa with the REST and
+# socket.io channels (5005). Ctrl-C stops everything this script started.
+# Called by `make run`, which has already built the env, the pipeline and the model.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BIN=.venv/bin
+MODEL=${MODEL:-models/careers.tar.gz}
+ACTIONS_PORT=${ACTIONS_PORT:-5055}
+RASA_PORT=${RASA_PORT:-5005}
+CORS=${CORS:-http://localhost:8080}
+LOG_DIR=${LOG_DIR:-logs}
+mkdir -p "$LOG_DIR"
+
+pids=()
+stop_all() {
+  trap - INT TERM EXIT
+  echo
+  echo "==> Stopping the assistant"
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap stop_all INT TERM EXIT
+
+wait_for() {  # wait_for NAME URL PID
+  local name=$1 url=$2 pid=$3
+  for _ in $(seq 1 180); do
+    if curl -sf "$url" >/dev/null 2>&1; then echo "    $name is up"; return 0; fi
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "!!  $name stopped while starting; see $LOG_DIR/" >&2; return 1
+    fi
+    sleep 1
+  done
+  echo "!!  $name did not start within 3 minutes; see $LOG_DIR/" >&2
+  return 1
+}
+
+echo "==> Starting the action server on port $ACTIONS_PORT (log: $LOG_DIR/actions.log)"
+"$BIN/rasa" run actions --actions actions --port "$ACTIONS_PORT" >"$LOG_DIR/actions.log" 2>&1 &
+pids+=($!)
+wait_for "Action server" "http://localhost:$ACTIONS_PORT/health" "${pids[-1]}"
+
+echo "==> Starting Rasa on port $RASA_PORT with $MODEL (log: $LOG_DIR/rasa.log)"
+"$BIN/rasa" run --model "$MODEL" --port "$RASA_PORT" \
+  --credentials credentials.yml --endpoints endpoints.yml --cors "$CORS" \
+  >"$LOG_DIR/rasa.log" 2>&1 &
+pids+=($!)
+wait_for "Rasa" "http://localhost:$RASA_PORT/" "${pids[-1]}"
+
+cat <<EOF
+
+The assistant is ready.
+  Chat in a terminal:  .venv/bin/rasa shell --model $MODEL --endpoints endpoints.yml   (in another terminal)
+  Chat over HTTP:      curl -s localhost:$RASA_PORT/webhooks/rest/webhook -H 'Content-Type: application/json' \\
+                         -d '{"sender": "me", "message": "Can I apply for the STP with a 2:1 in physics?"}'
+  Web widget:          socket.io on http://localhost:$RASA_PORT (allowed origin: $CORS)
+Press Ctrl-C to stop.
+EOF
+wait -n "${pids[@]}"
+echo "!!  A server stopped unexpectedly; see $LOG_DIR/" >&2
+exit 1
