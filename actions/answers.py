@@ -33,6 +33,7 @@ def verdict_values(rules: EntryRules, assessment: Assessment) -> Dict[str, str]:
     links: List[Source] = [f.source for f in assessment.findings]
     for finding in assessment.findings:
         links.extend(rules.rules[finding.rule_id].links)
+    links.append(rules.next_steps[programme][assessment.verdict or ""][1])
     links.append(programme_source)
     return {
         "programme_name": name,

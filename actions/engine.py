@@ -158,8 +158,8 @@ def _combine(rules: EntryRules, programme: str, routes: List[_Route]) -> Assessm
         status = POSSIBLE if any(r.status == POSSIBLE for r in routes) else FAIL
     findings = _unique(f for r in chosen for f in r.findings)
     verdict = VERDICT_FOR[status]
-    steps = [s for r in chosen for s in r.next_steps] if status == FAIL else []
-    steps.append(rules.next_steps[programme][verdict])
+    steps = [s for r in chosen for s in r.next_steps] if status != PASS else []
+    steps.append(rules.next_steps[programme][verdict][0])
     return Assessment(
         programme=programme,
         verdict=verdict,

@@ -99,7 +99,8 @@ def lowest_gcse_grade(text: Any) -> Optional[str]:
     numbers = [int(n) for n in re.findall(r"(?<![\d.:])([1-9])(?![\d.:])", value)]
     if numbers:
         return str(min(numbers))
-    letters = re.findall(r"(?<![A-Za-z])(A\*|[A-G]|U)(?:'?s)?(?![A-Za-z])", value.upper())
+    # Capitals only, so that the article "a" is not read as grade A.
+    letters = re.findall(r"(?<![A-Za-z])(A\*|[A-G]|U)(?:'?s)?(?![A-Za-z])", value)
     letters = [l for l in letters if l in GCSE_LETTERS]
     if letters:
         return max(letters, key=GCSE_LETTERS.index)

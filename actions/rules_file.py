@@ -121,7 +121,7 @@ class EntryRules:
     gcse_minimum_letter: str
     gcse_minimum_number: int
     rules: Mapping[str, Rule]
-    next_steps: Mapping[str, Mapping[str, str]]
+    next_steps: Mapping[str, Mapping[str, Tuple[str, Source]]]
     topics: Mapping[str, Topic]
     _class_rank: Mapping[str, int] = field(default_factory=dict, repr=False)
 
@@ -303,11 +303,17 @@ def load_rules(path: Optional[Path] = None) -> EntryRules:
 
     rules = _load_rules(check, check.mapping(raw, "rules"), source_ref, sources, class_ids)
 
-    next_steps: Dict[str, Dict[str, str]] = {}
+    next_steps: Dict[str, Dict[str, Tuple[str, Source]]] = {}
     steps = check.mapping(raw, "next_steps")
     for programme in PROGRAMMES:
         entry = check.mapping(steps, programme)
-        next_steps[programme] = {v: check.text(entry, v) for v in VERDICTS}
+        next_steps[programme] = {}
+        for verdict in VERDICTS:
+            step = check.mapping(entry, verdict)
+            next_steps[programme][verdict] = (
+                check.text(step, "text"),
+                source_ref(step, "link"),
+            )
 
     topics: Dict[str, Topic] = {}
     topic_section = check.mapping(raw, "topics")

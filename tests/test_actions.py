@@ -1,0 +1,157 @@
+"""The Rasa actions, with rasa-sdk's Tracker and CollectingDispatcher."""
+
+from __future__ import annotations
+
+from rasa_sdk.events import SlotSet
+
+from actions.actions import (
+    NOT_UNDERSTOOD,
+    ActionAnswerTopic,
+    ActionExtractProfile,
+    ActionFallback,
+    ActionGiveVerdict,
+    ValidateEligibilityForm,
+)
+from tests.conftest import make_tracker
+
+
+def _slots(events):
+    return {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+
+
+async def test_extract_profile_reads_a_multi_fact_message(dispatcher, domain):
+    text = "I have a 2:2 in history and an MSc in medical physics, can I apply for the STP?"
+    entities = [
+        {"entity": "degree_class", "value": "lower_second", "start": 9, "end": 12},
+        {"entity": "subject", "value": "history", "start": 16, "end": 23},
+        {"entity": "qualification", "value": "msc", "start": 31, "end": 34},
+        {"entity": "subject", "value": "medical physics", "start": 38, "end": 53},
+        {"entity": "programme", "value": "STP", "start": 75, "end": 78},
+    ]
+    tracker = make_tracker(text, "check_eligibility", entities)
+    events = await ActionExtractProfile().run(dispatcher, tracker, domain)
+    assert _slots(events) == {
+        "programme": "STP", "degree_class": "lower_second", "degree_subject": "history",
+        "higher_degree": "msc", "higher_degree_subject": "medical physics",
+    }
+
+
+async def test_extract_profile_ignores_questions_about_the_rules(dispatcher, domain):
+    tracker = make_tracker("does a PGDip count?", "ask_higher_degree_definition",
+                           [{"entity": "qualification", "value": "pgdip", "start": 7, "end": 12}])
+    assert await ActionExtractProfile().run(dispatcher, tracker, domain) == []
+
+
+async def test_a_yes_answers_the_question_asked(dispatcher, domain):
+    tracker = make_tracker("yep", "affirm", slots={"requested_slot": "gcse_grades"},
+                           active_loop="eligibility_form")
+    events = await ActionExtractProfile().run(dispatcher, tracker, domain)
+    assert _slots(events) == {"gcse_grades": "met"}
+
+
+async def test_an_unreadable_answer_is_marked_for_validation(dispatcher, domain):
+    tracker = make_tracker("purple", "inform", slots={"requested_slot": "degree_class"},
+                           active_loop="eligibility_form")
+    events = await ActionExtractProfile().run(dispatcher, tracker, domain)
+    assert _slots(events) == {"degree_class": NOT_UNDERSTOOD}
+
+
+async def test_a_new_check_after_a_verdict_starts_afresh(dispatcher, domain):
+    tracker = make_tracker("check my eligibility", "check_eligibility",
+                           slots={"degree_class": "first", "assessment": {"verdict": "eligible"}})
+    slots = _slots(await ActionExtractProfile().run(dispatcher, tracker, domain))
+    assert slots["degree_class"] is None and slots["assessment"] is None
+
+
+async def test_a_cut_message_states_no_facts(dispatcher, domain):
+    tracker = make_tracker("2:1 " * 500, "nlu_fallback", truncated=True)
+    assert await ActionExtractProfile().run(dispatcher, tracker, domain) == []
+
+
+async def test_form_asks_only_for_missing_facts(dispatcher, domain):
+    tracker = make_tracker("2:2", "inform", slots={"programme": "STP", "degree_class": "lower_second"},
+                           active_loop="eligibility_form")
+    form = ValidateEligibilityForm()
+    required = await form.required_slots([], dispatcher, tracker, domain)
+    assert required == ["higher_degree"]
+
+
+async def test_form_rejects_an_unreadable_answer_with_a_message(dispatcher, domain):
+    form = ValidateEligibilityForm()
+    result = form.validate_degree_class(NOT_UNDERSTOOD, dispatcher, make_tracker(), domain)
+    assert result == {"degree_class": None}
+    assert dispatcher.messages[0]["response"] == "utter_answer_not_understood"
+
+
+async def test_form_accepts_a_valid_answer_quietly(dispatcher, domain):
+    form = ValidateEligibilityForm()
+    assert form.validate_higher_degree("mres", dispatcher, make_tracker(), domain) == {
+        "higher_degree": "mres"}
+    assert form.validate_higher_degree("bachelors", dispatcher, make_tracker(), domain) == {
+        "higher_degree": None}
+    assert len(dispatcher.messages) == 1
+
+
+async def test_form_run_sets_the_next_question(dispatcher, domain):
+    tracker = make_tracker("STP", "inform", slots={"programme": "STP"}, active_loop="eligibility_form")
+    tracker.events = [{"event": "user", "text": "STP"},
+                      {"event": "slot", "name": "programme", "value": "STP"}]
+    events = await ValidateEligibilityForm().run(dispatcher, tracker, domain)
+    assert SlotSet("requested_slot", "degree_class") in events
+
+
+async def test_verdict_carries_text_and_payload(dispatcher, domain):
+    tracker = make_tracker(slots={"programme": "STP", "degree_class": "lower_second",
+                                  "degree_subject": "physics", "higher_degree": "pgcert"})
+    events = await ActionGiveVerdict().run(dispatcher, tracker, domain)
+    message = dispatcher.messages[0]
+    assert message["response"] == "utter_verdict_not_eligible"
+    assessment = message["custom"]["assessment"]
+    assert assessment["programme"] == "STP" and assessment["verdict"] == "not_eligible"
+    assert any("certificates" in r for r in assessment["reasons"])
+    assert all(s.startswith("http") for s in assessment["sources"])
+    assert "MSc" in message["next_steps"]
+    assert _slots(events)["assessment"] == assessment
+
+
+async def test_topic_answer_comes_from_the_rules_file(dispatcher, domain, rules):
+    tracker = make_tracker("which degrees are relevant?", "ask_relevant_subjects")
+    await ActionAnswerTopic().run(dispatcher, tracker, domain)
+    message = dispatcher.messages[0]
+    assert message["response"] == "utter_topic_answer"
+    assert message["answer"] == rules.topics["ask_relevant_subjects"].text
+    assert "healthcareers.nhs.uk" in message["sources"]
+
+
+async def test_fallback_explains_a_message_that_was_too_long(dispatcher, domain):
+    tracker = make_tracker("x" * 2000, "nlu_fallback", truncated=True,
+                           original_length=100000, characters_read=2000)
+    await ActionFallback().run(dispatcher, tracker, domain)
+    assert dispatcher.messages[0]["response"] == "utter_too_long"
+    assert dispatcher.messages[0]["length"] == "100,000"
+
+
+async def test_fallback_for_an_empty_message(dispatcher, domain):
+    await ActionFallback().run(dispatcher, make_tracker("   ", "nlu_fallback"), domain)
+    assert dispatcher.messages[0]["response"] == "utter_empty_message"
+
+
+async def test_fallback_otherwise_offers_the_topics(dispatcher, domain):
+    await ActionFallback().run(dispatcher, make_tracker("zzz", "nlu_fallback"), domain)
+    assert dispatcher.messages[0]["response"] == "utter_not_understood"
+
+
+async def test_every_response_the_actions_use_has_its_placeholders_filled(dispatcher, domain):
+    import string
+
+    tracker = make_tracker(slots={"programme": "PTP", "gcse_grades": "met", "a_level_count": 3,
+                                  "science_a_level": "yes"})
+    await ActionGiveVerdict().run(dispatcher, tracker, domain)
+    await ActionAnswerTopic().run(dispatcher, make_tracker("skills?", "ask_skills"), domain)
+    await ActionFallback().run(dispatcher, make_tracker("x", "nlu_fallback", truncated=True,
+                                                        original_length=5000,
+                                                        characters_read=2000), domain)
+    for message in dispatcher.messages:
+        template = domain["responses"][message["response"]][0]["text"]
+        fields = {f for _, f, _, _ in string.Formatter().parse(template) if f}
+        assert fields <= set(message), (message["response"], fields - set(message))

@@ -1,0 +1,95 @@
+"""The spaCy pipeline built from nlp/patterns, and the custom Rasa components."""
+
+from __future__ import annotations
+
+import pytest
+import spacy
+
+from nlp.build_pipeline import PatternFileError, build, read_patterns
+from nlp.rasa_components import CareersEntityExtractor, LongMessageFallback, MessageGuard
+from rasa.shared.nlu.training_data.message import Message
+
+
+@pytest.fixture(scope="module")
+def nlp(tmp_path_factory):
+    output = tmp_path_factory.mktemp("spacy") / "pipeline"
+    build(output)
+    return spacy.load(output)
+
+
+def _entities(nlp, text):
+    return [(e["entity"], text[e["start"]:e["end"]], e["value"])
+            for e in CareersEntityExtractor._extract_entities(nlp(text))]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("I have a 2:2 in history and an MSc in medical physics",
+         [("degree_class", "2:2", "lower_second"), ("subject", "history", "history"),
+          ("qualification", "MSc", "msc"), ("subject", "medical physics", "medical physics")]),
+        ("got a first in mech eng",
+         [("degree_class", "first", "first"), ("subject", "mech eng", "mechanical engineering")]),
+        ("upper second in Chemistry, then an MRes",
+         [("degree_class", "upper second", "upper_second"), ("subject", "Chemistry", "chemistry"),
+          ("qualification", "MRes", "mres")]),
+        ("two A levels incl physics", [("count", "two", "2"), ("qualification", "A levels", "a_level"),
+                                       ("subject", "physics", "physics")]),
+        ("grade 4s in my GCSEs", [("grade", "grade 4s", "4"), ("qualification", "GCSEs", "gcse")]),
+        ("A*-C in maths", [("grade", "A*-C", "C"), ("subject", "maths", "mathematics")]),
+        ("can i do stp wiv a 2.2", [("programme", "stp", "STP"), ("degree_class", "2.2", "lower_second")]),
+        ("PG cert or integrated masters", [("qualification", "PG cert", "pgcert"),
+                                           ("qualification", "integrated masters", "integrated_masters")]),
+    ],
+)
+def test_entities_with_canonical_values(nlp, text, expected):
+    assert _entities(nlp, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, absent",
+    [("my first degree was in physics", ("degree_class", "first")),
+     ("this is my first time here", ("degree_class", "first")),
+     ("I am 22 and have a 2:1", ("count", "22")),
+     ("I waited 3 years for this", ("count", "3"))],
+)
+def test_words_that_only_look_like_entities_are_dropped(nlp, text, absent):
+    assert absent not in [(e, t) for e, t, _ in _entities(nlp, text)]
+
+
+def test_a_bare_answer_is_kept(nlp):
+    assert _entities(nlp, "first") == [("degree_class", "first", "first")]
+    assert _entities(nlp, "2") == [("count", "2", "2")]
+
+
+def test_subjects_named_in_the_rules_file_are_recognised(nlp, rules):
+    for subject in list(rules.subjects)[:40]:
+        found = [(e, v) for e, _, v in _entities(nlp, f"my degree is in {subject}")]
+        assert ("subject", subject) in found, subject
+
+
+def test_a_broken_pattern_line_is_reported(tmp_path):
+    (tmp_path / "bad.jsonl").write_text('{"label": "subject", "pattern": "physics", "id": "physics"}\n'
+                                        '{"label": "colour", "pattern": "red", "id": "red"}\n')
+    with pytest.raises(PatternFileError, match=r"bad.jsonl:2: label"):
+        read_patterns(tmp_path)
+
+
+def test_message_guard_cuts_long_messages_and_strips_markup():
+    guard = MessageGuard({"max_characters": 50})
+    long, markup, plain = Message({"text": "a" * 120}), Message({"text": "<b>hi</b> there"}), \
+        Message({"text": "2 < 3"})
+    guard.process([long, markup, plain])
+    assert long.get("text") == "a" * 50 and long.get("original_length") == 120
+    assert long.get("truncated") is True
+    assert markup.get("text") == "hi there" and not markup.get("truncated")
+    assert plain.get("text") == "2 < 3"
+
+
+def test_long_message_fallback_overrides_the_classifier():
+    message = Message({"text": "x", "truncated": True,
+                       "intent": {"name": "greet", "confidence": 0.9},
+                       "entities": [{"entity": "subject"}]})
+    LongMessageFallback().process([message])
+    assert message.get("intent") == {"name": "nlu_fallback", "confidence": 1.0}
+    assert message.get("entities") == []

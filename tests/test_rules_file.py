@@ -1,0 +1,86 @@
+"""The rules file: the real one loads; a broken one fails with file, line and problem."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from actions.rules_file import DEFAULT_PATH, RulesFileError, load_rules
+
+
+def test_the_rules_file_loads_with_sources_for_everything(rules):
+    assert isinstance(rules.last_reviewed, dt.date)
+    assert all(rule.source.url.startswith("http") for rule in rules.rules.values())
+    assert all(topic.sources for topic in rules.topics.values())
+    assert rules.class_at_least("first", "upper_second")
+    assert not rules.class_at_least("third", "lower_second")
+
+
+def test_every_source_url_comes_from_the_shared_sources(rules):
+    sources_dir = DEFAULT_PATH.resolve().parents[2] / "shared" / "sources"
+    if not sources_dir.is_dir():
+        pytest.skip("shared/sources is not beside this checkout")
+    text = "".join(p.read_text() for p in sources_dir.glob("*.md"))
+    for source in rules.sources.values():
+        assert source.url in text, f"{source.key}: {source.url} is not in shared/sources"
+
+
+def test_every_topic_intent_has_an_answer(rules, domain):
+    asked = {i for i in domain["intents"] if i.startswith("ask_")}
+    assert asked == set(rules.topics)
+
+
+def _broken(tmp_path, old: str, new: str):
+    text = DEFAULT_PATH.read_text().replace(old, new, 1)
+    assert text != DEFAULT_PATH.read_text(), f"{old!r} not found in the rules file"
+    path = tmp_path / "entry_rules.yml"
+    path.write_text(text)
+    return path
+
+
+def _line_of(path, needle: str) -> int:
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        if needle in line:
+            return number
+    raise AssertionError(needle)
+
+
+@pytest.mark.parametrize(
+    "old, new, needle, problem",
+    [
+        ("    source: nshcs_entry_faq\n    not_met: \"Medical",
+         "    source: nshcs_nowhere\n    not_met: \"Medical", "nshcs_nowhere", "unknown source"),
+        ("minimum_class: lower_second", "minimum_class: lower_secnd", "lower_secnd",
+         "unknown degree class"),
+        ("minimum_count: 2", "minimum_count: two", "minimum_count: two", "whole number"),
+        ("you have {degree_class}.\"", "you have {degre_class}.\"", "{degre_class}",
+         "unknown placeholder"),
+        ("last_reviewed: 2026-11-24", "last_reviewed: last year", "last_reviewed",
+         "YYYY-MM-DD"),
+        ("names: [zoology,", "names: [physics, zoology,", "physics, zoology",
+         "in both"),
+        ("    met: \"You have a good range", "    mett: \"You have a good range", "mett:",
+         "unknown field"),
+    ],
+)
+def test_a_malformed_file_names_the_file_line_and_problem(tmp_path, old, new, needle, problem):
+    path = _broken(tmp_path, old, new)
+    with pytest.raises(RulesFileError) as error:
+        load_rules(path)
+    message = str(error.value)
+    assert message.startswith(f"{path}:{_line_of(path, needle)}:"), message
+    assert problem in message
+
+
+def test_a_missing_rule_is_reported(tmp_path):
+    path = _broken(tmp_path, "  stp_medical_degree:", "  stp_medical_degree_renamed:")
+    with pytest.raises(RulesFileError, match="missing rule 'stp_medical_degree'"):
+        load_rules(path)
+
+
+def test_invalid_yaml_is_reported_with_the_file(tmp_path):
+    path = tmp_path / "entry_rules.yml"
+    path.write_text("rules: [unclosed\n")
+    with pytest.raises(RulesFileError, match=str(path)):
+        load_rules(path)
