@@ -14,7 +14,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONWARNINGS := ignore::DeprecationWarning
 
-.PHONY: install spacy train run actions test unit validate conversations eval lint clean
+.PHONY: install spacy train run shell actions test unit validate conversations eval clean
 
 install: $(VENV)/.installed   ## virtual env with pinned dependencies
 
@@ -49,11 +49,16 @@ validate: $(VENV)/.installed   ## rasa data validate (domain, NLU data, rules, s
 unit: $(SPACY)/meta.json   ## fast tests: engine, language helpers, actions
 	$(BIN)/pytest -q tests --ignore=tests/test_servers.py
 
-conversations: $(MODEL)   ## rasa test stories (tests/test_*.yml) through the trained bot
-	$(BIN)/rasa test core --model $(MODEL) --stories tests/ --fail-on-prediction-errors --out results/core --no-plot
+conversations: $(MODEL)   ## conversation tests (tests/test_*.yml) through the trained bot, NLU included
+	$(BIN)/rasa test core --e2e --model $(MODEL) --stories tests/ --fail-on-prediction-errors \
+		--out results/conversations --no-plot
+
+shell: $(MODEL)   ## chat in the terminal (start `make run` first, for the actions)
+	$(BIN)/rasa shell --model $(MODEL) --endpoints endpoints.yml --port 5006
 
 eval: $(MODEL)   ## NLU evaluation on the held-out messages (tests/nlu_heldout.yml)
-	$(BIN)/python scripts/evaluate_nlu.py --model $(MODEL) --data tests/nlu_heldout.yml
+	$(BIN)/python scripts/evaluate_nlu.py --model $(MODEL) --data tests/nlu_heldout.yml \
+		--json results/nlu-heldout.json
 
 test: $(MODEL)   ## everything: validation, unit, conversation, server and NLU tests
 	$(MAKE) --no-print-directory validate

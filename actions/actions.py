@@ -66,9 +66,9 @@ class ActionExtractProfile(Action):
     ) -> List[EventType]:
         message = tracker.latest_message
         intent = latest_intent(tracker)
-        if intent not in FACT_INTENTS or message.get("truncated"):
-            return []
         text = message.get("text") or ""
+        if intent not in FACT_INTENTS or message.get("truncated") or not text.strip():
+            return []
         in_check = tracker.active_loop_name == FORM
         requested = tracker.get_slot("requested_slot") if in_check else None
         facts = facts_from_message(

@@ -46,6 +46,9 @@ _CLASS_BEFORE = {
 _CLASS_AFTER = {"class", "-", "honours", "hons", "in", "from", "at", "degree"}
 _NOT_CLASS_AFTER = {"year", "time", "job", "step", "place", "language", "name", "of"}
 _COUNTABLE = {"a_level", "gcse"}
+# The career's own name is a subject only when it is what someone studied.
+_CAREER_SUBJECTS = {"clinical engineering"}
+_STUDIED_BEFORE = {"in", "of", "studied", "study", "studying", "did", "doing"}
 _SHORT_ANSWER_TOKENS = 3
 _MARKUP = re.compile(r"<[^<>]{0,200}>")
 
@@ -136,6 +139,9 @@ def _plausible(doc: Any, ent: Any, ents: List[Any]) -> bool:
         if before in _CLASS_BEFORE:
             return after != "degree" or before in {"a", "got", "achieved", "with"}
         return after in _CLASS_AFTER and after != "degree"
+    if ent.label_ == "subject" and ent.ent_id_ in _CAREER_SUBJECTS:
+        before = doc[ent.start - 1].lower_ if ent.start > 0 else ""
+        return short_message or before in _STUDIED_BEFORE and not _into_career(doc, ent)
     if ent.label_ == "count":
         if short_message:
             return True
@@ -146,6 +152,12 @@ def _plausible(doc: Any, ent: Any, ents: List[Any]) -> bool:
             for other in ents
         )
     return True
+
+
+def _into_career(doc: Any, ent: Any) -> bool:
+    """'get into clinical engineering', 'a career in clinical engineering'."""
+    window = {t.lower_ for t in doc[max(0, ent.start - 3) : ent.start]}
+    return bool(window & {"into", "career", "careers", "job", "jobs", "work", "working"})
 
 
 @DefaultV1Recipe.register(

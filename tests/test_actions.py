@@ -63,6 +63,12 @@ async def test_a_new_check_after_a_verdict_starts_afresh(dispatcher, domain):
     assert slots["degree_class"] is None and slots["assessment"] is None
 
 
+async def test_an_empty_message_is_not_an_answer(dispatcher, domain):
+    tracker = make_tracker("  ", "nlu_fallback", slots={"requested_slot": "degree_subject"},
+                           active_loop="eligibility_form")
+    assert await ActionExtractProfile().run(dispatcher, tracker, domain) == []
+
+
 async def test_a_cut_message_states_no_facts(dispatcher, domain):
     tracker = make_tracker("2:1 " * 500, "nlu_fallback", truncated=True)
     assert await ActionExtractProfile().run(dispatcher, tracker, domain) == []

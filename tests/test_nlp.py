@@ -93,3 +93,16 @@ def test_long_message_fallback_overrides_the_classifier():
     LongMessageFallback().process([message])
     assert message.get("intent") == {"name": "nlu_fallback", "confidence": 1.0}
     assert message.get("entities") == []
+
+
+@pytest.mark.parametrize(
+    "text, is_subject",
+    [("how do I get into clinical engineering?", False),
+     ("a career in clinical engineering", False),
+     ("is clinical engineering a good job", False),
+     ("I have an MSc in clinical engineering", True),
+     ("clinical engineering", True)],
+)
+def test_the_career_name_is_a_subject_only_when_studied(nlp, text, is_subject):
+    found = ("subject", "clinical engineering") in [(e, v) for e, _, v in _entities(nlp, text)]
+    assert found is is_subject

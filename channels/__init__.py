@@ -1,0 +1,1 @@
+"""Input channels, kept apart from the assistant's core (NLU, dialogue, actions)."""

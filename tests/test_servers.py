@@ -1,0 +1,212 @@
+"""The real servers over HTTP: the action server and Rasa with the trained model,
+a SQLite tracker store and the REST channel, started as `make run` starts them.
+
+Slow (about a minute to start); `make unit` leaves it out.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+MODEL = ROOT / "models" / "careers.tar.gz"
+RASA = str(Path(sys.executable).with_name("rasa"))
+START_TIMEOUT = 240
+
+pytestmark = pytest.mark.servers
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """A server process started in its own process group, with its log in a file."""
+
+    def __init__(self, name: str, args: List[str], log: Path) -> None:
+        self.name, self.args, self.log = name, args, log
+        self.process: Optional[subprocess.Popen] = None
+
+    def start(self, ready_url: str) -> "Server":
+        env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "PYTHONPATH": str(ROOT)}
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(
+                self.args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited: {self.log.read_text()[-3000:]}")
+            try:
+                urllib.request.urlopen(ready_url, timeout=2)
+                return self
+            except (urllib.error.URLError, OSError):
+                time.sleep(0.5)
+        raise RuntimeError(f"{self.name} did not start in {START_TIMEOUT}s")
+
+    def memory_kb(self, field: str) -> int:
+        """VmRSS (resident now) or VmHWM (peak resident) of the server process."""
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        line = next(l for l in status.splitlines() if l.startswith(field + ":"))
+        return int(line.split()[1])
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory):
+    assert MODEL.exists(), "no trained model: run `make train` (make test does it)"
+    tmp = tmp_path_factory.mktemp("servers")
+    action_port, rasa_port = _free_port(), _free_port()
+    endpoints = tmp / "endpoints.yml"
+    endpoints.write_text(
+        f"action_endpoint:\n  url: http://localhost:{action_port}/webhook\n"
+        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {tmp / 'conversations.db'}\n"
+    )
+    actions = Server("action server", [RASA, "run", "actions", "--actions", "actions",
+                                       "--port", str(action_port)], tmp / "actions.log")
+    rasa_args = [RASA, "run", "--model", str(MODEL), "--port", str(rasa_port),
+                 "--endpoints", str(endpoints), "--credentials", "credentials.yml"]
+    rasa = Server("Rasa", rasa_args, tmp / "rasa.log")
+    actions.start(f"http://localhost:{action_port}/health")
+    try:
+        rasa.start(f"http://localhost:{rasa_port}/")
+        yield {"url": f"http://localhost:{rasa_port}", "rasa": rasa, "actions": actions}
+    finally:
+        rasa.stop()
+        actions.stop()
+
+
+def post(url: str, body: Any, raw: Optional[bytes] = None) -> Tuple[int, Any]:
+    data = raw if raw is not None else json.dumps(body).encode()
+    request = urllib.request.Request(
+        url + "/webhooks/rest/webhook", data=data, headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def say(assistant, sender: str, message: str) -> List[Dict[str, Any]]:
+    status, replies = post(assistant["url"], {"sender": sender, "message": message})
+    assert status == 200, replies
+    assert replies, f"no reply to {message[:60]!r}"
+    return replies
+
+
+def text_of(replies: List[Dict[str, Any]]) -> str:
+    return "\n".join(r.get("text", "") for r in replies)
+
+
+def button_payload(replies: List[Dict[str, Any]], title: str) -> str:
+    for reply in replies:
+        for button in reply.get("buttons", []):
+            if button["title"] == title:
+                return button["payload"]
+    raise AssertionError(f"no button {title!r} in {replies}")
+
+
+def assessment(replies: List[Dict[str, Any]]) -> Dict[str, Any]:
+    found = [r["custom"]["assessment"] for r in replies if "assessment" in r.get("custom", {})]
+    assert found, f"no assessment in {replies}"
+    return found[0]
+
+
+def test_full_eligibility_conversation_over_rest(assistant):
+    user = "rest-check"
+    replies = say(assistant, user, "Can you check if I'm eligible?")
+    replies = say(assistant, user, button_payload(replies, "STP (graduate)"))
+    assert "What class is your degree?" in text_of(replies)
+    replies = say(assistant, user, button_payload(replies, "2:2"))
+    assert "higher degree" in text_of(replies)
+    replies = say(assistant, user, "")  # an empty message mid-check
+    assert "didn't receive any text" in text_of(replies)
+    assert "higher degree" in text_of(replies), "the check carries on after it"
+    replies = say(assistant, user, "I've got an MSc")
+    assert "What subject is your higher degree in?" in text_of(replies)
+    replies = say(assistant, user, "clinical engineering")
+    result = assessment(replies)
+    assert result["programme"] == "STP" and result["verdict"] == "eligible"
+    assert any("MSc" in reason for reason in result["reasons"])
+    assert all(source.startswith("http") for source in result["sources"])
+    assert "meet the entry requirements" in text_of(replies)
+
+
+def test_a_verdict_at_once_from_a_message_with_all_the_facts(assistant):
+    replies = say(assistant, "rest-at-once",
+                  "I have a 2:2 in history and an MSc in medical physics, can I apply for the STP?")
+    assert assessment(replies)["verdict"] == "eligible"
+
+
+def test_odd_messages_get_sensible_replies(assistant):
+    for message in ["   ", "😀😀😀", "<img src=x onerror=alert(1)>", "qwpoe zxmv asdkj", "x" * 10_000]:
+        replies = say(assistant, "rest-odd", message)
+        assert text_of(replies).strip()
+    assert "too long" in text_of(say(assistant, "rest-odd", "physics " * 1250))
+
+
+def test_a_100k_message_is_answered_without_a_memory_spike(assistant):
+    rasa = assistant["rasa"]
+    say(assistant, "rest-memory", "hello")  # warm up every part of the pipeline
+    peak_before = rasa.memory_kb("VmHWM")
+    started = time.monotonic()
+    replies = say(assistant, "rest-memory", "engineering " * 9_091)
+    elapsed = time.monotonic() - started
+    growth_mb = (rasa.memory_kb("VmHWM") - peak_before) / 1024
+    resident_mb = rasa.memory_kb("VmRSS") / 1024
+    print(f"100k message: answered in {elapsed:.1f}s; Rasa resident {resident_mb:.0f} MB, "
+          f"peak grew {growth_mb:.0f} MB")
+    assert resident_mb > 300, "measuring the process that serves (it holds the model)"
+    assert "too long" in text_of(replies)
+    assert growth_mb < 200
+    assert say(assistant, "rest-memory", "what skills do I need?"), "still serving"
+
+
+@pytest.mark.parametrize(
+    "body, raw",
+    [(None, b"not json"), ([1, 2], None), ({"message": "hi"}, None),
+     ({"sender": "x"}, None), ({"sender": "x", "message": 5}, None),
+     ({"sender": "", "message": "hi"}, None), ({"sender": "x" * 500, "message": "hi"}, None),
+     ({"sender": "x", "message": "hi", "metadata": "oops"}, None)],
+)
+def test_malformed_requests_get_a_clear_400(assistant, body, raw):
+    status, reply = post(assistant["url"], body, raw)
+    assert status == 400, reply
+
+
+def test_a_conversation_survives_a_restart(assistant):
+    user = "rest-restart"
+    say(assistant, user, "check my eligibility for the PTP")
+    replies = say(assistant, user, "yes")  # good GCSEs
+    assert "How many A-levels" in text_of(replies)
+    rasa = assistant["rasa"]
+    rasa.stop()
+    rasa.start(assistant["url"] + "/")
+    replies = say(assistant, user, "3")
+    assert "science" in text_of(replies), "the check carried on where it was"
+    replies = say(assistant, user, "yes")
+    assert assessment(replies)["verdict"] == "eligible"
