@@ -14,7 +14,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONWARNINGS := ignore::DeprecationWarning
 
-.PHONY: install spacy train run shell actions test unit validate conversations eval clean
+.PHONY: install spacy train run shell actions test unit validate conversations eval bench clean
 
 install: $(VENV)/.installed   ## virtual env with pinned dependencies
 
@@ -65,6 +65,9 @@ test: $(MODEL)   ## everything: validation, unit, conversation, server and NLU t
 	$(BIN)/pytest -q tests
 	$(MAKE) --no-print-directory conversations
 	$(MAKE) --no-print-directory eval
+
+bench: $(MODEL)   ## long-input benchmark: reply time and memory with and without the guard
+	$(BIN)/python -m scripts.bench_long_input
 
 clean:
 	rm -rf build models/*.tar.gz results .pytest_cache

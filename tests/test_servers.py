@@ -6,80 +6,23 @@ Slow (about a minute to start); `make unit` leaves it out.
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
-from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from scripts.serverctl import RASA, ROOT, Server, free_port, post
+
 MODEL = ROOT / "models" / "careers.tar.gz"
-RASA = str(Path(sys.executable).with_name("rasa"))
-START_TIMEOUT = 240
 
 pytestmark = pytest.mark.servers
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """A server process started in its own process group, with its log in a file."""
-
-    def __init__(self, name: str, args: List[str], log: Path) -> None:
-        self.name, self.args, self.log = name, args, log
-        self.process: Optional[subprocess.Popen] = None
-
-    def start(self, ready_url: str) -> "Server":
-        env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "PYTHONPATH": str(ROOT)}
-        with open(self.log, "ab") as log:
-            self.process = subprocess.Popen(
-                self.args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited: {self.log.read_text()[-3000:]}")
-            try:
-                urllib.request.urlopen(ready_url, timeout=2)
-                return self
-            except (urllib.error.URLError, OSError):
-                time.sleep(0.5)
-        raise RuntimeError(f"{self.name} did not start in {START_TIMEOUT}s")
-
-    def memory_kb(self, field: str) -> int:
-        """VmRSS (resident now) or VmHWM (peak resident) of the server process."""
-        status = Path(f"/proc/{self.process.pid}/status").read_text()
-        line = next(l for l in status.splitlines() if l.startswith(field + ":"))
-        return int(line.split()[1])
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
 
 
 @pytest.fixture(scope="module")
 def assistant(tmp_path_factory):
     assert MODEL.exists(), "no trained model: run `make train` (make test does it)"
     tmp = tmp_path_factory.mktemp("servers")
-    action_port, rasa_port = _free_port(), _free_port()
+    action_port, rasa_port = free_port(), free_port()
     endpoints = tmp / "endpoints.yml"
     endpoints.write_text(
         f"action_endpoint:\n  url: http://localhost:{action_port}/webhook\n"
@@ -97,18 +40,6 @@ def assistant(tmp_path_factory):
     finally:
         rasa.stop()
         actions.stop()
-
-
-def post(url: str, body: Any, raw: Optional[bytes] = None) -> Tuple[int, Any]:
-    data = raw if raw is not None else json.dumps(body).encode()
-    request = urllib.request.Request(
-        url + "/webhooks/rest/webhook", data=data, headers={"Content-Type": "application/json"}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=120) as response:
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
 
 
 def say(assistant, sender: str, message: str) -> List[Dict[str, Any]]:
