@@ -51,6 +51,15 @@ def profile_from_tracker(tracker: Tracker) -> Dict[str, Any]:
     return profile
 
 
+def programme_implied_by(facts: Dict[str, Any]) -> Optional[str]:
+    """A degree points to the graduate STP; school qualifications alone to the PTP."""
+    if facts.keys() & {"degree_class", "degree_subject", "higher_degree"}:
+        return "STP"
+    if facts.keys() & {"gcse_grades", "a_level_count", "a_level_subjects"}:
+        return "PTP"
+    return None
+
+
 def latest_intent(tracker: Tracker) -> Optional[str]:
     return (tracker.latest_message.get("intent") or {}).get("name")
 
@@ -74,6 +83,10 @@ class ActionExtractProfile(Action):
         facts = facts_from_message(
             RULES, text, message.get("entities") or [], requested, tracker.get_slot("programme")
         )
+        if not tracker.get_slot("programme") and "programme" not in facts:
+            programme = programme_implied_by(facts)
+            if programme:
+                facts["programme"] = programme
         events: List[EventType] = []
         if (
             intent == "check_eligibility"

@@ -51,6 +51,16 @@ class _Route:
     missing: List[str] = field(default_factory=list)
     next_steps: List[str] = field(default_factory=list)
 
+    def decide(self, status: str, *findings: Finding, steps: List[str] = ()) -> "_Route":
+        self.status = status
+        self.findings.extend(findings)
+        self.next_steps.extend(steps)
+        return self
+
+    def need(self, fact: str) -> "_Route":
+        self.missing.append(fact)
+        return self
+
 
 @dataclass(frozen=True)
 class Assessment:
@@ -175,116 +185,92 @@ def _unique(findings) -> List[Finding]:
     return list(seen.values())
 
 
-def _stp_gatekeeping(ctx: _Context, route: _Route) -> bool:
-    """Checks both STP routes share; True when the route is already decided."""
+def _stp_gatekeeping(ctx: _Context) -> Optional[_Route]:
+    """Checks both STP routes share: a route already decided or short of a fact."""
     p = ctx.profile
     if p.get("degree_class") == "none":
-        route.status = FAIL
-        route.findings.append(ctx.finding("stp_no_degree", "not_met"))
-        route.next_steps += ctx.next_step("stp_no_degree")
-        return True
+        return _Route().decide(
+            FAIL, ctx.finding("stp_no_degree", "not_met"), steps=ctx.next_step("stp_no_degree")
+        )
     subject = p.get("degree_subject")
     if subject and ctx.rules.subject_category(subject) == "medical":
-        route.status = FAIL
-        route.findings.append(ctx.finding("stp_medical_degree", "not_met"))
-        return True
+        return _Route().decide(FAIL, ctx.finding("stp_medical_degree", "not_met"))
     if not p.get("degree_class"):
-        route.missing.append("degree_class")
-        return True
-    return False
+        return _Route().need("degree_class")
+    return None
 
 
 def _stp_degree_route(ctx: _Context) -> _Route:
     """A 1st or 2:1 honours or integrated master's in a relevant science."""
-    route = _Route()
-    if _stp_gatekeeping(ctx, route):
-        return route
-    p, rules = ctx.profile, ctx.rules
+    decided = _stp_gatekeeping(ctx)
+    if decided:
+        return decided
+    route, p, rules = _Route(), ctx.profile, ctx.rules
     minimum = rules.rules["stp_degree_class"].minimum_class
     if not rules.class_at_least(p["degree_class"], minimum):
-        route.status = FAIL
-        if p.get("degree_predicted"):
-            route.findings.append(ctx.finding("stp_predicted_result", "not_met"))
-        else:
-            route.findings.append(ctx.finding("stp_degree_class", "not_met"))
-        return route
+        rule = "stp_predicted_result" if p.get("degree_predicted") else "stp_degree_class"
+        return route.decide(FAIL, ctx.finding(rule, "not_met"))
     subject = p.get("degree_subject")
     if not subject:
-        route.missing.append("degree_subject")
-        return route
+        return route.need("degree_subject")
     category = rules.subject_category(subject)
     if category == "commonly_accepted":
-        route.status = PASS
-        route.findings.append(ctx.finding("stp_degree_class", "met"))
-        route.findings.append(ctx.finding("stp_subject_relevance", "met"))
+        route.decide(
+            PASS,
+            ctx.finding("stp_degree_class", "met"),
+            ctx.finding("stp_subject_relevance", "met"),
+        )
         if p.get("degree_predicted"):
             route.findings.append(ctx.finding("stp_predicted_result", "met"))
         if rules.qualification_group(p.get("higher_degree") or "") != "higher_degree":
             route.findings.append(ctx.finding("stp_research_experience", "note"))
-    elif category in ("other_sciences", "unknown"):
-        route.status = POSSIBLE
-        route.findings.append(ctx.finding("stp_subject_relevance", "unclear"))
-    elif category == "not_generally_accepted":
-        route.status = FAIL
-        route.findings.append(ctx.finding("stp_animal_plant_science", "not_met"))
-    else:
-        route.status = FAIL
-        route.findings.append(ctx.finding("stp_subject_relevance", "not_met"))
-    return route
+        return route
+    if category in ("other_sciences", "unknown"):
+        return route.decide(POSSIBLE, ctx.finding("stp_subject_relevance", "unclear"))
+    if category == "not_generally_accepted":
+        return route.decide(FAIL, ctx.finding("stp_animal_plant_science", "not_met"))
+    return route.decide(FAIL, ctx.finding("stp_subject_relevance", "not_met"))
 
 
 def _stp_higher_degree_route(ctx: _Context) -> _Route:
     """A 2:2 or better in any subject plus a relevant higher degree."""
-    route = _Route()
-    if _stp_gatekeeping(ctx, route):
-        return route
-    p, rules = ctx.profile, ctx.rules
-    minimum = rules.rules["stp_higher_degree_route"].minimum_class
-    if not rules.class_at_least(p["degree_class"], minimum):
-        route.status = FAIL
-        route.findings.append(ctx.finding("stp_higher_degree_route", "not_met", "not_met_class"))
-        return route
+    decided = _stp_gatekeeping(ctx)
+    if decided:
+        return decided
+    route, p, rules = _Route(), ctx.profile, ctx.rules
+    route_rule = "stp_higher_degree_route"
+    if not rules.class_at_least(p["degree_class"], rules.rules[route_rule].minimum_class):
+        return route.decide(FAIL, ctx.finding(route_rule, "not_met", "not_met_class"))
     good_class = rules.rules["stp_degree_class"].minimum_class
     if p.get("degree_predicted") and not rules.class_at_least(p["degree_class"], good_class):
-        route.status = FAIL
-        route.findings.append(ctx.finding("stp_predicted_result", "not_met"))
-        return route
+        return route.decide(FAIL, ctx.finding("stp_predicted_result", "not_met"))
     higher = p.get("higher_degree")
     if not higher:
-        route.missing.append("higher_degree")
-        return route
+        return route.need("higher_degree")
     group = rules.qualification_group(higher)
     if group != "higher_degree":
-        route.status = FAIL
-        if group == "not_higher_degree":
-            route.findings.append(ctx.finding("stp_not_a_higher_degree", "not_met"))
-        else:
-            route.findings.append(
-                ctx.finding("stp_higher_degree_route", "not_met", "not_met_none")
-            )
-        route.next_steps += ctx.next_step("stp_higher_degree_route")
-        return route
+        finding = (
+            ctx.finding("stp_not_a_higher_degree", "not_met")
+            if group == "not_higher_degree"
+            else ctx.finding(route_rule, "not_met", "not_met_none")
+        )
+        return route.decide(FAIL, finding, steps=ctx.next_step(route_rule))
     subject = p.get("higher_degree_subject")
     if not subject:
-        route.missing.append("higher_degree_subject")
-        return route
+        return route.need("higher_degree_subject")
     category = rules.subject_category(subject)
-    if category == "commonly_accepted":
-        route.status = PASS
-        route.findings.append(ctx.finding("stp_higher_degree_route", "met"))
-        if p.get("higher_degree_in_progress"):
-            route.findings.append(ctx.finding("stp_awarded_by_start", "met"))
-    elif category in ("other_sciences", "unknown"):
-        route.status = POSSIBLE
-        route.findings.append(ctx.finding("stp_higher_degree_route", "unclear"))
-        if p.get("higher_degree_in_progress"):
-            route.findings.append(ctx.finding("stp_awarded_by_start", "met"))
-    else:
-        route.status = FAIL
-        route.findings.append(
-            ctx.finding("stp_higher_degree_route", "not_met", "not_met_subject")
+    if category not in ("commonly_accepted", "other_sciences", "unknown"):
+        return route.decide(
+            FAIL,
+            ctx.finding(route_rule, "not_met", "not_met_subject"),
+            steps=ctx.next_step(route_rule),
         )
-        route.next_steps += ctx.next_step("stp_higher_degree_route")
+    if category == "commonly_accepted":
+        route.decide(PASS, ctx.finding(route_rule, "met"))
+    else:
+        route.decide(POSSIBLE, ctx.finding(route_rule, "unclear"))
+    if p.get("higher_degree_in_progress"):
+        route.findings.append(ctx.finding("stp_awarded_by_start", "met"))
     return route
 
 

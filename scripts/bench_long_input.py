@@ -19,7 +19,7 @@ from typing import Dict, List
 
 import yaml
 
-from scripts.serverctl import RASA, ROOT, Server, free_port, post
+from scripts.serverctl import RASA, ROOT, post, running_assistant
 
 GUARDS = {"nlp.rasa_components.MessageGuard", "nlp.rasa_components.LongMessageFallback"}
 CACHE = ROOT / "build" / "bench"
@@ -46,41 +46,23 @@ def unguarded_model() -> Path:
 
 
 def measure(model: Path, sizes: List[int], repeat: int) -> Dict[int, Dict[str, float]]:
-    tmp = Path(tempfile.mkdtemp(prefix="bench-"))
-    action_port, rasa_port = free_port(), free_port()
-    endpoints = tmp / "endpoints.yml"
-    endpoints.write_text(
-        f"action_endpoint:\n  url: http://localhost:{action_port}/webhook\n"
-        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {tmp / 'bench.db'}\n"
-    )
-    actions = Server("actions", [RASA, "run", "actions", "--actions", "actions",
-                                 "--port", str(action_port)], tmp / "actions.log")
-    rasa = Server("rasa", [RASA, "run", "--model", str(model), "--port", str(rasa_port),
-                           "--endpoints", str(endpoints), "--credentials", "credentials.yml"],
-                  tmp / "rasa.log")
-    url = f"http://localhost:{rasa_port}"
     results: Dict[int, Dict[str, float]] = {}
-    actions.start(f"http://localhost:{action_port}/health")
-    try:
-        rasa.start(url + "/")
-        post(url, {"sender": "warm-up", "message": "hello"})
+    with running_assistant(model, Path(tempfile.mkdtemp(prefix="bench-"))) as assistant:
+        post(assistant.url, {"sender": "warm-up", "message": "hello"})
         for size in sizes:
             message = ("clinical engineering " * (size // 21 + 1))[:size]
             times = []
             for attempt in range(repeat):
                 started = time.perf_counter()
-                status, _ = post(url, {"sender": f"bench-{size}-{attempt}", "message": message})
+                status, _ = post(assistant.url, {"sender": f"bench-{size}-{attempt}", "message": message})
                 times.append(time.perf_counter() - started)
                 if status != 200:
                     raise RuntimeError(f"HTTP {status} for a {size}-character message")
             results[size] = {
                 "median_s": statistics.median(times),
-                "peak_mb": rasa.memory_kb("VmHWM") / 1024,
-                "resident_mb": rasa.memory_kb("VmRSS") / 1024,
+                "peak_mb": assistant.rasa.memory_kb("VmHWM") / 1024,
+                "resident_mb": assistant.rasa.memory_kb("VmRSS") / 1024,
             }
-    finally:
-        rasa.stop()
-        actions.stop()
     return results
 
 

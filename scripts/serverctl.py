@@ -12,7 +12,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 import json
-from typing import Any, List, Optional, Tuple
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Iterator, List, Optional, Tuple
 
 ROOT = Path(__file__).resolve().parents[1]
 RASA = str(Path(sys.executable).with_name("rasa"))
@@ -76,3 +78,34 @@ def post(url: str, body: Any, raw: Optional[bytes] = None) -> Tuple[int, Any]:
             return response.status, json.loads(response.read() or b"null")
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode()
+
+
+@dataclass
+class Assistant:
+    url: str
+    rasa: Server
+    actions: Server
+
+
+@contextmanager
+def running_assistant(model: Path, workdir: Path) -> Iterator[Assistant]:
+    """The action server and Rasa (REST channel, SQLite store in `workdir`) on free ports."""
+    action_port, rasa_port = free_port(), free_port()
+    endpoints = workdir / "endpoints.yml"
+    endpoints.write_text(
+        f"action_endpoint:\n  url: http://localhost:{action_port}/webhook\n"
+        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {workdir / 'conversations.db'}\n"
+    )
+    actions = Server("action server", [RASA, "run", "actions", "--actions", "actions",
+                                       "--port", str(action_port)], workdir / "actions.log")
+    rasa = Server("Rasa", [RASA, "run", "--model", str(model), "--port", str(rasa_port),
+                           "--endpoints", str(endpoints), "--credentials", "credentials.yml"],
+                  workdir / "rasa.log")
+    url = f"http://localhost:{rasa_port}"
+    actions.start(f"http://localhost:{action_port}/health")
+    try:
+        rasa.start(url + "/")
+        yield Assistant(url, rasa, actions)
+    finally:
+        rasa.stop()
+        actions.stop()

@@ -36,6 +36,24 @@ async def test_extract_profile_reads_a_multi_fact_message(dispatcher, domain):
     }
 
 
+async def test_the_programme_follows_from_the_facts_given(dispatcher, domain):
+    text = "I'm in year 13 doing physics and maths A levels, could I become a clinical engineer?"
+    entities = [
+        {"entity": "subject", "value": "physics", "start": 24, "end": 31},
+        {"entity": "subject", "value": "mathematics", "start": 36, "end": 40},
+        {"entity": "qualification", "value": "a_level", "start": 41, "end": 49},
+    ]
+    slots = _slots(await ActionExtractProfile().run(
+        dispatcher, make_tracker(text, "check_eligibility", entities), domain))
+    assert slots["programme"] == "PTP"
+    assert slots["a_level_subjects"] == ["physics", "mathematics"]
+    assert slots["science_a_level"] == "yes"
+
+    tracker = make_tracker("I have a 2:1", "inform",
+                           [{"entity": "degree_class", "value": "upper_second", "start": 9, "end": 12}])
+    assert _slots(await ActionExtractProfile().run(dispatcher, tracker, domain))["programme"] == "STP"
+
+
 async def test_extract_profile_ignores_questions_about_the_rules(dispatcher, domain):
     tracker = make_tracker("does a PGDip count?", "ask_higher_degree_definition",
                            [{"entity": "qualification", "value": "pgdip", "start": 7, "end": 12}])

@@ -11,7 +11,7 @@ from typing import Any, Dict, List
 
 import pytest
 
-from scripts.serverctl import RASA, ROOT, Server, free_port, post
+from scripts.serverctl import ROOT, post, running_assistant
 
 MODEL = ROOT / "models" / "careers.tar.gz"
 
@@ -21,29 +21,12 @@ pytestmark = pytest.mark.servers
 @pytest.fixture(scope="module")
 def assistant(tmp_path_factory):
     assert MODEL.exists(), "no trained model: run `make train` (make test does it)"
-    tmp = tmp_path_factory.mktemp("servers")
-    action_port, rasa_port = free_port(), free_port()
-    endpoints = tmp / "endpoints.yml"
-    endpoints.write_text(
-        f"action_endpoint:\n  url: http://localhost:{action_port}/webhook\n"
-        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {tmp / 'conversations.db'}\n"
-    )
-    actions = Server("action server", [RASA, "run", "actions", "--actions", "actions",
-                                       "--port", str(action_port)], tmp / "actions.log")
-    rasa_args = [RASA, "run", "--model", str(MODEL), "--port", str(rasa_port),
-                 "--endpoints", str(endpoints), "--credentials", "credentials.yml"]
-    rasa = Server("Rasa", rasa_args, tmp / "rasa.log")
-    actions.start(f"http://localhost:{action_port}/health")
-    try:
-        rasa.start(f"http://localhost:{rasa_port}/")
-        yield {"url": f"http://localhost:{rasa_port}", "rasa": rasa, "actions": actions}
-    finally:
-        rasa.stop()
-        actions.stop()
+    with running_assistant(MODEL, tmp_path_factory.mktemp("servers")) as running:
+        yield running
 
 
 def say(assistant, sender: str, message: str) -> List[Dict[str, Any]]:
-    status, replies = post(assistant["url"], {"sender": sender, "message": message})
+    status, replies = post(assistant.url, {"sender": sender, "message": message})
     assert status == 200, replies
     assert replies, f"no reply to {message[:60]!r}"
     return replies
@@ -101,7 +84,7 @@ def test_odd_messages_get_sensible_replies(assistant):
 
 
 def test_a_100k_message_is_answered_without_a_memory_spike(assistant):
-    rasa = assistant["rasa"]
+    rasa = assistant.rasa
     say(assistant, "rest-memory", "hello")  # warm up every part of the pipeline
     peak_before = rasa.memory_kb("VmHWM")
     started = time.monotonic()
@@ -125,7 +108,7 @@ def test_a_100k_message_is_answered_without_a_memory_spike(assistant):
      ({"sender": "x", "message": "hi", "metadata": "oops"}, None)],
 )
 def test_malformed_requests_get_a_clear_400(assistant, body, raw):
-    status, reply = post(assistant["url"], body, raw)
+    status, reply = post(assistant.url, body, raw)
     assert status == 400, reply
 
 
@@ -134,9 +117,9 @@ def test_a_conversation_survives_a_restart(assistant):
     say(assistant, user, "check my eligibility for the PTP")
     replies = say(assistant, user, "yes")  # good GCSEs
     assert "How many A-levels" in text_of(replies)
-    rasa = assistant["rasa"]
+    rasa = assistant.rasa
     rasa.stop()
-    rasa.start(assistant["url"] + "/")
+    rasa.start(assistant.url + "/")
     replies = say(assistant, user, "3")
     assert "science" in text_of(replies), "the check carried on where it was"
     replies = say(assistant, user, "yes")
