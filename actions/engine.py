@@ -110,7 +110,7 @@ class _Context:
         subjects = [
             s for s in p.get("a_level_subjects") or [] if s in rules.a_level_ask_university
         ]
-        count = p.get("a_level_count")
+        count = a_level_count(rules, p)
         return {
             "degree_class": rules.class_label(p["degree_class"])
             if p.get("degree_class")
@@ -286,6 +286,18 @@ def gcse_grade_meets(rules: EntryRules, grade: Any) -> Optional[bool]:
     return None
 
 
+def a_level_count(rules: EntryRules, profile: Mapping[str, Any]) -> Optional[int]:
+    """The number of A-levels given, or else the subjects named when they are enough.
+
+    Naming fewer subjects than the minimum proves nothing (people name only some),
+    so that case still asks.
+    """
+    if profile.get("a_level_count") is not None:
+        return int(profile["a_level_count"])
+    named = len(profile.get("a_level_subjects") or [])
+    return named if named >= rules.rules["ptp_a_levels"].minimum_count else None
+
+
 def science_a_level_status(rules: EntryRules, profile: Mapping[str, Any]) -> Optional[str]:
     """'yes', 'no' or 'unsure', from the answer or else from the A-level subjects."""
     answer = profile.get("science_a_level")
@@ -307,7 +319,7 @@ def _ptp_route(ctx: _Context) -> _Route:
     grades_ok = gcse_grade_meets(rules, p["gcse_grades"]) if p.get("gcse_grades") else None
     checks.append(_check(ctx, "ptp_gcses", grades_ok, "gcse_grades"))
 
-    count = p.get("a_level_count")
+    count = a_level_count(rules, p)
     enough = None if count is None else int(count) >= rules.rules["ptp_a_levels"].minimum_count
     checks.append(_check(ctx, "ptp_a_levels", enough, "a_level_count"))
 

@@ -113,6 +113,9 @@ VERDICTS = [
     ("PTP: science worked out from the A-level subjects",
      {**PTP, "gcse_grades": "C", "a_level_count": 2, "a_level_subjects": ["chemistry", "art"]},
      "eligible", {"ptp_science_a_level"}),
+    ("PTP: three A-level subjects named count as three A-levels",
+     {**PTP, "gcse_grades": "met", "a_level_subjects": ["physics", "chemistry", "mathematics"]},
+     "eligible", {"ptp_a_levels"}),
     ("PTP: maths only, for each university to say",
      {**PTP, "gcse_grades": "met", "a_level_count": 2, "a_level_subjects": ["mathematics", "art"]},
      "possibly_eligible", {"ptp_science_a_level"}),
@@ -148,6 +151,8 @@ MISSING = [
      ["higher_degree_subject"]),
     ("PTP, nothing else", PTP, ["gcse_grades", "a_level_count", "science_a_level"]),
     ("PTP with GCSEs", {**PTP, "gcse_grades": "met"}, ["a_level_count", "science_a_level"]),
+    ("one A-level subject named is not taken as the count",
+     {**PTP, "gcse_grades": "met", "a_level_subjects": ["physics"]}, ["a_level_count"]),
 ]
 
 

@@ -106,3 +106,7 @@ def test_long_message_fallback_overrides_the_classifier():
 def test_the_career_name_is_a_subject_only_when_studied(nlp, text, is_subject):
     found = ("subject", "clinical engineering") in [(e, v) for e, _, v in _entities(nlp, text)]
     assert found is is_subject
+
+
+def test_a_medic_is_recognised_as_having_a_medical_degree(nlp):
+    assert ("qualification", "medic", "medical_degree") in _entities(nlp, "I'm a medic, can I switch?")
