@@ -14,7 +14,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONWARNINGS := ignore::DeprecationWarning
 
-.PHONY: install spacy train run shell actions test unit validate conversations eval bench clean
+.PHONY: install spacy train run shell actions test unit validate conversations eval nlu-report crossval bench clean
 
 install: $(VENV)/.installed   ## virtual env with pinned dependencies
 
@@ -57,8 +57,15 @@ shell: $(MODEL)   ## chat in the terminal (start `make run` first, for the actio
 	$(BIN)/rasa shell --model $(MODEL) --endpoints endpoints.yml --port 5006
 
 eval: $(MODEL)   ## NLU evaluation on the held-out messages (tests/nlu_heldout.yml)
-	$(BIN)/python scripts/evaluate_nlu.py --model $(MODEL) --data tests/nlu_heldout.yml \
-		--json results/nlu-heldout.json
+	$(BIN)/python -m scripts.evaluate_nlu --model $(MODEL) --data tests/nlu_heldout.yml \
+		--json results/nlu-heldout.json --check-targets
+
+nlu-report: $(SPACY)/meta.json   ## trains and compares three NLU pipelines; writes docs/nlu-report.md
+	$(BIN)/python -m scripts.compare_nlu
+
+crossval: $(SPACY)/meta.json   ## 5-fold cross-validation of our pipeline on the training data
+	$(BIN)/rasa test nlu --cross-validation --folds 5 --config config.yml --nlu data/nlu \
+		--out results/crossval --no-plot
 
 test: $(MODEL)   ## everything: validation, unit, conversation, server and NLU tests
 	$(MAKE) --no-print-directory validate

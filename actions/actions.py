@@ -11,17 +11,26 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.answers import assessment_payload, topic_answer, verdict_values
+from actions.answers import (
+    assessment_payload,
+    bullet_list,
+    clarifying_buttons,
+    source_list,
+    topic_answer,
+    topic_for_follow_up,
+    verdict_values,
+)
 from actions.engine import (
     ASKABLE_FACTS,
     assess,
     gcse_grade_meets,
     missing_facts,
     science_a_level_status,
+    subject_relevance,
 )
 from actions.language import answer_for_requested_slot, facts_from_message
 from actions.rules_file import default_rules
@@ -38,6 +47,7 @@ PROFILE_SLOTS = ASKABLE_FACTS + (
 NOT_UNDERSTOOD = "__not_understood__"
 # Intents whose messages state facts about the person (not questions about rules).
 FACT_INTENTS = {"inform", "check_eligibility", "affirm", "deny", "nlu_fallback"}
+VERDICT = "verdict"
 ANSWER_INTENTS = {"inform", "affirm", "deny", "nlu_fallback"}
 
 
@@ -64,6 +74,19 @@ def latest_intent(tracker: Tracker) -> Optional[str]:
     return (tracker.latest_message.get("intent") or {}).get("name")
 
 
+def after_verdict(tracker: Tracker) -> bool:
+    """True when the assistant's last answer was an eligibility verdict."""
+    return tracker.get_slot("last_answer") == VERDICT and bool(tracker.get_slot("assessment"))
+
+
+def previous_user_intent(tracker: Tracker) -> Optional[str]:
+    """The intent of the user message before the latest one."""
+    users = [e for e in tracker.events if e.get("event") == "user"]
+    if len(users) < 2:
+        return None
+    return ((users[-2].get("parse_data") or {}).get("intent") or {}).get("name")
+
+
 class ActionExtractProfile(Action):
     """Fills the profile slots from every message that states facts."""
 
@@ -76,9 +99,13 @@ class ActionExtractProfile(Action):
         message = tracker.latest_message
         intent = latest_intent(tracker)
         text = message.get("text") or ""
-        if intent not in FACT_INTENTS or message.get("truncated") or not text.strip():
-            return []
         in_check = tracker.active_loop_name == FORM
+        # A follow-up changes a fact of a check, but not of a general answer.
+        states_facts = intent in FACT_INTENTS or (
+            intent == "follow_up" and (in_check or after_verdict(tracker))
+        )
+        if not states_facts or message.get("truncated") or not text.strip():
+            return []
         requested = tracker.get_slot("requested_slot") if in_check else None
         facts = facts_from_message(
             RULES, text, message.get("entities") or [], requested, tracker.get_slot("programme")
@@ -183,7 +210,7 @@ class ActionGiveVerdict(Action):
             json_message=payload,
             **verdict_values(RULES, assessment),
         )
-        return [SlotSet("assessment", payload["assessment"])]
+        return [SlotSet("assessment", payload["assessment"]), SlotSet("last_answer", VERDICT)]
 
 
 class ActionAnswerTopic(Action):
@@ -195,12 +222,13 @@ class ActionAnswerTopic(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        values = topic_answer(RULES, latest_intent(tracker) or "")
+        intent = latest_intent(tracker) or ""
+        values = topic_answer(RULES, intent)
         if values is None:
             dispatcher.utter_message(response="utter_help")
-        else:
-            dispatcher.utter_message(response="utter_topic_answer", **values)
-        return []
+            return []
+        dispatcher.utter_message(response="utter_topic_answer", **values)
+        return [SlotSet("last_answer", intent)]
 
 
 class ActionFallback(Action):
@@ -222,5 +250,73 @@ class ActionFallback(Action):
         elif not (message.get("text") or "").strip():
             dispatcher.utter_message(response="utter_empty_message")
         else:
-            dispatcher.utter_message(response="utter_not_understood")
+            buttons = clarifying_buttons(RULES, message.get("intent_ranking") or [], domain)
+            # Ask which topic was meant once; if still unclear, say what is on offer.
+            if buttons and previous_user_intent(tracker) != "nlu_fallback":
+                dispatcher.utter_message(response="utter_clarify", buttons=buttons)
+            else:
+                dispatcher.utter_message(response="utter_not_understood")
         return []
+
+
+class ActionExplain(Action):
+    """'Why?': the rules behind the last verdict, or the sources of the last answer."""
+
+    def name(self) -> Text:
+        return "action_explain"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        last = tracker.get_slot("last_answer")
+        assessment = tracker.get_slot("assessment")
+        if last == VERDICT and assessment:
+            dispatcher.utter_message(
+                response="utter_explain_verdict",
+                reasons=bullet_list(assessment["reasons"]),
+                sources="\n".join(assessment["sources"]),
+            )
+        elif last in RULES.topics:
+            topic = RULES.topics[last]
+            dispatcher.utter_message(
+                response="utter_explain_topic",
+                sources="\n".join(f"{s.title}: {s.url}" for s in topic.sources),
+            )
+        else:
+            dispatcher.utter_message(response="utter_explain_nothing")
+        return []
+
+
+class ActionFollowUp(Action):
+    """'What about the PTP?', 'and with a 2:2?': the last answer, with one thing changed."""
+
+    def name(self) -> Text:
+        return "action_follow_up"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        if after_verdict(tracker):
+            # The changed fact is already in the profile: check again.
+            return [FollowupAction(FORM)]
+        facts = facts_from_message(
+            RULES,
+            tracker.latest_message.get("text") or "",
+            tracker.latest_message.get("entities") or [],
+        )
+        subject = facts.get("degree_subject")
+        if subject and set(facts) <= {"degree_subject", "programme"}:
+            finding = subject_relevance(RULES, subject)
+            dispatcher.utter_message(
+                response="utter_topic_answer",
+                answer=finding.text,
+                sources=source_list([finding.source]),
+            )
+            return [SlotSet("last_answer", "ask_relevant_subjects")]
+        intent = topic_for_follow_up(RULES, facts, tracker.get_slot("last_answer"))
+        values = topic_answer(RULES, intent or "")
+        if values is None:
+            dispatcher.utter_message(response="utter_follow_up_unclear")
+            return []
+        dispatcher.utter_message(response="utter_topic_answer", **values)
+        return [SlotSet("last_answer", intent)]

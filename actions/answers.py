@@ -3,7 +3,7 @@ domain's response templates show. Pure Python, no Rasa import."""
 
 from __future__ import annotations
 
-from typing import Dict, Iterable, List, Optional
+from typing import Any, Dict, Iterable, List, Mapping, Optional
 
 from actions.engine import Assessment
 from actions.rules_file import EntryRules, Source
@@ -48,3 +48,57 @@ def assessment_payload(rules: EntryRules, assessment: Assessment) -> Dict[str, o
     payload = assessment.as_payload()
     payload["sources"] = verdict_values(rules, assessment)["sources"].split("\n")
     return {"assessment": payload}
+
+
+# Below this confidence the classifier's guesses are not worth offering.
+CLARIFY_MIN_CONFIDENCE = 0.15
+CHECK_INTENT = "check_eligibility"
+
+
+def clarifying_buttons(
+    rules: EntryRules, ranking: Iterable[Mapping[str, Any]], domain: Mapping[str, Any]
+) -> List[Dict[str, str]]:
+    """Buttons for the two likeliest topics and 'something else', or [] if no guess."""
+    titles = {intent: topic.title for intent, topic in rules.topics.items()}
+    for button in domain.get("responses", {}).get("utter_help", [{}])[0].get("buttons", []):
+        if button["payload"] == f"/{CHECK_INTENT}":
+            titles[CHECK_INTENT] = button["title"]
+    likely = [
+        r["name"] for r in ranking
+        if r.get("name") in titles and r.get("confidence", 0) >= CLARIFY_MIN_CONFIDENCE
+    ][:2]
+    if len(likely) < 2:
+        return []
+    buttons = [{"title": titles[name], "payload": f"/{name}"} for name in likely]
+    buttons.append({"title": "Something else", "payload": "/help"})
+    return buttons
+
+
+# A follow-up names one thing; this is the topic that answers it.
+_FOLLOW_UP_TOPICS = {
+    ("programme", "PTP"): "ask_ptp_requirements",
+    ("programme", "STP"): "ask_stp_requirements",
+    ("degree_class", "lower_second"): "ask_higher_degree_route",
+    ("degree_class", "third"): "ask_stp_requirements",
+    ("degree_class", "first"): "ask_stp_requirements",
+    ("degree_class", "upper_second"): "ask_stp_requirements",
+}
+_GROUP_TOPICS = {
+    "higher_degree": "ask_higher_degree_definition",
+    "not_higher_degree": "ask_higher_degree_definition",
+    "medical": "ask_medical_degree",
+}
+
+
+def topic_for_follow_up(
+    rules: EntryRules, facts: Mapping[str, Any], last_topic: Optional[str]
+) -> Optional[str]:
+    """The topic a follow-up like 'what about the PTP?' asks about."""
+    if facts.get("higher_degree"):
+        return _GROUP_TOPICS.get(rules.qualification_group(facts["higher_degree"]) or "")
+    if facts.get("degree_subject") == "medicine":
+        return "ask_medical_degree"
+    for key in ("programme", "degree_class"):
+        if key in facts:
+            return _FOLLOW_UP_TOPICS.get((key, facts[key]))
+    return last_topic if last_topic in rules.topics else None

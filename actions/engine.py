@@ -185,6 +185,24 @@ def _unique(findings) -> List[Finding]:
     return list(seen.values())
 
 
+_STATUS_FOR_OUTCOME = {"met": PASS, "unclear": POSSIBLE, "not_met": FAIL}
+
+
+def subject_relevance(rules: EntryRules, subject: str) -> Finding:
+    """What the rules say about a first degree in `subject` for clinical engineering."""
+    ctx = _Context(rules, {"degree_subject": subject})
+    category = rules.subject_category(subject)
+    if category == "commonly_accepted":
+        return ctx.finding("stp_subject_relevance", "met")
+    if category in ("other_sciences", "unknown"):
+        return ctx.finding("stp_subject_relevance", "unclear")
+    if category == "not_generally_accepted":
+        return ctx.finding("stp_animal_plant_science", "not_met")
+    if category == "medical":
+        return ctx.finding("stp_medical_degree", "not_met")
+    return ctx.finding("stp_subject_relevance", "not_met")
+
+
 def _stp_gatekeeping(ctx: _Context) -> Optional[_Route]:
     """Checks both STP routes share: a route already decided or short of a fact."""
     p = ctx.profile
@@ -213,23 +231,16 @@ def _stp_degree_route(ctx: _Context) -> _Route:
     subject = p.get("degree_subject")
     if not subject:
         return route.need("degree_subject")
-    category = rules.subject_category(subject)
-    if category == "commonly_accepted":
-        route.decide(
-            PASS,
-            ctx.finding("stp_degree_class", "met"),
-            ctx.finding("stp_subject_relevance", "met"),
-        )
-        if p.get("degree_predicted"):
-            route.findings.append(ctx.finding("stp_predicted_result", "met"))
-        if rules.qualification_group(p.get("higher_degree") or "") != "higher_degree":
-            route.findings.append(ctx.finding("stp_research_experience", "note"))
-        return route
-    if category in ("other_sciences", "unknown"):
-        return route.decide(POSSIBLE, ctx.finding("stp_subject_relevance", "unclear"))
-    if category == "not_generally_accepted":
-        return route.decide(FAIL, ctx.finding("stp_animal_plant_science", "not_met"))
-    return route.decide(FAIL, ctx.finding("stp_subject_relevance", "not_met"))
+    relevance = subject_relevance(rules, subject)
+    status = _STATUS_FOR_OUTCOME[relevance.outcome]
+    if status != PASS:
+        return route.decide(status, relevance)
+    route.decide(PASS, ctx.finding("stp_degree_class", "met"), relevance)
+    if p.get("degree_predicted"):
+        route.findings.append(ctx.finding("stp_predicted_result", "met"))
+    if rules.qualification_group(p.get("higher_degree") or "") != "higher_degree":
+        route.findings.append(ctx.finding("stp_research_experience", "note"))
+    return route
 
 
 def _stp_higher_degree_route(ctx: _Context) -> _Route:

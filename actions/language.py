@@ -185,8 +185,13 @@ def facts_from_message(
         if m.kind == "subject":
             subject = str(m.value).strip().lower()
             role = _role_for(m, anchors, requested_slot, programme)
-            if role == "degree" and "degree_subject" not in facts:
-                facts["degree_subject"] = subject
+            if role == "degree":
+                # Joint honours: the subject that counts most is the one to judge.
+                current = facts.get("degree_subject")
+                if current is None or _relevance_rank(rules, subject) < _relevance_rank(
+                    rules, current
+                ):
+                    facts["degree_subject"] = subject
             elif role == "higher_degree":
                 facts["higher_degree_subject"] = subject
             elif role == "a_level":
@@ -215,6 +220,16 @@ def facts_from_message(
         if _nearest(progress_word.start(), anchors) == "higher_degree":
             facts["higher_degree_in_progress"] = True
     return facts
+
+
+_RELEVANCE_ORDER = (
+    "commonly_accepted", "other_sciences", "unknown", "not_generally_accepted",
+    "not_science", "medical",
+)
+
+
+def _relevance_rank(rules: EntryRules, subject: str) -> int:
+    return _RELEVANCE_ORDER.index(rules.subject_category(subject))
 
 
 def _nearest(position: int, anchors: List[tuple]) -> Optional[str]:

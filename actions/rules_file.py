@@ -100,6 +100,7 @@ class Rule:
 @dataclass(frozen=True)
 class Topic:
     intent: str
+    title: str
     text: str
     sources: Tuple[Source, ...]
 
@@ -326,7 +327,10 @@ def load_rules(path: Optional[Path] = None) -> EntryRules:
             if ref not in sources:
                 raise check.fail(entry.lines["sources"], f"unknown source '{ref}'")
         topics[intent] = Topic(
-            intent, check.text(entry, "text"), tuple(sources[r] for r in refs)
+            intent,
+            check.text(entry, "title"),
+            check.text(entry, "text"),
+            tuple(sources[r] for r in refs),
         )
 
     return EntryRules(

@@ -42,13 +42,20 @@ _CLASS_WORDS = {"first", "third", "1st", "3rd", "firsts"}
 _CLASS_BEFORE = {
     "a", "an", "got", "get", "getting", "with", "achieved", "predicted", "expecting",
     "expect", "expected", "'s", "is", "was", "for", "graduated", "awarded",
+    "take", "takes", "accept", "accepts", "need", "needs", "require", "requires",
 }
 _CLASS_AFTER = {"class", "-", "honours", "hons", "in", "from", "at", "degree"}
 _NOT_CLASS_AFTER = {"year", "time", "job", "step", "place", "language", "name", "of"}
 _COUNTABLE = {"a_level", "gcse"}
 # The career's own name is a subject only when it is what someone studied.
 _CAREER_SUBJECTS = {"clinical engineering"}
-_STUDIED_BEFORE = {"in", "of", "studied", "study", "studying", "did", "doing"}
+_STUDIED_BEFORE = {"studied", "study", "studying", "did", "doing"}
+_DEGREE_WORDS = {
+    "degree", "msc", "masters", "master's", "bsc", "beng", "meng", "phd", "mres", "mphil",
+    "pgdip", "pgcert", "course", "ba", "ma", "diploma", "certificate",
+}
+# "for nursing", "into radiography", "student finance": a career or a thing, not a subject.
+_NOT_STUDIED_BEFORE = {"for", "into", "student"}
 _SHORT_ANSWER_TOKENS = 3
 _MARKUP = re.compile(r"<[^<>]{0,200}>")
 
@@ -139,11 +146,15 @@ def _plausible(doc: Any, ent: Any, ents: List[Any]) -> bool:
         if before in _CLASS_BEFORE:
             return after != "degree" or before in {"a", "got", "achieved", "with"}
         return after in _CLASS_AFTER and after != "degree"
-    if ent.label_ == "subject" and ent.ent_id_ in _CAREER_SUBJECTS:
+    if ent.label_ == "subject":
         before = doc[ent.start - 1].lower_ if ent.start > 0 else ""
-        return short_message or before in _STUDIED_BEFORE and not _into_career(doc, ent)
+        if before in _NOT_STUDIED_BEFORE:
+            return False
+        if ent.ent_id_ in _CAREER_SUBJECTS and not short_message:
+            return _studied(doc, ent) and not _into_career(doc, ent)
+        return True
     if ent.label_ == "count":
-        if short_message:
+        if short_message and ent.start == 0:
             return True
         return any(
             other.label_ == "qualification"
@@ -152,6 +163,15 @@ def _plausible(doc: Any, ent: Any, ents: List[Any]) -> bool:
             for other in ents
         )
     return True
+
+
+def _studied(doc: Any, ent: Any) -> bool:
+    """'studied clinical engineering', 'an MSc in clinical engineering'."""
+    before = doc[ent.start - 1].lower_ if ent.start > 0 else ""
+    if before in _STUDIED_BEFORE:
+        return True
+    window = {t.lower_ for t in doc[max(0, ent.start - 4) : ent.start - 1]}
+    return before in {"in", "of"} and bool(window & _DEGREE_WORDS)
 
 
 def _into_career(doc: Any, ent: Any) -> bool:

@@ -179,3 +179,94 @@ async def test_every_response_the_actions_use_has_its_placeholders_filled(dispat
         template = domain["responses"][message["response"]][0]["text"]
         fields = {f for _, f, _, _ in string.Formatter().parse(template) if f}
         assert fields <= set(message), (message["response"], fields - set(message))
+
+
+async def test_why_after_a_verdict_repeats_the_deciding_rules(dispatcher, domain):
+    from actions.actions import ActionExplain
+
+    assessment = {"reasons": ["A PGCert does not count."], "sources": ["https://example.org/x"]}
+    tracker = make_tracker("why?", "ask_why", slots={"last_answer": "verdict",
+                                                     "assessment": assessment})
+    await ActionExplain().run(dispatcher, tracker, domain)
+    message = dispatcher.messages[0]
+    assert message["response"] == "utter_explain_verdict"
+    assert "PGCert" in message["reasons"] and "https://example.org/x" in message["sources"]
+
+
+async def test_why_after_a_topic_names_its_sources(dispatcher, domain):
+    from actions.actions import ActionExplain
+
+    tracker = make_tracker("why?", "ask_why", slots={"last_answer": "ask_medical_degree"})
+    await ActionExplain().run(dispatcher, tracker, domain)
+    assert dispatcher.messages[0]["response"] == "utter_explain_topic"
+    assert "National School of Healthcare Science" in dispatcher.messages[0]["sources"]
+
+
+async def test_why_with_nothing_to_explain(dispatcher, domain):
+    from actions.actions import ActionExplain
+
+    await ActionExplain().run(dispatcher, make_tracker("why?", "ask_why"), domain)
+    assert dispatcher.messages[0]["response"] == "utter_explain_nothing"
+
+
+async def test_what_about_the_ptp_after_an_stp_answer(dispatcher, domain, rules):
+    from actions.actions import ActionFollowUp
+
+    text = "what about the PTP?"
+    tracker = make_tracker(text, "follow_up",
+                           [{"entity": "programme", "value": "PTP", "start": 15, "end": 18}],
+                           slots={"last_answer": "ask_stp_requirements"})
+    events = await ActionFollowUp().run(dispatcher, tracker, domain)
+    assert dispatcher.messages[0]["answer"] == rules.topics["ask_ptp_requirements"].text
+    assert _slots(events) == {"last_answer": "ask_ptp_requirements"}
+
+
+async def test_does_that_apply_to_a_subject(dispatcher, domain):
+    from actions.actions import ActionFollowUp
+
+    text = "does that apply to engineering too?"
+    tracker = make_tracker(text, "follow_up",
+                           [{"entity": "subject", "value": "engineering", "start": 19, "end": 30}],
+                           slots={"last_answer": "ask_relevant_subjects"})
+    await ActionFollowUp().run(dispatcher, tracker, domain)
+    assert "Engineering is among the degrees most commonly accepted" in dispatcher.messages[0]["answer"]
+
+
+async def test_a_follow_up_after_a_verdict_checks_again(dispatcher, domain):
+    from actions.actions import ActionFollowUp
+
+    tracker = make_tracker("and if I had a 2:1?", "follow_up",
+                           slots={"last_answer": "verdict", "assessment": {"verdict": "eligible"}})
+    events = await ActionFollowUp().run(dispatcher, tracker, domain)
+    assert events == [{"event": "followup", "timestamp": None, "name": "eligibility_form"}]
+
+
+async def test_a_follow_up_after_a_verdict_updates_the_profile(dispatcher, domain):
+    tracker = make_tracker("and if I had a 2:1?", "follow_up",
+                           [{"entity": "degree_class", "value": "upper_second", "start": 14, "end": 17}],
+                           slots={"last_answer": "verdict", "assessment": {"verdict": "eligible"},
+                                  "programme": "STP"})
+    assert _slots(await ActionExtractProfile().run(dispatcher, tracker, domain)) == {
+        "degree_class": "upper_second"}
+
+
+async def test_low_confidence_asks_which_of_two_topics(dispatcher, domain):
+    ranking = [{"name": "nlu_fallback", "confidence": 0.5},
+               {"name": "ask_skills", "confidence": 0.41},
+               {"name": "ask_leadership", "confidence": 0.33},
+               {"name": "greet", "confidence": 0.1}]
+    tracker = make_tracker("what abilities matter", "nlu_fallback", intent_ranking=ranking)
+    await ActionFallback().run(dispatcher, tracker, domain)
+    message = dispatcher.messages[0]
+    assert message["response"] == "utter_clarify"
+    assert [b["payload"] for b in message["buttons"]] == ["/ask_skills", "/ask_leadership", "/help"]
+
+
+async def test_a_second_unclear_message_gets_the_scope_message(dispatcher, domain):
+    ranking = [{"name": "ask_skills", "confidence": 0.41}, {"name": "ask_leadership", "confidence": 0.33}]
+    tracker = make_tracker("hmm", "nlu_fallback", intent_ranking=ranking)
+    tracker.events = [{"event": "user", "parse_data": {"intent": {"name": "nlu_fallback"}}},
+                      {"event": "action", "name": "action_fallback"},
+                      {"event": "user", "parse_data": {"intent": {"name": "nlu_fallback"}}}]
+    await ActionFallback().run(dispatcher, tracker, domain)
+    assert dispatcher.messages[0]["response"] == "utter_not_understood"

@@ -154,3 +154,11 @@ def test_a_medical_degree_sets_the_subject(rules):
 )
 def test_answers_to_the_question_just_asked(rules, slot, text, intent, expected):
     assert answer_for_requested_slot(rules, slot, text, intent) == expected
+
+
+def test_joint_honours_is_judged_by_the_more_relevant_subject(rules):
+    text = "a 2:1 in maths and physics"
+    facts = facts_from_message(rules, text, _ents(
+        text, ("degree_class", "2:1", "upper_second"), ("subject", "maths", "mathematics"),
+        ("subject", "physics", "physics")))
+    assert facts["degree_subject"] == "physics"

@@ -110,3 +110,13 @@ def test_the_career_name_is_a_subject_only_when_studied(nlp, text, is_subject):
 
 def test_a_medic_is_recognised_as_having_a_medical_degree(nlp):
     assert ("qualification", "medic", "medical_degree") in _entities(nlp, "I'm a medic, can I switch?")
+
+
+@pytest.mark.parametrize(
+    "text, subject",
+    [("what a levels do i need for nursing", "nursing"),
+     ("how do i apply for student finance", "finance"),
+     ("is leadership important in clinical engineering", "clinical engineering")],
+)
+def test_subjects_in_a_career_context_are_dropped(nlp, text, subject):
+    assert subject not in [v for e, _, v in _entities(nlp, text) if e == "subject"]

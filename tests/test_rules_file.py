@@ -27,7 +27,7 @@ def test_every_source_url_comes_from_the_shared_sources(rules):
 
 
 def test_every_topic_intent_has_an_answer(rules, domain):
-    asked = {i for i in domain["intents"] if i.startswith("ask_")}
+    asked = {i for i in domain["intents"] if i.startswith("ask_")} - {"ask_why"}
     assert asked == set(rules.topics)
 
 

@@ -76,6 +76,19 @@ def test_a_verdict_at_once_from_a_message_with_all_the_facts(assistant):
     assert assessment(replies)["verdict"] == "eligible"
 
 
+def test_follow_ups_after_a_verdict(assistant):
+    user = "rest-follow-up"
+    replies = say(assistant, user, "Can I get onto the STP with a 2:2 in physics and a PGCert?")
+    assert assessment(replies)["verdict"] == "not_eligible"
+    replies = say(assistant, user, "why?")
+    assert "certificates" in text_of(replies), "the deciding rule is explained again"
+    replies = say(assistant, user, "and if I had a 2:1?")
+    result = assessment(replies)
+    assert result["verdict"] == "eligible", "the check is run again with the changed fact"
+    replies = say(assistant, user, "what about the PTP?")
+    assert "GCSEs" in text_of(replies), "a check of the other programme starts"
+
+
 def test_odd_messages_get_sensible_replies(assistant):
     for message in ["   ", "😀😀😀", "<img src=x onerror=alert(1)>", "qwpoe zxmv asdkj", "x" * 10_000]:
         replies = say(assistant, "rest-odd", message)
