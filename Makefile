@@ -13,6 +13,7 @@ export PYTHONPATH := $(CURDIR)
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONWARNINGS := ignore::DeprecationWarning
+export TF_DETERMINISTIC_OPS := 1
 
 .PHONY: install spacy train run shell actions test unit validate conversations eval nlu-report crossval bench clean
 
@@ -58,14 +59,15 @@ shell: $(MODEL)   ## chat in the terminal (start `make run` first, for the actio
 
 eval: $(MODEL)   ## NLU evaluation on the held-out messages (tests/nlu_heldout.yml)
 	$(BIN)/python -m scripts.evaluate_nlu --model $(MODEL) --data tests/nlu_heldout.yml \
-		--json results/nlu-heldout.json --check-targets
+		--json results/nlu-heldout.json --report docs/nlu-report.md --check-targets
 
 nlu-report: $(SPACY)/meta.json   ## trains and compares three NLU pipelines; writes docs/nlu-report.md
 	$(BIN)/python -m scripts.compare_nlu
 
-crossval: $(SPACY)/meta.json   ## 5-fold cross-validation of our pipeline on the training data
-	$(BIN)/rasa test nlu --cross-validation --folds 5 --config config.yml --nlu data/nlu \
-		--out results/crossval --no-plot
+crossval: $(SPACY)/meta.json   ## 3-fold cross-validation of our pipeline on the training data
+	$(BIN)/rasa test nlu --cross-validation --folds 3 --config config.yml --nlu data/nlu \
+		--out results/crossval --no-plot > results/crossval.log 2>&1
+	$(BIN)/python -m scripts.crossval_summary results/crossval.log docs/nlu-crossval.json
 
 test: $(MODEL)   ## everything: validation, unit, conversation, server and NLU tests
 	$(MAKE) --no-print-directory validate

@@ -47,8 +47,10 @@ PROFILE_SLOTS = ASKABLE_FACTS + (
 NOT_UNDERSTOOD = "__not_understood__"
 # Intents whose messages state facts about the person (not questions about rules).
 FACT_INTENTS = {"inform", "check_eligibility", "affirm", "deny", "nlu_fallback"}
-VERDICT = "verdict"
+# Intents that can answer the question the check just asked.
 ANSWER_INTENTS = {"inform", "affirm", "deny", "nlu_fallback"}
+# The value of the `last_answer` slot after a verdict (otherwise a topic intent).
+VERDICT = "verdict"
 
 
 def profile_from_tracker(tracker: Tracker) -> Dict[str, Any]:
@@ -72,6 +74,17 @@ def programme_implied_by(facts: Dict[str, Any]) -> Optional[str]:
 
 def latest_intent(tracker: Tracker) -> Optional[str]:
     return (tracker.latest_message.get("intent") or {}).get("name")
+
+
+def mostly_entities(text: str, entities: List[Dict[str, Any]]) -> bool:
+    """True when the recognised entities make up most of a short message."""
+    letters = sum(c.isalnum() for c in text)
+    covered = sum(
+        sum(c.isalnum() for c in text[e["start"] : e["end"]])
+        for e in entities
+        if e.get("start") is not None
+    )
+    return letters > 0 and covered / letters >= 0.6
 
 
 def after_verdict(tracker: Tracker) -> bool:
@@ -100,16 +113,22 @@ class ActionExtractProfile(Action):
         intent = latest_intent(tracker)
         text = message.get("text") or ""
         in_check = tracker.active_loop_name == FORM
+        requested = tracker.get_slot("requested_slot") if in_check else None
+        entities = message.get("entities") or []
+        if message.get("truncated") or not text.strip():
+            return []
+        facts = facts_from_message(RULES, text, entities, requested, tracker.get_slot("programme"))
         # A follow-up changes a fact of a check, but not of a general answer.
         states_facts = intent in FACT_INTENTS or (
             intent == "follow_up" and (in_check or after_verdict(tracker))
         )
-        if not states_facts or message.get("truncated") or not text.strip():
-            return []
-        requested = tracker.get_slot("requested_slot") if in_check else None
-        facts = facts_from_message(
-            RULES, text, message.get("entities") or [], requested, tracker.get_slot("programme")
-        )
+        if not states_facts:
+            # A bare answer ("clinical engineering") still answers the question asked,
+            # whatever topic it sounds like.
+            if requested in facts and mostly_entities(text, entities):
+                facts = {requested: facts[requested]}
+            else:
+                return []
         if not tracker.get_slot("programme") and "programme" not in facts:
             programme = programme_implied_by(facts)
             if programme:

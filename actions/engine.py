@@ -146,7 +146,9 @@ def assess(rules: EntryRules, profile: Mapping[str, Any]) -> Assessment:
         return Assessment(programme=None, verdict=None, missing=("programme",))
     ctx = _Context(rules, profile)
     if programme == "STP":
-        routes = [_stp_degree_route(ctx), _stp_higher_degree_route(ctx)]
+        # Facts that decide both STP routes at once are checked first.
+        gate = _stp_gatekeeping(ctx)
+        routes = [gate] if gate else [_stp_degree_route(ctx), _stp_higher_degree_route(ctx)]
     else:
         routes = [_ptp_route(ctx)]
     return _combine(rules, programme, routes)
@@ -204,7 +206,7 @@ def subject_relevance(rules: EntryRules, subject: str) -> Finding:
 
 
 def _stp_gatekeeping(ctx: _Context) -> Optional[_Route]:
-    """Checks both STP routes share: a route already decided or short of a fact."""
+    """What decides both STP routes at once (no degree, a medical degree, no class)."""
     p = ctx.profile
     if p.get("degree_class") == "none":
         return _Route().decide(
@@ -220,9 +222,6 @@ def _stp_gatekeeping(ctx: _Context) -> Optional[_Route]:
 
 def _stp_degree_route(ctx: _Context) -> _Route:
     """A 1st or 2:1 honours or integrated master's in a relevant science."""
-    decided = _stp_gatekeeping(ctx)
-    if decided:
-        return decided
     route, p, rules = _Route(), ctx.profile, ctx.rules
     minimum = rules.rules["stp_degree_class"].minimum_class
     if not rules.class_at_least(p["degree_class"], minimum):
@@ -245,9 +244,6 @@ def _stp_degree_route(ctx: _Context) -> _Route:
 
 def _stp_higher_degree_route(ctx: _Context) -> _Route:
     """A 2:2 or better in any subject plus a relevant higher degree."""
-    decided = _stp_gatekeeping(ctx)
-    if decided:
-        return decided
     route, p, rules = _Route(), ctx.profile, ctx.rules
     route_rule = "stp_higher_degree_route"
     if not rules.class_at_least(p["degree_class"], rules.rules[route_rule].minimum_class):

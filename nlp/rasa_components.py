@@ -5,8 +5,9 @@
   because DIET's transformer grows quadratically with message length (one
   100,000-character message took 16 s and 8 GB with Rasa's defaults).
 - `CareersEntityExtractor` returns the entity ruler's matches with the canonical
-  value (the pattern's `id`) and drops matches whose context shows they are not
-  what they look like ("my first degree", "I'm 22").
+  value (the pattern's `id`), adds single-word matches with one typo ("frist",
+  "chemstry", "phsyics"), and drops matches whose context shows they are not
+  what they look like ("my first degree", "for nursing").
 - `LongMessageFallback` goes last: a cut message is answered by the fallback
   action, which tells the person it was too long to read in full.
 """
@@ -111,6 +112,7 @@ class CareersEntityExtractor(SpacyEntityExtractor):
     def process(self, messages: List[Message], model: Any) -> List[Message]:
         for message in messages:
             doc = model.model(message.get(TEXT) or "")
+            doc.ents = list(doc.ents) + typo_spans(doc, _vocabulary(model.model))
             found = self.add_extractor_name(self._extract_entities(doc))
             dimensions = self._config["dimensions"]
             kept = self.filter_irrelevant_entities(found, dimensions)
@@ -131,6 +133,61 @@ class CareersEntityExtractor(SpacyEntityExtractor):
             for ent in ents
             if _plausible(doc, ent, ents)
         ]
+
+
+_MIN_TYPO_LENGTH = 5
+_vocabularies: Dict[int, Dict[str, Any]] = {}
+
+
+def _vocabulary(nlp: Any) -> Dict[str, Any]:
+    """Single-word patterns of the entity ruler, and their one-letter-short forms."""
+    key = id(nlp)
+    if key not in _vocabularies:
+        words: Dict[str, Any] = {}
+        for pattern in nlp.get_pipe("entity_ruler").patterns:
+            phrase = pattern["pattern"]
+            if isinstance(phrase, str) and phrase.isalpha() and len(phrase) >= _MIN_TYPO_LENGTH:
+                words[phrase.lower()] = (pattern["label"], pattern.get("id", phrase))
+        shortened: Dict[str, set] = {}
+        for word in words:
+            for variant in _deletions(word):
+                shortened.setdefault(variant, set()).add(word)
+        _vocabularies[key] = {"words": words, "shortened": shortened}
+    return _vocabularies[key]
+
+
+def _deletions(word: str) -> set:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def _transpositions(word: str) -> set:
+    return {word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(len(word) - 1)}
+
+
+def typo_spans(doc: Any, vocabulary: Dict[str, Any]) -> List[Any]:
+    """Entities for words one typo away from a pattern word: a letter too many or
+    too few, or two letters swapped. Substitutions are left out, as they turn
+    real words into others ("matter" is not "master")."""
+    from spacy.tokens import Span
+
+    words, shortened = vocabulary["words"], vocabulary["shortened"]
+    covered = {i for ent in doc.ents for i in range(ent.start, ent.end)}
+    spans = []
+    for token in doc:
+        text = token.lower_
+        if token.i in covered or not text.isalpha() or len(text) < _MIN_TYPO_LENGTH:
+            continue
+        if text in words:
+            continue
+        candidates = {w for w in (_deletions(text) | _transpositions(text)) if w in words}
+        candidates |= shortened.get(text, set())
+        meanings = {words[w] for w in candidates}
+        if len(meanings) == 1:
+            label, value = meanings.pop()
+            span = Span(doc, token.i, token.i + 1, label=label)
+            span.id_ = value
+            spans.append(span)
+    return spans
 
 
 def _plausible(doc: Any, ent: Any, ents: List[Any]) -> bool:

@@ -1,7 +1,7 @@
 """Compare NLU pipelines on the same held-out messages in one run: ours
 (config.yml), Rasa's default (what `rasa init` gives) and a TF-IDF + logistic
 regression baseline. Reports accuracy, F1, training time and parse latency, and
-writes docs/nlu-report.md.
+writes docs/nlu-compare.json and docs/nlu-report.md.
 
 Usage: python -m scripts.compare_nlu [--data tests/nlu_heldout.yml]
 """
@@ -11,13 +11,16 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import statistics
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 from typing import Dict, List
 
-from scripts.evaluate_nlu import TARGETS, evaluate_model, load_examples, score
+from scripts.evaluate_nlu import evaluate_model, load_examples, score
+from scripts.nlu_report import COMPARISON, REPORT, write_report
 from scripts.serverctl import RASA, ROOT
 
 OUT = ROOT / "build" / "compare"
@@ -30,11 +33,13 @@ RASA_PIPELINES = {
 def train_rasa(name: str, config: Path) -> tuple:
     OUT.mkdir(parents=True, exist_ok=True)
     model_name = "".join(c if c.isalnum() else "-" for c in name.split(" (")[0].lower())
+    # A cache of its own, so that no pipeline reuses components trained before.
+    env = {**os.environ, "RASA_CACHE_DIRECTORY": tempfile.mkdtemp(prefix="rasa-cache-")}
     started = time.perf_counter()
     subprocess.run(
         [RASA, "train", "nlu", "--config", str(config), "--out", str(OUT),
          "--fixed-model-name", model_name, "--quiet"],
-        cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     return OUT / f"{model_name}.tar.gz", time.perf_counter() - started
 
@@ -72,70 +77,9 @@ def tfidf_baseline(examples: List[dict]) -> Dict[str, object]:
     return result
 
 
-def _table(rows: List[List[str]]) -> str:
-    lines = ["| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])]
-    lines += ["| " + " | ".join(row) + " |" for row in rows[1:]]
-    return "\n".join(lines)
-
-
-def report(results: Dict[str, Dict[str, object]], data: str, count: int) -> str:
-    ours = results["ours (config.yml)"]
-    rows = [["pipeline", "intent accuracy", "intent macro F1", "entity F1",
-             "out-of-scope recall", "training time", "median parse"]]
-    for name, r in results.items():
-        entity = f"{r['entity_f1']:.3f}" if r.get("has_entities", True) else "n/a"
-        rows.append([name, f"{r['intent_accuracy']:.3f}", f"{r['intent_macro_f1']:.3f}", entity,
-                     f"{r['out_of_scope_recall']:.3f}", f"{r['train_seconds']:.0f} s",
-                     f"{r['median_parse_ms']:.1f} ms"])
-    best = max(results, key=lambda n: results[n]["intent_macro_f1"])
-    intent_rows = [["intent", "precision", "recall", "F1", "n"]] + [
-        [n, f"{v['precision']:.2f}", f"{v['recall']:.2f}", f"{v['f1']:.2f}", str(v["support"])]
-        for n, v in sorted(ours["intents"].items()) if v["support"]
-    ]
-    entity_rows = [["entity", "precision", "recall", "F1", "n"]] + [
-        [n, f"{v['precision']:.2f}", f"{v['recall']:.2f}", f"{v['f1']:.2f}", str(v["support"])]
-        for n, v in ours["entities"].items()
-    ]
-    confused = "\n".join(
-        f"- {c['expected']} → {c['predicted']}: {c['count']}" for c in ours["confusions"]
-    ) or "- none"
-    targets = ", ".join(f"{k.replace('_', ' ')} ≥ {v}" for k, v in TARGETS.items())
-    return f"""# NLU report
-
-Written by `make nlu-report` (`scripts/compare_nlu.py`) on {dt.date.today()}: {count}
-held-out messages from `{data}`, never used in training. Training time is the wall
-time of `rasa train nlu` (including about 10 s of start-up) on this project's 2-core
-machine; parse time is per message, in process. Shared machine: read ratios, not
-exact times.
-
-## Pipelines side by side
-
-{_table(rows)}
-
-Highest intent macro F1: **{best}**. Targets for ours (checked in CI by `make eval`):
-{targets}. Out-of-scope recall counts a reply of the scope message (intent
-`out_of_scope` or the low-confidence fallback) as a catch.
-
-## Ours in detail
-
-Per intent:
-
-{_table(intent_rows)}
-
-Per entity type (exact span and type):
-
-{_table(entity_rows)}
-
-Most confused intent pairs (expected → predicted):
-
-{confused}
-"""
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default="tests/nlu_heldout.yml")
-    parser.add_argument("--report", default=str(ROOT / "docs" / "nlu-report.md"))
     args = parser.parse_args()
     examples = load_examples(args.data)
     results: Dict[str, Dict[str, object]] = {}
@@ -146,15 +90,21 @@ def main() -> None:
         results[name]["train_seconds"] = seconds
     print("Training and evaluating: TF-IDF + logistic regression", flush=True)
     results["TF-IDF + logistic regression"] = tfidf_baseline(examples)
-    Path(args.report).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.report).write_text(report(results, args.data, len(examples)))
-    (ROOT / "results").mkdir(exist_ok=True)
-    (ROOT / "results" / "nlu-compare.json").write_text(json.dumps(results, indent=2))
+    summary_keys = ("intent_accuracy", "intent_macro_f1", "entity_f1", "out_of_scope_recall",
+                    "train_seconds", "median_parse_ms", "has_entities")
+    COMPARISON.parent.mkdir(parents=True, exist_ok=True)
+    COMPARISON.write_text(json.dumps({
+        "date": str(dt.date.today()),
+        "examples": len(examples),
+        "pipelines": {name: {k: r[k] for k in summary_keys if k in r}
+                      for name, r in results.items()},
+    }, indent=2))
+    write_report(results["ours (config.yml)"], args.data)
     for name, r in results.items():
         print(f"  {name:<30} accuracy {r['intent_accuracy']:.3f}  macro F1 "
               f"{r['intent_macro_f1']:.3f}  entity F1 {r['entity_f1']:.3f}  "
               f"train {r['train_seconds']:.0f} s  parse {r['median_parse_ms']:.1f} ms")
-    print(f"Report written to {args.report}")
+    print(f"Comparison written to {COMPARISON}; report to {REPORT}")
 
 
 if __name__ == "__main__":

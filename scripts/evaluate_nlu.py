@@ -169,6 +169,7 @@ def main() -> None:
     parser.add_argument("--model", default="models/careers.tar.gz")
     parser.add_argument("--data", default="tests/nlu_heldout.yml")
     parser.add_argument("--json", help="also write the figures to this JSON file")
+    parser.add_argument("--report", help="write the markdown report here (docs/nlu-report.md)")
     parser.add_argument("--check-targets", action="store_true",
                         help="exit 1 if any figure is below its target")
     args = parser.parse_args()
@@ -178,6 +179,10 @@ def main() -> None:
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(result, indent=2))
+    if args.report:
+        from scripts.nlu_report import write_report
+
+        write_report(result, args.data, Path(args.report))
     failures = below_target(result)
     if args.check_targets and failures:
         print("NLU figures below target: " + "; ".join(failures), file=sys.stderr)

@@ -270,3 +270,19 @@ async def test_a_second_unclear_message_gets_the_scope_message(dispatcher, domai
                       {"event": "user", "parse_data": {"intent": {"name": "nlu_fallback"}}}]
     await ActionFallback().run(dispatcher, tracker, domain)
     assert dispatcher.messages[0]["response"] == "utter_not_understood"
+
+
+async def test_a_bare_answer_counts_whatever_topic_it_sounds_like(dispatcher, domain):
+    tracker = make_tracker("clinical engineering", "ask_entry_routes",
+                           [{"entity": "subject", "value": "clinical engineering", "start": 0, "end": 20}],
+                           slots={"requested_slot": "higher_degree_subject"},
+                           active_loop="eligibility_form")
+    events = await ActionExtractProfile().run(dispatcher, tracker, domain)
+    assert _slots(events) == {"higher_degree_subject": "clinical engineering"}
+
+
+async def test_a_question_mentioning_a_fact_is_not_an_answer(dispatcher, domain):
+    tracker = make_tracker("does a PGDip count as a higher degree?", "ask_higher_degree_definition",
+                           [{"entity": "qualification", "value": "pgdip", "start": 7, "end": 12}],
+                           slots={"requested_slot": "higher_degree"}, active_loop="eligibility_form")
+    assert await ActionExtractProfile().run(dispatcher, tracker, domain) == []

@@ -7,6 +7,7 @@ import spacy
 
 from nlp.build_pipeline import PatternFileError, build, read_patterns
 from nlp.rasa_components import CareersEntityExtractor, LongMessageFallback, MessageGuard
+from rasa.nlu.utils.spacy_utils import SpacyModel
 from rasa.shared.nlu.training_data.message import Message
 
 
@@ -18,8 +19,11 @@ def nlp(tmp_path_factory):
 
 
 def _entities(nlp, text):
-    return [(e["entity"], text[e["start"]:e["end"]], e["value"])
-            for e in CareersEntityExtractor._extract_entities(nlp(text))]
+    """What CareersEntityExtractor reports for `text`: (entity, span text, value)."""
+    message = Message({"text": text})
+    extractor = CareersEntityExtractor({"dimensions": None})
+    extractor.process([message], SpacyModel(model=nlp, model_name="test"))
+    return [(e["entity"], text[e["start"]:e["end"]], e["value"]) for e in message.get("entities")]
 
 
 @pytest.mark.parametrize(
@@ -120,3 +124,16 @@ def test_a_medic_is_recognised_as_having_a_medical_degree(nlp):
 )
 def test_subjects_in_a_career_context_are_dropped(nlp, text, subject):
     assert subject not in [v for e, _, v in _entities(nlp, text) if e == "subject"]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [("i have a frist in enginering", [("degree_class", "frist", "first"),
+                                       ("subject", "enginering", "engineering")]),
+     ("a 2:1 in chemstry", [("degree_class", "2:1", "upper_second"),
+                            ("subject", "chemstry", "chemistry")]),
+     ("does it matter which masters", [("qualification", "masters", "msc")])],
+)
+def test_single_typos_are_recognised_but_not_other_words(nlp, text, expected):
+    assert _entities(nlp, text) == expected
+

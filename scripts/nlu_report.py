@@ -1,0 +1,108 @@
+"""Write docs/nlu-report.md from the held-out evaluation of our pipeline, the last
+side-by-side comparison (docs/nlu-compare.json, from `make nlu-report`) and the last
+cross-validation summary (docs/nlu-crossval.json, from `make crossval`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from scripts.evaluate_nlu import TARGETS
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+REPORT = DOCS / "nlu-report.md"
+COMPARISON = DOCS / "nlu-compare.json"
+CROSSVAL = DOCS / "nlu-crossval.json"
+
+
+def load_json(path: Path) -> Optional[dict]:
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _table(rows: List[List[str]]) -> str:
+    lines = ["| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])]
+    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows[1:]])
+
+
+def comparison_section(comparison: Optional[dict]) -> str:
+    if not comparison:
+        return "No comparison yet: run `make nlu-report`."
+    rows = [["pipeline", "intent accuracy", "intent macro F1", "entity F1",
+             "out-of-scope recall", "training time", "median parse"]]
+    for name, r in comparison["pipelines"].items():
+        entity = f"{r['entity_f1']:.3f}" if r.get("has_entities", True) else "n/a (no entities)"
+        rows.append([name, f"{r['intent_accuracy']:.3f}", f"{r['intent_macro_f1']:.3f}", entity,
+                     f"{r['out_of_scope_recall']:.3f}", f"{r['train_seconds']:.0f} s",
+                     f"{r['median_parse_ms']:.1f} ms"])
+    return (
+        f"From `make nlu-report` on {comparison['date']}, {comparison['examples']} held-out "
+        "messages. Training time is the wall time of `rasa train nlu` (with about 10 s of "
+        "start-up) on a shared 2-core machine; parse time is per message, in process.\n\n"
+        + _table(rows)
+    )
+
+
+def crossval_section(crossval: Optional[dict]) -> str:
+    if not crossval:
+        return "No cross-validation yet: run `make crossval`."
+    rows = [["measure", "mean", "std"]] + [
+        [name, f"{v['mean']:.3f}", f"{v['std']:.3f}"] for name, v in crossval["figures"].items()
+    ]
+    return (
+        f"From `make crossval` on {crossval['date']}: {crossval['folds']}-fold cross-validation "
+        "of `config.yml` on the training data (`data/nlu`), test folds only.\n\n" + _table(rows)
+    )
+
+
+def write_report(heldout: Dict[str, object], data: str, path: Path = REPORT) -> None:
+    targets = [["measure", "held-out", "target", ""]] + [
+        [name.replace("_", " "), f"{heldout[name]:.3f}", f"{target:.2f}",
+         "ok" if heldout[name] >= target else "**below**"]
+        for name, target in TARGETS.items()
+    ]
+    intents = [["intent", "precision", "recall", "F1", "n"]] + [
+        [n, f"{v['precision']:.2f}", f"{v['recall']:.2f}", f"{v['f1']:.2f}", str(v["support"])]
+        for n, v in sorted(heldout["intents"].items()) if v["support"]
+    ]
+    entities = [["entity", "precision", "recall", "F1", "n"]] + [
+        [n, f"{v['precision']:.2f}", f"{v['recall']:.2f}", f"{v['f1']:.2f}", str(v["support"])]
+        for n, v in heldout["entities"].items()
+    ]
+    confused = "\n".join(
+        f"- {c['expected']} → {c['predicted']}: {c['count']}" for c in heldout["confusions"]
+    ) or "- none"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"""# NLU report
+
+Our pipeline (`config.yml`) on {heldout['examples']} held-out messages (`{data}`), written
+apart from the training data and never trained on. Written by `make eval` on
+{dt.date.today()}; `make eval` fails when a figure drops below its target.
+
+{_table(targets)}
+
+Entity figures count a match only when the span and type are both exact. Out-of-scope
+recall counts a reply of the scope message (intent `out_of_scope`, or the low-confidence
+fallback) as a catch. Median parse time: {heldout['median_parse_ms']:.1f} ms per message.
+
+## Pipelines side by side
+
+{comparison_section(load_json(COMPARISON))}
+
+## Cross-validation on the training data
+
+{crossval_section(load_json(CROSSVAL))}
+
+## Per intent
+
+{_table(intents)}
+
+## Per entity type
+
+{_table(entities)}
+
+## Most confused intent pairs (expected → predicted)
+
+{confused}
+""")
