@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 SPACY := build/spacy-en-careers
 MODEL := models/careers.tar.gz
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml') \
-	nlp/rasa_components.py $(SPACY)/meta.json
+	nlp/rasa_components.py nlp/intent_classifier.py $(SPACY)/meta.json
 
 export PYTHONPATH := $(CURDIR)
 export RASA_TELEMETRY_ENABLED := false

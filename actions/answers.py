@@ -51,7 +51,7 @@ def assessment_payload(rules: EntryRules, assessment: Assessment) -> Dict[str, o
 
 
 # Below this confidence the classifier's guesses are not worth offering.
-CLARIFY_MIN_CONFIDENCE = 0.15
+CLARIFY_MIN_CONFIDENCE = 0.08
 CHECK_INTENT = "check_eligibility"
 
 

@@ -26,6 +26,7 @@ from scripts.serverctl import RASA, ROOT
 OUT = ROOT / "build" / "compare"
 RASA_PIPELINES = {
     "ours (config.yml)": ROOT / "config.yml",
+    "spaCy + DIET (previous config)": ROOT / "benchmarks" / "diet-spacy-config.yml",
     "Rasa default (rasa init)": ROOT / "benchmarks" / "rasa-default-config.yml",
 }
 

@@ -137,3 +137,26 @@ def test_subjects_in_a_career_context_are_dropped(nlp, text, subject):
 def test_single_typos_are_recognised_but_not_other_words(nlp, text, expected):
     assert _entities(nlp, text) == expected
 
+
+
+def test_tfidf_intent_classifier_trains_persists_and_ranks(tmp_path):
+    from rasa.engine.graph import ExecutionContext
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    from nlp.intent_classifier import TfidfIntentClassifier
+
+    examples = [Message({"text": t, "intent": i}) for t, i in [
+        ("hello there", "greet"), ("hi", "greet"), ("good morning", "greet"),
+        ("what skills do I need", "ask_skills"), ("which qualities matter", "ask_skills"),
+        ("skills for clinical engineers", "ask_skills")]]
+    storage, resource = LocalModelStorage(tmp_path), Resource("tfidf")
+    context = ExecutionContext(graph_schema=None, model_id="test")
+    TfidfIntentClassifier.create({}, storage, resource, context).train(TrainingData(examples))
+    loaded = TfidfIntentClassifier.load({}, storage, resource, context)
+    hello, empty = Message({"text": "hello"}), Message({"text": "  "})
+    loaded.process([hello, empty])
+    assert hello.get("intent")["name"] == "greet"
+    assert [r["name"] for r in hello.get("intent_ranking")] == ["greet", "ask_skills"]
+    assert empty.get("intent") == {"name": None, "confidence": 0.0}

@@ -1,0 +1,139 @@
+"""An intent classifier for Rasa: word and character TF-IDF with logistic regression.
+
+On our held-out messages it matched or beat DIET on intents in every comparison
+(docs/nlu-report.md), trains in seconds instead of minutes and, unlike DIET on
+this machine, gives the same model every time it is trained, so the figures CI
+checks do not wander between runs.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+logger = logging.getLogger(__name__)
+
+# Only these packages' types may be read back from a saved model.
+_TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.")
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True
+)
+class TfidfIntentClassifier(GraphComponent, IntentClassifier):
+    """Classifies intents from the message text alone (no other featurizer needed)."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"C": 10.0, "max_iter": 3000, "ranking_length": 10, "random_state": 42}
+
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        model: Optional[Any] = None,
+    ) -> None:
+        self._config = {**self.get_default_config(), **config}
+        self._model_storage = model_storage
+        self._resource = resource
+        self._model = model
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "TfidfIntentClassifier":
+        return cls(config, model_storage, resource)
+
+    @staticmethod
+    def required_packages() -> List[Text]:
+        return ["sklearn", "skops"]
+
+    def _new_model(self) -> Any:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline, make_union
+
+        return make_pipeline(
+            make_union(
+                TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
+                TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True),
+            ),
+            LogisticRegression(
+                C=self._config["C"],
+                max_iter=self._config["max_iter"],
+                random_state=self._config["random_state"],
+            ),
+        )
+
+    def train(self, training_data: TrainingData) -> Resource:
+        examples = [m for m in training_data.intent_examples if m.get(TEXT)]
+        if len({m.get(INTENT) for m in examples}) < 2:
+            logger.warning("TfidfIntentClassifier needs at least two intents; not trained.")
+            return self._resource
+        self._model = self._new_model()
+        self._model.fit([m.get(TEXT) for m in examples], [m.get(INTENT) for m in examples])
+        self.persist()
+        return self._resource
+
+    def persist(self) -> None:
+        import skops.io as sio
+
+        with self._model_storage.write_to(self._resource) as model_dir:
+            sio.dump(self._model, model_dir / "tfidf_intents.skops")
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "TfidfIntentClassifier":
+        import skops.io as sio
+
+        try:
+            with model_storage.read_from(resource) as model_dir:
+                path = model_dir / "tfidf_intents.skops"
+                types = sio.get_untrusted_types(file=path)
+                unsafe = [t for t in types if not t.startswith(_TRUSTED_PREFIXES)]
+                if unsafe:
+                    raise ValueError(f"untrusted types in {path}: {unsafe}")
+                model = sio.load(path, trusted=types)
+        except ValueError as error:
+            logger.warning(f"TfidfIntentClassifier could not be loaded: {error}")
+            model = None
+        return cls(config, model_storage, resource, model)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = (message.get(TEXT) or "").strip()
+            if self._model is None or not text:
+                # No confidence at all: the fallback classifier takes it from here.
+                message.set(INTENT, {INTENT_NAME_KEY: None, PREDICTED_CONFIDENCE_KEY: 0.0},
+                            add_to_output=True)
+                message.set("intent_ranking", [], add_to_output=True)
+                continue
+            probabilities = self._model.predict_proba([text])[0]
+            ranked = sorted(zip(self._model.classes_, probabilities), key=lambda p: -p[1])
+            ranking = [
+                {INTENT_NAME_KEY: str(name), PREDICTED_CONFIDENCE_KEY: float(p)}
+                for name, p in ranked[: self._config["ranking_length"]]
+            ]
+            message.set(INTENT, ranking[0], add_to_output=True)
+            message.set("intent_ranking", ranking, add_to_output=True)
+        return messages
