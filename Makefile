@@ -6,6 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SPACY := build/spacy-en-careers
 MODEL := models/careers.tar.gz
+FOLDS := 3
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml') \
 	nlp/rasa_components.py nlp/intent_classifier.py $(SPACY)/meta.json
 
@@ -64,10 +65,10 @@ eval: $(MODEL)   ## NLU evaluation on the held-out messages (tests/nlu_heldout.y
 nlu-report: $(SPACY)/meta.json   ## trains and compares three NLU pipelines; writes docs/nlu-report.md
 	$(BIN)/python -m scripts.compare_nlu
 
-crossval: $(SPACY)/meta.json   ## 3-fold cross-validation of our pipeline on the training data
-	$(BIN)/rasa test nlu --cross-validation --folds 3 --config config.yml --nlu data/nlu \
+crossval: $(SPACY)/meta.json   ## cross-validation (FOLDS=3 folds) of our pipeline on the training data
+	$(BIN)/rasa test nlu --cross-validation --folds $(FOLDS) --config config.yml --nlu data/nlu \
 		--out results/crossval --no-plot > results/crossval.log 2>&1
-	$(BIN)/python -m scripts.crossval_summary results/crossval.log docs/nlu-crossval.json
+	$(BIN)/python -m scripts.crossval_summary results/crossval.log docs/nlu-crossval.json $(FOLDS)
 
 test: $(MODEL)   ## everything: validation, unit, conversation, server and NLU tests
 	$(MAKE) --no-print-directory validate

@@ -1,7 +1,7 @@
 """Summarise `rasa test nlu --cross-validation` output (its log) into JSON for the
 NLU report: mean and standard deviation over the test folds.
 
-Usage: python -m scripts.crossval_summary results/crossval.log docs/nlu-crossval.json
+Usage: python -m scripts.crossval_summary results/crossval.log docs/nlu-crossval.json FOLDS
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 _FIGURE = re.compile(r"\btest ([\w-]+): ([\d.]+) \(([\d.]+)\)")
 
 
-def summarise(log: str) -> dict:
+def summarise(log: str, folds: int) -> dict:
     figures, section, extractor = {}, "intent", None
     for line in log.splitlines():
         if "Intent evaluation results" in line:
@@ -29,14 +29,12 @@ def summarise(log: str) -> dict:
             name = f"intent {match.group(1)}" if section == "intent" else (
                 f"entity {match.group(1)} ({extractor})")
             figures[name] = {"mean": float(match.group(2)), "std": float(match.group(3))}
-    folds = re.search(r"--folds (\d+)|(\d+)-fold", log)
-    return {"date": str(dt.date.today()), "folds": int(folds.group(1) or folds.group(2))
-            if folds else 5, "figures": figures}
+    return {"date": str(dt.date.today()), "folds": folds, "figures": figures}
 
 
 def main() -> None:
-    log_path, out_path = Path(sys.argv[1]), Path(sys.argv[2])
-    summary = summarise(log_path.read_text())
+    log_path, out_path, folds = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
+    summary = summarise(log_path.read_text(), folds)
     if not summary["figures"]:
         sys.exit(f"no cross-validation figures found in {log_path}")
     out_path.write_text(json.dumps(summary, indent=2))

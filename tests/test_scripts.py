@@ -43,6 +43,8 @@ INFO rasa.nlu.test - test F1-score: 0.948 (0.010)
 INFO rasa.nlu.test - Entity evaluation results
 INFO rasa.nlu.test - Entity extractor: CareersEntityExtractor
 INFO rasa.nlu.test - test F1-score: 0.930 (0.020)"""
-    figures = summarise(log)["figures"]
+    summary = summarise(log, 3)
+    assert summary["folds"] == 3
+    figures = summary["figures"]
     assert figures["intent Accuracy"] == {"mean": 0.951, "std": 0.012}
     assert figures["entity F1-score (CareersEntityExtractor)"]["mean"] == 0.930
