@@ -153,6 +153,10 @@ class ActionExtractProfile(Action):
         return events + [SlotSet(slot, value) for slot, value in facts.items()]
 
 
+def _is_subject(value: Any) -> bool:
+    return isinstance(value, str) and value != NOT_UNDERSTOOD and 0 < len(value) <= 60
+
+
 class ValidateEligibilityForm(FormValidationAction):
     """Asks only for what the engine still needs, and checks each answer."""
 
@@ -184,8 +188,7 @@ class ValidateEligibilityForm(FormValidationAction):
         return self._checked("degree_class", value in known, value, dispatcher)
 
     def validate_degree_subject(self, value: Any, dispatcher, tracker, domain):
-        ok = isinstance(value, str) and value != NOT_UNDERSTOOD and 0 < len(value) <= 60
-        return self._checked("degree_subject", ok, value, dispatcher)
+        return self._checked("degree_subject", _is_subject(value), value, dispatcher)
 
     def validate_higher_degree(self, value: Any, dispatcher, tracker, domain):
         group = RULES.qualification_group(str(value))
@@ -193,8 +196,7 @@ class ValidateEligibilityForm(FormValidationAction):
         return self._checked("higher_degree", ok, value, dispatcher)
 
     def validate_higher_degree_subject(self, value: Any, dispatcher, tracker, domain):
-        ok = isinstance(value, str) and value != NOT_UNDERSTOOD and 0 < len(value) <= 60
-        return self._checked("higher_degree_subject", ok, value, dispatcher)
+        return self._checked("higher_degree_subject", _is_subject(value), value, dispatcher)
 
     def validate_gcse_grades(self, value: Any, dispatcher, tracker, domain):
         ok = value != NOT_UNDERSTOOD and gcse_grade_meets(RULES, value) is not None

@@ -265,17 +265,15 @@ def _stp_higher_degree_route(ctx: _Context) -> _Route:
     subject = p.get("higher_degree_subject")
     if not subject:
         return route.need("higher_degree_subject")
-    category = rules.subject_category(subject)
-    if category not in ("commonly_accepted", "other_sciences", "unknown"):
+    # Relevance is judged as for a first degree; only the wording differs.
+    status = _STATUS_FOR_OUTCOME[subject_relevance(rules, subject).outcome]
+    if status == FAIL:
         return route.decide(
             FAIL,
             ctx.finding(route_rule, "not_met", "not_met_subject"),
             steps=ctx.next_step(route_rule),
         )
-    if category == "commonly_accepted":
-        route.decide(PASS, ctx.finding(route_rule, "met"))
-    else:
-        route.decide(POSSIBLE, ctx.finding(route_rule, "unclear"))
+    route.decide(status, ctx.finding(route_rule, "met" if status == PASS else "unclear"))
     if p.get("higher_degree_in_progress"):
         route.findings.append(ctx.finding("stp_awarded_by_start", "met"))
     return route
@@ -327,31 +325,26 @@ def _ptp_route(ctx: _Context) -> _Route:
     checks.append(_check(ctx, "ptp_gcses", grades_ok, "gcse_grades"))
 
     count = a_level_count(rules, p)
-    enough = None if count is None else int(count) >= rules.rules["ptp_a_levels"].minimum_count
+    enough = None if count is None else count >= rules.rules["ptp_a_levels"].minimum_count
     checks.append(_check(ctx, "ptp_a_levels", enough, "a_level_count"))
 
-    if count is None or enough or int(count) > 0:
+    if count != 0:  # with no A-levels at all, a science among them is moot
         science = science_a_level_status(rules, p)
         outcome = {"yes": True, "no": False, "unsure": "unclear"}.get(science or "")
         checks.append(_check(ctx, "ptp_science_a_level", outcome, "science_a_level"))
 
-    route = _Route()
-    statuses = [c[0] for c in checks]
-    decided = [c for c in checks if c[0] is not None]
+    statuses = [status for status, _, _, _ in checks]
     if FAIL in statuses:
-        route.status = FAIL
-        failed = [c for c in decided if c[0] == FAIL]
-        route.findings += [c[1] for c in failed if c[1]]
-        for c in failed:
-            route.next_steps += ctx.next_step(c[2])
-        return route
+        failed = [c for c in checks if c[0] == FAIL]
+        steps = [step for _, _, rule_id, _ in failed for step in ctx.next_step(rule_id)]
+        return _Route().decide(FAIL, *[finding for _, finding, _, _ in failed], steps=steps)
     if None in statuses:
-        route.missing += [c[3] for c in checks if c[0] is None]
-        return route
-    route.status = POSSIBLE if POSSIBLE in statuses else PASS
-    route.findings += [c[1] for c in checks if c[1]]
-    route.findings.append(ctx.finding("ptp_university_requirements", "note"))
-    return route
+        return _Route(missing=[fact for status, _, _, fact in checks if status is None])
+    return _Route().decide(
+        POSSIBLE if POSSIBLE in statuses else PASS,
+        *[finding for _, finding, _, _ in checks],
+        ctx.finding("ptp_university_requirements", "note"),
+    )
 
 
 def _check(ctx: _Context, rule_id: str, ok: Any, fact: str):

@@ -203,10 +203,9 @@ def facts_from_message(
                 facts["a_level_count"] = count
         elif m.kind == "grade":
             role = _role_for(m, anchors, requested_slot, programme)
-            if role in ("gcse", None) or requested_slot == "gcse_grades":
-                grade = lowest_gcse_grade(m.value)
-                if grade and role == "gcse" or requested_slot == "gcse_grades":
-                    facts["gcse_grades"] = grade
+            grade = lowest_gcse_grade(m.value)
+            if grade and (role == "gcse" or requested_slot == "gcse_grades"):
+                facts["gcse_grades"] = grade
     if a_level_subjects:
         facts["a_level_subjects"] = a_level_subjects
 

@@ -162,3 +162,9 @@ def test_joint_honours_is_judged_by_the_more_relevant_subject(rules):
         text, ("degree_class", "2:1", "upper_second"), ("subject", "maths", "mathematics"),
         ("subject", "physics", "physics")))
     assert facts["degree_subject"] == "physics"
+
+
+def test_an_unreadable_grade_does_not_answer_the_gcse_question(rules):
+    text = "mostly good ones"
+    entities = [{"entity": "grade", "value": "good ones", "start": 7, "end": 16}]
+    assert "gcse_grades" not in facts_from_message(rules, text, entities, requested_slot="gcse_grades")
