@@ -121,7 +121,7 @@ class _Context:
             "higher_degree_title": _capitalise(higher_label),
             "higher_degree_short": higher_label.split(" ", 1)[1],
             "higher_degree_subject": p.get("higher_degree_subject") or "its subject",
-            "a_level_count": "none" if count == 0 else str(count),
+            "a_level_count": _COUNT_WORDS.get(count, str(count)),
             "a_level_subjects": " or ".join(subjects) or "your subject",
         }
 
@@ -133,6 +133,9 @@ class _Context:
     def next_step(self, rule_id: str) -> List[str]:
         step = self.rules.rules[rule_id].texts.get("next_step")
         return [step] if step else []
+
+
+_COUNT_WORDS = {0: "none", 1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
 
 
 def _capitalise(text: str) -> str:

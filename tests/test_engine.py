@@ -208,3 +208,7 @@ def test_gcse_grade_threshold_comes_from_the_rules_file(rules, grade, meets):
 )
 def test_science_a_level_from_answer_or_subjects(rules, profile, status):
     assert science_a_level_status(rules, profile) == status
+
+
+def test_counts_are_written_in_words(rules):
+    assert "you have one." in assess(rules, {**PTP, "a_level_count": 1}).reasons[0]
