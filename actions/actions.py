@@ -16,9 +16,14 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.answers import (
+    CHECK_TOPIC,
+    HELPFUL_VALUES,
     assessment_payload,
     bullet_list,
     clarifying_buttons,
+    feedback_buttons,
+    feedback_sources,
+    is_feedback_topic,
     source_list,
     topic_answer,
     topic_for_follow_up,
@@ -49,6 +54,8 @@ NOT_UNDERSTOOD = "__not_understood__"
 FACT_INTENTS = {"inform", "check_eligibility", "affirm", "deny", "nlu_fallback"}
 # Intents that can answer the question the check just asked.
 ANSWER_INTENTS = {"inform", "affirm", "deny", "nlu_fallback"}
+# Intents that answer "did that help?" (buttons send `feedback`, typing yes or no).
+FEEDBACK_ANSWERS = {"feedback", "affirm", "deny"}
 # The value of the `last_answer` slot after a verdict (otherwise a topic intent).
 VERDICT = "verdict"
 
@@ -92,6 +99,38 @@ def after_verdict(tracker: Tracker) -> bool:
     return tracker.get_slot("last_answer") == VERDICT and bool(tracker.get_slot("assessment"))
 
 
+def offer_feedback(
+    dispatcher: CollectingDispatcher, tracker: Tracker, topic: str
+) -> List[EventType]:
+    """Asks whether an answer helped: once per topic, and never in the middle of a check."""
+    asked = list(tracker.get_slot("feedback_asked") or [])
+    if tracker.active_loop_name == FORM or topic in asked:
+        return []
+    dispatcher.utter_message(response="utter_ask_feedback", buttons=feedback_buttons(topic))
+    return [SlotSet("feedback_asked", asked + [topic]), SlotSet("feedback_pending", topic)]
+
+
+def record_feedback(
+    dispatcher: CollectingDispatcher, tracker: Tracker, topic: Any, helpful: Any
+) -> List[EventType]:
+    """Keeps a thumbs up or down with the conversation, and answers it."""
+    if not is_feedback_topic(RULES, topic) or helpful not in HELPFUL_VALUES:
+        dispatcher.utter_message(response="utter_feedback_not_recorded")
+        return [SlotSet("feedback_pending", None)]
+    if HELPFUL_VALUES[helpful]:
+        dispatcher.utter_message(response="utter_feedback_positive")
+    else:
+        programme = (tracker.get_slot("assessment") or {}).get("programme")
+        dispatcher.utter_message(
+            response="utter_feedback_negative",
+            sources=feedback_sources(RULES, topic, programme),
+        )
+    return [
+        SlotSet("feedback", {"topic": topic, "helpful": HELPFUL_VALUES[helpful]}),
+        SlotSet("feedback_pending", None),
+    ]
+
+
 def previous_user_intent(tracker: Tracker) -> Optional[str]:
     """The intent of the user message before the latest one."""
     users = [e for e in tracker.events if e.get("event") == "user"]
@@ -109,6 +148,13 @@ class ActionExtractProfile(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
+        events: List[EventType] = []
+        # "Did that help?" is answered by the very next message or not at all.
+        if tracker.get_slot("feedback_pending") and latest_intent(tracker) not in FEEDBACK_ANSWERS:
+            events.append(SlotSet("feedback_pending", None))
+        return events + self._profile_events(tracker)
+
+    def _profile_events(self, tracker: Tracker) -> List[EventType]:
         message = tracker.latest_message
         intent = latest_intent(tracker)
         text = message.get("text") or ""
@@ -231,7 +277,10 @@ class ActionGiveVerdict(Action):
             json_message=payload,
             **verdict_values(RULES, assessment),
         )
-        return [SlotSet("assessment", payload["assessment"]), SlotSet("last_answer", VERDICT)]
+        return [
+            SlotSet("assessment", payload["assessment"]),
+            SlotSet("last_answer", VERDICT),
+        ] + offer_feedback(dispatcher, tracker, CHECK_TOPIC)
 
 
 class ActionAnswerTopic(Action):
@@ -249,7 +298,30 @@ class ActionAnswerTopic(Action):
             dispatcher.utter_message(response="utter_help")
             return []
         dispatcher.utter_message(response="utter_topic_answer", **values)
-        return [SlotSet("last_answer", intent)]
+        return [SlotSet("last_answer", intent)] + offer_feedback(dispatcher, tracker, intent)
+
+
+def reply_not_understood(
+    dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+) -> None:
+    """Offers the two likeliest topics once; if still unclear, says what is on offer."""
+    ranking = tracker.latest_message.get("intent_ranking") or []
+    buttons = clarifying_buttons(RULES, ranking, domain)
+    if buttons and previous_user_intent(tracker) != "nlu_fallback":
+        dispatcher.utter_message(response="utter_clarify", buttons=buttons)
+    else:
+        dispatcher.utter_message(response="utter_not_understood")
+
+
+def facts_in_latest_message(tracker: Tracker) -> bool:
+    """True when the latest message added a fact to the profile."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "slot" and event.get("name") in PROFILE_SLOTS:
+            if event.get("value") not in (None, NOT_UNDERSTOOD):
+                return True
+    return False
 
 
 class ActionFallback(Action):
@@ -271,12 +343,23 @@ class ActionFallback(Action):
         elif not (message.get("text") or "").strip():
             dispatcher.utter_message(response="utter_empty_message")
         else:
-            buttons = clarifying_buttons(RULES, message.get("intent_ranking") or [], domain)
-            # Ask which topic was meant once; if still unclear, say what is on offer.
-            if buttons and previous_user_intent(tracker) != "nlu_fallback":
-                dispatcher.utter_message(response="utter_clarify", buttons=buttons)
-            else:
-                dispatcher.utter_message(response="utter_not_understood")
+            reply_not_understood(dispatcher, tracker, domain)
+        return []
+
+
+class ActionCheckFacts(Action):
+    """Facts given outside a check ("I have a 2:1 in physics") start one; a message
+    that only sounded like an answer ("lol", a stray word) is not understood."""
+
+    def name(self) -> Text:
+        return "action_check_facts"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        if facts_in_latest_message(tracker):
+            return [FollowupAction(FORM)]
+        reply_not_understood(dispatcher, tracker, domain)
         return []
 
 
@@ -333,11 +416,43 @@ class ActionFollowUp(Action):
                 answer=finding.text,
                 sources=source_list([finding.source]),
             )
-            return [SlotSet("last_answer", "ask_relevant_subjects")]
+            topic = "ask_relevant_subjects"
+            return [SlotSet("last_answer", topic)] + offer_feedback(dispatcher, tracker, topic)
         intent = topic_for_follow_up(RULES, facts, tracker.get_slot("last_answer"))
         values = topic_answer(RULES, intent or "")
         if values is None:
             dispatcher.utter_message(response="utter_follow_up_unclear")
             return []
         dispatcher.utter_message(response="utter_topic_answer", **values)
-        return [SlotSet("last_answer", intent)]
+        return [SlotSet("last_answer", intent)] + offer_feedback(dispatcher, tracker, intent)
+
+
+class ActionRecordFeedback(Action):
+    """A click on the thumbs up or down under an answer."""
+
+    def name(self) -> Text:
+        return "action_record_feedback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        topic = next(tracker.get_latest_entity_values("feedback_topic"), None)
+        helpful = next(tracker.get_latest_entity_values("helpful"), None)
+        return record_feedback(dispatcher, tracker, topic, helpful)
+
+
+class ActionAcknowledge(Action):
+    """A yes or no outside a check: feedback if "did that help?" was just asked."""
+
+    def name(self) -> Text:
+        return "action_acknowledge"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        intent = latest_intent(tracker)
+        pending = tracker.get_slot("feedback_pending")
+        if pending:
+            return record_feedback(dispatcher, tracker, pending, "yes" if intent == "affirm" else "no")
+        dispatcher.utter_message(response="utter_help" if intent == "affirm" else "utter_ok")
+        return []

@@ -3,6 +3,7 @@ domain's response templates show. Pure Python, no Rasa import."""
 
 from __future__ import annotations
 
+import json
 from typing import Any, Dict, Iterable, List, Mapping, Optional
 
 from actions.engine import Assessment
@@ -102,3 +103,41 @@ def topic_for_follow_up(
         if key in facts:
             return _FOLLOW_UP_TOPICS.get((key, facts[key]))
     return last_topic if last_topic in rules.topics else None
+
+
+# Feedback is asked once per topic; a finished eligibility check counts as one topic.
+CHECK_TOPIC = "eligibility_check"
+HELPFUL_VALUES = {"yes": True, "no": False}
+
+
+def feedback_buttons(topic: str) -> List[Dict[str, str]]:
+    """Thumbs up and down; each payload names the topic, so a late click still counts."""
+
+    def payload(helpful: str) -> str:
+        entities = {"helpful": helpful, "feedback_topic": topic}
+        return "/feedback" + json.dumps(entities, separators=(",", ":"))
+
+    return [
+        {"title": "\N{THUMBS UP SIGN} Yes", "payload": payload("yes")},
+        {"title": "\N{THUMBS DOWN SIGN} No", "payload": payload("no")},
+    ]
+
+
+def is_feedback_topic(rules: EntryRules, topic: Any) -> bool:
+    return topic == CHECK_TOPIC or topic in rules.topics
+
+
+def topic_title(rules: EntryRules, topic: str) -> str:
+    """A topic's title for people (reports), or the key itself if unknown."""
+    if topic == CHECK_TOPIC:
+        return "Eligibility check"
+    known = rules.topics.get(topic)
+    return known.title if known else topic
+
+
+def feedback_sources(rules: EntryRules, topic: str, programme: Optional[str] = None) -> str:
+    """Where to read more after an answer did not help."""
+    if topic in rules.topics:
+        return source_list(rules.topics[topic].sources)
+    programmes = [programme] if programme in rules.programmes else list(rules.programmes)
+    return source_list(rules.programmes[p][1] for p in programmes)

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import pytest
 from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
 
 from actions.actions import (
     NOT_UNDERSTOOD,
+    ActionAcknowledge,
     ActionAnswerTopic,
+    ActionCheckFacts,
+    ActionExplain,
     ActionExtractProfile,
     ActionFallback,
+    ActionFollowUp,
     ActionGiveVerdict,
+    ActionRecordFeedback,
     ValidateEligibilityForm,
 )
 from tests.conftest import make_tracker
@@ -182,8 +189,6 @@ async def test_every_response_the_actions_use_has_its_placeholders_filled(dispat
 
 
 async def test_why_after_a_verdict_repeats_the_deciding_rules(dispatcher, domain):
-    from actions.actions import ActionExplain
-
     assessment = {"reasons": ["A PGCert does not count."], "sources": ["https://example.org/x"]}
     tracker = make_tracker("why?", "ask_why", slots={"last_answer": "verdict",
                                                      "assessment": assessment})
@@ -194,8 +199,6 @@ async def test_why_after_a_verdict_repeats_the_deciding_rules(dispatcher, domain
 
 
 async def test_why_after_a_topic_names_its_sources(dispatcher, domain):
-    from actions.actions import ActionExplain
-
     tracker = make_tracker("why?", "ask_why", slots={"last_answer": "ask_medical_degree"})
     await ActionExplain().run(dispatcher, tracker, domain)
     assert dispatcher.messages[0]["response"] == "utter_explain_topic"
@@ -203,27 +206,21 @@ async def test_why_after_a_topic_names_its_sources(dispatcher, domain):
 
 
 async def test_why_with_nothing_to_explain(dispatcher, domain):
-    from actions.actions import ActionExplain
-
     await ActionExplain().run(dispatcher, make_tracker("why?", "ask_why"), domain)
     assert dispatcher.messages[0]["response"] == "utter_explain_nothing"
 
 
 async def test_what_about_the_ptp_after_an_stp_answer(dispatcher, domain, rules):
-    from actions.actions import ActionFollowUp
-
     text = "what about the PTP?"
     tracker = make_tracker(text, "follow_up",
                            [{"entity": "programme", "value": "PTP", "start": 15, "end": 18}],
                            slots={"last_answer": "ask_stp_requirements"})
     events = await ActionFollowUp().run(dispatcher, tracker, domain)
     assert dispatcher.messages[0]["answer"] == rules.topics["ask_ptp_requirements"].text
-    assert _slots(events) == {"last_answer": "ask_ptp_requirements"}
+    assert _slots(events)["last_answer"] == "ask_ptp_requirements"
 
 
 async def test_does_that_apply_to_a_subject(dispatcher, domain):
-    from actions.actions import ActionFollowUp
-
     text = "does that apply to engineering too?"
     tracker = make_tracker(text, "follow_up",
                            [{"entity": "subject", "value": "engineering", "start": 19, "end": 30}],
@@ -233,8 +230,6 @@ async def test_does_that_apply_to_a_subject(dispatcher, domain):
 
 
 async def test_a_follow_up_after_a_verdict_checks_again(dispatcher, domain):
-    from actions.actions import ActionFollowUp
-
     tracker = make_tracker("and if I had a 2:1?", "follow_up",
                            slots={"last_answer": "verdict", "assessment": {"verdict": "eligible"}})
     events = await ActionFollowUp().run(dispatcher, tracker, domain)
@@ -286,3 +281,124 @@ async def test_a_question_mentioning_a_fact_is_not_an_answer(dispatcher, domain)
                            [{"entity": "qualification", "value": "pgdip", "start": 7, "end": 12}],
                            slots={"requested_slot": "higher_degree"}, active_loop="eligibility_form")
     assert await ActionExtractProfile().run(dispatcher, tracker, domain) == []
+
+
+# Feedback: "did that help?" after answers, once per topic, never mid-check.
+
+def _feedback_entities(topic, helpful):
+    return [{"entity": "feedback_topic", "value": topic}, {"entity": "helpful", "value": helpful}]
+
+
+async def test_a_topic_answer_asks_whether_it_helped(dispatcher, domain):
+    events = await ActionAnswerTopic().run(dispatcher, make_tracker("skills?", "ask_skills"), domain)
+    question = dispatcher.messages[1]
+    assert question["response"] == "utter_ask_feedback"
+    assert [b["title"] for b in question["buttons"]] == ["\N{THUMBS UP SIGN} Yes", "\N{THUMBS DOWN SIGN} No"]
+    assert question["buttons"][1]["payload"] == '/feedback{"helpful":"no","feedback_topic":"ask_skills"}'
+    assert _slots(events) == {"last_answer": "ask_skills", "feedback_asked": ["ask_skills"],
+                              "feedback_pending": "ask_skills"}
+
+
+async def test_feedback_is_asked_once_per_topic(dispatcher, domain):
+    tracker = make_tracker("skills?", "ask_skills", slots={"feedback_asked": ["ask_skills"]})
+    events = await ActionAnswerTopic().run(dispatcher, tracker, domain)
+    assert [m["response"] for m in dispatcher.messages] == ["utter_topic_answer"]
+    assert "feedback_pending" not in _slots(events)
+    other = make_tracker("values?", "ask_nhs_values", slots={"feedback_asked": ["ask_skills"]})
+    events = await ActionAnswerTopic().run(dispatcher, other, domain)
+    assert _slots(events)["feedback_asked"] == ["ask_skills", "ask_nhs_values"]
+
+
+async def test_feedback_is_never_asked_in_the_middle_of_a_check(dispatcher, domain):
+    tracker = make_tracker("skills?", "ask_skills", active_loop="eligibility_form")
+    events = await ActionAnswerTopic().run(dispatcher, tracker, domain)
+    assert [m["response"] for m in dispatcher.messages] == ["utter_topic_answer"]
+    assert set(_slots(events)) == {"last_answer"}
+
+
+async def test_a_verdict_asks_whether_it_helped_once(dispatcher, domain):
+    profile = {"programme": "PTP", "gcse_grades": "met", "a_level_count": 3, "science_a_level": "yes"}
+    events = await ActionGiveVerdict().run(dispatcher, make_tracker(slots=profile), domain)
+    assert dispatcher.messages[-1]["response"] == "utter_ask_feedback"
+    assert _slots(events)["feedback_pending"] == "eligibility_check"
+    again = CollectingDispatcher()
+    tracker = make_tracker(slots={**profile, "feedback_asked": ["eligibility_check"]})
+    await ActionGiveVerdict().run(again, tracker, domain)
+    assert [m["response"] for m in again.messages] == ["utter_verdict_eligible"]
+
+
+@pytest.mark.parametrize("helpful, response, stored", [
+    ("yes", "utter_feedback_positive", True),
+    ("no", "utter_feedback_negative", False),
+])
+async def test_a_thumb_is_stored_with_the_conversation(dispatcher, domain, helpful, response, stored):
+    tracker = make_tracker("/feedback", "feedback", _feedback_entities("ask_skills", helpful),
+                           slots={"feedback_pending": "ask_skills"})
+    events = await ActionRecordFeedback().run(dispatcher, tracker, domain)
+    assert _slots(events) == {"feedback": {"topic": "ask_skills", "helpful": stored},
+                              "feedback_pending": None}
+    assert dispatcher.messages[0]["response"] == response
+
+
+async def test_a_thumbs_down_points_to_the_source(dispatcher, domain, rules):
+    tracker = make_tracker("/feedback", "feedback", _feedback_entities("ask_nhs_values", "no"))
+    await ActionRecordFeedback().run(dispatcher, tracker, domain)
+    assert dispatcher.messages[0]["sources"].split("\n") == [s.url for s in rules.topics["ask_nhs_values"].sources]
+
+
+@pytest.mark.parametrize("topic, helpful", [
+    ("ask_salary", "yes"), ("ask_skills", "maybe"), (None, "yes"), ("ask_skills", None),
+    ("<script>", "no"),
+])
+async def test_feedback_that_makes_no_sense_is_not_stored(dispatcher, domain, topic, helpful):
+    entities = [e for e in _feedback_entities(topic, helpful) if e["value"] is not None]
+    events = await ActionRecordFeedback().run(dispatcher, make_tracker("/feedback", "feedback", entities), domain)
+    assert "feedback" not in _slots(events)
+    assert dispatcher.messages[0]["response"] == "utter_feedback_not_recorded"
+
+
+@pytest.mark.parametrize("intent, helpful", [("affirm", True), ("deny", False)])
+async def test_a_typed_yes_or_no_answers_a_pending_question(dispatcher, domain, intent, helpful):
+    tracker = make_tracker("yes", intent, slots={"feedback_pending": "ask_skills"})
+    events = await ActionAcknowledge().run(dispatcher, tracker, domain)
+    assert _slots(events)["feedback"] == {"topic": "ask_skills", "helpful": helpful}
+
+
+@pytest.mark.parametrize("intent, response", [("affirm", "utter_help"), ("deny", "utter_ok")])
+async def test_a_yes_or_no_with_nothing_pending_is_acknowledged(dispatcher, domain, intent, response):
+    events = await ActionAcknowledge().run(dispatcher, make_tracker("yes", intent), domain)
+    assert events == [] and dispatcher.messages[0]["response"] == response
+
+
+async def test_moving_on_forgets_the_pending_question(dispatcher, domain):
+    tracker = make_tracker("what skills do I need?", "ask_skills", slots={"feedback_pending": "ask_nhs_values"})
+    events = await ActionExtractProfile().run(dispatcher, tracker, domain)
+    assert _slots(events) == {"feedback_pending": None}
+    tracker = make_tracker("yes", "affirm", slots={"feedback_pending": "ask_nhs_values"})
+    events = await ActionExtractProfile().run(dispatcher, tracker, domain)
+    assert "feedback_pending" not in _slots(events)
+
+
+def _after_user(tracker, *events):
+    tracker.events = [{"event": "user", "text": tracker.latest_message["text"]}, *events]
+    return tracker
+
+
+async def test_facts_outside_a_check_start_one(dispatcher, domain):
+    tracker = _after_user(make_tracker("I have a 2:1", "inform"),
+                          {"event": "slot", "name": "degree_class", "value": "upper_second"})
+    events = await ActionCheckFacts().run(dispatcher, tracker, domain)
+    assert events == [{"event": "followup", "timestamp": None, "name": "eligibility_form"}]
+    assert dispatcher.messages == []
+
+
+@pytest.mark.parametrize("slot_events", [
+    [],
+    [{"event": "slot", "name": "feedback_pending", "value": None}],
+    [{"event": "slot", "name": "degree_class", "value": NOT_UNDERSTOOD}],
+])
+async def test_a_stray_word_that_sounds_like_an_answer_is_not_understood(
+        dispatcher, domain, slot_events):
+    tracker = _after_user(make_tracker("zzkq", "inform"), *slot_events)
+    assert await ActionCheckFacts().run(dispatcher, tracker, domain) == []
+    assert dispatcher.messages[0]["response"] == "utter_not_understood"
