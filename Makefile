@@ -15,8 +15,10 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONWARNINGS := ignore::DeprecationWarning
 export TF_DETERMINISTIC_OPS := 1
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: install spacy train run shell actions test unit validate conversations eval nlu-report crossval bench clean
+.PHONY: install spacy train run shell actions test unit validate conversations stories eval \
+	nlu-report crossval bench report rules-check clean
 
 install: $(VENV)/.installed   ## virtual env with pinned dependencies
 
@@ -51,9 +53,13 @@ validate: $(VENV)/.installed   ## rasa data validate (domain, NLU data, rules, s
 unit: $(SPACY)/meta.json   ## fast tests: engine, language helpers, actions
 	$(BIN)/pytest -q tests --ignore=tests/test_servers.py
 
-conversations: $(MODEL)   ## conversation tests (tests/test_*.yml) through the trained bot, NLU included
+conversations: $(MODEL)   ## the content team's scripts (tests/conversations); URL=... for a live bot
+	$(BIN)/python -m scripts.converse tests/conversations --junit results/conversations.xml \
+		$(if $(URL),--url $(URL))
+
+stories: $(MODEL)   ## Rasa's story tests (tests/test_*.yml): the dialogue, step by step, NLU included
 	$(BIN)/rasa test core --e2e --model $(MODEL) --stories tests/ --fail-on-prediction-errors \
-		--out results/conversations --no-plot
+		--out results/stories --no-plot
 
 shell: $(MODEL)   ## chat in the terminal (start `make run` first, for the actions)
 	$(BIN)/rasa shell --model $(MODEL) --endpoints endpoints.yml --port 5006
@@ -70,14 +76,21 @@ crossval: $(SPACY)/meta.json   ## cross-validation (FOLDS=3 folds) of our pipeli
 		--out results/crossval --no-plot > results/crossval.log 2>&1
 	$(BIN)/python -m scripts.crossval_summary results/crossval.log docs/nlu-crossval.json $(FOLDS)
 
-test: $(MODEL)   ## everything: validation, unit, conversation, server and NLU tests
+test: $(MODEL)   ## everything: validation, unit, scripts, server, story and NLU tests
 	$(MAKE) --no-print-directory validate
-	$(BIN)/pytest -q tests
-	$(MAKE) --no-print-directory conversations
+	$(BIN)/pytest -q tests --junitxml=results/junit.xml
+	$(MAKE) --no-print-directory stories
 	$(MAKE) --no-print-directory eval
 
 bench: $(MODEL)   ## long-input benchmark: reply time and memory with and without the guard
 	$(BIN)/python -m scripts.bench_long_input
+
+report: $(VENV)/.installed   ## conversations in the tracker store: SINCE=, UNTIL=, HTML=docs/report.html
+	$(BIN)/python -m scripts.report $(if $(SINCE),--since $(SINCE)) $(if $(UNTIL),--until $(UNTIL)) \
+		$(if $(HTML),--html $(HTML)) $(if $(ENDPOINTS),--endpoints $(ENDPOINTS))
+
+rules-check: $(VENV)/.installed   ## warns when the rules file is due a review or lacks a source
+	$(BIN)/python -m scripts.rules_check actions/entry_rules.yml
 
 clean:
 	rm -rf build models/*.tar.gz results .pytest_cache

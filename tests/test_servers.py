@@ -6,6 +6,7 @@ Slow (about a minute to start); `make unit` leaves it out.
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any, Dict, List
 
@@ -137,3 +138,28 @@ def test_a_conversation_survives_a_restart(assistant):
     assert "science" in text_of(replies), "the check carried on where it was"
     replies = say(assistant, user, "yes")
     assert assessment(replies)["verdict"] == "eligible"
+
+
+def test_the_conversation_scripts_run_against_a_live_assistant(assistant, tmp_path):
+    """`make conversations URL=...`: the same scripts, over the REST channel."""
+    from scripts.converse import DEFAULT_SCRIPTS, main
+
+    junit = tmp_path / "live.xml"
+    scripts = [str(DEFAULT_SCRIPTS / name) for name in ("eligibility-stp.yml", "feedback.yml")]
+    assert main(["--url", assistant.url, "--junit", str(junit), *scripts]) == 0
+    assert 'failures="0"' in junit.read_text()
+
+
+def test_feedback_is_kept_in_the_tracker_store(assistant):
+    import sqlite3
+
+    user = "rest-feedback"
+    replies = say(assistant, user, "what skills do I need?")
+    say(assistant, user, button_payload(replies, "\N{THUMBS DOWN SIGN} No"))
+    database = assistant.rasa.log.parent / "conversations.db"
+    with sqlite3.connect(database) as db:
+        rows = db.execute("SELECT data FROM events WHERE sender_id = ? AND type_name = 'slot'",
+                          (user,)).fetchall()
+    feedback = [json.loads(data)["value"] for (data,) in rows
+                if json.loads(data)["name"] == "feedback"]
+    assert feedback == [{"topic": "ask_skills", "helpful": False}]
