@@ -233,9 +233,9 @@ def default_rules() -> EntryRules:
     return load_rules(DEFAULT_PATH)
 
 
-def load_rules(path: Optional[Path] = None) -> EntryRules:
-    """Read, validate and return the entry rules; raise `RulesFileError` if bad."""
-    path = Path(path or DEFAULT_PATH)
+def read_with_lines(path: Path) -> "_Lined":
+    """The file's YAML, unchecked, each mapping knowing the line of each key
+    (`.lines`) and its own line (`.line`). Raises `RulesFileError` with file:line."""
     try:
         raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
     except RulesFileError as error:
@@ -244,9 +244,16 @@ def load_rules(path: Optional[Path] = None) -> EntryRules:
         raise RulesFileError(f"{path}: not valid YAML: {error}") from None
     except OSError as error:
         raise RulesFileError(f"{path}: cannot read: {error}") from None
-    check = _Checker(path)
     if not isinstance(raw, _Lined):
-        raise check.fail(1, "the file must be a mapping of sections")
+        raise RulesFileError(f"{path}:1: the file must be a mapping of sections")
+    return raw
+
+
+def load_rules(path: Optional[Path] = None) -> EntryRules:
+    """Read, validate and return the entry rules; raise `RulesFileError` if bad."""
+    path = Path(path or DEFAULT_PATH)
+    raw = read_with_lines(path)
+    check = _Checker(path)
 
     reviewed = check.require(raw, "last_reviewed")
     if not isinstance(reviewed, dt.date):

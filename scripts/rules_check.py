@@ -1,0 +1,137 @@
+"""Is the rules file due a review, and does everything in it cite a source URL?
+
+    python -m scripts.rules_check [actions/entry_rules.yml] [--max-age-days 365]
+
+Warns when `last_reviewed` is more than a year old, and lists every rule, answer
+topic, programme, subject list and next step whose source is missing, unknown or
+has no valid URL. Unlike the loader, which stops at the first mistake, it reads
+the whole file and lists everything at once. Exit status 0 when all is well, 1
+when there is something to fix.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator, List, Optional, Sequence, Tuple
+
+from actions.rules_file import DEFAULT_PATH, RulesFileError, load_rules, read_with_lines
+
+MAX_AGE_DAYS = 365
+
+
+@dataclass(frozen=True)
+class Finding:
+    line: int
+    message: str
+
+
+def _valid_url(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(("http://", "https://")) \
+        and " " not in value and len(value) > len("https://x")
+
+
+def review_age(raw: Any, today: dt.date, max_age_days: int) -> List[Finding]:
+    reviewed = raw.get("last_reviewed")
+    line = raw.lines.get("last_reviewed", 1)
+    if not isinstance(reviewed, dt.date):
+        return [Finding(line, "'last_reviewed' is missing or not a date like 2026-09-30")]
+    age = (today - reviewed).days
+    if age > max_age_days:
+        return [Finding(line, f"the rules were last reviewed on {reviewed}, {age} days ago "
+                              f"(more than {max_age_days}): check them against the sources "
+                              "and update 'last_reviewed'")]
+    if age < 0:
+        return [Finding(line, f"'last_reviewed' ({reviewed}) is in the future")]
+    return []
+
+
+def _citations(raw: Any) -> Iterator[Tuple[str, Any, str, int]]:
+    """(what, entry, key, line of its name) for every place that names a source."""
+    sections = (("rules", "rule", ("source", "links")), ("topics", "topic", ("sources",)),
+                ("programmes", "programme", ("source",)), ("subjects", "subject list", ("source",)))
+    for section, kind, keys in sections:
+        for name, entry, line in _items(raw.get(section)):
+            for key in keys:
+                if key in entry or key in ("source", "sources"):
+                    yield f"{kind} '{name}'", entry, key, line
+    for programme, verdicts, _ in _items(raw.get("next_steps")):
+        for verdict, entry, line in _items(verdicts):
+            yield f"next step '{programme}/{verdict}'", entry, "link", line
+
+
+def _items(section: Any) -> List[Tuple[str, Any, int]]:
+    """(name, entry, line of the name) for each mapping in a section."""
+    if not isinstance(section, dict):
+        return []
+    return [(str(k), v, section.lines.get(k, 1)) for k, v in section.items() if isinstance(v, dict)]
+
+
+def missing_sources(raw: Any) -> List[Finding]:
+    sources = raw.get("sources") if isinstance(raw.get("sources"), dict) else {}
+    findings = []
+    for key, entry, line in _items(sources):
+        if not _valid_url(entry.get("url")):
+            findings.append(Finding(entry.lines.get("url", line),
+                                    f"source '{key}' has no valid URL"))
+    for what, entry, key, name_line in _citations(raw):
+        line = entry.lines.get(key, name_line)
+        refs = entry.get(key)
+        if refs is None:
+            findings.append(Finding(line, f"{what} names no source ('{key}:' is missing)"))
+            continue
+        for ref in refs if isinstance(refs, list) else [refs]:
+            if not isinstance(ref, str) or ref not in sources:
+                findings.append(Finding(line, f"{what} cites '{ref}', which is not under 'sources'"))
+            elif not _valid_url(sources[ref].get("url") if isinstance(sources[ref], dict) else None):
+                findings.append(Finding(line, f"{what} cites '{ref}', which has no URL"))
+    return findings
+
+
+def check(path: Path, today: dt.date, max_age_days: int = MAX_AGE_DAYS) -> List[Finding]:
+    """Everything to fix in the rules file at `path`, in line order."""
+    try:
+        raw = read_with_lines(path)
+    except RulesFileError as error:
+        return [_finding_from(error)]
+    findings = review_age(raw, today, max_age_days) + missing_sources(raw)
+    if not findings:
+        try:
+            load_rules(path)
+        except RulesFileError as error:  # anything else the loader would refuse
+            findings.append(_finding_from(error, "the assistant would not load it: "))
+    return sorted(set(findings), key=lambda f: (f.line, f.message))
+
+
+def _finding_from(error: RulesFileError, prefix: str = "") -> Finding:
+    """A loader error ('<file>:<line>: <what>') as a finding."""
+    match = re.match(r"^.*?:(\d+): (.*)$", str(error), re.DOTALL)
+    if match:
+        return Finding(int(match.group(1)), prefix + match.group(2))
+    return Finding(1, prefix + str(error).split(": ", 1)[-1])
+
+
+def main(argv: Optional[Sequence[str]] = None, today: Optional[dt.date] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("path", nargs="?", type=Path, default=DEFAULT_PATH)
+    parser.add_argument("--max-age-days", type=int, default=MAX_AGE_DAYS,
+                        help=f"warn when the last review is older than this (default {MAX_AGE_DAYS})")
+    args = parser.parse_args(argv)
+    today = today or dt.date.today()
+    findings = check(args.path, today, args.max_age_days)
+    if not findings:
+        print(f"{args.path}: reviewed within {args.max_age_days} days, and every rule, "
+              "answer and next step cites a source with a URL.")
+        return 0
+    print(f"{args.path}: {len(findings)} thing(s) to fix")
+    for finding in findings:
+        print(f"  {args.path}:{finding.line}: {finding.message}")
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
