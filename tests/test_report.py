@@ -164,3 +164,46 @@ def test_a_relative_sqlite_path_is_read_beside_the_endpoints_file(tmp_path):
     path = tmp_path / "endpoints.yml"
     path.write_text("tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: kept.db\n")
     assert database_url(path).database == str(tmp_path / "kept.db")
+
+
+@pytest.fixture
+def postgres_endpoints(tmp_path, monkeypatch):
+    """An endpoints file for the scratch PostgreSQL database in TEST_POSTGRES_URL
+    (`.ci/run` starts one), with the events table emptied first."""
+    import os
+
+    import sqlalchemy as sa
+
+    url = os.environ.get("TEST_POSTGRES_URL")
+    if not url:
+        pytest.skip("TEST_POSTGRES_URL is not set (.ci/run sets it up)")
+    parts = sa.engine.make_url(url)
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("DROP TABLE IF EXISTS events"))
+    engine.dispose()
+    monkeypatch.setenv("CAREERS_DB_PASSWORD", parts.password or "")
+    endpoints = tmp_path / "endpoints.yml"
+    endpoints.write_text(
+        "tracker_store:\n  type: SQL\n  dialect: postgresql\n"
+        f"  url: {parts.host}\n  port: {parts.port or 5432}\n  db: {parts.database}\n"
+        f"  username: {parts.username}\n  password: ${{CAREERS_DB_PASSWORD}}\n")
+    return endpoints
+
+
+def test_the_same_report_reads_a_postgresql_store(postgres_endpoints, capsys):
+    from rasa.core.tracker_store import TrackerStore
+    from rasa.utils.endpoints import read_endpoint_config
+
+    config = read_endpoint_config(str(postgres_endpoints), "tracker_store")
+    assistant = InProcessAssistant(DEFAULT_MODEL, tracker_store=TrackerStore.create(config))
+    for sender in ("pg-asks-skills", "checks-stp"):
+        replies = []
+        for text in CONVERSATIONS["asks-skills" if sender == "pg-asks-skills" else sender]:
+            replies = _send(assistant, sender, text, replies)
+    assistant.close()
+    status, out, err = _report(capsys, "--endpoints", str(postgres_endpoints))
+    assert status == 0, err
+    assert "conversations        2" in out and "1  STP: eligible" in out
+    assert _section(out, "Feedback by topic").strip().splitlines()[1].split() == \
+        ["1", "down", "0", "up", "Skills", "and", "qualities"]
