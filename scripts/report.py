@@ -187,7 +187,9 @@ def summarise(events: Iterable[Dict[str, Any]], rules: EntryRules, since: dt.dat
             elif name == "feedback" and isinstance(value, dict):
                 feedback[(sender, str(value.get("topic")))] = bool(value.get("helpful"))
     summary.conversations = len(senders)
-    summary.messages_per_day = dict(sorted(per_day.items()))
+    days = (until - since).days + 1
+    summary.messages_per_day = {since + dt.timedelta(days=i): per_day[since + dt.timedelta(days=i)]
+                                for i in range(days)}
     summary.topics = [(topic_title(rules, t), n) for t, n in topics.most_common(top)]
     summary.verdicts = dict(sorted(verdicts.items(), key=lambda kv: (
         kv[0][0], VERDICT_ORDER.index(kv[0][1]) if kv[0][1] in VERDICT_ORDER else 9)))
@@ -271,9 +273,12 @@ def charts(summary: Summary) -> Dict[str, str]:
     if summary.messages_per_day:
         days = list(summary.messages_per_day)
         figure, axes = plt.subplots(figsize=(7, 2.6))
-        axes.bar([d.isoformat() for d in days], list(summary.messages_per_day.values()), color=blue)
+        axes.bar(range(len(days)), list(summary.messages_per_day.values()), color=blue)
+        step = max(1, len(days) // 10)
+        axes.set_xticks(range(0, len(days), step))
+        axes.set_xticklabels([d.isoformat() for d in days[::step]], rotation=45, fontsize=8)
         axes.set_ylabel("messages")
-        axes.tick_params(axis="x", rotation=45, labelsize=8)
+        axes.yaxis.get_major_locator().set_params(integer=True)
         drawn["messages_per_day"] = _png(figure)
         plt.close(figure)
     if summary.topics:
