@@ -1,5 +1,5 @@
 # The project's table of contents. `make run` and `make test` set up everything
-# they need (virtual env, spaCy pipeline, trained model) on a fresh clone.
+# they need (virtual env, spaCy pipeline, trained model, chat widget) on a fresh clone.
 
 SHELL := /bin/bash
 VENV := .venv
@@ -7,6 +7,8 @@ BIN := $(VENV)/bin
 SPACY := build/spacy-en-careers
 MODEL := models/careers.tar.gz
 FOLDS := 3
+WIDGET_JS := widget/dist/careers-chat.js
+WIDGET_NPM := widget/node_modules/.installed
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml') \
 	nlp/rasa_components.py nlp/intent_classifier.py $(SPACY)/meta.json
 
@@ -16,7 +18,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONWARNINGS := ignore::DeprecationWarning
 export TF_DETERMINISTIC_OPS := 1
 
-.PHONY: install spacy train run shell actions test unit validate conversations eval nlu-report crossval bench clean
+.PHONY: install spacy train widget run shell actions test unit validate conversations eval nlu-report crossval bench screenshot clean
 
 install: $(VENV)/.installed   ## virtual env with pinned dependencies
 
@@ -39,7 +41,18 @@ $(MODEL): $(TRAINING_INPUTS)
 	@echo "==> Training the model (data or config changed)"
 	$(BIN)/rasa train --fixed-model-name careers --out models --quiet
 
-run: $(MODEL)   ## action server on 5055, Rasa (REST + socket.io) on 5005
+widget: $(WIDGET_JS)   ## the chat widget, one file with socket.io-client (rebuilt when its sources change)
+
+$(WIDGET_NPM): widget/package.json widget/package-lock.json
+	@echo "==> Installing the widget's npm packages (pinned in widget/package-lock.json)"
+	cd widget && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(WIDGET_JS): $(WIDGET_NPM) widget/build.mjs $(wildcard widget/src/*)
+	@echo "==> Building the chat widget"
+	cd widget && npm run --silent build
+
+run: $(MODEL) $(WIDGET_JS)   ## action server on 5055, Rasa (REST + socket.io) on 5005, demo site on 8080
 	@scripts/run.sh
 
 actions: $(VENV)/.installed   ## the action server alone
@@ -49,7 +62,7 @@ validate: $(VENV)/.installed   ## rasa data validate (domain, NLU data, rules, s
 	$(BIN)/rasa data validate --max-history 5
 
 unit: $(SPACY)/meta.json   ## fast tests: engine, language helpers, actions
-	$(BIN)/pytest -q tests --ignore=tests/test_servers.py
+	$(BIN)/pytest -q tests --ignore=tests/test_servers.py --ignore=tests/test_widget.py
 
 conversations: $(MODEL)   ## conversation tests (tests/test_*.yml) through the trained bot, NLU included
 	$(BIN)/rasa test core --e2e --model $(MODEL) --stories tests/ --fail-on-prediction-errors \
@@ -70,7 +83,7 @@ crossval: $(SPACY)/meta.json   ## cross-validation (FOLDS=3 folds) of our pipeli
 		--out results/crossval --no-plot > results/crossval.log 2>&1
 	$(BIN)/python -m scripts.crossval_summary results/crossval.log docs/nlu-crossval.json $(FOLDS)
 
-test: $(MODEL)   ## everything: validation, unit, conversation, server and NLU tests
+test: $(MODEL) $(WIDGET_JS)   ## everything: validation, unit, server, browser, conversation and NLU tests
 	$(MAKE) --no-print-directory validate
 	$(BIN)/pytest -q tests
 	$(MAKE) --no-print-directory conversations
@@ -79,5 +92,8 @@ test: $(MODEL)   ## everything: validation, unit, conversation, server and NLU t
 bench: $(MODEL)   ## long-input benchmark: reply time and memory with and without the guard
 	$(BIN)/python -m scripts.bench_long_input
 
+screenshot: $(MODEL) $(WIDGET_JS)   ## docs/widget.png: the widget mid-conversation, in headless Chromium
+	$(BIN)/python -m scripts.widget_screenshot docs/widget.png
+
 clean:
-	rm -rf build models/*.tar.gz results .pytest_cache
+	rm -rf build models/*.tar.gz results .pytest_cache widget/dist
