@@ -15,7 +15,8 @@ channel put right (each seen against python-socketio 5.18, the version Rasa inst
    as `{"custom": {...}}`, the shape the REST channel returns.
 
 A bot message is also sent whole (one event per message, newlines kept) rather than
-cut at blank lines, so a verdict arrives as one message, as it does over REST.
+cut into several at blank lines, so the widget shows a verdict as one message with
+its paragraphs.
 
 The allowed origins come from the ALLOWED_ORIGINS environment variable: origins
 separated by commas or spaces, `*` for any (default: http://localhost:8080). Give
