@@ -18,6 +18,12 @@ export ALLOWED_ORIGINS  # read by channels/socketio_channel.py
 read -r -a origins <<<"${ALLOWED_ORIGINS//,/ }"
 LOG_DIR=${LOG_DIR:-logs}
 mkdir -p "$LOG_DIR"
+# endpoints.yml names the action server on 5055; another port gets a copy that says so.
+ENDPOINTS=endpoints.yml
+if [ "$ACTIONS_PORT" != 5055 ]; then
+  ENDPOINTS="$LOG_DIR/endpoints.yml"
+  sed "s#localhost:5055/#localhost:$ACTIONS_PORT/#" endpoints.yml >"$ENDPOINTS"
+fi
 
 pids=()
 stop_all() {
@@ -50,7 +56,7 @@ wait_for "Action server" "http://localhost:$ACTIONS_PORT/health" "${pids[-1]}"
 
 echo "==> Starting Rasa on port $RASA_PORT with $MODEL (log: $LOG_DIR/rasa.log)"
 "$BIN/rasa" run --model "$MODEL" --port "$RASA_PORT" \
-  --credentials credentials.yml --endpoints endpoints.yml --cors "${origins[@]}" \
+  --credentials credentials.yml --endpoints "$ENDPOINTS" --cors "${origins[@]}" \
   >"$LOG_DIR/rasa.log" 2>&1 &
 pids+=($!)
 wait_for "Rasa" "http://localhost:$RASA_PORT/" "${pids[-1]}"
