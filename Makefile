@@ -18,7 +18,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONWARNINGS := ignore::DeprecationWarning
 export TF_DETERMINISTIC_OPS := 1
 
-.PHONY: install spacy train widget run shell actions test unit validate conversations eval nlu-report crossval bench screenshot clean
+.PHONY: install spacy train widget run shell actions test unit browser validate conversations eval nlu-report crossval bench screenshot clean
 
 install: $(VENV)/.installed   ## virtual env with pinned dependencies
 
@@ -63,6 +63,9 @@ validate: $(VENV)/.installed   ## rasa data validate (domain, NLU data, rules, s
 
 unit: $(SPACY)/meta.json   ## fast tests: engine, language helpers, actions
 	$(BIN)/pytest -q tests --ignore=tests/test_servers.py --ignore=tests/test_widget.py
+
+browser: $(MODEL) $(WIDGET_JS)   ## browser tests of the chat widget (headless Chromium, real servers)
+	$(BIN)/pytest -q tests/test_widget.py
 
 conversations: $(MODEL)   ## conversation tests (tests/test_*.yml) through the trained bot, NLU included
 	$(BIN)/rasa test core --e2e --model $(MODEL) --stories tests/ --fail-on-prediction-errors \
