@@ -294,6 +294,10 @@ export class CareersChat {
     this.statusLine.classList.add("cc-status--shown");
     if (!stay) {
       this.statusTimer = setTimeout(() => {
+        if (this.host.dataset.state === "offline") {
+          this.announce(STATUS_TEXT.offline, { stay: true, warning: true }); // still true
+          return;
+        }
         this.statusLine.textContent = "";
         this.statusLine.classList.remove("cc-status--shown", "cc-status--warning");
       }, 4000);
