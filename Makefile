@@ -1,5 +1,5 @@
 # The project's table of contents. `make run` and `make test` set up everything
-# they need (virtual env, spaCy pipeline, trained model) on a fresh clone.
+# they need (virtual env, spaCy pipeline, trained model, chat widget) on a fresh clone.
 
 SHELL := /bin/bash
 VENV := .venv
@@ -7,6 +7,8 @@ BIN := $(VENV)/bin
 SPACY := build/spacy-en-careers
 MODEL := models/careers.tar.gz
 FOLDS := 3
+WIDGET_JS := widget/dist/careers-chat.js
+WIDGET_NPM := widget/node_modules/.installed
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml') \
 	nlp/rasa_components.py nlp/intent_classifier.py $(SPACY)/meta.json
 
@@ -17,8 +19,8 @@ export PYTHONWARNINGS := ignore::DeprecationWarning
 export TF_DETERMINISTIC_OPS := 1
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: install spacy train run shell actions test unit validate conversations stories eval \
-	nlu-report crossval bench report rules-check clean
+.PHONY: install spacy train widget run shell actions test unit browser validate conversations \
+	stories eval nlu-report crossval bench screenshot report rules-check clean
 
 install: $(VENV)/.installed   ## virtual env with pinned dependencies
 
@@ -41,7 +43,18 @@ $(MODEL): $(TRAINING_INPUTS)
 	@echo "==> Training the model (data or config changed)"
 	$(BIN)/rasa train --fixed-model-name careers --out models --quiet
 
-run: $(MODEL)   ## action server on 5055, Rasa (REST + socket.io) on 5005
+widget: $(WIDGET_JS)   ## the chat widget, one file with socket.io-client (rebuilt when its sources change)
+
+$(WIDGET_NPM): widget/package.json widget/package-lock.json
+	@echo "==> Installing the widget's npm packages (pinned in widget/package-lock.json)"
+	cd widget && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(WIDGET_JS): $(WIDGET_NPM) widget/build.mjs $(wildcard widget/src/*)
+	@echo "==> Building the chat widget"
+	cd widget && npm run --silent build
+
+run: $(MODEL) $(WIDGET_JS)   ## action server on 5055, Rasa (REST + socket.io) on 5005, demo site on 8080
 	@scripts/run.sh
 
 actions: $(VENV)/.installed   ## the action server alone
@@ -51,7 +64,10 @@ validate: $(VENV)/.installed   ## rasa data validate (domain, NLU data, rules, s
 	$(BIN)/rasa data validate --max-history 5
 
 unit: $(SPACY)/meta.json   ## fast tests: engine, language helpers, actions
-	$(BIN)/pytest -q tests --ignore=tests/test_servers.py
+	$(BIN)/pytest -q tests --ignore=tests/test_servers.py --ignore=tests/test_widget.py
+
+browser: $(MODEL) $(WIDGET_JS)   ## browser tests of the chat widget (headless Chromium, real servers)
+	$(BIN)/pytest -q tests/test_widget.py
 
 conversations: $(MODEL)   ## the content team's scripts (tests/conversations); URL=... for a live bot
 	$(BIN)/python -m scripts.converse tests/conversations --junit results/conversations.xml \
@@ -76,7 +92,7 @@ crossval: $(SPACY)/meta.json   ## cross-validation (FOLDS=3 folds) of our pipeli
 		--out results/crossval --no-plot > results/crossval.log 2>&1
 	$(BIN)/python -m scripts.crossval_summary results/crossval.log docs/nlu-crossval.json $(FOLDS)
 
-test: $(MODEL)   ## everything: validation, unit, scripts, server, story and NLU tests
+test: $(MODEL) $(WIDGET_JS)   ## everything: validation, unit, scripts, server, browser, story and NLU tests
 	$(MAKE) --no-print-directory validate
 	$(BIN)/pytest -q tests --junitxml=results/junit.xml
 	$(MAKE) --no-print-directory stories
@@ -92,5 +108,8 @@ report: $(VENV)/.installed   ## conversations in the tracker store: SINCE=, UNTI
 rules-check: $(VENV)/.installed   ## warns when the rules file is due a review or lacks a source
 	$(BIN)/python -m scripts.rules_check actions/entry_rules.yml
 
+screenshot: $(MODEL) $(WIDGET_JS)   ## docs/widget.png: the widget mid-conversation, in headless Chromium
+	$(BIN)/python -m scripts.widget_screenshot docs/widget.png
+
 clean:
-	rm -rf build models/*.tar.gz results .pytest_cache
+	rm -rf build models/*.tar.gz results .pytest_cache widget/dist

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Start the whole assistant: the action server (5055), then Rasa with the REST and
-# socket.io channels (5005). Ctrl-C stops everything this script started.
+# socket.io channels (5005), then the demo careers site with the chat widget (8080).
+# Ctrl-C stops everything this script started.
 # Called by `make run`, which has already built the env, the pipeline and the model.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,9 +10,20 @@ BIN=.venv/bin
 MODEL=${MODEL:-models/careers.tar.gz}
 ACTIONS_PORT=${ACTIONS_PORT:-5055}
 RASA_PORT=${RASA_PORT:-5005}
-CORS=${CORS:-http://localhost:8080}
+DEMO_PORT=${DEMO_PORT:-8080}
+# Pages on these origins may use the assistant (socket.io and REST): separated by
+# commas or spaces. CORS is the older name of the same setting.
+ALLOWED_ORIGINS=${ALLOWED_ORIGINS:-${CORS:-http://localhost:$DEMO_PORT}}
+export ALLOWED_ORIGINS  # read by channels/socketio_channel.py
+read -r -a origins <<<"${ALLOWED_ORIGINS//,/ }"
 LOG_DIR=${LOG_DIR:-logs}
 mkdir -p "$LOG_DIR"
+# endpoints.yml names the action server on 5055; another port gets a copy that says so.
+ENDPOINTS=endpoints.yml
+if [ "$ACTIONS_PORT" != 5055 ]; then
+  ENDPOINTS="$LOG_DIR/endpoints.yml"
+  sed "s#localhost:5055/#localhost:$ACTIONS_PORT/#" endpoints.yml >"$ENDPOINTS"
+fi
 
 pids=()
 stop_all() {
@@ -44,10 +56,16 @@ wait_for "Action server" "http://localhost:$ACTIONS_PORT/health" "${pids[-1]}"
 
 echo "==> Starting Rasa on port $RASA_PORT with $MODEL (log: $LOG_DIR/rasa.log)"
 "$BIN/rasa" run --model "$MODEL" --port "$RASA_PORT" \
-  --credentials credentials.yml --endpoints endpoints.yml --cors "$CORS" \
+  --credentials credentials.yml --endpoints "$ENDPOINTS" --cors "${origins[@]}" \
   >"$LOG_DIR/rasa.log" 2>&1 &
 pids+=($!)
 wait_for "Rasa" "http://localhost:$RASA_PORT/" "${pids[-1]}"
+
+echo "==> Serving the demo careers site on port $DEMO_PORT (log: $LOG_DIR/demo.log)"
+"$BIN/python" -m scripts.demo_site --port "$DEMO_PORT" --rasa-url "http://localhost:$RASA_PORT" \
+  >"$LOG_DIR/demo.log" 2>&1 &
+pids+=($!)
+wait_for "Demo site" "http://localhost:$DEMO_PORT/careers-chat.js" "${pids[-1]}"
 
 cat <<EOF
 
@@ -55,7 +73,8 @@ The assistant is ready.
   Chat in a terminal:  .venv/bin/rasa shell --model $MODEL --endpoints endpoints.yml   (in another terminal)
   Chat over HTTP:      curl -s localhost:$RASA_PORT/webhooks/rest/webhook -H 'Content-Type: application/json' \\
                          -d '{"sender": "me", "message": "Can I apply for the STP with a 2:1 in physics?"}'
-  Web widget:          socket.io on http://localhost:$RASA_PORT (allowed origin: $CORS)
+  Demo careers site:   http://localhost:$DEMO_PORT/ (the chat widget is at the bottom right)
+  Allowed origins:     ${origins[*]} (set ALLOWED_ORIGINS to change)
 Press Ctrl-C to stop.
 EOF
 wait -n "${pids[@]}"

@@ -14,7 +14,7 @@ from pathlib import Path
 import json
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 ROOT = Path(__file__).resolve().parents[1]
 RASA = str(Path(sys.executable).with_name("rasa"))
@@ -30,12 +30,15 @@ def free_port() -> int:
 class Server:
     """A server process started in its own process group, with its log in a file."""
 
-    def __init__(self, name: str, args: List[str], log: Path) -> None:
+    def __init__(self, name: str, args: List[str], log: Path,
+                 env: Optional[Dict[str, str]] = None) -> None:
         self.name, self.args, self.log = name, args, log
+        self.extra_env = dict(env or {})
         self.process: Optional[subprocess.Popen] = None
 
     def start(self, ready_url: str) -> "Server":
-        env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "PYTHONPATH": str(ROOT)}
+        env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "PYTHONPATH": str(ROOT),
+               **self.extra_env}
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
                 self.args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -88,8 +91,10 @@ class Assistant:
 
 
 @contextmanager
-def running_assistant(model: Path, workdir: Path) -> Iterator[Assistant]:
-    """The action server and Rasa (REST channel, SQLite store in `workdir`) on free ports."""
+def running_assistant(model: Path, workdir: Path,
+                      allowed_origins: Sequence[str] = ()) -> Iterator[Assistant]:
+    """The action server and Rasa (REST and socket.io channels, SQLite store in `workdir`)
+    on free ports. Pages on `allowed_origins` may use it from a browser (CORS)."""
     action_port, rasa_port = free_port(), free_port()
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(
@@ -98,9 +103,11 @@ def running_assistant(model: Path, workdir: Path) -> Iterator[Assistant]:
     )
     actions = Server("action server", [RASA, "run", "actions", "--actions", "actions",
                                        "--port", str(action_port)], workdir / "actions.log")
+    cors = ["--cors", *allowed_origins] if allowed_origins else []
     rasa = Server("Rasa", [RASA, "run", "--model", str(model), "--port", str(rasa_port),
-                           "--endpoints", str(endpoints), "--credentials", "credentials.yml"],
-                  workdir / "rasa.log")
+                           "--endpoints", str(endpoints), "--credentials", "credentials.yml",
+                           *cors],
+                  workdir / "rasa.log", env={"ALLOWED_ORIGINS": ",".join(allowed_origins)})
     url = f"http://localhost:{rasa_port}"
     actions.start(f"http://localhost:{action_port}/health")
     try:

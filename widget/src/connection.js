@@ -1,0 +1,137 @@
+// The link to Rasa: socket.io (Rasa's socketio channel with session persistence),
+// or REST where socket.io cannot get through. Messages typed while neither works
+// wait in a queue and go as soon as one does.
+//
+// States: "connecting" (not yet known), "socket", "rest", "offline".
+
+import { io } from "socket.io-client";
+
+const PROBE_EVERY_MS = 3000;
+
+export class Connection {
+  constructor({ serverUrl, transport, sessionId, onMessage, onState, onRestReplied }) {
+    this.serverUrl = serverUrl;
+    this.transport = transport;
+    this.sessionId = sessionId;
+    this.onMessage = onMessage;
+    this.onState = onState;
+    this.onRestReplied = onRestReplied;
+    this.state = "connecting";
+    this.queue = [];
+    this.socket = null;
+    this.probeTimer = null;
+    this.probing = false;
+    this.sending = false;
+    this.everConnected = false;
+    this.hinted = false;
+  }
+
+  start() {
+    if (this.transport === "rest") {
+      this.probe();
+      return;
+    }
+    const socket = io(this.serverUrl, {
+      reconnectionDelay: 1000,
+      reconnectionDelayMax: 5000,
+      timeout: 8000,
+    });
+    this.socket = socket;
+    socket.on("connect", () => socket.emit("session_request", { session_id: this.sessionId }));
+    socket.on("session_confirm", (id) => {
+      if (typeof id === "string" && id) this.sessionId = id;
+      this.setState("socket");
+    });
+    socket.on("bot_uttered", (message) => this.onMessage(message));
+    socket.on("connect_error", () => this.socketDown());
+    socket.on("disconnect", (reason) => {
+      if (reason === "io server disconnect") socket.connect(); // the server closed it: try again
+      this.socketDown();
+    });
+  }
+
+  socketDown() {
+    if (this.state === "socket") this.setState("connecting");
+    this.probe();
+  }
+
+  setState(state) {
+    const changed = state !== this.state;
+    if (state === "offline" && !this.everConnected && !this.hinted) {
+      this.hinted = true;
+      console.warn(`careers-chat: cannot reach ${this.serverUrl}. Is it running, and is this ` +
+                   `page's origin (${window.location.origin}) in its ALLOWED_ORIGINS?`);
+    }
+    if (state === "socket" || state === "rest") this.everConnected = true;
+    this.state = state;
+    clearTimeout(this.probeTimer);
+    if (state === "offline" || (state === "rest" && this.transport === "rest" && this.queue.length)) {
+      this.probeTimer = setTimeout(() => this.probe(), PROBE_EVERY_MS);
+    }
+    if (changed) this.onState(state);
+    if (state === "socket" || state === "rest") this.flush();
+  }
+
+  // Is Rasa answering over plain HTTP? (When socket.io is blocked but REST is not.)
+  async probe() {
+    if (this.probing || this.state === "socket") return;
+    this.probing = true;
+    try {
+      const response = await fetch(`${this.serverUrl}/`, { cache: "no-store" });
+      if (this.state !== "socket") this.setState(response.ok ? "rest" : "offline");
+    } catch (error) {
+      if (this.state !== "socket") this.setState("offline");
+    } finally {
+      this.probing = false;
+    }
+  }
+
+  send(text) {
+    this.queue.push(text);
+    this.flush();
+  }
+
+  changeSession(sessionId) {
+    this.sessionId = sessionId;
+    this.queue = [];
+    if (this.socket && this.socket.connected) {
+      this.socket.emit("session_request", { session_id: sessionId });
+    }
+  }
+
+  async flush() {
+    if (this.state === "socket") {
+      while (this.queue.length) {
+        this.socket.emit("user_uttered", { message: this.queue.shift(), session_id: this.sessionId });
+      }
+    } else if (this.state === "rest" && !this.sending) {
+      this.sending = true;
+      try {
+        while (this.queue.length && this.state === "rest") {
+          await this.postRest(this.queue[0]);
+          this.queue.shift();
+        }
+      } catch (error) {
+        this.setState("offline");
+      } finally {
+        this.sending = false;
+      }
+    }
+  }
+
+  async postRest(text) {
+    const sessionId = this.sessionId;
+    const response = await fetch(`${this.serverUrl}/webhooks/rest/webhook`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ sender: sessionId, message: text }),
+    });
+    // A network failure throws (and the message waits); an error status would only
+    // come back again, so that message is dropped.
+    const replies = response.ok ? await response.json().catch(() => []) : [];
+    if (!response.ok) console.warn(`careers-chat: the server answered ${response.status}`);
+    if (sessionId !== this.sessionId) return; // restarted meanwhile
+    for (const message of Array.isArray(replies) ? replies : []) this.onMessage(message);
+    this.onRestReplied();
+  }
+}

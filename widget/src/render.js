@@ -1,0 +1,150 @@
+// Turns the assistant's messages into DOM nodes. Text is only ever set with
+// textContent / text nodes: nothing from the server or the user is parsed as HTML.
+// Links are made only for http(s) addresses and open in a new tab.
+
+const URL_IN_TEXT = /\bhttps?:\/\/[^\s<>"'`]+/gi;
+const TRAILING = /[.,;:!?)\]}'"]+$/;
+const BULLET = /^\s*[-•]\s+/;
+
+export function el(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === false || value === null || value === undefined) continue;
+    if (name === "class") node.className = value;
+    else node.setAttribute(name, value === true ? "" : String(value));
+  }
+  for (const child of children) {
+    if (child === null || child === undefined) continue;
+    node.append(typeof child === "string" ? document.createTextNode(child) : child);
+  }
+  return node;
+}
+
+export function httpUrl(value) {
+  try {
+    const url = new URL(value);
+    return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
+  } catch (error) {
+    return null;
+  }
+}
+
+export function visuallyHidden(text) {
+  return el("span", { class: "cc-sr" }, text);
+}
+
+export function link(href, label) {
+  return el("a", { href, target: "_blank", rel: "noopener noreferrer" },
+    label, visuallyHidden(" (opens in a new tab)"));
+}
+
+// Appends `text` to `parent`, with every http(s) address in it made a link.
+export function appendLinkedText(parent, text) {
+  let from = 0;
+  for (const match of text.matchAll(URL_IN_TEXT)) {
+    const found = match[0].replace(TRAILING, "");
+    const href = httpUrl(found);
+    if (!href) continue;
+    parent.append(document.createTextNode(text.slice(from, match.index)));
+    parent.append(link(href, found));
+    from = match.index + found.length;
+  }
+  parent.append(document.createTextNode(text.slice(from)));
+}
+
+// Lines become paragraphs; a run of "- " lines becomes a list; blank lines separate.
+export function renderText(text) {
+  const fragment = document.createDocumentFragment();
+  let list = null;
+  let paragraph = null;
+  for (const line of String(text).split(/\r?\n/)) {
+    if (BULLET.test(line)) {
+      paragraph = null;
+      if (!list) fragment.append((list = el("ul")));
+      const item = el("li");
+      appendLinkedText(item, line.replace(BULLET, ""));
+      list.append(item);
+    } else if (!line.trim()) {
+      list = paragraph = null;
+    } else {
+      list = null;
+      if (paragraph) paragraph.append(el("br"));
+      else fragment.append((paragraph = el("p")));
+      appendLinkedText(paragraph, line);
+    }
+  }
+  return fragment;
+}
+
+const VERDICTS = {
+  eligible: { label: "Eligible", mark: "✓" },
+  possibly_eligible: { label: "Possibly eligible", mark: "?" },
+  not_eligible: { label: "Not eligible", mark: "✗" },
+};
+const PROGRAMMES = {
+  STP: "Scientist Training Programme (STP)",
+  PTP: "Practitioner Training Programme (PTP)",
+};
+
+function strings(value) {
+  return Array.isArray(value) ? value.filter((v) => typeof v === "string" && v.trim()) : [];
+}
+
+// A short readable name for a source address: its site and the last part of its path.
+export function sourceLabel(href) {
+  const url = new URL(href);
+  const site = url.hostname.replace(/^www\./, "");
+  const last = url.pathname.split("/").filter(Boolean).pop();
+  if (!last) return site;
+  const words = decodeURIComponent(last).replace(/\.[a-z]+$/i, "").replace(/[-_]+/g, " ").trim();
+  return words ? `${site}: ${words}` : site;
+}
+
+// The eligibility verdict card, from a `custom.assessment` payload; null if the
+// payload is not one.
+export function renderAssessment(assessment) {
+  if (!assessment || typeof assessment !== "object") return null;
+  const verdict = VERDICTS[assessment.verdict];
+  if (!verdict) return null;
+  const programme = PROGRAMMES[assessment.programme] || String(assessment.programme || "");
+  const card = el("div", { class: `cc-card cc-card--${assessment.verdict}`, role: "group",
+                           "aria-label": "Eligibility verdict" });
+  card.append(el("p", { class: "cc-card-kicker" }, "Eligibility check", programme ? `: ${programme}` : ""));
+  card.append(el("p", { class: "cc-verdict" },
+    el("span", { class: "cc-verdict-mark", "aria-hidden": "true" }, verdict.mark), verdict.label));
+  const reasons = strings(assessment.reasons);
+  if (reasons.length) {
+    card.append(el("p", { class: "cc-card-heading" }, "Why"));
+    const list = el("ul");
+    for (const reason of reasons) {
+      const item = el("li");
+      appendLinkedText(item, reason);
+      list.append(item);
+    }
+    card.append(list);
+  }
+  const sources = strings(assessment.sources).map(httpUrl).filter(Boolean);
+  if (sources.length) {
+    card.append(el("p", { class: "cc-card-heading" }, "Sources"));
+    const list = el("ul", { class: "cc-sources" });
+    for (const href of [...new Set(sources)]) list.append(el("li", {}, link(href, sourceLabel(href))));
+    card.append(list);
+  }
+  return card;
+}
+
+// A bot message as sent by Rasa's REST or socket.io channel -> the entry kept in the
+// history: {from: "bot", text?, buttons?, assessment?}; null if nothing to show.
+export function botEntry(message) {
+  if (!message || typeof message !== "object") return null;
+  const entry = { from: "bot" };
+  if (typeof message.text === "string" && message.text.trim()) entry.text = message.text;
+  const buttons = (Array.isArray(message.buttons) ? message.buttons : message.quick_replies) || [];
+  const usable = buttons.filter((b) => b && typeof b.title === "string" && typeof b.payload === "string");
+  if (usable.length) entry.buttons = usable.map((b) => ({ title: b.title, payload: b.payload }));
+  const custom = message.custom;
+  if (custom && typeof custom === "object" && custom.assessment && VERDICTS[custom.assessment.verdict]) {
+    entry.assessment = custom.assessment;
+  }
+  return entry.text || entry.buttons || entry.assessment ? entry : null;
+}
