@@ -70,8 +70,7 @@ browser: $(MODEL) $(WIDGET_JS)   ## browser tests of the chat widget (headless C
 	$(BIN)/pytest -q tests/test_widget.py
 
 conversations: $(MODEL)   ## the content team's scripts (tests/conversations); URL=... for a live bot
-	$(BIN)/python -m scripts.converse tests/conversations --junit results/conversations.xml \
-		$(if $(URL),--url $(URL))
+	$(BIN)/python -m scripts.converse tests/conversations --junit results/conversations.xml$(if $(URL), --url $(URL))
 
 stories: $(MODEL)   ## Rasa's story tests (tests/test_*.yml): the dialogue, step by step, NLU included
 	$(BIN)/rasa test core --e2e --model $(MODEL) --stories tests/ --fail-on-prediction-errors \
@@ -102,8 +101,8 @@ bench: $(MODEL)   ## long-input benchmark: reply time and memory with and withou
 	$(BIN)/python -m scripts.bench_long_input
 
 report: $(VENV)/.installed   ## conversations in the tracker store: SINCE=, UNTIL=, HTML=docs/report.html
-	$(BIN)/python -m scripts.report $(if $(SINCE),--since $(SINCE)) $(if $(UNTIL),--until $(UNTIL)) \
-		$(if $(HTML),--html $(HTML)) $(if $(ENDPOINTS),--endpoints $(ENDPOINTS))
+	$(BIN)/python -m scripts.report $(strip $(if $(SINCE),--since $(SINCE)) $(if $(UNTIL),--until \
+		$(UNTIL)) $(if $(HTML),--html $(HTML)) $(if $(ENDPOINTS),--endpoints $(ENDPOINTS)))
 
 rules-check: $(VENV)/.installed   ## warns when the rules file is due a review or lacks a source
 	$(BIN)/python -m scripts.rules_check actions/entry_rules.yml

@@ -39,6 +39,7 @@ from scripts.conversation_scripts import (
     find_button,
     load_scripts,
 )
+from scripts.quiet import no_library_warnings
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SCRIPTS = ROOT / "tests" / "conversations"
@@ -335,4 +336,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    with no_library_warnings():
+        status = main()
+    sys.exit(status)

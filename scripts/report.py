@@ -26,6 +26,7 @@ import sqlalchemy as sa
 
 from actions.answers import topic_title
 from actions.rules_file import EntryRules, default_rules
+from scripts.quiet import no_library_warnings
 
 ROOT = Path(__file__).resolve().parents[1]
 FORM = "eligibility_form"
@@ -426,4 +427,6 @@ def main(argv: Optional[Sequence[str]] = None, today: Optional[dt.date] = None) 
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    with no_library_warnings():
+        status = main()
+    sys.exit(status)
