@@ -418,7 +418,10 @@ class ActionFollowUp(Action):
             )
             topic = "ask_relevant_subjects"
             return [SlotSet("last_answer", topic)] + offer_feedback(dispatcher, tracker, topic)
-        intent = topic_for_follow_up(RULES, facts, tracker.get_slot("last_answer"))
+        intent = topic_for_follow_up(
+            RULES, facts, tracker.get_slot("last_answer"),
+            tracker.latest_message.get("intent_ranking") or [],
+        )
         values = topic_answer(RULES, intent or "")
         if values is None:
             dispatcher.utter_message(response="utter_follow_up_unclear")

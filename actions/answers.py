@@ -91,10 +91,20 @@ _GROUP_TOPICS = {
 }
 
 
+# A topic the classifier ranks this high under a follow-up is the one named
+# ("and what about leadership?" ranks ask_leadership 0.06); generic follow-ups
+# ("what about that?") rank every topic at 0.02 or less.
+FOLLOW_UP_TOPIC_MIN_CONFIDENCE = 0.05
+
+
 def topic_for_follow_up(
-    rules: EntryRules, facts: Mapping[str, Any], last_topic: Optional[str]
+    rules: EntryRules,
+    facts: Mapping[str, Any],
+    last_topic: Optional[str],
+    ranking: Iterable[Mapping[str, Any]] = (),
 ) -> Optional[str]:
-    """The topic a follow-up like 'what about the PTP?' asks about."""
+    """The topic a follow-up like 'what about the PTP?' asks about: from the fact it
+    names, else from a topic it names, else the last topic again."""
     if facts.get("higher_degree"):
         return _GROUP_TOPICS.get(rules.qualification_group(facts["higher_degree"]) or "")
     if facts.get("degree_subject") == "medicine":
@@ -102,6 +112,11 @@ def topic_for_follow_up(
     for key in ("programme", "degree_class"):
         if key in facts:
             return _FOLLOW_UP_TOPICS.get((key, facts[key]))
+    for ranked in ranking:
+        if ranked.get("name") in rules.topics and (
+            ranked.get("confidence", 0) >= FOLLOW_UP_TOPIC_MIN_CONFIDENCE
+        ):
+            return str(ranked["name"])
     return last_topic if last_topic in rules.topics else None
 
 

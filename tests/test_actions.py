@@ -402,3 +402,18 @@ async def test_a_stray_word_that_sounds_like_an_answer_is_not_understood(
     tracker = _after_user(make_tracker("zzkq", "inform"), *slot_events)
     assert await ActionCheckFacts().run(dispatcher, tracker, domain) == []
     assert dispatcher.messages[0]["response"] == "utter_not_understood"
+
+
+@pytest.mark.parametrize("ranking, answered", [
+    ([{"name": "follow_up", "confidence": 0.93}, {"name": "ask_leadership", "confidence": 0.06}],
+     "ask_leadership"),
+    ([{"name": "follow_up", "confidence": 0.98}, {"name": "help", "confidence": 0.01},
+      {"name": "ask_leadership", "confidence": 0.01}], "ask_skills"),
+])
+async def test_a_follow_up_naming_a_topic_answers_that_topic(dispatcher, domain, rules,
+                                                             ranking, answered):
+    tracker = make_tracker("and what about leadership?", "follow_up",
+                           slots={"last_answer": "ask_skills"}, intent_ranking=ranking)
+    events = await ActionFollowUp().run(dispatcher, tracker, domain)
+    assert dispatcher.messages[0]["answer"] == rules.topics[answered].text
+    assert _slots(events)["last_answer"] == answered
