@@ -46,6 +46,7 @@ $(MODEL): $(TRAINING_INPUTS)
 widget: $(WIDGET_JS)   ## the chat widget, one file with socket.io-client (rebuilt when its sources change)
 
 $(WIDGET_NPM): widget/package.json widget/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "!! npm not found: the chat widget needs Node.js 18+ with npm (Debian: apt-get install nodejs npm)" >&2; exit 1; }
 	@echo "==> Installing the widget's npm packages (pinned in widget/package-lock.json)"
 	cd widget && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
