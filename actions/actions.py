@@ -54,10 +54,10 @@ NOT_UNDERSTOOD = "__not_understood__"
 FACT_INTENTS = {"inform", "check_eligibility", "affirm", "deny", "nlu_fallback"}
 # Intents that can answer the question the check just asked.
 ANSWER_INTENTS = {"inform", "affirm", "deny", "nlu_fallback"}
-# Intents that answer "did that help?" (buttons send `feedback`, typing yes or no).
-FEEDBACK_ANSWERS = {"feedback", "affirm", "deny"}
 # The value of the `last_answer` slot after a verdict (otherwise a topic intent).
 VERDICT = "verdict"
+# The response that asks "Did that answer help?".
+ASK_FEEDBACK = "utter_ask_feedback"
 
 
 def profile_from_tracker(tracker: Tracker) -> Dict[str, Any]:
@@ -106,8 +106,26 @@ def offer_feedback(
     asked = list(tracker.get_slot("feedback_asked") or [])
     if tracker.active_loop_name == FORM or topic in asked:
         return []
-    dispatcher.utter_message(response="utter_ask_feedback", buttons=feedback_buttons(topic))
-    return [SlotSet("feedback_asked", asked + [topic]), SlotSet("feedback_pending", topic)]
+    dispatcher.utter_message(response=ASK_FEEDBACK, buttons=feedback_buttons(topic))
+    return [SlotSet("feedback_asked", asked + [topic])]
+
+
+def pending_feedback_topic(tracker: Tracker) -> Optional[str]:
+    """The topic of "Did that answer help?" when it was the assistant's last message
+    before the latest one from the person; a reply to anything later is not feedback."""
+    latest_user_seen = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if latest_user_seen:
+                return None
+            latest_user_seen = True
+        elif event.get("event") == "bot" and latest_user_seen:
+            if (event.get("metadata") or {}).get("utter_action") != ASK_FEEDBACK:
+                return None
+            # The question follows the answer it asks about, which set `last_answer`.
+            last = tracker.get_slot("last_answer")
+            return CHECK_TOPIC if last == VERDICT else last
+    return None
 
 
 def record_feedback(
@@ -116,7 +134,7 @@ def record_feedback(
     """Keeps a thumbs up or down with the conversation, and answers it."""
     if not is_feedback_topic(RULES, topic) or helpful not in HELPFUL_VALUES:
         dispatcher.utter_message(response="utter_feedback_not_recorded")
-        return [SlotSet("feedback_pending", None)]
+        return []
     if HELPFUL_VALUES[helpful]:
         dispatcher.utter_message(response="utter_feedback_positive")
     else:
@@ -125,10 +143,7 @@ def record_feedback(
             response="utter_feedback_negative",
             sources=feedback_sources(RULES, topic, programme),
         )
-    return [
-        SlotSet("feedback", {"topic": topic, "helpful": HELPFUL_VALUES[helpful]}),
-        SlotSet("feedback_pending", None),
-    ]
+    return [SlotSet("feedback", {"topic": topic, "helpful": HELPFUL_VALUES[helpful]})]
 
 
 def previous_user_intent(tracker: Tracker) -> Optional[str]:
@@ -148,13 +163,6 @@ class ActionExtractProfile(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        events: List[EventType] = []
-        # "Did that help?" is answered by the very next message or not at all.
-        if tracker.get_slot("feedback_pending") and latest_intent(tracker) not in FEEDBACK_ANSWERS:
-            events.append(SlotSet("feedback_pending", None))
-        return events + self._profile_events(tracker)
-
-    def _profile_events(self, tracker: Tracker) -> List[EventType]:
         message = tracker.latest_message
         intent = latest_intent(tracker)
         text = message.get("text") or ""
@@ -454,7 +462,7 @@ class ActionAcknowledge(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         intent = latest_intent(tracker)
-        pending = tracker.get_slot("feedback_pending")
+        pending = pending_feedback_topic(tracker)
         if pending:
             return record_feedback(dispatcher, tracker, pending, "yes" if intent == "affirm" else "no")
         dispatcher.utter_message(response="utter_help" if intent == "affirm" else "utter_ok")

@@ -295,15 +295,14 @@ async def test_a_topic_answer_asks_whether_it_helped(dispatcher, domain):
     assert question["response"] == "utter_ask_feedback"
     assert [b["title"] for b in question["buttons"]] == ["\N{THUMBS UP SIGN} Yes", "\N{THUMBS DOWN SIGN} No"]
     assert question["buttons"][1]["payload"] == '/feedback{"helpful":"no","feedback_topic":"ask_skills"}'
-    assert _slots(events) == {"last_answer": "ask_skills", "feedback_asked": ["ask_skills"],
-                              "feedback_pending": "ask_skills"}
+    assert _slots(events) == {"last_answer": "ask_skills", "feedback_asked": ["ask_skills"]}
 
 
 async def test_feedback_is_asked_once_per_topic(dispatcher, domain):
     tracker = make_tracker("skills?", "ask_skills", slots={"feedback_asked": ["ask_skills"]})
     events = await ActionAnswerTopic().run(dispatcher, tracker, domain)
     assert [m["response"] for m in dispatcher.messages] == ["utter_topic_answer"]
-    assert "feedback_pending" not in _slots(events)
+    assert "feedback_asked" not in _slots(events)
     other = make_tracker("values?", "ask_nhs_values", slots={"feedback_asked": ["ask_skills"]})
     events = await ActionAnswerTopic().run(dispatcher, other, domain)
     assert _slots(events)["feedback_asked"] == ["ask_skills", "ask_nhs_values"]
@@ -320,7 +319,7 @@ async def test_a_verdict_asks_whether_it_helped_once(dispatcher, domain):
     profile = {"programme": "PTP", "gcse_grades": "met", "a_level_count": 3, "science_a_level": "yes"}
     events = await ActionGiveVerdict().run(dispatcher, make_tracker(slots=profile), domain)
     assert dispatcher.messages[-1]["response"] == "utter_ask_feedback"
-    assert _slots(events)["feedback_pending"] == "eligibility_check"
+    assert _slots(events)["feedback_asked"] == ["eligibility_check"]
     again = CollectingDispatcher()
     tracker = make_tracker(slots={**profile, "feedback_asked": ["eligibility_check"]})
     await ActionGiveVerdict().run(again, tracker, domain)
@@ -332,11 +331,9 @@ async def test_a_verdict_asks_whether_it_helped_once(dispatcher, domain):
     ("no", "utter_feedback_negative", False),
 ])
 async def test_a_thumb_is_stored_with_the_conversation(dispatcher, domain, helpful, response, stored):
-    tracker = make_tracker("/feedback", "feedback", _feedback_entities("ask_skills", helpful),
-                           slots={"feedback_pending": "ask_skills"})
+    tracker = make_tracker("/feedback", "feedback", _feedback_entities("ask_skills", helpful))
     events = await ActionRecordFeedback().run(dispatcher, tracker, domain)
-    assert _slots(events) == {"feedback": {"topic": "ask_skills", "helpful": stored},
-                              "feedback_pending": None}
+    assert _slots(events) == {"feedback": {"topic": "ask_skills", "helpful": stored}}
     assert dispatcher.messages[0]["response"] == response
 
 
@@ -357,11 +354,31 @@ async def test_feedback_that_makes_no_sense_is_not_stored(dispatcher, domain, to
     assert dispatcher.messages[0]["response"] == "utter_feedback_not_recorded"
 
 
+def _conversation(tracker, *said):
+    """`tracker` whose events are `said`: ("user", text) or ("bot", response name)."""
+    tracker.events = [
+        {"event": "user", "text": what} if who == "user"
+        else {"event": "bot", "text": "", "metadata": {"utter_action": what}}
+        for who, what in said
+    ]
+    return tracker
+
+
 @pytest.mark.parametrize("intent, helpful", [("affirm", True), ("deny", False)])
 async def test_a_typed_yes_or_no_answers_a_pending_question(dispatcher, domain, intent, helpful):
-    tracker = make_tracker("yes", intent, slots={"feedback_pending": "ask_skills"})
+    tracker = _conversation(make_tracker("yes", intent, slots={"last_answer": "ask_skills"}),
+                            ("user", "skills?"), ("bot", "utter_topic_answer"),
+                            ("bot", "utter_ask_feedback"), ("user", "yes"))
     events = await ActionAcknowledge().run(dispatcher, tracker, domain)
     assert _slots(events)["feedback"] == {"topic": "ask_skills", "helpful": helpful}
+
+
+async def test_a_typed_yes_after_a_verdict_is_feedback_on_the_check(dispatcher, domain):
+    tracker = _conversation(make_tracker("yes", "affirm", slots={"last_answer": "verdict"}),
+                            ("bot", "utter_verdict_eligible"), ("bot", "utter_ask_feedback"),
+                            ("user", "yes"))
+    events = await ActionAcknowledge().run(dispatcher, tracker, domain)
+    assert _slots(events)["feedback"] == {"topic": "eligibility_check", "helpful": True}
 
 
 @pytest.mark.parametrize("intent, response", [("affirm", "utter_help"), ("deny", "utter_ok")])
@@ -371,12 +388,11 @@ async def test_a_yes_or_no_with_nothing_pending_is_acknowledged(dispatcher, doma
 
 
 async def test_moving_on_forgets_the_pending_question(dispatcher, domain):
-    tracker = make_tracker("what skills do I need?", "ask_skills", slots={"feedback_pending": "ask_nhs_values"})
-    events = await ActionExtractProfile().run(dispatcher, tracker, domain)
-    assert _slots(events) == {"feedback_pending": None}
-    tracker = make_tracker("yes", "affirm", slots={"feedback_pending": "ask_nhs_values"})
-    events = await ActionExtractProfile().run(dispatcher, tracker, domain)
-    assert "feedback_pending" not in _slots(events)
+    tracker = _conversation(make_tracker("yes", "affirm", slots={"last_answer": "ask_skills"}),
+                            ("bot", "utter_ask_feedback"), ("user", "what skills do I need?"),
+                            ("bot", "utter_topic_answer"), ("user", "yes"))
+    events = await ActionAcknowledge().run(dispatcher, tracker, domain)
+    assert events == [] and dispatcher.messages[0]["response"] == "utter_help"
 
 
 def _after_user(tracker, *events):
@@ -394,7 +410,7 @@ async def test_facts_outside_a_check_start_one(dispatcher, domain):
 
 @pytest.mark.parametrize("slot_events", [
     [],
-    [{"event": "slot", "name": "feedback_pending", "value": None}],
+    [{"event": "slot", "name": "feedback_asked", "value": ["ask_skills"]}],
     [{"event": "slot", "name": "degree_class", "value": NOT_UNDERSTOOD}],
 ])
 async def test_a_stray_word_that_sounds_like_an_answer_is_not_understood(
