@@ -360,12 +360,22 @@ def load_rules(path: Optional[Path] = None) -> EntryRules:
     )
 
 
+def is_web_address(value: Any) -> bool:
+    """An http(s) URL with something after the scheme and no spaces."""
+    return (
+        isinstance(value, str)
+        and value.startswith(("http://", "https://"))
+        and len(value) > len("https://x")
+        and " " not in value
+    )
+
+
 def _load_sources(check: _Checker, section: _Lined) -> Dict[str, Source]:
     sources = {}
     for key in section:
         entry = check.mapping(section, key)
         url = check.text(entry, "url")
-        if not url.startswith(("http://", "https://")) or " " in url:
+        if not is_web_address(url):
             raise check.fail(entry.lines["url"], f"source '{key}' has no valid URL")
         sources[key] = Source(key, check.text(entry, "title"), url)
     return sources

@@ -19,7 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, List, Optional, Sequence, Tuple
 
-from actions.rules_file import DEFAULT_PATH, RulesFileError, load_rules, read_with_lines
+from actions.rules_file import (
+    DEFAULT_PATH,
+    RulesFileError,
+    is_web_address,
+    load_rules,
+    read_with_lines,
+)
 
 MAX_AGE_DAYS = 365
 
@@ -28,11 +34,6 @@ MAX_AGE_DAYS = 365
 class Finding:
     line: int
     message: str
-
-
-def _valid_url(value: Any) -> bool:
-    return isinstance(value, str) and value.startswith(("http://", "https://")) \
-        and " " not in value and len(value) > len("https://x")
 
 
 def review_age(raw: Any, today: dt.date, max_age_days: int) -> List[Finding]:
@@ -75,7 +76,7 @@ def missing_sources(raw: Any) -> List[Finding]:
     sources = raw.get("sources") if isinstance(raw.get("sources"), dict) else {}
     findings = []
     for key, entry, line in _items(sources):
-        if not _valid_url(entry.get("url")):
+        if not is_web_address(entry.get("url")):
             findings.append(Finding(entry.lines.get("url", line),
                                     f"source '{key}' has no valid URL"))
     for what, entry, key, name_line in _citations(raw):
@@ -87,7 +88,7 @@ def missing_sources(raw: Any) -> List[Finding]:
         for ref in refs if isinstance(refs, list) else [refs]:
             if not isinstance(ref, str) or ref not in sources:
                 findings.append(Finding(line, f"{what} cites '{ref}', which is not under 'sources'"))
-            elif not _valid_url(sources[ref].get("url") if isinstance(sources[ref], dict) else None):
+            elif not is_web_address(sources[ref].get("url") if isinstance(sources[ref], dict) else None):
                 findings.append(Finding(line, f"{what} cites '{ref}', which has no URL"))
     return findings
 
