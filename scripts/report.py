@@ -263,11 +263,20 @@ def charts(summary: Summary) -> Dict[str, str]:
     blue, red, green, amber = "#005eb8", "#d5281b", "#007f3b", "#ffb81c"
     drawn: Dict[str, str] = {}
 
-    def horizontal(name: str, labels: List[str], values: List[int], colour: str, xlabel: str):
+    def horizontal(name: str, labels: List[str], xlabel: str,
+                   *series: Tuple[List[int], Any, Optional[str]]) -> None:
+        """Bars across, the first label at the top; several series (values, colour
+        or one colour a bar, legend) are stacked."""
         figure, axes = plt.subplots(figsize=(7, 0.45 * len(labels) + 1))
-        axes.barh(labels[::-1], values[::-1], color=colour)
+        left = [0] * len(labels)
+        for values, colour, legend in series:
+            colour = colour[::-1] if isinstance(colour, list) else colour
+            axes.barh(labels[::-1], values[::-1], left=left, color=colour, label=legend)
+            left = [a + b for a, b in zip(left, values[::-1])]
         axes.set_xlabel(xlabel)
         axes.xaxis.get_major_locator().set_params(integer=True)
+        if any(legend for _, _, legend in series):
+            axes.legend(loc="lower right")
         drawn[name] = _png(figure)
         plt.close(figure)
 
@@ -283,30 +292,18 @@ def charts(summary: Summary) -> Dict[str, str]:
         drawn["messages_per_day"] = _png(figure)
         plt.close(figure)
     if summary.topics:
-        horizontal("topics", [t for t, _ in summary.topics], [n for _, n in summary.topics],
-                   blue, "times answered")
+        horizontal("topics", [t for t, _ in summary.topics], "times answered",
+                   ([n for _, n in summary.topics], blue, None))
     if summary.verdicts:
-        labels = [f"{p}: {_label(v)}" for p, v in summary.verdicts]
         colours = {"eligible": green, "possibly_eligible": amber, "not_eligible": red}
-        figure, axes = plt.subplots(figsize=(7, 0.45 * len(labels) + 1))
-        axes.barh(labels[::-1], list(summary.verdicts.values())[::-1],
-                  color=[colours.get(v, blue) for _, v in summary.verdicts][::-1])
-        axes.set_xlabel("verdicts given")
-        axes.xaxis.get_major_locator().set_params(integer=True)
-        drawn["verdicts"] = _png(figure)
-        plt.close(figure)
+        horizontal("verdicts", [f"{p}: {_label(v)}" for p, v in summary.verdicts],
+                   "verdicts given",
+                   (list(summary.verdicts.values()),
+                    [colours.get(v, blue) for _, v in summary.verdicts], None))
     if summary.feedback:
-        labels = [t for t, _, _ in summary.feedback]
-        figure, axes = plt.subplots(figsize=(7, 0.45 * len(labels) + 1))
-        ups = [u for _, u, _ in summary.feedback][::-1]
-        downs = [d for _, _, d in summary.feedback][::-1]
-        axes.barh(labels[::-1], downs, color=red, label="thumbs down")
-        axes.barh(labels[::-1], ups, left=downs, color=green, label="thumbs up")
-        axes.set_xlabel("answers")
-        axes.xaxis.get_major_locator().set_params(integer=True)
-        axes.legend(loc="lower right")
-        drawn["feedback"] = _png(figure)
-        plt.close(figure)
+        horizontal("feedback", [t for t, _, _ in summary.feedback], "answers",
+                   ([d for _, _, d in summary.feedback], red, "thumbs down"),
+                   ([u for _, u, _ in summary.feedback], green, "thumbs up"))
     return drawn
 
 
