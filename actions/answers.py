@@ -104,7 +104,8 @@ def topic_for_follow_up(
     ranking: Iterable[Mapping[str, Any]] = (),
 ) -> Optional[str]:
     """The topic a follow-up like 'what about the PTP?' asks about: from the fact it
-    names, else from a topic it names, else the last topic again."""
+    names, else from a topic it names, else (for a fact with no topic of its own, such
+    as a number of A-levels) the last topic again. None when it names nothing known."""
     if facts.get("higher_degree"):
         return _GROUP_TOPICS.get(rules.qualification_group(facts["higher_degree"]) or "")
     if facts.get("degree_subject") == "medicine":
@@ -117,7 +118,7 @@ def topic_for_follow_up(
             ranked.get("confidence", 0) >= FOLLOW_UP_TOPIC_MIN_CONFIDENCE
         ):
             return str(ranked["name"])
-    return last_topic if last_topic in rules.topics else None
+    return last_topic if facts and last_topic in rules.topics else None
 
 
 # Feedback is asked once per topic; a finished eligibility check counts as one topic.

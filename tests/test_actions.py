@@ -420,16 +420,30 @@ async def test_a_stray_word_that_sounds_like_an_answer_is_not_understood(
     assert dispatcher.messages[0]["response"] == "utter_not_understood"
 
 
-@pytest.mark.parametrize("ranking, answered", [
-    ([{"name": "follow_up", "confidence": 0.93}, {"name": "ask_leadership", "confidence": 0.06}],
-     "ask_leadership"),
-    ([{"name": "follow_up", "confidence": 0.98}, {"name": "help", "confidence": 0.01},
-      {"name": "ask_leadership", "confidence": 0.01}], "ask_skills"),
-])
-async def test_a_follow_up_naming_a_topic_answers_that_topic(dispatcher, domain, rules,
-                                                             ranking, answered):
+async def test_a_follow_up_naming_a_topic_answers_that_topic(dispatcher, domain, rules):
+    ranking = [{"name": "follow_up", "confidence": 0.93},
+               {"name": "ask_leadership", "confidence": 0.06}]
     tracker = make_tracker("and what about leadership?", "follow_up",
                            slots={"last_answer": "ask_skills"}, intent_ranking=ranking)
     events = await ActionFollowUp().run(dispatcher, tracker, domain)
-    assert dispatcher.messages[0]["answer"] == rules.topics[answered].text
-    assert _slots(events)["last_answer"] == answered
+    assert dispatcher.messages[0]["answer"] == rules.topics["ask_leadership"].text
+    assert _slots(events)["last_answer"] == "ask_leadership"
+
+
+async def test_a_follow_up_naming_nothing_known_asks_for_more(dispatcher, domain):
+    ranking = [{"name": "follow_up", "confidence": 0.98}, {"name": "help", "confidence": 0.01},
+               {"name": "ask_leadership", "confidence": 0.01}]
+    tracker = make_tracker("what about if he did a foundation degree?", "follow_up",
+                           slots={"last_answer": "ask_stp_programme"}, intent_ranking=ranking)
+    events = await ActionFollowUp().run(dispatcher, tracker, domain)
+    assert events == [] and dispatcher.messages[0]["response"] == "utter_follow_up_unclear"
+
+
+async def test_a_follow_up_with_a_fact_of_no_topic_answers_the_last_topic_again(
+        dispatcher, domain, rules):
+    tracker = make_tracker("what if I had three A-levels?", "follow_up",
+                           [{"entity": "count", "value": "3", "start": 14, "end": 19},
+                            {"entity": "qualification", "value": "a_level", "start": 20, "end": 28}],
+                           slots={"last_answer": "ask_ptp_requirements"})
+    await ActionFollowUp().run(dispatcher, tracker, domain)
+    assert dispatcher.messages[0]["answer"] == rules.topics["ask_ptp_requirements"].text
