@@ -4,22 +4,31 @@ Pure Python, no Rasa import. `assess` returns the verdict (or the facts still
 missing, next one first), the rules that decided it with their sources, and what
 to do next. The thresholds and wording come from the rules file.
 
+A "not eligible" needs a rule outcome the rules file marks decisive, and each
+decisive outcome rests on a quoted source sentence; anything the sources leave
+open makes at most a "possibly eligible", naming who decides.
+
 Profile keys (all optional; values are canonical, see `actions/language.py`):
-programme ("STP"/"PTP"), degree_class, degree_subject, degree_predicted (bool),
-higher_degree, higher_degree_subject, higher_degree_in_progress (bool),
-gcse_grades ("met", "not_met", a letter or a number), a_level_count (int),
-a_level_subjects (list), science_a_level ("yes"/"no"/"unsure").
+programme ("STP"/"PTP"), degree_class, degree_type (a qualification id such as
+"bachelors", "hnd", "medical_degree"), degree_overseas (bool), degree_subject,
+degree_predicted (bool), higher_degree, higher_degree_subject,
+higher_degree_in_progress (bool), gcse_grades ("met", "not_met", "unsure",
+"equivalent", or a lowest letter or number), a_level_count (int),
+a_level_subjects (list), a_level_alternatives (list of qualification ids),
+science_a_level ("yes"/"no"/"unsure").
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from actions.rules_file import GCSE_LETTERS, EntryRules, Rule, Source
+from actions.rules_file import GCSE_LETTERS, EntryRules, Source
 
 PASS, POSSIBLE, FAIL = "pass", "possible", "fail"
 VERDICT_FOR = {PASS: "eligible", POSSIBLE: "possibly_eligible", FAIL: "not_eligible"}
+# What a table row says when no source sentence settles the case.
+NOT_DECIDED = "not decided by the sources"
 
 # Facts the form may ask for, in the order they are best asked.
 ASKABLE_FACTS = (
@@ -32,6 +41,19 @@ ASKABLE_FACTS = (
     "a_level_count",
     "science_a_level",
 )
+# Facts read from messages but never asked for.
+VOLUNTEERED_FACTS = (
+    "degree_type",
+    "degree_overseas",
+    "degree_predicted",
+    "higher_degree_in_progress",
+    "a_level_subjects",
+    "a_level_alternatives",
+)
+PROFILE_FACTS = ASKABLE_FACTS + VOLUNTEERED_FACTS
+
+# GCSE answers that leave "a good range at A-C" for the universities to judge.
+GCSE_UNDECIDED = ("unsure", "equivalent")
 
 
 @dataclass(frozen=True)
@@ -39,9 +61,21 @@ class Finding:
     """One rule's say on the profile: met, unclear, not_met or a note."""
 
     rule_id: str
-    outcome: str
+    outcome: str  # met, unclear, not_met or note
     text: str
     source: Source
+    key: str = ""  # the text key in the rules file ("not_met_class", ...)
+    decisive: bool = False
+    quote: Optional[str] = None
+
+    @property
+    def status(self) -> Optional[str]:
+        """What this finding does to its route: pass, possible, fail, or None (a note)."""
+        if self.outcome == "note":
+            return None
+        if self.outcome == "unclear" or not self.decisive:
+            return POSSIBLE
+        return PASS if self.outcome == "met" else FAIL
 
 
 @dataclass
@@ -50,15 +84,20 @@ class _Route:
     findings: List[Finding] = field(default_factory=list)
     missing: List[str] = field(default_factory=list)
     next_steps: List[str] = field(default_factory=list)
+    # The best this route can still reach while facts are missing.
+    ceiling: str = PASS
 
-    def decide(self, status: str, *findings: Finding, steps: List[str] = ()) -> "_Route":
-        self.status = status
+    def decide(self, *findings: Finding, steps: Sequence[str] = ()) -> "_Route":
+        """The route's status is its worst finding's: fail, else possible, else pass."""
+        statuses = [f.status for f in findings if f.status]
+        self.status = FAIL if FAIL in statuses else POSSIBLE if POSSIBLE in statuses else PASS
         self.findings.extend(findings)
         self.next_steps.extend(steps)
         return self
 
-    def need(self, fact: str) -> "_Route":
+    def need(self, fact: str, ceiling: str = PASS) -> "_Route":
         self.missing.append(fact)
+        self.ceiling = ceiling
         return self
 
 
@@ -79,6 +118,18 @@ class Assessment:
     @property
     def sources(self) -> List[str]:
         return list(dict.fromkeys(f.source.url for f in self.findings))
+
+    @property
+    def deciding_quotes(self) -> List[str]:
+        """The source sentences that settle the verdict; none for "possibly eligible"."""
+        if self.verdict == "possibly_eligible" or self.verdict is None:
+            return []
+        wanted = PASS if self.verdict == "eligible" else FAIL
+        return list(
+            dict.fromkeys(
+                f.quote for f in self.findings if f.status == wanted and f.decisive and f.quote
+            )
+        )
 
     def as_payload(self) -> Dict[str, Any]:
         """The machine-readable form sent to websites in a `custom` message."""
@@ -107,32 +158,59 @@ class _Context:
             if higher and rules.qualification_group(higher)
             else "a higher degree"
         )
+        degree_type = p.get("degree_type")
+        qualification = (
+            rules.qualification_label(degree_type)
+            if degree_type and rules.qualification_group(degree_type)
+            else "your qualification"
+        )
         subjects = [
             s for s in p.get("a_level_subjects") or [] if s in rules.a_level_ask_university
         ]
+        alternatives = [
+            rules.qualification_label(q)
+            for q in p.get("a_level_alternatives") or []
+            if rules.qualification_group(q) == "a_level_alternative"
+        ]
         count = a_level_count(rules, p)
+        subject = _shown_subject(rules, p.get("degree_subject"), "your subject")
         return {
             "degree_class": rules.class_label(p["degree_class"])
             if p.get("degree_class")
             else "your degree",
-            "subject": p.get("degree_subject") or "your subject",
-            "subject_title": _capitalise(p.get("degree_subject") or "your subject"),
+            "subject": subject,
+            "subject_title": _capitalise(subject),
             "higher_degree": higher_label,
             "higher_degree_title": _capitalise(higher_label),
             "higher_degree_short": higher_label.split(" ", 1)[1],
-            "higher_degree_subject": p.get("higher_degree_subject") or "its subject",
+            "higher_degree_subject": _shown_subject(
+                rules, p.get("higher_degree_subject"), "its subject"
+            ),
+            "qualification_title": _capitalise(qualification),
             "a_level_count": _COUNT_WORDS.get(count, str(count)),
             "a_level_subjects": " or ".join(subjects) or "your subject",
+            "alternatives": _join(alternatives) or "other qualifications",
         }
 
-    def finding(self, rule_id: str, outcome: str, text_key: Optional[str] = None) -> Finding:
-        rule: Rule = self.rules.rules[rule_id]
-        text = rule.texts[text_key or outcome].format_map(self.values())
-        return Finding(rule_id, outcome, text, rule.source)
+    def finding(self, rule_id: str, key: str) -> Finding:
+        """The rule's outcome `key` ("met", "not_met_class", "note", ...) for this profile."""
+        rule = self.rules.rules[rule_id]
+        outcome = "not_met" if key.startswith("not_met") else key
+        if key == "not_decided":
+            outcome = "unclear"
+        return Finding(
+            rule_id=rule_id,
+            outcome=outcome,
+            text=rule.texts[key].format_map(self.values()),
+            source=rule.source,
+            key=key,
+            decisive=rule.is_decisive(key),
+            quote=rule.quotes.get(key),
+        )
 
     def next_step(self, rule_id: str) -> List[str]:
         step = self.rules.rules[rule_id].texts.get("next_step")
-        return [step] if step else []
+        return [step.format_map(self.values())] if step else []
 
 
 _COUNT_WORDS = {0: "none", 1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
@@ -140,6 +218,16 @@ _COUNT_WORDS = {0: "none", 1: "one", 2: "two", 3: "three", 4: "four", 5: "five",
 
 def _capitalise(text: str) -> str:
     return text[:1].upper() + text[1:]
+
+
+def _join(items: List[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else ""
+
+
+def _shown_subject(rules: EntryRules, subject: Any, otherwise: str) -> str:
+    """A subject as it may be repeated back: only names the rules file knows, never
+    a person's own words."""
+    return str(subject) if rules.is_known_subject(subject) else otherwise
 
 
 def assess(rules: EntryRules, profile: Mapping[str, Any]) -> Assessment:
@@ -160,7 +248,12 @@ def assess(rules: EntryRules, profile: Mapping[str, Any]) -> Assessment:
 def _combine(rules: EntryRules, programme: str, routes: List[_Route]) -> Assessment:
     """Eligible if any route passes; otherwise ask, then the best of the rest."""
     passed = [r for r in routes if r.status == PASS]
-    undecided = [r for r in routes if r.status is None]
+    possible = [r for r in routes if r.status == POSSIBLE]
+    # Only ask for what could still improve on the routes already decided.
+    undecided = [
+        r for r in routes
+        if r.status is None and not (possible and r.ceiling == POSSIBLE)
+    ]
     if passed:
         # Keep the other routes' failures out: they would only confuse the verdict.
         chosen = passed[:1]
@@ -168,12 +261,16 @@ def _combine(rules: EntryRules, programme: str, routes: List[_Route]) -> Assessm
     elif undecided:
         missing = list(dict.fromkeys(m for r in undecided for m in r.missing))
         return Assessment(programme=programme, verdict=None, missing=tuple(missing))
+    elif possible:
+        # The open question is the one to explain; the routes that failed add nothing.
+        chosen = possible
+        status = POSSIBLE
     else:
         chosen = routes
-        status = POSSIBLE if any(r.status == POSSIBLE for r in routes) else FAIL
+        status = FAIL
     findings = _unique(f for r in chosen for f in r.findings)
     verdict = VERDICT_FOR[status]
-    steps = [s for r in chosen for s in r.next_steps] if status != PASS else []
+    steps = [s for r in routes for s in r.next_steps] if status != PASS else []
     steps.append(rules.next_steps[programme][verdict][0])
     return Assessment(
         programme=programme,
@@ -190,100 +287,142 @@ def _unique(findings) -> List[Finding]:
     return list(seen.values())
 
 
-_STATUS_FOR_OUTCOME = {"met": PASS, "unclear": POSSIBLE, "not_met": FAIL}
+# The text key of `stp_subject_relevance` for each subject category.
+_RELEVANCE_KEY = {
+    "commonly_accepted": "met",
+    "other_sciences": "unclear",
+    "not_decided": "not_decided",
+    "unknown": "not_decided",
+    "outside_science": "not_met",
+}
 
 
 def subject_relevance(rules: EntryRules, subject: str) -> Finding:
     """What the rules say about a first degree in `subject` for clinical engineering."""
     ctx = _Context(rules, {"degree_subject": subject})
     category = rules.subject_category(subject)
-    if category == "commonly_accepted":
-        return ctx.finding("stp_subject_relevance", "met")
-    if category in ("other_sciences", "unknown"):
-        return ctx.finding("stp_subject_relevance", "unclear")
-    if category == "not_generally_accepted":
+    if category == "animal_plant_science":
         return ctx.finding("stp_animal_plant_science", "not_met")
     if category == "medical":
         return ctx.finding("stp_medical_degree", "not_met")
-    return ctx.finding("stp_subject_relevance", "not_met")
+    return ctx.finding("stp_subject_relevance", _RELEVANCE_KEY[category])
+
+
+def _is_medical(rules: EntryRules, profile: Mapping[str, Any]) -> bool:
+    subject = profile.get("degree_subject")
+    return profile.get("degree_type") == "medical_degree" or (
+        bool(subject) and rules.subject_category(subject) == "medical"
+    )
 
 
 def _stp_gatekeeping(ctx: _Context) -> Optional[_Route]:
-    """What decides both STP routes at once (no degree, a medical degree, no class)."""
-    p = ctx.profile
+    """What decides both STP routes at once (no degree, not an honours degree, no class)."""
+    p, rules = ctx.profile, ctx.rules
     if p.get("degree_class") == "none":
         return _Route().decide(
-            FAIL, ctx.finding("stp_no_degree", "not_met"), steps=ctx.next_step("stp_no_degree")
+            ctx.finding("stp_no_degree", "not_met"), steps=ctx.next_step("stp_no_degree")
         )
-    subject = p.get("degree_subject")
-    if subject and ctx.rules.subject_category(subject) == "medical":
-        return _Route().decide(FAIL, ctx.finding("stp_medical_degree", "not_met"))
-    if not p.get("degree_class"):
+    if rules.qualification_group(p.get("degree_type") or "") == "non_honours":
+        return _Route().decide(
+            ctx.finding("stp_honours_degree", "not_met"),
+            steps=ctx.next_step("stp_honours_degree"),
+        )
+    if not p.get("degree_class") and not _is_medical(rules, p) and not p.get("degree_overseas"):
         return _Route().need("degree_class")
     return None
+
+
+def _overseas(ctx: _Context) -> List[Finding]:
+    return [ctx.finding("stp_overseas_degree", "unclear")] if ctx.profile.get("degree_overseas") else []
 
 
 def _stp_degree_route(ctx: _Context) -> _Route:
     """A 1st or 2:1 honours or integrated master's in a relevant science."""
     route, p, rules = _Route(), ctx.profile, ctx.rules
+    if _is_medical(rules, p):
+        return route.decide(ctx.finding("stp_medical_degree", "not_met"))
+    overseas = bool(p.get("degree_overseas"))
     minimum = rules.rules["stp_degree_class"].minimum_class
-    if not rules.class_at_least(p["degree_class"], minimum):
+    # A class from outside the UK is not read as a UK class: the School compares them.
+    if not overseas and not rules.class_at_least(p["degree_class"], minimum):
         rule = "stp_predicted_result" if p.get("degree_predicted") else "stp_degree_class"
-        return route.decide(FAIL, ctx.finding(rule, "not_met"))
+        return route.decide(ctx.finding(rule, "not_met"))
     subject = p.get("degree_subject")
     if not subject:
-        return route.need("degree_subject")
+        return route.need("degree_subject", POSSIBLE if p.get("degree_overseas") else PASS)
     relevance = subject_relevance(rules, subject)
-    status = _STATUS_FOR_OUTCOME[relevance.outcome]
-    if status != PASS:
-        return route.decide(status, relevance)
-    route.decide(PASS, ctx.finding("stp_degree_class", "met"), relevance)
+    if relevance.status != PASS:
+        steps = ctx.next_step("stp_overseas_degree") if p.get("degree_overseas") else []
+        return route.decide(relevance, *_overseas(ctx), steps=steps)
+    findings = [relevance, *_overseas(ctx)]
+    if not overseas:
+        findings.insert(0, ctx.finding("stp_degree_class", "met"))
     if p.get("degree_predicted"):
-        route.findings.append(ctx.finding("stp_predicted_result", "met"))
+        findings.append(ctx.finding("stp_predicted_result", "met"))
     if rules.qualification_group(p.get("higher_degree") or "") != "higher_degree":
-        route.findings.append(ctx.finding("stp_research_experience", "note"))
-    return route
+        findings.append(ctx.finding("stp_research_experience", "note"))
+    steps = ctx.next_step("stp_overseas_degree") if p.get("degree_overseas") else []
+    return route.decide(*findings, steps=steps)
+
+
+# The text key of `stp_higher_degree_route` for the higher degree's subject.
+_HIGHER_RELEVANCE_KEY = {
+    "commonly_accepted": "met",
+    "other_sciences": "unclear",
+    "animal_plant_science": "unclear",
+    "not_decided": "not_decided",
+    "unknown": "not_decided",
+    "medical": "not_decided",
+    "outside_science": "not_met_subject",
+}
 
 
 def _stp_higher_degree_route(ctx: _Context) -> _Route:
     """A 2:2 or better in any subject plus a relevant higher degree."""
     route, p, rules = _Route(), ctx.profile, ctx.rules
     route_rule = "stp_higher_degree_route"
-    if not rules.class_at_least(p["degree_class"], rules.rules[route_rule].minimum_class):
-        return route.decide(FAIL, ctx.finding(route_rule, "not_met", "not_met_class"))
-    good_class = rules.rules["stp_degree_class"].minimum_class
-    if p.get("degree_predicted") and not rules.class_at_least(p["degree_class"], good_class):
-        return route.decide(FAIL, ctx.finding("stp_predicted_result", "not_met"))
+    medical = _is_medical(rules, p)
+    if not medical and not p.get("degree_overseas"):
+        if not rules.class_at_least(p["degree_class"], rules.rules[route_rule].minimum_class):
+            return route.decide(ctx.finding(route_rule, "not_met_class"))
+        good_class = rules.rules["stp_degree_class"].minimum_class
+        if p.get("degree_predicted") and not rules.class_at_least(p["degree_class"], good_class):
+            return route.decide(ctx.finding("stp_predicted_result", "not_met"))
+    # After a medical degree or one from outside the UK this route can only be open.
+    ceiling = POSSIBLE if medical or p.get("degree_overseas") else PASS
     higher = p.get("higher_degree")
     if not higher:
-        return route.need("higher_degree")
+        return route.need("higher_degree", ceiling)
     group = rules.qualification_group(higher)
     if group != "higher_degree":
         finding = (
             ctx.finding("stp_not_a_higher_degree", "not_met")
             if group == "not_higher_degree"
-            else ctx.finding(route_rule, "not_met", "not_met_none")
+            else ctx.finding(route_rule, "not_met_none")
         )
-        return route.decide(FAIL, finding, steps=ctx.next_step(route_rule))
+        return route.decide(finding, steps=ctx.next_step(route_rule))
     subject = p.get("higher_degree_subject")
     if not subject:
-        return route.need("higher_degree_subject")
-    # Relevance is judged as for a first degree; only the wording differs.
-    status = _STATUS_FOR_OUTCOME[subject_relevance(rules, subject).outcome]
-    if status == FAIL:
-        return route.decide(
-            FAIL,
-            ctx.finding(route_rule, "not_met", "not_met_subject"),
-            steps=ctx.next_step(route_rule),
-        )
-    route.decide(status, ctx.finding(route_rule, "met" if status == PASS else "unclear"))
+        return route.need("higher_degree_subject", ceiling)
+    key = _HIGHER_RELEVANCE_KEY[rules.subject_category(subject)]
+    relevance = ctx.finding(route_rule, key)
+    if relevance.status == FAIL:
+        return route.decide(relevance, steps=ctx.next_step(route_rule))
+    findings = [relevance]
+    if medical:
+        # A relevant higher degree after a medical degree: the sources do not say.
+        findings = [ctx.finding("stp_medical_degree", "unclear")]
+    findings += _overseas(ctx)
     if p.get("higher_degree_in_progress"):
-        route.findings.append(ctx.finding("stp_awarded_by_start", "met"))
-    return route
+        findings.append(ctx.finding("stp_awarded_by_start", "met"))
+    steps = ctx.next_step("stp_overseas_degree") if p.get("degree_overseas") else []
+    return route.decide(*findings, steps=steps)
 
 
 def gcse_grade_meets(rules: EntryRules, grade: Any) -> Optional[bool]:
-    """Whether a lowest GCSE grade (letter, number, 'met'/'not_met') is enough."""
+    """Whether a GCSE answer meets the requirement: True, False, or None when it is
+    not a known answer. "unsure" and "equivalent" are known but undecided (see
+    `gcse_status`)."""
     if grade in ("met", "not_met"):
         return grade == "met"
     text = str(grade).strip().upper()
@@ -292,6 +431,14 @@ def gcse_grade_meets(rules: EntryRules, grade: Any) -> Optional[bool]:
     if text in GCSE_LETTERS:
         return GCSE_LETTERS.index(text) <= GCSE_LETTERS.index(rules.gcse_minimum_letter)
     return None
+
+
+def gcse_status(rules: EntryRules, grade: Any) -> Optional[str]:
+    """'met', 'not_met' or 'unclear' for a GCSE answer; None when it is not one."""
+    if grade in GCSE_UNDECIDED:
+        return "unclear"
+    meets = gcse_grade_meets(rules, grade)
+    return None if meets is None else "met" if meets else "not_met"
 
 
 def a_level_count(rules: EntryRules, profile: Mapping[str, Any]) -> Optional[int]:
@@ -307,58 +454,68 @@ def a_level_count(rules: EntryRules, profile: Mapping[str, Any]) -> Optional[int
 
 
 def science_a_level_status(rules: EntryRules, profile: Mapping[str, Any]) -> Optional[str]:
-    """'yes', 'no' or 'unsure', from the answer or else from the A-level subjects."""
+    """'yes', 'no' or 'unsure', from the answer or else from the A-level subjects.
+
+    'no' is read from subjects only when every subject named is clearly outside
+    science and they are all the person's A-levels."""
     answer = profile.get("science_a_level")
     if answer in ("yes", "no", "unsure"):
         return answer
     subjects = profile.get("a_level_subjects") or []
+    if not subjects:
+        return None
     if any(s in rules.a_level_science for s in subjects):
         return "yes"
-    if any(s in rules.a_level_ask_university for s in subjects):
-        return "unsure"
-    return None
+    if all(rules.subject_category(s) == "outside_science" for s in subjects):
+        count = profile.get("a_level_count")
+        return "no" if count is None or count <= len(subjects) else None
+    return "unsure"
 
 
 def _ptp_route(ctx: _Context) -> _Route:
     """GCSEs A-C, at least two A-levels, one of them a science."""
     p, rules = ctx.profile, ctx.rules
-    checks: List[Tuple[Optional[str], Optional[Finding], str, str]] = []
+    findings: List[Finding] = []
+    missing: List[str] = []
+    steps: List[str] = []
 
-    grades_ok = gcse_grade_meets(rules, p["gcse_grades"]) if p.get("gcse_grades") else None
-    checks.append(_check(ctx, "ptp_gcses", grades_ok, "gcse_grades"))
+    gcses = gcse_status(rules, p["gcse_grades"]) if p.get("gcse_grades") else None
+    if gcses:
+        findings.append(ctx.finding("ptp_gcses", gcses))
+    else:
+        missing.append("gcse_grades")
 
+    alternatives = bool(p.get("a_level_alternatives"))
     count = a_level_count(rules, p)
-    enough = None if count is None else count >= rules.rules["ptp_a_levels"].minimum_count
-    checks.append(_check(ctx, "ptp_a_levels", enough, "a_level_count"))
-
-    if count != 0:  # with no A-levels at all, a science among them is moot
+    minimum = rules.rules["ptp_a_levels"].minimum_count
+    if count is None:
+        missing.append("a_level_count")
+    elif count >= minimum:
+        findings.append(ctx.finding("ptp_a_levels", "met"))
         science = science_a_level_status(rules, p)
-        outcome = {"yes": True, "no": False, "unsure": "unclear"}.get(science or "")
-        checks.append(_check(ctx, "ptp_science_a_level", outcome, "science_a_level"))
+        if science is None:
+            missing.append("science_a_level")
+        elif science == "no" and alternatives:
+            findings.append(ctx.finding("ptp_a_level_alternatives", "unclear"))
+            steps += ctx.next_step("ptp_a_level_alternatives")
+        else:
+            key = {"yes": "met", "no": "not_met", "unsure": "unclear"}[science]
+            findings.append(ctx.finding("ptp_science_a_level", key))
+    elif alternatives:
+        # Fewer A-levels, but other qualifications the universities may accept.
+        findings.append(ctx.finding("ptp_a_level_alternatives", "unclear"))
+        steps += ctx.next_step("ptp_a_level_alternatives")
+    else:
+        findings.append(ctx.finding("ptp_a_levels", "not_met"))
 
-    statuses = [status for status, _, _, _ in checks]
-    if FAIL in statuses:
-        failed = [c for c in checks if c[0] == FAIL]
-        steps = [step for _, _, rule_id, _ in failed for step in ctx.next_step(rule_id)]
-        return _Route().decide(FAIL, *[finding for _, finding, _, _ in failed], steps=steps)
-    if None in statuses:
-        return _Route(missing=[fact for status, _, _, fact in checks if status is None])
-    return _Route().decide(
-        POSSIBLE if POSSIBLE in statuses else PASS,
-        *[finding for _, finding, _, _ in checks],
-        ctx.finding("ptp_university_requirements", "note"),
-    )
-
-
-def _check(ctx: _Context, rule_id: str, ok: Any, fact: str):
-    """(status, finding, rule id, fact) for one PTP requirement."""
-    if ok is None:
-        return (None, None, rule_id, fact)
-    if ok == "unclear":
-        return (POSSIBLE, ctx.finding(rule_id, "unclear"), rule_id, fact)
-    if ok:
-        return (PASS, ctx.finding(rule_id, "met"), rule_id, fact)
-    return (FAIL, ctx.finding(rule_id, "not_met"), rule_id, fact)
+    failed = [f for f in findings if f.status == FAIL]
+    if failed:
+        # A decisive shortfall ends the check: nothing else could make up for it.
+        return _Route().decide(*failed)
+    if missing:
+        return _Route(missing=missing)
+    findings.append(ctx.finding("ptp_university_requirements", "note"))
+    return _Route().decide(*findings, steps=steps)
 
 
 def missing_facts(rules: EntryRules, profile: Mapping[str, Any]) -> List[str]:

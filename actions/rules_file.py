@@ -19,45 +19,57 @@ DEFAULT_PATH = Path(__file__).with_name("entry_rules.yml")
 
 PROGRAMMES = ("STP", "PTP")
 VERDICTS = ("eligible", "possibly_eligible", "not_eligible")
+# How relevant a subject is to clinical engineering, most relevant first.
 SUBJECT_CATEGORIES = (
     "commonly_accepted",
     "other_sciences",
-    "not_generally_accepted",
-    "not_science",
+    "not_decided",
+    "outside_science",
+    "animal_plant_science",
     "medical",
 )
+# A subject the rules file does not name is treated like this category.
+UNLISTED_SUBJECT = "not_decided"
 QUALIFICATION_GROUPS = (
     "undergraduate_honours",
+    "non_honours",
     "higher_degree",
     "not_higher_degree",
     "medical",
     "school",
+    "gcse_alternative",
+    "a_level_alternative",
 )
 DEGREE_CLASS_IDS = ("first", "upper_second", "lower_second", "third", "none")
 
 # The rule engine relies on these rules and on these texts within each.
 EXPECTED_RULE_TEXTS: Dict[str, FrozenSet[str]] = {
     "stp_degree_class": frozenset({"met", "not_met"}),
-    "stp_subject_relevance": frozenset({"met", "unclear", "not_met"}),
+    "stp_honours_degree": frozenset({"not_met", "next_step"}),
+    "stp_overseas_degree": frozenset({"unclear", "next_step"}),
+    "stp_subject_relevance": frozenset({"met", "unclear", "not_decided", "not_met"}),
     "stp_animal_plant_science": frozenset({"not_met"}),
-    "stp_medical_degree": frozenset({"not_met"}),
+    "stp_medical_degree": frozenset({"not_met", "unclear"}),
     "stp_higher_degree_route": frozenset(
-        {"met", "unclear", "not_met_class", "not_met_none", "not_met_subject"}
+        {"met", "unclear", "not_decided", "not_met_class", "not_met_none", "not_met_subject"}
     ),
     "stp_not_a_higher_degree": frozenset({"not_met"}),
     "stp_no_degree": frozenset({"not_met"}),
     "stp_predicted_result": frozenset({"met", "not_met"}),
     "stp_awarded_by_start": frozenset({"met"}),
     "stp_research_experience": frozenset({"note"}),
-    "ptp_gcses": frozenset({"met", "not_met"}),
+    "ptp_gcses": frozenset({"met", "unclear", "not_met"}),
     "ptp_a_levels": frozenset({"met", "not_met"}),
+    "ptp_a_level_alternatives": frozenset({"unclear", "next_step"}),
     "ptp_science_a_level": frozenset({"met", "unclear", "not_met"}),
     "ptp_university_requirements": frozenset({"note"}),
 }
-TEXT_KEYS = frozenset(
-    {"met", "unclear", "not_met", "not_met_class", "not_met_none"}
-    | {"not_met_subject", "note", "next_step"}
+# The outcomes a rule can have; `decisive` lists some of them.
+OUTCOME_KEYS = frozenset(
+    {"met", "unclear", "not_decided", "not_met", "not_met_class", "not_met_none"}
+    | {"not_met_subject", "note"}
 )
+TEXT_KEYS = OUTCOME_KEYS | {"next_step"}
 PARAM_KEYS = frozenset({"minimum_class", "minimum_count", "links"})
 PLACEHOLDERS = frozenset(
     {
@@ -68,8 +80,10 @@ PLACEHOLDERS = frozenset(
         "higher_degree_title",
         "higher_degree_short",
         "higher_degree_subject",
+        "qualification_title",
         "a_level_count",
         "a_level_subjects",
+        "alternatives",
     }
 )
 GCSE_LETTERS = ("A*", "A", "B", "C", "D", "E", "F", "G", "U")
@@ -84,6 +98,17 @@ class Source:
     key: str
     title: str
     url: str
+    # The file under `sources/` holding a copy of the page, when there is one.
+    copy: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The project's own interpretation of a source, listed for review."""
+
+    key: str
+    text: str
+    source: Source
 
 
 @dataclass(frozen=True)
@@ -95,6 +120,14 @@ class Rule:
     minimum_class: Optional[str] = None
     minimum_count: Optional[int] = None
     links: Tuple[Source, ...] = ()
+    # The source sentence each outcome rests on (outcome -> quote).
+    quotes: Mapping[str, str] = field(default_factory=dict)
+    # The outcomes that settle the matter; any other outcome is at most "possibly".
+    decisive: FrozenSet[str] = frozenset()
+    readings: Tuple[str, ...] = ()
+
+    def is_decisive(self, outcome: str) -> bool:
+        return outcome in self.decisive
 
 
 @dataclass(frozen=True)
@@ -103,6 +136,17 @@ class Topic:
     title: str
     text: str
     sources: Tuple[Source, ...]
+
+
+@dataclass(frozen=True)
+class NotCovered:
+    """A question on the career that the sources do not answer, and where to read."""
+
+    key: str
+    title: str
+    text: str
+    keywords: Tuple[str, ...]
+    read: Tuple[Source, ...]
 
 
 @dataclass(frozen=True)
@@ -124,6 +168,12 @@ class EntryRules:
     rules: Mapping[str, Rule]
     next_steps: Mapping[str, Mapping[str, Tuple[str, Source]]]
     topics: Mapping[str, Topic]
+    deciders: Mapping[str, Tuple[str, Source]] = field(default_factory=dict)
+    readings: Mapping[str, Reading] = field(default_factory=dict)
+    # Where each reading is relied on ("rule 'stp_degree_class'", "subjects 'medical'").
+    reading_uses: Mapping[str, Tuple[str, ...]] = field(default_factory=dict)
+    not_covered: Mapping[str, NotCovered] = field(default_factory=dict)
+    gcse_good_range_count: int = 5
     _class_rank: Mapping[str, int] = field(default_factory=dict, repr=False)
 
     def class_label(self, class_id: str) -> str:
@@ -137,12 +187,20 @@ class EntryRules:
         """The relevance category of a subject, or 'unknown' when not listed."""
         return self.subjects.get(subject.strip().lower(), "unknown")
 
+    def is_known_subject(self, subject: Any) -> bool:
+        """True for a subject the rules file names (safe to repeat back to people)."""
+        name = str(subject or "").strip().lower()
+        return name in self.subjects or name in self.a_level_science | self.a_level_ask_university
+
     def qualification_group(self, qualification: str) -> Optional[str]:
         entry = self.qualifications.get(qualification)
         return entry[0] if entry else None
 
     def qualification_label(self, qualification: str) -> str:
         return self.qualifications[qualification][1]
+
+    def qualifications_in(self, group: str) -> List[str]:
+        return [q for q, (g, _) in self.qualifications.items() if g == group]
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -267,11 +325,30 @@ def load_rules(path: Optional[Path] = None) -> EntryRules:
             raise check.fail(parent.lines[key], f"unknown source '{name}'")
         return sources[name]
 
+    readings = {
+        key: Reading(key, check.text(entry, "text"), source_ref(entry))
+        for key, entry in _entries(check, check.mapping(raw, "readings"))
+    }
+    uses: Dict[str, List[str]] = {key: [] for key in readings}
+
+    def reading_refs(parent: _Lined, user: str) -> Tuple[str, ...]:
+        refs = parent.get("reading", [])
+        refs = [refs] if isinstance(refs, str) else refs
+        for ref in refs:
+            if ref not in readings:
+                raise check.fail(parent.lines["reading"], f"unknown reading '{ref}'")
+            uses[ref].append(user)
+        return tuple(refs)
+
     programmes: Dict[str, Tuple[str, Source]] = {}
     programme_section = check.mapping(raw, "programmes")
+    deciders: Dict[str, Tuple[str, Source]] = {}
+    decider_section = check.mapping(raw, "deciders")
     for programme in PROGRAMMES:
         entry = check.mapping(programme_section, programme)
         programmes[programme] = (check.text(entry, "name"), source_ref(entry))
+        decider = check.mapping(decider_section, programme)
+        deciders[programme] = (check.text(decider, "name"), source_ref(decider, "link"))
 
     degree_classes = _load_degree_classes(check, raw)
     class_ids = {c for c, _ in degree_classes}
@@ -281,6 +358,8 @@ def load_rules(path: Optional[Path] = None) -> EntryRules:
     for group in QUALIFICATION_GROUPS:
         entries = check.mapping(quals, group)
         for qual in entries:
+            if qual in qualifications:
+                raise check.fail(entries.lines[qual], f"qualification '{qual}' is in two groups")
             qualifications[qual] = (group, check.text(entries, qual))
 
     subjects: Dict[str, str] = {}
@@ -289,6 +368,7 @@ def load_rules(path: Optional[Path] = None) -> EntryRules:
     for category in SUBJECT_CATEGORIES:
         entry = check.mapping(subject_section, category)
         subject_sources[category] = source_ref(entry)
+        reading_refs(entry, f"subjects '{category}'")
         for name in check.names(entry, "names"):
             if name in subjects:
                 raise check.fail(
@@ -298,18 +378,25 @@ def load_rules(path: Optional[Path] = None) -> EntryRules:
             subjects[name] = category
 
     a_levels = check.mapping(raw, "a_level_subjects")
+    reading_refs(a_levels, "a_level_subjects")
     science = frozenset(check.names(a_levels, "science"))
     ask_university = frozenset(check.names(a_levels, "ask_university"))
 
     gcse = check.mapping(raw, "gcse_grades")
+    reading_refs(gcse, "gcse_grades")
     letter = check.require(gcse, "minimum_letter")
     number = check.require(gcse, "minimum_number")
+    good_range = check.require(gcse, "good_range_count")
     if letter not in GCSE_LETTERS:
         raise check.fail(gcse.lines["minimum_letter"], f"unknown GCSE grade {letter!r}")
     if not isinstance(number, int) or not 1 <= number <= 9:
         raise check.fail(gcse.lines["minimum_number"], "must be a whole number 1-9")
+    if not isinstance(good_range, int) or not 1 <= good_range <= 15:
+        raise check.fail(gcse.lines["good_range_count"], "must be a whole number 1-15")
 
-    rules = _load_rules(check, check.mapping(raw, "rules"), source_ref, sources, class_ids)
+    rules = _load_rules(
+        check, check.mapping(raw, "rules"), source_ref, sources, class_ids, reading_refs
+    )
 
     next_steps: Dict[str, Dict[str, Tuple[str, Source]]] = {}
     steps = check.mapping(raw, "next_steps")
@@ -324,21 +411,34 @@ def load_rules(path: Optional[Path] = None) -> EntryRules:
             )
 
     topics: Dict[str, Topic] = {}
-    topic_section = check.mapping(raw, "topics")
-    for intent in topic_section:
-        entry = check.mapping(topic_section, intent)
-        refs = check.require(entry, "sources")
-        if not isinstance(refs, list) or not refs:
-            raise check.fail(entry.lines["sources"], "'sources' must be a non-empty list")
-        for ref in refs:
-            if ref not in sources:
-                raise check.fail(entry.lines["sources"], f"unknown source '{ref}'")
+    for intent, entry in _entries(check, check.mapping(raw, "topics")):
         topics[intent] = Topic(
             intent,
             check.text(entry, "title"),
             check.text(entry, "text"),
-            tuple(sources[r] for r in refs),
+            _source_list(check, entry, "sources", sources),
         )
+
+    not_covered: Dict[str, NotCovered] = {}
+    for key, entry in _entries(check, check.mapping(raw, "not_covered")):
+        keywords = check.require(entry, "keywords")
+        if not isinstance(keywords, list) or not all(
+            isinstance(k, str) and k == k.strip().lower() and k for k in keywords
+        ):
+            raise check.fail(entry.lines["keywords"], "'keywords' must be a list of lower-case words")
+        not_covered[key] = NotCovered(
+            key,
+            check.text(entry, "title"),
+            check.text(entry, "text"),
+            tuple(keywords),
+            _source_list(check, entry, "read", sources),
+        )
+    if NOT_COVERED_GENERAL not in not_covered:
+        raise check.fail(raw.lines["not_covered"], f"'not_covered' needs '{NOT_COVERED_GENERAL}'")
+
+    for key, used_by in uses.items():
+        if not used_by:
+            raise check.fail(raw["readings"].lines[key], f"reading '{key}' is used by nothing")
 
     return EntryRules(
         path=path,
@@ -356,8 +456,33 @@ def load_rules(path: Optional[Path] = None) -> EntryRules:
         rules=rules,
         next_steps=next_steps,
         topics=topics,
+        deciders=deciders,
+        readings=readings,
+        reading_uses={key: tuple(used) for key, used in uses.items()},
+        not_covered=not_covered,
+        gcse_good_range_count=good_range,
         _class_rank={c: i for i, (c, _) in enumerate(degree_classes)},
     )
+
+
+# The not-covered topic for a question that matches no other's keywords.
+NOT_COVERED_GENERAL = "general"
+
+
+def _entries(check: "_Checker", section: "_Lined") -> List[Tuple[str, "_Lined"]]:
+    return [(key, check.mapping(section, key)) for key in section]
+
+
+def _source_list(
+    check: "_Checker", entry: "_Lined", key: str, sources: Mapping[str, Source]
+) -> Tuple[Source, ...]:
+    refs = check.require(entry, key)
+    if not isinstance(refs, list) or not refs:
+        raise check.fail(entry.lines[key], f"'{key}' must be a non-empty list")
+    for ref in refs:
+        if ref not in sources:
+            raise check.fail(entry.lines[key], f"unknown source '{ref}'")
+    return tuple(sources[r] for r in refs)
 
 
 def is_web_address(value: Any) -> bool:
@@ -377,7 +502,8 @@ def _load_sources(check: _Checker, section: _Lined) -> Dict[str, Source]:
         url = check.text(entry, "url")
         if not is_web_address(url):
             raise check.fail(entry.lines["url"], f"source '{key}' has no valid URL")
-        sources[key] = Source(key, check.text(entry, "title"), url)
+        copy = check.text(entry, "copy") if "copy" in entry else None
+        sources[key] = Source(key, check.text(entry, "title"), url, copy)
     return sources
 
 
@@ -392,7 +518,25 @@ def _load_degree_classes(check: _Checker, raw: _Lined) -> Tuple[Tuple[str, str],
     return classes
 
 
-def _load_rules(check, section, source_ref, sources, class_ids) -> Dict[str, Rule]:
+def _load_quotes(check: _Checker, entry: _Lined, rule_id: str, texts: Mapping[str, str]):
+    """`quote:` is one sentence for every outcome, or a mapping outcome -> sentence."""
+    if "quote" not in entry:
+        return {}
+    value = entry["quote"]
+    line = entry.lines["quote"]
+    if isinstance(value, str) and value.strip():
+        return {outcome: " ".join(value.split()) for outcome in texts if outcome in OUTCOME_KEYS}
+    if isinstance(value, dict) and value:
+        for outcome, quote in value.items():
+            if outcome not in texts:
+                raise check.fail(line, f"rule '{rule_id}' quotes outcome '{outcome}', which it does not have")
+            if not isinstance(quote, str) or not quote.strip():
+                raise check.fail(line, f"the quote for '{outcome}' must be non-empty text")
+        return {outcome: " ".join(quote.split()) for outcome, quote in value.items()}
+    raise check.fail(line, "'quote' must be a sentence or a mapping of outcome to sentence")
+
+
+def _load_rules(check, section, source_ref, sources, class_ids, reading_refs) -> Dict[str, Rule]:
     rules: Dict[str, Rule] = {}
     for rule_id in section:
         entry = check.mapping(section, rule_id)
@@ -404,8 +548,28 @@ def _load_rules(check, section, source_ref, sources, class_ids) -> Dict[str, Rul
             if key in TEXT_KEYS:
                 texts[key] = check.text(entry, key)
                 check.placeholders_ok(entry.lines[key], texts[key])
-            elif key not in PARAM_KEYS | {"programme", "source"}:
+            elif key not in PARAM_KEYS | {"programme", "source", "quote", "decisive", "reading"}:
                 raise check.fail(entry.lines[key], f"unknown field '{key}' in rule '{rule_id}'")
+        quotes = _load_quotes(check, entry, rule_id, texts)
+        decisive = entry.get("decisive", [])
+        if not isinstance(decisive, list):
+            raise check.fail(entry.lines["decisive"], "'decisive' must be a list of outcomes")
+        for outcome in decisive:
+            if outcome not in texts or outcome not in OUTCOME_KEYS - {"note"}:
+                raise check.fail(
+                    entry.lines["decisive"],
+                    f"rule '{rule_id}' has no outcome '{outcome}' to be decisive",
+                )
+            if outcome in ("unclear", "not_decided"):
+                raise check.fail(
+                    entry.lines["decisive"], f"'{outcome}' leaves the case open; it cannot be decisive"
+                )
+            if outcome not in quotes:
+                raise check.fail(
+                    entry.lines["decisive"],
+                    f"rule '{rule_id}': a decisive outcome ('{outcome}') needs the source sentence "
+                    "it rests on, in 'quote'",
+                )
         minimum_class = entry.get("minimum_class")
         if minimum_class is not None and minimum_class not in class_ids:
             raise check.fail(entry.lines["minimum_class"], f"unknown degree class '{minimum_class}'")
@@ -426,6 +590,9 @@ def _load_rules(check, section, source_ref, sources, class_ids) -> Dict[str, Rul
             minimum_class=minimum_class,
             minimum_count=minimum_count,
             links=tuple(sources[link] for link in links),
+            quotes=quotes,
+            decisive=frozenset(decisive),
+            readings=reading_refs(entry, f"rule '{rule_id}'"),
         )
     for rule_id, needed in EXPECTED_RULE_TEXTS.items():
         if rule_id not in rules:

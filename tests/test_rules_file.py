@@ -27,8 +27,21 @@ def test_every_source_url_comes_from_the_shared_sources(rules):
 
 
 def test_every_topic_intent_has_an_answer(rules, domain):
-    asked = {i for i in domain["intents"] if i.startswith("ask_")} - {"ask_why"}
+    asked = {i for i in domain["intents"] if i.startswith("ask_")} - {"ask_why", "ask_not_covered"}
     assert asked == set(rules.topics)
+
+
+def test_every_decisive_outcome_rests_on_a_quoted_sentence(rules):
+    for rule in rules.rules.values():
+        for outcome in rule.decisive:
+            assert rule.quotes.get(outcome), f"{rule.id}: '{outcome}' is decisive with no quote"
+
+
+def test_every_reading_is_used_and_every_not_covered_topic_has_a_page(rules):
+    assert all(rules.reading_uses[key] for key in rules.readings)
+    assert "general" in rules.not_covered
+    for topic in rules.not_covered.values():
+        assert topic.read and topic.text.startswith("My sources")
 
 
 def _broken(tmp_path, old: str, new: str):
@@ -49,15 +62,25 @@ def _line_of(path, needle: str) -> int:
 @pytest.mark.parametrize(
     "old, new, needle, problem",
     [
-        ("    source: nshcs_entry_faq\n    not_met: \"Medical",
-         "    source: nshcs_nowhere\n    not_met: \"Medical", "nshcs_nowhere", "unknown source"),
+        ("  stp_medical_degree:\n    programme: STP\n    source: nshcs_entry_faq\n",
+         "  stp_medical_degree:\n    programme: STP\n    source: nshcs_nowhere\n", "nshcs_nowhere",
+         "unknown source"),
         ("minimum_class: lower_second", "minimum_class: lower_secnd", "lower_secnd",
          "unknown degree class"),
         ("minimum_count: 2", "minimum_count: two", "minimum_count: two", "whole number"),
         ("you have {degree_class}.\"", "you have {degre_class}.\"", "{degre_class}",
          "unknown placeholder"),
-        ("last_reviewed: 2026-11-24", "last_reviewed: last year", "last_reviewed",
+        ("\nlast_reviewed: 20", "\nlast_reviewed: last year\n# 20", "last_reviewed",
          "YYYY-MM-DD"),
+        ("    decisive: [not_met]\n    not_met: \"The STP is a graduate",
+         "    decisive: [not_met, unclear]\n    not_met: \"The STP is a graduate", "[not_met, unclear]",
+         "has no outcome 'unclear'"),
+        ("    decisive: [met, not_met]\n    minimum_count: 2",
+         "    decisive: [met, not_met, unclear]\n    minimum_count: 2", "[met, not_met, unclear]",
+         "has no outcome 'unclear'"),
+        ("    reading: [honours_assumed, integrated_masters_names]",
+         "    reading: [honours_assumed, integrated_master_names]", "integrated_master_names",
+         "unknown reading"),
         ("names: [zoology,", "names: [physics, zoology,", "physics, zoology",
          "in both"),
         ("    met: \"You have a good range", "    mett: \"You have a good range", "mett:",
@@ -83,4 +106,22 @@ def test_invalid_yaml_is_reported_with_the_file(tmp_path):
     path = tmp_path / "entry_rules.yml"
     path.write_text("rules: [unclosed\n")
     with pytest.raises(RulesFileError, match=str(path)):
+        load_rules(path)
+
+
+def test_a_decisive_outcome_needs_its_source_sentence(tmp_path):
+    text = DEFAULT_PATH.read_text()
+    start = text.index("  stp_animal_plant_science:")
+    quote_line = text.index("    quote:", start)
+    end = text.index("\n", quote_line) + 1
+    path = tmp_path / "entry_rules.yml"
+    path.write_text(text[:quote_line] + text[end:])
+    with pytest.raises(RulesFileError, match="needs the source sentence it rests on"):
+        load_rules(path)
+
+
+def test_an_open_outcome_cannot_be_decisive(tmp_path):
+    path = _broken(tmp_path, "    decisive: [met, not_met]\n    reading: good_range",
+                   "    decisive: [met, not_met, unclear]\n    reading: good_range")
+    with pytest.raises(RulesFileError, match="leaves the case open"):
         load_rules(path)
