@@ -1,17 +1,24 @@
 """Language helpers: turn what people write into the engine's canonical facts.
 
-Pure Python, no Rasa import. The NLU pipeline already gives canonical entity
-values ("upper_second", "msc", "mechanical engineering"); these helpers cover
-free-text answers, button payloads, and working out which degree a subject or
-a "predicted" belongs to in a message with several facts.
+Pure Python, no Rasa import. The NLU pipeline gives entities with canonical
+values ("upper_second", "msc", "mechanical engineering", "overseas"); these
+helpers decide which of them are facts about the person's own qualifications
+(or those of the person they ask for), and read free-text answers to the
+question the check just asked.
+
+`understand` is the one entry point: a message, its entities, its intent and the
+question just asked in, the facts it states out (and whether an answer to that
+question could not be read). Nothing the person typed is kept as a fact unless
+it is a canonical value or a subject answer that looks like a subject.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any, Dict, Iterable, List, Mapping, Optional
+from dataclasses import dataclass, field
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
+from actions.engine import science_a_level_status
 from actions.rules_file import GCSE_LETTERS, EntryRules
 
 _CLASS_PATTERNS = [
@@ -19,7 +26,6 @@ _CLASS_PATTERNS = [
     ("upper_second", r"\b2\s*[:.\-/ ]?\s*(1|i)\b|\bupper\s*(second|2nd)\b|\btwo[ -]one\b"),
     ("lower_second", r"\b2\s*[:.\-/ ]?\s*(2|ii)\b|\blower\s*(second|2nd)\b|\btwo[ -]two\b"),
     ("third", r"\b(third|3rd)(\s*-?\s*class)?\b"),
-    ("none", r"\bno degree\b|\bnot got a degree\b|\bhaven'?t got a degree\b|\bno\b"),
 ]
 _QUALIFICATION_PATTERNS = [
     ("integrated_masters", r"\bintegrated\s+master|\bm(eng|phys|sci|chem|math)\b"),
@@ -30,33 +36,117 @@ _QUALIFICATION_PATTERNS = [
     ("phd", r"\bph\.?\s?d\b|\bd\.?phil\b|\bdoctorate\b|\beng\.?d\b"),
     ("msc", r"\bm\.?\s?sc\b|\bmasters?\b|\bmaster'?s\b|\bm\.?a\b"),
     ("medical_degree", r"\bmbbs\b|\bmb\s?ch\s?b\b|\bmedical degree\b"),
-    ("none", r"\bnone\b|\bno\b|\bnope\b|\bneither\b|\bnot\b"),
 ]
 _NUMBER_WORDS = {
     "no": 0, "none": 0, "zero": 0, "one": 1, "a single": 1, "two": 2, "a couple": 2,
-    "three": 3, "four": 4, "five": 5, "six": 6,
+    "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "ten": 10, "eleven": 11, "twelve": 12,
 }
+_NUMBER = r"(\d{1,2}|" + "|".join(w for w in _NUMBER_WORDS if " " not in w and w not in ("no", "none")) + ")"
+
+# Words that put a qualification in the future or in progress. A cue belongs to the
+# first qualification after it in the same clause, or else to the one just before.
 _PREDICTED = re.compile(
-    r"\b(predicted|expect(ing|ed)?|on track|final year|graduat(e|ing) (this|next)"
+    r"\b(predicted|expect(ing|ed)?|on track|final[- ]year|graduat(e|ing) (this|next)"
     r"|still (at uni|at university|studying|waiting)|due to (finish|graduate)"
-    r"|going to get|should get|will get|hoping for)\b",
+    r"|going to get|should get|will get|hoping for|aiming for|currently studying"
+    r"|at uni|at university|in my (first|second|third|fourth|final|last) year)\b",
     re.IGNORECASE,
 )
 _IN_PROGRESS = re.compile(
-    r"\b(doing|studying|currently|halfway|finishing|will finish|in progress|started"
-    r"|starting|part[- ]time|working towards|predicted|expect(ing|ed)?)\b",
+    r"\b(doing|studying|currently|half ?way|part[- ]way|finishing|will finish|in progress"
+    r"|started|starting|working towards|predicted|expect(ing|ed)?|enrolled|taking"
+    r"|due to (finish|complete)|will (complete|have)|should finish|on track)\b",
     re.IGNORECASE,
 )
-_UNSURE = re.compile(r"\b(not sure|unsure|don'?t know|no idea|maybe|possibly)\b", re.I)
+_UNSURE = re.compile(
+    r"\b(not sure|unsure|don'?t know|do not know|dunno|no idea|maybe|possibly|not certain"
+    r"|can'?t remember|no clue|idk)\b",
+    re.I,
+)
+# A word before a qualification that says the person does not have it.
+_NEGATION_BEFORE = re.compile(
+    r"(\b(no|not|never|without|nor|neither|none)\b|n't\b|\bnot got\b)[\w' ]{0,18}$", re.I
+)
+_NOT_A_NEGATION = re.compile(r"\b(not sure|no idea|don'?t know|not certain|dunno)\b", re.I)
+# "a PGDip instead of the MSc": the MSc is replaced, not denied.
+_REPLACED_BEFORE = re.compile(r"\b(instead of|rather than|in place of|not)\s+(the|my|an?|her|his)?\s*$", re.I)
+# Only a first degree: "no other degree", "just my bachelor's", "no master's".
+_NO_HIGHER = re.compile(
+    r"\b(no|not any|without an?y?|never did an?y?|don'?t have an?y?|doesn'?t have an?y?"
+    r"|haven'?t got an?y?|hasn'?t got an?y?|didn'?t do an?y?)\s+(other|further|higher|more"
+    r"|postgrad\w*|post-?graduate|master'?s?|second)\b"
+    r"|\b(just|only)\s+(my|the|a|an|her|his|one|the one)?\s*(bachelor'?s|undergrad\w*|first"
+    r" degree|b\.?sc|b\.?a|b\.?eng|degree|one degree|honours degree)\b"
+    r"|\bnothing postgrad\w*\b|\bundergrad(uate)? only\b",
+    re.I,
+)
+_NO_DEGREE = re.compile(
+    r"\b(no|not got an?y?|don'?t have an?y?|doesn'?t have an?y?|haven'?t got an?y?|hasn'?t got an?y?"
+    r"|never (did|got|went to)|didn'?t (do|go to|get))\s+(a\s+)?(degree|uni|university)\b"
+    r"|\bnot a graduate\b|\bnon[- ]graduate\b",
+    re.I,
+)
+_NO_A_LEVELS = re.compile(
+    r"\b(no|not got an?y?|don'?t have an?y?|doesn'?t have an?y?|haven'?t got an?y?|hasn'?t got an?y?"
+    r"|never (did|took)|didn'?t (do|take))\s+(a[- ]?levels?|alevels?)\b",
+    re.I,
+)
+# A bare "no" (or "she doesn't have one") in answer to a question.
+_DENIAL = re.compile(
+    r"^\W*(no+|nope|nah|none|nada|not really|not yet|never|neither|no+ (she|he|they|i) "
+    r"(do(es)?n'?t|ha(s|ve)n'?t)|(she|he|they|i) (do(es)?n'?t|ha(s|ve)n'?t)( got)? (one|any)"
+    r"|(she|he|they|i) (do(es)?n'?t|ha(s|ve)n'?t)|i do not|no i do not|negative)\b",
+    re.I,
+)
+_AFFIRMATION = re.compile(
+    r"^\W*(y+e+s+|yeah|yep|yup|ya|yh|aye|sure|correct|definitely|absolutely|of course"
+    r"|i do|i have|she does|he does|she has|he has|they do|they have|i think so)\b",
+    re.I,
+)
+_CORRECTION = re.compile(r"\b(actually|sorry|i meant|correction|my mistake|rather|no wait)\b", re.I)
 _SUBJECT_NOISE = re.compile(
-    r"^(it'?s|it is|it was|i did|i studied|i study|i'm doing|doing|in|a|an|the|my|"
-    r"degree|bsc|ba|beng|msc|subject|(\w+ )?degree in|studied|was in)\s+",
+    r"^(it'?s|it is|it was|i did|i studied|i study|i'm doing|doing|in|a|an|the|my|his|her|their|"
+    r"degree|bsc|ba|beng|msc|subject|(\w+ )?degree in|studied|was in|she did|he did|they did|"
+    r"she studied|he studied|hons|honours)\s+",
     re.IGNORECASE,
 )
+# Words that show a free-text answer is not the name of a subject.
+_NOT_A_SUBJECT = re.compile(
+    r"\b(i|i'm|im|me|my|she|he|they|her|his|their|it|you|no|not|none|don'?t|doesn'?t|haven'?t"
+    r"|hasn'?t|didn'?t|yes|yeah|ok|okay|why|what|how|when|who|where|which|can|could|would"
+    r"|should|sure|know|maybe|thanks|thank|help|stop|cancel|lol|idk|dunno|one|any)\b",
+    re.I,
+)
+# Words before a subject that show it is what someone studied.
+_STUDIED_BEFORE = re.compile(
+    r"\b(studied|study|studying|studies|read|reading|did|doing|majored in|major in"
+    r"|degree in|graduate in|graduated in|qualified in|qualification in)\s+$",
+    re.I,
+)
+_DEGREE_IN = re.compile(
+    r"\b(my|her|his|their|the|first|undergrad\w*|bachelor'?s|bsc|ba|beng)\s+degree\s+(is|was)?\s*in\s+$",
+    re.I,
+)
+_STUDIED_AFTER = re.compile(r"^\s*(degree|graduate|grad|student|course|bsc|ba|beng|meng|hons)\b", re.I)
 
 # Which qualification is worth more when someone names two of the same kind.
 _HIGHER_RANK = ("phd", "mphil", "mres", "msc", "ma", "pgdip", "pgcert")
-_SUBJECT_SLOTS = {"degree_subject", "higher_degree_subject"}
+_SUBJECT_SLOTS = {"degree_subject": "degree", "higher_degree_subject": "higher_degree"}
+_SLOT_ROLES = {
+    "degree_class": "degree",
+    "degree_subject": "degree",
+    "higher_degree": "higher_degree",
+    "higher_degree_subject": "higher_degree",
+    "science_a_level": "a_level",
+    "a_level_count": "a_level",
+    "gcse_grades": "gcse",
+}
+# Intents whose messages can answer the question the check just asked. ("Am I
+# eligible?" in the middle of a check gives facts if it has any, but is not an answer.)
+ANSWER_INTENTS = frozenset({"inform", "affirm", "deny", "nlu_fallback"})
+# Intents whose messages state facts about the person (not questions about rules).
+FACT_INTENTS = frozenset({"inform", "check_eligibility", "affirm", "deny", "nlu_fallback"})
 
 
 def canonical_degree_class(text: Any) -> Optional[str]:
@@ -64,6 +154,8 @@ def canonical_degree_class(text: Any) -> Optional[str]:
     value = str(text or "").strip().lower()
     if value in {"first", "upper_second", "lower_second", "third", "none"}:
         return value
+    if _NO_DEGREE.search(value) or value in ("no degree", "none"):
+        return "none"
     for class_id, pattern in _CLASS_PATTERNS:
         if re.search(pattern, value):
             return class_id
@@ -93,28 +185,125 @@ def parse_count(text: Any) -> Optional[int]:
     return None
 
 
-def lowest_gcse_grade(text: Any) -> Optional[str]:
-    """The lowest grade in 'grade 4s', '9-4', 'A*-C', 'mostly Bs' ('4', 'C', 'B')."""
-    value = str(text or "").strip()
-    numbers = [int(n) for n in re.findall(r"(?<![\d.:])([1-9])(?![\d.:])", value)]
-    if numbers:
-        return str(min(numbers))
-    # Capitals only, so that the article "a" is not read as grade A.
-    letters = re.findall(r"(?<![A-Za-z])(A\*|[A-G]|U)(?:'?s)?(?![A-Za-z])", value)
-    letters = [l for l in letters if l in GCSE_LETTERS]
-    if letters:
-        return max(letters, key=GCSE_LETTERS.index)
+def _grade_is_good(rules: EntryRules, grade: str) -> Optional[bool]:
+    grade = grade.upper().rstrip("S'").rstrip("'")
+    if grade.isdigit():
+        return int(grade) >= rules.gcse_minimum_number
+    if grade in GCSE_LETTERS:
+        return GCSE_LETTERS.index(grade) <= GCSE_LETTERS.index(rules.gcse_minimum_letter)
     return None
 
 
+_GCSE_MET = re.compile(
+    r"\bgood range\b|\ball (passed|passes)\b|\bpassed (them )?all\b|\ball (at |grade )?[a-c4-9]\b"
+    r"|\b(a\*?|9)\s*(-|to|–)\s*(c|4)\b|\b(4|c)\s*(-|to|–)\s*(9|a\*?)\b|\b(4|c) or (above|higher|better)\b"
+    r"|\b(4|c)\+|\bgood gcses\b|\bdecent gcses\b|\bstrong gcses\b|\bplenty of gcses\b",
+    re.I,
+)
+_GCSE_NOT_MET = re.compile(
+    r"\bfailed (most|all|nearly all|almost all|them|my gcses|loads)\b|\bdidn'?t pass\b"
+    r"|\bno (gcses|passes|good gcses)\b|\bnone (at|above|were)\b|\ball (below|under|fails?)\b"
+    r"|\bmostly (fails|u'?s|ungraded)\b|\bnot (a )?good range\b|\bno good range\b"
+    r"|\bdon'?t have (a )?good range\b|\bbarely passed any\b|\bonly passed (one|two|1|2)\b",
+    re.I,
+)
+# (count) at (grade): "five at B", "5 Bs", "3 grade 7s", "two 4s".
+_COUNT_GRADE = re.compile(
+    _NUMBER + r"\s*(?:gcses?\s*)?(?:at|of|x|with)?\s*(?:grade\s*)?(A\*|[A-G]|[1-9])(?:'?s)?(?![\w*])",
+    re.I,
+)
+# grades with a quantifier: "mostly Bs", "all 4s", "a D", "one 3", "mainly 5s and 6s".
+_QUANTIFIED_GRADE = re.compile(
+    r"\b(mostly|mainly|most|all|largely|a|an|one|only one|single|couple of|a few|few|some)"
+    r"\s+(?:grade\s*)?(A\*|[A-G]|[1-9])(?:'?s)?(?![\w*])",
+    re.I,
+)
+_PLURAL_GRADE = re.compile(r"(?<![\w*])(A\*|[A-G]|[4-9]|[1-3])'?s(?![\w*])")
+_WEIGHTS = {
+    "mostly": 5, "mainly": 5, "most": 5, "largely": 5, "all": 8, "a": 1, "an": 1, "one": 1,
+    "only one": 1, "single": 1, "couple of": 2, "a few": 2, "few": 2, "some": 2,
+}
+
+
+def judge_gcses(rules: EntryRules, text: str) -> Optional[str]:
+    """'met', 'not_met' or 'unsure' for what a message says about someone's GCSEs,
+    read as the source words it: a good range at A-C (grade 4 or above). One or
+    two low grades among good ones are fine; fewer than five at A-C is left to the
+    universities (the rules file's 'good_range' reading). None when it says nothing."""
+    value = text or ""
+    if re.search(r"\b(national 5s?|nat ?5s?|n5s|standard grades?|o[- ]?levels?)\b", value, re.I):
+        return "equivalent"
+    if _GCSE_NOT_MET.search(value):
+        return "not_met"
+    good = low = 0
+    explicit = False
+    covered: List[Tuple[int, int]] = []
+    for match in _COUNT_GRADE.finditer(value):
+        count = parse_count(match.group(1))
+        is_good = _grade_is_good(rules, match.group(2))
+        if count is None or is_good is None or (match.group(2).islower() and not re.search(
+                r"\b(at|grade)\b", match.group(0), re.I)):
+            continue
+        explicit = True
+        covered.append(match.span())
+        if is_good:
+            good += count
+        else:
+            low += count
+    for match in _QUANTIFIED_GRADE.finditer(value):
+        if any(s <= match.start() < e for s, e in covered):
+            continue
+        letter = match.group(2)
+        if letter.islower() and not letter.isdigit():
+            continue  # "a b" is not a grade B
+        is_good = _grade_is_good(rules, letter)
+        if is_good is None:
+            continue
+        covered.append(match.span())
+        weight = _WEIGHTS[match.group(1).lower()]
+        if is_good:
+            good += weight
+        else:
+            low += weight
+    for match in _PLURAL_GRADE.finditer(value):
+        if any(s <= match.start() < e for s, e in covered):
+            continue
+        is_good = _grade_is_good(rules, match.group(1))
+        if is_good is None:
+            continue
+        if is_good:
+            good += 3
+        else:
+            low += 3
+    if _GCSE_MET.search(value) and not low:
+        return "met"
+    if not good and not low:
+        single = re.search(r"(?:grade\s*)([1-9]|[A-G])\b", value, re.I)
+        if single:
+            return "met" if _grade_is_good(rules, single.group(1)) else "not_met"
+        return None
+    if good > low:
+        if explicit and good < rules.gcse_good_range_count:
+            return "unsure"
+        return "met"
+    if low > good:
+        return "not_met"
+    return "unsure"
+
+
 def clean_subject(text: Any) -> Optional[str]:
-    """A free-text subject answer as a lower-case subject name, or None if empty."""
+    """A free-text subject answer as a lower-case subject name, or None when it does
+    not look like the name of a subject ("she doesn't have one", "why?")."""
     value = re.sub(r"[^\w&'\- ]", " ", str(text or "")).strip().lower()
     value = re.sub(r"\s+", " ", value)
     previous = None
     while previous != value:
         previous, value = value, _SUBJECT_NOISE.sub("", value).strip()
-    if not value or len(value) > 60:
+    if not value or len(value) > 40 or len(value.split()) > 5:
+        return None
+    if _NOT_A_SUBJECT.search(value) or not re.search(r"[a-z]{3}", value):
+        return None
+    if canonical_degree_class(value) or re.search(r"\d", value):
         return None
     return value
 
@@ -125,6 +314,15 @@ class _Mention:
     value: Any
     start: int
     end: int
+
+
+@dataclass(frozen=True)
+class _Anchor:
+    """A qualification (or degree class) a subject, count or cue can belong to."""
+
+    start: int
+    end: int
+    role: str  # degree, higher_degree, a_level, gcse, alternative
 
 
 def _mentions(entities: Iterable[Mapping[str, Any]]) -> List[_Mention]:
@@ -138,6 +336,31 @@ def _mentions(entities: Iterable[Mapping[str, Any]]) -> List[_Mention]:
     return sorted(mentions, key=lambda m: m.start)
 
 
+def _negated(text: str, mention: _Mention) -> bool:
+    """True when the words just before a mention deny it ("no master's", "I don't have a first")."""
+    before = _clause_before(text, mention.start)
+    return bool(_NEGATION_BEFORE.search(before)) and not _NOT_A_NEGATION.search(before[-25:])
+
+
+def _replaced(text: str, mention: _Mention) -> bool:
+    return bool(_REPLACED_BEFORE.search(_clause_before(text, mention.start)))
+
+
+def _clause_before(text: str, position: int, width: int = 30) -> str:
+    """The words just before `position`, back to the start of their clause."""
+    before = text[max(0, position - width) : position]
+    return re.split(r"[.;!?,]|\b(but|and|though|although|because)\b", before)[-1] or ""
+
+
+@dataclass
+class Understanding:
+    """What a message says: facts keyed by slot, and whether an answer to the
+    question just asked could not be read."""
+
+    facts: Dict[str, Any] = field(default_factory=dict)
+    unreadable: bool = False
+
+
 def facts_from_message(
     rules: EntryRules,
     text: str,
@@ -145,46 +368,103 @@ def facts_from_message(
     requested_slot: Optional[str] = None,
     programme: Optional[str] = None,
 ) -> Dict[str, Any]:
-    """The profile facts a message states, keyed by slot name.
+    """The profile facts a message states about the person's qualifications, keyed by slot.
 
-    A subject belongs to the nearest degree mentioned before it ("2:2 in history
-    and an MSc in medical physics"); with no degree before it, to the next one;
-    with none at all, to the slot the assistant just asked for.
+    A subject, count or grade belongs to the qualification it is attached to ("2:2 in
+    history and an MSc in medical physics", "physics A-level"); with none, to the question
+    just asked; otherwise it is not taken as a fact ("the engineering side of hospitals").
+    Qualifications that are denied ("no master's") or replaced ("a PGDip instead of the
+    MSc") do not count.
     """
+    text = text or ""
     mentions = _mentions(entities)
     facts: Dict[str, Any] = {}
-    anchors: List[tuple] = []  # (position, role)
+    anchors: List[_Anchor] = []
     higher_seen: List[str] = []
+    higher_denied = False
+    classes: List[Tuple[_Mention, str]] = []
+    corrected_from = _correction_point(text)
+
+    programmes = {
+        str(m.value).upper() for m in mentions
+        if m.kind == "programme" and str(m.value).upper() in ("STP", "PTP") and not _negated(text, m)
+    }
+    if len(programmes) == 1:
+        facts["programme"] = programmes.pop()
 
     for m in mentions:
-        if m.kind == "programme" and str(m.value).upper() in ("STP", "PTP"):
-            facts["programme"] = str(m.value).upper()
-        elif m.kind == "degree_class":
+        if m.kind == "degree_class":
             class_id = canonical_degree_class(m.value)
-            if class_id:
-                facts["degree_class"] = class_id
-                anchors.append((m.start, m.end, "degree"))
+            if class_id and not _negated(text, m):
+                classes.append((m, class_id))
         elif m.kind == "qualification":
             qual = canonical_qualification(m.value, rules.qualifications)
             group = rules.qualification_group(qual or "")
-            if group in ("undergraduate_honours", "medical"):
-                anchors.append((m.start, m.end, "degree"))
+            if _replaced(text, m):
+                if qual == "a_level":
+                    facts["a_level_count"] = 0  # "a T-level instead of A-levels"
+                continue
+            negated = _negated(text, m)
+            if group in ("undergraduate_honours", "non_honours", "medical"):
+                if negated:
+                    continue
+                anchors.append(_Anchor(m.start, m.end, "degree"))
+                facts["degree_type"] = qual
                 if group == "medical":
                     facts["degree_subject"] = "medicine"
+                named = _SUBJECT_OF_DEGREE_NAME.get(text[m.start : m.end].lower().replace(".", ""))
+                if named:
+                    facts.setdefault("degree_subject", named)
             elif group in ("higher_degree", "not_higher_degree"):
+                if negated:
+                    higher_denied = True
+                    continue
                 higher_seen.append(qual)
-                anchors.append((m.start, m.end, "higher_degree"))
+                anchors.append(_Anchor(m.start, m.end, "higher_degree"))
             elif qual in ("a_level", "gcse"):
-                anchors.append((m.start, m.end, qual))
+                anchors.append(_Anchor(m.start, m.end, qual))
+                if qual == "a_level" and negated:
+                    facts["a_level_count"] = 0
+            elif group == "a_level_alternative" and not negated:
+                anchors.append(_Anchor(m.start, m.end, "alternative"))
+                facts.setdefault("a_level_alternatives", [])
+                if qual not in facts["a_level_alternatives"]:
+                    facts["a_level_alternatives"].append(qual)
+            elif group == "gcse_alternative" and not negated:
+                anchors.append(_Anchor(m.start, m.end, "gcse"))
+                facts["gcse_grades"] = "equivalent"
 
+    # "I graduated in physics", "a physics graduate": the degree is the anchor.
+    for m in mentions:
+        if m.kind == "stage" and m.value in ("graduate", "university") and not _negated(text, m):
+            anchors.append(_Anchor(m.start, m.end, "degree"))
+
+    # A class belongs to the first degree unless it is the result of a higher one
+    # ("a first in my MSc"); after "actually", the corrected one counts.
+    for m, class_id in classes:
+        if _class_of_higher_degree(text, m, anchors):
+            continue
+        if corrected_from is not None and m.start < corrected_from and any(
+            c.start >= corrected_from for c, _ in classes
+        ):
+            continue
+        facts["degree_class"] = class_id
+        anchors.append(_Anchor(m.start, m.end, "degree"))
     if higher_seen:
         facts["higher_degree"] = min(higher_seen, key=_HIGHER_RANK.index)
+    elif higher_denied or _NO_HIGHER.search(text):
+        facts["higher_degree"] = "none"
+    if _NO_DEGREE.search(text) and "degree_class" not in facts:
+        facts["degree_class"] = "none"
+    if _NO_A_LEVELS.search(text):
+        facts["a_level_count"] = 0
+    anchors.sort(key=lambda a: a.start)
 
     a_level_subjects: List[str] = []
     for m in mentions:
         if m.kind == "subject":
             subject = str(m.value).strip().lower()
-            role = _role_for(m, anchors, requested_slot, programme)
+            role = _role_for(text, m, anchors, requested_slot, programme)
             if role == "degree":
                 # Joint honours: the subject that counts most is the one to judge.
                 current = facts.get("degree_subject")
@@ -193,37 +473,157 @@ def facts_from_message(
                 ):
                     facts["degree_subject"] = subject
             elif role == "higher_degree":
-                facts["higher_degree_subject"] = subject
-            elif role == "a_level":
+                current = facts.get("higher_degree_subject")
+                if current is None or _relevance_rank(rules, subject) < _relevance_rank(
+                    rules, current
+                ):
+                    facts["higher_degree_subject"] = subject
+            elif role == "a_level" and subject not in a_level_subjects:
                 a_level_subjects.append(subject)
         elif m.kind == "count":
+            if re.match(r"\s*((at|x|grade)\s*(grade\s*)?(A\*|[A-G]|[1-9])|(A\*|[A-G]|[1-9])'?s)\b", text[m.end :]):
+                continue  # "five at B": a number of GCSEs at a grade
             count = parse_count(m.value)
-            role = _role_for(m, anchors, requested_slot, programme, prefer_next=True)
-            if count is not None and (role == "a_level" or requested_slot == "a_level_count"):
+            role = _role_for(text, m, anchors, requested_slot, programme, prefer_next=True)
+            if count is not None and role == "a_level":
                 facts["a_level_count"] = count
-        elif m.kind == "grade":
-            role = _role_for(m, anchors, requested_slot, programme)
-            grade = lowest_gcse_grade(m.value)
-            if grade and (role == "gcse" or requested_slot == "gcse_grades"):
-                facts["gcse_grades"] = grade
+    if (
+        facts.get("a_level_alternatives")
+        and "a_level_count" not in facts
+        and not any(a.role == "a_level" for a in anchors)
+    ):
+        # "I'm taking Highers", or "a BTEC" in answer to "how many A-levels?": instead.
+        facts["a_level_count"] = 0
     if a_level_subjects:
         facts["a_level_subjects"] = a_level_subjects
+        if "a_level_count" not in facts and len(a_level_subjects) >= 2 and _all_named(text):
+            facts["a_level_count"] = len(a_level_subjects)
 
-    status_word = _PREDICTED.search(text or "")
-    if status_word and anchors:
-        role = _nearest(status_word.start(), anchors)
-        if role == "degree":
-            facts["degree_predicted"] = True
-    progress_word = _IN_PROGRESS.search(text or "")
-    if progress_word and "higher_degree" in facts:
-        if _nearest(progress_word.start(), anchors) == "higher_degree":
-            facts["higher_degree_in_progress"] = True
+    gcse_context = any(a.role == "gcse" for a in anchors) or requested_slot == "gcse_grades"
+    if gcse_context and facts.get("gcse_grades") != "equivalent":
+        judged = judge_gcses(rules, _gcse_part(text, anchors))
+        if judged:
+            facts["gcse_grades"] = judged
+
+    _status_words(text, anchors, facts)
+    _origin(text, mentions, anchors, facts, programme)
     return facts
 
 
+# Degree names that say their subject: an MPhys is in physics.
+_SUBJECT_OF_DEGREE_NAME = {
+    "mphys": "physics", "meng": "engineering", "beng": "engineering", "mchem": "chemistry",
+    "mmath": "mathematics", "mmathphys": "mathematical physics",
+}
+
+
+def _all_named(text: str) -> bool:
+    """False when the subjects named may be only some of the A-levels ("including")."""
+    return not re.search(r"\b(including|incl|inc|such as|e\.g|among|amongst|as well as)\b", text, re.I)
+
+
+def _gcse_part(text: str, anchors: List[_Anchor]) -> str:
+    """The part of a message about GCSEs, so that A-level grades are not read as GCSEs."""
+    others = [a for a in anchors if a.role in ("a_level", "alternative", "degree", "higher_degree")]
+    gcse = [a for a in anchors if a.role == "gcse"]
+    if not gcse or not others:
+        return text
+    start = max([a.end for a in others if a.end <= gcse[0].start] or [0])
+    ends = [a.start for a in others if a.start >= gcse[-1].end]
+    return text[start : min(ends) if ends else len(text)]
+
+
+def _correction_point(text: str) -> Optional[int]:
+    match = _CORRECTION.search(text or "")
+    return match.end() if match else None
+
+
+def _class_of_higher_degree(text: str, mention: _Mention, anchors: List[_Anchor]) -> bool:
+    """'a first in my MSc': the class is the higher degree's result."""
+    after = [a for a in anchors if a.start >= mention.end]
+    if not after or after[0].role != "higher_degree":
+        return False
+    between = text[mention.end : after[0].start]
+    return bool(re.fullmatch(r"\s*(in|for|on|from|with)\s+(my|the|an?|her|his|their)?\s*", between, re.I))
+
+
+def _status_words(text: str, anchors: List[_Anchor], facts: Dict[str, Any]) -> None:
+    """'predicted', 'expecting', 'halfway through': which qualification they are about."""
+    qualifications = [a for a in anchors if a.role in ("degree", "higher_degree")]
+    if not qualifications:
+        return
+    for match in _PREDICTED.finditer(text):
+        if _cue_target(text, match, qualifications) == "degree":
+            facts["degree_predicted"] = True
+    if "higher_degree" in facts and facts["higher_degree"] != "none":
+        for match in _IN_PROGRESS.finditer(text):
+            if _cue_target(text, match, qualifications) == "higher_degree":
+                facts["higher_degree_in_progress"] = True
+                # "expecting a distinction in my MSc": the MSc, not the first degree.
+                if _PREDICTED.fullmatch(match.group(0)) and not _predicted_degree(text, qualifications):
+                    facts.pop("degree_predicted", None)
+
+
+def _predicted_degree(text: str, qualifications: List[_Anchor]) -> bool:
+    return any(
+        _cue_target(text, m, qualifications) == "degree"
+        and not _IN_PROGRESS.fullmatch(m.group(0))
+        for m in _PREDICTED.finditer(text)
+    )
+
+
+def _cue_target(text: str, cue: "re.Match[str]", anchors: List[_Anchor]) -> Optional[str]:
+    """The qualification a status word is about: the first after it in its clause,
+    else the nearest before it."""
+    for anchor in anchors:
+        if anchor.start >= cue.end():
+            between = text[cue.end() : anchor.start]
+            if len(between) <= 45 and not re.search(r"[.;!?]|\b(but|and then|although)\b", between):
+                return anchor.role
+            break
+    before = [a for a in anchors if a.end <= cue.start()]
+    if before and cue.start() - before[-1].end <= 40:
+        return before[-1].role
+    return None
+
+
+_DEGREE_WORDS = re.compile(r"\b(degree|uni|university|graduated|graduate|bachelor'?s|college)\b", re.I)
+
+
+def _origin(
+    text: str,
+    mentions: List[_Mention],
+    anchors: List[_Anchor],
+    facts: Dict[str, Any],
+    programme: Optional[str],
+) -> None:
+    """'a 2:1 from Nigeria', 'my degree is from a university in India': a first
+    degree from outside the UK ("not the UK" is not an origin)."""
+    origins = [m for m in mentions if m.kind == "origin" and not _negated(text, m)]
+    degree = [a for a in anchors if a.role == "degree"]
+    about_degree = degree or facts.get("degree_subject") or (
+        _DEGREE_WORDS.search(text) and programme != "PTP" and not any(
+            a.role in ("a_level", "gcse", "alternative") for a in anchors
+        )
+    )
+    if not origins or not about_degree:
+        return
+    if degree:
+        target = degree[0]
+        origin = min(origins, key=lambda m: min(abs(m.start - target.end), abs(target.start - m.end)))
+        nearest_anchor = min(
+            anchors, key=lambda a: min(abs(origin.start - a.end), abs(a.start - origin.end))
+        )
+        if nearest_anchor.role != "degree":
+            return
+    else:
+        origin = origins[0]
+    facts["degree_overseas"] = origin.value == "overseas"
+
+
 _RELEVANCE_ORDER = (
-    "commonly_accepted", "other_sciences", "unknown", "not_generally_accepted",
-    "not_science", "medical",
+    "commonly_accepted", "other_sciences", "not_decided", "unknown", "animal_plant_science",
+    "outside_science", "medical",
 )
 
 
@@ -231,70 +631,226 @@ def _relevance_rank(rules: EntryRules, subject: str) -> int:
     return _RELEVANCE_ORDER.index(rules.subject_category(subject))
 
 
-def _nearest(position: int, anchors: List[tuple]) -> Optional[str]:
-    def distance(anchor: tuple) -> int:
-        start, end, _ = anchor
-        return 0 if start <= position <= end else min(abs(position - start), abs(position - end))
-
-    return min(anchors, key=distance)[2] if anchors else None
-
-
 def _role_for(
+    text: str,
     mention: _Mention,
-    anchors: List[tuple],
+    anchors: List[_Anchor],
     requested_slot: Optional[str],
     programme: Optional[str],
     prefer_next: bool = False,
 ) -> Optional[str]:
-    """Which qualification a subject, count or grade belongs to."""
-    before = [a for a in anchors if a[1] <= mention.start]
-    after = [a for a in anchors if a[0] >= mention.end]
-    if prefer_next and after and after[0][0] - mention.end <= 12:
-        return after[0][2]
-    if before:
-        return before[-1][2]
-    if after:
-        return after[0][2]
-    slot_roles = {
-        "degree_subject": "degree",
-        "higher_degree_subject": "higher_degree",
-        "science_a_level": "a_level",
-        "a_level_count": "a_level",
-        "gcse_grades": "gcse",
-    }
-    if requested_slot in slot_roles:
-        return slot_roles[requested_slot]
-    if mention.kind == "subject":
+    """Which qualification a subject or count belongs to, or None when it is not
+    attached to any ("the engineering side of hospitals")."""
+    before = [a for a in anchors if a.end <= mention.start]
+    after = [a for a in anchors if a.start >= mention.end]
+    if prefer_next and after and after[0].start - mention.end <= 12:
+        return after[0].role
+    # "physics degree", "chemistry and maths A-levels", "a physics graduate"
+    if after and re.fullmatch(r"[\s\w&,]{0,30}", text[mention.end : after[0].start]) and (
+        not before or _gap(text, before[-1].end, mention.start) > 25
+        or re.search(r"[.;!?]|\band\b", text[before[-1].end : mention.start])
+    ):
+        if _STUDIED_AFTER.match(text[mention.end :]) or after[0].start - mention.end <= 25:
+            return after[0].role
+    if before and _gap(text, before[-1].end, mention.start) <= 40 and not re.search(
+        r"[.;!?]", text[before[-1].end : mention.start]
+    ):
+        return before[-1].role
+    if after and after[0].start - mention.end <= 25 and not re.search(
+        r"[.;!?]", text[mention.end : after[0].start]
+    ):
+        return after[0].role
+    if mention.kind == "subject" and _DEGREE_IN.search(text[: mention.start]):
+        return "degree"  # "actually my degree is in physics"
+    if requested_slot in _SLOT_ROLES:
+        return _SLOT_ROLES[requested_slot]
+    if mention.kind == "subject" and (
+        _STUDIED_BEFORE.search(text[: mention.start]) or _STUDIED_AFTER.match(text[mention.end :])
+    ):
         return "a_level" if programme == "PTP" else "degree"
+    if before:
+        return before[-1].role
     return None
+
+
+def _gap(text: str, start: int, end: int) -> int:
+    return len(text[start:end])
 
 
 def answer_for_requested_slot(
     rules: EntryRules, requested_slot: str, text: str, intent: Optional[str]
 ) -> Optional[Any]:
     """A value for the slot just asked about, from a reply with no usable entity."""
-    if requested_slot == "science_a_level" and _UNSURE.search(text or ""):
-        return "unsure"
-    if intent == "affirm":
-        return {"gcse_grades": "met", "science_a_level": "yes"}.get(requested_slot)
-    if intent == "deny":
-        return {
-            "gcse_grades": "not_met",
-            "science_a_level": "no",
-            "higher_degree": "none",
-            "a_level_count": 0,
-        }.get(requested_slot)
-    if requested_slot == "degree_class":
-        return canonical_degree_class(text)
-    if requested_slot == "higher_degree":
-        return canonical_qualification(text, rules.qualifications)
-    if requested_slot == "a_level_count":
-        return parse_count(text)
+    text = text or ""
+    unsure = bool(_UNSURE.search(text))
+    deny = intent == "deny" or bool(_DENIAL.search(text))
+    affirm = intent == "affirm" or bool(_AFFIRMATION.search(text))
+    if requested_slot == "science_a_level":
+        if unsure:
+            return "unsure"
+        return "yes" if affirm and not deny else "no" if deny else None
     if requested_slot == "gcse_grades":
-        return lowest_gcse_grade(text)
+        if unsure:
+            return "unsure"
+        judged = judge_gcses(rules, text)
+        if judged:
+            return judged
+        return "met" if affirm and not deny else "not_met" if deny else None
+    if unsure:
+        return None
+    if requested_slot == "higher_degree":
+        if deny or _NO_HIGHER.search(text) or re.search(r"\bnothing (else|more|further)\b", text, re.I):
+            return "none"
+        qualification = canonical_qualification(text, rules.qualifications)
+        if qualification and rules.qualification_group(qualification) in (
+            "higher_degree", "not_higher_degree"
+        ):
+            return qualification
+        return None  # a bare "yes" does not say which: the hint asks
+    if requested_slot == "a_level_count":
+        if deny:
+            return 0
+        # "five at B and three at A" counts GCSEs at grades, not A-levels.
+        return parse_count(_COUNT_GRADE.sub(" ", text))
+    if requested_slot == "degree_class":
+        if deny:
+            return "none"
+        return canonical_degree_class(text)
     if requested_slot == "programme":
-        upper = (text or "").upper()
-        return "STP" if "STP" in upper else "PTP" if "PTP" in upper else None
+        return programme_from_answer(text)
     if requested_slot in _SUBJECT_SLOTS:
+        if deny:
+            return "none"
         return clean_subject(text)
     return None
+
+
+_GRADUATE = re.compile(
+    r"\b(graduate|graduated|grad|degree|stp|scientist|postgrad\w*|bachelor'?s|finished uni"
+    r"|at uni|university|masters?)\b",
+    re.I,
+)
+_SCHOOL = re.compile(
+    r"\b(ptp|practitioner|school|sixth form|6th form|college|year ?1[0-3]|yr ?1[0-3]|gcses?"
+    r"|a[- ]?levels?|undergrad\w*|teen|16|17|18)\b",
+    re.I,
+)
+
+
+def programme_from_answer(text: str) -> Optional[str]:
+    """'the STP', 'I'm a graduate', 'still at school', 'undergraduate' -> STP or PTP."""
+    upper = (text or "").upper()
+    if "STP" in upper and "PTP" not in upper:
+        return "STP"
+    if "PTP" in upper and "STP" not in upper:
+        return "PTP"
+    school, graduate = _SCHOOL.search(text or ""), _GRADUATE.search(text or "")
+    if school and not graduate:
+        return "PTP"
+    if graduate and not school:
+        return "STP"
+    return None
+
+
+# Stages of life that say which programme someone means.
+_STAGE_PROGRAMMES = {"graduate": "STP", "university": "STP", "school": "PTP"}
+
+
+def programme_implied_by(facts: Mapping[str, Any], stages: Iterable[str] = ()) -> Optional[str]:
+    """A degree points to the graduate STP; school qualifications alone to the PTP."""
+    if facts.keys() & {"degree_class", "degree_subject", "higher_degree", "degree_type"}:
+        return "STP"
+    if facts.keys() & {"gcse_grades", "a_level_count", "a_level_subjects", "a_level_alternatives"}:
+        return "PTP"
+    implied = {_STAGE_PROGRAMMES[s] for s in stages if s in _STAGE_PROGRAMMES}
+    return implied.pop() if len(implied) == 1 else None
+
+
+def understand(
+    rules: EntryRules,
+    text: str,
+    entities: Iterable[Mapping[str, Any]],
+    intent: Optional[str],
+    asked: Optional[str] = None,
+    programme: Optional[str] = None,
+) -> Understanding:
+    """The facts a message gives, in the light of the question just asked (`asked`,
+    a slot name, or None outside a check) and the programme being checked.
+
+    Questions about the rules give no facts ("is a BTEC ok instead of A-levels?");
+    statements and answers do. An answer to `asked` that cannot be read is flagged
+    `unreadable`, so that the check can say so instead of guessing."""
+    entities = list(entities)
+    facts = facts_from_message(rules, text, entities, asked, programme)
+    stages = [str(e.get("value")) for e in entities if e.get("entity") == "stage"]
+    answering = asked is not None and intent in ANSWER_INTENTS
+    if intent not in FACT_INTENTS:
+        # A question, but a bare answer ("clinical engineering") still answers the
+        # question asked, whatever topic it sounds like.
+        if asked in facts and _mostly_entities(text, entities):
+            return Understanding({asked: facts[asked]})
+        return Understanding()
+    if not programme and "programme" not in facts:
+        implied = programme_implied_by(facts, stages)
+        if implied:
+            facts["programme"] = implied
+    if answering and asked not in facts:
+        value = answer_for_requested_slot(rules, asked, text, intent)
+        if value == "none" and asked == "higher_degree_subject":
+            # "she doesn't have one": no higher degree after all.
+            facts["higher_degree"] = "none"
+        elif value == "none" and asked in _SUBJECT_SLOTS:
+            return Understanding(facts, unreadable=True)
+        elif value is not None:
+            facts[asked] = value
+        elif not (facts.keys() - {"programme"}):
+            return Understanding(facts, unreadable=True)
+    if facts.get("a_level_subjects") and "science_a_level" not in facts:
+        status = science_a_level_status(rules, facts)
+        if status:
+            facts["science_a_level"] = status
+    return Understanding(facts)
+
+
+_QUESTION_START = re.compile(
+    r"^\W*(what|whats|what's|how|can|could|do|does|did|is|isn't|are|was|will|would|should"
+    r"|which|where|when|who|why|am|any|shall|may|might|must|has|have|tell me)\b",
+    re.I,
+)
+
+
+def is_question(text: str) -> bool:
+    """A message that asks something rather than states something."""
+    return "?" in (text or "") or bool(_QUESTION_START.match(text or ""))
+
+
+def _mostly_entities(text: str, entities: List[Mapping[str, Any]]) -> bool:
+    """True when the recognised entities make up most of a short message."""
+    letters = sum(c.isalnum() for c in text or "")
+    covered = sum(
+        sum(c.isalnum() for c in (text or "")[e["start"] : e["end"]])
+        for e in entities
+        if e.get("start") is not None
+    )
+    return letters > 0 and covered / letters >= 0.6
+
+
+def apply_facts(profile: Mapping[str, Any], facts: Mapping[str, Any]) -> Dict[str, Any]:
+    """The slot changes that new facts make to a profile, including the facts they
+    make stale: no higher degree has no subject, a different qualification is no
+    longer 'in progress' unless the message says so."""
+    changes = dict(facts)
+    if facts.get("higher_degree") == "none":
+        changes.setdefault("higher_degree_subject", None)
+        changes.setdefault("higher_degree_in_progress", None)
+    elif "higher_degree" in facts and facts["higher_degree"] != profile.get("higher_degree"):
+        changes.setdefault("higher_degree_in_progress", None)
+    if facts.get("degree_class") == "none":
+        for slot in ("degree_subject", "degree_predicted", "degree_type", "degree_overseas"):
+            changes.setdefault(slot, None)
+    if "degree_class" in facts and facts.get("degree_class") != "none" and profile.get(
+        "degree_type"
+    ) in ("ordinary_degree", "hnd", "hnc", "foundation_degree") and "degree_type" not in facts:
+        changes["degree_type"] = None
+    # Facts said again are kept (they still answer); clearing what is not there is noise.
+    return {k: v for k, v in changes.items() if v is not None or profile.get(k) is not None}

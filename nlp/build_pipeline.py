@@ -23,7 +23,9 @@ from actions.rules_file import load_rules
 HERE = Path(__file__).parent
 PATTERN_DIR = HERE / "patterns"
 DEFAULT_OUTPUT = HERE.parent / "build" / "spacy-en-careers"
-LABELS = {"degree_class", "qualification", "subject", "grade", "count", "programme"}
+LABELS = {
+    "degree_class", "qualification", "subject", "grade", "count", "programme", "origin", "stage"
+}
 
 
 class PatternFileError(ValueError):

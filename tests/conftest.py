@@ -60,3 +60,45 @@ def make_tracker(
 @pytest.fixture
 def tracker_for():
     return make_tracker
+
+
+@pytest.fixture(scope="session")
+def assistant():
+    """The trained model in this process, with the real actions (loaded once)."""
+    from scripts.converse import DEFAULT_MODEL, InProcessAssistant
+
+    assert DEFAULT_MODEL.exists(), "no trained model: run `make train` (make test does it)"
+    running = InProcessAssistant(DEFAULT_MODEL)
+    yield running
+    running.close()
+
+
+@pytest.fixture(scope="session")
+def nlp(tmp_path_factory):
+    """The spaCy pipeline built from nlp/patterns and the rules file, as `make spacy` builds it."""
+    import spacy
+
+    from nlp.build_pipeline import build
+
+    output = tmp_path_factory.mktemp("spacy") / "pipeline"
+    build(output)
+    return spacy.load(output)
+
+
+@pytest.fixture(scope="session")
+def entities_of(nlp):
+    """What the NLU's entity extractor finds in a text, as Rasa passes it to the actions."""
+    from rasa.nlu.utils.spacy_utils import SpacyModel
+    from rasa.shared.nlu.training_data.message import Message
+
+    from nlp.rasa_components import CareersEntityExtractor
+
+    extractor = CareersEntityExtractor({"dimensions": None})
+    model = SpacyModel(model=nlp, model_name="test")
+
+    def extract(text: str) -> List[Dict[str, Any]]:
+        message = Message({"text": text})
+        extractor.process([message], model)
+        return message.get("entities") or []
+
+    return extract

@@ -1,4 +1,6 @@
-"""Language helpers: the usual ways people write grades, degrees and counts."""
+"""Reading messages: which facts a message states, in the light of the question just
+asked. Each row is a message as people write it, read through the real entity
+extractor, and the facts it must (and must not) give."""
 
 from __future__ import annotations
 
@@ -6,12 +8,15 @@ import pytest
 
 from actions.language import (
     answer_for_requested_slot,
+    apply_facts,
     canonical_degree_class,
     canonical_qualification,
     clean_subject,
-    facts_from_message,
-    lowest_gcse_grade,
+    is_question,
+    judge_gcses,
     parse_count,
+    programme_from_answer,
+    understand,
 )
 
 
@@ -22,7 +27,8 @@ from actions.language import (
      ("first class", "first"), ("1st", "first"), ("First-class honours", "first"),
      ("2:2", "lower_second"), ("2.2", "lower_second"), ("2ii", "lower_second"),
      ("lower second", "lower_second"), ("third", "third"), ("3rd", "third"),
-     ("upper_second", "upper_second"), ("no degree", "none"), ("banana", None), ("", None)],
+     ("upper_second", "upper_second"), ("no degree", "none"), ("I don't have a degree", "none"),
+     ("banana", None), ("", None)],
 )
 def test_degree_classes(text, expected):
     assert canonical_degree_class(text) == expected
@@ -34,7 +40,7 @@ def test_degree_classes(text, expected):
      ("DPhil", "phd"), ("PGDip", "pgdip"), ("PG dip", "pgdip"), ("postgraduate diploma", "pgdip"),
      ("PGCert", "pgcert"), ("PG cert", "pgcert"), ("postgraduate certificate", "pgcert"),
      ("MEng", "integrated_masters"), ("integrated masters", "integrated_masters"),
-     ("MBBS", "medical_degree"), ("no", "none"), ("a certificate of attendance", None)],
+     ("MBBS", "medical_degree"), ("a certificate of attendance", None)],
 )
 def test_qualifications(text, expected):
     assert canonical_qualification(text) == expected
@@ -51,104 +57,167 @@ def test_counts(text, expected):
 
 @pytest.mark.parametrize(
     "text, expected",
-    [("grade 4s", "4"), ("9-4", "4"), ("grade 5 and above", "5"), ("A*-C", "C"),
-     ("mostly Bs", "B"), ("Cs", "C"), ("A*s and As", "A"), ("C/4", "4"), ("nothing", None)],
+    [
+        # As the source words it: a good range at A-C (4-9).
+        ("A good range of GCSEs at A-C", "met"),
+        ("grade 4s", "met"), ("9-4", "met"), ("A*-C", "met"), ("mostly Bs", "met"),
+        ("I have five at B and three at A", "met"),
+        ("five at B and three at A and a D in french", "met"),
+        ("mostly 4s and 5s with a 3 in French", "met"),
+        ("seven GCSEs at grade C or above", "met"),
+        # One low grade among good ones is not a fail; mostly low ones are.
+        ("all 3s", "not_met"), ("mostly Ds and Es", "not_met"), ("I failed most of them", "not_met"),
+        ("grade 3 in everything", "not_met"),
+        # Fewer than five at A-C, and equivalents, are for the universities.
+        ("only 3 GCSEs at C", "unsure"), ("two at B and two at D", "unsure"),
+        ("National 5s, all A and B", "equivalent"), ("O-levels in the 80s", "equivalent"),
+        ("nothing about grades here", None),
+    ],
 )
-def test_lowest_gcse_grade(text, expected):
-    assert lowest_gcse_grade(text) == expected
+def test_gcses_are_judged_as_a_good_range(rules, text, expected):
+    assert judge_gcses(rules, text) == expected
 
 
 @pytest.mark.parametrize(
     "text, expected",
     [("Physics", "physics"), ("it's in mechanical engineering", "mechanical engineering"),
      ("a degree in marine biology.", "marine biology"), ("BSc History", "history"),
+     ("ocean acoustics", "ocean acoustics"),
+     # Never a subject: words about people, negations, questions, numbers.
+     ("she doesn't have one", None), ("no idea", None), ("why?", None), ("2:1", None),
      ("   ", None), ("x" * 80, None)],
 )
 def test_clean_subject(text, expected):
     assert clean_subject(text) == expected
 
 
-def _ents(text, *spans):
-    """Entities as the NLU gives them: (entity, phrase, canonical value)."""
-    out = []
-    for entity, phrase, value in spans:
-        start = text.index(phrase)
-        out.append({"entity": entity, "value": value, "start": start, "end": start + len(phrase)})
-    return out
+@pytest.mark.parametrize(
+    "text, expected",
+    [("the STP", "STP"), ("I'm a graduate", "STP"), ("I have a degree", "STP"),
+     ("still at school", "PTP"), ("year 12", "PTP"), ("PTP (undergraduate)", "PTP"),
+     ("undergraduate", "PTP"), ("not sure", None), ("both", None)],
+)
+def test_which_programme(text, expected):
+    assert programme_from_answer(text) == expected
 
 
-def test_subjects_go_to_the_degree_they_follow(rules):
-    text = "I have a 2:2 in history and an MSc in medical physics, can I apply for the STP?"
-    entities = _ents(text, ("degree_class", "2:2", "lower_second"), ("subject", "history", "history"),
-                     ("qualification", "MSc", "msc"), ("subject", "medical physics", "medical physics"),
-                     ("programme", "STP", "STP"))
-    assert facts_from_message(rules, text, entities) == {
-        "programme": "STP", "degree_class": "lower_second", "degree_subject": "history",
-        "higher_degree": "msc", "higher_degree_subject": "medical physics",
-    }
+# (message, question just asked, intent, facts it must give, slots it must not set)
+READINGS = [
+    # Degrees, subjects and the degree a subject belongs to.
+    ("I have a 2:2 in history and an MSc in medical physics", None, "inform",
+     {"degree_class": "lower_second", "degree_subject": "history", "higher_degree": "msc",
+      "higher_degree_subject": "medical physics", "programme": "STP"}, ()),
+    ("I have a physics degree, a 2.1", None, "inform",
+     {"degree_class": "upper_second", "degree_subject": "physics"}, ()),
+    ("a 2:1 in maths and physics", None, "inform", {"degree_subject": "physics"}, ()),
+    ("I'm in the final year of an MPhys and I'm predicted a 2:1", None, "inform",
+     {"degree_class": "upper_second", "degree_subject": "physics", "degree_predicted": True,
+      "degree_type": "integrated_masters"}, ()),
+    ("I have an HND in electrical engineering", None, "inform",
+     {"degree_type": "hnd", "degree_subject": "electrical engineering"}, ()),
+    ("I have an ordinary degree in engineering", None, "inform",
+     {"degree_type": "ordinary_degree"}, ()),
+    ("I have an MBBS", None, "inform", {"degree_type": "medical_degree", "degree_subject": "medicine"}, ()),
+    # Predicted first degree, or a higher degree still in progress.
+    ("I'm predicted a 2:1 in physics", None, "inform", {"degree_predicted": True}, ()),
+    ("2:2 in history and I'm expecting a distinction in my MSc in medical physics", None, "inform",
+     {"degree_class": "lower_second", "higher_degree": "msc", "higher_degree_in_progress": True,
+      "higher_degree_subject": "medical physics"}, ("degree_predicted",)),
+    ("2:2 in chemistry and I'm currently doing an MSc in clinical engineering", None, "inform",
+     {"higher_degree_in_progress": True}, ("degree_predicted",)),
+    # Negations and corrections.
+    ("I have a 2:2 in physics and no other degree", None, "inform",
+     {"degree_class": "lower_second", "higher_degree": "none"}, ()),
+    ("no master's", "higher_degree", "inform", {"higher_degree": "none"}, ()),
+    ("just my bachelor's", "higher_degree", "inform", {"higher_degree": "none"}, ()),
+    ("nope", "higher_degree", "deny", {"higher_degree": "none"}, ()),
+    ("she doesn't have one", "higher_degree_subject", "deny", {"higher_degree": "none"},
+     ("higher_degree_subject",)),
+    ("I don't have a degree", None, "inform", {"degree_class": "none"}, ()),
+    ("actually I'll leave with a PGDip instead of the MSc", None, "inform",
+     {"higher_degree": "pgdip"}, ()),
+    ("I have a PGDip and an MSc", None, "inform", {"higher_degree": "msc"}, ()),
+    ("not a 2:2, it was a 2:1", None, "inform", {"degree_class": "upper_second"}, ()),
+    ("I got a 2:2, actually no, a 2:1", None, "inform", {"degree_class": "upper_second"}, ()),
+    ("a first in my MSc and a 2:2 in my BSc", None, "inform", {"degree_class": "lower_second"}, ()),
+    # Where a degree is from.
+    ("My degree is a 2:1 in physics from a university in Nigeria", None, "inform",
+     {"degree_overseas": True}, ()),
+    ("oh I should say my degree is from a university in Nigeria, not the UK", None, "inform",
+     {"degree_overseas": True}, ()),
+    ("I graduated from a US university with a 3.8 GPA in physics", None, "inform",
+     {"degree_overseas": True, "degree_subject": "physics"}, ()),
+    # School qualifications, counts from subjects, alternatives to A-levels.
+    ("A-levels in chemistry and maths", None, "inform",
+     {"a_level_count": 2, "a_level_subjects": ["chemistry", "mathematics"], "science_a_level": "yes",
+      "programme": "PTP"}, ()),
+    ("three A-levels including physics", None, "inform",
+     {"a_level_count": 3, "science_a_level": "yes"}, ()),
+    ("grade 4s in my GCSEs and two A levels in physics and art", None, "inform",
+     {"gcse_grades": "met", "a_level_count": 2, "a_level_subjects": ["physics", "art"]}, ()),
+    ("I'm doing a T level in engineering instead of A-levels", "a_level_count", "inform",
+     {"a_level_alternatives": ["t_level"], "a_level_count": 0}, ()),
+    ("he's doing the IB, not A levels", "a_level_count", "inform",
+     {"a_level_alternatives": ["ib"], "a_level_count": 0}, ()),
+    ("I'm taking 4 Highers including physics", "a_level_count", "inform",
+     {"a_level_alternatives": ["scottish_highers"], "a_level_count": 0}, ()),
+    ("2 A-levels and a BTEC", None, "inform",
+     {"a_level_count": 2, "a_level_alternatives": ["btec"]}, ()),
+    ("I have five at B and three at A", "a_level_count", "inform", {}, ("a_level_count",)),
+    ("yes, 7 National 5s all at A or B", "gcse_grades", "inform", {"gcse_grades": "equivalent"}, ()),
+    ("never did A-levels", None, "inform", {"a_level_count": 0}, ()),
+    # Stage of life answers the programme question.
+    ("I have a degree", "programme", "inform", {"programme": "STP"}, ()),
+    ("still at school", "programme", "inform", {"programme": "PTP"}, ()),
+    ("I'm in year 12", "programme", "inform", {"programme": "PTP"}, ()),
+    # Not facts: a question about the rules, words that only look like a subject.
+    ("Is a BTEC ok instead of A-levels?", None, "ask_a_level_alternatives", {}, ("a_level_alternatives",)),
+    ("my son is interested in the engineering side of hospitals", None, "inform", {},
+     ("degree_subject",)),
+    ("I'm 34 and work in IT", None, "inform", {}, ("a_level_count", "degree_subject")),
+]
 
 
-def test_subject_before_the_degree_word(rules):
-    text = "I have a physics degree, a 2.1"
-    entities = _ents(text, ("subject", "physics", "physics"), ("degree_class", "2.1", "upper_second"))
-    facts = facts_from_message(rules, text, entities)
-    assert facts["degree_subject"] == "physics" and facts["degree_class"] == "upper_second"
+@pytest.mark.parametrize("text, asked, intent, expected, absent", READINGS, ids=[r[0][:60] for r in READINGS])
+def test_what_a_message_says(rules, entities_of, text, asked, intent, expected, absent):
+    facts = understand(rules, text, entities_of(text), intent, asked).facts
+    for slot, value in expected.items():
+        assert facts.get(slot) == value, (slot, facts)
+    for slot in absent:
+        assert slot not in facts, (slot, facts)
 
 
-def test_predicted_and_in_progress(rules):
-    text = "I'm predicted a 2:1 in physics"
-    facts = facts_from_message(rules, text, _ents(
-        text, ("degree_class", "2:1", "upper_second"), ("subject", "physics", "physics")))
-    assert facts["degree_predicted"] is True
-
-    text = "2:2 in chemistry and I'm currently doing an MSc in clinical engineering"
-    facts = facts_from_message(rules, text, _ents(
-        text, ("degree_class", "2:2", "lower_second"), ("subject", "chemistry", "chemistry"),
-        ("qualification", "MSc", "msc"), ("subject", "clinical engineering", "clinical engineering")))
-    assert facts["higher_degree_in_progress"] is True
-    assert "degree_predicted" not in facts
+# (message, question just asked, intent): answers the check cannot read
+UNREADABLE = [
+    ("I have a degree", "degree_class", "inform"),
+    ("lol", "degree_class", "nlu_fallback"),
+    ("she doesn't have one", "degree_subject", "deny"),
+    ("yes", "higher_degree", "affirm"),
+    ("not sure", "higher_degree", "inform"),
+    ("whatever", "a_level_count", "inform"),
+]
 
 
-def test_the_better_of_two_higher_degrees_counts(rules):
-    text = "I have a PGDip and an MSc"
-    facts = facts_from_message(rules, text, _ents(
-        text, ("qualification", "PGDip", "pgdip"), ("qualification", "MSc", "msc")))
-    assert facts["higher_degree"] == "msc"
+@pytest.mark.parametrize("text, asked, intent", UNREADABLE)
+def test_an_answer_that_cannot_be_read_is_flagged(rules, entities_of, text, asked, intent):
+    understood = understand(rules, text, entities_of(text), intent, asked)
+    assert understood.unreadable and asked not in understood.facts
 
 
-def test_a_levels_and_gcses(rules):
-    text = "grade 4s in my GCSEs and two A levels in physics and art"
-    facts = facts_from_message(rules, text, _ents(
-        text, ("grade", "grade 4s", "4"), ("qualification", "GCSEs", "gcse"), ("count", "two", "2"),
-        ("qualification", "A levels", "a_level"), ("subject", "physics", "physics"),
-        ("subject", "art", "art")))
-    assert facts == {"gcse_grades": "4", "a_level_count": 2, "a_level_subjects": ["physics", "art"]}
-
-
-def test_button_payload_entities_without_offsets(rules):
-    facts = facts_from_message(rules, "/inform", [{"entity": "degree_class", "value": "first"}])
-    assert facts == {"degree_class": "first"}
-
-
-def test_a_bare_subject_answers_the_question_just_asked(rules):
-    text = "medical physics"
-    entities = _ents(text, ("subject", "medical physics", "medical physics"))
-    assert facts_from_message(rules, text, entities, requested_slot="higher_degree_subject") == {
-        "higher_degree_subject": "medical physics"}
-
-
-def test_a_medical_degree_sets_the_subject(rules):
-    text = "I have an MBBS"
-    facts = facts_from_message(rules, text, _ents(text, ("qualification", "MBBS", "medical_degree")))
-    assert facts["degree_subject"] == "medicine"
+def test_am_i_eligible_in_a_check_is_not_an_unreadable_answer(rules, entities_of):
+    understood = understand(rules, "am I eligible?", entities_of("am I eligible?"),
+                            "check_eligibility", "degree_class")
+    assert not understood.unreadable
 
 
 @pytest.mark.parametrize(
     "slot, text, intent, expected",
     [("gcse_grades", "yes", "affirm", "met"), ("gcse_grades", "nope", "deny", "not_met"),
+     ("gcse_grades", "Not sure", "inform", "unsure"),
      ("science_a_level", "yes", "affirm", "yes"), ("science_a_level", "Not sure", "deny", "unsure"),
-     ("higher_degree", "no", "deny", "none"), ("a_level_count", "none", "deny", 0),
-     ("degree_class", "2 1", "inform", "upper_second"), ("programme", "stp please", "inform", "STP"),
+     ("higher_degree", "no", "deny", "none"), ("higher_degree", "nothing else", "inform", "none"),
+     ("a_level_count", "none", "deny", 0), ("degree_class", "2 1", "inform", "upper_second"),
+     ("programme", "stp please", "inform", "STP"),
      ("degree_subject", "ocean acoustics", "nlu_fallback", "ocean acoustics"),
      ("degree_class", "whatever", "inform", None)],
 )
@@ -156,15 +225,24 @@ def test_answers_to_the_question_just_asked(rules, slot, text, intent, expected)
     assert answer_for_requested_slot(rules, slot, text, intent) == expected
 
 
-def test_joint_honours_is_judged_by_the_more_relevant_subject(rules):
-    text = "a 2:1 in maths and physics"
-    facts = facts_from_message(rules, text, _ents(
-        text, ("degree_class", "2:1", "upper_second"), ("subject", "maths", "mathematics"),
-        ("subject", "physics", "physics")))
-    assert facts["degree_subject"] == "physics"
+def test_a_button_payload_without_offsets(rules):
+    facts = understand(rules, "/inform", [{"entity": "degree_class", "value": "first"}], "inform").facts
+    assert facts["degree_class"] == "first"
 
 
-def test_an_unreadable_grade_does_not_answer_the_gcse_question(rules):
-    text = "mostly good ones"
-    entities = [{"entity": "grade", "value": "good ones", "start": 7, "end": 16}]
-    assert "gcse_grades" not in facts_from_message(rules, text, entities, requested_slot="gcse_grades")
+def test_facts_made_stale_by_a_correction_are_cleared():
+    profile = {"higher_degree": "msc", "higher_degree_subject": "physics",
+               "higher_degree_in_progress": True}
+    assert apply_facts(profile, {"higher_degree": "none"}) == {
+        "higher_degree": "none", "higher_degree_subject": None, "higher_degree_in_progress": None}
+    changes = apply_facts(profile, {"higher_degree": "pgdip"})
+    assert changes == {"higher_degree": "pgdip", "higher_degree_in_progress": None}
+
+
+@pytest.mark.parametrize(
+    "text, question",
+    [("can I apply with a 2:2?", True), ("what about the PTP", True), ("is it paid", True),
+     ("I'm doing an Access to HE diploma, not A-levels", False), ("predicted a first", False)],
+)
+def test_questions_and_statements(text, question):
+    assert is_question(text) is question

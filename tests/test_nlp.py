@@ -11,13 +11,6 @@ from rasa.nlu.utils.spacy_utils import SpacyModel
 from rasa.shared.nlu.training_data.message import Message
 
 
-@pytest.fixture(scope="module")
-def nlp(tmp_path_factory):
-    output = tmp_path_factory.mktemp("spacy") / "pipeline"
-    build(output)
-    return spacy.load(output)
-
-
 def _entities(nlp, text):
     """What CareersEntityExtractor reports for `text`: (entity, span text, value)."""
     message = Message({"text": text})
@@ -160,3 +153,16 @@ def test_tfidf_intent_classifier_trains_persists_and_ranks(tmp_path):
     assert hello.get("intent")["name"] == "greet"
     assert [r["name"] for r in hello.get("intent_ranking")] == ["greet", "ask_skills"]
     assert empty.get("intent") == {"name": None, "confidence": 0.0}
+
+
+def test_no_phrase_has_two_meanings():
+    """A phrase in two pattern files (or in a file and the rules file) with different
+    labels or values would be read one way or the other at random."""
+    from collections import defaultdict
+
+    from nlp.build_pipeline import read_patterns, subject_patterns
+
+    meanings = defaultdict(set)
+    for pattern in read_patterns() + subject_patterns():
+        meanings[str(pattern["pattern"]).lower()].add((pattern["label"], pattern["id"]))
+    assert {k: v for k, v in meanings.items() if len(v) > 1} == {}
