@@ -18,44 +18,47 @@ from rasa_sdk.types import DomainDict
 from actions.answers import (
     CHECK_TOPIC,
     HELPFUL_VALUES,
+    NOT_COVERED_PREFIX,
     assessment_payload,
     bullet_list,
     clarifying_buttons,
+    describe_facts,
     feedback_buttons,
     feedback_sources,
     is_feedback_topic,
+    not_covered_answer,
+    not_covered_topic,
     source_list,
     topic_answer,
     topic_for_follow_up,
     verdict_values,
 )
 from actions.engine import (
-    ASKABLE_FACTS,
+    PROFILE_FACTS,
     assess,
-    gcse_grade_meets,
+    gcse_status,
     missing_facts,
-    science_a_level_status,
     subject_relevance,
 )
-from actions.language import answer_for_requested_slot, facts_from_message
+from actions.language import FACT_INTENTS, apply_facts, facts_from_message, is_question, understand
 from actions.rules_file import default_rules
 
 RULES = default_rules()
 
 FORM = "eligibility_form"
-PROFILE_SLOTS = ASKABLE_FACTS + (
-    "degree_predicted",
-    "higher_degree_in_progress",
-    "a_level_subjects",
-)
+PROFILE_SLOTS = PROFILE_FACTS
 # A reply to a question that could not be understood; validation asks again.
 NOT_UNDERSTOOD = "__not_understood__"
-# Intents whose messages state facts about the person (not questions about rules).
-FACT_INTENTS = {"inform", "check_eligibility", "affirm", "deny", "nlu_fallback"}
-# Intents that can answer the question the check just asked.
-ANSWER_INTENTS = {"inform", "affirm", "deny", "nlu_fallback"}
+# How many answers in a row the check could not read; at this many it offers a way out.
+UNREADABLE_SLOT = "unreadable_answers"
+MAX_UNREADABLE = 2
+# Intents of questions that, when said as a statement in a check, may be answers.
+STATEMENT_INTENTS = frozenset(RULES.topics) | {"ask_not_covered", "follow_up", "out_of_scope"}
+# A statement this short in a check is an attempt at an answer, whatever it sounded like.
+SHORT_ANSWER_WORDS = 3
 # The value of the `last_answer` slot after a verdict (otherwise a topic intent).
 VERDICT = "verdict"
+ACTION_LISTEN = "action_listen"
 # The response that asks "Did that answer help?".
 ASK_FEEDBACK = "utter_ask_feedback"
 
@@ -70,28 +73,8 @@ def profile_from_tracker(tracker: Tracker) -> Dict[str, Any]:
     return profile
 
 
-def programme_implied_by(facts: Dict[str, Any]) -> Optional[str]:
-    """A degree points to the graduate STP; school qualifications alone to the PTP."""
-    if facts.keys() & {"degree_class", "degree_subject", "higher_degree"}:
-        return "STP"
-    if facts.keys() & {"gcse_grades", "a_level_count", "a_level_subjects"}:
-        return "PTP"
-    return None
-
-
 def latest_intent(tracker: Tracker) -> Optional[str]:
     return (tracker.latest_message.get("intent") or {}).get("name")
-
-
-def mostly_entities(text: str, entities: List[Dict[str, Any]]) -> bool:
-    """True when the recognised entities make up most of a short message."""
-    letters = sum(c.isalnum() for c in text)
-    covered = sum(
-        sum(c.isalnum() for c in text[e["start"] : e["end"]])
-        for e in entities
-        if e.get("start") is not None
-    )
-    return letters > 0 and covered / letters >= 0.6
 
 
 def after_verdict(tracker: Tracker) -> bool:
@@ -155,7 +138,8 @@ def previous_user_intent(tracker: Tracker) -> Optional[str]:
 
 
 class ActionExtractProfile(Action):
-    """Fills the profile slots from every message that states facts."""
+    """Fills the profile slots from every message that states facts, replacing the
+    facts it corrects (and those they make stale)."""
 
     def name(self) -> Text:
         return "action_extract_profile"
@@ -167,26 +151,23 @@ class ActionExtractProfile(Action):
         intent = latest_intent(tracker)
         text = message.get("text") or ""
         in_check = tracker.active_loop_name == FORM
-        requested = tracker.get_slot("requested_slot") if in_check else None
-        entities = message.get("entities") or []
+        asked = tracker.get_slot("requested_slot") if in_check else None
         if message.get("truncated") or not text.strip():
             return []
-        facts = facts_from_message(RULES, text, entities, requested, tracker.get_slot("programme"))
-        # A follow-up changes a fact of a check, but not of a general answer.
-        states_facts = intent in FACT_INTENTS or (
-            intent == "follow_up" and (in_check or after_verdict(tracker))
-        )
-        if not states_facts:
-            # A bare answer ("clinical engineering") still answers the question asked,
-            # whatever topic it sounds like.
-            if requested in facts and mostly_entities(text, entities):
-                facts = {requested: facts[requested]}
-            else:
-                return []
-        if not tracker.get_slot("programme") and "programme" not in facts:
-            programme = programme_implied_by(facts)
-            if programme:
-                facts["programme"] = programme
+        if intent == "follow_up" and (in_check or after_verdict(tracker)):
+            intent = "inform"  # "and if I had a 2:1?" changes a fact of the check
+        profile = profile_from_tracker(tracker)
+        entities = message.get("entities") or []
+        understood = understand(RULES, text, entities, intent, asked, profile.get("programme"))
+        if in_check and intent in STATEMENT_INTENTS and not is_question(text):
+            # "I'm doing an Access to HE diploma, not A-levels" sounds like a topic but
+            # answers the check's question: take its facts if it gives any. A word or
+            # two ("banana") is an attempt at an answer, even one that cannot be read.
+            as_answer = understand(RULES, text, entities, "inform", asked, profile.get("programme"))
+            short = len(text.split()) <= SHORT_ANSWER_WORDS
+            if (as_answer.facts and not as_answer.unreadable) or (short and as_answer.unreadable):
+                understood = as_answer
+        facts = dict(understood.facts)
         events: List[EventType] = []
         if (
             intent == "check_eligibility"
@@ -197,25 +178,45 @@ class ActionExtractProfile(Action):
             # A new check after a verdict, with no new facts: start afresh.
             events += [SlotSet(slot, None) for slot in PROFILE_SLOTS]
             events.append(SlotSet("assessment", None))
-        if requested and requested not in facts and intent in ANSWER_INTENTS:
-            value = answer_for_requested_slot(RULES, requested, text, intent)
-            facts[requested] = NOT_UNDERSTOOD if value is None else value
-        if facts.get("a_level_subjects") and "science_a_level" not in facts:
-            status = science_a_level_status(RULES, facts)
-            if status:
-                facts["science_a_level"] = status
-        return events + [SlotSet(slot, value) for slot, value in facts.items()]
-
-
-def _is_subject(value: Any) -> bool:
-    return isinstance(value, str) and value != NOT_UNDERSTOOD and 0 < len(value) <= 60
+            profile = {}
+        if understood.unreadable and asked:
+            facts[asked] = NOT_UNDERSTOOD
+        changes = apply_facts(profile, facts)
+        return events + [SlotSet(slot, value) for slot, value in changes.items()]
 
 
 class ValidateEligibilityForm(FormValidationAction):
-    """Asks only for what the engine still needs, and checks each answer."""
+    """Asks only for what the engine still needs, checks each answer, says what it
+    understood, and offers a way out after answers it cannot read."""
 
     def name(self) -> Text:
         return "validate_eligibility_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        # Read before validation runs: rasa-sdk adds its own slot events to the tracker.
+        candidates = tracker.slots_to_validate()
+        asked = tracker.get_slot("requested_slot")
+        count = int(tracker.get_slot(UNREADABLE_SLOT) or 0)
+        events = await super().run(dispatcher, tracker, domain)
+        rejected = {e["name"] for e in events if e.get("event") == "slot" and e.get("value") is None}
+        if asked and candidates.get(asked) == NOT_UNDERSTOOD:
+            if count + 1 >= MAX_UNREADABLE:
+                # Stop asking: the form ends and the verdict action offers a way out.
+                events = [e for e in events if e.get("name") != "requested_slot"]
+                events.append(SlotSet("requested_slot", None))
+            return events + [SlotSet(UNREADABLE_SLOT, count + 1)]
+        understood = {
+            name: value for name, value in candidates.items()
+            if name in PROFILE_SLOTS and value not in (None, NOT_UNDERSTOOD) and name not in rejected
+        }
+        typed = not (tracker.latest_message.get("text") or "").startswith("/")
+        if understood and typed and missing_facts(RULES, profile_from_tracker(tracker)):
+            summary = describe_facts(RULES, understood)
+            if summary:
+                dispatcher.utter_message(response="utter_understood", facts=summary)
+        return events + ([SlotSet(UNREADABLE_SLOT, 0)] if count and understood else [])
 
     async def required_slots(
         self,
@@ -224,49 +225,60 @@ class ValidateEligibilityForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> List[Text]:
+        if int(tracker.get_slot(UNREADABLE_SLOT) or 0) >= MAX_UNREADABLE:
+            return []  # the form ends; the verdict action offers a way out
         return missing_facts(RULES, profile_from_tracker(tracker))
 
     def _checked(
-        self, slot: str, ok: bool, value: Any, dispatcher: CollectingDispatcher
+        self, slot: str, ok: bool, value: Any, dispatcher: CollectingDispatcher,
+        tracker: Tracker,
     ) -> Dict[Text, Any]:
         if ok:
             return {slot: value}
-        dispatcher.utter_message(response="utter_answer_not_understood")
+        if value is None:
+            return {slot: None}  # not answered (already handled), nothing to say
+        if int(tracker.get_slot(UNREADABLE_SLOT) or 0) + 1 < MAX_UNREADABLE:
+            dispatcher.utter_message(response=f"utter_hint_{slot}")
         return {slot: None}
 
     def validate_programme(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        return self._checked("programme", value in ("STP", "PTP"), value, dispatcher)
+        return self._checked("programme", value in RULES.programmes, value, dispatcher, tracker)
 
     def validate_degree_class(self, value: Any, dispatcher, tracker, domain):
         known = {class_id for class_id, _ in RULES.degree_classes}
-        return self._checked("degree_class", value in known, value, dispatcher)
+        return self._checked("degree_class", value in known, value, dispatcher, tracker)
 
     def validate_degree_subject(self, value: Any, dispatcher, tracker, domain):
-        return self._checked("degree_subject", _is_subject(value), value, dispatcher)
+        return self._checked("degree_subject", _is_subject(value), value, dispatcher, tracker)
 
     def validate_higher_degree(self, value: Any, dispatcher, tracker, domain):
         group = RULES.qualification_group(str(value))
         ok = value == "none" or group in ("higher_degree", "not_higher_degree")
-        return self._checked("higher_degree", ok, value, dispatcher)
+        return self._checked("higher_degree", ok, value, dispatcher, tracker)
 
     def validate_higher_degree_subject(self, value: Any, dispatcher, tracker, domain):
-        return self._checked("higher_degree_subject", _is_subject(value), value, dispatcher)
+        return self._checked("higher_degree_subject", _is_subject(value), value, dispatcher, tracker)
 
     def validate_gcse_grades(self, value: Any, dispatcher, tracker, domain):
-        ok = value != NOT_UNDERSTOOD and gcse_grade_meets(RULES, value) is not None
-        return self._checked("gcse_grades", ok, value, dispatcher)
+        ok = value != NOT_UNDERSTOOD and gcse_status(RULES, value) is not None
+        return self._checked("gcse_grades", ok, value, dispatcher, tracker)
 
     def validate_a_level_count(self, value: Any, dispatcher, tracker, domain):
         ok = isinstance(value, int) and 0 <= value <= 20
-        return self._checked("a_level_count", ok, value, dispatcher)
+        return self._checked("a_level_count", ok, value, dispatcher, tracker)
 
     def validate_science_a_level(self, value: Any, dispatcher, tracker, domain):
         ok = value in ("yes", "no", "unsure")
-        return self._checked("science_a_level", ok, value, dispatcher)
+        return self._checked("science_a_level", ok, value, dispatcher, tracker)
+
+
+def _is_subject(value: Any) -> bool:
+    return isinstance(value, str) and value != NOT_UNDERSTOOD and 0 < len(value) <= 60
 
 
 class ActionGiveVerdict(Action):
-    """Runs when the check has what it needs: the verdict, why, and what next."""
+    """Runs when the check has what it needs: the verdict, why, and what next. When
+    it stopped because answers could not be read, it offers a way out instead."""
 
     def name(self) -> Text:
         return "action_give_verdict"
@@ -276,9 +288,9 @@ class ActionGiveVerdict(Action):
     ) -> List[EventType]:
         assessment = assess(RULES, profile_from_tracker(tracker))
         if assessment.verdict is None:
-            # Only reachable if the check was ended early; say what is missing.
-            dispatcher.utter_message(response="utter_check_stopped")
-            return []
+            stuck = int(tracker.get_slot(UNREADABLE_SLOT) or 0) >= MAX_UNREADABLE
+            dispatcher.utter_message(response="utter_check_way_out" if stuck else "utter_check_stopped")
+            return [SlotSet(UNREADABLE_SLOT, 0), SlotSet("requested_slot", None)]
         payload = assessment_payload(RULES, assessment)
         dispatcher.utter_message(
             response=f"utter_verdict_{assessment.verdict}",
@@ -288,7 +300,61 @@ class ActionGiveVerdict(Action):
         return [
             SlotSet("assessment", payload["assessment"]),
             SlotSet("last_answer", VERDICT),
+            SlotSet(UNREADABLE_SLOT, 0),
         ] + offer_feedback(dispatcher, tracker, CHECK_TOPIC)
+
+
+class ActionAnswerNotCovered(Action):
+    """A question on the career that the sources do not answer: says so, and where to read."""
+
+    def name(self) -> Text:
+        return "action_answer_not_covered"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        if answered_check_question(tracker):
+            return respond_to_answer(dispatcher, tracker)
+        key = not_covered_topic(RULES, tracker.latest_message.get("text") or "")
+        dispatcher.utter_message(response="utter_topic_answer", **not_covered_answer(RULES, key))
+        topic = NOT_COVERED_PREFIX + key
+        return [SlotSet("last_answer", topic)] + offer_feedback(dispatcher, tracker, topic)
+
+
+class ActionOutOfScope(Action):
+    """Something other than getting into clinical engineering; in a check, a short
+    statement that only sounded off-topic ("banana") is an answer the form handles."""
+
+    def name(self) -> Text:
+        return "action_out_of_scope"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        if answered_check_question(tracker):
+            return respond_to_answer(dispatcher, tracker)
+        dispatcher.utter_message(response="utter_out_of_scope")
+        return []
+
+
+class ActionStartAgain(Action):
+    """'Start again': forgets the facts of the check and the last verdict."""
+
+    def name(self) -> Text:
+        return "action_start_again"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        in_check = tracker.active_loop_name == FORM
+        dispatcher.utter_message(response="utter_started_again_check" if in_check else "utter_started_again")
+        cleared = [SlotSet(slot, None) for slot in PROFILE_SLOTS]
+        return cleared + [
+            SlotSet("assessment", None),
+            SlotSet("last_answer", None),
+            SlotSet("requested_slot", None),
+            SlotSet(UNREADABLE_SLOT, 0),
+        ]
 
 
 class ActionAnswerTopic(Action):
@@ -301,6 +367,8 @@ class ActionAnswerTopic(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         intent = latest_intent(tracker) or ""
+        if answered_check_question(tracker):
+            return respond_to_answer(dispatcher, tracker)
         values = topic_answer(RULES, intent)
         if values is None:
             dispatcher.utter_message(response="utter_help")
@@ -319,6 +387,51 @@ def reply_not_understood(
         dispatcher.utter_message(response="utter_clarify", buttons=buttons)
     else:
         dispatcher.utter_message(response="utter_not_understood")
+
+
+def answered_check_question(tracker: Tracker) -> bool:
+    """In a check, a statement taken as an answer (facts, or an answer that could not
+    be read) answers the check, whatever topic it sounded like; the form says what it
+    understood, or that it could not read it, and asks on."""
+    text = tracker.latest_message.get("text") or ""
+    if tracker.active_loop_name != FORM or is_question(text):
+        return False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "slot" and event.get("name") in PROFILE_SLOTS:
+            if event.get("value") is not None:
+                return True
+    return False
+
+
+def respond_to_answer(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+    """For a statement in a check that another action was chosen for ("banana", "I'm
+    doing an Access diploma, not A-levels"): what the form's validation would have
+    said, since the form does not validate a message once another action has run."""
+    asked = tracker.get_slot("requested_slot")
+    count = int(tracker.get_slot(UNREADABLE_SLOT) or 0)
+    said = _slots_set_since_user(tracker)
+    if asked and said.get(asked) == NOT_UNDERSTOOD:
+        if count + 1 < MAX_UNREADABLE:
+            dispatcher.utter_message(response=f"utter_hint_{asked}")
+        return [SlotSet(asked, None), SlotSet(UNREADABLE_SLOT, count + 1)]
+    understood = {k: v for k, v in said.items() if k in PROFILE_SLOTS and v not in (None, NOT_UNDERSTOOD)}
+    if understood and missing_facts(RULES, profile_from_tracker(tracker)):
+        summary = describe_facts(RULES, understood)
+        if summary:
+            dispatcher.utter_message(response="utter_understood", facts=summary)
+    return [SlotSet(UNREADABLE_SLOT, 0)] if count else []
+
+
+def _slots_set_since_user(tracker: Tracker) -> Dict[str, Any]:
+    said: Dict[str, Any] = {}
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            break
+        if event.get("event") == "slot":
+            said.setdefault(event["name"], event.get("value"))
+    return said
 
 
 def facts_in_latest_message(tracker: Tracker) -> bool:
@@ -350,9 +463,14 @@ class ActionFallback(Action):
             )
         elif not (message.get("text") or "").strip():
             dispatcher.utter_message(response="utter_empty_message")
+        elif tracker.active_loop_name == FORM and latest_intent(tracker) == "check_eligibility":
+            return [FollowupAction(FORM)]  # "am I eligible?" in a check: ask on
+        elif answered_check_question(tracker):
+            return respond_to_answer(dispatcher, tracker) + [FollowupAction(FORM)]
         else:
             reply_not_understood(dispatcher, tracker, domain)
-        return []
+        # Never followed by another guess: back to the check, or wait for the person.
+        return [FollowupAction(FORM if tracker.active_loop_name == FORM else ACTION_LISTEN)]
 
 
 class ActionCheckFacts(Action):
@@ -394,6 +512,12 @@ class ActionExplain(Action):
                 response="utter_explain_topic",
                 sources="\n".join(f"{s.title}: {s.url}" for s in topic.sources),
             )
+        elif isinstance(last, str) and last.startswith(NOT_COVERED_PREFIX):
+            pages = RULES.not_covered[last[len(NOT_COVERED_PREFIX):]].read
+            dispatcher.utter_message(
+                response="utter_explain_not_covered",
+                sources="\n".join(f"{s.title}: {s.url}" for s in pages),
+            )
         else:
             dispatcher.utter_message(response="utter_explain_nothing")
         return []
@@ -411,10 +535,14 @@ class ActionFollowUp(Action):
         if after_verdict(tracker):
             # The changed fact is already in the profile: check again.
             return [FollowupAction(FORM)]
+        if answered_check_question(tracker):
+            return respond_to_answer(dispatcher, tracker)
+        # "does that include engineering?": a subject named alone is a degree's.
         facts = facts_from_message(
             RULES,
             tracker.latest_message.get("text") or "",
             tracker.latest_message.get("entities") or [],
+            requested_slot="degree_subject",
         )
         subject = facts.get("degree_subject")
         if subject and set(facts) <= {"degree_subject", "programme"}:

@@ -4,6 +4,7 @@ domain's response templates show. Pure Python, no Rasa import."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Dict, Iterable, List, Mapping, Optional
 
 from actions.engine import Assessment
@@ -38,6 +39,7 @@ def verdict_values(rules: EntryRules, assessment: Assessment) -> Dict[str, str]:
     links.append(programme_source)
     return {
         "programme_name": name,
+        "decider": rules.deciders[programme][0],
         "reasons": bullet_list(assessment.reasons),
         "next_steps": bullet_list(assessment.next_steps),
         "sources": source_list(links),
@@ -140,7 +142,11 @@ def feedback_buttons(topic: str) -> List[Dict[str, str]]:
 
 
 def is_feedback_topic(rules: EntryRules, topic: Any) -> bool:
-    return topic == CHECK_TOPIC or topic in rules.topics
+    return topic == CHECK_TOPIC or topic in rules.topics or (
+        isinstance(topic, str)
+        and topic.startswith(NOT_COVERED_PREFIX)
+        and topic[len(NOT_COVERED_PREFIX):] in rules.not_covered
+    )
 
 
 def topic_title(rules: EntryRules, topic: str) -> str:
@@ -148,12 +154,112 @@ def topic_title(rules: EntryRules, topic: str) -> str:
     if topic == CHECK_TOPIC:
         return "Eligibility check"
     known = rules.topics.get(topic)
-    return known.title if known else topic
+    if known:
+        return known.title
+    if topic.startswith(NOT_COVERED_PREFIX) and topic[len(NOT_COVERED_PREFIX):] in rules.not_covered:
+        return "Not covered: " + rules.not_covered[topic[len(NOT_COVERED_PREFIX):]].title
+    return topic
 
 
 def feedback_sources(rules: EntryRules, topic: str, programme: Optional[str] = None) -> str:
     """Where to read more after an answer did not help."""
     if topic in rules.topics:
         return source_list(rules.topics[topic].sources)
+    if topic.startswith(NOT_COVERED_PREFIX) and topic[len(NOT_COVERED_PREFIX):] in rules.not_covered:
+        return source_list(rules.not_covered[topic[len(NOT_COVERED_PREFIX):]].read)
     programmes = [programme] if programme in rules.programmes else list(rules.programmes)
     return source_list(rules.programmes[p][1] for p in programmes)
+
+
+def describe_facts(rules: EntryRules, facts: Mapping[str, Any]) -> str:
+    """What the assistant understood from a message, in a few words ("a 2:2 in physics;
+    no higher degree"). Subjects it does not know are not repeated back."""
+    parts: List[str] = []
+
+    def subject(name: Any) -> Optional[str]:
+        return str(name) if rules.is_known_subject(name) else None
+
+    degree_class = facts.get("degree_class")
+    degree_type = facts.get("degree_type")
+    if degree_class == "none":
+        parts.append("no degree")
+    elif degree_class or degree_type or facts.get("degree_subject"):
+        if degree_class:
+            words = rules.class_label(degree_class)
+        elif degree_type and rules.qualification_group(degree_type) in ("non_honours", "medical"):
+            words = rules.qualification_label(degree_type)
+        else:
+            words = "a degree"
+        if subject(facts.get("degree_subject")) and degree_type != "medical_degree":
+            words += f" in {facts['degree_subject']}"
+        if facts.get("degree_predicted"):
+            words += " (predicted)"
+        parts.append(words)
+    if facts.get("degree_overseas") is True:
+        parts.append("a degree from outside the UK")
+    higher = facts.get("higher_degree")
+    if higher == "none":
+        parts.append("no higher degree")
+    elif higher and rules.qualification_group(higher):
+        words = rules.qualification_label(higher)
+        if subject(facts.get("higher_degree_subject")):
+            words += f" in {facts['higher_degree_subject']}"
+        if facts.get("higher_degree_in_progress"):
+            words += ", still to be awarded"
+        parts.append(words)
+    elif subject(facts.get("higher_degree_subject")):
+        parts.append(f"a higher degree in {facts['higher_degree_subject']}")
+    gcses = {
+        "met": "a good range of GCSEs at A to C", "not_met": "no good range of GCSEs at A to C",
+        "unsure": "not sure your GCSEs are a good range at A to C",
+        "equivalent": "qualifications in place of GCSEs",
+    }.get(str(facts.get("gcse_grades")))
+    if gcses:
+        parts.append(gcses)
+    count = facts.get("a_level_count")
+    subjects = [s for s in facts.get("a_level_subjects") or [] if subject(s)]
+    if count is not None:
+        words = {0: "no A-levels", 1: "one A-level"}.get(count, f"{_number(count)} A-levels")
+        if subjects and count:
+            words += " (" + ", ".join(subjects) + ")"
+        parts.append(words)
+    elif subjects:
+        parts.append("A-levels in " + ", ".join(subjects))
+    for alternative in facts.get("a_level_alternatives") or []:
+        if rules.qualification_group(alternative):
+            parts.append(rules.qualification_label(alternative))
+    science = {"yes": "a science A-level", "no": "no science A-level",
+               "unsure": "not sure an A-level counts as a science"}.get(str(facts.get("science_a_level")))
+    if science and not subjects:
+        parts.append(science)
+    if not parts and facts.get("programme") in rules.programmes:
+        parts.append(f"the {facts['programme']}")
+    return "; ".join(parts)
+
+
+def _number(count: int) -> str:
+    words = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
+    return words.get(count, str(count))
+
+
+NOT_COVERED_PREFIX = "not_covered:"
+
+
+def not_covered_topic(rules: EntryRules, text: str) -> str:
+    """The key of the not-covered topic a question is about, by its keywords; the
+    general one when none match."""
+    from actions.rules_file import NOT_COVERED_GENERAL
+
+    value = " " + re.sub(r"[^\w'+ -]", " ", (text or "").lower()) + " "
+    best, hits = NOT_COVERED_GENERAL, 0
+    for key, topic in rules.not_covered.items():
+        found = sum(1 for word in topic.keywords if re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", value))
+        if found > hits:
+            best, hits = key, found
+    return best
+
+
+def not_covered_answer(rules: EntryRules, key: str) -> Dict[str, str]:
+    """Template values for a "my sources don't cover that" answer."""
+    topic = rules.not_covered[key]
+    return {"answer": topic.text, "sources": source_list(topic.read)}

@@ -9,6 +9,7 @@ checks do not wander between runs.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -16,6 +17,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.nlu.constants import SPACY_DOCS
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
@@ -85,7 +87,7 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
             logger.warning("TfidfIntentClassifier needs at least two intents; not trained.")
             return self._resource
         self._model = self._new_model()
-        self._model.fit([m.get(TEXT) for m in examples], [m.get(INTENT) for m in examples])
+        self._model.fit([features(m) for m in examples], [m.get(INTENT) for m in examples])
         self.persist()
         return self._resource
 
@@ -128,7 +130,7 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
                             add_to_output=True)
                 message.set("intent_ranking", [], add_to_output=True)
                 continue
-            probabilities = self._model.predict_proba([text])[0]
+            probabilities = self._probabilities(message)
             ranked = sorted(zip(self._model.classes_, probabilities), key=lambda p: -p[1])
             ranking = [
                 {INTENT_NAME_KEY: str(name), PREDICTED_CONFIDENCE_KEY: float(p)}
@@ -137,3 +139,56 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set("intent_ranking", ranking, add_to_output=True)
         return messages
+
+    def _probabilities(self, message: Message) -> Any:
+        """The intent probabilities. A long message is mostly context around one
+        question: its question sentence counts as much as the whole message."""
+        whole = self._model.predict_proba([features(message)])[0]
+        questions = question_sentences(message.get(TEXT) or "")
+        if not questions:
+            return whole
+        asked = self._model.predict_proba([features(message, questions[-1])])[0]
+        return (whole + asked) / 2
+
+
+# Long messages: at least this many words before the question sentence is used too.
+_LONG_MESSAGE_WORDS = 20
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+
+
+def question_sentences(text: str) -> List[str]:
+    """The sentences ending in a question mark, in a message long enough to have context."""
+    if len(text.split()) < _LONG_MESSAGE_WORDS:
+        return []
+    sentences = [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
+    if len(sentences) < 2:
+        return []
+    return [s for s in sentences if s.endswith("?") and len(s.split()) >= 3]
+
+
+def features(message: Message, text: Optional[str] = None) -> str:
+    """The text the classifier reads: the words, plus one token per entity the spaCy
+    pipeline found, by kind and canonical value ("ent_qualification_msc",
+    "ent_subject"), so that a message about a subject it was never trained on reads
+    like one about a subject it was."""
+    if text is None:
+        text = message.get(TEXT) or ""
+    doc = message.get(SPACY_DOCS[TEXT])
+    if doc is None:
+        return text
+    offset = (message.get(TEXT) or "").find(text) if text else 0
+    end = offset + len(text)
+    tokens = []
+    for ent in doc.ents:
+        if ent.start_char < offset or ent.end_char > end:
+            continue
+        value = _ENTITY_VALUES.get(ent.label_) and (ent.ent_id_ or ent.text)
+        value = re.sub(r"\W+", "_", str(value).lower()) if value else ""
+        tokens.append(f"ent_{ent.label_}" + (f"_{value}" if value else ""))
+    return f"{text} {' '.join(tokens)}" if tokens else text
+
+
+# Entity kinds whose value matters to the intent (an MSc is not an A-level); for the
+# others (which subject, how many) only the kind does.
+_ENTITY_VALUES = {"qualification": True, "programme": True, "degree_class": True,
+                  "origin": True, "stage": True}

@@ -8,6 +8,14 @@
   value (the pattern's `id`), adds single-word matches with one typo ("frist",
   "chemstry", "phsyics"), and drops matches whose context shows they are not
   what they look like ("my first degree", "for nursing").
+- `NotCoveredCues` goes after the intent classifier: a question that names
+  something the sources do not cover (pay, visas, deadlines: the keywords of
+  `not_covered` in the rules file), on which the classifier hesitates between a
+  covered topic and "not covered", is taken as "not covered". An answer about
+  something else would mislead; "my sources don't cover that" does not.
+- `ControlPhrases` goes after the intent classifier: a message that is only
+  "stop", "cancel", "start again" and the like always means that, whatever the
+  classifier thought, so a person can always get out of a check.
 - `LongMessageFallback` goes last: a cut message is answered by the fallback
   action, which tells the person it was too long to read in full.
 """
@@ -38,6 +46,8 @@ CHARACTERS_READ = "characters_read"
 TRUNCATED = "truncated"
 FALLBACK_INTENT = "nlu_fallback"
 
+# Real words that are one letter away from a pattern word, and not typos of it.
+_NOT_TYPOS = {"higher", "highest", "bachelor", "master", "masters", "medics", "levels"}
 # "first" and "third" are degree classes only in some contexts.
 _CLASS_WORDS = {"first", "third", "1st", "3rd", "firsts"}
 _CLASS_BEFORE = {
@@ -177,6 +187,8 @@ def typo_spans(doc: Any, vocabulary: Dict[str, Any]) -> List[Any]:
         text = token.lower_
         if token.i in covered or not text.isalpha() or len(text) < _MIN_TYPO_LENGTH:
             continue
+        if text in _NOT_TYPOS:
+            continue
         if text in words:
             continue
         candidates = {w for w in (_deletions(text) | _transpositions(text)) if w in words}
@@ -265,3 +277,109 @@ class LongMessageFallback(GraphComponent):
                 message.set(ENTITIES, [], add_to_output=True)
         return messages
 
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
+)
+class ControlPhrases(GraphComponent):
+    """Messages that are only a control phrase get that intent, with certainty."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"phrases": {}}
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        self._intent_of = {
+            normalise_phrase(phrase): intent
+            for intent, phrases in (config.get("phrases") or {}).items()
+            for phrase in phrases
+        }
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "ControlPhrases":
+        return cls(config)
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            intent_name = self._intent_of.get(normalise_phrase(message.get(TEXT) or ""))
+            if intent_name and not message.get(TRUNCATED):
+                intent = {INTENT_NAME_KEY: intent_name, PREDICTED_CONFIDENCE_KEY: 1.0}
+                ranking = [intent] + [
+                    r for r in message.get(INTENT_RANKING_KEY) or []
+                    if r.get(INTENT_NAME_KEY) != intent_name
+                ]
+                message.set(INTENT, intent, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+        return messages
+
+
+def normalise_phrase(text: str) -> str:
+    """Lower case, letters and spaces only: 'Stop!' and 'stop' are the same phrase."""
+    return " ".join(re.sub(r"[^a-z ]", " ", text.lower()).split())
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
+)
+class NotCoveredCues(GraphComponent):
+    """Settles a close call between "not covered" and a covered topic by the rules
+    file's keywords: "not covered" if the message names something the sources do not
+    cover (pay, visas, deadlines), the covered topic if it does not."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        # A close call: the second scores at least this share of the first.
+        return {"intent": "ask_not_covered", "min_ratio": 0.4}
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        self._intent = config["intent"]
+        self._min_ratio = float(config["min_ratio"])
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "NotCoveredCues":
+        return cls(config)
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        from actions.answers import not_covered_topic
+        from actions.rules_file import NOT_COVERED_GENERAL, default_rules
+
+        rules = default_rules()
+        for message in messages:
+            ranking = list(message.get(INTENT_RANKING_KEY) or [])
+            if len(ranking) < 2:
+                continue
+            first, second = ranking[0], ranking[1]
+            names = (first.get(INTENT_NAME_KEY), second.get(INTENT_NAME_KEY))
+            top = first.get(PREDICTED_CONFIDENCE_KEY) or 0.0
+            close = (second.get(PREDICTED_CONFIDENCE_KEY) or 0.0) >= self._min_ratio * top
+            if not close or self._intent not in names:
+                continue
+            other = names[1] if names[0] == self._intent else names[0]
+            if other not in rules.topics:
+                continue
+            cued = not_covered_topic(rules, message.get(TEXT) or "") != NOT_COVERED_GENERAL
+            # A close call: the keywords decide, one way or the other.
+            if cued != (names[0] == self._intent):
+                chosen = {**second, PREDICTED_CONFIDENCE_KEY: top}
+                ranking = [chosen, first] + ranking[2:]
+                message.set(INTENT, chosen, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+        return messages
