@@ -2,30 +2,60 @@
 
 from __future__ import annotations
 
+import re
+
+import yaml
 from rasa.shared.nlu.training_data.loading import load_data
 
 from tests.conftest import ROOT
 
+HELD_OUT = ROOT / "tests" / "nlu_heldout.yml"
+REALISTIC = ROOT / "tests" / "heldout_realistic.yml"
+REALISTIC_DEV = ROOT / "tests" / "realistic_dev.yml"
+
+
+def _plain(text: str) -> str:
+    return " ".join(re.sub(r"[^\w' ]", " ", text.lower()).split())
+
 
 def _texts(path):
-    return {m.get("text").strip().lower(): m.get("intent")
-            for m in load_data(str(path)).intent_examples}
+    return {_plain(m.get("text")): m.get("intent") for m in load_data(str(path)).intent_examples}
+
+
+def _realistic_texts(path):
+    data = yaml.safe_load(path.read_text())
+    texts = {_plain(m["text"]) for m in data["messages"]}
+    texts |= {_plain(t) for c in data["conversations"] for t in c["turns"]}
+    return texts - {""}
 
 
 def test_no_held_out_message_is_in_the_training_data():
-    overlap = set(_texts(ROOT / "data" / "nlu")) & set(_texts(ROOT / "tests" / "nlu_heldout.yml"))
-    assert not overlap, f"held-out messages found in training data: {sorted(overlap)[:10]}"
+    training = set(_texts(ROOT / "data" / "nlu"))
+    for held_out in (set(_texts(HELD_OUT)), _realistic_texts(REALISTIC), _realistic_texts(REALISTIC_DEV)):
+        # Answers of a word or two ("no", "2:1") are bound to be in both.
+        overlap = {t for t in training & held_out if len(t.split()) > 3}
+        assert not overlap, f"held-out messages found in training data: {sorted(overlap)[:10]}"
 
 
 # Sent only by buttons (thumbs up/down), never typed, so neither trained nor held out.
 BUTTON_ONLY_INTENTS = {"feedback"}
 
 
-def test_held_out_set_is_big_enough_and_covers_every_intent(domain):
-    held_out = load_data(str(ROOT / "tests" / "nlu_heldout.yml"))
+def test_the_held_out_sets_are_big_enough_and_cover_every_intent(domain):
+    held_out = load_data(str(HELD_OUT))
+    realistic = yaml.safe_load(REALISTIC.read_text())
     assert len(held_out.intent_examples) >= 200
-    assert set(held_out.intents) == set(domain["intents"]) - BUTTON_ONLY_INTENTS
+    assert len(realistic["messages"]) >= 150 and len(realistic["conversations"]) >= 30
+    covered = set(held_out.intents) | {m["expect"] for m in realistic["messages"]}
+    assert covered == set(domain["intents"]) - BUTTON_ONLY_INTENTS
     assert not BUTTON_ONLY_INTENTS & set(load_data(str(ROOT / "data" / "nlu")).intents)
+
+
+def test_every_verdict_of_both_programmes_is_in_the_realistic_set():
+    realistic = yaml.safe_load(REALISTIC.read_text())
+    seen = {(c["expect"]["programme"], c["expect"]["verdict"]) for c in realistic["conversations"]}
+    assert seen == {(p, v) for p in ("STP", "PTP")
+                    for v in ("eligible", "possibly_eligible", "not_eligible")}
 
 
 def test_no_training_message_has_two_intents():
