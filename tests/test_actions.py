@@ -111,7 +111,7 @@ async def test_form_rejects_an_unreadable_answer_with_a_message(dispatcher, doma
     form = ValidateEligibilityForm()
     result = form.validate_degree_class(NOT_UNDERSTOOD, dispatcher, make_tracker(), domain)
     assert result == {"degree_class": None}
-    assert dispatcher.messages[0]["response"] == "utter_answer_not_understood"
+    assert dispatcher.messages[0]["response"] == "utter_hint_degree_class"
 
 
 async def test_form_accepts_a_valid_answer_quietly(dispatcher, domain):

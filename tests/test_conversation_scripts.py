@@ -18,23 +18,9 @@ from scripts.conversation_scripts import (
     find_button,
     load_scripts,
 )
-from scripts.converse import (
-    DEFAULT_MODEL,
-    DEFAULT_SCRIPTS,
-    InProcessAssistant,
-    main,
-    run_conversation,
-)
+from scripts.converse import DEFAULT_SCRIPTS, main, run_conversation
 
 CONVERSATIONS = load_scripts([DEFAULT_SCRIPTS])
-
-
-@pytest.fixture(scope="session")
-def assistant():
-    assert DEFAULT_MODEL.exists(), "no trained model: run `make train` (make test does it)"
-    running = InProcessAssistant(DEFAULT_MODEL)
-    yield running
-    running.close()
 
 
 @pytest.mark.parametrize(

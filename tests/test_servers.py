@@ -68,7 +68,7 @@ def test_full_eligibility_conversation_over_rest(assistant):
     assert result["programme"] == "STP" and result["verdict"] == "eligible"
     assert any("MSc" in reason for reason in result["reasons"])
     assert all(source.startswith("http") for source in result["sources"])
-    assert "meet the entry requirements" in text_of(replies)
+    assert "meet the academic entry requirements" in text_of(replies)
 
 
 def test_a_verdict_at_once_from_a_message_with_all_the_facts(assistant):

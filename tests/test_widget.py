@@ -163,7 +163,7 @@ def test_stp_check_by_buttons_ends_with_a_verdict_card(site, page):
     for i in range(links.count()):
         assert links.nth(i).get_attribute("href").startswith(("https://", "http://"))
         assert links.nth(i).get_attribute("target") == "_blank"
-    bot_says(page, "you meet the entry requirements")  # the verdict text is shown too
+    bot_says(page, "you meet the academic entry requirements")  # the verdict text is shown too
 
 
 def test_history_survives_reload_and_moving_between_pages(site, page):
