@@ -40,7 +40,15 @@ from actions.engine import (
     missing_facts,
     subject_relevance,
 )
-from actions.language import FACT_INTENTS, apply_facts, facts_from_message, is_question, understand
+from actions.language import (
+    FACT_INTENTS,
+    apply_facts,
+    facts_from_message,
+    is_question,
+    says_no,
+    says_yes,
+    understand,
+)
 from actions.rules_file import default_rules
 
 RULES = default_rules()
@@ -590,8 +598,14 @@ class ActionAcknowledge(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         intent = latest_intent(tracker)
+        text = tracker.latest_message.get("text") or ""
         pending = pending_feedback_topic(tracker)
-        if pending:
-            return record_feedback(dispatcher, tracker, pending, "yes" if intent == "affirm" else "no")
+        # Only a yes or no in words counts as feedback: not a guess at "asdf".
+        said = "yes" if says_yes(text) else "no" if says_no(text) else None
+        if pending and said:
+            return record_feedback(dispatcher, tracker, pending, said)
+        if pending or not said:
+            reply_not_understood(dispatcher, tracker, domain)
+            return []
         dispatcher.utter_message(response="utter_help" if intent == "affirm" else "utter_ok")
         return []

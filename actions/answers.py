@@ -90,6 +90,10 @@ _GROUP_TOPICS = {
     "higher_degree": "ask_higher_degree_definition",
     "not_higher_degree": "ask_higher_degree_definition",
     "medical": "ask_medical_degree",
+    "non_honours": "ask_non_honours_degrees",
+    "undergraduate_honours": "ask_stp_requirements",
+    "a_level_alternative": "ask_a_level_alternatives",
+    "gcse_alternative": "ask_ptp_requirements",
 }
 
 
@@ -112,6 +116,10 @@ def topic_for_follow_up(
         return _GROUP_TOPICS.get(rules.qualification_group(facts["higher_degree"]) or "")
     if facts.get("degree_subject") == "medicine":
         return "ask_medical_degree"
+    for qualification in [facts.get("degree_type")] + list(facts.get("a_level_alternatives") or []):
+        topic = _GROUP_TOPICS.get(rules.qualification_group(qualification or "") or "")
+        if topic:
+            return topic
     for key in ("programme", "degree_class"):
         if key in facts:
             return _FOLLOW_UP_TOPICS.get((key, facts[key]))

@@ -94,14 +94,17 @@ _NO_A_LEVELS = re.compile(
 )
 # A bare "no" (or "she doesn't have one") in answer to a question.
 _DENIAL = re.compile(
-    r"^\W*(no+|nope|nah|none|nada|not really|not yet|never|neither|no+ (she|he|they|i) "
+    r"^\W*(no+|nope|nah|naw|none|nada|not really|not yet|not at all|never|neither|negative"
+    r"|definitely not|i don'?t|i haven'?t|no+ (she|he|they|i) "
     r"(do(es)?n'?t|ha(s|ve)n'?t)|(she|he|they|i) (do(es)?n'?t|ha(s|ve)n'?t)( got)? (one|any)"
     r"|(she|he|they|i) (do(es)?n'?t|ha(s|ve)n'?t)|i do not|no i do not|negative)\b",
     re.I,
 )
 _AFFIRMATION = re.compile(
-    r"^\W*(y+e+s+|yeah|yep|yup|ya|yh|aye|sure|correct|definitely|absolutely|of course"
-    r"|i do|i have|she does|he does|she has|he has|they do|they have|i think so)\b",
+    r"^\W*(y+e+s+|yeah|yea|yep|yup|ya|yh|ye|aye|sure|correct|definitely|defo|absolutely"
+    r"|of course|certainly|indeed|affirmative|100|i do|i have|i am|she does|he does|she has"
+    r"|he has|she is|he is|they do|they have|i think so|that's right|thats right"
+    r"|yes please|mhm|uh huh|yass?)\b",
     re.I,
 )
 _CORRECTION = re.compile(r"\b(actually|sorry|i meant|correction|my mistake|rather|no wait)\b", re.I)
@@ -677,14 +680,28 @@ def _gap(text: str, start: int, end: int) -> int:
     return len(text[start:end])
 
 
+def says_yes(text: str) -> bool:
+    """A yes in words (or from the Yes button), not only in the classifier's guess."""
+    return (text or "").strip() == "/affirm" or (
+        bool(_AFFIRMATION.search(text or "")) and not says_no(text)
+    )
+
+
+def says_no(text: str) -> bool:
+    """A no in words (or from the No button)."""
+    return (text or "").strip() == "/deny" or bool(_DENIAL.search(text or ""))
+
+
 def answer_for_requested_slot(
     rules: EntryRules, requested_slot: str, text: str, intent: Optional[str]
 ) -> Optional[Any]:
     """A value for the slot just asked about, from a reply with no usable entity."""
     text = text or ""
     unsure = bool(_UNSURE.search(text))
-    deny = intent == "deny" or bool(_DENIAL.search(text))
-    affirm = intent == "affirm" or bool(_AFFIRMATION.search(text))
+    # A yes or no needs the words (or the button) for it: the classifier's guess alone
+    # could turn "asdf" into a yes.
+    deny = says_no(text)
+    affirm = says_yes(text)
     if requested_slot == "science_a_level":
         if unsure:
             return "unsure"

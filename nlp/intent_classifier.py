@@ -12,6 +12,7 @@ import logging
 import re
 from typing import Any, Dict, List, Optional, Text
 
+from actions.language import is_question
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -36,7 +37,8 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"C": 10.0, "max_iter": 3000, "ranking_length": 10, "random_state": 42}
+        return {"C": 10.0, "class_weight": None, "max_iter": 3000, "ranking_length": 10,
+                "random_state": 42}
 
     def __init__(
         self,
@@ -76,6 +78,7 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
             ),
             LogisticRegression(
                 C=self._config["C"],
+                class_weight=self._config["class_weight"],
                 max_iter=self._config["max_iter"],
                 random_state=self._config["random_state"],
             ),
@@ -152,7 +155,7 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
 
 
 # Long messages: at least this many words before the question sentence is used too.
-_LONG_MESSAGE_WORDS = 20
+_LONG_MESSAGE_WORDS = 12
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 
 
@@ -167,25 +170,35 @@ def question_sentences(text: str) -> List[str]:
 
 
 def features(message: Message, text: Optional[str] = None) -> str:
-    """The text the classifier reads: the words, plus one token per entity the spaCy
-    pipeline found, by kind and canonical value ("ent_qualification_msc",
-    "ent_subject"), so that a message about a subject it was never trained on reads
-    like one about a subject it was."""
+    """The text the classifier reads: the words as written, then the same words with
+    each entity the spaCy pipeline found replaced by its kind (and, where it matters,
+    its canonical value: "ent_qualification_msc", "ent_subject"), so that a message
+    about a subject it was never trained on reads like one about a subject it was;
+    and whether it asks or states ("I have an HND" is a fact for the check, "does an
+    HND count?" a question about the rules)."""
+    whole = message.get(TEXT) or ""
     if text is None:
-        text = message.get(TEXT) or ""
+        text = whole
+    offset = whole.find(text) if text else 0
     doc = message.get(SPACY_DOCS[TEXT])
-    if doc is None:
-        return text
-    offset = (message.get(TEXT) or "").find(text) if text else 0
-    end = offset + len(text)
-    tokens = []
-    for ent in doc.ents:
-        if ent.start_char < offset or ent.end_char > end:
+    parts, last = [], offset
+    for ent in doc.ents if doc is not None else ():
+        if ent.start_char < offset or ent.end_char > offset + len(text):
             continue
         value = _ENTITY_VALUES.get(ent.label_) and (ent.ent_id_ or ent.text)
         value = re.sub(r"\W+", "_", str(value).lower()) if value else ""
-        tokens.append(f"ent_{ent.label_}" + (f"_{value}" if value else ""))
-    return f"{text} {' '.join(tokens)}" if tokens else text
+        parts += [whole[last : ent.start_char], f" ent_{ent.label_}" + (f"_{value}" if value else "") + " "]
+        last = ent.end_char
+    parts.append(whole[last : offset + len(text)])
+    # Whether it asks; whether it names anything the check could use; how long it is
+    # (short chit-chat, "yes", "the PTP" and long questions read differently).
+    markers = ["ent_question" if is_question(text) else "ent_statement"]
+    if len(parts) == 1:
+        markers.append("ent_none")
+    words = len(text.split())
+    markers.append("ent_len1" if words <= 1 else "ent_len2" if words <= 3
+                   else "ent_len_mid" if words <= 12 else "ent_len_long")
+    return f"{text} || {''.join(parts)} {' '.join(markers)}"
 
 
 # Entity kinds whose value matters to the intent (an MSc is not an A-level); for the

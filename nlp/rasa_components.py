@@ -13,6 +13,10 @@
   `not_covered` in the rules file), on which the classifier hesitates between a
   covered topic and "not covered", is taken as "not covered". An answer about
   something else would mislead; "my sources don't cover that" does not.
+- `SafetyCues` goes after the intent classifier: a message that says someone's life
+  may be at risk ("I want to kill myself", "he's not breathing") always gets the
+  emergency reply, whatever the classifier thought; a careers question never needs
+  words like these.
 - `ControlPhrases` goes after the intent classifier: a message that is only
   "stop", "cancel", "start again" and the like always means that, whatever the
   classifier thought, so a person can always get out of a check.
@@ -341,6 +345,7 @@ class NotCoveredCues(GraphComponent):
         return {"intent": "ask_not_covered", "min_ratio": 0.4}
 
     def __init__(self, config: Dict[Text, Any]) -> None:
+        config = {**self.get_default_config(), **config}
         self._intent = config["intent"]
         self._min_ratio = float(config["min_ratio"])
 
@@ -381,5 +386,47 @@ class NotCoveredCues(GraphComponent):
                 chosen = {**second, PREDICTED_CONFIDENCE_KEY: top}
                 ranking = [chosen, first] + ranking[2:]
                 message.set(INTENT, chosen, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+        return messages
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
+)
+class SafetyCues(GraphComponent):
+    """Messages matching an emergency pattern get the emergency intent, with certainty."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"intent": "medical_emergency", "patterns": []}
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        config = {**self.get_default_config(), **config}
+        self._intent = config["intent"]
+        self._patterns = [re.compile(p, re.IGNORECASE) for p in config.get("patterns") or []]
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "SafetyCues":
+        return cls(config)
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT) or ""
+            if any(p.search(text) for p in self._patterns):
+                intent = {INTENT_NAME_KEY: self._intent, PREDICTED_CONFIDENCE_KEY: 1.0}
+                ranking = [intent] + [
+                    r for r in message.get(INTENT_RANKING_KEY) or []
+                    if r.get(INTENT_NAME_KEY) != self._intent
+                ]
+                message.set(INTENT, intent, add_to_output=True)
                 message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
         return messages

@@ -1,7 +1,8 @@
 """Evaluate the whole assistant on realistic messages and short conversations.
 
     python -m scripts.evaluate_realistic --data tests/heldout_realistic.yml \
-        [--model models/careers.tar.gz] [--json results/realistic.json] [--check-targets] [--show N]
+        [--data tests/realistic_dev.yml ...] [--json results/realistic.json ...] \
+        [--model models/careers.tar.gz] [--check-targets] [--show N]
 
 The set (format in tests/heldout_realistic.yml's header) holds single messages, each
 with the intent it should be read as, and short conversations, each with the verdict
@@ -195,20 +196,24 @@ def below_target(result: Dict[str, Any]) -> List[str]:
     return failures
 
 
-def evaluate(model: Path, data: Path) -> Dict[str, Any]:
+def evaluate_sets(model: Path, sets: List[Path]) -> List[Dict[str, Any]]:
+    """Each set's figures, from one load of the model."""
     from scripts.converse import InProcessAssistant
 
     domain = yaml.safe_load((Path(__file__).resolve().parents[1] / "domain.yml").read_text())
     intents = list(domain["intents"])
     topics = {i for i in intents if i.startswith("ask_") and i not in ("ask_why", NOT_COVERED)}
-    messages, conversations = load_set(data, intents)
+    loaded = [load_set(data, intents) for data in sets]  # a malformed set fails before the load
     assistant = InProcessAssistant(model)
+    results = []
     try:
-        result = run_messages(assistant, messages, topics)
-        result.update(run_conversations(assistant, conversations))
+        for messages, conversations in loaded:
+            result = run_messages(assistant, messages, topics)
+            result.update(run_conversations(assistant, conversations))
+            results.append(result)
     finally:
         assistant.close()
-    return result
+    return results
 
 
 def print_summary(result: Dict[str, Any], data: Path, show: int) -> None:
@@ -235,20 +240,27 @@ def print_summary(result: Dict[str, Any], data: Path, show: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=Path("models/careers.tar.gz"))
-    parser.add_argument("--data", type=Path, default=Path("tests/heldout_realistic.yml"))
-    parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--data", type=Path, action="append",
+                        help="a set to evaluate (repeat for several; default the held-out set)")
+    parser.add_argument("--json", type=Path, action="append",
+                        help="write each set's figures here (one per --data, in order)")
     parser.add_argument("--check-targets", action="store_true", help="exit 1 below a target")
     parser.add_argument("--show", type=int, default=0, help="list up to N failures of each kind")
     args = parser.parse_args()
+    sets = args.data or [Path("tests/heldout_realistic.yml")]
+    outputs = args.json or []
     from scripts.quiet import no_library_warnings
 
+    failures = []
     with no_library_warnings():
-        result = evaluate(args.model, args.data)
-    print_summary(result, args.data, args.show)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=2))
-    failures = below_target(result)
+        results = evaluate_sets(args.model, sets)
+    for index, (data, result) in enumerate(zip(sets, results)):
+        print_summary(result, data, args.show)
+        result["data"] = str(data)
+        if index < len(outputs):
+            outputs[index].parent.mkdir(parents=True, exist_ok=True)
+            outputs[index].write_text(json.dumps(result, indent=2))
+        failures += [f"{data}: {f}" for f in below_target(result)]
     if args.check_targets and failures:
         print("Realistic-set figures below target: " + "; ".join(failures), file=sys.stderr)
         sys.exit(1)

@@ -7,6 +7,11 @@ topic, programme, subject list and next step whose source is missing, unknown or
 has no valid URL. Unlike the loader, which stops at the first mistake, it reads
 the whole file and lists everything at once. Exit status 0 when all is well, 1
 when there is something to fix.
+
+It then lists the project's own readings of the sources (`readings:` in the file,
+such as "grade 4 counts as a C") and what relies on each, for whoever reviews the
+rules to check against the sources. They are not problems and do not change the
+exit status.
 """
 
 from __future__ import annotations
@@ -116,6 +121,19 @@ def _finding_from(error: RulesFileError, prefix: str = "") -> Finding:
     return Finding(1, prefix + str(error).split(": ", 1)[-1])
 
 
+def readings_report(path: Path) -> List[str]:
+    """The project's own readings of the sources, each with what relies on it."""
+    try:
+        rules = load_rules(path)
+    except RulesFileError:
+        return []
+    lines = [f"The project's own readings of the sources ({len(rules.readings)}), for review:"]
+    for key, reading in rules.readings.items():
+        lines.append(f"  {key} (on {reading.source.title}): {reading.text}")
+        lines.append(f"      relied on by: {', '.join(rules.reading_uses[key])}")
+    return lines
+
+
 def main(argv: Optional[Sequence[str]] = None, today: Optional[dt.date] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("path", nargs="?", type=Path, default=DEFAULT_PATH)
@@ -127,11 +145,14 @@ def main(argv: Optional[Sequence[str]] = None, today: Optional[dt.date] = None) 
     if not findings:
         print(f"{args.path}: reviewed within {args.max_age_days} days, and every rule, "
               "answer and next step cites a source with a URL.")
-        return 0
-    print(f"{args.path}: {len(findings)} thing(s) to fix")
-    for finding in findings:
-        print(f"  {args.path}:{finding.line}: {finding.message}")
-    return 1
+    else:
+        print(f"{args.path}: {len(findings)} thing(s) to fix")
+        for finding in findings:
+            print(f"  {args.path}:{finding.line}: {finding.message}")
+    report = readings_report(args.path)
+    if report:
+        print("\n" + "\n".join(report))
+    return 1 if findings else 0
 
 
 if __name__ == "__main__":

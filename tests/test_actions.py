@@ -7,9 +7,15 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.actions import (
+    MAX_UNREADABLE,
     NOT_UNDERSTOOD,
+    PROFILE_SLOTS,
+    UNREADABLE_SLOT,
     ActionAcknowledge,
+    ActionAnswerNotCovered,
     ActionAnswerTopic,
+    ActionOutOfScope,
+    ActionStartAgain,
     ActionCheckFacts,
     ActionExplain,
     ActionExtractProfile,
@@ -364,13 +370,24 @@ def _conversation(tracker, *said):
     return tracker
 
 
-@pytest.mark.parametrize("intent, helpful", [("affirm", True), ("deny", False)])
-async def test_a_typed_yes_or_no_answers_a_pending_question(dispatcher, domain, intent, helpful):
-    tracker = _conversation(make_tracker("yes", intent, slots={"last_answer": "ask_skills"}),
+@pytest.mark.parametrize("text, intent, helpful", [
+    ("yes", "affirm", True), ("yeah it did", "affirm", True), ("no", "deny", False),
+    ("not really", "deny", False)])
+async def test_a_typed_yes_or_no_answers_a_pending_question(dispatcher, domain, text, intent, helpful):
+    tracker = _conversation(make_tracker(text, intent, slots={"last_answer": "ask_skills"}),
                             ("user", "skills?"), ("bot", "utter_topic_answer"),
-                            ("bot", "utter_ask_feedback"), ("user", "yes"))
+                            ("bot", "utter_ask_feedback"), ("user", text))
     events = await ActionAcknowledge().run(dispatcher, tracker, domain)
     assert _slots(events)["feedback"] == {"topic": "ask_skills", "helpful": helpful}
+
+
+async def test_a_guess_of_yes_without_the_word_is_not_feedback(dispatcher, domain):
+    tracker = _conversation(make_tracker("asdf ghjk", "affirm", slots={"last_answer": "ask_skills"}),
+                            ("user", "skills?"), ("bot", "utter_topic_answer"),
+                            ("bot", "utter_ask_feedback"), ("user", "asdf ghjk"))
+    events = await ActionAcknowledge().run(dispatcher, tracker, domain)
+    assert "feedback" not in _slots(events)
+    assert dispatcher.messages[0]["response"] in ("utter_clarify", "utter_not_understood")
 
 
 async def test_a_typed_yes_after_a_verdict_is_feedback_on_the_check(dispatcher, domain):
@@ -447,3 +464,136 @@ async def test_a_follow_up_with_a_fact_of_no_topic_answers_the_last_topic_again(
                            slots={"last_answer": "ask_ptp_requirements"})
     await ActionFollowUp().run(dispatcher, tracker, domain)
     assert dispatcher.messages[0]["answer"] == rules.topics["ask_ptp_requirements"].text
+
+
+# Issue 10: answers in a check, a way out, questions not covered, starting again.
+
+def _in_check(text, intent, asked, slots=None, events=None, **extras):
+    tracker = make_tracker(text, intent, slots={"requested_slot": asked, **(slots or {})},
+                           active_loop="eligibility_form", **extras)
+    tracker.events = [{"event": "user", "text": text}] + list(events or [])
+    return tracker
+
+
+async def test_the_form_says_what_it_understood_before_the_next_question(dispatcher, domain):
+    tracker = _in_check("a 2:2 in physics", "inform", "degree_class",
+                        slots={"programme": "STP"},
+                        events=[{"event": "slot", "name": "degree_class", "value": "lower_second"},
+                                {"event": "slot", "name": "degree_subject", "value": "physics"}])
+    tracker.slots.update({"degree_class": "lower_second", "degree_subject": "physics"})
+    events = await ValidateEligibilityForm().run(dispatcher, tracker, domain)
+    assert dispatcher.messages[0]["response"] == "utter_understood"
+    assert dispatcher.messages[0]["facts"] == "a 2:2 in physics"
+    assert SlotSet("requested_slot", "higher_degree") in events
+
+
+async def test_two_unreadable_answers_in_a_row_end_the_questions(dispatcher, domain):
+    marked = [{"event": "slot", "name": "degree_class", "value": NOT_UNDERSTOOD}]
+    first = _in_check("purple", "inform", "degree_class", slots={"programme": "STP"}, events=marked)
+    events = await ValidateEligibilityForm().run(dispatcher, first, domain)
+    assert SlotSet(UNREADABLE_SLOT, 1) in events
+    assert SlotSet("requested_slot", "degree_class") in events
+    assert dispatcher.messages[-1]["response"] == "utter_hint_degree_class"
+
+    second = _in_check("banana", "inform", "degree_class",
+                       slots={"programme": "STP", UNREADABLE_SLOT: MAX_UNREADABLE - 1}, events=marked)
+    dispatcher = CollectingDispatcher()
+    events = await ValidateEligibilityForm().run(dispatcher, second, domain)
+    assert SlotSet(UNREADABLE_SLOT, MAX_UNREADABLE) in events
+    assert SlotSet("requested_slot", None) in events
+    assert dispatcher.messages == [], "no second hint: the way out comes instead"
+
+
+async def test_after_the_questions_end_the_verdict_action_offers_a_way_out(dispatcher, domain):
+    tracker = make_tracker("banana", "inform", slots={"programme": "STP", UNREADABLE_SLOT: 2})
+    events = await ActionGiveVerdict().run(dispatcher, tracker, domain)
+    assert dispatcher.messages[0]["response"] == "utter_check_way_out"
+    assert SlotSet(UNREADABLE_SLOT, 0) in events
+
+
+async def test_a_statement_that_sounds_like_a_topic_answers_the_check(dispatcher, domain):
+    text = "I'm doing an Access to HE diploma in science, not A-levels"
+    entities = [{"entity": "qualification", "value": "access_to_he", "start": 13, "end": 24},
+                {"entity": "qualification", "value": "a_level", "start": 51, "end": 58}]
+    tracker = _in_check(text, "ask_a_level_alternatives", "a_level_count",
+                        slots={"programme": "PTP", "gcse_grades": "met"}, entities=entities)
+    slots = _slots(await ActionExtractProfile().run(dispatcher, tracker, domain))
+    assert slots["a_level_alternatives"] == ["access_to_he"] and slots["a_level_count"] == 0
+    # The topic action then stays quiet and lets the form go on.
+    tracker.events += [{"event": "slot", "name": k, "value": v} for k, v in slots.items()]
+    topic = await ActionAnswerTopic().run(dispatcher, tracker, domain)
+    assert all(m.get("response") != "utter_topic_answer" for m in dispatcher.messages)
+    assert not any(e.get("name") == "last_answer" for e in topic)
+
+
+async def test_a_question_in_a_check_is_still_answered(dispatcher, domain, rules):
+    tracker = _in_check("can I use a BTEC instead?", "ask_a_level_alternatives", "a_level_count",
+                        slots={"programme": "PTP"})
+    await ActionAnswerTopic().run(dispatcher, tracker, domain)
+    assert dispatcher.messages[0]["answer"] == rules.topics["ask_a_level_alternatives"].text
+
+
+async def test_a_word_that_sounded_off_topic_in_a_check_gets_the_hint(dispatcher, domain):
+    tracker = _in_check("banana", "out_of_scope", "degree_class", slots={"programme": "STP"},
+                        events=[{"event": "slot", "name": "degree_class", "value": NOT_UNDERSTOOD}])
+    events = await ActionOutOfScope().run(dispatcher, tracker, domain)
+    assert [m["response"] for m in dispatcher.messages] == ["utter_hint_degree_class"]
+    assert SlotSet("degree_class", None) in events and SlotSet(UNREADABLE_SLOT, 1) in events
+
+
+async def test_out_of_scope_outside_a_check(dispatcher, domain):
+    await ActionOutOfScope().run(dispatcher, make_tracker("weather?", "out_of_scope"), domain)
+    assert dispatcher.messages[0]["response"] == "utter_out_of_scope"
+
+
+@pytest.mark.parametrize("text, key, says", [
+    ("How much do clinical engineers earn?", "pay", "salaried"),
+    ("Is there an age limit?", "age", "age"),
+    ("Can I get a visa to do the STP?", "overseas", "visas"),
+    ("What's the dress code?", "general", "don't cover that"),
+])
+async def test_a_question_not_covered_says_so_and_points_to_a_page(dispatcher, domain, rules, text, key, says):
+    events = await ActionAnswerNotCovered().run(dispatcher, make_tracker(text, "ask_not_covered"), domain)
+    message = dispatcher.messages[0]
+    assert message["answer"] == rules.not_covered[key].text and says in message["answer"]
+    assert message["sources"].split("\n") == [s.url for s in rules.not_covered[key].read]
+    assert SlotSet("last_answer", f"not_covered:{key}") in events
+    assert dispatcher.messages[1]["response"] == "utter_ask_feedback"
+
+
+async def test_start_again_forgets_every_fact(dispatcher, domain):
+    tracker = make_tracker("start again", "start_again",
+                           slots={"degree_class": "first", "assessment": {"verdict": "eligible"}})
+    events = await ActionStartAgain().run(dispatcher, tracker, domain)
+    cleared = _slots(events)
+    assert all(cleared[slot] is None for slot in PROFILE_SLOTS)
+    assert cleared["assessment"] is None
+    assert dispatcher.messages[0]["response"] == "utter_started_again"
+
+
+async def test_the_fallback_never_lets_another_guess_follow(dispatcher, domain):
+    events = await ActionFallback().run(dispatcher, make_tracker("qwzx", "nlu_fallback"), domain)
+    assert events[-1] == {"event": "followup", "timestamp": None, "name": "action_listen"}
+    in_check = _in_check("am I eligible?", "check_eligibility", "degree_class")
+    events = await ActionFallback().run(CollectingDispatcher(), in_check, domain)
+    assert events == [{"event": "followup", "timestamp": None, "name": "eligibility_form"}]
+
+
+async def test_a_correction_after_a_verdict_replaces_the_fact(dispatcher, domain):
+    text = "actually I'll leave with a PGDip instead of the MSc"
+    entities = [{"entity": "qualification", "value": "pgdip", "start": 27, "end": 32},
+                {"entity": "qualification", "value": "msc", "start": 48, "end": 51}]
+    tracker = make_tracker(text, "inform", entities, slots={
+        "programme": "STP", "degree_class": "lower_second", "higher_degree": "msc",
+        "higher_degree_subject": "biomedical engineering", "higher_degree_in_progress": True,
+        "assessment": {"verdict": "eligible"}, "last_answer": "verdict"})
+    slots = _slots(await ActionExtractProfile().run(dispatcher, tracker, domain))
+    assert slots["higher_degree"] == "pgdip" and slots["higher_degree_in_progress"] is None
+
+
+def test_the_form_lists_every_fact_of_the_profile_in_the_engines_order(domain):
+    """One vocabulary: the domain's form slots are the engine's facts, asked ones first."""
+    assert domain["forms"]["eligibility_form"]["required_slots"] == list(PROFILE_SLOTS)
+    for slot in PROFILE_SLOTS:
+        assert domain["slots"][slot]["mappings"] == [
+            {"type": "custom", "action": "action_extract_profile"}]

@@ -204,6 +204,13 @@ def test_an_answer_that_cannot_be_read_is_flagged(rules, entities_of, text, aske
     assert understood.unreadable and asked not in understood.facts
 
 
+@pytest.mark.parametrize("text, intent", [("asdf ghjk", "affirm"), ("blorp", "deny"), ("hmm", "affirm")])
+def test_a_guessed_yes_or_no_without_the_words_is_not_an_answer(rules, entities_of, text, intent):
+    """The classifier may read keyboard mash as "yes": it must not become a fact."""
+    understood = understand(rules, text, entities_of(text), intent, "gcse_grades")
+    assert understood.unreadable and "gcse_grades" not in understood.facts
+
+
 def test_am_i_eligible_in_a_check_is_not_an_unreadable_answer(rules, entities_of):
     understood = understand(rules, "am I eligible?", entities_of("am I eligible?"),
                             "check_eligibility", "degree_class")

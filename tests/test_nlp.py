@@ -166,3 +166,66 @@ def test_no_phrase_has_two_meanings():
     for pattern in read_patterns() + subject_patterns():
         meanings[str(pattern["pattern"]).lower()].add((pattern["label"], pattern["id"]))
     assert {k: v for k, v in meanings.items() if len(v) > 1} == {}
+
+
+def _ranked(text, *ranking):
+    intents = [{"name": name, "confidence": confidence} for name, confidence in ranking]
+    return Message({"text": text, "intent": intents[0], "intent_ranking": intents})
+
+
+@pytest.fixture(scope="module")
+def pipeline_config():
+    import yaml
+
+    from tests.conftest import ROOT
+
+    config = yaml.safe_load((ROOT / "config.yml").read_text())
+    return {c["name"].split(".")[-1]: c for c in config["pipeline"]}
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("Stop!", "stop"), ("cancel", "stop"), ("Start again", "start_again"), ("restart", "start_again"),
+    ("stop the check please and tell me about pay", None),
+])
+def test_control_phrases_always_mean_the_same(pipeline_config, text, intent):
+    from nlp.rasa_components import ControlPhrases
+
+    message = _ranked(text, ("ask_skills", 0.6), ("stop", 0.2))
+    ControlPhrases(pipeline_config["ControlPhrases"]).process([message])
+    assert message.get("intent")["name"] == (intent or "ask_skills")
+
+
+@pytest.mark.parametrize("text, emergency", [
+    ("I want to kill myself", True), ("I don't want to be alive anymore", True),
+    ("my dad has collapsed and isn't breathing", True), ("she's taken an overdose", True),
+    ("I've got chest pains", True),
+    ("do clinical engineers work with breathing machines?", False),
+    ("can I stop the check", False), ("I'm dying to know about the STP", False),
+])
+def test_safety_cues_catch_emergencies_whatever_the_classifier_said(pipeline_config, text, emergency):
+    from nlp.rasa_components import SafetyCues
+
+    message = _ranked(text, ("stop", 0.7), ("medical_emergency", 0.1))
+    SafetyCues(pipeline_config["SafetyCues"]).process([message])
+    assert (message.get("intent") == {"name": "medical_emergency", "confidence": 1.0}) is emergency
+
+
+@pytest.mark.parametrize("text, ranking, chosen", [
+    # A close call with a keyword of something not covered: not covered.
+    ("what band is a trainee on the stp", [("ask_stp_programme", 0.43), ("ask_not_covered", 0.42)],
+     "ask_not_covered"),
+    # A close call without one: the covered topic.
+    ("what qualifications do applicants need for the STP",
+     [("ask_not_covered", 0.49), ("ask_stp_requirements", 0.40)], "ask_stp_requirements"),
+    # Not close: the classifier decides.
+    ("is the STP paid?", [("ask_stp_programme", 0.97), ("ask_not_covered", 0.02)], "ask_stp_programme"),
+    # Something other than a topic on top: left alone.
+    ("how much does a nurse earn", [("out_of_scope", 0.5), ("ask_not_covered", 0.45)], "out_of_scope"),
+])
+def test_not_covered_cues_settle_close_calls(pipeline_config, text, ranking, chosen):
+    from nlp.rasa_components import NotCoveredCues
+
+    message = _ranked(text, *ranking)
+    NotCoveredCues(pipeline_config["NotCoveredCues"]).process([message])
+    assert message.get("intent")["name"] == chosen
+    assert message.get("intent_ranking")[0]["name"] == chosen

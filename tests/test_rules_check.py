@@ -82,3 +82,11 @@ def test_a_file_the_loader_would_refuse_is_reported(tmp_path):
     path = _copy(tmp_path, ("    minimum_count: 2\n", "    minimum_count: two\n"))
     findings = check(path, REVIEWED)
     assert len(findings) == 1 and "would not load it" in findings[0].message
+
+
+def test_the_projects_own_readings_are_listed_for_review(capsys):
+    assert main([str(DEFAULT_PATH)], today=REVIEWED) == 0
+    out = capsys.readouterr().out
+    assert "The project's own readings of the sources" in out
+    assert "grade_4_is_c" in out and "counts as a C" in out
+    assert "relied on by: rule 'ptp_gcses'" in out
