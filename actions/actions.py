@@ -167,7 +167,7 @@ class ActionExtractProfile(Action):
         profile = profile_from_tracker(tracker)
         entities = message.get("entities") or []
         understood = understand(RULES, text, entities, intent, asked, profile.get("programme"))
-        if in_check and intent in STATEMENT_INTENTS and not is_question(text):
+        if (in_check or after_verdict(tracker)) and intent in STATEMENT_INTENTS and not is_question(text):
             # "I'm doing an Access to HE diploma, not A-levels" sounds like a topic but
             # answers the check's question: take its facts if it gives any. A word or
             # two ("banana") is an attempt at an answer, even one that cannot be read.
@@ -323,6 +323,8 @@ class ActionAnswerNotCovered(Action):
     ) -> List[EventType]:
         if answered_check_question(tracker):
             return respond_to_answer(dispatcher, tracker)
+        if corrects_the_verdict(tracker):
+            return [FollowupAction(FORM)]
         key = not_covered_topic(RULES, tracker.latest_message.get("text") or "")
         dispatcher.utter_message(response="utter_topic_answer", **not_covered_answer(RULES, key))
         topic = NOT_COVERED_PREFIX + key
@@ -341,6 +343,8 @@ class ActionOutOfScope(Action):
     ) -> List[EventType]:
         if answered_check_question(tracker):
             return respond_to_answer(dispatcher, tracker)
+        if corrects_the_verdict(tracker):
+            return [FollowupAction(FORM)]
         dispatcher.utter_message(response="utter_out_of_scope")
         return []
 
@@ -377,6 +381,8 @@ class ActionAnswerTopic(Action):
         intent = latest_intent(tracker) or ""
         if answered_check_question(tracker):
             return respond_to_answer(dispatcher, tracker)
+        if corrects_the_verdict(tracker):
+            return [FollowupAction(FORM)]
         values = topic_answer(RULES, intent)
         if values is None:
             dispatcher.utter_message(response="utter_help")
@@ -395,6 +401,18 @@ def reply_not_understood(
         dispatcher.utter_message(response="utter_clarify", buttons=buttons)
     else:
         dispatcher.utter_message(response="utter_not_understood")
+
+
+def corrects_the_verdict(tracker: Tracker) -> bool:
+    """After a verdict, a statement that gave facts ("actually I'll leave with a PGDip",
+    "I forgot, I'm also taking human biology") changes the check: check again."""
+    text = tracker.latest_message.get("text") or ""
+    return (
+        tracker.active_loop_name != FORM
+        and after_verdict(tracker)
+        and not is_question(text)
+        and facts_in_latest_message(tracker)
+    )
 
 
 def answered_check_question(tracker: Tracker) -> bool:
@@ -475,6 +493,10 @@ class ActionFallback(Action):
             return [FollowupAction(FORM)]  # "am I eligible?" in a check: ask on
         elif answered_check_question(tracker):
             return respond_to_answer(dispatcher, tracker) + [FollowupAction(FORM)]
+        elif tracker.active_loop_name != FORM and facts_in_latest_message(tracker) and not is_question(
+            message.get("text") or ""
+        ):
+            return [FollowupAction(FORM)]  # facts it could read, in words it could not
         else:
             reply_not_understood(dispatcher, tracker, domain)
         # Never followed by another guess: back to the check, or wait for the person.
@@ -599,6 +621,8 @@ class ActionAcknowledge(Action):
     ) -> List[EventType]:
         intent = latest_intent(tracker)
         text = tracker.latest_message.get("text") or ""
+        if corrects_the_verdict(tracker):
+            return [FollowupAction(FORM)]  # "no - I forgot, I'm also taking biology"
         pending = pending_feedback_topic(tracker)
         # Only a yes or no in words counts as feedback: not a guess at "asdf".
         said = "yes" if says_yes(text) else "no" if says_no(text) else None

@@ -123,8 +123,8 @@ _NOT_A_SUBJECT = re.compile(
 )
 # Words before a subject that show it is what someone studied.
 _STUDIED_BEFORE = re.compile(
-    r"\b(studied|study|studying|studies|read|reading|did|doing|majored in|major in"
-    r"|degree in|graduate in|graduated in|qualified in|qualification in)\s+$",
+    r"\b(studied|study|studying|studies|read|reading|did|doing|taking|take|took|majored in"
+    r"|major in|degree in|graduate in|graduated in|qualified in|qualification in)\s+$",
     re.I,
 )
 _DEGREE_IN = re.compile(
@@ -665,6 +665,9 @@ def _role_for(
         return after[0].role
     if mention.kind == "subject" and _DEGREE_IN.search(text[: mention.start]):
         return "degree"  # "actually my degree is in physics"
+    if requested_slot == "higher_degree" and mention.kind == "subject" and not says_yes(text):
+        # "Do you have a higher degree?" "physics": the subject of the degree they have.
+        return "degree"
     if requested_slot in _SLOT_ROLES:
         return _SLOT_ROLES[requested_slot]
     if mention.kind == "subject" and (

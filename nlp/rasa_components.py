@@ -337,17 +337,22 @@ def normalise_phrase(text: str) -> str:
 class NotCoveredCues(GraphComponent):
     """Settles a close call between "not covered" and a covered topic by the rules
     file's keywords: "not covered" if the message names something the sources do not
-    cover (pay, visas, deadlines), the covered topic if it does not."""
+    cover (pay, visas, deadlines), the covered topic if it does not. A close call with
+    out-of-scope goes to "not covered" only with such a keyword."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        # A close call: the second scores at least this share of the first.
-        return {"intent": "ask_not_covered", "min_ratio": 0.4}
+        # A close call: the second scores at least this share of the first (against
+        # out-of-scope, which is also where other careers' pay and ages go, a closer one).
+        return {"intent": "ask_not_covered", "out_of_scope": "out_of_scope", "min_ratio": 0.4,
+                "min_ratio_out_of_scope": 0.5}
 
     def __init__(self, config: Dict[Text, Any]) -> None:
         config = {**self.get_default_config(), **config}
         self._intent = config["intent"]
+        self._out_of_scope = config["out_of_scope"]
         self._min_ratio = float(config["min_ratio"])
+        self._min_ratio_out_of_scope = float(config["min_ratio_out_of_scope"])
 
     @classmethod
     def create(
@@ -373,16 +378,22 @@ class NotCoveredCues(GraphComponent):
                 continue
             first, second = ranking[0], ranking[1]
             names = (first.get(INTENT_NAME_KEY), second.get(INTENT_NAME_KEY))
-            top = first.get(PREDICTED_CONFIDENCE_KEY) or 0.0
-            close = (second.get(PREDICTED_CONFIDENCE_KEY) or 0.0) >= self._min_ratio * top
-            if not close or self._intent not in names:
+            if self._intent not in names:
                 continue
             other = names[1] if names[0] == self._intent else names[0]
-            if other not in rules.topics:
-                continue
+            top = first.get(PREDICTED_CONFIDENCE_KEY) or 0.0
+            runner_up = second.get(PREDICTED_CONFIDENCE_KEY) or 0.0
             cued = not_covered_topic(rules, message.get(TEXT) or "") != NOT_COVERED_GENERAL
-            # A close call: the keywords decide, one way or the other.
-            if cued != (names[0] == self._intent):
+            if other in rules.topics:
+                # A close call with a covered topic: the keywords decide either way.
+                swap = runner_up >= self._min_ratio * top and cued != (names[0] == self._intent)
+            elif other == self._out_of_scope and names[0] == other:
+                # "What's the pay like?" on a careers site about clinical engineering:
+                # not covered, if it names what the sources do not cover and is close.
+                swap = cued and runner_up >= self._min_ratio_out_of_scope * top
+            else:
+                swap = False
+            if swap:
                 chosen = {**second, PREDICTED_CONFIDENCE_KEY: top}
                 ranking = [chosen, first] + ranking[2:]
                 message.set(INTENT, chosen, add_to_output=True)

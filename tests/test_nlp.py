@@ -219,8 +219,12 @@ def test_safety_cues_catch_emergencies_whatever_the_classifier_said(pipeline_con
      [("ask_not_covered", 0.49), ("ask_stp_requirements", 0.40)], "ask_stp_requirements"),
     # Not close: the classifier decides.
     ("is the STP paid?", [("ask_stp_programme", 0.97), ("ask_not_covered", 0.02)], "ask_stp_programme"),
-    # Something other than a topic on top: left alone.
-    ("how much does a nurse earn", [("out_of_scope", 0.5), ("ask_not_covered", 0.45)], "out_of_scope"),
+    # Out of scope or not covered: not covered only with a keyword and a close call.
+    ("what's the pay like", [("out_of_scope", 0.6), ("ask_not_covered", 0.32)], "ask_not_covered"),
+    ("how much does a nurse earn", [("out_of_scope", 0.99), ("ask_not_covered", 0.01)], "out_of_scope"),
+    ("tell me a joke", [("out_of_scope", 0.5), ("ask_not_covered", 0.45)], "out_of_scope"),
+    # Anything else on top: left alone.
+    ("hello", [("greet", 0.5), ("ask_not_covered", 0.45)], "greet"),
 ])
 def test_not_covered_cues_settle_close_calls(pipeline_config, text, ranking, chosen):
     from nlp.rasa_components import NotCoveredCues
