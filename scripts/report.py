@@ -24,13 +24,15 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tupl
 
 import sqlalchemy as sa
 
-from actions.answers import topic_title
+from actions.answers import NOT_COVERED_PREFIX, topic_title
 from actions.rules_file import EntryRules, default_rules
 from scripts.quiet import no_library_warnings
 
 ROOT = Path(__file__).resolve().parents[1]
 FORM = "eligibility_form"
 FALLBACK_INTENT = "nlu_fallback"
+# Replies that tell the person their message was not understood.
+NOT_UNDERSTOOD_REPLIES = {"utter_not_understood", "utter_clarify"}
 VERDICT_ORDER = ("eligible", "possibly_eligible", "not_eligible")
 
 EVENTS = sa.table(
@@ -149,6 +151,13 @@ def summarise(events: Iterable[Dict[str, Any]], rules: EntryRules, since: dt.dat
     unanswered: Dict[str, List[Any]] = {}
     in_check: Dict[str, bool] = defaultdict(bool)
     feedback: Dict[Tuple[str, str], bool] = {}
+    # Each sender's latest typed message, until the assistant replies to it: if the
+    # reply says it did not understand, the message counts as unanswered too.
+    waiting: Dict[str, Optional[List[Any]]] = {}
+
+    def count_unanswered(key: str, entry: List[Any]) -> None:
+        unanswered.setdefault(key, [*entry[:1], 0, *entry[2:]])[1] += 1
+
     for event in events:
         sender, kind = event["sender_id"], event.get("event")
         if kind == "user":
@@ -165,12 +174,19 @@ def summarise(events: Iterable[Dict[str, Any]], rules: EntryRules, since: dt.dat
             # In a check, the form reads short answers ("not sure") whatever the intent
             # scores, so only messages that fell back count there.
             unsure = confidence < low_confidence and not in_check[sender]
+            key = " ".join(text.casefold().split())[:300]
+            guess, guess_confidence = (_best_guess(event) if intent == FALLBACK_INTENT
+                                       else (intent, confidence))
+            entry = [text[:300], 0, guess, guess_confidence]
             if intent == FALLBACK_INTENT or unsure:
-                key = " ".join(text.casefold().split())[:300]
-                guess, guess_confidence = (_best_guess(event) if intent == FALLBACK_INTENT
-                                           else (intent, confidence))
-                entry = unanswered.setdefault(key, [text[:300], 0, guess, guess_confidence])
-                entry[1] += 1
+                count_unanswered(key, entry)
+                waiting[sender] = None
+            else:
+                waiting[sender] = [key, entry]
+        elif kind == "bot" and waiting.get(sender):
+            if (event.get("metadata") or {}).get("utter_action") in NOT_UNDERSTOOD_REPLIES:
+                count_unanswered(*waiting[sender])
+                waiting[sender] = None
         elif kind == "action" and event.get("name") == "action_session_start":
             summary.sessions += 1
         elif kind == "active_loop":
@@ -180,7 +196,9 @@ def summarise(events: Iterable[Dict[str, Any]], rules: EntryRules, since: dt.dat
             in_check[sender] = starting
         elif kind == "slot":
             name, value = event.get("name"), event.get("value")
-            if name == "last_answer" and value in rules.topics:
+            if name == "last_answer" and (
+                value in rules.topics or str(value).startswith(NOT_COVERED_PREFIX)
+            ):
                 topics[value] += 1
             elif name == "assessment" and isinstance(value, dict) and value.get("verdict"):
                 summary.checks_completed += 1
@@ -348,7 +366,7 @@ PAGE = """<!doctype html>
 {% else %}<tr><td colspan="3" class="quiet">none</td></tr>{% endfor %}</table>
 
 <h2>Not understood or low confidence</h2>
-<p class="quiet">The questions the content does not yet answer: messages that fell back, or whose intent scored below {{ low_confidence }}.</p>
+<p class="quiet">The questions the content does not yet answer: messages that fell back, whose intent scored below {{ low_confidence }}, or that the assistant said it did not understand. Questions it answered with "my sources don't cover that" are under the topics, as "Not covered: ...".</p>
 <table><tr><th>Message</th><th>Times</th><th>Best guess</th><th>Confidence</th></tr>
 {% for u in s.unanswered %}<tr><td>{{ u.text }}</td><td class="n">{{ u.count }}</td><td>{{ u.best_guess or "none" }}</td><td class="n">{{ "%.2f" | format(u.confidence) }}</td></tr>
 {% else %}<tr><td colspan="4" class="quiet">none</td></tr>{% endfor %}</table>

@@ -23,6 +23,7 @@ CONVERSATIONS = {
     "checks-ptp": ["Am I eligible for the PTP?", "> No"],
     "stops": ["check my eligibility", "stop"],
     "off-piste": ["qwzx vbnm plok", "<script>alert(1)</script> zzkq"],
+    "asks-pay": ["How much do clinical engineers earn?"],
 }
 
 
@@ -71,12 +72,14 @@ def test_the_report_counts_what_happened(store, capsys):
     status, out, _ = _report(capsys, "--endpoints", str(store))
     assert status == 0, out
     assert f"Conversations from {TODAY - dt.timedelta(days=29)} to {TODAY}" in out
-    assert "conversations        6" in out
-    assert "sessions             6" in out
-    assert "messages             13 (4 of them button clicks)" in out
+    assert "conversations        7" in out
+    assert "sessions             7" in out
+    assert "messages             14 (4 of them button clicks)" in out
     topics = _section(out, "Most asked topics").strip().splitlines()
     assert topics[0].split() == ["2", "Skills", "and", "qualities"]
-    assert "Leadership" in topics[1]
+    assert any("Leadership" in t for t in topics)
+    # What the sources do not cover shows among the topics, for the content team.
+    assert any("Not covered: Pay" in t for t in topics)
     checks = _section(out, "Eligibility checks")
     assert "started              3" in checks and "completed            2" in checks
     assert "1  STP: eligible" in checks and "1  PTP: not eligible" in checks
@@ -106,7 +109,7 @@ def test_the_date_range_selects_conversations(store, capsys):
         db.execute("UPDATE events SET timestamp = ? WHERE sender_id = 'checks-stp'", (old,))
     try:
         _, recent, _ = _report(capsys, "--endpoints", str(store))
-        assert "conversations        5" in recent and "STP: eligible" not in recent
+        assert "conversations        6" in recent and "STP: eligible" not in recent
         _, march, _ = _report(capsys, "--endpoints", str(store),
                               "--since", "2025-03-10", "--until", "2025-03-10")
         assert "conversations        1" in march and "1  STP: eligible" in march
