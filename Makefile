@@ -87,6 +87,7 @@ shell: $(MODEL)   ## chat in the terminal (start `make run` first, for the actio
 eval: $(MODEL)   ## the held-out sets: NLU figures, realistic messages and verdicts; docs/nlu-report.md
 	@mkdir -p results; status=0; \
 	$(BIN)/python -m scripts.evaluate_realistic --model $(MODEL) \
+		--data tests/heldout_final.yml --json results/realistic-final.json \
 		--data tests/heldout_realistic.yml --json results/realistic.json \
 		--data tests/realistic_dev.yml --json results/realistic-dev.json --check-targets || status=1; \
 	$(BIN)/python -m scripts.evaluate_nlu --model $(MODEL) --data tests/nlu_heldout.yml \

@@ -166,13 +166,14 @@ class ActionExtractProfile(Action):
             intent = "inform"  # "and if I had a 2:1?" changes a fact of the check
         profile = profile_from_tracker(tracker)
         entities = message.get("entities") or []
-        understood = understand(RULES, text, entities, intent, asked, profile.get("programme"))
-        if (in_check or after_verdict(tracker)) and intent in STATEMENT_INTENTS and not is_question(text):
+        understood = understand(RULES, text, entities, intent, asked, profile=profile)
+        if intent in STATEMENT_INTENTS and not is_question(text):
             # "I'm doing an Access to HE diploma, not A-levels" sounds like a topic but
-            # answers the check's question: take its facts if it gives any. A word or
-            # two ("banana") is an attempt at an answer, even one that cannot be read.
-            as_answer = understand(RULES, text, entities, "inform", asked, profile.get("programme"))
-            short = len(text.split()) <= SHORT_ANSWER_WORDS
+            # answers the check's question (or, outside one, tells us about the person):
+            # take its facts if it gives any. In a check, a word or two ("banana") is
+            # an attempt at an answer, even one that cannot be read.
+            as_answer = understand(RULES, text, entities, "inform", asked, profile=profile)
+            short = in_check and len(text.split()) <= SHORT_ANSWER_WORDS
             if (as_answer.facts and not as_answer.unreadable) or (short and as_answer.unreadable):
                 understood = as_answer
         facts = dict(understood.facts)
@@ -404,12 +405,13 @@ def reply_not_understood(
 
 
 def corrects_the_verdict(tracker: Tracker) -> bool:
-    """After a verdict, a statement that gave facts ("actually I'll leave with a PGDip",
-    "I forgot, I'm also taking human biology") changes the check: check again."""
+    """Outside a check, a statement that gave facts starts one, or after a verdict
+    checks again ("actually I'll leave with a PGDip", "I forgot, I'm also taking
+    human biology", "I'm in my final year, predicted a 2:1"), whatever topic it
+    sounded like."""
     text = tracker.latest_message.get("text") or ""
     return (
         tracker.active_loop_name != FORM
-        and after_verdict(tracker)
         and not is_question(text)
         and facts_in_latest_message(tracker)
     )

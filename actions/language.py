@@ -107,7 +107,11 @@ _AFFIRMATION = re.compile(
     r"|yes please|mhm|uh huh|yass?)\b",
     re.I,
 )
-_CORRECTION = re.compile(r"\b(actually|sorry|i meant|correction|my mistake|rather|no wait)\b", re.I)
+_CORRECTION = re.compile(
+    r"\b(actually|sorry|i meant|correction|my mistake|rather|no wait|typed that wrong|mixed up"
+    r"|got that wrong|oops|update)\b",
+    re.I,
+)
 _SUBJECT_NOISE = re.compile(
     r"^(it'?s|it is|it was|i did|i studied|i study|i'm doing|doing|in|a|an|the|my|his|her|their|"
     r"degree|bsc|ba|beng|msc|subject|(\w+ )?degree in|studied|was in|she did|he did|they did|"
@@ -212,7 +216,8 @@ _GCSE_NOT_MET = re.compile(
 )
 # (count) at (grade): "five at B", "5 Bs", "3 grade 7s", "two 4s".
 _COUNT_GRADE = re.compile(
-    _NUMBER + r"\s*(?:gcses?\s*)?(?:at|of|x|with)?\s*(?:grade\s*)?(A\*|[A-G]|[1-9])(?:'?s)?(?![\w*])",
+    r"(?<![\w.:/])" + _NUMBER + r"\s+(?:gcses?\s+)?(?:(?:at|of|x|with)\s+)?(?:grade\s*)?"
+    r"(A\*|[A-G]|[1-9])(?:'?s)?(?![\w*:./])",
     re.I,
 )
 # grades with a quantifier: "mostly Bs", "all 4s", "a D", "one 3", "mainly 5s and 6s".
@@ -234,6 +239,8 @@ def judge_gcses(rules: EntryRules, text: str) -> Optional[str]:
     two low grades among good ones are fine; fewer than five at A-C is left to the
     universities (the rules file's 'good_range' reading). None when it says nothing."""
     value = text or ""
+    if _UNSURE.search(value):
+        return "unsure"  # "not sure they count as a good range"
     if re.search(r"\b(national 5s?|nat ?5s?|n5s|standard grades?|o[- ]?levels?)\b", value, re.I):
         return "equivalent"
     if _GCSE_NOT_MET.search(value):
@@ -370,6 +377,7 @@ def facts_from_message(
     entities: Iterable[Mapping[str, Any]],
     requested_slot: Optional[str] = None,
     programme: Optional[str] = None,
+    profile: Optional[Mapping[str, Any]] = None,
 ) -> Dict[str, Any]:
     """The profile facts a message states about the person's qualifications, keyed by slot.
 
@@ -464,10 +472,18 @@ def facts_from_message(
     anchors.sort(key=lambda a: a.start)
 
     a_level_subjects: List[str] = []
+    denied = {
+        str(m.value).strip().lower() for m in mentions
+        if m.kind == "subject" and (_negated(text, m) or _replaced(text, m))
+    }
     for m in mentions:
         if m.kind == "subject":
             subject = str(m.value).strip().lower()
+            if subject in denied:
+                continue  # "chemistry, not physics"
             role = _role_for(text, m, anchors, requested_slot, programme)
+            if role is None:
+                role = _replaced_role(text, denied, profile or {})
             if role == "degree":
                 # Joint honours: the subject that counts most is the one to judge.
                 current = facts.get("degree_subject")
@@ -517,7 +533,23 @@ def facts_from_message(
 _SUBJECT_OF_DEGREE_NAME = {
     "mphys": "physics", "meng": "engineering", "beng": "engineering", "mchem": "chemistry",
     "mmath": "mathematics", "mmathphys": "mathematical physics",
+    "bachelor of engineering": "engineering",
 }
+
+
+def _replaced_role(text: str, denied: set, profile: Mapping[str, Any]) -> Optional[str]:
+    """A subject named on its own in a correction takes the place of the one it
+    corrects: "it's chemistry, not physics" after "a 2:1 in physics"."""
+    for slot, role in (("degree_subject", "degree"), ("higher_degree_subject", "higher_degree")):
+        if profile.get(slot) in denied:
+            return role
+    if _CORRECTION.search(text):
+        filled = [role for slot, role in (("degree_subject", "degree"),
+                                          ("higher_degree_subject", "higher_degree"))
+                  if profile.get(slot)]
+        if len(filled) == 1:
+            return filled[0]
+    return None
 
 
 def _all_named(text: str) -> bool:
@@ -793,6 +825,7 @@ def understand(
     intent: Optional[str],
     asked: Optional[str] = None,
     programme: Optional[str] = None,
+    profile: Optional[Mapping[str, Any]] = None,
 ) -> Understanding:
     """The facts a message gives, in the light of the question just asked (`asked`,
     a slot name, or None outside a check) and the programme being checked.
@@ -801,7 +834,8 @@ def understand(
     statements and answers do. An answer to `asked` that cannot be read is flagged
     `unreadable`, so that the check can say so instead of guessing."""
     entities = list(entities)
-    facts = facts_from_message(rules, text, entities, asked, programme)
+    programme = programme or (profile or {}).get("programme")
+    facts = facts_from_message(rules, text, entities, asked, programme, profile)
     stages = [str(e.get("value")) for e in entities if e.get("entity") == "stage"]
     answering = asked is not None and intent in ANSWER_INTENTS
     if intent not in FACT_INTENTS:

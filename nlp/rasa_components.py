@@ -13,6 +13,10 @@
   `not_covered` in the rules file), on which the classifier hesitates between a
   covered topic and "not covered", is taken as "not covered". An answer about
   something else would mislead; "my sources don't cover that" does not.
+- `EligibilityCues` goes after the intent classifier: "I'm an F1 doctor with an
+  MBBS. Can I apply for the STP?" states the person's own qualifications and asks
+  whether they can apply, so it is an eligibility check, not the general question
+  about medical degrees its words resemble.
 - `SafetyCues` goes after the intent classifier: a message that says someone's life
   may be at risk ("I want to kill myself", "he's not breathing") always gets the
   emergency reply, whatever the classifier thought; a careers question never needs
@@ -440,4 +444,71 @@ class SafetyCues(GraphComponent):
                 ]
                 message.set(INTENT, intent, add_to_output=True)
                 message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+        return messages
+
+
+_ELIGIBILITY_QUESTION = re.compile(
+    r"\b(can|could|may|would|will)\s+(i|he|she|they|we|my \w+)\s+(still\s+|now\s+)?"
+    r"(apply|get (on|onto|in|into|a place)|go for|be (eligible|considered|accepted)|qualify)\b"
+    r"|\b(am i|is (he|she|my \w+)|are (they|we))\s+(still\s+)?(eligible|qualified)\b"
+    r"|\b(do|does|would)\s+(i|he|she|they|my \w+)\s+(qualify|meet|stand a chance|have a chance)\b",
+    re.IGNORECASE,
+)
+_OWN_FACTS = re.compile(
+    r"\b(i|he|she|they|my \w+)\s*('ve|'m|'s|\s+have|\s+has|\s+had|\s+got|\s+am|\s+is|\s+did"
+    r"|\s+was|\s+graduated|\s+hold|\s+finished|\s+completed)\b",
+    re.IGNORECASE,
+)
+_FACT_ENTITIES = {"degree_class", "qualification", "subject"}
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
+)
+class EligibilityCues(GraphComponent):
+    """A message that states someone's own qualifications and asks whether they can
+    apply is an eligibility check, when the classifier thought it a topic question."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"intent": "check_eligibility", "min_confidence": 0.02}
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        config = {**self.get_default_config(), **config}
+        self._intent = config["intent"]
+        self._min_confidence = float(config["min_confidence"])
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "EligibilityCues":
+        return cls(config)
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        from actions.rules_file import default_rules
+
+        topics = default_rules().topics
+        for message in messages:
+            text = message.get(TEXT) or ""
+            ranking = list(message.get(INTENT_RANKING_KEY) or [])
+            if not ranking or ranking[0].get(INTENT_NAME_KEY) not in topics:
+                continue
+            if not (_ELIGIBILITY_QUESTION.search(text) and _OWN_FACTS.search(text)):
+                continue
+            if not any(e.get("entity") in _FACT_ENTITIES for e in message.get(ENTITIES) or []):
+                continue
+            ours = next((r for r in ranking if r.get(INTENT_NAME_KEY) == self._intent), None)
+            if ours is None or (ours.get(PREDICTED_CONFIDENCE_KEY) or 0.0) < self._min_confidence:
+                continue
+            chosen = {**ours, PREDICTED_CONFIDENCE_KEY: ranking[0].get(PREDICTED_CONFIDENCE_KEY)}
+            ranking = [chosen] + [r for r in ranking if r is not ours]
+            message.set(INTENT, chosen, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
         return messages

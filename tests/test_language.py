@@ -113,6 +113,13 @@ READINGS = [
     ("I'm in the final year of an MPhys and I'm predicted a 2:1", None, "inform",
      {"degree_class": "upper_second", "degree_subject": "physics", "degree_predicted": True,
       "degree_type": "integrated_masters"}, ()),
+    ("my degree is a Bachelor of Engineering from a university in Germany", None, "inform",
+     {"degree_type": "bachelors", "degree_subject": "engineering", "degree_overseas": True}, ()),
+    ("Am I eligible? I have a BTech in mechanical engineering from India, first class", None,
+     "check_eligibility", {"degree_subject": "mechanical engineering", "degree_class": "first",
+                           "degree_overseas": True}, ()),
+    ("oh wait sorry, I typed that wrong - it's chemistry, not physics", None, "inform",
+     {}, ("degree_subject",)),
     ("I have an HND in electrical engineering", None, "inform",
      {"degree_type": "hnd", "degree_subject": "electrical engineering"}, ()),
     ("I have an ordinary degree in engineering", None, "inform",
@@ -230,6 +237,13 @@ def test_am_i_eligible_in_a_check_is_not_an_unreadable_answer(rules, entities_of
 )
 def test_answers_to_the_question_just_asked(rules, slot, text, intent, expected):
     assert answer_for_requested_slot(rules, slot, text, intent) == expected
+
+
+def test_a_subject_named_alone_in_a_correction_replaces_the_one_it_corrects(rules, entities_of):
+    text = "oh wait sorry, I typed that wrong - it's chemistry, not physics. And I've got no masters"
+    profile = {"programme": "STP", "degree_class": "upper_second", "degree_subject": "physics"}
+    facts = understand(rules, text, entities_of(text), "inform", profile=profile).facts
+    assert facts["degree_subject"] == "chemistry" and facts["higher_degree"] == "none"
 
 
 def test_a_button_payload_without_offsets(rules):

@@ -12,6 +12,7 @@ from tests.conftest import ROOT
 HELD_OUT = ROOT / "tests" / "nlu_heldout.yml"
 REALISTIC = ROOT / "tests" / "heldout_realistic.yml"
 REALISTIC_DEV = ROOT / "tests" / "realistic_dev.yml"
+FINAL = ROOT / "tests" / "heldout_final.yml"
 
 
 def _plain(text: str) -> str:
@@ -31,7 +32,8 @@ def _realistic_texts(path):
 
 def test_no_held_out_message_is_in_the_training_data():
     training = set(_texts(ROOT / "data" / "nlu"))
-    for held_out in (set(_texts(HELD_OUT)), _realistic_texts(REALISTIC), _realistic_texts(REALISTIC_DEV)):
+    for held_out in (set(_texts(HELD_OUT)), _realistic_texts(REALISTIC),
+                     _realistic_texts(REALISTIC_DEV), _realistic_texts(FINAL)):
         # Answers of a word or two ("no", "2:1") are bound to be in both.
         overlap = {t for t in training & held_out if len(t.split()) > 3}
         assert not overlap, f"held-out messages found in training data: {sorted(overlap)[:10]}"
@@ -51,11 +53,12 @@ def test_the_held_out_sets_are_big_enough_and_cover_every_intent(domain):
     assert not BUTTON_ONLY_INTENTS & set(load_data(str(ROOT / "data" / "nlu")).intents)
 
 
-def test_every_verdict_of_both_programmes_is_in_the_realistic_set():
-    realistic = yaml.safe_load(REALISTIC.read_text())
-    seen = {(c["expect"]["programme"], c["expect"]["verdict"]) for c in realistic["conversations"]}
-    assert seen == {(p, v) for p in ("STP", "PTP")
-                    for v in ("eligible", "possibly_eligible", "not_eligible")}
+def test_every_verdict_of_both_programmes_is_in_each_realistic_set():
+    for path in (REALISTIC, FINAL):
+        realistic = yaml.safe_load(path.read_text())
+        seen = {(c["expect"]["programme"], c["expect"]["verdict"]) for c in realistic["conversations"]}
+        assert seen == {(p, v) for p in ("STP", "PTP")
+                        for v in ("eligible", "possibly_eligible", "not_eligible")}, path
 
 
 def test_no_training_message_has_two_intents():
