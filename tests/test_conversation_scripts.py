@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.conversation_scripts import (
+from tools.careers_team.conversation_scripts import (
     Reply,
     ScriptError,
     Turn,
@@ -18,7 +18,7 @@ from scripts.conversation_scripts import (
     find_button,
     load_scripts,
 )
-from scripts.converse import DEFAULT_SCRIPTS, main, run_conversation
+from tools.careers_team.converse import DEFAULT_SCRIPTS, main, run_conversation
 
 CONVERSATIONS = load_scripts([DEFAULT_SCRIPTS])
 
@@ -176,7 +176,7 @@ def test_a_failure_shows_expected_and_said_side_by_side(assistant, tmp_path):
 
 
 def test_the_command_writes_a_junit_report(assistant, tmp_path, capsys, monkeypatch):
-    import scripts.converse as converse
+    import tools.careers_team.converse as converse
 
     script = tmp_path / "failing.yml"
     script.write_text(FAILING)

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from actions.engine import (
+from careers.engine import (
     NOT_DECIDED,
     assess,
     gcse_grade_meets,
@@ -22,7 +22,7 @@ from tests.conftest import ROOT
 STP = {"programme": "STP"}
 PTP = {"programme": "PTP"}
 
-# The source sentences that decide cases (quoted in actions/entry_rules.yml).
+# The source sentences that decide cases (quoted in careers/entry_rules.yml).
 STP_MAIN = ("you must have a 1st or 2.1 either in an undergraduate honours degree or an "
             "integrated master's degree in a pure or applied science subject relevant to the "
             "specialism for which you are applying")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from actions.language import (
+from careers.language import (
     answer_for_requested_slot,
     apply_facts,
     canonical_degree_class,

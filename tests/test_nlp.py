@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 import spacy
 
+from careers.rules_file import load_rules
+from careers.vocabulary import PROGRAMMES
 from nlp.build_pipeline import PatternFileError, build, read_patterns
 from nlp.rasa_components import CareersEntityExtractor, LongMessageFallback, MessageGuard
 from rasa.nlu.utils.spacy_utils import SpacyModel
@@ -70,6 +72,19 @@ def test_a_broken_pattern_line_is_reported(tmp_path):
                                         '{"label": "colour", "pattern": "red", "id": "red"}\n')
     with pytest.raises(PatternFileError, match=r"bad.jsonl:2: label"):
         read_patterns(tmp_path)
+
+
+def test_a_pattern_for_a_programme_the_domain_does_not_know_is_reported(tmp_path):
+    (tmp_path / "programmes.jsonl").write_text(
+        '{"label": "programme", "pattern": "scientist training programme", "id": "STP"}\n'
+        '{"label": "programme", "pattern": "higher specialist training", "id": "HSST"}\n')
+    with pytest.raises(PatternFileError, match=r"programmes.jsonl:2: unknown programme 'HSST'"):
+        read_patterns(tmp_path)
+
+
+def test_the_short_names_of_the_programmes_come_from_the_vocabulary(nlp):
+    for code in PROGRAMMES:
+        assert ("programme", code) in [(e, v) for e, _, v in _entities(nlp, f"tell me about the {code}")]
 
 
 def test_message_guard_cuts_long_messages_and_strips_markup():
@@ -160,10 +175,10 @@ def test_no_phrase_has_two_meanings():
     labels or values would be read one way or the other at random."""
     from collections import defaultdict
 
-    from nlp.build_pipeline import read_patterns, subject_patterns
+    from nlp.build_pipeline import programme_patterns, read_patterns, subject_patterns
 
     meanings = defaultdict(set)
-    for pattern in read_patterns() + subject_patterns():
+    for pattern in read_patterns() + programme_patterns() + subject_patterns(load_rules()):
         meanings[str(pattern["pattern"]).lower()].add((pattern["label"], pattern["id"]))
     assert {k: v for k, v in meanings.items() if len(v) > 1} == {}
 

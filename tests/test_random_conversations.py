@@ -21,7 +21,7 @@ import pytest
 import yaml
 from rasa.shared.nlu.training_data.loading import load_data
 
-from actions.actions import FORM, PROFILE_SLOTS
+from careers.vocabulary import FORM, PROFILE_FACTS
 from tests.conftest import ROOT
 
 SEED = int(os.environ.get("RANDOM_SEED", "20261125"))
@@ -137,7 +137,7 @@ def test_no_conversation_breaks(assistant, pools):
             if message in STOPS and state["loop"] == FORM:
                 problems.append(f"{where}: {message!r} left the check running")
             if message in STARTS_AGAIN:
-                kept = {s: v for s, v in state["slots"].items() if s in PROFILE_SLOTS and v is not None}
+                kept = {s: v for s, v in state["slots"].items() if s in PROFILE_FACTS and v is not None}
                 if kept:
                     problems.append(f"{where}: {message!r} kept {kept}")
         if len(problems) > 10:

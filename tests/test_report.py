@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from scripts.converse import DEFAULT_MODEL, InProcessAssistant
-from scripts.report import database_url, main
+from tools.careers_team.converse import DEFAULT_MODEL, InProcessAssistant
+from tools.careers_team.report.command import main
+from tools.careers_team.report.store import database_url
 
 TODAY = dt.datetime.now(dt.timezone.utc).date()
 

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from actions.rules_file import DEFAULT_PATH
-from scripts.rules_check import check, main
+from careers.rules_file import DEFAULT_PATH
+from tools.careers_team.rules_check import check, main
 
 # As written in the rules file's last_reviewed.
 REVIEWED_TEXT = re.search(r"^last_reviewed: (\S+)", DEFAULT_PATH.read_text(), re.M).group(1)

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from actions.rules_file import DEFAULT_PATH, RulesFileError, load_rules
+from careers.rules_file import DEFAULT_PATH, RulesFileError, load_rules
 
 
 def test_the_rules_file_loads_with_sources_for_everything(rules):

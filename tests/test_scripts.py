@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from scripts.crossval_summary import summarise
-from scripts.evaluate_nlu import below_target, score
+from tools.evaluation.crossval_summary import summarise
+from tools.evaluation.evaluate_nlu import below_target, score
 
 
 def _example(intent, entities=()):
@@ -52,7 +52,7 @@ INFO rasa.nlu.test - test F1-score: 0.930 (0.020)"""
 
 
 def test_crossval_fails_below_its_target(tmp_path, monkeypatch, capsys):
-    from scripts import crossval_summary
+    from tools.evaluation import crossval_summary
 
     log = tmp_path / "crossval.log"
     log.write_text("INFO rasa.nlu.test - Intent evaluation results\n"

@@ -12,7 +12,7 @@ from typing import Any, Dict, List
 
 import pytest
 
-from scripts.serverctl import ROOT, post, running_assistant
+from tools.running.serverctl import ROOT, post, running_assistant
 
 MODEL = ROOT / "models" / "careers.tar.gz"
 
@@ -142,7 +142,7 @@ def test_a_conversation_survives_a_restart(assistant):
 
 def test_the_conversation_scripts_run_against_a_live_assistant(assistant, tmp_path):
     """`make conversations URL=...`: the same scripts, over the REST channel."""
-    from scripts.converse import DEFAULT_SCRIPTS, main
+    from tools.careers_team.converse import DEFAULT_SCRIPTS, main
 
     junit = tmp_path / "live.xml"
     scripts = [str(DEFAULT_SCRIPTS / name) for name in ("eligibility-stp.yml", "feedback.yml")]

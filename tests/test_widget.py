@@ -19,8 +19,8 @@ from typing import List
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from scripts.browser import AXE_JS, launch_chromium, running_widget_site
-from scripts.serverctl import ROOT
+from tools.running.browser import AXE_JS, launch_chromium, running_widget_site
+from tools.running.serverctl import ROOT
 
 MODEL = ROOT / "models" / "careers.tar.gz"
 SHOTS = ROOT / "results" / "widget"

@@ -1,6 +1,6 @@
 """Evaluate the whole assistant on realistic messages and short conversations.
 
-    python -m scripts.evaluate_realistic --data tests/heldout_realistic.yml \
+    python -m tools.evaluation.evaluate_realistic --data tests/heldout_realistic.yml \
         [--data tests/realistic_dev.yml ...] [--json results/realistic.json ...] \
         [--model models/careers.tar.gz] [--check-targets] [--show N]
 
@@ -33,20 +33,24 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import yaml
 
-TARGETS = {
-    "intent_accuracy": (0.95, "min"),
-    "wrong_topic_rate": (0.02, "max"),
-    "not_covered_recall": (0.95, "min"),
-    "out_of_scope_recall": (0.95, "min"),
-    "verdict_accuracy": (1.0, "min"),
-}
+from careers.vocabulary import (
+    CHECK_INTENT,
+    FORM,
+    INFORM_INTENT,
+    LAST_ANSWER_SLOT,
+    NOT_COVERED_INTENT,
+    PROGRAMMES,
+    VERDICT_ANSWER,
+    VERDICTS,
+)
+from tools.evaluation.targets import REALISTIC_TARGETS as TARGETS
+
 # Both start or feed the eligibility check.
-CHECK_INTENTS = {"check_eligibility", "inform"}
-NOT_COVERED = "ask_not_covered"
+CHECK_INTENTS = {CHECK_INTENT, INFORM_INTENT}
+NOT_COVERED = NOT_COVERED_INTENT
 # Sent on their own, with no answer before them, these have nothing to refer to:
 # whatever topic the assistant picks is a guess, not a wrong answer.
 CONTEXT_INTENTS = {"follow_up", "ask_why"}
-VERDICTS = ("eligible", "possibly_eligible", "not_eligible")
 
 
 class SetError(ValueError):
@@ -67,7 +71,7 @@ def load_set(path: Path, intents: List[str]) -> Tuple[List[dict], List[dict]]:
         expect = (item or {}).get("expect") or {}
         if not item.get("turns") or not all(isinstance(t, str) for t in item["turns"]):
             problems.append(f"conversation {i + 1}: 'turns' must be a list of messages")
-        if expect.get("verdict") not in VERDICTS or expect.get("programme") not in ("STP", "PTP"):
+        if expect.get("verdict") not in VERDICTS or expect.get("programme") not in PROGRAMMES:
             problems.append(f"conversation {i + 1}: 'expect' needs a programme and a verdict")
     if problems:
         raise SetError(f"{path}: " + "; ".join(problems))
@@ -92,15 +96,15 @@ def outcome(events: List[dict]) -> Tuple[Optional[str], str]:
     intent = ((users[-1].get("parse_data") or {}).get("intent") or {}).get("name") if users else None
     turn = _turn_events(events)
     for event in turn:
-        if event.get("event") == "slot" and event.get("name") == "last_answer" and event.get("value"):
+        if event.get("event") == "slot" and event.get("name") == LAST_ANSWER_SLOT and event.get("value"):
             value = str(event["value"])
-            if value == "verdict":
+            if value == VERDICT_ANSWER:
                 return intent, "check"
             return intent, NOT_COVERED if value.startswith("not_covered:") else value
     for event in turn:
-        if event.get("event") == "active_loop" and event.get("name") == "eligibility_form":
+        if event.get("event") == "active_loop" and event.get("name") == FORM:
             return intent, "check"
-        if event.get("event") == "action" and event.get("name") == "eligibility_form":
+        if event.get("event") == "action" and event.get("name") == FORM:
             return intent, "check"
     utters = [(e.get("metadata") or {}).get("utter_action") for e in turn if e.get("event") == "bot"]
     if "utter_out_of_scope" in utters:
@@ -198,9 +202,9 @@ def below_target(result: Dict[str, Any]) -> List[str]:
 
 def evaluate_sets(model: Path, sets: List[Path]) -> List[Dict[str, Any]]:
     """Each set's figures, from one load of the model."""
-    from scripts.converse import InProcessAssistant
+    from tools.careers_team.converse import InProcessAssistant
 
-    domain = yaml.safe_load((Path(__file__).resolve().parents[1] / "domain.yml").read_text())
+    domain = yaml.safe_load((Path(__file__).resolve().parents[2] / "domain.yml").read_text())
     intents = list(domain["intents"])
     topics = {i for i in intents if i.startswith("ask_") and i not in ("ask_why", NOT_COVERED)}
     loaded = [load_set(data, intents) for data in sets]  # a malformed set fails before the load
@@ -249,7 +253,7 @@ def main() -> None:
     args = parser.parse_args()
     sets = args.data or [Path("tests/heldout_realistic.yml")]
     outputs = args.json or []
-    from scripts.quiet import no_library_warnings
+    from tools.quiet import no_library_warnings
 
     failures = []
     with no_library_warnings():

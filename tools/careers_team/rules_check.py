@@ -1,6 +1,6 @@
 """Is the rules file due a review, and does everything in it cite a source URL?
 
-    python -m scripts.rules_check [actions/entry_rules.yml] [--max-age-days 365]
+    python -m tools.careers_team.rules_check [careers/entry_rules.yml] [--max-age-days 365]
 
 Warns when `last_reviewed` is more than a year old, and lists every rule, answer
 topic, programme, subject list and next step whose source is missing, unknown or
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, List, Optional, Sequence, Tuple
 
-from actions.rules_file import (
+from careers.rules_file import (
     DEFAULT_PATH,
     RulesFileError,
     is_web_address,

@@ -9,12 +9,12 @@ import json
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from scripts.evaluate_nlu import TARGETS
-from scripts.evaluate_realistic import TARGETS as REALISTIC_TARGETS
+from tools.evaluation.targets import NLU_TARGETS as TARGETS
+from tools.evaluation.targets import REALISTIC_TARGETS
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
-# Written by `make eval` just before this report (scripts/evaluate_realistic.py), with
+# Written by `make eval` just before this report (tools/evaluation/evaluate_realistic.py), with
 # what each set is evidence of.
 REALISTIC_SETS = [
     ("final", ROOT / "results" / "realistic-final.json",

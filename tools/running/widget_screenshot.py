@@ -2,7 +2,7 @@
 middle of an eligibility check, in Debian's headless Chromium against the real
 servers (started on free ports, stopped afterwards). `make screenshot` runs it.
 
-    python -m scripts.widget_screenshot docs/widget.png
+    python -m tools.running.widget_screenshot docs/widget.png
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from pathlib import Path
 
 from playwright.sync_api import expect, sync_playwright
 
-from scripts.browser import launch_chromium, running_widget_site
-from scripts.serverctl import ROOT
+from tools.running.browser import launch_chromium, running_widget_site
+from tools.running.serverctl import ROOT
 
 MODEL = ROOT / "models" / "careers.tar.gz"
 TIMEOUT = 30_000

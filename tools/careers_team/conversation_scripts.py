@@ -19,8 +19,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
-VERDICTS = ("eligible", "possibly_eligible", "not_eligible")
-PROGRAMMES = ("STP", "PTP")
+from careers.vocabulary import PROGRAMMES, VERDICTS
+
 SAY_KEYS = ("user", "click")
 CHECK_KEYS = ("says", "not_says", "matches", "buttons", "verdict", "programme")
 TURN_KEYS = SAY_KEYS + CHECK_KEYS

@@ -14,33 +14,17 @@ from pathlib import Path
 from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Tuple
 
 import yaml
+from careers.vocabulary import (
+    DEGREE_CLASS_IDS,
+    PROGRAMMES,
+    QUALIFICATION_GROUPS,
+    SUBJECT_CATEGORIES,
+    UNLISTED_SUBJECT,
+    VERDICTS,
+)
+
 
 DEFAULT_PATH = Path(__file__).with_name("entry_rules.yml")
-
-PROGRAMMES = ("STP", "PTP")
-VERDICTS = ("eligible", "possibly_eligible", "not_eligible")
-# How relevant a subject is to clinical engineering, most relevant first.
-SUBJECT_CATEGORIES = (
-    "commonly_accepted",
-    "other_sciences",
-    "not_decided",
-    "outside_science",
-    "animal_plant_science",
-    "medical",
-)
-# A subject the rules file does not name is treated like this category.
-UNLISTED_SUBJECT = "not_decided"
-QUALIFICATION_GROUPS = (
-    "undergraduate_honours",
-    "non_honours",
-    "higher_degree",
-    "not_higher_degree",
-    "medical",
-    "school",
-    "gcse_alternative",
-    "a_level_alternative",
-)
-DEGREE_CLASS_IDS = ("first", "upper_second", "lower_second", "third", "none")
 
 # The rule engine relies on these rules and on these texts within each.
 EXPECTED_RULE_TEXTS: Dict[str, FrozenSet[str]] = {

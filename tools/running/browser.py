@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from scripts.serverctl import ROOT, Assistant, Server, free_port, running_assistant
+from tools.running.serverctl import ROOT, Assistant, Server, free_port, running_assistant
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 # Headless, and nothing that reaches out to the internet.
@@ -53,7 +53,7 @@ def running_widget_site(model: Path, workdir: Path) -> Iterator[WidgetSite]:
     port = free_port()
     origin = f"http://localhost:{port}"
     with running_assistant(model, workdir, allowed_origins=[origin]) as assistant:
-        demo = Server("demo site", [sys.executable, "-m", "scripts.demo_site", "--port", str(port),
+        demo = Server("demo site", [sys.executable, "-m", "tools.running.demo_site", "--port", str(port),
                                     "--rasa-url", assistant.url], workdir / "demo.log")
         demo.start(f"http://127.0.0.1:{port}/careers-chat.js")
         try:

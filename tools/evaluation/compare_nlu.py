@@ -3,7 +3,7 @@
 regression baseline. Reports accuracy, F1, training time and parse latency, and
 writes docs/nlu-compare.json and docs/nlu-report.md.
 
-Usage: python -m scripts.compare_nlu [--data tests/nlu_heldout.yml]
+Usage: python -m tools.evaluation.compare_nlu [--data tests/nlu_heldout.yml]
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ import time
 from pathlib import Path
 from typing import Dict, List
 
-from scripts.evaluate_nlu import evaluate_model, load_examples, score
-from scripts.nlu_report import COMPARISON, REPORT, write_report
-from scripts.serverctl import RASA, ROOT
+from tools.evaluation.evaluate_nlu import evaluate_model, load_examples, score
+from tools.evaluation.nlu_report import COMPARISON, REPORT, write_report
+from tools.running.serverctl import RASA, ROOT
 
 OUT = ROOT / "build" / "compare"
 RASA_PIPELINES = {

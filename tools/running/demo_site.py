@@ -2,7 +2,7 @@
 (widget/dist/careers-chat.js, at /careers-chat.js) over HTTP, for `make run` and the
 browser tests. Standard library only.
 
-    python -m scripts.demo_site --port 8080 --rasa-url http://localhost:5005
+    python -m tools.running.demo_site --port 8080 --rasa-url http://localhost:5005
 
 The demo pages name the assistant as http://localhost:5005; `--rasa-url` points
 them at another address (the tests start Rasa on a free port).
@@ -16,7 +16,7 @@ import http.server
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "widget" / "demo"
 WIDGET = ROOT / "widget" / "dist" / "careers-chat.js"
 DEFAULT_RASA_URL = "http://localhost:5005"

@@ -1,8 +1,8 @@
 """Run conversation scripts against the assistant and say what went wrong.
 
-    python -m scripts.converse [scripts...]              # in-process: trained model + real actions
-    python -m scripts.converse --url https://bot.example  # a deployed assistant, over REST
-    python -m scripts.converse --junit results/conversations.xml
+    python -m tools.careers_team.converse [scripts...]              # in-process: trained model + real actions
+    python -m tools.careers_team.converse --url https://bot.example  # a deployed assistant, over REST
+    python -m tools.careers_team.converse --junit results/conversations.xml
 
 In-process, the trained model runs inside this process and the custom actions run
 through rasa-sdk's own executor, as the action server runs them but without HTTP,
@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
-from scripts.conversation_scripts import (
+from tools.careers_team.conversation_scripts import (
     Check,
     Conversation,
     Reply,
@@ -39,9 +39,9 @@ from scripts.conversation_scripts import (
     find_button,
     load_scripts,
 )
-from scripts.quiet import no_library_warnings
+from tools.quiet import no_library_warnings
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SCRIPTS = ROOT / "tests" / "conversations"
 DEFAULT_MODEL = ROOT / "models" / "careers.tar.gz"
 
