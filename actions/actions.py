@@ -38,7 +38,6 @@ from careers.engine import (
     subject_relevance,
 )
 from careers.language import (
-    FACT_INTENTS,
     apply_facts,
     facts_from_message,
     is_question,
@@ -48,9 +47,9 @@ from careers.language import (
 )
 from careers.rules_file import default_rules
 from careers.vocabulary import (
+    A_LEVEL_COUNT,
     AFFIRM_INTENT,
     ASSESSMENT_SLOT,
-    A_LEVEL_COUNT,
     CHECK_INTENT,
     CHECK_TOPIC,
     DEGREE_CLASS,
@@ -58,8 +57,8 @@ from careers.vocabulary import (
     FALLBACK_INTENT,
     FEEDBACK_ASKED_SLOT,
     FEEDBACK_SLOT,
-    FORM,
     FOLLOW_UP_INTENT,
+    FORM,
     GCSE_GRADES,
     HIGHER_DEGREE,
     HIGHER_DEGREE_SUBJECT,
@@ -72,7 +71,6 @@ from careers.vocabulary import (
     OUT_OF_SCOPE_INTENT,
     PROFILE_FACTS,
     PROGRAMME,
-    PTP,
     REQUESTED_SLOT,
     SCIENCE_A_LEVEL,
     UNREADABLE_SLOT,
@@ -449,9 +447,9 @@ def answered_check_question(tracker: Tracker) -> bool:
     for event in reversed(tracker.events):
         if event.get("event") == "user":
             return False
-        if event.get("event") == "slot" and event.get("name") in PROFILE_FACTS:
-            if event.get("value") is not None:
-                return True
+        if (event.get("event") == "slot" and event.get("name") in PROFILE_FACTS
+                and event.get("value") is not None):
+            return True
     return False
 
 
@@ -489,9 +487,9 @@ def facts_in_latest_message(tracker: Tracker) -> bool:
     for event in reversed(tracker.events):
         if event.get("event") == "user":
             return False
-        if event.get("event") == "slot" and event.get("name") in PROFILE_FACTS:
-            if event.get("value") not in (None, NOT_UNDERSTOOD):
-                return True
+        if (event.get("event") == "slot" and event.get("name") in PROFILE_FACTS
+                and event.get("value") not in (None, NOT_UNDERSTOOD)):
+            return True
     return False
 
 

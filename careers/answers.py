@@ -10,14 +10,13 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional
 from careers.engine import Assessment
 from careers.rules_file import EntryRules, Source
 from careers.vocabulary import (
-    CHECK_TOPIC,
-    NOT_COVERED_PREFIX,
-    ASSESSMENT_SLOT,
     A_LEVEL_ALTERNATIVE,
     A_LEVEL_ALTERNATIVES,
     A_LEVEL_COUNT,
     A_LEVEL_SUBJECTS,
+    ASSESSMENT_SLOT,
     CHECK_INTENT,
+    CHECK_TOPIC,
     DEGREE_CLASS,
     DEGREE_OVERSEAS,
     DEGREE_PREDICTED,
@@ -31,6 +30,7 @@ from careers.vocabulary import (
     HIGHER_DEGREE_SUBJECT,
     LOWER_SECOND,
     NON_HONOURS,
+    NOT_COVERED_PREFIX,
     NOT_HIGHER_DEGREE,
     PROGRAMME,
     PTP,

@@ -25,12 +25,11 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from careers.rules_file import GCSE_LETTERS, EntryRules, Source
 from careers.vocabulary import (
-    ANIMAL_PLANT_SCIENCE,
     A_LEVEL_ALTERNATIVE,
     A_LEVEL_ALTERNATIVES,
     A_LEVEL_COUNT,
     A_LEVEL_SUBJECTS,
-    ASKABLE_FACTS,
+    ANIMAL_PLANT_SCIENCE,
     COMMONLY_ACCEPTED,
     DEGREE_CLASS,
     DEGREE_OVERSEAS,
@@ -49,7 +48,6 @@ from careers.vocabulary import (
     OTHER_SCIENCES,
     OUTSIDE_SCIENCE,
     POSSIBLY_ELIGIBLE,
-    PROFILE_FACTS,
     PROGRAMME,
     PTP,
     SCIENCE_A_LEVEL,

@@ -21,12 +21,12 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 from careers.engine import science_a_level_status
 from careers.rules_file import GCSE_LETTERS, EntryRules
 from careers.vocabulary import (
-    AFFIRM_INTENT,
-    ANIMAL_PLANT_SCIENCE,
     A_LEVEL_ALTERNATIVE,
     A_LEVEL_ALTERNATIVES,
     A_LEVEL_COUNT,
     A_LEVEL_SUBJECTS,
+    AFFIRM_INTENT,
+    ANIMAL_PLANT_SCIENCE,
     CHECK_INTENT,
     COMMONLY_ACCEPTED,
     DEGREE_CLASS,
@@ -721,9 +721,8 @@ def _role_for(
     if after and re.fullmatch(r"[\s\w&,]{0,30}", text[mention.end : after[0].start]) and (
         not before or _gap(text, before[-1].end, mention.start) > 25
         or re.search(r"[.;!?]|\band\b", text[before[-1].end : mention.start])
-    ):
-        if _STUDIED_AFTER.match(text[mention.end :]) or after[0].start - mention.end <= 25:
-            return after[0].role
+    ) and (_STUDIED_AFTER.match(text[mention.end :]) or after[0].start - mention.end <= 25):
+        return after[0].role
     if before and _gap(text, before[-1].end, mention.start) <= 40 and not re.search(
         r"[.;!?]", text[before[-1].end : mention.start]
     ):

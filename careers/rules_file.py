@@ -14,15 +14,14 @@ from pathlib import Path
 from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Tuple
 
 import yaml
+
 from careers.vocabulary import (
     DEGREE_CLASS_IDS,
     PROGRAMMES,
     QUALIFICATION_GROUPS,
     SUBJECT_CATEGORIES,
-    UNLISTED_SUBJECT,
     VERDICTS,
 )
-
 
 DEFAULT_PATH = Path(__file__).with_name("entry_rules.yml")
 

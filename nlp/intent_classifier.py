@@ -12,7 +12,6 @@ import logging
 import re
 from typing import Any, Dict, List, Optional, Text
 
-from careers.language import is_question
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -22,6 +21,8 @@ from rasa.nlu.constants import SPACY_DOCS
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from careers.language import is_question
 
 logger = logging.getLogger(__name__)
 
@@ -134,7 +135,7 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
                 message.set("intent_ranking", [], add_to_output=True)
                 continue
             probabilities = self._probabilities(message)
-            ranked = sorted(zip(self._model.classes_, probabilities), key=lambda p: -p[1])
+            ranked = sorted(zip(self._model.classes_, probabilities, strict=True), key=lambda p: -p[1])
             ranking = [
                 {INTENT_NAME_KEY: str(name), PREDICTED_CONFIDENCE_KEY: float(p)}
                 for name, p in ranked[: self._config["ranking_length"]]

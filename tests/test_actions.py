@@ -11,18 +11,18 @@ from actions.actions import (
     ActionAcknowledge,
     ActionAnswerNotCovered,
     ActionAnswerTopic,
-    ActionOutOfScope,
-    ActionStartAgain,
     ActionCheckFacts,
     ActionExplain,
     ActionExtractProfile,
     ActionFallback,
     ActionFollowUp,
     ActionGiveVerdict,
+    ActionOutOfScope,
     ActionRecordFeedback,
+    ActionStartAgain,
     ValidateEligibilityForm,
 )
-from careers.vocabulary import FORM, NOT_UNDERSTOOD, PROFILE_FACTS, UNREADABLE_SLOT
+from careers.vocabulary import NOT_UNDERSTOOD, PROFILE_FACTS, UNREADABLE_SLOT
 from tests.conftest import make_tracker
 
 

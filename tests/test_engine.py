@@ -343,7 +343,7 @@ _PTP_SPACE = {
 def _profiles(programme, space):
     keys = list(space)
     for values in itertools.product(*space.values()):
-        profile = {k: v for k, v in zip(keys, values) if v is not None}
+        profile = {k: v for k, v in zip(keys, values, strict=True) if v is not None}
         yield {"programme": programme, **profile}
 
 

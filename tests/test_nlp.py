@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import pytest
-import spacy
+from rasa.nlu.utils.spacy_utils import SpacyModel
+from rasa.shared.nlu.training_data.message import Message
 
 from careers.rules_file import load_rules
 from careers.vocabulary import PROGRAMMES
-from nlp.build_pipeline import PatternFileError, build, read_patterns
+from nlp.build_pipeline import PatternFileError, read_patterns
 from nlp.rasa_components import CareersEntityExtractor, LongMessageFallback, MessageGuard
-from rasa.nlu.utils.spacy_utils import SpacyModel
-from rasa.shared.nlu.training_data.message import Message
 
 
 def _entities(nlp, text):

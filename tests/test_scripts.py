@@ -9,12 +9,12 @@ from tools.evaluation.evaluate_nlu import below_target, score
 
 
 def _example(intent, entities=()):
-    return {"intent": intent, "entities": [dict(zip(("start", "end", "entity"), e)) for e in entities]}
+    return {"intent": intent, "entities": [dict(zip(("start", "end", "entity"), e, strict=True)) for e in entities]}
 
 
 def _parse(intent, entities=()):
     return {"intent": {"name": intent},
-            "entities": [dict(zip(("start", "end", "entity"), e)) for e in entities]}
+            "entities": [dict(zip(("start", "end", "entity"), e, strict=True)) for e in entities]}
 
 
 def test_score_counts_intents_entities_and_out_of_scope():

@@ -241,9 +241,9 @@ def describe_failure(conversation: Conversation, number: int, result: TurnResult
     right = _reply_lines(result.reply)
     rows = [f"  {'expected':<{LEFT}} | the assistant said", f"  {'-' * LEFT} | {'-' * RIGHT}"]
     for i in range(max(len(left), len(right))):
-        l = left[i] if i < len(left) else ""
-        r = right[i] if i < len(right) else ""
-        rows.append(f"  {l:<{LEFT}} | {r}".rstrip())
+        said = left[i] if i < len(left) else ""
+        reply = right[i] if i < len(right) else ""
+        rows.append(f"  {said:<{LEFT}} | {reply}".rstrip())
     return "\n".join(head + rows)
 
 

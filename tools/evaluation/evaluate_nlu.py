@@ -59,7 +59,7 @@ def score(examples: List[dict], predictions: List[dict]) -> Dict[str, object]:
     confusions: Counter = Counter()
     ent: Dict[str, Counter] = {"tp": Counter(), "fp": Counter(), "fn": Counter()}
     oos_total = oos_caught = 0
-    for gold, pred in zip(examples, predictions):
+    for gold, pred in zip(examples, predictions, strict=True):
         expected = gold["intent"]
         got = (pred.get("intent") or {}).get("name")
         per_intent.setdefault(expected, Counter())

@@ -258,7 +258,7 @@ def main() -> None:
     failures = []
     with no_library_warnings():
         results = evaluate_sets(args.model, sets)
-    for index, (data, result) in enumerate(zip(sets, results)):
+    for index, (data, result) in enumerate(zip(sets, results, strict=True)):
         print_summary(result, data, args.show)
         result["data"] = str(data)
         if index < len(outputs):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -10,10 +11,9 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
-import json
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,7 +58,7 @@ class Server:
     def memory_kb(self, field: str) -> int:
         """VmRSS (resident now) or VmHWM (peak resident) of the server process."""
         status = Path(f"/proc/{self.process.pid}/status").read_text()
-        line = next(l for l in status.splitlines() if l.startswith(field + ":"))
+        line = next(row for row in status.splitlines() if row.startswith(field + ":"))
         return int(line.split()[1])
 
     def stop(self) -> None:

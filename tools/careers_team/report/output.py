@@ -7,7 +7,7 @@ import base64
 import datetime as dt
 import io
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Dict, List, Optional, Tuple
 
 from careers.vocabulary import ELIGIBLE, NOT_ELIGIBLE, POSSIBLY_ELIGIBLE
 from tools.careers_team.report.summary import Summary
@@ -75,7 +75,7 @@ def charts(summary: Summary) -> Dict[str, str]:
         for values, colour, legend in series:
             colour = colour[::-1] if isinstance(colour, list) else colour
             axes.barh(labels[::-1], values[::-1], left=left, color=colour, label=legend)
-            left = [a + b for a, b in zip(left, values[::-1])]
+            left = [a + b for a, b in zip(left, values[::-1], strict=True)]
         axes.set_xlabel(xlabel)
         axes.xaxis.get_major_locator().set_params(integer=True)
         if any(legend for _, _, legend in series):
