@@ -110,9 +110,7 @@ def after_verdict(tracker: Tracker) -> bool:
     return tracker.get_slot(LAST_ANSWER_SLOT) == VERDICT_ANSWER and bool(tracker.get_slot(ASSESSMENT_SLOT))
 
 
-def offer_feedback(
-    dispatcher: CollectingDispatcher, tracker: Tracker, topic: str
-) -> List[EventType]:
+def offer_feedback(dispatcher: CollectingDispatcher, tracker: Tracker, topic: str) -> List[EventType]:
     """Asks whether an answer helped: once per topic, and never in the middle of a check."""
     asked = list(tracker.get_slot(FEEDBACK_ASKED_SLOT) or [])
     if tracker.active_loop_name == FORM or topic in asked:
@@ -237,7 +235,8 @@ class ValidateEligibilityForm(FormValidationAction):
                 events.append(SlotSet(REQUESTED_SLOT, None))
             return events + [SlotSet(UNREADABLE_SLOT, count + 1)]
         understood = {
-            name: value for name, value in candidates.items()
+            name: value
+            for name, value in candidates.items()
             if name in PROFILE_FACTS and value not in (None, NOT_UNDERSTOOD) and name not in rejected
         }
         typed = not (tracker.latest_message.get("text") or "").startswith("/")
@@ -259,7 +258,11 @@ class ValidateEligibilityForm(FormValidationAction):
         return missing_facts(RULES, profile_from_tracker(tracker))
 
     def _checked(
-        self, slot: str, ok: bool, value: Any, dispatcher: CollectingDispatcher,
+        self,
+        slot: str,
+        ok: bool,
+        value: Any,
+        dispatcher: CollectingDispatcher,
         tracker: Tracker,
     ) -> Dict[Text, Any]:
         if ok:
@@ -412,9 +415,7 @@ class ActionAnswerTopic(Action):
         return [SlotSet(LAST_ANSWER_SLOT, intent)] + offer_feedback(dispatcher, tracker, intent)
 
 
-def reply_not_understood(
-    dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-) -> None:
+def reply_not_understood(dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> None:
     """Offers the two likeliest topics once; if still unclear, says what is on offer."""
     ranking = tracker.latest_message.get("intent_ranking") or []
     buttons = clarifying_buttons(RULES, ranking, domain)
@@ -430,11 +431,7 @@ def corrects_the_verdict(tracker: Tracker) -> bool:
     human biology", "I'm in my final year, predicted a 2:1"), whatever topic it
     sounded like."""
     text = tracker.latest_message.get("text") or ""
-    return (
-        tracker.active_loop_name != FORM
-        and not is_question(text)
-        and facts_in_latest_message(tracker)
-    )
+    return tracker.active_loop_name != FORM and not is_question(text) and facts_in_latest_message(tracker)
 
 
 def answered_check_question(tracker: Tracker) -> bool:
@@ -447,8 +444,11 @@ def answered_check_question(tracker: Tracker) -> bool:
     for event in reversed(tracker.events):
         if event.get("event") == "user":
             return False
-        if (event.get("event") == "slot" and event.get("name") in PROFILE_FACTS
-                and event.get("value") is not None):
+        if (
+            event.get("event") == "slot"
+            and event.get("name") in PROFILE_FACTS
+            and event.get("value") is not None
+        ):
             return True
     return False
 
@@ -487,8 +487,11 @@ def facts_in_latest_message(tracker: Tracker) -> bool:
     for event in reversed(tracker.events):
         if event.get("event") == "user":
             return False
-        if (event.get("event") == "slot" and event.get("name") in PROFILE_FACTS
-                and event.get("value") not in (None, NOT_UNDERSTOOD)):
+        if (
+            event.get("event") == "slot"
+            and event.get("name") in PROFILE_FACTS
+            and event.get("value") not in (None, NOT_UNDERSTOOD)
+        ):
             return True
     return False
 
@@ -515,8 +518,10 @@ class ActionFallback(Action):
             return [FollowupAction(FORM)]  # "am I eligible?" in a check: ask on
         elif answered_check_question(tracker):
             return respond_to_answer(dispatcher, tracker) + [FollowupAction(FORM)]
-        elif tracker.active_loop_name != FORM and facts_in_latest_message(tracker) and not is_question(
-            message.get("text") or ""
+        elif (
+            tracker.active_loop_name != FORM
+            and facts_in_latest_message(tracker)
+            and not is_question(message.get("text") or "")
         ):
             return [FollowupAction(FORM)]  # facts it could read, in words it could not
         else:
@@ -565,7 +570,7 @@ class ActionExplain(Action):
                 sources="\n".join(f"{s.title}: {s.url}" for s in topic.sources),
             )
         elif isinstance(last, str) and last.startswith(NOT_COVERED_PREFIX):
-            pages = RULES.not_covered[last[len(NOT_COVERED_PREFIX):]].read
+            pages = RULES.not_covered[last[len(NOT_COVERED_PREFIX) :]].read
             dispatcher.utter_message(
                 response="utter_explain_not_covered",
                 sources="\n".join(f"{s.title}: {s.url}" for s in pages),
@@ -607,7 +612,9 @@ class ActionFollowUp(Action):
             topic = "ask_relevant_subjects"
             return [SlotSet(LAST_ANSWER_SLOT, topic)] + offer_feedback(dispatcher, tracker, topic)
         intent = topic_for_follow_up(
-            RULES, facts, tracker.get_slot(LAST_ANSWER_SLOT),
+            RULES,
+            facts,
+            tracker.get_slot(LAST_ANSWER_SLOT),
             tracker.latest_message.get("intent_ranking") or [],
         )
         values = topic_answer(RULES, intent or "")

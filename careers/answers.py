@@ -97,7 +97,8 @@ def clarifying_buttons(
         if button["payload"] == f"/{CHECK_INTENT}":
             titles[CHECK_INTENT] = button["title"]
     likely = [
-        r["name"] for r in ranking
+        r["name"]
+        for r in ranking
         if r.get("name") in titles and r.get("confidence", 0) >= CLARIFY_MIN_CONFIDENCE
     ][:2]
     if len(likely) < 2:
@@ -179,10 +180,14 @@ def feedback_buttons(topic: str) -> List[Dict[str, str]]:
 
 
 def is_feedback_topic(rules: EntryRules, topic: Any) -> bool:
-    return topic == CHECK_TOPIC or topic in rules.topics or (
-        isinstance(topic, str)
-        and topic.startswith(NOT_COVERED_PREFIX)
-        and topic[len(NOT_COVERED_PREFIX):] in rules.not_covered
+    return (
+        topic == CHECK_TOPIC
+        or topic in rules.topics
+        or (
+            isinstance(topic, str)
+            and topic.startswith(NOT_COVERED_PREFIX)
+            and topic[len(NOT_COVERED_PREFIX) :] in rules.not_covered
+        )
     )
 
 
@@ -193,8 +198,8 @@ def topic_title(rules: EntryRules, topic: str) -> str:
     known = rules.topics.get(topic)
     if known:
         return known.title
-    if topic.startswith(NOT_COVERED_PREFIX) and topic[len(NOT_COVERED_PREFIX):] in rules.not_covered:
-        return "Not covered: " + rules.not_covered[topic[len(NOT_COVERED_PREFIX):]].title
+    if topic.startswith(NOT_COVERED_PREFIX) and topic[len(NOT_COVERED_PREFIX) :] in rules.not_covered:
+        return "Not covered: " + rules.not_covered[topic[len(NOT_COVERED_PREFIX) :]].title
     return topic
 
 
@@ -202,8 +207,8 @@ def feedback_sources(rules: EntryRules, topic: str, programme: Optional[str] = N
     """Where to read more after an answer did not help."""
     if topic in rules.topics:
         return source_list(rules.topics[topic].sources)
-    if topic.startswith(NOT_COVERED_PREFIX) and topic[len(NOT_COVERED_PREFIX):] in rules.not_covered:
-        return source_list(rules.not_covered[topic[len(NOT_COVERED_PREFIX):]].read)
+    if topic.startswith(NOT_COVERED_PREFIX) and topic[len(NOT_COVERED_PREFIX) :] in rules.not_covered:
+        return source_list(rules.not_covered[topic[len(NOT_COVERED_PREFIX) :]].read)
     programmes = [programme] if programme in rules.programmes else list(rules.programmes)
     return source_list(rules.programmes[p][1] for p in programmes)
 
@@ -247,7 +252,8 @@ def describe_facts(rules: EntryRules, facts: Mapping[str, Any]) -> str:
     elif subject(facts.get(HIGHER_DEGREE_SUBJECT)):
         parts.append(f"a higher degree in {facts['higher_degree_subject']}")
     gcses = {
-        "met": "a good range of GCSEs at A to C", "not_met": "no good range of GCSEs at A to C",
+        "met": "a good range of GCSEs at A to C",
+        "not_met": "no good range of GCSEs at A to C",
         "unsure": "not sure your GCSEs are a good range at A to C",
         "equivalent": "qualifications in place of GCSEs",
     }.get(str(facts.get(GCSE_GRADES)))
@@ -265,8 +271,11 @@ def describe_facts(rules: EntryRules, facts: Mapping[str, Any]) -> str:
     for alternative in facts.get(A_LEVEL_ALTERNATIVES) or []:
         if rules.qualification_group(alternative):
             parts.append(rules.qualification_label(alternative))
-    science = {"yes": "a science A-level", "no": "no science A-level",
-               "unsure": "not sure an A-level counts as a science"}.get(str(facts.get(SCIENCE_A_LEVEL)))
+    science = {
+        "yes": "a science A-level",
+        "no": "no science A-level",
+        "unsure": "not sure an A-level counts as a science",
+    }.get(str(facts.get(SCIENCE_A_LEVEL)))
     if science and not subjects:
         parts.append(science)
     if not parts and facts.get(PROGRAMME) in rules.programmes:
@@ -279,8 +288,6 @@ def _number(count: int) -> str:
     return words.get(count, str(count))
 
 
-
-
 def not_covered_topic(rules: EntryRules, text: str) -> str:
     """The key of the not-covered topic a question is about, by its keywords; the
     general one when none match."""
@@ -289,7 +296,9 @@ def not_covered_topic(rules: EntryRules, text: str) -> str:
     value = " " + re.sub(r"[^\w'+ -]", " ", (text or "").lower()) + " "
     best, hits = NOT_COVERED_GENERAL, 0
     for key, topic in rules.not_covered.items():
-        found = sum(1 for word in topic.keywords if re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", value))
+        found = sum(
+            1 for word in topic.keywords if re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", value)
+        )
         if found > hits:
             best, hits = key, found
     return best

@@ -134,9 +134,7 @@ class Assessment:
             return []
         wanted = PASS if self.verdict == ELIGIBLE else FAIL
         return list(
-            dict.fromkeys(
-                f.quote for f in self.findings if f.status == wanted and f.decisive and f.quote
-            )
+            dict.fromkeys(f.quote for f in self.findings if f.status == wanted and f.decisive and f.quote)
         )
 
     def as_payload(self) -> Dict[str, Any]:
@@ -172,9 +170,7 @@ class _Context:
             if degree_type and rules.qualification_group(degree_type)
             else "your qualification"
         )
-        subjects = [
-            s for s in p.get(A_LEVEL_SUBJECTS) or [] if s in rules.a_level_ask_university
-        ]
+        subjects = [s for s in p.get(A_LEVEL_SUBJECTS) or [] if s in rules.a_level_ask_university]
         alternatives = [
             rules.qualification_label(q)
             for q in p.get(A_LEVEL_ALTERNATIVES) or []
@@ -183,17 +179,13 @@ class _Context:
         count = a_level_count(rules, p)
         subject = _shown_subject(rules, p.get(DEGREE_SUBJECT), "your subject")
         return {
-            DEGREE_CLASS: rules.class_label(p[DEGREE_CLASS])
-            if p.get(DEGREE_CLASS)
-            else "your degree",
+            DEGREE_CLASS: rules.class_label(p[DEGREE_CLASS]) if p.get(DEGREE_CLASS) else "your degree",
             "subject": subject,
             "subject_title": _capitalise(subject),
             HIGHER_DEGREE: higher_label,
             "higher_degree_title": _capitalise(higher_label),
             "higher_degree_short": higher_label.split(" ", 1)[1],
-            HIGHER_DEGREE_SUBJECT: _shown_subject(
-                rules, p.get(HIGHER_DEGREE_SUBJECT), "its subject"
-            ),
+            HIGHER_DEGREE_SUBJECT: _shown_subject(rules, p.get(HIGHER_DEGREE_SUBJECT), "its subject"),
             "qualification_title": _capitalise(qualification),
             A_LEVEL_COUNT: _COUNT_WORDS.get(count, str(count)),
             A_LEVEL_SUBJECTS: " or ".join(subjects) or "your subject",
@@ -258,10 +250,7 @@ def _combine(rules: EntryRules, programme: str, routes: List[_Route]) -> Assessm
     passed = [r for r in routes if r.status == PASS]
     possible = [r for r in routes if r.status == POSSIBLE]
     # Only ask for what could still improve on the routes already decided.
-    undecided = [
-        r for r in routes
-        if r.status is None and not (possible and r.ceiling == POSSIBLE)
-    ]
+    undecided = [r for r in routes if r.status is None and not (possible and r.ceiling == POSSIBLE)]
     if passed:
         # Keep the other routes' failures out: they would only confuse the verdict.
         chosen = passed[:1]
@@ -327,9 +316,7 @@ def _stp_gatekeeping(ctx: _Context) -> Optional[_Route]:
     """What decides both STP routes at once (no degree, not an honours degree, no class)."""
     p, rules = ctx.profile, ctx.rules
     if p.get(DEGREE_CLASS) == "none":
-        return _Route().decide(
-            ctx.finding("stp_no_degree", "not_met"), steps=ctx.next_step("stp_no_degree")
-        )
+        return _Route().decide(ctx.finding("stp_no_degree", "not_met"), steps=ctx.next_step("stp_no_degree"))
     if rules.qualification_group(p.get(DEGREE_TYPE) or "") == NON_HONOURS:
         return _Route().decide(
             ctx.finding("stp_honours_degree", "not_met"),

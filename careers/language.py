@@ -75,9 +75,23 @@ _QUALIFICATION_PATTERNS = [
     ("medical_degree", r"\bmbbs\b|\bmb\s?ch\s?b\b|\bmedical degree\b"),
 ]
 _NUMBER_WORDS = {
-    "no": 0, "none": 0, "zero": 0, "one": 1, "a single": 1, "two": 2, "a couple": 2,
-    "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
-    "ten": 10, "eleven": 11, "twelve": 12,
+    "no": 0,
+    "none": 0,
+    "zero": 0,
+    "one": 1,
+    "a single": 1,
+    "two": 2,
+    "a couple": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
 }
 _NUMBER = r"(\d{1,2}|" + "|".join(w for w in _NUMBER_WORDS if " " not in w and w not in ("no", "none")) + ")"
 
@@ -265,8 +279,20 @@ _QUANTIFIED_GRADE = re.compile(
 )
 _PLURAL_GRADE = re.compile(r"(?<![\w*])(A\*|[A-G]|[4-9]|[1-3])'?s(?![\w*])")
 _WEIGHTS = {
-    "mostly": 5, "mainly": 5, "most": 5, "largely": 5, "all": 8, "a": 1, "an": 1, "one": 1,
-    "only one": 1, "single": 1, "couple of": 2, "a few": 2, "few": 2, "some": 2,
+    "mostly": 5,
+    "mainly": 5,
+    "most": 5,
+    "largely": 5,
+    "all": 8,
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "only one": 1,
+    "single": 1,
+    "couple of": 2,
+    "a few": 2,
+    "few": 2,
+    "some": 2,
 }
 
 
@@ -288,8 +314,11 @@ def judge_gcses(rules: EntryRules, text: str) -> Optional[str]:
     for match in _COUNT_GRADE.finditer(value):
         count = parse_count(match.group(1))
         is_good = _grade_is_good(rules, match.group(2))
-        if count is None or is_good is None or (match.group(2).islower() and not re.search(
-                r"\b(at|grade)\b", match.group(0), re.I)):
+        if (
+            count is None
+            or is_good is None
+            or (match.group(2).islower() and not re.search(r"\b(at|grade)\b", match.group(0), re.I))
+        ):
             continue
         explicit = True
         covered.append(match.span())
@@ -434,7 +463,8 @@ def facts_from_message(
     corrected_from = _correction_point(text)
 
     programmes = {
-        str(m.value).upper() for m in mentions
+        str(m.value).upper()
+        for m in mentions
         if m.kind == PROGRAMME and str(m.value).upper() in (STP, PTP) and not _negated(text, m)
     }
     if len(programmes) == 1:
@@ -492,8 +522,10 @@ def facts_from_message(
     for m, class_id in classes:
         if _class_of_higher_degree(text, m, anchors):
             continue
-        if corrected_from is not None and m.start < corrected_from and any(
-            c.start >= corrected_from for c, _ in classes
+        if (
+            corrected_from is not None
+            and m.start < corrected_from
+            and any(c.start >= corrected_from for c, _ in classes)
         ):
             continue
         facts[DEGREE_CLASS] = class_id
@@ -510,7 +542,8 @@ def facts_from_message(
 
     a_level_subjects: List[str] = []
     denied = {
-        str(m.value).strip().lower() for m in mentions
+        str(m.value).strip().lower()
+        for m in mentions
         if m.kind == "subject" and (_negated(text, m) or _replaced(text, m))
     }
     for m in mentions:
@@ -524,20 +557,18 @@ def facts_from_message(
             if role == "degree":
                 # Joint honours: the subject that counts most is the one to judge.
                 current = facts.get(DEGREE_SUBJECT)
-                if current is None or _relevance_rank(rules, subject) < _relevance_rank(
-                    rules, current
-                ):
+                if current is None or _relevance_rank(rules, subject) < _relevance_rank(rules, current):
                     facts[DEGREE_SUBJECT] = subject
             elif role == HIGHER_DEGREE:
                 current = facts.get(HIGHER_DEGREE_SUBJECT)
-                if current is None or _relevance_rank(rules, subject) < _relevance_rank(
-                    rules, current
-                ):
+                if current is None or _relevance_rank(rules, subject) < _relevance_rank(rules, current):
                     facts[HIGHER_DEGREE_SUBJECT] = subject
             elif role == "a_level" and subject not in a_level_subjects:
                 a_level_subjects.append(subject)
         elif m.kind == "count":
-            if re.match(r"\s*((at|x|grade)\s*(grade\s*)?(A\*|[A-G]|[1-9])|(A\*|[A-G]|[1-9])'?s)\b", text[m.end :]):
+            if re.match(
+                r"\s*((at|x|grade)\s*(grade\s*)?(A\*|[A-G]|[1-9])|(A\*|[A-G]|[1-9])'?s)\b", text[m.end :]
+            ):
                 continue  # "five at B": a number of GCSEs at a grade
             count = parse_count(m.value)
             role = _role_for(text, m, anchors, requested_slot, programme, prefer_next=True)
@@ -568,8 +599,12 @@ def facts_from_message(
 
 # Degree names that say their subject: an MPhys is in physics.
 _SUBJECT_OF_DEGREE_NAME = {
-    "mphys": "physics", "meng": "engineering", "beng": "engineering", "mchem": "chemistry",
-    "mmath": "mathematics", "mmathphys": "mathematical physics",
+    "mphys": "physics",
+    "meng": "engineering",
+    "beng": "engineering",
+    "mchem": "chemistry",
+    "mmath": "mathematics",
+    "mmathphys": "mathematical physics",
     "bachelor of engineering": "engineering",
 }
 
@@ -581,9 +616,11 @@ def _replaced_role(text: str, denied: set, profile: Mapping[str, Any]) -> Option
         if profile.get(slot) in denied:
             return role
     if _CORRECTION.search(text):
-        filled = [role for slot, role in ((DEGREE_SUBJECT, "degree"),
-                                          (HIGHER_DEGREE_SUBJECT, HIGHER_DEGREE))
-                  if profile.get(slot)]
+        filled = [
+            role
+            for slot, role in ((DEGREE_SUBJECT, "degree"), (HIGHER_DEGREE_SUBJECT, HIGHER_DEGREE))
+            if profile.get(slot)
+        ]
         if len(filled) == 1:
             return filled[0]
     return None
@@ -638,8 +675,7 @@ def _status_words(text: str, anchors: List[_Anchor], facts: Dict[str, Any]) -> N
 
 def _predicted_degree(text: str, qualifications: List[_Anchor]) -> bool:
     return any(
-        _cue_target(text, m, qualifications) == "degree"
-        and not _IN_PROGRESS.fullmatch(m.group(0))
+        _cue_target(text, m, qualifications) == "degree" and not _IN_PROGRESS.fullmatch(m.group(0))
         for m in _PREDICTED.finditer(text)
     )
 
@@ -673,9 +709,13 @@ def _origin(
     degree from outside the UK ("not the UK" is not an origin)."""
     origins = [m for m in mentions if m.kind == "origin" and not _negated(text, m)]
     degree = [a for a in anchors if a.role == "degree"]
-    about_degree = degree or facts.get(DEGREE_SUBJECT) or (
-        _DEGREE_WORDS.search(text) and programme != PTP and not any(
-            a.role in ("a_level", "gcse", "alternative") for a in anchors
+    about_degree = (
+        degree
+        or facts.get(DEGREE_SUBJECT)
+        or (
+            _DEGREE_WORDS.search(text)
+            and programme != PTP
+            and not any(a.role in ("a_level", "gcse", "alternative") for a in anchors)
         )
     )
     if not origins or not about_degree:
@@ -683,9 +723,7 @@ def _origin(
     if degree:
         target = degree[0]
         origin = min(origins, key=lambda m: min(abs(m.start - target.end), abs(target.start - m.end)))
-        nearest_anchor = min(
-            anchors, key=lambda a: min(abs(origin.start - a.end), abs(a.start - origin.end))
-        )
+        nearest_anchor = min(anchors, key=lambda a: min(abs(origin.start - a.end), abs(a.start - origin.end)))
         if nearest_anchor.role != "degree":
             return
     else:
@@ -694,8 +732,13 @@ def _origin(
 
 
 _RELEVANCE_ORDER = (
-    COMMONLY_ACCEPTED, OTHER_SCIENCES, NOT_DECIDED_SUBJECT, "unknown", ANIMAL_PLANT_SCIENCE,
-    OUTSIDE_SCIENCE, "medical",
+    COMMONLY_ACCEPTED,
+    OTHER_SCIENCES,
+    NOT_DECIDED_SUBJECT,
+    "unknown",
+    ANIMAL_PLANT_SCIENCE,
+    OUTSIDE_SCIENCE,
+    "medical",
 )
 
 
@@ -718,17 +761,27 @@ def _role_for(
     if prefer_next and after and after[0].start - mention.end <= 12:
         return after[0].role
     # "physics degree", "chemistry and maths A-levels", "a physics graduate"
-    if after and re.fullmatch(r"[\s\w&,]{0,30}", text[mention.end : after[0].start]) and (
-        not before or _gap(text, before[-1].end, mention.start) > 25
-        or re.search(r"[.;!?]|\band\b", text[before[-1].end : mention.start])
-    ) and (_STUDIED_AFTER.match(text[mention.end :]) or after[0].start - mention.end <= 25):
+    if (
+        after
+        and re.fullmatch(r"[\s\w&,]{0,30}", text[mention.end : after[0].start])
+        and (
+            not before
+            or _gap(text, before[-1].end, mention.start) > 25
+            or re.search(r"[.;!?]|\band\b", text[before[-1].end : mention.start])
+        )
+        and (_STUDIED_AFTER.match(text[mention.end :]) or after[0].start - mention.end <= 25)
+    ):
         return after[0].role
-    if before and _gap(text, before[-1].end, mention.start) <= 40 and not re.search(
-        r"[.;!?]", text[before[-1].end : mention.start]
+    if (
+        before
+        and _gap(text, before[-1].end, mention.start) <= 40
+        and not re.search(r"[.;!?]", text[before[-1].end : mention.start])
     ):
         return before[-1].role
-    if after and after[0].start - mention.end <= 25 and not re.search(
-        r"[.;!?]", text[mention.end : after[0].start]
+    if (
+        after
+        and after[0].start - mention.end <= 25
+        and not re.search(r"[.;!?]", text[mention.end : after[0].start])
     ):
         return after[0].role
     if mention.kind == "subject" and _DEGREE_IN.search(text[: mention.start]):
@@ -753,9 +806,7 @@ def _gap(text: str, start: int, end: int) -> int:
 
 def says_yes(text: str) -> bool:
     """A yes in words (or from the Yes button), not only in the classifier's guess."""
-    return (text or "").strip() == "/affirm" or (
-        bool(_AFFIRMATION.search(text or "")) and not says_no(text)
-    )
+    return (text or "").strip() == "/affirm" or (bool(_AFFIRMATION.search(text or "")) and not says_no(text))
 
 
 def says_no(text: str) -> bool:
@@ -790,9 +841,7 @@ def answer_for_requested_slot(
         if deny or _NO_HIGHER.search(text) or re.search(r"\bnothing (else|more|further)\b", text, re.I):
             return "none"
         qualification = canonical_qualification(text, rules.qualifications)
-        if qualification and rules.qualification_group(qualification) in (
-            HIGHER_DEGREE, NOT_HIGHER_DEGREE
-        ):
+        if qualification and rules.qualification_group(qualification) in (HIGHER_DEGREE, NOT_HIGHER_DEGREE):
             return qualification
         return None  # a bare "yes" does not say which: the hint asks
     if requested_slot == A_LEVEL_COUNT:
@@ -938,9 +987,12 @@ def apply_facts(profile: Mapping[str, Any], facts: Mapping[str, Any]) -> Dict[st
     if facts.get(DEGREE_CLASS) == "none":
         for slot in (DEGREE_SUBJECT, DEGREE_PREDICTED, DEGREE_TYPE, DEGREE_OVERSEAS):
             changes.setdefault(slot, None)
-    if DEGREE_CLASS in facts and facts.get(DEGREE_CLASS) != "none" and profile.get(
-        DEGREE_TYPE
-    ) in ("ordinary_degree", "hnd", "hnc", "foundation_degree") and DEGREE_TYPE not in facts:
+    if (
+        DEGREE_CLASS in facts
+        and facts.get(DEGREE_CLASS) != "none"
+        and profile.get(DEGREE_TYPE) in ("ordinary_degree", "hnd", "hnc", "foundation_degree")
+        and DEGREE_TYPE not in facts
+    ):
         changes[DEGREE_TYPE] = None
     # Facts said again are kept (they still answer); clearing what is not there is noise.
     return {k: v for k, v in changes.items() if v is not None or profile.get(k) is not None}

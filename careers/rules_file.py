@@ -195,9 +195,7 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> "_Lined":
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         if key in mapping:
-            raise RulesFileError(
-                f"line {key_node.start_mark.line + 1}: duplicate key '{key}'"
-            )
+            raise RulesFileError(f"line {key_node.start_mark.line + 1}: duplicate key '{key}'")
         mapping[key] = loader.construct_object(value_node, deep=True)
         mapping.lines[key] = key_node.start_mark.line + 1
     mapping.line = node.start_mark.line + 1
@@ -213,9 +211,7 @@ class _Lined(dict):
         self.line = 0
 
 
-_LineLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
-)
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
 class _Checker:
@@ -263,8 +259,7 @@ class _Checker:
         if unknown:
             raise self.fail(
                 line,
-                f"unknown placeholder(s) {sorted(unknown)}; "
-                f"allowed: {sorted(PLACEHOLDERS)}",
+                f"unknown placeholder(s) {sorted(unknown)}; allowed: {sorted(PLACEHOLDERS)}",
             )
 
 
@@ -280,7 +275,7 @@ def read_with_lines(path: Path) -> "_Lined":
     try:
         raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
     except RulesFileError as error:
-        raise RulesFileError(f"{path}:{str(error)[len('line '):]}") from None
+        raise RulesFileError(f"{path}:{str(error)[len('line ') :]}") from None
     except yaml.YAMLError as error:
         raise RulesFileError(f"{path}: not valid YAML: {error}") from None
     except OSError as error:
@@ -377,9 +372,7 @@ def load_rules(path: Optional[Path] = None) -> EntryRules:
     if not isinstance(good_range, int) or not 1 <= good_range <= 15:
         raise check.fail(gcse.lines["good_range_count"], "must be a whole number 1-15")
 
-    rules = _load_rules(
-        check, check.mapping(raw, "rules"), source_ref, sources, class_ids, reading_refs
-    )
+    rules = _load_rules(check, check.mapping(raw, "rules"), source_ref, sources, class_ids, reading_refs)
 
     next_steps: Dict[str, Dict[str, Tuple[str, Source]]] = {}
     steps = check.mapping(raw, "next_steps")
@@ -557,9 +550,7 @@ def _load_rules(check, section, source_ref, sources, class_ids, reading_refs) ->
         if minimum_class is not None and minimum_class not in class_ids:
             raise check.fail(entry.lines["minimum_class"], f"unknown degree class '{minimum_class}'")
         minimum_count = entry.get("minimum_count")
-        if minimum_count is not None and (
-            not isinstance(minimum_count, int) or minimum_count < 0
-        ):
+        if minimum_count is not None and (not isinstance(minimum_count, int) or minimum_count < 0):
             raise check.fail(entry.lines["minimum_count"], "must be a whole number")
         links = entry.get("links", [])
         for link in links:

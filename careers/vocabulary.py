@@ -81,7 +81,14 @@ UNLISTED_SUBJECT = NOT_DECIDED_SUBJECT
 
 # The kinds of entity the NLU pipeline finds (nlp/patterns and the rules file's subjects).
 ENTITY_LABELS: Tuple[str, ...] = (
-    "programme", "degree_class", "qualification", "subject", "grade", "count", "origin", "stage",
+    "programme",
+    "degree_class",
+    "qualification",
+    "subject",
+    "grade",
+    "count",
+    "origin",
+    "stage",
 )
 
 # The facts of a person's profile. Each is a slot of the same name.

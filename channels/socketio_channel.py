@@ -69,8 +69,7 @@ class WidgetOutput(SocketIOOutput):
         self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
     ) -> None:
         quick_replies = [
-            {"content_type": "text", "title": b["title"], "payload": b["payload"]}
-            for b in buttons
+            {"content_type": "text", "title": b["title"], "payload": b["payload"]} for b in buttons
         ]
         await self._send_message(recipient_id, {"text": text.strip(), "quick_replies": quick_replies})
 
@@ -141,8 +140,10 @@ class CheckedSocketIOInput(SocketIOInput):
             if self.session_persistence:
                 sender_id = sessions.get(sid)
                 if sender_id is None or data.get("session_id") not in (None, sender_id):
-                    logger.warning("socket.io: ignored a message outside the socket's session "
-                                   "(send `session_request` first).")
+                    logger.warning(
+                        "socket.io: ignored a message outside the socket's session "
+                        "(send `session_request` first)."
+                    )
                     return
             else:
                 sender_id = sid

@@ -64,8 +64,7 @@ def read_patterns(pattern_dir: Path = PATTERN_DIR, rules: Optional[EntryRules] =
             known = allowed.get(pattern["label"])
             if known is not None and pattern["id"] not in known:
                 raise PatternFileError(
-                    f"{path}:{number}: unknown {pattern['label']} '{pattern['id']}'; "
-                    f"known: {sorted(known)}"
+                    f"{path}:{number}: unknown {pattern['label']} '{pattern['id']}'; known: {sorted(known)}"
                 )
             patterns.append(pattern)
     return patterns
@@ -85,9 +84,7 @@ def programme_patterns() -> List[Dict]:
 def build(output: Path = DEFAULT_OUTPUT) -> spacy.Language:
     """Create the pipeline and write it to `output`."""
     nlp = spacy.blank("en")
-    ruler = nlp.add_pipe(
-        "entity_ruler", config={"phrase_matcher_attr": "LOWER", "overwrite_ents": True}
-    )
+    ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER", "overwrite_ents": True})
     rules = load_rules()
     ruler.add_patterns(read_patterns(rules=rules) + programme_patterns() + subject_patterns(rules))
     nlp.meta.update(

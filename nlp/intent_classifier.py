@@ -30,16 +30,13 @@ logger = logging.getLogger(__name__)
 _TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.")
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class TfidfIntentClassifier(GraphComponent, IntentClassifier):
     """Classifies intents from the message text alone (no other featurizer needed)."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"C": 10.0, "class_weight": None, "max_iter": 3000, "ranking_length": 10,
-                "random_state": 42}
+        return {"C": 10.0, "class_weight": None, "max_iter": 3000, "ranking_length": 10, "random_state": 42}
 
     def __init__(
         self,
@@ -130,8 +127,9 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
             text = (message.get(TEXT) or "").strip()
             if self._model is None or not text:
                 # No confidence at all: the fallback classifier takes it from here.
-                message.set(INTENT, {INTENT_NAME_KEY: None, PREDICTED_CONFIDENCE_KEY: 0.0},
-                            add_to_output=True)
+                message.set(
+                    INTENT, {INTENT_NAME_KEY: None, PREDICTED_CONFIDENCE_KEY: 0.0}, add_to_output=True
+                )
                 message.set("intent_ranking", [], add_to_output=True)
                 continue
             probabilities = self._probabilities(message)
@@ -197,12 +195,24 @@ def features(message: Message, text: Optional[str] = None) -> str:
     if len(parts) == 1:
         markers.append("ent_none")
     words = len(text.split())
-    markers.append("ent_len1" if words <= 1 else "ent_len2" if words <= 3
-                   else "ent_len_mid" if words <= 12 else "ent_len_long")
+    markers.append(
+        "ent_len1"
+        if words <= 1
+        else "ent_len2"
+        if words <= 3
+        else "ent_len_mid"
+        if words <= 12
+        else "ent_len_long"
+    )
     return f"{text} || {''.join(parts)} {' '.join(markers)}"
 
 
 # Entity kinds whose value matters to the intent (an MSc is not an A-level); for the
 # others (which subject, how many) only the kind does.
-_ENTITY_VALUES = {"qualification": True, "programme": True, "degree_class": True,
-                  "origin": True, "stage": True}
+_ENTITY_VALUES = {
+    "qualification": True,
+    "programme": True,
+    "degree_class": True,
+    "origin": True,
+    "stage": True,
+}

@@ -33,8 +33,11 @@ def test_a_topic_missing_from_a_place_is_named_with_the_place(rules: EntryRules,
     domain["intents"] = [i for i in domain["intents"] if i != "ask_skills"]
     (root / "domain.yml").write_text(yaml.safe_dump(domain))
     stories = yaml.safe_load((root / STORIES).read_text())
-    stories["stories"] = [s for s in stories["stories"]
-                          if not any(step.get("intent") == "ask_leadership" for step in s["steps"])]
+    stories["stories"] = [
+        s
+        for s in stories["stories"]
+        if not any(step.get("intent") == "ask_leadership" for step in s["steps"])
+    ]
     (root / STORIES).write_text(yaml.safe_dump(stories))
     assert where_missing(rules, root) == [
         "ask_skills: not an intent in domain.yml",

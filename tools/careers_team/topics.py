@@ -29,8 +29,11 @@ ROOT = Path(__file__).resolve().parents[2]
 TOPIC_RULES = Path("data/rules/topics.yml")
 NLU_DATA = Path("data/nlu")
 STORIES = Path("tests/test_topics.yml")
-HELD_OUT = (Path("tests/nlu_heldout.yml"), Path("tests/heldout_realistic.yml"),
-            Path("tests/heldout_final.yml"))
+HELD_OUT = (
+    Path("tests/nlu_heldout.yml"),
+    Path("tests/heldout_realistic.yml"),
+    Path("tests/heldout_final.yml"),
+)
 # Fewer training examples than this and a topic is rarely recognised in other words.
 MIN_EXAMPLES = 10
 # Intents named like topics that are answered another way.
@@ -70,7 +73,8 @@ def _nlu_counts(folder: Path) -> Counter:
         for entry in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
             if "intent" in entry:
                 counts[entry["intent"]] += sum(
-                    1 for line in str(entry.get("examples") or "").splitlines()
+                    1
+                    for line in str(entry.get("examples") or "").splitlines()
                     if line.strip().startswith("- ")
                 )
     return counts
@@ -87,8 +91,12 @@ def _held_out_intents(path: Path) -> set:
 
 def _story_intents(path: Path) -> set:
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return {step["intent"] for story in data.get("stories") or []
-            for step in story.get("steps") or [] if "intent" in step}
+    return {
+        step["intent"]
+        for story in data.get("stories") or []
+        for step in story.get("steps") or []
+        if "intent" in step
+    }
 
 
 def where_missing(rules: EntryRules, root: Path = ROOT) -> List[str]:
@@ -101,20 +109,20 @@ def where_missing(rules: EntryRules, root: Path = ROOT) -> List[str]:
     examples = _nlu_counts(root / NLU_DATA)
     held_out = set().union(*(_held_out_intents(root / p) for p in HELD_OUT if (root / p).exists()))
     stories = _story_intents(root / STORIES)
-    generated = (root / TOPIC_RULES).read_text(encoding="utf-8") \
-        if (root / TOPIC_RULES).exists() else ""
+    generated = (root / TOPIC_RULES).read_text(encoding="utf-8") if (root / TOPIC_RULES).exists() else ""
     if generated != topic_rules_yaml(topics):
-        problems.append(f"{TOPIC_RULES} does not match the rules file's topics: "
-                        "run `make topics` to regenerate it")
+        problems.append(
+            f"{TOPIC_RULES} does not match the rules file's topics: run `make topics` to regenerate it"
+        )
     for topic in topics:
         if topic not in intents:
             problems.append(f"{topic}: not an intent in domain.yml")
         if examples[topic] < MIN_EXAMPLES:
-            problems.append(f"{topic}: {examples[topic]} training examples in {NLU_DATA}/ "
-                            f"(at least {MIN_EXAMPLES})")
+            problems.append(
+                f"{topic}: {examples[topic]} training examples in {NLU_DATA}/ (at least {MIN_EXAMPLES})"
+            )
         if topic not in held_out:
-            problems.append(f"{topic}: no message in a held-out set "
-                            f"({', '.join(str(p) for p in HELD_OUT)})")
+            problems.append(f"{topic}: no message in a held-out set ({', '.join(str(p) for p in HELD_OUT)})")
         if topic not in stories:
             problems.append(f"{topic}: no story in {STORIES}")
     for intent in intents:
@@ -125,8 +133,9 @@ def where_missing(rules: EntryRules, root: Path = ROOT) -> List[str]:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--write", action="store_true",
-                        help=f"regenerate {TOPIC_RULES} from the rules file first")
+    parser.add_argument(
+        "--write", action="store_true", help=f"regenerate {TOPIC_RULES} from the rules file first"
+    )
     args = parser.parse_args(argv)
     rules = load_rules()
     if args.write:

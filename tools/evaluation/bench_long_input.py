@@ -38,9 +38,20 @@ def unguarded_model() -> Path:
         config_path.write_text(text)
         print(f"Training the unguarded comparison model ({config_path.name})...", flush=True)
         subprocess.run(
-            [RASA, "train", "--config", str(config_path), "--out", str(CACHE),
-             "--fixed-model-name", model.name[: -len(".tar.gz")], "--quiet"],
-            cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
+            [
+                RASA,
+                "train",
+                "--config",
+                str(config_path),
+                "--out",
+                str(CACHE),
+                "--fixed-model-name",
+                model.name[: -len(".tar.gz")],
+                "--quiet",
+            ],
+            cwd=ROOT,
+            check=True,
+            stdout=subprocess.DEVNULL,
         )
     return model
 
@@ -78,8 +89,11 @@ def main() -> None:
     print(f"\nReply time (median of {args.repeat}) and Rasa's peak resident memory so far")
     print(f"{'characters':>10} | " + " | ".join(f"{name:^32}" for name in table))
     for size in args.sizes:
-        cells = [f"{r[size]['median_s']:7.2f} s  peak {r[size]['peak_mb']:6.0f} MB"
-                 f"  now {r[size]['resident_mb']:5.0f}" for r in table.values()]
+        cells = [
+            f"{r[size]['median_s']:7.2f} s  peak {r[size]['peak_mb']:6.0f} MB"
+            f"  now {r[size]['resident_mb']:5.0f}"
+            for r in table.values()
+        ]
         print(f"{size:>10} | " + " | ".join(cells))
 
 

@@ -39,8 +39,11 @@ def summarise(log: str, folds: int) -> dict:
             extractor = line.split("Entity extractor:")[1].strip()
         match = _FIGURE.search(line)
         if match and section == "intent":
-            name = f"intent {match.group(1)}" if section == "intent" else (
-                f"entity {match.group(1)} ({extractor})")
+            name = (
+                f"intent {match.group(1)}"
+                if section == "intent"
+                else (f"entity {match.group(1)} ({extractor})")
+            )
             figures[name] = {"mean": float(match.group(2)), "std": float(match.group(3))}
     return {"date": str(dt.date.today()), "folds": folds, "figures": figures}
 
@@ -50,8 +53,12 @@ def main() -> None:
     parser.add_argument("log", type=Path)
     parser.add_argument("out", type=Path)
     parser.add_argument("folds", type=int)
-    parser.add_argument("--min-intent-accuracy", type=float, default=CROSSVAL_MIN_INTENT_ACCURACY,
-                        help="exit 1 below this (default: tools/evaluation/targets.py)")
+    parser.add_argument(
+        "--min-intent-accuracy",
+        type=float,
+        default=CROSSVAL_MIN_INTENT_ACCURACY,
+        help="exit 1 below this (default: tools/evaluation/targets.py)",
+    )
     args = parser.parse_args()
     summary = summarise(args.log.read_text(), args.folds)
     if not summary["figures"]:
@@ -62,8 +69,7 @@ def main() -> None:
     accuracy = summary["figures"].get("intent Accuracy", {}).get("mean")
     if args.min_intent_accuracy is not None:
         if accuracy is None or accuracy < args.min_intent_accuracy:
-            sys.exit(f"cross-validation intent accuracy {accuracy} is below "
-                     f"{args.min_intent_accuracy:.2f}")
+            sys.exit(f"cross-validation intent accuracy {accuracy} is below {args.min_intent_accuracy:.2f}")
         print(f"  intent accuracy {accuracy:.3f} (target {args.min_intent_accuracy:.2f}: ok)")
 
 

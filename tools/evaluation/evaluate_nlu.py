@@ -153,14 +153,13 @@ def print_summary(result: Dict[str, object], data: str) -> None:
     for name, target in TARGETS.items():
         mark = "ok" if result[name] >= target else "BELOW TARGET"
         print(f"  {name:<22} {result[name]:.3f}  (target {target:.2f}: {mark})")
-    print(
-        f"  entity precision {result['entity_precision']:.3f}, recall {result['entity_recall']:.3f}"
-    )
+    print(f"  entity precision {result['entity_precision']:.3f}, recall {result['entity_recall']:.3f}")
     print(f"  median parse time      {result['median_parse_ms']:.1f} ms")
     print("  per entity type:")
     for name, v in result["entities"].items():
-        print(f"    {name:<15} P {v['precision']:.2f}  R {v['recall']:.2f}  "
-              f"F1 {v['f1']:.2f}  n={v['support']}")
+        print(
+            f"    {name:<15} P {v['precision']:.2f}  R {v['recall']:.2f}  F1 {v['f1']:.2f}  n={v['support']}"
+        )
     print("  per intent (precision, recall):")
     for name, v in sorted(result["intents"].items()):
         print(f"    {name:<30} P {v['precision']:.2f}  R {v['recall']:.2f}  n={v['support']}")
@@ -175,8 +174,9 @@ def main() -> None:
     parser.add_argument("--data", default="tests/nlu_heldout.yml")
     parser.add_argument("--json", help="also write the figures to this JSON file")
     parser.add_argument("--report", help="write the markdown report here (docs/nlu-report.md)")
-    parser.add_argument("--check-targets", action="store_true",
-                        help="exit 1 if any figure is below its target")
+    parser.add_argument(
+        "--check-targets", action="store_true", help="exit 1 if any figure is below its target"
+    )
     args = parser.parse_args()
 
     result = evaluate_model(args.model, load_examples(args.data))

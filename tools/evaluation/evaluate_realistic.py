@@ -144,20 +144,20 @@ def score_messages(results: List[dict], topics: set) -> Dict[str, Any]:
         "intent_accuracy": _ratio(sum(map(right_intent, results)), len(results)),
         "wrong_topic_rate": _ratio(sum(map(wrong_topic, results)), len(results)),
         "not_covered_recall": _ratio(sum(r["did"] == NOT_COVERED for r in covered), len(covered)),
-        "out_of_scope_recall": _ratio(
-            sum(r["did"] in ("out_of_scope", "unsure") for r in scope), len(scope)
-        ),
+        "out_of_scope_recall": _ratio(sum(r["did"] in ("out_of_scope", "unsure") for r in scope), len(scope)),
         "unsure_rate": _ratio(sum(r["did"] == "unsure" for r in results), len(results)),
         "confusions": [
             {"expected": e, "predicted": p, "count": n} for (e, p), n in confusions.most_common(12)
         ],
         "wrong_topics": [
             {"text": r["text"], "expected": r["expect"], "answered": r["did"]}
-            for r in results if wrong_topic(r)
+            for r in results
+            if wrong_topic(r)
         ],
         "wrong_intents": [
             {"text": r["text"], "expected": r["expect"], "intent": r["intent"], "did": r["did"]}
-            for r in results if not right_intent(r)
+            for r in results
+            if not right_intent(r)
         ],
     }
 
@@ -176,8 +176,15 @@ def run_conversations(assistant: Any, conversations: List[dict]) -> Dict[str, An
                 if assessment:
                     verdict = {"programme": assessment["programme"], "verdict": assessment["verdict"]}
         expected = {"programme": item["expect"]["programme"], "verdict": item["expect"]["verdict"]}
-        results.append({"name": item.get("name", ""), "expected": expected, "got": verdict,
-                        "ok": verdict == expected, "transcript": transcript})
+        results.append(
+            {
+                "name": item.get("name", ""),
+                "expected": expected,
+                "got": verdict,
+                "ok": verdict == expected,
+                "transcript": transcript,
+            }
+        )
     return {
         "conversations": len(results),
         "verdict_accuracy": _ratio(sum(r["ok"] for r in results), len(results)),
@@ -221,13 +228,17 @@ def evaluate_sets(model: Path, sets: List[Path]) -> List[Dict[str, Any]]:
 
 
 def print_summary(result: Dict[str, Any], data: Path, show: int) -> None:
-    print(f"Realistic evaluation on {data}: {result['messages']} messages, "
-          f"{result['conversations']} conversations")
+    print(
+        f"Realistic evaluation on {data}: {result['messages']} messages, "
+        f"{result['conversations']} conversations"
+    )
     for name, (target, kind) in TARGETS.items():
         value = result[name]
         ok = value >= target if kind == "min" else value <= target
-        print(f"  {name:<22} {value:.3f}  (target {'>=' if kind == 'min' else '<='} {target:.2f}: "
-              f"{'ok' if ok else 'MISSED'})")
+        print(
+            f"  {name:<22} {value:.3f}  (target {'>=' if kind == 'min' else '<='} {target:.2f}: "
+            f"{'ok' if ok else 'MISSED'})"
+        )
     print(f"  {'unsure_rate':<22} {result['unsure_rate']:.3f}  (clarifying question or not understood)")
     if show:
         print("  most confused intents (expected -> predicted):")
@@ -244,10 +255,15 @@ def print_summary(result: Dict[str, Any], data: Path, show: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=Path("models/careers.tar.gz"))
-    parser.add_argument("--data", type=Path, action="append",
-                        help="a set to evaluate (repeat for several; default the held-out set)")
-    parser.add_argument("--json", type=Path, action="append",
-                        help="write each set's figures here (one per --data, in order)")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        action="append",
+        help="a set to evaluate (repeat for several; default the held-out set)",
+    )
+    parser.add_argument(
+        "--json", type=Path, action="append", help="write each set's figures here (one per --data, in order)"
+    )
     parser.add_argument("--check-targets", action="store_true", help="exit 1 below a target")
     parser.add_argument("--show", type=int, default=0, help="list up to N failures of each kind")
     args = parser.parse_args()

@@ -66,8 +66,9 @@ def main() -> None:
     handler = functools.partial(DemoHandler, directory=str(DEMO))
     DemoHandler.rasa_url = args.rasa_url.rstrip("/")
     server = http.server.ThreadingHTTPServer((args.host, args.port), handler)
-    print(f"Demo careers site on http://localhost:{args.port}/ (assistant: {DemoHandler.rasa_url})",
-          flush=True)
+    print(
+        f"Demo careers site on http://localhost:{args.port}/ (assistant: {DemoHandler.rasa_url})", flush=True
+    )
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -41,14 +41,21 @@ def _confidence(text: str) -> float:
 
 def main(argv: Optional[Sequence[str]] = None, today: Optional[dt.date] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--endpoints", type=Path, default=ROOT / "endpoints.yml",
-                        help="where the tracker store is configured (default: endpoints.yml)")
-    parser.add_argument("--since", type=_date, help="first day, YYYY-MM-DD (default: 29 days "
-                                                    "before --until)")
+    parser.add_argument(
+        "--endpoints",
+        type=Path,
+        default=ROOT / "endpoints.yml",
+        help="where the tracker store is configured (default: endpoints.yml)",
+    )
+    parser.add_argument("--since", type=_date, help="first day, YYYY-MM-DD (default: 29 days before --until)")
     parser.add_argument("--until", type=_date, help="last day, YYYY-MM-DD (default: today)")
     parser.add_argument("--html", type=Path, help="also write an HTML page with charts here")
-    parser.add_argument("--low-confidence", type=_confidence, default=0.5,
-                        help="list messages whose intent scored below this (default 0.5)")
+    parser.add_argument(
+        "--low-confidence",
+        type=_confidence,
+        default=0.5,
+        help="list messages whose intent scored below this (default 0.5)",
+    )
     parser.add_argument("--top", type=int, default=10, help="how many topics to list")
     args = parser.parse_args(argv)
     until = args.until or today or dt.datetime.now(dt.timezone.utc).date()

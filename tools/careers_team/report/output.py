@@ -36,17 +36,22 @@ def format_text(summary: Summary) -> str:
         "Most asked topics",
     ]
     lines += [f"  {n:>5}  {title}" for title, n in summary.topics] or ["  none"]
-    lines += ["", "Eligibility checks",
-              f"  started              {summary.checks_started}",
-              f"  completed            {summary.checks_completed} (a verdict given)"]
-    lines += [f"  {n:>5}  {programme}: {_label(verdict)}"
-              for (programme, verdict), n in summary.verdicts.items()]
+    lines += [
+        "",
+        "Eligibility checks",
+        f"  started              {summary.checks_started}",
+        f"  completed            {summary.checks_completed} (a verdict given)",
+    ]
+    lines += [
+        f"  {n:>5}  {programme}: {_label(verdict)}" for (programme, verdict), n in summary.verdicts.items()
+    ]
     lines += ["", "Not understood or low confidence (the questions the content does not yet answer)"]
-    lines += [f"  {u.count:>5}  {_shorten(u.text)!r}  (best guess: {u.best_guess or 'none'}, "
-              f"{u.confidence:.2f})" for u in summary.unanswered] or ["  none"]
+    lines += [
+        f"  {u.count:>5}  {_shorten(u.text)!r}  (best guess: {u.best_guess or 'none'}, {u.confidence:.2f})"
+        for u in summary.unanswered
+    ] or ["  none"]
     lines += ["", "Feedback by topic (most thumbs-down first)"]
-    lines += [f"  {down:>3} down {up:>3} up  {title}" for title, up, down in summary.feedback] \
-        or ["  none"]
+    lines += [f"  {down:>3} down {up:>3} up  {title}" for title, up, down in summary.feedback] or ["  none"]
     return "\n".join(lines)
 
 
@@ -66,8 +71,9 @@ def charts(summary: Summary) -> Dict[str, str]:
     blue, red, green, amber = "#005eb8", "#d5281b", "#007f3b", "#ffb81c"
     drawn: Dict[str, str] = {}
 
-    def horizontal(name: str, labels: List[str], xlabel: str,
-                   *series: Tuple[List[int], Any, Optional[str]]) -> None:
+    def horizontal(
+        name: str, labels: List[str], xlabel: str, *series: Tuple[List[int], Any, Optional[str]]
+    ) -> None:
         """Bars across, the first label at the top; several series (values, colour
         or one colour a bar, legend) are stacked."""
         figure, axes = plt.subplots(figsize=(7, 0.45 * len(labels) + 1))
@@ -95,21 +101,29 @@ def charts(summary: Summary) -> Dict[str, str]:
         drawn["messages_per_day"] = _png(figure)
         plt.close(figure)
     if summary.topics:
-        horizontal("topics", [t for t, _ in summary.topics], "times answered",
-                   ([n for _, n in summary.topics], blue, None))
+        horizontal(
+            "topics",
+            [t for t, _ in summary.topics],
+            "times answered",
+            ([n for _, n in summary.topics], blue, None),
+        )
     if summary.verdicts:
         colours = {ELIGIBLE: green, POSSIBLY_ELIGIBLE: amber, NOT_ELIGIBLE: red}
-        horizontal("verdicts", [f"{p}: {_label(v)}" for p, v in summary.verdicts],
-                   "verdicts given",
-                   (list(summary.verdicts.values()),
-                    [colours.get(v, blue) for _, v in summary.verdicts], None))
+        horizontal(
+            "verdicts",
+            [f"{p}: {_label(v)}" for p, v in summary.verdicts],
+            "verdicts given",
+            (list(summary.verdicts.values()), [colours.get(v, blue) for _, v in summary.verdicts], None),
+        )
     if summary.feedback:
-        horizontal("feedback", [t for t, _, _ in summary.feedback], "answers",
-                   ([d for _, _, d in summary.feedback], red, "thumbs down"),
-                   ([u for _, u, _ in summary.feedback], green, "thumbs up"))
+        horizontal(
+            "feedback",
+            [t for t, _, _ in summary.feedback],
+            "answers",
+            ([d for _, _, d in summary.feedback], red, "thumbs down"),
+            ([u for _, u, _ in summary.feedback], green, "thumbs up"),
+        )
     return drawn
-
-
 
 
 def format_html(summary: Summary, low_confidence: float) -> str:
@@ -118,6 +132,8 @@ def format_html(summary: Summary, low_confidence: float) -> str:
     environment = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     made = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return environment.from_string(TEMPLATE.read_text(encoding="utf-8")).render(
-        s=summary, charts=charts(summary) if summary.messages else {}, made=made,
+        s=summary,
+        charts=charts(summary) if summary.messages else {},
+        made=made,
         low_confidence=low_confidence,
     )

@@ -12,8 +12,11 @@ import sqlalchemy as sa
 
 EVENTS = sa.table(
     "events",
-    sa.column("id"), sa.column("sender_id"), sa.column("type_name"),
-    sa.column("timestamp"), sa.column("data"),
+    sa.column("id"),
+    sa.column("sender_id"),
+    sa.column("type_name"),
+    sa.column("timestamp"),
+    sa.column("data"),
 )
 
 
@@ -30,8 +33,10 @@ def database_url(endpoints: Path) -> Any:
         raise ReportError(f"no endpoints file at {endpoints}")
     config = read_endpoint_config(str(endpoints), "tracker_store")
     if config is None or str(config.type).lower() != "sql":
-        raise ReportError(f"{endpoints} does not configure an SQL tracker store "
-                          "(tracker_store: type: SQL), so there is nothing to read")
+        raise ReportError(
+            f"{endpoints} does not configure an SQL tracker store "
+            "(tracker_store: type: SQL), so there is nothing to read"
+        )
     settings = config.kwargs
     dialect = settings.get("dialect", "sqlite")
     db = str(settings.get("db", "rasa.db"))
@@ -41,8 +46,12 @@ def database_url(endpoints: Path) -> Any:
             raise ReportError(f"no conversations stored yet: {path} does not exist")
         db = str(path)
     return SQLTrackerStore.get_db_url(
-        dialect=dialect, host=config.url, port=settings.get("port"), db=db,
-        username=settings.get("username"), password=settings.get("password"),
+        dialect=dialect,
+        host=config.url,
+        port=settings.get("port"),
+        db=db,
+        username=settings.get("username"),
+        password=settings.get("password"),
         query=settings.get("query"),
     )
 
@@ -68,7 +77,8 @@ def read_events(url: Any, since: dt.datetime, until: dt.datetime) -> Iterator[Di
                     event["sender_id"] = sender_id
                     yield event
     except sa.exc.SQLAlchemyError as error:
-        raise ReportError(f"could not read the tracker store: {error.__class__.__name__}: "
-                          f"{str(error).splitlines()[0]}") from error
+        raise ReportError(
+            f"could not read the tracker store: {error.__class__.__name__}: {str(error).splitlines()[0]}"
+        ) from error
     finally:
         engine.dispose()

@@ -59,8 +59,14 @@ def _best_guess(event: Dict[str, Any]) -> Tuple[str, float]:
     return "", 0.0
 
 
-def summarise(events: Iterable[Dict[str, Any]], rules: EntryRules, since: dt.date,
-              until: dt.date, low_confidence: float = 0.5, top: int = 10) -> Summary:
+def summarise(
+    events: Iterable[Dict[str, Any]],
+    rules: EntryRules,
+    since: dt.date,
+    until: dt.date,
+    low_confidence: float = 0.5,
+    top: int = 10,
+) -> Summary:
     """Counts what happened in the conversations, from their stored events."""
     summary = Summary(since, until)
     senders = set()
@@ -94,8 +100,9 @@ def summarise(events: Iterable[Dict[str, Any]], rules: EntryRules, since: dt.dat
             # scores, so only messages that fell back count there.
             unsure = confidence < low_confidence and not in_check[sender]
             key = " ".join(text.casefold().split())[:300]
-            guess, guess_confidence = (_best_guess(event) if intent == FALLBACK_INTENT
-                                       else (intent, confidence))
+            guess, guess_confidence = (
+                _best_guess(event) if intent == FALLBACK_INTENT else (intent, confidence)
+            )
             entry = [text[:300], 0, guess, guess_confidence]
             if intent == FALLBACK_INTENT or unsure:
                 count_unanswered(key, entry)
@@ -126,11 +133,16 @@ def summarise(events: Iterable[Dict[str, Any]], rules: EntryRules, since: dt.dat
                 feedback[(sender, str(value.get("topic")))] = bool(value.get("helpful"))
     summary.conversations = len(senders)
     days = (until - since).days + 1
-    summary.messages_per_day = {since + dt.timedelta(days=i): per_day[since + dt.timedelta(days=i)]
-                                for i in range(days)}
+    summary.messages_per_day = {
+        since + dt.timedelta(days=i): per_day[since + dt.timedelta(days=i)] for i in range(days)
+    }
     summary.topics = [(topic_title(rules, t), n) for t, n in topics.most_common(top)]
-    summary.verdicts = dict(sorted(verdicts.items(), key=lambda kv: (
-        kv[0][0], VERDICTS.index(kv[0][1]) if kv[0][1] in VERDICTS else 9)))
+    summary.verdicts = dict(
+        sorted(
+            verdicts.items(),
+            key=lambda kv: (kv[0][0], VERDICTS.index(kv[0][1]) if kv[0][1] in VERDICTS else 9),
+        )
+    )
     summary.unanswered = sorted(
         (Unanswered(*entry) for entry in unanswered.values()),
         key=lambda u: (-u.count, u.confidence),
