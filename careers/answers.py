@@ -39,6 +39,9 @@ from careers.vocabulary import (
     THIRD,
     UNDERGRADUATE_HONOURS,
     UPPER_SECOND,
+    VERDICT_LABELS,
+    VERDICT_MARKS,
+    VERDICT_TONES,
 )
 
 
@@ -78,9 +81,16 @@ def verdict_values(rules: EntryRules, assessment: Assessment) -> Dict[str, str]:
 
 
 def assessment_payload(rules: EntryRules, assessment: Assessment) -> Dict[str, object]:
-    """The `custom` payload a website or test reads: verdict, reasons, sources."""
+    """The `custom` payload a website or test reads: verdict, reasons, sources, and how
+    to show the verdict and programme, so no channel needs to spell their names."""
     payload = assessment.as_payload()
     payload["sources"] = verdict_values(rules, assessment)["sources"].split("\n")
+    if assessment.verdict is not None:
+        payload["verdict_label"] = VERDICT_LABELS[assessment.verdict]
+        payload["verdict_mark"] = VERDICT_MARKS[assessment.verdict]
+        payload["verdict_tone"] = VERDICT_TONES[assessment.verdict]
+    if assessment.programme in rules.programmes:
+        payload["programme_name"] = rules.programmes[assessment.programme][0]
     return {ASSESSMENT_SLOT: payload}
 
 

@@ -31,6 +31,8 @@ VERDICT_LABELS: Dict[str, str] = {
     NOT_ELIGIBLE: "Not eligible",
 }
 VERDICT_MARKS: Dict[str, str] = {ELIGIBLE: "✓", POSSIBLY_ELIGIBLE: "?", NOT_ELIGIBLE: "✗"}
+# The tone a channel colours it in: the widget styles "good", "caution" and "bad".
+VERDICT_TONES: Dict[str, str] = {ELIGIBLE: "good", POSSIBLY_ELIGIBLE: "caution", NOT_ELIGIBLE: "bad"}
 
 # Degree classes, best first; "none" is an unclassified degree or no class given.
 FIRST = "first"

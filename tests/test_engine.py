@@ -10,6 +10,7 @@ import re
 
 import pytest
 
+from careers.answers import assessment_payload
 from careers.engine import (
     NOT_DECIDED,
     assess,
@@ -17,6 +18,8 @@ from careers.engine import (
     missing_facts,
     science_a_level_status,
 )
+from careers.vocabulary import VERDICT_LABELS, VERDICT_MARKS, VERDICT_TONES
+from careers.vocabulary import VERDICTS as VERDICT_NAMES
 from tests.conftest import ROOT
 
 STP = {"programme": "STP"}
@@ -800,6 +803,32 @@ def test_payload_has_the_documented_shape(rules):
     assert payload["programme"] == "STP"
     assert payload["verdict"] == "eligible"
     assert isinstance(payload["reasons"], list) and isinstance(payload["sources"], list)
+
+
+@pytest.mark.parametrize("verdict", VERDICT_NAMES)
+def test_the_payload_says_how_to_show_each_verdict_and_programme(rules, verdict):
+    """Channels show what the payload says: no channel spells a verdict or programme."""
+    profiles = {
+        "eligible": {**STP, "degree_class": "first", "degree_subject": "physics"},
+        "possibly_eligible": {
+            **STP,
+            "degree_class": "upper_second",
+            "degree_subject": "chemistry",
+            "higher_degree": "none",
+        },
+        "not_eligible": {
+            **STP,
+            "degree_class": "third",
+            "degree_subject": "physics",
+            "higher_degree": "none",
+        },
+    }
+    payload = assessment_payload(rules, assess(rules, profiles[verdict]))["assessment"]
+    assert payload["verdict"] == verdict
+    assert payload["verdict_label"] == VERDICT_LABELS[verdict]
+    assert payload["verdict_mark"] == VERDICT_MARKS[verdict]
+    assert payload["verdict_tone"] == VERDICT_TONES[verdict]
+    assert payload["programme_name"] == "NHS Scientist Training Programme (STP)"
 
 
 @pytest.mark.parametrize(

@@ -225,6 +225,9 @@ def test_bot_text_is_escaped_and_only_web_addresses_become_links(site, page):
                 "assessment": {
                     "programme": "STP",
                     "verdict": "not_eligible",
+                    "verdict_label": "<b>Not eligible</b>",
+                    "verdict_mark": "<img src=x onerror=alert(1)>",
+                    "verdict_tone": 'bad" onclick="alert(1)',
                     "reasons": ["<i>because</i>"],
                     "sources": ["javascript:alert(1)", "https://example.org/s"],
                 }
@@ -248,6 +251,9 @@ def test_bot_text_is_escaped_and_only_web_addresses_become_links(site, page):
     assert log.locator("script, img, b, i").count() == 0
     hrefs = [log.locator("a").nth(i).get_attribute("href") for i in range(log.locator("a").count())]
     assert hrefs == ["https://example.org/page?a=1&b=2", "https://example.org/s"], hrefs
+    card = log.locator(".cc-card")
+    assert card.get_attribute("class") == "cc-card cc-card--neutral"
+    expect(card.locator(".cc-verdict")).to_contain_text("<b>Not eligible</b>")
     assert log.locator("[onmouseover], [onerror]").count() == 0
     expect(page.get_by_role("button", name="<b>Yes</b>")).to_be_visible()
     expect(page.locator(".cc-card li").first).to_have_text("<i>because</i>")

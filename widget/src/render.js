@@ -76,16 +76,6 @@ export function renderText(text) {
   return fragment;
 }
 
-const VERDICTS = {
-  eligible: { label: "Eligible", mark: "✓" },
-  possibly_eligible: { label: "Possibly eligible", mark: "?" },
-  not_eligible: { label: "Not eligible", mark: "✗" },
-};
-const PROGRAMMES = {
-  STP: "Scientist Training Programme (STP)",
-  PTP: "Practitioner Training Programme (PTP)",
-};
-
 function strings(value) {
   return Array.isArray(value) ? value.filter((v) => typeof v === "string" && v.trim()) : [];
 }
@@ -100,14 +90,20 @@ export function sourceLabel(href) {
   return words ? `${site}: ${words}` : site;
 }
 
+// A payload value that is a usable name: a short string of letters, digits and _.
+const NAME = /^[a-z0-9_]{1,40}$/i;
+
 // The eligibility verdict card, from a `custom.assessment` payload; null if the
-// payload is not one.
+// payload is not one. The payload says how to show the verdict and programme
+// (careers/vocabulary.py), so the widget spells neither.
 export function renderAssessment(assessment) {
   if (!assessment || typeof assessment !== "object") return null;
-  const verdict = VERDICTS[assessment.verdict];
-  if (!verdict) return null;
-  const programme = PROGRAMMES[assessment.programme] || String(assessment.programme || "");
-  const card = el("div", { class: `cc-card cc-card--${assessment.verdict}`, role: "group",
+  if (typeof assessment.verdict !== "string" || !NAME.test(assessment.verdict)) return null;
+  if (typeof assessment.verdict_label !== "string" || !assessment.verdict_label.trim()) return null;
+  const verdict = { label: assessment.verdict_label, mark: String(assessment.verdict_mark || "") };
+  const programme = String(assessment.programme_name || assessment.programme || "");
+  const tone = NAME.test(String(assessment.verdict_tone || "")) ? assessment.verdict_tone : "neutral";
+  const card = el("div", { class: `cc-card cc-card--${tone}`, role: "group",
                            "aria-label": "Eligibility verdict" });
   card.append(el("p", { class: "cc-card-kicker" }, "Eligibility check", programme ? `: ${programme}` : ""));
   card.append(el("p", { class: "cc-verdict" },
