@@ -24,7 +24,7 @@ export function httpUrl(value) {
   try {
     const url = new URL(value);
     return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
-  } catch (error) {
+  } catch {
     return null;
   }
 }
@@ -93,14 +93,22 @@ export function sourceLabel(href) {
 // A payload value that is a usable name: a short string of letters, digits and _.
 const NAME = /^[a-z0-9_]{1,40}$/i;
 
+// True for a `custom.assessment` payload: an object with a verdict name.
+function isAssessment(assessment) {
+  return Boolean(assessment) && typeof assessment === "object" &&
+    typeof assessment.verdict === "string" && NAME.test(assessment.verdict);
+}
+
 // The eligibility verdict card, from a `custom.assessment` payload; null if the
 // payload is not one. The payload says how to show the verdict and programme
-// (careers/vocabulary.py), so the widget spells neither.
+// (careers/vocabulary.py), so the widget spells neither; a payload without a label
+// (kept in a history from an older version) shows its verdict name in words.
 export function renderAssessment(assessment) {
-  if (!assessment || typeof assessment !== "object") return null;
-  if (typeof assessment.verdict !== "string" || !NAME.test(assessment.verdict)) return null;
-  if (typeof assessment.verdict_label !== "string" || !assessment.verdict_label.trim()) return null;
-  const verdict = { label: assessment.verdict_label, mark: String(assessment.verdict_mark || "") };
+  if (!isAssessment(assessment)) return null;
+  const named = typeof assessment.verdict_label === "string" && assessment.verdict_label.trim();
+  const label = named ? assessment.verdict_label : assessment.verdict.replace(/_/g, " ")
+    .replace(/^./, (first) => first.toUpperCase());
+  const verdict = { label, mark: String(assessment.verdict_mark || "") };
   const programme = String(assessment.programme_name || assessment.programme || "");
   const tone = NAME.test(String(assessment.verdict_tone || "")) ? assessment.verdict_tone : "neutral";
   const card = el("div", { class: `cc-card cc-card--${tone}`, role: "group",
@@ -139,7 +147,7 @@ export function botEntry(message) {
   const usable = buttons.filter((b) => b && typeof b.title === "string" && typeof b.payload === "string");
   if (usable.length) entry.buttons = usable.map((b) => ({ title: b.title, payload: b.payload }));
   const custom = message.custom;
-  if (custom && typeof custom === "object" && custom.assessment && VERDICTS[custom.assessment.verdict]) {
+  if (custom && typeof custom === "object" && isAssessment(custom.assessment)) {
     entry.assessment = custom.assessment;
   }
   return entry.text || entry.buttons || entry.assessment ? entry : null;
