@@ -1,5 +1,6 @@
-# The project's table of contents. `make run` and `make test` set up everything
-# they need (virtual env, spaCy pipeline, trained model, chat widget) on a fresh clone.
+# The project's table of contents (`make help` lists it). `make run` and `make test` set
+# up everything they need (Debian packages when run as root, virtual env, spaCy pipeline,
+# trained model, chat widget) on a fresh clone.
 
 SHELL := /bin/bash
 VENV := .venv
@@ -19,8 +20,19 @@ export PYTHONWARNINGS := ignore::DeprecationWarning
 export TF_DETERMINISTIC_OPS := 1
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: install spacy train widget run shell actions test unit random browser validate conversations \
-	stories eval nlu-report crossval bench screenshot report rules-check clean
+.PHONY: help install system-run system-test spacy train widget run shell actions test lint unit random \
+	browser validate conversations stories eval nlu-report crossval bench screenshot report \
+	rules-check topics clean
+
+help:   ## this list: each target and what it does
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)$$/\1\t\2/' \
+		| awk -F'\t' '{ printf "  make %-13s %s\n", $$1, $$2 }'
+
+system-run:   ## Debian packages `make run` needs (Node.js and npm); installed as root, else the command to run
+	@tools/running/system-packages.sh run
+
+system-test:   ## Debian packages `make test` needs (also Chromium and PostgreSQL); as above
+	@tools/running/system-packages.sh test
 
 install: $(VENV)/.installed   ## virtual env with pinned dependencies
 
@@ -45,8 +57,7 @@ $(MODEL): $(TRAINING_INPUTS)
 
 widget: $(WIDGET_JS)   ## the chat widget, one file with socket.io-client (rebuilt when its sources change)
 
-$(WIDGET_NPM): widget/package.json widget/package-lock.json
-	@command -v npm >/dev/null 2>&1 || { echo "!! npm not found: the chat widget needs Node.js 18+ with npm (Debian: apt-get install nodejs npm)" >&2; exit 1; }
+$(WIDGET_NPM): widget/package.json widget/package-lock.json | system-run
 	@echo "==> Installing the widget's npm packages (pinned in widget/package-lock.json)"
 	cd widget && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
@@ -71,7 +82,7 @@ unit: $(SPACY)/meta.json   ## fast tests: engine, language helpers, actions, con
 random: $(MODEL)   ## 300 random conversations: a reply every turn, no repeats, stop/start again always work
 	$(BIN)/pytest -q tests/test_random_conversations.py
 
-browser: $(MODEL) $(WIDGET_JS)   ## browser tests of the chat widget (headless Chromium, real servers)
+browser: system-test $(MODEL) $(WIDGET_JS)   ## browser tests of the chat widget (headless Chromium, real servers)
 	$(BIN)/pytest -q tests/test_widget.py
 
 conversations: $(MODEL)   ## the content team's scripts (tests/conversations); URL=... for a live bot
@@ -103,12 +114,22 @@ crossval: $(SPACY)/meta.json   ## cross-validation (FOLDS=3 folds) of our pipeli
 		--out results/crossval --no-plot > results/crossval.log 2>&1
 	$(BIN)/python -m tools.evaluation.crossval_summary results/crossval.log docs/nlu-crossval.json $(FOLDS)
 
-test: $(MODEL) $(WIDGET_JS)   ## everything: validation, unit, scripts, server, browser, story and NLU tests
+test: system-test $(MODEL) $(WIDGET_JS)   ## everything: static checks, validation, unit, scripts, server, browser, story and NLU tests
+	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory validate
-	$(BIN)/pytest -q tests --junitxml=results/junit.xml
+	@mkdir -p results; url="$${TEST_POSTGRES_URL:-}"; \
+	if [ -z "$$url" ] && [ "$$(id -u)" = 0 ]; then url="$$(tools/running/postgres.sh)"; fi; \
+	[ -n "$$url" ] || echo "!! No TEST_POSTGRES_URL and not root: the PostgreSQL report test is skipped"; \
+	TEST_POSTGRES_URL="$$url" $(BIN)/pytest -q tests --junitxml=results/junit.xml
 	$(MAKE) --no-print-directory stories
 	$(MAKE) --no-print-directory eval
 	$(MAKE) --no-print-directory crossval
+
+lint: $(VENV)/.installed $(WIDGET_NPM)   ## static checks: ruff (lint, format) and mypy for Python, ESLint for the widget
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	cd widget && npm run --silent lint
 
 bench: $(MODEL)   ## long-input benchmark: reply time and memory with and without the guard
 	$(BIN)/python -m tools.evaluation.bench_long_input
@@ -120,8 +141,11 @@ report: $(VENV)/.installed   ## conversations in the tracker store: SINCE=, UNTI
 rules-check: $(VENV)/.installed   ## warns when the rules file is due a review or lacks a source
 	$(BIN)/python -m tools.careers_team.rules_check careers/entry_rules.yml
 
-screenshot: $(MODEL) $(WIDGET_JS)   ## docs/widget.png: the widget mid-conversation, in headless Chromium
+topics: $(VENV)/.installed   ## regenerates data/rules/topics.yml from the rules file; lists where a topic is missing
+	$(BIN)/python -m tools.careers_team.topics --write
+
+screenshot: system-test $(MODEL) $(WIDGET_JS)   ## docs/widget.png: the widget mid-conversation, in headless Chromium
 	$(BIN)/python -m tools.running.widget_screenshot docs/widget.png
 
-clean:
+clean:   ## removes what the build made (pipeline, model, results, widget bundle)
 	rm -rf build models/*.tar.gz results .pytest_cache widget/dist

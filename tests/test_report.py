@@ -193,7 +193,7 @@ def postgres_endpoints(tmp_path, monkeypatch):
 
     url = os.environ.get("TEST_POSTGRES_URL")
     if not url:
-        pytest.skip("TEST_POSTGRES_URL is not set (.ci/run sets it up)")
+        pytest.skip("TEST_POSTGRES_URL is not set (make test starts a scratch PostgreSQL when run as root)")
     parts = sa.engine.make_url(url)
     engine = sa.create_engine(url)
     with engine.begin() as connection:
