@@ -22,7 +22,7 @@ from actions.actions import (
     ActionStartAgain,
     ValidateEligibilityForm,
 )
-from careers.vocabulary import NOT_UNDERSTOOD, PROFILE_FACTS, UNREADABLE_SLOT
+from careers.vocabulary import ASKABLE_FACTS, FORM, NOT_UNDERSTOOD, PROFILE_FACTS, UNREADABLE_SLOT
 from tests.conftest import make_tracker
 
 
@@ -749,3 +749,26 @@ def test_the_form_lists_every_fact_of_the_profile_in_the_engines_order(domain):
     assert domain["forms"]["eligibility_form"]["required_slots"] == list(PROFILE_FACTS)
     for slot in PROFILE_FACTS:
         assert domain["slots"][slot]["mappings"] == [{"type": "custom", "action": "action_extract_profile"}]
+
+
+def test_every_fact_is_in_every_place_the_check_needs_it(domain):
+    """A fact added to the vocabulary and missing elsewhere fails here, naming the place
+    (the README's "How to add a fact to the eligibility check" lists them in order)."""
+    missing = []
+    for fact in PROFILE_FACTS:
+        if fact not in domain["slots"]:
+            missing.append(f"{fact}: no slot in domain.yml")
+        if fact not in domain["forms"][FORM]["required_slots"]:
+            missing.append(f"{fact}: not in the form's required_slots in domain.yml")
+    for fact in ASKABLE_FACTS:
+        for response in (f"utter_ask_{FORM}_{fact}", f"utter_hint_{fact}"):
+            if response not in domain["responses"]:
+                missing.append(f"{fact}: no response {response} in domain.yml")
+        if not callable(getattr(ValidateEligibilityForm, f"validate_{fact}", None)):
+            missing.append(f"{fact}: no validate_{fact} in actions/actions.py")
+    for slot in domain["slots"]:
+        mappings = domain["slots"][slot].get("mappings") or []
+        extracted = any(m.get("action") == "action_extract_profile" for m in mappings)
+        if extracted and slot not in PROFILE_FACTS:
+            missing.append(f"{slot}: a slot filled from messages but not a fact in careers/vocabulary.py")
+    assert missing == []
