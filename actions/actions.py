@@ -273,33 +273,49 @@ class ValidateEligibilityForm(FormValidationAction):
             dispatcher.utter_message(response=f"utter_hint_{slot}")
         return {slot: None}
 
-    def validate_programme(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
+    def validate_programme(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         return self._checked(PROGRAMME, value in RULES.programmes, value, dispatcher, tracker)
 
-    def validate_degree_class(self, value: Any, dispatcher, tracker, domain):
+    def validate_degree_class(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         known = {class_id for class_id, _ in RULES.degree_classes}
         return self._checked(DEGREE_CLASS, value in known, value, dispatcher, tracker)
 
-    def validate_degree_subject(self, value: Any, dispatcher, tracker, domain):
+    def validate_degree_subject(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         return self._checked(DEGREE_SUBJECT, _is_subject(value), value, dispatcher, tracker)
 
-    def validate_higher_degree(self, value: Any, dispatcher, tracker, domain):
+    def validate_higher_degree(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         group = RULES.qualification_group(str(value))
         ok = value == "none" or group in (HIGHER_DEGREE, NOT_HIGHER_DEGREE)
         return self._checked(HIGHER_DEGREE, ok, value, dispatcher, tracker)
 
-    def validate_higher_degree_subject(self, value: Any, dispatcher, tracker, domain):
+    def validate_higher_degree_subject(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         return self._checked(HIGHER_DEGREE_SUBJECT, _is_subject(value), value, dispatcher, tracker)
 
-    def validate_gcse_grades(self, value: Any, dispatcher, tracker, domain):
+    def validate_gcse_grades(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         ok = value != NOT_UNDERSTOOD and gcse_status(RULES, value) is not None
         return self._checked(GCSE_GRADES, ok, value, dispatcher, tracker)
 
-    def validate_a_level_count(self, value: Any, dispatcher, tracker, domain):
+    def validate_a_level_count(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         ok = isinstance(value, int) and 0 <= value <= 20
         return self._checked(A_LEVEL_COUNT, ok, value, dispatcher, tracker)
 
-    def validate_science_a_level(self, value: Any, dispatcher, tracker, domain):
+    def validate_science_a_level(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         ok = value in YES_NO_UNSURE
         return self._checked(SCIENCE_A_LEVEL, ok, value, dispatcher, tracker)
 
@@ -618,7 +634,7 @@ class ActionFollowUp(Action):
             tracker.latest_message.get("intent_ranking") or [],
         )
         values = topic_answer(RULES, intent or "")
-        if values is None:
+        if intent is None or values is None:
             dispatcher.utter_message(response="utter_follow_up_unclear")
             return []
         dispatcher.utter_message(response="utter_topic_answer", **values)

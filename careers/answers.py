@@ -89,7 +89,7 @@ def assessment_payload(rules: EntryRules, assessment: Assessment) -> Dict[str, o
         payload["verdict_label"] = VERDICT_LABELS[assessment.verdict]
         payload["verdict_mark"] = VERDICT_MARKS[assessment.verdict]
         payload["verdict_tone"] = VERDICT_TONES[assessment.verdict]
-    if assessment.programme in rules.programmes:
+    if assessment.programme is not None and assessment.programme in rules.programmes:
         payload["programme_name"] = rules.programmes[assessment.programme][0]
     return {ASSESSMENT_SLOT: payload}
 
@@ -219,7 +219,9 @@ def feedback_sources(rules: EntryRules, topic: str, programme: Optional[str] = N
         return source_list(rules.topics[topic].sources)
     if topic.startswith(NOT_COVERED_PREFIX) and topic[len(NOT_COVERED_PREFIX) :] in rules.not_covered:
         return source_list(rules.not_covered[topic[len(NOT_COVERED_PREFIX) :]].read)
-    programmes = [programme] if programme in rules.programmes else list(rules.programmes)
+    programmes = (
+        [programme] if programme is not None and programme in rules.programmes else list(rules.programmes)
+    )
     return source_list(rules.programmes[p][1] for p in programmes)
 
 

@@ -21,7 +21,7 @@ science_a_level ("yes"/"no"/"unsure").
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from careers.rules_file import GCSE_LETTERS, EntryRules, Source
 from careers.vocabulary import (
@@ -187,7 +187,7 @@ class _Context:
             "higher_degree_short": higher_label.split(" ", 1)[1],
             HIGHER_DEGREE_SUBJECT: _shown_subject(rules, p.get(HIGHER_DEGREE_SUBJECT), "its subject"),
             "qualification_title": _capitalise(qualification),
-            A_LEVEL_COUNT: _COUNT_WORDS.get(count, str(count)),
+            A_LEVEL_COUNT: str(count) if count is None else _COUNT_WORDS.get(count, str(count)),
             A_LEVEL_SUBJECTS: " or ".join(subjects) or "your subject",
             "alternatives": _join(alternatives) or "other qualifications",
         }
@@ -277,7 +277,7 @@ def _combine(rules: EntryRules, programme: str, routes: List[_Route]) -> Assessm
     )
 
 
-def _unique(findings) -> List[Finding]:
+def _unique(findings: Iterable[Finding]) -> List[Finding]:
     seen: Dict[Tuple[str, str], Finding] = {}
     for f in findings:
         seen.setdefault((f.rule_id, f.text), f)
@@ -307,8 +307,8 @@ def subject_relevance(rules: EntryRules, subject: str) -> Finding:
 
 def _is_medical(rules: EntryRules, profile: Mapping[str, Any]) -> bool:
     subject = profile.get(DEGREE_SUBJECT)
-    return profile.get(DEGREE_TYPE) == "medical_degree" or (
-        bool(subject) and rules.subject_category(subject) == "medical"
+    return profile.get(DEGREE_TYPE) == "medical_degree" or bool(
+        subject and rules.subject_category(subject) == "medical"
     )
 
 
@@ -338,6 +338,7 @@ def _stp_degree_route(ctx: _Context) -> _Route:
         return route.decide(ctx.finding("stp_medical_degree", "not_met"))
     overseas = bool(p.get(DEGREE_OVERSEAS))
     minimum = rules.rules["stp_degree_class"].minimum_class
+    assert minimum is not None, "load_rules requires 'minimum_class' for stp_degree_class"
     # A class from outside the UK is not read as a UK class: the School compares them.
     if not overseas and not rules.class_at_least(p[DEGREE_CLASS], minimum):
         rule = "stp_predicted_result" if p.get(DEGREE_PREDICTED) else "stp_degree_class"
@@ -378,9 +379,12 @@ def _stp_higher_degree_route(ctx: _Context) -> _Route:
     route_rule = "stp_higher_degree_route"
     medical = _is_medical(rules, p)
     if not medical and not p.get(DEGREE_OVERSEAS):
-        if not rules.class_at_least(p[DEGREE_CLASS], rules.rules[route_rule].minimum_class):
+        route_class = rules.rules[route_rule].minimum_class
+        assert route_class is not None, "load_rules requires 'minimum_class' for stp_higher_degree_route"
+        if not rules.class_at_least(p[DEGREE_CLASS], route_class):
             return route.decide(ctx.finding(route_rule, "not_met_class"))
         good_class = rules.rules["stp_degree_class"].minimum_class
+        assert good_class is not None, "load_rules requires 'minimum_class' for stp_degree_class"
         if p.get(DEGREE_PREDICTED) and not rules.class_at_least(p[DEGREE_CLASS], good_class):
             return route.decide(ctx.finding("stp_predicted_result", "not_met"))
     # After a medical degree or one from outside the UK this route can only be open.
@@ -445,7 +449,9 @@ def a_level_count(rules: EntryRules, profile: Mapping[str, Any]) -> Optional[int
     if profile.get(A_LEVEL_COUNT) is not None:
         return int(profile[A_LEVEL_COUNT])
     named = len(profile.get(A_LEVEL_SUBJECTS) or [])
-    return named if named >= rules.rules["ptp_a_levels"].minimum_count else None
+    minimum = rules.rules["ptp_a_levels"].minimum_count
+    assert minimum is not None, "load_rules requires 'minimum_count' for ptp_a_levels"
+    return named if named >= minimum else None
 
 
 def science_a_level_status(rules: EntryRules, profile: Mapping[str, Any]) -> Optional[str]:
@@ -483,6 +489,7 @@ def _ptp_route(ctx: _Context) -> _Route:
     alternatives = bool(p.get(A_LEVEL_ALTERNATIVES))
     count = a_level_count(rules, p)
     minimum = rules.rules["ptp_a_levels"].minimum_count
+    assert minimum is not None, "load_rules requires 'minimum_count' for ptp_a_levels"
     if count is None:
         missing.append(A_LEVEL_COUNT)
     elif count >= minimum:

@@ -497,6 +497,8 @@ def facts_from_message(
                 if negated:
                     higher_denied = True
                     continue
+                # Only a known qualification id has a group.
+                assert qual is not None
                 higher_seen.append(qual)
                 anchors.append(_Anchor(m.start, m.end, HIGHER_DEGREE))
             elif qual in ("a_level", "gcse"):
@@ -933,7 +935,7 @@ def understand(
         implied = programme_implied_by(facts, stages)
         if implied:
             facts[PROGRAMME] = implied
-    if answering and asked not in facts:
+    if answering and asked is not None and asked not in facts:
         value = answer_for_requested_slot(rules, asked, text, intent)
         if value == "none" and asked == HIGHER_DEGREE_SUBJECT:
             # "she doesn't have one": no higher degree after all.

@@ -11,7 +11,7 @@ import string
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Tuple
+from typing import AbstractSet, Any, Callable, Dict, FrozenSet, List, Mapping, Optional, Tuple
 
 import yaml
 
@@ -494,7 +494,7 @@ def _load_degree_classes(check: _Checker, raw: _Lined) -> Tuple[Tuple[str, str],
     return classes
 
 
-def _load_quotes(check: _Checker, entry: _Lined, rule_id: str, texts: Mapping[str, str]):
+def _load_quotes(check: _Checker, entry: _Lined, rule_id: str, texts: Mapping[str, str]) -> Dict[str, str]:
     """`quote:` is one sentence for every outcome, or a mapping outcome -> sentence."""
     if "quote" not in entry:
         return {}
@@ -512,14 +512,21 @@ def _load_quotes(check: _Checker, entry: _Lined, rule_id: str, texts: Mapping[st
     raise check.fail(line, "'quote' must be a sentence or a mapping of outcome to sentence")
 
 
-def _load_rules(check, section, source_ref, sources, class_ids, reading_refs) -> Dict[str, Rule]:
+def _load_rules(
+    check: _Checker,
+    section: _Lined,
+    source_ref: Callable[[_Lined], Source],
+    sources: Mapping[str, Source],
+    class_ids: AbstractSet[str],
+    reading_refs: Callable[[_Lined, str], Tuple[str, ...]],
+) -> Dict[str, Rule]:
     rules: Dict[str, Rule] = {}
     for rule_id in section:
         entry = check.mapping(section, rule_id)
         programme = check.require(entry, "programme")
         if programme not in PROGRAMMES:
             raise check.fail(entry.lines["programme"], f"programme must be one of {PROGRAMMES}")
-        texts = {}
+        texts: Dict[str, str] = {}
         for key in entry:
             if key in TEXT_KEYS:
                 texts[key] = check.text(entry, key)

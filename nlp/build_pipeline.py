@@ -16,9 +16,10 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Dict, List, Optional, Set
+from typing import Dict, List, Optional, Set, cast
 
 import spacy
+from spacy.pipeline import EntityRuler
 
 from careers.rules_file import EntryRules, load_rules
 from careers.vocabulary import DEGREE_CLASS_IDS, ENTITY_LABELS, PROGRAMMES
@@ -84,7 +85,11 @@ def programme_patterns() -> List[Dict]:
 def build(output: Path = DEFAULT_OUTPUT) -> spacy.Language:
     """Create the pipeline and write it to `output`."""
     nlp = spacy.blank("en")
-    ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER", "overwrite_ents": True})
+    # `add_pipe` is typed as returning any `Pipe`; the "entity_ruler" factory makes an EntityRuler.
+    ruler = cast(
+        EntityRuler,
+        nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER", "overwrite_ents": True}),
+    )
     rules = load_rules()
     ruler.add_patterns(read_patterns(rules=rules) + programme_patterns() + subject_patterns(rules))
     nlp.meta.update(
@@ -103,5 +108,5 @@ def build(output: Path = DEFAULT_OUTPUT) -> spacy.Language:
 if __name__ == "__main__":
     target = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_OUTPUT
     pipeline = build(target)
-    count = len(pipeline.get_pipe("entity_ruler").patterns)
+    count = len(cast(EntityRuler, pipeline.get_pipe("entity_ruler")).patterns)
     print(f"spaCy pipeline with {count} patterns written to {target}")

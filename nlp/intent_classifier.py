@@ -145,11 +145,13 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
     def _probabilities(self, message: Message) -> Any:
         """The intent probabilities. A long message is mostly context around one
         question: its question sentence counts as much as the whole message."""
-        whole = self._model.predict_proba([features(message)])[0]
+        model = self._model
+        assert model is not None, "only called with a trained or loaded model"
+        whole = model.predict_proba([features(message)])[0]
         questions = question_sentences(message.get(TEXT) or "")
         if not questions:
             return whole
-        asked = self._model.predict_proba([features(message, questions[-1])])[0]
+        asked = model.predict_proba([features(message, questions[-1])])[0]
         return (whole + asked) / 2
 
 

@@ -188,17 +188,17 @@ def _read_conversation(reader: _Reader, item: Any) -> Optional[Conversation]:
             _line(item, "turns") if "turns" in item else line, "'turns' must be a list with at least one turn"
         )
         return None
-    turns = [_read_turn(reader, node) for node in turns_node]
-    if name is None or None in turns:
+    read = [_read_turn(reader, node) for node in turns_node]
+    turns = [turn for turn in read if turn is not None]
+    if name is None or len(turns) < len(read):
         return None
-    if turns[0].click is not None:  # type: ignore[union-attr]
+    if turns[0].click is not None:
         reader.problem(
             turns[0].line,
-            "the first turn cannot click a button: "  # type: ignore
-            "nothing has been offered yet",
+            "the first turn cannot click a button: nothing has been offered yet",
         )
         return None
-    return Conversation(name.strip(), reader.file, line, tuple(turns))  # type: ignore[arg-type]
+    return Conversation(name.strip(), reader.file, line, tuple(turns))
 
 
 def _unknown(key: Any, allowed: Sequence[str]) -> str:
@@ -357,12 +357,12 @@ def check_reply(turn: Turn, reply: Reply) -> List[Check]:
             found, _ = find_button(reply, title)
             checks.append(Check(f'offers button "{title}"', found is not None))
     if turn.verdict:
-        found = [
+        verdicts = [
             a
             for a in reply.assessments
             if a.get("verdict") == turn.verdict
             and (turn.programme is None or a.get("programme") == turn.programme)
         ]
         wanted = turn.verdict + (f" for the {turn.programme}" if turn.programme else "")
-        checks.append(Check(f"verdict: {wanted}", bool(found)))
+        checks.append(Check(f"verdict: {wanted}", bool(verdicts)))
     return checks

@@ -22,7 +22,7 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Iterator, List, Optional, Sequence, Tuple, cast
 
 from careers.rules_file import (
     DEFAULT_PATH,
@@ -31,6 +31,10 @@ from careers.rules_file import (
     load_rules,
     read_with_lines,
 )
+
+if TYPE_CHECKING:
+    # The type of every mapping `read_with_lines` returns (a dict knowing its keys' lines).
+    from careers.rules_file import _Lined
 
 MAX_AGE_DAYS = 365
 
@@ -83,7 +87,8 @@ def _items(section: Any) -> List[Tuple[str, Any, int]]:
     """(name, entry, line of the name) for each mapping in a section."""
     if not isinstance(section, dict):
         return []
-    return [(str(k), v, section.lines.get(k, 1)) for k, v in section.items() if isinstance(v, dict)]
+    lined = cast("_Lined", section)  # every mapping `read_with_lines` returns is one
+    return [(str(k), v, lined.lines.get(k, 1)) for k, v in lined.items() if isinstance(v, dict)]
 
 
 def missing_sources(raw: Any) -> List[Finding]:

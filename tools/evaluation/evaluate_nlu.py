@@ -20,7 +20,7 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from careers.vocabulary import FALLBACK_INTENT, OUT_OF_SCOPE_INTENT
 from tools.evaluation.nlu_report import write_report
@@ -52,10 +52,11 @@ def load_examples(path: str) -> List[dict]:
     ]
 
 
-def score(examples: List[dict], predictions: List[dict]) -> Dict[str, object]:
+def score(examples: List[dict], predictions: List[dict]) -> Dict[str, Any]:
     """Intent and entity figures for parallel lists of gold examples and parses."""
     correct = 0
-    per_intent: Dict[str, Counter] = {}
+    # Keyed by intent name; a parse with no intent counts under None.
+    per_intent: Dict[Optional[str], Counter] = {}
     confusions: Counter = Counter()
     ent: Dict[str, Counter] = {"tp": Counter(), "fp": Counter(), "fn": Counter()}
     oos_total = oos_caught = 0
@@ -133,14 +134,14 @@ async def parse_all(model: str, texts: List[str]) -> Tuple[List[dict], List[floa
     return parses, latencies
 
 
-def evaluate_model(model: str, examples: List[dict]) -> Dict[str, object]:
+def evaluate_model(model: str, examples: List[dict]) -> Dict[str, Any]:
     parses, latencies = asyncio.run(parse_all(model, [e["text"] for e in examples]))
     result = score(examples, parses)
     result["median_parse_ms"] = statistics.median(latencies) * 1000
     return result
 
 
-def below_target(result: Dict[str, object]) -> List[str]:
+def below_target(result: Dict[str, Any]) -> List[str]:
     return [
         f"{name} {result[name]:.3f} < {target:.2f}"
         for name, target in TARGETS.items()
@@ -148,7 +149,7 @@ def below_target(result: Dict[str, object]) -> List[str]:
     ]
 
 
-def print_summary(result: Dict[str, object], data: str) -> None:
+def print_summary(result: Dict[str, Any], data: str) -> None:
     print(f"NLU evaluation on {data}: {result['examples']} held-out messages")
     for name, target in TARGETS.items():
         mark = "ok" if result[name] >= target else "BELOW TARGET"

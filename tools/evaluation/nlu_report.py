@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from tools.evaluation.targets import NLU_TARGETS as TARGETS
 from tools.evaluation.targets import REALISTIC_TARGETS
@@ -54,7 +54,7 @@ COMPARISON = DOCS / "nlu-compare.json"
 CROSSVAL = DOCS / "nlu-crossval.json"
 
 
-def load_json(path: Path) -> Optional[dict]:
+def load_json(path: Path) -> Optional[Dict[str, Any]]:
     return json.loads(path.read_text()) if path.exists() else None
 
 
@@ -63,7 +63,7 @@ def _table(rows: List[List[str]]) -> str:
     return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows[1:]])
 
 
-def comparison_section(comparison: Optional[dict]) -> str:
+def comparison_section(comparison: Optional[Dict[str, Any]]) -> str:
     if not comparison:
         return "No comparison yet: run `make nlu-report`."
     rows = [
@@ -97,7 +97,7 @@ def comparison_section(comparison: Optional[dict]) -> str:
     )
 
 
-def crossval_section(crossval: Optional[dict]) -> str:
+def crossval_section(crossval: Optional[Dict[str, Any]]) -> str:
     if not crossval:
         return "No cross-validation yet: run `make crossval`."
     rows = [["measure", "mean", "std"]] + [
@@ -111,10 +111,10 @@ def crossval_section(crossval: Optional[dict]) -> str:
     )
 
 
-def realistic_section(sets: List[tuple]) -> str:
+def realistic_section(sets: List[Tuple[str, Path, str]]) -> str:
     """The realistic sets: figures against targets, confusions, and what still fails."""
-    loaded = [(name, load_json(path), note) for name, path, note in sets]
-    loaded = [(name, result, note) for name, result, note in loaded if result]
+    found = [(name, load_json(path), note) for name, path, note in sets]
+    loaded = [(name, result, note) for name, result, note in found if result]
     if not loaded:
         return "No realistic evaluation yet: run `make eval`."
     rows = [["measure"] + [name for name, _, _ in loaded] + ["target"]]
@@ -137,7 +137,7 @@ def realistic_section(sets: List[tuple]) -> str:
         or "- none"
     )
 
-    def examples(items: List[dict], show) -> str:
+    def examples(items: List[Dict[str, Any]], show: Callable[[Dict[str, Any]], str]) -> str:
         return "\n".join(f"- {show(i)}" for i in items[:8]) or "- none"
 
     wrong_topics = examples(
@@ -196,7 +196,7 @@ Wrong verdicts:
 """
 
 
-def write_report(heldout: Dict[str, object], data: str, path: Path = REPORT) -> None:
+def write_report(heldout: Dict[str, Any], data: str, path: Path = REPORT) -> None:
     targets = [["measure", "held-out", "target", ""]] + [
         [
             name.replace("_", " "),

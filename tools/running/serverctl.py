@@ -59,6 +59,7 @@ class Server:
 
     def memory_kb(self, field: str) -> int:
         """VmRSS (resident now) or VmHWM (peak resident) of the server process."""
+        assert self.process is not None, f"{self.name} has not been started"
         status = Path(f"/proc/{self.process.pid}/status").read_text()
         line = next(row for row in status.splitlines() if row.startswith(field + ":"))
         return int(line.split()[1])

@@ -109,9 +109,9 @@ def summarise(
                 waiting[sender] = None
             else:
                 waiting[sender] = [key, entry]
-        elif kind == "bot" and waiting.get(sender):
+        elif kind == "bot" and (pending := waiting.get(sender)):
             if (event.get("metadata") or {}).get("utter_action") in NOT_UNDERSTOOD_REPLIES:
-                count_unanswered(*waiting[sender])
+                count_unanswered(*pending)
                 waiting[sender] = None
         elif kind == "action" and event.get("name") == "action_session_start":
             summary.sessions += 1
