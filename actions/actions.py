@@ -41,9 +41,9 @@ from careers.language import (
     apply_facts,
     facts_from_message,
     is_question,
+    read_message,
     says_no,
     says_yes,
-    understand,
 )
 from careers.rules_file import default_rules
 from careers.vocabulary import (
@@ -57,18 +57,14 @@ from careers.vocabulary import (
     FALLBACK_INTENT,
     FEEDBACK_ASKED_SLOT,
     FEEDBACK_SLOT,
-    FOLLOW_UP_INTENT,
     FORM,
     GCSE_GRADES,
     HIGHER_DEGREE,
     HIGHER_DEGREE_SUBJECT,
-    INFORM_INTENT,
     LAST_ANSWER_SLOT,
-    NOT_COVERED_INTENT,
     NOT_COVERED_PREFIX,
     NOT_HIGHER_DEGREE,
     NOT_UNDERSTOOD,
-    OUT_OF_SCOPE_INTENT,
     PROFILE_FACTS,
     PROGRAMME,
     REQUESTED_SLOT,
@@ -82,10 +78,6 @@ RULES = default_rules()
 
 # How many answers in a row the check could not read; at this many it offers a way out.
 MAX_UNREADABLE = 2
-# Intents of questions that, when said as a statement in a check, may be answers.
-STATEMENT_INTENTS = frozenset(RULES.topics) | {NOT_COVERED_INTENT, FOLLOW_UP_INTENT, OUT_OF_SCOPE_INTENT}
-# A statement this short in a check is an attempt at an answer, whatever it sounded like.
-SHORT_ANSWER_WORDS = 3
 ACTION_LISTEN = "action_listen"
 # The response that asks "Did that answer help?".
 ASK_FEEDBACK = "utter_ask_feedback"
@@ -180,20 +172,17 @@ class ActionExtractProfile(Action):
         asked = tracker.get_slot(REQUESTED_SLOT) if in_check else None
         if message.get("truncated") or not text.strip():
             return []
-        if intent == FOLLOW_UP_INTENT and (in_check or after_verdict(tracker)):
-            intent = INFORM_INTENT  # "and if I had a 2:1?" changes a fact of the check
         profile = profile_from_tracker(tracker)
-        entities = message.get("entities") or []
-        understood = understand(RULES, text, entities, intent, asked, profile=profile)
-        if intent in STATEMENT_INTENTS and not is_question(text):
-            # "I'm doing an Access to HE diploma, not A-levels" sounds like a topic but
-            # answers the check's question (or, outside one, tells us about the person):
-            # take its facts if it gives any. In a check, a word or two ("banana") is
-            # an attempt at an answer, even one that cannot be read.
-            as_answer = understand(RULES, text, entities, INFORM_INTENT, asked, profile=profile)
-            short = in_check and len(text.split()) <= SHORT_ANSWER_WORDS
-            if (as_answer.facts and not as_answer.unreadable) or (short and as_answer.unreadable):
-                understood = as_answer
+        understood = read_message(
+            RULES,
+            text,
+            message.get("entities") or [],
+            intent,
+            asked,
+            profile,
+            in_check=in_check,
+            after_verdict=after_verdict(tracker),
+        )
         facts = dict(understood.facts)
         events: List[EventType] = []
         if (

@@ -37,6 +37,7 @@ from careers.vocabulary import (
     DENY_INTENT,
     FALLBACK_INTENT,
     FIRST,
+    FOLLOW_UP_INTENT,
     GCSE_ALTERNATIVE,
     GCSE_GRADES,
     HIGHER_DEGREE,
@@ -45,9 +46,11 @@ from careers.vocabulary import (
     INFORM_INTENT,
     LOWER_SECOND,
     NON_HONOURS,
+    NOT_COVERED_INTENT,
     NOT_DECIDED_SUBJECT,
     NOT_HIGHER_DEGREE,
     OTHER_SCIENCES,
+    OUT_OF_SCOPE_INTENT,
     OUTSIDE_SCIENCE,
     PROGRAMME,
     PTP,
@@ -920,6 +923,8 @@ def understand(
     Questions about the rules give no facts ("is a BTEC ok instead of A-levels?");
     statements and answers do. An answer to `asked` that cannot be read is flagged
     `unreadable`, so that the check can say so instead of guessing."""
+    if intent not in FACT_INTENTS and asked is None:
+        return Understanding()  # a question outside a check: no facts, nothing to read
     entities = list(entities)
     programme = programme or (profile or {}).get(PROGRAMME)
     facts = facts_from_message(rules, text, entities, asked, programme, profile)
@@ -998,3 +1003,38 @@ def apply_facts(profile: Mapping[str, Any], facts: Mapping[str, Any]) -> Dict[st
         changes[DEGREE_TYPE] = None
     # Facts said again are kept (they still answer); clearing what is not there is noise.
     return {k: v for k, v in changes.items() if v is not None or profile.get(k) is not None}
+
+
+# A statement this short in a check is an attempt at an answer, whatever it sounded like.
+SHORT_ANSWER_WORDS = 3
+
+
+def read_message(
+    rules: EntryRules,
+    text: str,
+    entities: Iterable[Mapping[str, Any]],
+    intent: Optional[str],
+    asked: Optional[str] = None,
+    profile: Optional[Mapping[str, Any]] = None,
+    in_check: bool = False,
+    after_verdict: bool = False,
+) -> Understanding:
+    """The facts of a message in a conversation: what `understand` reads, given where
+    the conversation is (`in_check`, with the question `asked`; `after_verdict`).
+
+    A follow-up in a check or after a verdict ("and if I had a 2:1?") changes a fact.
+    A statement that sounds like a question on a topic ("I'm doing an Access to HE
+    diploma, not A-levels") answers the check's question, or outside one tells us about
+    the person: its facts are taken if it gives any. In a check, a word or two
+    ("banana") is an attempt at an answer, even one that cannot be read."""
+    entities = list(entities)
+    if intent == FOLLOW_UP_INTENT and (in_check or after_verdict):
+        intent = INFORM_INTENT
+    understood = understand(rules, text, entities, intent, asked, profile=profile)
+    sounded_like_a_question = set(rules.topics) | {NOT_COVERED_INTENT, FOLLOW_UP_INTENT, OUT_OF_SCOPE_INTENT}
+    if intent in sounded_like_a_question and not is_question(text):
+        as_answer = understand(rules, text, entities, INFORM_INTENT, asked, profile=profile)
+        short = in_check and len(text.split()) <= SHORT_ANSWER_WORDS
+        if (as_answer.facts and not as_answer.unreadable) or (short and as_answer.unreadable):
+            return as_answer
+    return understood

@@ -16,6 +16,7 @@ from careers.language import (
     judge_gcses,
     parse_count,
     programme_from_answer,
+    read_message,
     understand,
 )
 
@@ -381,6 +382,57 @@ def test_a_guessed_yes_or_no_without_the_words_is_not_an_answer(rules, entities_
     """The classifier may read keyboard mash as "yes": it must not become a fact."""
     understood = understand(rules, text, entities_of(text), intent, "gcse_grades")
     assert understood.unreadable and "gcse_grades" not in understood.facts
+
+
+# read_message: where the conversation is decides how a message is read.
+@pytest.mark.parametrize(
+    "text, intent, asked, in_check, after_verdict, expected, unreadable",
+    [
+        # Sounds like a topic, but states facts: an answer in a check, and outside one.
+        (
+            "I'm doing an Access to HE diploma, not A-levels",
+            "ask_a_level_alternatives",
+            "a_level_count",
+            True,
+            False,
+            {"a_level_alternatives": ["access_to_he"]},
+            False,
+        ),
+        (
+            "I have a 2:1 in physics",
+            "ask_stp_requirements",
+            None,
+            False,
+            False,
+            {"degree_class": "upper_second", "degree_subject": "physics"},
+            False,
+        ),
+        # A question on a topic gives no facts, in a check or not.
+        ("is a BTEC ok instead of A-levels?", "ask_a_level_alternatives", None, False, False, {}, False),
+        (
+            "what counts as a higher degree?",
+            "ask_higher_degree_definition",
+            "higher_degree",
+            True,
+            False,
+            {},
+            False,
+        ),
+        # A word or two in a check is an attempt at an answer, even one that cannot be read.
+        ("banana", "out_of_scope", "degree_class", True, False, {}, True),
+        # A follow-up after a verdict changes a fact; with nothing before it, it gives none.
+        ("and if I had a 2:1?", "follow_up", None, False, True, {"degree_class": "upper_second"}, False),
+        ("and if I had a 2:1?", "follow_up", None, False, False, {}, False),
+    ],
+)
+def test_where_the_conversation_is_decides_how_a_message_is_read(
+    rules, entities_of, text, intent, asked, in_check, after_verdict, expected, unreadable
+):
+    understood = read_message(
+        rules, text, entities_of(text), intent, asked, in_check=in_check, after_verdict=after_verdict
+    )
+    assert {k: v for k, v in understood.facts.items() if k in expected or not expected} == expected
+    assert understood.unreadable == unreadable
 
 
 def test_am_i_eligible_in_a_check_is_not_an_unreadable_answer(rules, entities_of):
