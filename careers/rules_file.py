@@ -17,6 +17,7 @@ import yaml
 
 from careers.vocabulary import (
     DEGREE_CLASS_IDS,
+    PLACEHOLDERS,
     PROGRAMMES,
     QUALIFICATION_GROUPS,
     SUBJECT_CATEGORIES,
@@ -54,21 +55,6 @@ OUTCOME_KEYS = frozenset(
 )
 TEXT_KEYS = OUTCOME_KEYS | {"next_step"}
 PARAM_KEYS = frozenset({"minimum_class", "minimum_count", "links"})
-PLACEHOLDERS = frozenset(
-    {
-        "degree_class",
-        "subject",
-        "subject_title",
-        "higher_degree",
-        "higher_degree_title",
-        "higher_degree_short",
-        "higher_degree_subject",
-        "qualification_title",
-        "a_level_count",
-        "a_level_subjects",
-        "alternatives",
-    }
-)
 GCSE_LETTERS = ("A*", "A", "B", "C", "D", "E", "F", "G", "U")
 
 

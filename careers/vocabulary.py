@@ -12,7 +12,7 @@ Pure Python, no Rasa import.
 
 from __future__ import annotations
 
-from typing import Dict, Tuple
+from typing import Dict, FrozenSet, Tuple
 
 # The two entry routes.
 STP = "STP"
@@ -91,6 +91,23 @@ ENTITY_LABELS: Tuple[str, ...] = (
     "count",
     "origin",
     "stage",
+)
+
+# What the rules file's texts may fill in, as {name}; the engine gives a value for each.
+PLACEHOLDERS: FrozenSet[str] = frozenset(
+    {
+        "degree_class",
+        "subject",
+        "subject_title",
+        "higher_degree",
+        "higher_degree_title",
+        "higher_degree_short",
+        "higher_degree_subject",
+        "qualification_title",
+        "a_level_count",
+        "a_level_subjects",
+        "alternatives",
+    }
 )
 
 # The facts of a person's profile. Each is a slot of the same name.

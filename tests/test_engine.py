@@ -868,3 +868,12 @@ def test_science_a_level_from_answer_or_subjects(rules, profile, status):
 
 def test_counts_are_written_in_words(rules):
     assert "you have one." in assess(rules, {**PTP, "a_level_count": 1}).reasons[0]
+
+
+def test_the_engine_fills_in_every_placeholder_the_rules_file_may_use(rules):
+    """One list: the rules file is checked against PLACEHOLDERS, the engine fills them all."""
+    from careers.engine import _Context
+    from careers.vocabulary import PLACEHOLDERS
+
+    for profile in ({}, {**STP, "degree_class": "first", "degree_subject": "physics"}):
+        assert set(_Context(rules, profile).values()) == PLACEHOLDERS
