@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from careers.vocabulary import LAST_ANSWER_SLOT, PROGRAMMES, VERDICTS
 from tools.careers_team.conversation_scripts import (
     Reply,
     ScriptError,
@@ -38,15 +39,15 @@ def test_the_topic_scripts_reach_every_topic(assistant, rules):
         answered |= {
             e["value"]
             for e in assistant.events(result.sender)
-            if e["event"] == "slot" and e["name"] == "last_answer"
+            if e["event"] == "slot" and e["name"] == LAST_ANSWER_SLOT
         }
     assert set(rules.topics) <= answered, set(rules.topics) - answered
 
 
 def test_the_suite_covers_every_verdict_and_area():
     verdicts = {(t.verdict, t.programme) for c in CONVERSATIONS for t in c.turns if t.verdict}
-    for programme in ("STP", "PTP"):
-        for verdict in ("eligible", "possibly_eligible", "not_eligible"):
+    for programme in PROGRAMMES:
+        for verdict in VERDICTS:
             assert any(v == verdict and p in (programme, None) for v, p in verdicts)
     names = {c.file.stem for c in CONVERSATIONS}
     assert {"topics", "eligibility-stp", "eligibility-ptp", "corrections", "fallback", "feedback"} <= names
