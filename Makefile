@@ -75,9 +75,8 @@ actions: $(VENV)/.installed   ## the action server alone
 validate: $(VENV)/.installed   ## rasa data validate (domain, NLU data, rules, stories)
 	$(BIN)/rasa data validate --max-history 5
 
-unit: $(SPACY)/meta.json   ## fast tests: engine, language helpers, actions, conversation scripts
-	$(BIN)/pytest -q tests --ignore=tests/test_servers.py --ignore=tests/test_widget.py \
-		--ignore=tests/test_random_conversations.py
+unit: $(SPACY)/meta.json   ## fast tests: engine, language helpers, actions, conversation scripts (no servers, no browser)
+	$(BIN)/pytest -q tests -m "not servers" --ignore=tests/test_random_conversations.py
 
 random: $(MODEL)   ## 300 random conversations: a reply every turn, no repeats, stop/start again always work
 	$(BIN)/pytest -q tests/test_random_conversations.py
