@@ -69,7 +69,7 @@ OTHER_SCIENCES = "other_sciences"
 NOT_DECIDED_SUBJECT = "not_decided"
 OUTSIDE_SCIENCE = "outside_science"
 ANIMAL_PLANT_SCIENCE = "animal_plant_science"
-MEDICAL_SUBJECT = "medical"
+MEDICAL_SUBJECT = "medical"  # the same word as the qualification group MEDICAL
 SUBJECT_CATEGORIES: Tuple[str, ...] = (
     COMMONLY_ACCEPTED,
     OTHER_SCIENCES,
