@@ -282,6 +282,8 @@ def test_keyboard_alone(site, page):
     page.keyboard.type("What skills do I need?")
     page.keyboard.press("Enter")
     bot_says(page, "interpersonal skills")
+    # "Did that answer help?" comes in its own message, just after the answer.
+    expect(page.locator("button.cc-reply")).to_have_count(2, timeout=REPLY_TIMEOUT)
 
     # Focus order, backwards from the input: the quick replies ("Did that answer
     # help?"), links in the conversation, the conversation itself, then the header's
