@@ -1,5 +1,6 @@
-# The project's table of contents. `make run` and `make test` set up everything
-# they need (virtual env, spaCy pipeline, trained model, chat widget) on a fresh clone.
+# The project's table of contents (`make help` lists it). `make run` and `make test` set
+# up everything they need (Debian packages when run as root, virtual env, spaCy pipeline,
+# trained model, chat widget) on a fresh clone.
 
 SHELL := /bin/bash
 VENV := .venv
@@ -19,21 +20,32 @@ export PYTHONWARNINGS := ignore::DeprecationWarning
 export TF_DETERMINISTIC_OPS := 1
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: install spacy train widget run shell actions test unit random browser validate conversations \
-	stories eval nlu-report crossval bench screenshot report rules-check clean
+.PHONY: help install system-run system-test spacy train widget run shell actions test lint unit random \
+	browser validate conversations stories eval nlu-report crossval bench screenshot report \
+	rules-check topics clean
+
+help:   ## this list: each target and what it does
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)$$/\1\t\2/' \
+		| awk -F'\t' '{ printf "  make %-13s %s\n", $$1, $$2 }'
+
+system-run:   ## Debian packages `make run` needs (Node.js and npm); installed as root, else the command to run
+	@tools/running/system-packages.sh run
+
+system-test:   ## Debian packages `make test` needs (also Chromium and PostgreSQL); as above
+	@tools/running/system-packages.sh test
 
 install: $(VENV)/.installed   ## virtual env with pinned dependencies
 
-$(VENV)/.installed: requirements.txt requirements-lock.txt scripts/find-python.sh
+$(VENV)/.installed: requirements.txt requirements-lock.txt tools/running/find-python.sh
 	@echo "==> Creating the virtual env in $(VENV) (Python 3.10)"
-	@python="$$(scripts/find-python.sh)" && "$$python" -m venv $(VENV)
+	@python="$$(tools/running/find-python.sh)" && "$$python" -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade "pip<24.1"
 	$(BIN)/pip install --quiet -r requirements.txt -c requirements-lock.txt
 	@touch $@
 
 spacy: $(SPACY)/meta.json   ## the rule-based spaCy pipeline, from nlp/patterns
 
-$(SPACY)/meta.json: $(VENV)/.installed nlp/build_pipeline.py $(wildcard nlp/patterns/*.jsonl) actions/entry_rules.yml
+$(SPACY)/meta.json: $(VENV)/.installed nlp/build_pipeline.py $(wildcard nlp/patterns/*.jsonl) careers/entry_rules.yml
 	@echo "==> Building the spaCy pipeline"
 	$(BIN)/python -m nlp.build_pipeline $(SPACY)
 
@@ -45,8 +57,7 @@ $(MODEL): $(TRAINING_INPUTS)
 
 widget: $(WIDGET_JS)   ## the chat widget, one file with socket.io-client (rebuilt when its sources change)
 
-$(WIDGET_NPM): widget/package.json widget/package-lock.json
-	@command -v npm >/dev/null 2>&1 || { echo "!! npm not found: the chat widget needs Node.js 18+ with npm (Debian: apt-get install nodejs npm)" >&2; exit 1; }
+$(WIDGET_NPM): widget/package.json widget/package-lock.json | system-run
 	@echo "==> Installing the widget's npm packages (pinned in widget/package-lock.json)"
 	cd widget && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
@@ -56,7 +67,7 @@ $(WIDGET_JS): $(WIDGET_NPM) widget/build.mjs $(wildcard widget/src/*)
 	cd widget && npm run --silent build
 
 run: $(MODEL) $(WIDGET_JS)   ## action server on 5055, Rasa (REST + socket.io) on 5005, demo site on 8080
-	@scripts/run.sh
+	@tools/running/run.sh
 
 actions: $(VENV)/.installed   ## the action server alone
 	$(BIN)/rasa run actions --actions actions --port 5055
@@ -64,18 +75,17 @@ actions: $(VENV)/.installed   ## the action server alone
 validate: $(VENV)/.installed   ## rasa data validate (domain, NLU data, rules, stories)
 	$(BIN)/rasa data validate --max-history 5
 
-unit: $(SPACY)/meta.json   ## fast tests: engine, language helpers, actions, conversation scripts
-	$(BIN)/pytest -q tests --ignore=tests/test_servers.py --ignore=tests/test_widget.py \
-		--ignore=tests/test_random_conversations.py
+unit: $(SPACY)/meta.json   ## fast tests: engine, language helpers, actions, conversation scripts (no servers, no browser)
+	$(BIN)/pytest -q tests -m "not servers" --ignore=tests/test_random_conversations.py
 
 random: $(MODEL)   ## 300 random conversations: a reply every turn, no repeats, stop/start again always work
 	$(BIN)/pytest -q tests/test_random_conversations.py
 
-browser: $(MODEL) $(WIDGET_JS)   ## browser tests of the chat widget (headless Chromium, real servers)
+browser: system-test $(MODEL) $(WIDGET_JS)   ## browser tests of the chat widget (headless Chromium, real servers)
 	$(BIN)/pytest -q tests/test_widget.py
 
 conversations: $(MODEL)   ## the content team's scripts (tests/conversations); URL=... for a live bot
-	$(BIN)/python -m scripts.converse tests/conversations --junit results/conversations.xml$(if $(URL), --url $(URL))
+	$(BIN)/python -m tools.careers_team.converse tests/conversations --junit results/conversations.xml$(if $(URL), --url $(URL))
 
 stories: $(MODEL)   ## Rasa's story tests (tests/test_*.yml): the dialogue, step by step, NLU included
 	$(BIN)/rasa test core --e2e --model $(MODEL) --stories tests/ --fail-on-prediction-errors \
@@ -86,43 +96,55 @@ shell: $(MODEL)   ## chat in the terminal (start `make run` first, for the actio
 
 eval: $(MODEL)   ## the held-out sets: NLU figures, realistic messages and verdicts; docs/nlu-report.md
 	@mkdir -p results; status=0; \
-	$(BIN)/python -m scripts.evaluate_realistic --model $(MODEL) \
+	$(BIN)/python -m tools.evaluation.evaluate_realistic --model $(MODEL) \
 		--data tests/heldout_final.yml --json results/realistic-final.json \
 		--data tests/heldout_realistic.yml --json results/realistic.json \
 		--data tests/realistic_dev.yml --json results/realistic-dev.json --check-targets || status=1; \
-	$(BIN)/python -m scripts.evaluate_nlu --model $(MODEL) --data tests/nlu_heldout.yml \
+	$(BIN)/python -m tools.evaluation.evaluate_nlu --model $(MODEL) --data tests/nlu_heldout.yml \
 		--json results/nlu-heldout.json --report docs/nlu-report.md --check-targets || status=1; \
 	exit $$status
 
 nlu-report: $(SPACY)/meta.json   ## trains and compares three NLU pipelines; writes docs/nlu-report.md
-	$(BIN)/python -m scripts.compare_nlu
+	$(BIN)/python -m tools.evaluation.compare_nlu
 
 crossval: $(SPACY)/meta.json   ## cross-validation (FOLDS=3 folds) of our pipeline on the training data; fails below 0.90
 	@mkdir -p results
-	$(BIN)/python -m scripts.crossval 0 -- --folds $(FOLDS) --config config.yml --nlu data/nlu \
+	$(BIN)/python -m tools.evaluation.crossval 0 -- --folds $(FOLDS) --config config.yml --nlu data/nlu \
 		--out results/crossval --no-plot > results/crossval.log 2>&1
-	$(BIN)/python -m scripts.crossval_summary results/crossval.log docs/nlu-crossval.json $(FOLDS) \
-		--min-intent-accuracy 0.90
+	$(BIN)/python -m tools.evaluation.crossval_summary results/crossval.log docs/nlu-crossval.json $(FOLDS)
 
-test: $(MODEL) $(WIDGET_JS)   ## everything: validation, unit, scripts, server, browser, story and NLU tests
+test: system-test $(MODEL) $(WIDGET_JS)   ## everything: static checks, validation, unit, scripts, server, browser, story and NLU tests
+	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory validate
-	$(BIN)/pytest -q tests --junitxml=results/junit.xml
+	@mkdir -p results; url="$${TEST_POSTGRES_URL:-}"; \
+	if [ -z "$$url" ] && [ "$$(id -u)" = 0 ]; then url="$$(tools/running/postgres.sh)"; fi; \
+	[ -n "$$url" ] || echo "!! No TEST_POSTGRES_URL and not root: the PostgreSQL report test is skipped"; \
+	TEST_POSTGRES_URL="$$url" $(BIN)/pytest -q tests --junitxml=results/junit.xml
 	$(MAKE) --no-print-directory stories
 	$(MAKE) --no-print-directory eval
 	$(MAKE) --no-print-directory crossval
 
+lint: $(VENV)/.installed $(WIDGET_NPM)   ## static checks: ruff (lint, format) and mypy for Python, ESLint for the widget
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	cd widget && npm run --silent lint
+
 bench: $(MODEL)   ## long-input benchmark: reply time and memory with and without the guard
-	$(BIN)/python -m scripts.bench_long_input
+	$(BIN)/python -m tools.evaluation.bench_long_input
 
 report: $(VENV)/.installed   ## conversations in the tracker store: SINCE=, UNTIL=, HTML=docs/report.html
-	$(BIN)/python -m scripts.report $(strip $(if $(SINCE),--since $(SINCE)) $(if $(UNTIL),--until \
+	$(BIN)/python -m tools.careers_team.report $(strip $(if $(SINCE),--since $(SINCE)) $(if $(UNTIL),--until \
 		$(UNTIL)) $(if $(HTML),--html $(HTML)) $(if $(ENDPOINTS),--endpoints $(ENDPOINTS)))
 
 rules-check: $(VENV)/.installed   ## warns when the rules file is due a review or lacks a source
-	$(BIN)/python -m scripts.rules_check actions/entry_rules.yml
+	$(BIN)/python -m tools.careers_team.rules_check careers/entry_rules.yml
 
-screenshot: $(MODEL) $(WIDGET_JS)   ## docs/widget.png: the widget mid-conversation, in headless Chromium
-	$(BIN)/python -m scripts.widget_screenshot docs/widget.png
+topics: $(VENV)/.installed   ## regenerates data/rules/topics.yml from the rules file; lists where a topic is missing
+	$(BIN)/python -m tools.careers_team.topics --write
 
-clean:
+screenshot: system-test $(MODEL) $(WIDGET_JS)   ## docs/widget.png: the widget mid-conversation, in headless Chromium
+	$(BIN)/python -m tools.running.widget_screenshot docs/widget.png
+
+clean:   ## removes what the build made (pipeline, model, results, widget bundle)
 	rm -rf build models/*.tar.gz results .pytest_cache widget/dist

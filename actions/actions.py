@@ -15,10 +15,8 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.answers import (
-    CHECK_TOPIC,
+from careers.answers import (
     HELPFUL_VALUES,
-    NOT_COVERED_PREFIX,
     assessment_payload,
     bullet_list,
     clarifying_buttons,
@@ -33,39 +31,53 @@ from actions.answers import (
     topic_for_follow_up,
     verdict_values,
 )
-from actions.engine import (
-    PROFILE_FACTS,
+from careers.engine import (
     assess,
     gcse_status,
     missing_facts,
     subject_relevance,
 )
-from actions.language import (
-    FACT_INTENTS,
+from careers.language import (
     apply_facts,
     facts_from_message,
     is_question,
+    read_message,
     says_no,
     says_yes,
-    understand,
 )
-from actions.rules_file import default_rules
+from careers.rules_file import default_rules
+from careers.vocabulary import (
+    A_LEVEL_COUNT,
+    AFFIRM_INTENT,
+    ASSESSMENT_SLOT,
+    CHECK_INTENT,
+    CHECK_TOPIC,
+    DEGREE_CLASS,
+    DEGREE_SUBJECT,
+    FALLBACK_INTENT,
+    FEEDBACK_ASKED_SLOT,
+    FEEDBACK_SLOT,
+    FORM,
+    GCSE_GRADES,
+    HIGHER_DEGREE,
+    HIGHER_DEGREE_SUBJECT,
+    LAST_ANSWER_SLOT,
+    NOT_COVERED_PREFIX,
+    NOT_HIGHER_DEGREE,
+    NOT_UNDERSTOOD,
+    PROFILE_FACTS,
+    PROGRAMME,
+    REQUESTED_SLOT,
+    SCIENCE_A_LEVEL,
+    UNREADABLE_SLOT,
+    VERDICT_ANSWER,
+    YES_NO_UNSURE,
+)
 
 RULES = default_rules()
 
-FORM = "eligibility_form"
-PROFILE_SLOTS = PROFILE_FACTS
-# A reply to a question that could not be understood; validation asks again.
-NOT_UNDERSTOOD = "__not_understood__"
 # How many answers in a row the check could not read; at this many it offers a way out.
-UNREADABLE_SLOT = "unreadable_answers"
 MAX_UNREADABLE = 2
-# Intents of questions that, when said as a statement in a check, may be answers.
-STATEMENT_INTENTS = frozenset(RULES.topics) | {"ask_not_covered", "follow_up", "out_of_scope"}
-# A statement this short in a check is an attempt at an answer, whatever it sounded like.
-SHORT_ANSWER_WORDS = 3
-# The value of the `last_answer` slot after a verdict (otherwise a topic intent).
-VERDICT = "verdict"
 ACTION_LISTEN = "action_listen"
 # The response that asks "Did that answer help?".
 ASK_FEEDBACK = "utter_ask_feedback"
@@ -74,7 +86,7 @@ ASK_FEEDBACK = "utter_ask_feedback"
 def profile_from_tracker(tracker: Tracker) -> Dict[str, Any]:
     """The facts gathered so far, as the engine expects them."""
     profile = {}
-    for slot in PROFILE_SLOTS:
+    for slot in PROFILE_FACTS:
         value = tracker.get_slot(slot)
         if value is not None and value != NOT_UNDERSTOOD:
             profile[slot] = value
@@ -87,18 +99,16 @@ def latest_intent(tracker: Tracker) -> Optional[str]:
 
 def after_verdict(tracker: Tracker) -> bool:
     """True when the assistant's last answer was an eligibility verdict."""
-    return tracker.get_slot("last_answer") == VERDICT and bool(tracker.get_slot("assessment"))
+    return tracker.get_slot(LAST_ANSWER_SLOT) == VERDICT_ANSWER and bool(tracker.get_slot(ASSESSMENT_SLOT))
 
 
-def offer_feedback(
-    dispatcher: CollectingDispatcher, tracker: Tracker, topic: str
-) -> List[EventType]:
+def offer_feedback(dispatcher: CollectingDispatcher, tracker: Tracker, topic: str) -> List[EventType]:
     """Asks whether an answer helped: once per topic, and never in the middle of a check."""
-    asked = list(tracker.get_slot("feedback_asked") or [])
+    asked = list(tracker.get_slot(FEEDBACK_ASKED_SLOT) or [])
     if tracker.active_loop_name == FORM or topic in asked:
         return []
     dispatcher.utter_message(response=ASK_FEEDBACK, buttons=feedback_buttons(topic))
-    return [SlotSet("feedback_asked", asked + [topic])]
+    return [SlotSet(FEEDBACK_ASKED_SLOT, asked + [topic])]
 
 
 def pending_feedback_topic(tracker: Tracker) -> Optional[str]:
@@ -114,8 +124,8 @@ def pending_feedback_topic(tracker: Tracker) -> Optional[str]:
             if (event.get("metadata") or {}).get("utter_action") != ASK_FEEDBACK:
                 return None
             # The question follows the answer it asks about, which set `last_answer`.
-            last = tracker.get_slot("last_answer")
-            return CHECK_TOPIC if last == VERDICT else last
+            last = tracker.get_slot(LAST_ANSWER_SLOT)
+            return CHECK_TOPIC if last == VERDICT_ANSWER else last
     return None
 
 
@@ -129,12 +139,12 @@ def record_feedback(
     if HELPFUL_VALUES[helpful]:
         dispatcher.utter_message(response="utter_feedback_positive")
     else:
-        programme = (tracker.get_slot("assessment") or {}).get("programme")
+        programme = (tracker.get_slot(ASSESSMENT_SLOT) or {}).get(PROGRAMME)
         dispatcher.utter_message(
             response="utter_feedback_negative",
             sources=feedback_sources(RULES, topic, programme),
         )
-    return [SlotSet("feedback", {"topic": topic, "helpful": HELPFUL_VALUES[helpful]})]
+    return [SlotSet(FEEDBACK_SLOT, {"topic": topic, "helpful": HELPFUL_VALUES[helpful]})]
 
 
 def previous_user_intent(tracker: Tracker) -> Optional[str]:
@@ -159,34 +169,31 @@ class ActionExtractProfile(Action):
         intent = latest_intent(tracker)
         text = message.get("text") or ""
         in_check = tracker.active_loop_name == FORM
-        asked = tracker.get_slot("requested_slot") if in_check else None
+        asked = tracker.get_slot(REQUESTED_SLOT) if in_check else None
         if message.get("truncated") or not text.strip():
             return []
-        if intent == "follow_up" and (in_check or after_verdict(tracker)):
-            intent = "inform"  # "and if I had a 2:1?" changes a fact of the check
         profile = profile_from_tracker(tracker)
-        entities = message.get("entities") or []
-        understood = understand(RULES, text, entities, intent, asked, profile=profile)
-        if intent in STATEMENT_INTENTS and not is_question(text):
-            # "I'm doing an Access to HE diploma, not A-levels" sounds like a topic but
-            # answers the check's question (or, outside one, tells us about the person):
-            # take its facts if it gives any. In a check, a word or two ("banana") is
-            # an attempt at an answer, even one that cannot be read.
-            as_answer = understand(RULES, text, entities, "inform", asked, profile=profile)
-            short = in_check and len(text.split()) <= SHORT_ANSWER_WORDS
-            if (as_answer.facts and not as_answer.unreadable) or (short and as_answer.unreadable):
-                understood = as_answer
+        understood = read_message(
+            RULES,
+            text,
+            message.get("entities") or [],
+            intent,
+            asked,
+            profile,
+            in_check=in_check,
+            after_verdict=after_verdict(tracker),
+        )
         facts = dict(understood.facts)
         events: List[EventType] = []
         if (
-            intent == "check_eligibility"
+            intent == CHECK_INTENT
             and not in_check
-            and tracker.get_slot("assessment")
-            and set(facts) <= {"programme"}
+            and tracker.get_slot(ASSESSMENT_SLOT)
+            and set(facts) <= {PROGRAMME}
         ):
             # A new check after a verdict, with no new facts: start afresh.
-            events += [SlotSet(slot, None) for slot in PROFILE_SLOTS]
-            events.append(SlotSet("assessment", None))
+            events += [SlotSet(slot, None) for slot in PROFILE_FACTS]
+            events.append(SlotSet(ASSESSMENT_SLOT, None))
             profile = {}
         if understood.unreadable and asked:
             facts[asked] = NOT_UNDERSTOOD
@@ -206,19 +213,20 @@ class ValidateEligibilityForm(FormValidationAction):
     ) -> List[EventType]:
         # Read before validation runs: rasa-sdk adds its own slot events to the tracker.
         candidates = tracker.slots_to_validate()
-        asked = tracker.get_slot("requested_slot")
+        asked = tracker.get_slot(REQUESTED_SLOT)
         count = int(tracker.get_slot(UNREADABLE_SLOT) or 0)
         events = await super().run(dispatcher, tracker, domain)
         rejected = {e["name"] for e in events if e.get("event") == "slot" and e.get("value") is None}
         if asked and candidates.get(asked) == NOT_UNDERSTOOD:
             if count + 1 >= MAX_UNREADABLE:
                 # Stop asking: the form ends and the verdict action offers a way out.
-                events = [e for e in events if e.get("name") != "requested_slot"]
-                events.append(SlotSet("requested_slot", None))
+                events = [e for e in events if e.get("name") != REQUESTED_SLOT]
+                events.append(SlotSet(REQUESTED_SLOT, None))
             return events + [SlotSet(UNREADABLE_SLOT, count + 1)]
         understood = {
-            name: value for name, value in candidates.items()
-            if name in PROFILE_SLOTS and value not in (None, NOT_UNDERSTOOD) and name not in rejected
+            name: value
+            for name, value in candidates.items()
+            if name in PROFILE_FACTS and value not in (None, NOT_UNDERSTOOD) and name not in rejected
         }
         typed = not (tracker.latest_message.get("text") or "").startswith("/")
         if understood and typed and missing_facts(RULES, profile_from_tracker(tracker)):
@@ -239,7 +247,11 @@ class ValidateEligibilityForm(FormValidationAction):
         return missing_facts(RULES, profile_from_tracker(tracker))
 
     def _checked(
-        self, slot: str, ok: bool, value: Any, dispatcher: CollectingDispatcher,
+        self,
+        slot: str,
+        ok: bool,
+        value: Any,
+        dispatcher: CollectingDispatcher,
         tracker: Tracker,
     ) -> Dict[Text, Any]:
         if ok:
@@ -250,35 +262,51 @@ class ValidateEligibilityForm(FormValidationAction):
             dispatcher.utter_message(response=f"utter_hint_{slot}")
         return {slot: None}
 
-    def validate_programme(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        return self._checked("programme", value in RULES.programmes, value, dispatcher, tracker)
+    def validate_programme(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        return self._checked(PROGRAMME, value in RULES.programmes, value, dispatcher, tracker)
 
-    def validate_degree_class(self, value: Any, dispatcher, tracker, domain):
+    def validate_degree_class(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         known = {class_id for class_id, _ in RULES.degree_classes}
-        return self._checked("degree_class", value in known, value, dispatcher, tracker)
+        return self._checked(DEGREE_CLASS, value in known, value, dispatcher, tracker)
 
-    def validate_degree_subject(self, value: Any, dispatcher, tracker, domain):
-        return self._checked("degree_subject", _is_subject(value), value, dispatcher, tracker)
+    def validate_degree_subject(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        return self._checked(DEGREE_SUBJECT, _is_subject(value), value, dispatcher, tracker)
 
-    def validate_higher_degree(self, value: Any, dispatcher, tracker, domain):
+    def validate_higher_degree(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         group = RULES.qualification_group(str(value))
-        ok = value == "none" or group in ("higher_degree", "not_higher_degree")
-        return self._checked("higher_degree", ok, value, dispatcher, tracker)
+        ok = value == "none" or group in (HIGHER_DEGREE, NOT_HIGHER_DEGREE)
+        return self._checked(HIGHER_DEGREE, ok, value, dispatcher, tracker)
 
-    def validate_higher_degree_subject(self, value: Any, dispatcher, tracker, domain):
-        return self._checked("higher_degree_subject", _is_subject(value), value, dispatcher, tracker)
+    def validate_higher_degree_subject(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        return self._checked(HIGHER_DEGREE_SUBJECT, _is_subject(value), value, dispatcher, tracker)
 
-    def validate_gcse_grades(self, value: Any, dispatcher, tracker, domain):
+    def validate_gcse_grades(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         ok = value != NOT_UNDERSTOOD and gcse_status(RULES, value) is not None
-        return self._checked("gcse_grades", ok, value, dispatcher, tracker)
+        return self._checked(GCSE_GRADES, ok, value, dispatcher, tracker)
 
-    def validate_a_level_count(self, value: Any, dispatcher, tracker, domain):
+    def validate_a_level_count(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         ok = isinstance(value, int) and 0 <= value <= 20
-        return self._checked("a_level_count", ok, value, dispatcher, tracker)
+        return self._checked(A_LEVEL_COUNT, ok, value, dispatcher, tracker)
 
-    def validate_science_a_level(self, value: Any, dispatcher, tracker, domain):
-        ok = value in ("yes", "no", "unsure")
-        return self._checked("science_a_level", ok, value, dispatcher, tracker)
+    def validate_science_a_level(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        ok = value in YES_NO_UNSURE
+        return self._checked(SCIENCE_A_LEVEL, ok, value, dispatcher, tracker)
 
 
 def _is_subject(value: Any) -> bool:
@@ -299,7 +327,7 @@ class ActionGiveVerdict(Action):
         if assessment.verdict is None:
             stuck = int(tracker.get_slot(UNREADABLE_SLOT) or 0) >= MAX_UNREADABLE
             dispatcher.utter_message(response="utter_check_way_out" if stuck else "utter_check_stopped")
-            return [SlotSet(UNREADABLE_SLOT, 0), SlotSet("requested_slot", None)]
+            return [SlotSet(UNREADABLE_SLOT, 0), SlotSet(REQUESTED_SLOT, None)]
         payload = assessment_payload(RULES, assessment)
         dispatcher.utter_message(
             response=f"utter_verdict_{assessment.verdict}",
@@ -307,8 +335,8 @@ class ActionGiveVerdict(Action):
             **verdict_values(RULES, assessment),
         )
         return [
-            SlotSet("assessment", payload["assessment"]),
-            SlotSet("last_answer", VERDICT),
+            SlotSet(ASSESSMENT_SLOT, payload[ASSESSMENT_SLOT]),
+            SlotSet(LAST_ANSWER_SLOT, VERDICT_ANSWER),
             SlotSet(UNREADABLE_SLOT, 0),
         ] + offer_feedback(dispatcher, tracker, CHECK_TOPIC)
 
@@ -329,7 +357,7 @@ class ActionAnswerNotCovered(Action):
         key = not_covered_topic(RULES, tracker.latest_message.get("text") or "")
         dispatcher.utter_message(response="utter_topic_answer", **not_covered_answer(RULES, key))
         topic = NOT_COVERED_PREFIX + key
-        return [SlotSet("last_answer", topic)] + offer_feedback(dispatcher, tracker, topic)
+        return [SlotSet(LAST_ANSWER_SLOT, topic)] + offer_feedback(dispatcher, tracker, topic)
 
 
 class ActionOutOfScope(Action):
@@ -361,11 +389,11 @@ class ActionStartAgain(Action):
     ) -> List[EventType]:
         in_check = tracker.active_loop_name == FORM
         dispatcher.utter_message(response="utter_started_again_check" if in_check else "utter_started_again")
-        cleared = [SlotSet(slot, None) for slot in PROFILE_SLOTS]
+        cleared = [SlotSet(slot, None) for slot in PROFILE_FACTS]
         return cleared + [
-            SlotSet("assessment", None),
-            SlotSet("last_answer", None),
-            SlotSet("requested_slot", None),
+            SlotSet(ASSESSMENT_SLOT, None),
+            SlotSet(LAST_ANSWER_SLOT, None),
+            SlotSet(REQUESTED_SLOT, None),
             SlotSet(UNREADABLE_SLOT, 0),
         ]
 
@@ -389,16 +417,14 @@ class ActionAnswerTopic(Action):
             dispatcher.utter_message(response="utter_help")
             return []
         dispatcher.utter_message(response="utter_topic_answer", **values)
-        return [SlotSet("last_answer", intent)] + offer_feedback(dispatcher, tracker, intent)
+        return [SlotSet(LAST_ANSWER_SLOT, intent)] + offer_feedback(dispatcher, tracker, intent)
 
 
-def reply_not_understood(
-    dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-) -> None:
+def reply_not_understood(dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> None:
     """Offers the two likeliest topics once; if still unclear, says what is on offer."""
     ranking = tracker.latest_message.get("intent_ranking") or []
     buttons = clarifying_buttons(RULES, ranking, domain)
-    if buttons and previous_user_intent(tracker) != "nlu_fallback":
+    if buttons and previous_user_intent(tracker) != FALLBACK_INTENT:
         dispatcher.utter_message(response="utter_clarify", buttons=buttons)
     else:
         dispatcher.utter_message(response="utter_not_understood")
@@ -410,11 +436,7 @@ def corrects_the_verdict(tracker: Tracker) -> bool:
     human biology", "I'm in my final year, predicted a 2:1"), whatever topic it
     sounded like."""
     text = tracker.latest_message.get("text") or ""
-    return (
-        tracker.active_loop_name != FORM
-        and not is_question(text)
-        and facts_in_latest_message(tracker)
-    )
+    return tracker.active_loop_name != FORM and not is_question(text) and facts_in_latest_message(tracker)
 
 
 def answered_check_question(tracker: Tracker) -> bool:
@@ -427,9 +449,12 @@ def answered_check_question(tracker: Tracker) -> bool:
     for event in reversed(tracker.events):
         if event.get("event") == "user":
             return False
-        if event.get("event") == "slot" and event.get("name") in PROFILE_SLOTS:
-            if event.get("value") is not None:
-                return True
+        if (
+            event.get("event") == "slot"
+            and event.get("name") in PROFILE_FACTS
+            and event.get("value") is not None
+        ):
+            return True
     return False
 
 
@@ -437,14 +462,14 @@ def respond_to_answer(dispatcher: CollectingDispatcher, tracker: Tracker) -> Lis
     """For a statement in a check that another action was chosen for ("banana", "I'm
     doing an Access diploma, not A-levels"): what the form's validation would have
     said, since the form does not validate a message once another action has run."""
-    asked = tracker.get_slot("requested_slot")
+    asked = tracker.get_slot(REQUESTED_SLOT)
     count = int(tracker.get_slot(UNREADABLE_SLOT) or 0)
     said = _slots_set_since_user(tracker)
     if asked and said.get(asked) == NOT_UNDERSTOOD:
         if count + 1 < MAX_UNREADABLE:
             dispatcher.utter_message(response=f"utter_hint_{asked}")
         return [SlotSet(asked, None), SlotSet(UNREADABLE_SLOT, count + 1)]
-    understood = {k: v for k, v in said.items() if k in PROFILE_SLOTS and v not in (None, NOT_UNDERSTOOD)}
+    understood = {k: v for k, v in said.items() if k in PROFILE_FACTS and v not in (None, NOT_UNDERSTOOD)}
     if understood and missing_facts(RULES, profile_from_tracker(tracker)):
         summary = describe_facts(RULES, understood)
         if summary:
@@ -467,9 +492,12 @@ def facts_in_latest_message(tracker: Tracker) -> bool:
     for event in reversed(tracker.events):
         if event.get("event") == "user":
             return False
-        if event.get("event") == "slot" and event.get("name") in PROFILE_SLOTS:
-            if event.get("value") not in (None, NOT_UNDERSTOOD):
-                return True
+        if (
+            event.get("event") == "slot"
+            and event.get("name") in PROFILE_FACTS
+            and event.get("value") not in (None, NOT_UNDERSTOOD)
+        ):
+            return True
     return False
 
 
@@ -491,12 +519,14 @@ class ActionFallback(Action):
             )
         elif not (message.get("text") or "").strip():
             dispatcher.utter_message(response="utter_empty_message")
-        elif tracker.active_loop_name == FORM and latest_intent(tracker) == "check_eligibility":
+        elif tracker.active_loop_name == FORM and latest_intent(tracker) == CHECK_INTENT:
             return [FollowupAction(FORM)]  # "am I eligible?" in a check: ask on
         elif answered_check_question(tracker):
             return respond_to_answer(dispatcher, tracker) + [FollowupAction(FORM)]
-        elif tracker.active_loop_name != FORM and facts_in_latest_message(tracker) and not is_question(
-            message.get("text") or ""
+        elif (
+            tracker.active_loop_name != FORM
+            and facts_in_latest_message(tracker)
+            and not is_question(message.get("text") or "")
         ):
             return [FollowupAction(FORM)]  # facts it could read, in words it could not
         else:
@@ -530,9 +560,9 @@ class ActionExplain(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        last = tracker.get_slot("last_answer")
-        assessment = tracker.get_slot("assessment")
-        if last == VERDICT and assessment:
+        last = tracker.get_slot(LAST_ANSWER_SLOT)
+        assessment = tracker.get_slot(ASSESSMENT_SLOT)
+        if last == VERDICT_ANSWER and assessment:
             dispatcher.utter_message(
                 response="utter_explain_verdict",
                 reasons=bullet_list(assessment["reasons"]),
@@ -545,7 +575,7 @@ class ActionExplain(Action):
                 sources="\n".join(f"{s.title}: {s.url}" for s in topic.sources),
             )
         elif isinstance(last, str) and last.startswith(NOT_COVERED_PREFIX):
-            pages = RULES.not_covered[last[len(NOT_COVERED_PREFIX):]].read
+            pages = RULES.not_covered[last[len(NOT_COVERED_PREFIX) :]].read
             dispatcher.utter_message(
                 response="utter_explain_not_covered",
                 sources="\n".join(f"{s.title}: {s.url}" for s in pages),
@@ -574,10 +604,10 @@ class ActionFollowUp(Action):
             RULES,
             tracker.latest_message.get("text") or "",
             tracker.latest_message.get("entities") or [],
-            requested_slot="degree_subject",
+            requested_slot=DEGREE_SUBJECT,
         )
-        subject = facts.get("degree_subject")
-        if subject and set(facts) <= {"degree_subject", "programme"}:
+        subject = facts.get(DEGREE_SUBJECT)
+        if subject and set(facts) <= {DEGREE_SUBJECT, PROGRAMME}:
             finding = subject_relevance(RULES, subject)
             dispatcher.utter_message(
                 response="utter_topic_answer",
@@ -585,17 +615,19 @@ class ActionFollowUp(Action):
                 sources=source_list([finding.source]),
             )
             topic = "ask_relevant_subjects"
-            return [SlotSet("last_answer", topic)] + offer_feedback(dispatcher, tracker, topic)
+            return [SlotSet(LAST_ANSWER_SLOT, topic)] + offer_feedback(dispatcher, tracker, topic)
         intent = topic_for_follow_up(
-            RULES, facts, tracker.get_slot("last_answer"),
+            RULES,
+            facts,
+            tracker.get_slot(LAST_ANSWER_SLOT),
             tracker.latest_message.get("intent_ranking") or [],
         )
         values = topic_answer(RULES, intent or "")
-        if values is None:
+        if intent is None or values is None:
             dispatcher.utter_message(response="utter_follow_up_unclear")
             return []
         dispatcher.utter_message(response="utter_topic_answer", **values)
-        return [SlotSet("last_answer", intent)] + offer_feedback(dispatcher, tracker, intent)
+        return [SlotSet(LAST_ANSWER_SLOT, intent)] + offer_feedback(dispatcher, tracker, intent)
 
 
 class ActionRecordFeedback(Action):
@@ -633,5 +665,5 @@ class ActionAcknowledge(Action):
         if pending or not said:
             reply_not_understood(dispatcher, tracker, domain)
             return []
-        dispatcher.utter_message(response="utter_help" if intent == "affirm" else "utter_ok")
+        dispatcher.utter_message(response="utter_help" if intent == AFFIRM_INTENT else "utter_ok")
         return []

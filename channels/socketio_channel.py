@@ -20,7 +20,7 @@ its paragraphs.
 
 The allowed origins come from the ALLOWED_ORIGINS environment variable: origins
 separated by commas or spaces, `*` for any (default: http://localhost:8080). Give
-Rasa the same list with `rasa run --cors` (scripts/run.sh does both): that sends
+Rasa the same list with `rasa run --cors` (tools/running/run.sh does both): that sends
 the CORS headers, on the REST channel and here alike.
 Requests with no `Origin` header (not from a browser) are let through, as CORS is a
 browser's rule. Events: `session_request` {session_id} -> `session_confirm` id;
@@ -69,8 +69,7 @@ class WidgetOutput(SocketIOOutput):
         self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
     ) -> None:
         quick_replies = [
-            {"content_type": "text", "title": b["title"], "payload": b["payload"]}
-            for b in buttons
+            {"content_type": "text", "title": b["title"], "payload": b["payload"]} for b in buttons
         ]
         await self._send_message(recipient_id, {"text": text.strip(), "quick_replies": quick_replies})
 
@@ -141,8 +140,10 @@ class CheckedSocketIOInput(SocketIOInput):
             if self.session_persistence:
                 sender_id = sessions.get(sid)
                 if sender_id is None or data.get("session_id") not in (None, sender_id):
-                    logger.warning("socket.io: ignored a message outside the socket's session "
-                                   "(send `session_request` first).")
+                    logger.warning(
+                        "socket.io: ignored a message outside the socket's session "
+                        "(send `session_request` first)."
+                    )
                     return
             else:
                 sender_id = sid

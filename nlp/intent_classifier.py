@@ -12,7 +12,6 @@ import logging
 import re
 from typing import Any, Dict, List, Optional, Text
 
-from actions.language import is_question
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -23,22 +22,21 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDE
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from careers.language import is_question
+
 logger = logging.getLogger(__name__)
 
 # Only these packages' types may be read back from a saved model.
 _TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.")
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class TfidfIntentClassifier(GraphComponent, IntentClassifier):
     """Classifies intents from the message text alone (no other featurizer needed)."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"C": 10.0, "class_weight": None, "max_iter": 3000, "ranking_length": 10,
-                "random_state": 42}
+        return {"C": 10.0, "class_weight": None, "max_iter": 3000, "ranking_length": 10, "random_state": 42}
 
     def __init__(
         self,
@@ -129,12 +127,13 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
             text = (message.get(TEXT) or "").strip()
             if self._model is None or not text:
                 # No confidence at all: the fallback classifier takes it from here.
-                message.set(INTENT, {INTENT_NAME_KEY: None, PREDICTED_CONFIDENCE_KEY: 0.0},
-                            add_to_output=True)
+                message.set(
+                    INTENT, {INTENT_NAME_KEY: None, PREDICTED_CONFIDENCE_KEY: 0.0}, add_to_output=True
+                )
                 message.set("intent_ranking", [], add_to_output=True)
                 continue
             probabilities = self._probabilities(message)
-            ranked = sorted(zip(self._model.classes_, probabilities), key=lambda p: -p[1])
+            ranked = sorted(zip(self._model.classes_, probabilities, strict=True), key=lambda p: -p[1])
             ranking = [
                 {INTENT_NAME_KEY: str(name), PREDICTED_CONFIDENCE_KEY: float(p)}
                 for name, p in ranked[: self._config["ranking_length"]]
@@ -146,11 +145,13 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
     def _probabilities(self, message: Message) -> Any:
         """The intent probabilities. A long message is mostly context around one
         question: its question sentence counts as much as the whole message."""
-        whole = self._model.predict_proba([features(message)])[0]
+        model = self._model
+        assert model is not None, "only called with a trained or loaded model"
+        whole = model.predict_proba([features(message)])[0]
         questions = question_sentences(message.get(TEXT) or "")
         if not questions:
             return whole
-        asked = self._model.predict_proba([features(message, questions[-1])])[0]
+        asked = model.predict_proba([features(message, questions[-1])])[0]
         return (whole + asked) / 2
 
 
@@ -196,12 +197,24 @@ def features(message: Message, text: Optional[str] = None) -> str:
     if len(parts) == 1:
         markers.append("ent_none")
     words = len(text.split())
-    markers.append("ent_len1" if words <= 1 else "ent_len2" if words <= 3
-                   else "ent_len_mid" if words <= 12 else "ent_len_long")
+    markers.append(
+        "ent_len1"
+        if words <= 1
+        else "ent_len2"
+        if words <= 3
+        else "ent_len_mid"
+        if words <= 12
+        else "ent_len_long"
+    )
     return f"{text} || {''.join(parts)} {' '.join(markers)}"
 
 
 # Entity kinds whose value matters to the intent (an MSc is not an A-level); for the
 # others (which subject, how many) only the kind does.
-_ENTITY_VALUES = {"qualification": True, "programme": True, "degree_class": True,
-                  "origin": True, "stage": True}
+_ENTITY_VALUES = {
+    "qualification": True,
+    "programme": True,
+    "degree_class": True,
+    "origin": True,
+    "stage": True,
+}

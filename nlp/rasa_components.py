@@ -49,19 +49,42 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from careers.vocabulary import CHECK_INTENT, FALLBACK_INTENT, NOT_COVERED_INTENT, OUT_OF_SCOPE_INTENT
+
 ORIGINAL_LENGTH = "original_length"
 CHARACTERS_READ = "characters_read"
 TRUNCATED = "truncated"
-FALLBACK_INTENT = "nlu_fallback"
 
 # Real words that are one letter away from a pattern word, and not typos of it.
 _NOT_TYPOS = {"higher", "highest", "bachelor", "master", "masters", "medics", "levels"}
 # "first" and "third" are degree classes only in some contexts.
 _CLASS_WORDS = {"first", "third", "1st", "3rd", "firsts"}
 _CLASS_BEFORE = {
-    "a", "an", "got", "get", "getting", "with", "achieved", "predicted", "expecting",
-    "expect", "expected", "'s", "is", "was", "for", "graduated", "awarded",
-    "take", "takes", "accept", "accepts", "need", "needs", "require", "requires",
+    "a",
+    "an",
+    "got",
+    "get",
+    "getting",
+    "with",
+    "achieved",
+    "predicted",
+    "expecting",
+    "expect",
+    "expected",
+    "'s",
+    "is",
+    "was",
+    "for",
+    "graduated",
+    "awarded",
+    "take",
+    "takes",
+    "accept",
+    "accepts",
+    "need",
+    "needs",
+    "require",
+    "requires",
 }
 _CLASS_AFTER = {"class", "-", "honours", "hons", "in", "from", "at", "degree"}
 _NOT_CLASS_AFTER = {"year", "time", "job", "step", "place", "language", "name", "of"}
@@ -70,8 +93,23 @@ _COUNTABLE = {"a_level", "gcse"}
 _CAREER_SUBJECTS = {"clinical engineering"}
 _STUDIED_BEFORE = {"studied", "study", "studying", "did", "doing"}
 _DEGREE_WORDS = {
-    "degree", "msc", "masters", "master's", "bsc", "beng", "meng", "phd", "mres", "mphil",
-    "pgdip", "pgcert", "course", "ba", "ma", "diploma", "certificate",
+    "degree",
+    "msc",
+    "masters",
+    "master's",
+    "bsc",
+    "beng",
+    "meng",
+    "phd",
+    "mres",
+    "mphil",
+    "pgdip",
+    "pgcert",
+    "course",
+    "ba",
+    "ma",
+    "diploma",
+    "certificate",
 }
 # "for nursing", "into radiography", "student finance": a career or a thing, not a subject.
 _NOT_STUDIED_BEFORE = {"for", "into", "student"}
@@ -79,9 +117,7 @@ _SHORT_ANSWER_TOKENS = 3
 _MARKUP = re.compile(r"<[^<>]{0,200}>")
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
 class MessageGuard(GraphComponent):
     """Cuts over-long messages before any other component sees them."""
 
@@ -257,9 +293,7 @@ def _into_career(doc: Any, ent: Any) -> bool:
     return bool(window & {"into", "career", "careers", "job", "jobs", "work", "working"})
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class LongMessageFallback(GraphComponent):
     """Routes cut messages to the fallback, whatever the classifier thought."""
 
@@ -286,9 +320,7 @@ class LongMessageFallback(GraphComponent):
         return messages
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class ControlPhrases(GraphComponent):
     """Messages that are only a control phrase get that intent, with certainty."""
 
@@ -322,8 +354,7 @@ class ControlPhrases(GraphComponent):
             if intent_name and not message.get(TRUNCATED):
                 intent = {INTENT_NAME_KEY: intent_name, PREDICTED_CONFIDENCE_KEY: 1.0}
                 ranking = [intent] + [
-                    r for r in message.get(INTENT_RANKING_KEY) or []
-                    if r.get(INTENT_NAME_KEY) != intent_name
+                    r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != intent_name
                 ]
                 message.set(INTENT, intent, add_to_output=True)
                 message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
@@ -335,9 +366,7 @@ def normalise_phrase(text: str) -> str:
     return " ".join(re.sub(r"[^a-z ]", " ", text.lower()).split())
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class NotCoveredCues(GraphComponent):
     """Settles a close call between "not covered" and a covered topic by the rules
     file's keywords: "not covered" if the message names something the sources do not
@@ -348,8 +377,12 @@ class NotCoveredCues(GraphComponent):
     def get_default_config() -> Dict[Text, Any]:
         # A close call: the second scores at least this share of the first (against
         # out-of-scope, which is also where other careers' pay and ages go, a closer one).
-        return {"intent": "ask_not_covered", "out_of_scope": "out_of_scope", "min_ratio": 0.4,
-                "min_ratio_out_of_scope": 0.5}
+        return {
+            "intent": NOT_COVERED_INTENT,
+            "out_of_scope": OUT_OF_SCOPE_INTENT,
+            "min_ratio": 0.4,
+            "min_ratio_out_of_scope": 0.5,
+        }
 
     def __init__(self, config: Dict[Text, Any]) -> None:
         config = {**self.get_default_config(), **config}
@@ -372,8 +405,8 @@ class NotCoveredCues(GraphComponent):
         return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:
-        from actions.answers import not_covered_topic
-        from actions.rules_file import NOT_COVERED_GENERAL, default_rules
+        from careers.answers import not_covered_topic
+        from careers.rules_file import NOT_COVERED_GENERAL, default_rules
 
         rules = default_rules()
         for message in messages:
@@ -405,9 +438,7 @@ class NotCoveredCues(GraphComponent):
         return messages
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class SafetyCues(GraphComponent):
     """Messages matching an emergency pattern get the emergency intent, with certainty."""
 
@@ -439,8 +470,7 @@ class SafetyCues(GraphComponent):
             if any(p.search(text) for p in self._patterns):
                 intent = {INTENT_NAME_KEY: self._intent, PREDICTED_CONFIDENCE_KEY: 1.0}
                 ranking = [intent] + [
-                    r for r in message.get(INTENT_RANKING_KEY) or []
-                    if r.get(INTENT_NAME_KEY) != self._intent
+                    r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != self._intent
                 ]
                 message.set(INTENT, intent, add_to_output=True)
                 message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
@@ -462,16 +492,14 @@ _OWN_FACTS = re.compile(
 _FACT_ENTITIES = {"degree_class", "qualification", "subject"}
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class EligibilityCues(GraphComponent):
     """A message that states someone's own qualifications and asks whether they can
     apply is an eligibility check, when the classifier thought it a topic question."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"intent": "check_eligibility", "min_confidence": 0.02}
+        return {"intent": CHECK_INTENT, "min_confidence": 0.02}
 
     def __init__(self, config: Dict[Text, Any]) -> None:
         config = {**self.get_default_config(), **config}
@@ -492,7 +520,7 @@ class EligibilityCues(GraphComponent):
         return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:
-        from actions.rules_file import default_rules
+        from careers.rules_file import default_rules
 
         topics = default_rules().topics
         for message in messages:

@@ -10,7 +10,7 @@ import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.rules_file import EntryRules, default_rules
+from careers.rules_file import EntryRules, default_rules
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -65,7 +65,7 @@ def tracker_for():
 @pytest.fixture(scope="session")
 def assistant():
     """The trained model in this process, with the real actions (loaded once)."""
-    from scripts.converse import DEFAULT_MODEL, InProcessAssistant
+    from tools.careers_team.converse import DEFAULT_MODEL, InProcessAssistant
 
     assert DEFAULT_MODEL.exists(), "no trained model: run `make train` (make test does it)"
     running = InProcessAssistant(DEFAULT_MODEL)

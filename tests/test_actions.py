@@ -8,23 +8,21 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.actions import (
     MAX_UNREADABLE,
-    NOT_UNDERSTOOD,
-    PROFILE_SLOTS,
-    UNREADABLE_SLOT,
     ActionAcknowledge,
     ActionAnswerNotCovered,
     ActionAnswerTopic,
-    ActionOutOfScope,
-    ActionStartAgain,
     ActionCheckFacts,
     ActionExplain,
     ActionExtractProfile,
     ActionFallback,
     ActionFollowUp,
     ActionGiveVerdict,
+    ActionOutOfScope,
     ActionRecordFeedback,
+    ActionStartAgain,
     ValidateEligibilityForm,
 )
+from careers.vocabulary import ASKABLE_FACTS, FORM, NOT_UNDERSTOOD, PROFILE_FACTS, UNREADABLE_SLOT
 from tests.conftest import make_tracker
 
 
@@ -44,8 +42,11 @@ async def test_extract_profile_reads_a_multi_fact_message(dispatcher, domain):
     tracker = make_tracker(text, "check_eligibility", entities)
     events = await ActionExtractProfile().run(dispatcher, tracker, domain)
     assert _slots(events) == {
-        "programme": "STP", "degree_class": "lower_second", "degree_subject": "history",
-        "higher_degree": "msc", "higher_degree_subject": "medical physics",
+        "programme": "STP",
+        "degree_class": "lower_second",
+        "degree_subject": "history",
+        "higher_degree": "msc",
+        "higher_degree_subject": "medical physics",
     }
 
 
@@ -56,47 +57,60 @@ async def test_the_programme_follows_from_the_facts_given(dispatcher, domain):
         {"entity": "subject", "value": "mathematics", "start": 36, "end": 40},
         {"entity": "qualification", "value": "a_level", "start": 41, "end": 49},
     ]
-    slots = _slots(await ActionExtractProfile().run(
-        dispatcher, make_tracker(text, "check_eligibility", entities), domain))
+    slots = _slots(
+        await ActionExtractProfile().run(
+            dispatcher, make_tracker(text, "check_eligibility", entities), domain
+        )
+    )
     assert slots["programme"] == "PTP"
     assert slots["a_level_subjects"] == ["physics", "mathematics"]
     assert slots["science_a_level"] == "yes"
 
-    tracker = make_tracker("I have a 2:1", "inform",
-                           [{"entity": "degree_class", "value": "upper_second", "start": 9, "end": 12}])
+    tracker = make_tracker(
+        "I have a 2:1", "inform", [{"entity": "degree_class", "value": "upper_second", "start": 9, "end": 12}]
+    )
     assert _slots(await ActionExtractProfile().run(dispatcher, tracker, domain))["programme"] == "STP"
 
 
 async def test_extract_profile_ignores_questions_about_the_rules(dispatcher, domain):
-    tracker = make_tracker("does a PGDip count?", "ask_higher_degree_definition",
-                           [{"entity": "qualification", "value": "pgdip", "start": 7, "end": 12}])
+    tracker = make_tracker(
+        "does a PGDip count?",
+        "ask_higher_degree_definition",
+        [{"entity": "qualification", "value": "pgdip", "start": 7, "end": 12}],
+    )
     assert await ActionExtractProfile().run(dispatcher, tracker, domain) == []
 
 
 async def test_a_yes_answers_the_question_asked(dispatcher, domain):
-    tracker = make_tracker("yep", "affirm", slots={"requested_slot": "gcse_grades"},
-                           active_loop="eligibility_form")
+    tracker = make_tracker(
+        "yep", "affirm", slots={"requested_slot": "gcse_grades"}, active_loop="eligibility_form"
+    )
     events = await ActionExtractProfile().run(dispatcher, tracker, domain)
     assert _slots(events) == {"gcse_grades": "met"}
 
 
 async def test_an_unreadable_answer_is_marked_for_validation(dispatcher, domain):
-    tracker = make_tracker("purple", "inform", slots={"requested_slot": "degree_class"},
-                           active_loop="eligibility_form")
+    tracker = make_tracker(
+        "purple", "inform", slots={"requested_slot": "degree_class"}, active_loop="eligibility_form"
+    )
     events = await ActionExtractProfile().run(dispatcher, tracker, domain)
     assert _slots(events) == {"degree_class": NOT_UNDERSTOOD}
 
 
 async def test_a_new_check_after_a_verdict_starts_afresh(dispatcher, domain):
-    tracker = make_tracker("check my eligibility", "check_eligibility",
-                           slots={"degree_class": "first", "assessment": {"verdict": "eligible"}})
+    tracker = make_tracker(
+        "check my eligibility",
+        "check_eligibility",
+        slots={"degree_class": "first", "assessment": {"verdict": "eligible"}},
+    )
     slots = _slots(await ActionExtractProfile().run(dispatcher, tracker, domain))
     assert slots["degree_class"] is None and slots["assessment"] is None
 
 
 async def test_an_empty_message_is_not_an_answer(dispatcher, domain):
-    tracker = make_tracker("  ", "nlu_fallback", slots={"requested_slot": "degree_subject"},
-                           active_loop="eligibility_form")
+    tracker = make_tracker(
+        "  ", "nlu_fallback", slots={"requested_slot": "degree_subject"}, active_loop="eligibility_form"
+    )
     assert await ActionExtractProfile().run(dispatcher, tracker, domain) == []
 
 
@@ -106,8 +120,12 @@ async def test_a_cut_message_states_no_facts(dispatcher, domain):
 
 
 async def test_form_asks_only_for_missing_facts(dispatcher, domain):
-    tracker = make_tracker("2:2", "inform", slots={"programme": "STP", "degree_class": "lower_second"},
-                           active_loop="eligibility_form")
+    tracker = make_tracker(
+        "2:2",
+        "inform",
+        slots={"programme": "STP", "degree_class": "lower_second"},
+        active_loop="eligibility_form",
+    )
     form = ValidateEligibilityForm()
     required = await form.required_slots([], dispatcher, tracker, domain)
     assert required == ["higher_degree"]
@@ -123,23 +141,33 @@ async def test_form_rejects_an_unreadable_answer_with_a_message(dispatcher, doma
 async def test_form_accepts_a_valid_answer_quietly(dispatcher, domain):
     form = ValidateEligibilityForm()
     assert form.validate_higher_degree("mres", dispatcher, make_tracker(), domain) == {
-        "higher_degree": "mres"}
+        "higher_degree": "mres"
+    }
     assert form.validate_higher_degree("bachelors", dispatcher, make_tracker(), domain) == {
-        "higher_degree": None}
+        "higher_degree": None
+    }
     assert len(dispatcher.messages) == 1
 
 
 async def test_form_run_sets_the_next_question(dispatcher, domain):
     tracker = make_tracker("STP", "inform", slots={"programme": "STP"}, active_loop="eligibility_form")
-    tracker.events = [{"event": "user", "text": "STP"},
-                      {"event": "slot", "name": "programme", "value": "STP"}]
+    tracker.events = [
+        {"event": "user", "text": "STP"},
+        {"event": "slot", "name": "programme", "value": "STP"},
+    ]
     events = await ValidateEligibilityForm().run(dispatcher, tracker, domain)
     assert SlotSet("requested_slot", "degree_class") in events
 
 
 async def test_verdict_carries_text_and_payload(dispatcher, domain):
-    tracker = make_tracker(slots={"programme": "STP", "degree_class": "lower_second",
-                                  "degree_subject": "physics", "higher_degree": "pgcert"})
+    tracker = make_tracker(
+        slots={
+            "programme": "STP",
+            "degree_class": "lower_second",
+            "degree_subject": "physics",
+            "higher_degree": "pgcert",
+        }
+    )
     events = await ActionGiveVerdict().run(dispatcher, tracker, domain)
     message = dispatcher.messages[0]
     assert message["response"] == "utter_verdict_not_eligible"
@@ -161,8 +189,9 @@ async def test_topic_answer_comes_from_the_rules_file(dispatcher, domain, rules)
 
 
 async def test_fallback_explains_a_message_that_was_too_long(dispatcher, domain):
-    tracker = make_tracker("x" * 2000, "nlu_fallback", truncated=True,
-                           original_length=100000, characters_read=2000)
+    tracker = make_tracker(
+        "x" * 2000, "nlu_fallback", truncated=True, original_length=100000, characters_read=2000
+    )
     await ActionFallback().run(dispatcher, tracker, domain)
     assert dispatcher.messages[0]["response"] == "utter_too_long"
     assert dispatcher.messages[0]["length"] == "100,000"
@@ -181,13 +210,16 @@ async def test_fallback_otherwise_offers_the_topics(dispatcher, domain):
 async def test_every_response_the_actions_use_has_its_placeholders_filled(dispatcher, domain):
     import string
 
-    tracker = make_tracker(slots={"programme": "PTP", "gcse_grades": "met", "a_level_count": 3,
-                                  "science_a_level": "yes"})
+    tracker = make_tracker(
+        slots={"programme": "PTP", "gcse_grades": "met", "a_level_count": 3, "science_a_level": "yes"}
+    )
     await ActionGiveVerdict().run(dispatcher, tracker, domain)
     await ActionAnswerTopic().run(dispatcher, make_tracker("skills?", "ask_skills"), domain)
-    await ActionFallback().run(dispatcher, make_tracker("x", "nlu_fallback", truncated=True,
-                                                        original_length=5000,
-                                                        characters_read=2000), domain)
+    await ActionFallback().run(
+        dispatcher,
+        make_tracker("x", "nlu_fallback", truncated=True, original_length=5000, characters_read=2000),
+        domain,
+    )
     for message in dispatcher.messages:
         template = domain["responses"][message["response"]][0]["text"]
         fields = {f for _, f, _, _ in string.Formatter().parse(template) if f}
@@ -196,8 +228,7 @@ async def test_every_response_the_actions_use_has_its_placeholders_filled(dispat
 
 async def test_why_after_a_verdict_repeats_the_deciding_rules(dispatcher, domain):
     assessment = {"reasons": ["A PGCert does not count."], "sources": ["https://example.org/x"]}
-    tracker = make_tracker("why?", "ask_why", slots={"last_answer": "verdict",
-                                                     "assessment": assessment})
+    tracker = make_tracker("why?", "ask_why", slots={"last_answer": "verdict", "assessment": assessment})
     await ActionExplain().run(dispatcher, tracker, domain)
     message = dispatcher.messages[0]
     assert message["response"] == "utter_explain_verdict"
@@ -218,9 +249,12 @@ async def test_why_with_nothing_to_explain(dispatcher, domain):
 
 async def test_what_about_the_ptp_after_an_stp_answer(dispatcher, domain, rules):
     text = "what about the PTP?"
-    tracker = make_tracker(text, "follow_up",
-                           [{"entity": "programme", "value": "PTP", "start": 15, "end": 18}],
-                           slots={"last_answer": "ask_stp_requirements"})
+    tracker = make_tracker(
+        text,
+        "follow_up",
+        [{"entity": "programme", "value": "PTP", "start": 15, "end": 18}],
+        slots={"last_answer": "ask_stp_requirements"},
+    )
     events = await ActionFollowUp().run(dispatcher, tracker, domain)
     assert dispatcher.messages[0]["answer"] == rules.topics["ask_ptp_requirements"].text
     assert _slots(events)["last_answer"] == "ask_ptp_requirements"
@@ -228,34 +262,45 @@ async def test_what_about_the_ptp_after_an_stp_answer(dispatcher, domain, rules)
 
 async def test_does_that_apply_to_a_subject(dispatcher, domain):
     text = "does that apply to engineering too?"
-    tracker = make_tracker(text, "follow_up",
-                           [{"entity": "subject", "value": "engineering", "start": 19, "end": 30}],
-                           slots={"last_answer": "ask_relevant_subjects"})
+    tracker = make_tracker(
+        text,
+        "follow_up",
+        [{"entity": "subject", "value": "engineering", "start": 19, "end": 30}],
+        slots={"last_answer": "ask_relevant_subjects"},
+    )
     await ActionFollowUp().run(dispatcher, tracker, domain)
     assert "Engineering is among the degrees most commonly accepted" in dispatcher.messages[0]["answer"]
 
 
 async def test_a_follow_up_after_a_verdict_checks_again(dispatcher, domain):
-    tracker = make_tracker("and if I had a 2:1?", "follow_up",
-                           slots={"last_answer": "verdict", "assessment": {"verdict": "eligible"}})
+    tracker = make_tracker(
+        "and if I had a 2:1?",
+        "follow_up",
+        slots={"last_answer": "verdict", "assessment": {"verdict": "eligible"}},
+    )
     events = await ActionFollowUp().run(dispatcher, tracker, domain)
     assert events == [{"event": "followup", "timestamp": None, "name": "eligibility_form"}]
 
 
 async def test_a_follow_up_after_a_verdict_updates_the_profile(dispatcher, domain):
-    tracker = make_tracker("and if I had a 2:1?", "follow_up",
-                           [{"entity": "degree_class", "value": "upper_second", "start": 14, "end": 17}],
-                           slots={"last_answer": "verdict", "assessment": {"verdict": "eligible"},
-                                  "programme": "STP"})
+    tracker = make_tracker(
+        "and if I had a 2:1?",
+        "follow_up",
+        [{"entity": "degree_class", "value": "upper_second", "start": 14, "end": 17}],
+        slots={"last_answer": "verdict", "assessment": {"verdict": "eligible"}, "programme": "STP"},
+    )
     assert _slots(await ActionExtractProfile().run(dispatcher, tracker, domain)) == {
-        "degree_class": "upper_second"}
+        "degree_class": "upper_second"
+    }
 
 
 async def test_low_confidence_asks_which_of_two_topics(dispatcher, domain):
-    ranking = [{"name": "nlu_fallback", "confidence": 0.5},
-               {"name": "ask_skills", "confidence": 0.41},
-               {"name": "ask_leadership", "confidence": 0.33},
-               {"name": "greet", "confidence": 0.1}]
+    ranking = [
+        {"name": "nlu_fallback", "confidence": 0.5},
+        {"name": "ask_skills", "confidence": 0.41},
+        {"name": "ask_leadership", "confidence": 0.33},
+        {"name": "greet", "confidence": 0.1},
+    ]
     tracker = make_tracker("what abilities matter", "nlu_fallback", intent_ranking=ranking)
     await ActionFallback().run(dispatcher, tracker, domain)
     message = dispatcher.messages[0]
@@ -266,30 +311,40 @@ async def test_low_confidence_asks_which_of_two_topics(dispatcher, domain):
 async def test_a_second_unclear_message_gets_the_scope_message(dispatcher, domain):
     ranking = [{"name": "ask_skills", "confidence": 0.41}, {"name": "ask_leadership", "confidence": 0.33}]
     tracker = make_tracker("hmm", "nlu_fallback", intent_ranking=ranking)
-    tracker.events = [{"event": "user", "parse_data": {"intent": {"name": "nlu_fallback"}}},
-                      {"event": "action", "name": "action_fallback"},
-                      {"event": "user", "parse_data": {"intent": {"name": "nlu_fallback"}}}]
+    tracker.events = [
+        {"event": "user", "parse_data": {"intent": {"name": "nlu_fallback"}}},
+        {"event": "action", "name": "action_fallback"},
+        {"event": "user", "parse_data": {"intent": {"name": "nlu_fallback"}}},
+    ]
     await ActionFallback().run(dispatcher, tracker, domain)
     assert dispatcher.messages[0]["response"] == "utter_not_understood"
 
 
 async def test_a_bare_answer_counts_whatever_topic_it_sounds_like(dispatcher, domain):
-    tracker = make_tracker("clinical engineering", "ask_entry_routes",
-                           [{"entity": "subject", "value": "clinical engineering", "start": 0, "end": 20}],
-                           slots={"requested_slot": "higher_degree_subject"},
-                           active_loop="eligibility_form")
+    tracker = make_tracker(
+        "clinical engineering",
+        "ask_entry_routes",
+        [{"entity": "subject", "value": "clinical engineering", "start": 0, "end": 20}],
+        slots={"requested_slot": "higher_degree_subject"},
+        active_loop="eligibility_form",
+    )
     events = await ActionExtractProfile().run(dispatcher, tracker, domain)
     assert _slots(events) == {"higher_degree_subject": "clinical engineering"}
 
 
 async def test_a_question_mentioning_a_fact_is_not_an_answer(dispatcher, domain):
-    tracker = make_tracker("does a PGDip count as a higher degree?", "ask_higher_degree_definition",
-                           [{"entity": "qualification", "value": "pgdip", "start": 7, "end": 12}],
-                           slots={"requested_slot": "higher_degree"}, active_loop="eligibility_form")
+    tracker = make_tracker(
+        "does a PGDip count as a higher degree?",
+        "ask_higher_degree_definition",
+        [{"entity": "qualification", "value": "pgdip", "start": 7, "end": 12}],
+        slots={"requested_slot": "higher_degree"},
+        active_loop="eligibility_form",
+    )
     assert await ActionExtractProfile().run(dispatcher, tracker, domain) == []
 
 
 # Feedback: "did that help?" after answers, once per topic, never mid-check.
+
 
 def _feedback_entities(topic, helpful):
     return [{"entity": "feedback_topic", "value": topic}, {"entity": "helpful", "value": helpful}]
@@ -332,10 +387,13 @@ async def test_a_verdict_asks_whether_it_helped_once(dispatcher, domain):
     assert [m["response"] for m in again.messages] == ["utter_verdict_eligible"]
 
 
-@pytest.mark.parametrize("helpful, response, stored", [
-    ("yes", "utter_feedback_positive", True),
-    ("no", "utter_feedback_negative", False),
-])
+@pytest.mark.parametrize(
+    "helpful, response, stored",
+    [
+        ("yes", "utter_feedback_positive", True),
+        ("no", "utter_feedback_negative", False),
+    ],
+)
 async def test_a_thumb_is_stored_with_the_conversation(dispatcher, domain, helpful, response, stored):
     tracker = make_tracker("/feedback", "feedback", _feedback_entities("ask_skills", helpful))
     events = await ActionRecordFeedback().run(dispatcher, tracker, domain)
@@ -346,16 +404,26 @@ async def test_a_thumb_is_stored_with_the_conversation(dispatcher, domain, helpf
 async def test_a_thumbs_down_points_to_the_source(dispatcher, domain, rules):
     tracker = make_tracker("/feedback", "feedback", _feedback_entities("ask_nhs_values", "no"))
     await ActionRecordFeedback().run(dispatcher, tracker, domain)
-    assert dispatcher.messages[0]["sources"].split("\n") == [s.url for s in rules.topics["ask_nhs_values"].sources]
+    assert dispatcher.messages[0]["sources"].split("\n") == [
+        s.url for s in rules.topics["ask_nhs_values"].sources
+    ]
 
 
-@pytest.mark.parametrize("topic, helpful", [
-    ("ask_salary", "yes"), ("ask_skills", "maybe"), (None, "yes"), ("ask_skills", None),
-    ("<script>", "no"),
-])
+@pytest.mark.parametrize(
+    "topic, helpful",
+    [
+        ("ask_salary", "yes"),
+        ("ask_skills", "maybe"),
+        (None, "yes"),
+        ("ask_skills", None),
+        ("<script>", "no"),
+    ],
+)
 async def test_feedback_that_makes_no_sense_is_not_stored(dispatcher, domain, topic, helpful):
     entities = [e for e in _feedback_entities(topic, helpful) if e["value"] is not None]
-    events = await ActionRecordFeedback().run(dispatcher, make_tracker("/feedback", "feedback", entities), domain)
+    events = await ActionRecordFeedback().run(
+        dispatcher, make_tracker("/feedback", "feedback", entities), domain
+    )
     assert "feedback" not in _slots(events)
     assert dispatcher.messages[0]["response"] == "utter_feedback_not_recorded"
 
@@ -363,37 +431,55 @@ async def test_feedback_that_makes_no_sense_is_not_stored(dispatcher, domain, to
 def _conversation(tracker, *said):
     """`tracker` whose events are `said`: ("user", text) or ("bot", response name)."""
     tracker.events = [
-        {"event": "user", "text": what} if who == "user"
+        {"event": "user", "text": what}
+        if who == "user"
         else {"event": "bot", "text": "", "metadata": {"utter_action": what}}
         for who, what in said
     ]
     return tracker
 
 
-@pytest.mark.parametrize("text, intent, helpful", [
-    ("yes", "affirm", True), ("yeah it did", "affirm", True), ("no", "deny", False),
-    ("not really", "deny", False)])
+@pytest.mark.parametrize(
+    "text, intent, helpful",
+    [
+        ("yes", "affirm", True),
+        ("yeah it did", "affirm", True),
+        ("no", "deny", False),
+        ("not really", "deny", False),
+    ],
+)
 async def test_a_typed_yes_or_no_answers_a_pending_question(dispatcher, domain, text, intent, helpful):
-    tracker = _conversation(make_tracker(text, intent, slots={"last_answer": "ask_skills"}),
-                            ("user", "skills?"), ("bot", "utter_topic_answer"),
-                            ("bot", "utter_ask_feedback"), ("user", text))
+    tracker = _conversation(
+        make_tracker(text, intent, slots={"last_answer": "ask_skills"}),
+        ("user", "skills?"),
+        ("bot", "utter_topic_answer"),
+        ("bot", "utter_ask_feedback"),
+        ("user", text),
+    )
     events = await ActionAcknowledge().run(dispatcher, tracker, domain)
     assert _slots(events)["feedback"] == {"topic": "ask_skills", "helpful": helpful}
 
 
 async def test_a_guess_of_yes_without_the_word_is_not_feedback(dispatcher, domain):
-    tracker = _conversation(make_tracker("asdf ghjk", "affirm", slots={"last_answer": "ask_skills"}),
-                            ("user", "skills?"), ("bot", "utter_topic_answer"),
-                            ("bot", "utter_ask_feedback"), ("user", "asdf ghjk"))
+    tracker = _conversation(
+        make_tracker("asdf ghjk", "affirm", slots={"last_answer": "ask_skills"}),
+        ("user", "skills?"),
+        ("bot", "utter_topic_answer"),
+        ("bot", "utter_ask_feedback"),
+        ("user", "asdf ghjk"),
+    )
     events = await ActionAcknowledge().run(dispatcher, tracker, domain)
     assert "feedback" not in _slots(events)
     assert dispatcher.messages[0]["response"] in ("utter_clarify", "utter_not_understood")
 
 
 async def test_a_typed_yes_after_a_verdict_is_feedback_on_the_check(dispatcher, domain):
-    tracker = _conversation(make_tracker("yes", "affirm", slots={"last_answer": "verdict"}),
-                            ("bot", "utter_verdict_eligible"), ("bot", "utter_ask_feedback"),
-                            ("user", "yes"))
+    tracker = _conversation(
+        make_tracker("yes", "affirm", slots={"last_answer": "verdict"}),
+        ("bot", "utter_verdict_eligible"),
+        ("bot", "utter_ask_feedback"),
+        ("user", "yes"),
+    )
     events = await ActionAcknowledge().run(dispatcher, tracker, domain)
     assert _slots(events)["feedback"] == {"topic": "eligibility_check", "helpful": True}
 
@@ -405,9 +491,13 @@ async def test_a_yes_or_no_with_nothing_pending_is_acknowledged(dispatcher, doma
 
 
 async def test_moving_on_forgets_the_pending_question(dispatcher, domain):
-    tracker = _conversation(make_tracker("yes", "affirm", slots={"last_answer": "ask_skills"}),
-                            ("bot", "utter_ask_feedback"), ("user", "what skills do I need?"),
-                            ("bot", "utter_topic_answer"), ("user", "yes"))
+    tracker = _conversation(
+        make_tracker("yes", "affirm", slots={"last_answer": "ask_skills"}),
+        ("bot", "utter_ask_feedback"),
+        ("user", "what skills do I need?"),
+        ("bot", "utter_topic_answer"),
+        ("user", "yes"),
+    )
     events = await ActionAcknowledge().run(dispatcher, tracker, domain)
     assert events == [] and dispatcher.messages[0]["response"] == "utter_help"
 
@@ -418,68 +508,95 @@ def _after_user(tracker, *events):
 
 
 async def test_facts_outside_a_check_start_one(dispatcher, domain):
-    tracker = _after_user(make_tracker("I have a 2:1", "inform"),
-                          {"event": "slot", "name": "degree_class", "value": "upper_second"})
+    tracker = _after_user(
+        make_tracker("I have a 2:1", "inform"),
+        {"event": "slot", "name": "degree_class", "value": "upper_second"},
+    )
     events = await ActionCheckFacts().run(dispatcher, tracker, domain)
     assert events == [{"event": "followup", "timestamp": None, "name": "eligibility_form"}]
     assert dispatcher.messages == []
 
 
-@pytest.mark.parametrize("slot_events", [
-    [],
-    [{"event": "slot", "name": "feedback_asked", "value": ["ask_skills"]}],
-    [{"event": "slot", "name": "degree_class", "value": NOT_UNDERSTOOD}],
-])
-async def test_a_stray_word_that_sounds_like_an_answer_is_not_understood(
-        dispatcher, domain, slot_events):
+@pytest.mark.parametrize(
+    "slot_events",
+    [
+        [],
+        [{"event": "slot", "name": "feedback_asked", "value": ["ask_skills"]}],
+        [{"event": "slot", "name": "degree_class", "value": NOT_UNDERSTOOD}],
+    ],
+)
+async def test_a_stray_word_that_sounds_like_an_answer_is_not_understood(dispatcher, domain, slot_events):
     tracker = _after_user(make_tracker("zzkq", "inform"), *slot_events)
     assert await ActionCheckFacts().run(dispatcher, tracker, domain) == []
     assert dispatcher.messages[0]["response"] == "utter_not_understood"
 
 
 async def test_a_follow_up_naming_a_topic_answers_that_topic(dispatcher, domain, rules):
-    ranking = [{"name": "follow_up", "confidence": 0.93},
-               {"name": "ask_leadership", "confidence": 0.06}]
-    tracker = make_tracker("and what about leadership?", "follow_up",
-                           slots={"last_answer": "ask_skills"}, intent_ranking=ranking)
+    ranking = [{"name": "follow_up", "confidence": 0.93}, {"name": "ask_leadership", "confidence": 0.06}]
+    tracker = make_tracker(
+        "and what about leadership?", "follow_up", slots={"last_answer": "ask_skills"}, intent_ranking=ranking
+    )
     events = await ActionFollowUp().run(dispatcher, tracker, domain)
     assert dispatcher.messages[0]["answer"] == rules.topics["ask_leadership"].text
     assert _slots(events)["last_answer"] == "ask_leadership"
 
 
 async def test_a_follow_up_naming_nothing_known_asks_for_more(dispatcher, domain):
-    ranking = [{"name": "follow_up", "confidence": 0.98}, {"name": "help", "confidence": 0.01},
-               {"name": "ask_leadership", "confidence": 0.01}]
-    tracker = make_tracker("what about if he did a foundation degree?", "follow_up",
-                           slots={"last_answer": "ask_stp_programme"}, intent_ranking=ranking)
+    ranking = [
+        {"name": "follow_up", "confidence": 0.98},
+        {"name": "help", "confidence": 0.01},
+        {"name": "ask_leadership", "confidence": 0.01},
+    ]
+    tracker = make_tracker(
+        "what about if he did a foundation degree?",
+        "follow_up",
+        slots={"last_answer": "ask_stp_programme"},
+        intent_ranking=ranking,
+    )
     events = await ActionFollowUp().run(dispatcher, tracker, domain)
     assert events == [] and dispatcher.messages[0]["response"] == "utter_follow_up_unclear"
 
 
-async def test_a_follow_up_with_a_fact_of_no_topic_answers_the_last_topic_again(
-        dispatcher, domain, rules):
-    tracker = make_tracker("what if I had three A-levels?", "follow_up",
-                           [{"entity": "count", "value": "3", "start": 14, "end": 19},
-                            {"entity": "qualification", "value": "a_level", "start": 20, "end": 28}],
-                           slots={"last_answer": "ask_ptp_requirements"})
+async def test_a_follow_up_with_a_fact_of_no_topic_answers_the_last_topic_again(dispatcher, domain, rules):
+    tracker = make_tracker(
+        "what if I had three A-levels?",
+        "follow_up",
+        [
+            {"entity": "count", "value": "3", "start": 14, "end": 19},
+            {"entity": "qualification", "value": "a_level", "start": 20, "end": 28},
+        ],
+        slots={"last_answer": "ask_ptp_requirements"},
+    )
     await ActionFollowUp().run(dispatcher, tracker, domain)
     assert dispatcher.messages[0]["answer"] == rules.topics["ask_ptp_requirements"].text
 
 
 # Issue 10: answers in a check, a way out, questions not covered, starting again.
 
+
 def _in_check(text, intent, asked, slots=None, events=None, **extras):
-    tracker = make_tracker(text, intent, slots={"requested_slot": asked, **(slots or {})},
-                           active_loop="eligibility_form", **extras)
+    tracker = make_tracker(
+        text,
+        intent,
+        slots={"requested_slot": asked, **(slots or {})},
+        active_loop="eligibility_form",
+        **extras,
+    )
     tracker.events = [{"event": "user", "text": text}] + list(events or [])
     return tracker
 
 
 async def test_the_form_says_what_it_understood_before_the_next_question(dispatcher, domain):
-    tracker = _in_check("a 2:2 in physics", "inform", "degree_class",
-                        slots={"programme": "STP"},
-                        events=[{"event": "slot", "name": "degree_class", "value": "lower_second"},
-                                {"event": "slot", "name": "degree_subject", "value": "physics"}])
+    tracker = _in_check(
+        "a 2:2 in physics",
+        "inform",
+        "degree_class",
+        slots={"programme": "STP"},
+        events=[
+            {"event": "slot", "name": "degree_class", "value": "lower_second"},
+            {"event": "slot", "name": "degree_subject", "value": "physics"},
+        ],
+    )
     tracker.slots.update({"degree_class": "lower_second", "degree_subject": "physics"})
     events = await ValidateEligibilityForm().run(dispatcher, tracker, domain)
     assert dispatcher.messages[0]["response"] == "utter_understood"
@@ -495,8 +612,13 @@ async def test_two_unreadable_answers_in_a_row_end_the_questions(dispatcher, dom
     assert SlotSet("requested_slot", "degree_class") in events
     assert dispatcher.messages[-1]["response"] == "utter_hint_degree_class"
 
-    second = _in_check("banana", "inform", "degree_class",
-                       slots={"programme": "STP", UNREADABLE_SLOT: MAX_UNREADABLE - 1}, events=marked)
+    second = _in_check(
+        "banana",
+        "inform",
+        "degree_class",
+        slots={"programme": "STP", UNREADABLE_SLOT: MAX_UNREADABLE - 1},
+        events=marked,
+    )
     dispatcher = CollectingDispatcher()
     events = await ValidateEligibilityForm().run(dispatcher, second, domain)
     assert SlotSet(UNREADABLE_SLOT, MAX_UNREADABLE) in events
@@ -513,10 +635,17 @@ async def test_after_the_questions_end_the_verdict_action_offers_a_way_out(dispa
 
 async def test_a_statement_that_sounds_like_a_topic_answers_the_check(dispatcher, domain):
     text = "I'm doing an Access to HE diploma in science, not A-levels"
-    entities = [{"entity": "qualification", "value": "access_to_he", "start": 13, "end": 24},
-                {"entity": "qualification", "value": "a_level", "start": 51, "end": 58}]
-    tracker = _in_check(text, "ask_a_level_alternatives", "a_level_count",
-                        slots={"programme": "PTP", "gcse_grades": "met"}, entities=entities)
+    entities = [
+        {"entity": "qualification", "value": "access_to_he", "start": 13, "end": 24},
+        {"entity": "qualification", "value": "a_level", "start": 51, "end": 58},
+    ]
+    tracker = _in_check(
+        text,
+        "ask_a_level_alternatives",
+        "a_level_count",
+        slots={"programme": "PTP", "gcse_grades": "met"},
+        entities=entities,
+    )
     slots = _slots(await ActionExtractProfile().run(dispatcher, tracker, domain))
     assert slots["a_level_alternatives"] == ["access_to_he"] and slots["a_level_count"] == 0
     # The topic action then stays quiet and lets the form go on.
@@ -527,15 +656,21 @@ async def test_a_statement_that_sounds_like_a_topic_answers_the_check(dispatcher
 
 
 async def test_a_question_in_a_check_is_still_answered(dispatcher, domain, rules):
-    tracker = _in_check("can I use a BTEC instead?", "ask_a_level_alternatives", "a_level_count",
-                        slots={"programme": "PTP"})
+    tracker = _in_check(
+        "can I use a BTEC instead?", "ask_a_level_alternatives", "a_level_count", slots={"programme": "PTP"}
+    )
     await ActionAnswerTopic().run(dispatcher, tracker, domain)
     assert dispatcher.messages[0]["answer"] == rules.topics["ask_a_level_alternatives"].text
 
 
 async def test_a_word_that_sounded_off_topic_in_a_check_gets_the_hint(dispatcher, domain):
-    tracker = _in_check("banana", "out_of_scope", "degree_class", slots={"programme": "STP"},
-                        events=[{"event": "slot", "name": "degree_class", "value": NOT_UNDERSTOOD}])
+    tracker = _in_check(
+        "banana",
+        "out_of_scope",
+        "degree_class",
+        slots={"programme": "STP"},
+        events=[{"event": "slot", "name": "degree_class", "value": NOT_UNDERSTOOD}],
+    )
     events = await ActionOutOfScope().run(dispatcher, tracker, domain)
     assert [m["response"] for m in dispatcher.messages] == ["utter_hint_degree_class"]
     assert SlotSet("degree_class", None) in events and SlotSet(UNREADABLE_SLOT, 1) in events
@@ -546,13 +681,18 @@ async def test_out_of_scope_outside_a_check(dispatcher, domain):
     assert dispatcher.messages[0]["response"] == "utter_out_of_scope"
 
 
-@pytest.mark.parametrize("text, key, says", [
-    ("How much do clinical engineers earn?", "pay", "salaried"),
-    ("Is there an age limit?", "age", "age"),
-    ("Can I get a visa to do the STP?", "overseas", "visas"),
-    ("What's the dress code?", "general", "don't cover that"),
-])
-async def test_a_question_not_covered_says_so_and_points_to_a_page(dispatcher, domain, rules, text, key, says):
+@pytest.mark.parametrize(
+    "text, key, says",
+    [
+        ("How much do clinical engineers earn?", "pay", "salaried"),
+        ("Is there an age limit?", "age", "age"),
+        ("Can I get a visa to do the STP?", "overseas", "visas"),
+        ("What's the dress code?", "general", "don't cover that"),
+    ],
+)
+async def test_a_question_not_covered_says_so_and_points_to_a_page(
+    dispatcher, domain, rules, text, key, says
+):
     events = await ActionAnswerNotCovered().run(dispatcher, make_tracker(text, "ask_not_covered"), domain)
     message = dispatcher.messages[0]
     assert message["answer"] == rules.not_covered[key].text and says in message["answer"]
@@ -562,11 +702,12 @@ async def test_a_question_not_covered_says_so_and_points_to_a_page(dispatcher, d
 
 
 async def test_start_again_forgets_every_fact(dispatcher, domain):
-    tracker = make_tracker("start again", "start_again",
-                           slots={"degree_class": "first", "assessment": {"verdict": "eligible"}})
+    tracker = make_tracker(
+        "start again", "start_again", slots={"degree_class": "first", "assessment": {"verdict": "eligible"}}
+    )
     events = await ActionStartAgain().run(dispatcher, tracker, domain)
     cleared = _slots(events)
-    assert all(cleared[slot] is None for slot in PROFILE_SLOTS)
+    assert all(cleared[slot] is None for slot in PROFILE_FACTS)
     assert cleared["assessment"] is None
     assert dispatcher.messages[0]["response"] == "utter_started_again"
 
@@ -581,19 +722,53 @@ async def test_the_fallback_never_lets_another_guess_follow(dispatcher, domain):
 
 async def test_a_correction_after_a_verdict_replaces_the_fact(dispatcher, domain):
     text = "actually I'll leave with a PGDip instead of the MSc"
-    entities = [{"entity": "qualification", "value": "pgdip", "start": 27, "end": 32},
-                {"entity": "qualification", "value": "msc", "start": 48, "end": 51}]
-    tracker = make_tracker(text, "inform", entities, slots={
-        "programme": "STP", "degree_class": "lower_second", "higher_degree": "msc",
-        "higher_degree_subject": "biomedical engineering", "higher_degree_in_progress": True,
-        "assessment": {"verdict": "eligible"}, "last_answer": "verdict"})
+    entities = [
+        {"entity": "qualification", "value": "pgdip", "start": 27, "end": 32},
+        {"entity": "qualification", "value": "msc", "start": 48, "end": 51},
+    ]
+    tracker = make_tracker(
+        text,
+        "inform",
+        entities,
+        slots={
+            "programme": "STP",
+            "degree_class": "lower_second",
+            "higher_degree": "msc",
+            "higher_degree_subject": "biomedical engineering",
+            "higher_degree_in_progress": True,
+            "assessment": {"verdict": "eligible"},
+            "last_answer": "verdict",
+        },
+    )
     slots = _slots(await ActionExtractProfile().run(dispatcher, tracker, domain))
     assert slots["higher_degree"] == "pgdip" and slots["higher_degree_in_progress"] is None
 
 
 def test_the_form_lists_every_fact_of_the_profile_in_the_engines_order(domain):
     """One vocabulary: the domain's form slots are the engine's facts, asked ones first."""
-    assert domain["forms"]["eligibility_form"]["required_slots"] == list(PROFILE_SLOTS)
-    for slot in PROFILE_SLOTS:
-        assert domain["slots"][slot]["mappings"] == [
-            {"type": "custom", "action": "action_extract_profile"}]
+    assert domain["forms"]["eligibility_form"]["required_slots"] == list(PROFILE_FACTS)
+    for slot in PROFILE_FACTS:
+        assert domain["slots"][slot]["mappings"] == [{"type": "custom", "action": "action_extract_profile"}]
+
+
+def test_every_fact_is_in_every_place_the_check_needs_it(domain):
+    """A fact added to the vocabulary and missing elsewhere fails here, naming the place
+    (the README's "How to add a fact to the eligibility check" lists them in order)."""
+    missing = []
+    for fact in PROFILE_FACTS:
+        if fact not in domain["slots"]:
+            missing.append(f"{fact}: no slot in domain.yml")
+        if fact not in domain["forms"][FORM]["required_slots"]:
+            missing.append(f"{fact}: not in the form's required_slots in domain.yml")
+    for fact in ASKABLE_FACTS:
+        for response in (f"utter_ask_{FORM}_{fact}", f"utter_hint_{fact}"):
+            if response not in domain["responses"]:
+                missing.append(f"{fact}: no response {response} in domain.yml")
+        if not callable(getattr(ValidateEligibilityForm, f"validate_{fact}", None)):
+            missing.append(f"{fact}: no validate_{fact} in actions/actions.py")
+    for slot in domain["slots"]:
+        mappings = domain["slots"][slot].get("mappings") or []
+        extracted = any(m.get("action") == "action_extract_profile" for m in mappings)
+        if extracted and slot not in PROFILE_FACTS:
+            missing.append(f"{slot}: a slot filled from messages but not a fact in careers/vocabulary.py")
+    assert missing == []

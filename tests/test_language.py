@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from actions.language import (
+from careers.language import (
     answer_for_requested_slot,
     apply_facts,
     canonical_degree_class,
@@ -16,19 +16,35 @@ from actions.language import (
     judge_gcses,
     parse_count,
     programme_from_answer,
+    read_message,
     understand,
 )
 
 
 @pytest.mark.parametrize(
     "text, expected",
-    [("2:1", "upper_second"), ("2.1", "upper_second"), ("2-1", "upper_second"),
-     ("2i", "upper_second"), ("upper second", "upper_second"), ("Upper 2nd", "upper_second"),
-     ("first class", "first"), ("1st", "first"), ("First-class honours", "first"),
-     ("2:2", "lower_second"), ("2.2", "lower_second"), ("2ii", "lower_second"),
-     ("lower second", "lower_second"), ("third", "third"), ("3rd", "third"),
-     ("upper_second", "upper_second"), ("no degree", "none"), ("I don't have a degree", "none"),
-     ("banana", None), ("", None)],
+    [
+        ("2:1", "upper_second"),
+        ("2.1", "upper_second"),
+        ("2-1", "upper_second"),
+        ("2i", "upper_second"),
+        ("upper second", "upper_second"),
+        ("Upper 2nd", "upper_second"),
+        ("first class", "first"),
+        ("1st", "first"),
+        ("First-class honours", "first"),
+        ("2:2", "lower_second"),
+        ("2.2", "lower_second"),
+        ("2ii", "lower_second"),
+        ("lower second", "lower_second"),
+        ("third", "third"),
+        ("3rd", "third"),
+        ("upper_second", "upper_second"),
+        ("no degree", "none"),
+        ("I don't have a degree", "none"),
+        ("banana", None),
+        ("", None),
+    ],
 )
 def test_degree_classes(text, expected):
     assert canonical_degree_class(text) == expected
@@ -36,11 +52,24 @@ def test_degree_classes(text, expected):
 
 @pytest.mark.parametrize(
     "text, expected",
-    [("MSc", "msc"), ("master's", "msc"), ("MRes", "mres"), ("MPhil", "mphil"), ("PhD", "phd"),
-     ("DPhil", "phd"), ("PGDip", "pgdip"), ("PG dip", "pgdip"), ("postgraduate diploma", "pgdip"),
-     ("PGCert", "pgcert"), ("PG cert", "pgcert"), ("postgraduate certificate", "pgcert"),
-     ("MEng", "integrated_masters"), ("integrated masters", "integrated_masters"),
-     ("MBBS", "medical_degree"), ("a certificate of attendance", None)],
+    [
+        ("MSc", "msc"),
+        ("master's", "msc"),
+        ("MRes", "mres"),
+        ("MPhil", "mphil"),
+        ("PhD", "phd"),
+        ("DPhil", "phd"),
+        ("PGDip", "pgdip"),
+        ("PG dip", "pgdip"),
+        ("postgraduate diploma", "pgdip"),
+        ("PGCert", "pgcert"),
+        ("PG cert", "pgcert"),
+        ("postgraduate certificate", "pgcert"),
+        ("MEng", "integrated_masters"),
+        ("integrated masters", "integrated_masters"),
+        ("MBBS", "medical_degree"),
+        ("a certificate of attendance", None),
+    ],
 )
 def test_qualifications(text, expected):
     assert canonical_qualification(text) == expected
@@ -48,8 +77,16 @@ def test_qualifications(text, expected):
 
 @pytest.mark.parametrize(
     "text, expected",
-    [("two", 2), ("2", 2), ("three A levels", 3), ("3 or more", 3), ("none", 0), ("no", 0),
-     ("one", 1), ("lots", None)],
+    [
+        ("two", 2),
+        ("2", 2),
+        ("three A levels", 3),
+        ("3 or more", 3),
+        ("none", 0),
+        ("no", 0),
+        ("one", 1),
+        ("lots", None),
+    ],
 )
 def test_counts(text, expected):
     assert parse_count(text) == expected
@@ -60,17 +97,24 @@ def test_counts(text, expected):
     [
         # As the source words it: a good range at A-C (4-9).
         ("A good range of GCSEs at A-C", "met"),
-        ("grade 4s", "met"), ("9-4", "met"), ("A*-C", "met"), ("mostly Bs", "met"),
+        ("grade 4s", "met"),
+        ("9-4", "met"),
+        ("A*-C", "met"),
+        ("mostly Bs", "met"),
         ("I have five at B and three at A", "met"),
         ("five at B and three at A and a D in french", "met"),
         ("mostly 4s and 5s with a 3 in French", "met"),
         ("seven GCSEs at grade C or above", "met"),
         # One low grade among good ones is not a fail; mostly low ones are.
-        ("all 3s", "not_met"), ("mostly Ds and Es", "not_met"), ("I failed most of them", "not_met"),
+        ("all 3s", "not_met"),
+        ("mostly Ds and Es", "not_met"),
+        ("I failed most of them", "not_met"),
         ("grade 3 in everything", "not_met"),
         # Fewer than five at A-C, and equivalents, are for the universities.
-        ("only 3 GCSEs at C", "unsure"), ("two at B and two at D", "unsure"),
-        ("National 5s, all A and B", "equivalent"), ("O-levels in the 80s", "equivalent"),
+        ("only 3 GCSEs at C", "unsure"),
+        ("two at B and two at D", "unsure"),
+        ("National 5s, all A and B", "equivalent"),
+        ("O-levels in the 80s", "equivalent"),
         ("nothing about grades here", None),
     ],
 )
@@ -80,12 +124,20 @@ def test_gcses_are_judged_as_a_good_range(rules, text, expected):
 
 @pytest.mark.parametrize(
     "text, expected",
-    [("Physics", "physics"), ("it's in mechanical engineering", "mechanical engineering"),
-     ("a degree in marine biology.", "marine biology"), ("BSc History", "history"),
-     ("ocean acoustics", "ocean acoustics"),
-     # Never a subject: words about people, negations, questions, numbers.
-     ("she doesn't have one", None), ("no idea", None), ("why?", None), ("2:1", None),
-     ("   ", None), ("x" * 80, None)],
+    [
+        ("Physics", "physics"),
+        ("it's in mechanical engineering", "mechanical engineering"),
+        ("a degree in marine biology.", "marine biology"),
+        ("BSc History", "history"),
+        ("ocean acoustics", "ocean acoustics"),
+        # Never a subject: words about people, negations, questions, numbers.
+        ("she doesn't have one", None),
+        ("no idea", None),
+        ("why?", None),
+        ("2:1", None),
+        ("   ", None),
+        ("x" * 80, None),
+    ],
 )
 def test_clean_subject(text, expected):
     assert clean_subject(text) == expected
@@ -93,9 +145,17 @@ def test_clean_subject(text, expected):
 
 @pytest.mark.parametrize(
     "text, expected",
-    [("the STP", "STP"), ("I'm a graduate", "STP"), ("I have a degree", "STP"),
-     ("still at school", "PTP"), ("year 12", "PTP"), ("PTP (undergraduate)", "PTP"),
-     ("undergraduate", "PTP"), ("not sure", None), ("both", None)],
+    [
+        ("the STP", "STP"),
+        ("I'm a graduate", "STP"),
+        ("I have a degree", "STP"),
+        ("still at school", "PTP"),
+        ("year 12", "PTP"),
+        ("PTP (undergraduate)", "PTP"),
+        ("undergraduate", "PTP"),
+        ("not sure", None),
+        ("both", None),
+    ],
 )
 def test_which_programme(text, expected):
     assert programme_from_answer(text) == expected
@@ -104,72 +164,179 @@ def test_which_programme(text, expected):
 # (message, question just asked, intent, facts it must give, slots it must not set)
 READINGS = [
     # Degrees, subjects and the degree a subject belongs to.
-    ("I have a 2:2 in history and an MSc in medical physics", None, "inform",
-     {"degree_class": "lower_second", "degree_subject": "history", "higher_degree": "msc",
-      "higher_degree_subject": "medical physics", "programme": "STP"}, ()),
-    ("I have a physics degree, a 2.1", None, "inform",
-     {"degree_class": "upper_second", "degree_subject": "physics"}, ()),
+    (
+        "I have a 2:2 in history and an MSc in medical physics",
+        None,
+        "inform",
+        {
+            "degree_class": "lower_second",
+            "degree_subject": "history",
+            "higher_degree": "msc",
+            "higher_degree_subject": "medical physics",
+            "programme": "STP",
+        },
+        (),
+    ),
+    (
+        "I have a physics degree, a 2.1",
+        None,
+        "inform",
+        {"degree_class": "upper_second", "degree_subject": "physics"},
+        (),
+    ),
     ("a 2:1 in maths and physics", None, "inform", {"degree_subject": "physics"}, ()),
-    ("I'm in the final year of an MPhys and I'm predicted a 2:1", None, "inform",
-     {"degree_class": "upper_second", "degree_subject": "physics", "degree_predicted": True,
-      "degree_type": "integrated_masters"}, ()),
-    ("my degree is a Bachelor of Engineering from a university in Germany", None, "inform",
-     {"degree_type": "bachelors", "degree_subject": "engineering", "degree_overseas": True}, ()),
-    ("Am I eligible? I have a BTech in mechanical engineering from India, first class", None,
-     "check_eligibility", {"degree_subject": "mechanical engineering", "degree_class": "first",
-                           "degree_overseas": True}, ()),
-    ("oh wait sorry, I typed that wrong - it's chemistry, not physics", None, "inform",
-     {}, ("degree_subject",)),
-    ("I have an HND in electrical engineering", None, "inform",
-     {"degree_type": "hnd", "degree_subject": "electrical engineering"}, ()),
-    ("I have an ordinary degree in engineering", None, "inform",
-     {"degree_type": "ordinary_degree"}, ()),
+    (
+        "I'm in the final year of an MPhys and I'm predicted a 2:1",
+        None,
+        "inform",
+        {
+            "degree_class": "upper_second",
+            "degree_subject": "physics",
+            "degree_predicted": True,
+            "degree_type": "integrated_masters",
+        },
+        (),
+    ),
+    (
+        "my degree is a Bachelor of Engineering from a university in Germany",
+        None,
+        "inform",
+        {"degree_type": "bachelors", "degree_subject": "engineering", "degree_overseas": True},
+        (),
+    ),
+    (
+        "Am I eligible? I have a BTech in mechanical engineering from India, first class",
+        None,
+        "check_eligibility",
+        {"degree_subject": "mechanical engineering", "degree_class": "first", "degree_overseas": True},
+        (),
+    ),
+    (
+        "oh wait sorry, I typed that wrong - it's chemistry, not physics",
+        None,
+        "inform",
+        {},
+        ("degree_subject",),
+    ),
+    (
+        "I have an HND in electrical engineering",
+        None,
+        "inform",
+        {"degree_type": "hnd", "degree_subject": "electrical engineering"},
+        (),
+    ),
+    ("I have an ordinary degree in engineering", None, "inform", {"degree_type": "ordinary_degree"}, ()),
     ("I have an MBBS", None, "inform", {"degree_type": "medical_degree", "degree_subject": "medicine"}, ()),
     # Predicted first degree, or a higher degree still in progress.
     ("I'm predicted a 2:1 in physics", None, "inform", {"degree_predicted": True}, ()),
-    ("2:2 in history and I'm expecting a distinction in my MSc in medical physics", None, "inform",
-     {"degree_class": "lower_second", "higher_degree": "msc", "higher_degree_in_progress": True,
-      "higher_degree_subject": "medical physics"}, ("degree_predicted",)),
-    ("2:2 in chemistry and I'm currently doing an MSc in clinical engineering", None, "inform",
-     {"higher_degree_in_progress": True}, ("degree_predicted",)),
+    (
+        "2:2 in history and I'm expecting a distinction in my MSc in medical physics",
+        None,
+        "inform",
+        {
+            "degree_class": "lower_second",
+            "higher_degree": "msc",
+            "higher_degree_in_progress": True,
+            "higher_degree_subject": "medical physics",
+        },
+        ("degree_predicted",),
+    ),
+    (
+        "2:2 in chemistry and I'm currently doing an MSc in clinical engineering",
+        None,
+        "inform",
+        {"higher_degree_in_progress": True},
+        ("degree_predicted",),
+    ),
     # Negations and corrections.
-    ("I have a 2:2 in physics and no other degree", None, "inform",
-     {"degree_class": "lower_second", "higher_degree": "none"}, ()),
+    (
+        "I have a 2:2 in physics and no other degree",
+        None,
+        "inform",
+        {"degree_class": "lower_second", "higher_degree": "none"},
+        (),
+    ),
     ("no master's", "higher_degree", "inform", {"higher_degree": "none"}, ()),
     ("just my bachelor's", "higher_degree", "inform", {"higher_degree": "none"}, ()),
     ("nope", "higher_degree", "deny", {"higher_degree": "none"}, ()),
-    ("she doesn't have one", "higher_degree_subject", "deny", {"higher_degree": "none"},
-     ("higher_degree_subject",)),
+    (
+        "she doesn't have one",
+        "higher_degree_subject",
+        "deny",
+        {"higher_degree": "none"},
+        ("higher_degree_subject",),
+    ),
     ("I don't have a degree", None, "inform", {"degree_class": "none"}, ()),
-    ("actually I'll leave with a PGDip instead of the MSc", None, "inform",
-     {"higher_degree": "pgdip"}, ()),
+    ("actually I'll leave with a PGDip instead of the MSc", None, "inform", {"higher_degree": "pgdip"}, ()),
     ("I have a PGDip and an MSc", None, "inform", {"higher_degree": "msc"}, ()),
     ("not a 2:2, it was a 2:1", None, "inform", {"degree_class": "upper_second"}, ()),
     ("I got a 2:2, actually no, a 2:1", None, "inform", {"degree_class": "upper_second"}, ()),
     ("a first in my MSc and a 2:2 in my BSc", None, "inform", {"degree_class": "lower_second"}, ()),
     # Where a degree is from.
-    ("My degree is a 2:1 in physics from a university in Nigeria", None, "inform",
-     {"degree_overseas": True}, ()),
-    ("oh I should say my degree is from a university in Nigeria, not the UK", None, "inform",
-     {"degree_overseas": True}, ()),
-    ("I graduated from a US university with a 3.8 GPA in physics", None, "inform",
-     {"degree_overseas": True, "degree_subject": "physics"}, ()),
+    (
+        "My degree is a 2:1 in physics from a university in Nigeria",
+        None,
+        "inform",
+        {"degree_overseas": True},
+        (),
+    ),
+    (
+        "oh I should say my degree is from a university in Nigeria, not the UK",
+        None,
+        "inform",
+        {"degree_overseas": True},
+        (),
+    ),
+    (
+        "I graduated from a US university with a 3.8 GPA in physics",
+        None,
+        "inform",
+        {"degree_overseas": True, "degree_subject": "physics"},
+        (),
+    ),
     # School qualifications, counts from subjects, alternatives to A-levels.
-    ("A-levels in chemistry and maths", None, "inform",
-     {"a_level_count": 2, "a_level_subjects": ["chemistry", "mathematics"], "science_a_level": "yes",
-      "programme": "PTP"}, ()),
-    ("three A-levels including physics", None, "inform",
-     {"a_level_count": 3, "science_a_level": "yes"}, ()),
-    ("grade 4s in my GCSEs and two A levels in physics and art", None, "inform",
-     {"gcse_grades": "met", "a_level_count": 2, "a_level_subjects": ["physics", "art"]}, ()),
-    ("I'm doing a T level in engineering instead of A-levels", "a_level_count", "inform",
-     {"a_level_alternatives": ["t_level"], "a_level_count": 0}, ()),
-    ("he's doing the IB, not A levels", "a_level_count", "inform",
-     {"a_level_alternatives": ["ib"], "a_level_count": 0}, ()),
-    ("I'm taking 4 Highers including physics", "a_level_count", "inform",
-     {"a_level_alternatives": ["scottish_highers"], "a_level_count": 0}, ()),
-    ("2 A-levels and a BTEC", None, "inform",
-     {"a_level_count": 2, "a_level_alternatives": ["btec"]}, ()),
+    (
+        "A-levels in chemistry and maths",
+        None,
+        "inform",
+        {
+            "a_level_count": 2,
+            "a_level_subjects": ["chemistry", "mathematics"],
+            "science_a_level": "yes",
+            "programme": "PTP",
+        },
+        (),
+    ),
+    ("three A-levels including physics", None, "inform", {"a_level_count": 3, "science_a_level": "yes"}, ()),
+    (
+        "grade 4s in my GCSEs and two A levels in physics and art",
+        None,
+        "inform",
+        {"gcse_grades": "met", "a_level_count": 2, "a_level_subjects": ["physics", "art"]},
+        (),
+    ),
+    (
+        "I'm doing a T level in engineering instead of A-levels",
+        "a_level_count",
+        "inform",
+        {"a_level_alternatives": ["t_level"], "a_level_count": 0},
+        (),
+    ),
+    (
+        "he's doing the IB, not A levels",
+        "a_level_count",
+        "inform",
+        {"a_level_alternatives": ["ib"], "a_level_count": 0},
+        (),
+    ),
+    (
+        "I'm taking 4 Highers including physics",
+        "a_level_count",
+        "inform",
+        {"a_level_alternatives": ["scottish_highers"], "a_level_count": 0},
+        (),
+    ),
+    ("2 A-levels and a BTEC", None, "inform", {"a_level_count": 2, "a_level_alternatives": ["btec"]}, ()),
     ("I have five at B and three at A", "a_level_count", "inform", {}, ("a_level_count",)),
     ("yes, 7 National 5s all at A or B", "gcse_grades", "inform", {"gcse_grades": "equivalent"}, ()),
     ("never did A-levels", None, "inform", {"a_level_count": 0}, ()),
@@ -179,8 +346,7 @@ READINGS = [
     ("I'm in year 12", "programme", "inform", {"programme": "PTP"}, ()),
     # Not facts: a question about the rules, words that only look like a subject.
     ("Is a BTEC ok instead of A-levels?", None, "ask_a_level_alternatives", {}, ("a_level_alternatives",)),
-    ("my son is interested in the engineering side of hospitals", None, "inform", {},
-     ("degree_subject",)),
+    ("my son is interested in the engineering side of hospitals", None, "inform", {}, ("degree_subject",)),
     ("I'm 34 and work in IT", None, "inform", {}, ("a_level_count", "degree_subject")),
 ]
 
@@ -218,22 +384,80 @@ def test_a_guessed_yes_or_no_without_the_words_is_not_an_answer(rules, entities_
     assert understood.unreadable and "gcse_grades" not in understood.facts
 
 
+# read_message: where the conversation is decides how a message is read.
+@pytest.mark.parametrize(
+    "text, intent, asked, in_check, after_verdict, expected, unreadable",
+    [
+        # Sounds like a topic, but states facts: an answer in a check, and outside one.
+        (
+            "I'm doing an Access to HE diploma, not A-levels",
+            "ask_a_level_alternatives",
+            "a_level_count",
+            True,
+            False,
+            {"a_level_alternatives": ["access_to_he"]},
+            False,
+        ),
+        (
+            "I have a 2:1 in physics",
+            "ask_stp_requirements",
+            None,
+            False,
+            False,
+            {"degree_class": "upper_second", "degree_subject": "physics"},
+            False,
+        ),
+        # A question on a topic gives no facts, in a check or not.
+        ("is a BTEC ok instead of A-levels?", "ask_a_level_alternatives", None, False, False, {}, False),
+        (
+            "what counts as a higher degree?",
+            "ask_higher_degree_definition",
+            "higher_degree",
+            True,
+            False,
+            {},
+            False,
+        ),
+        # A word or two in a check is an attempt at an answer, even one that cannot be read.
+        ("banana", "out_of_scope", "degree_class", True, False, {}, True),
+        # A follow-up after a verdict changes a fact; with nothing before it, it gives none.
+        ("and if I had a 2:1?", "follow_up", None, False, True, {"degree_class": "upper_second"}, False),
+        ("and if I had a 2:1?", "follow_up", None, False, False, {}, False),
+    ],
+)
+def test_where_the_conversation_is_decides_how_a_message_is_read(
+    rules, entities_of, text, intent, asked, in_check, after_verdict, expected, unreadable
+):
+    understood = read_message(
+        rules, text, entities_of(text), intent, asked, in_check=in_check, after_verdict=after_verdict
+    )
+    assert {k: v for k, v in understood.facts.items() if k in expected or not expected} == expected
+    assert understood.unreadable == unreadable
+
+
 def test_am_i_eligible_in_a_check_is_not_an_unreadable_answer(rules, entities_of):
-    understood = understand(rules, "am I eligible?", entities_of("am I eligible?"),
-                            "check_eligibility", "degree_class")
+    understood = understand(
+        rules, "am I eligible?", entities_of("am I eligible?"), "check_eligibility", "degree_class"
+    )
     assert not understood.unreadable
 
 
 @pytest.mark.parametrize(
     "slot, text, intent, expected",
-    [("gcse_grades", "yes", "affirm", "met"), ("gcse_grades", "nope", "deny", "not_met"),
-     ("gcse_grades", "Not sure", "inform", "unsure"),
-     ("science_a_level", "yes", "affirm", "yes"), ("science_a_level", "Not sure", "deny", "unsure"),
-     ("higher_degree", "no", "deny", "none"), ("higher_degree", "nothing else", "inform", "none"),
-     ("a_level_count", "none", "deny", 0), ("degree_class", "2 1", "inform", "upper_second"),
-     ("programme", "stp please", "inform", "STP"),
-     ("degree_subject", "ocean acoustics", "nlu_fallback", "ocean acoustics"),
-     ("degree_class", "whatever", "inform", None)],
+    [
+        ("gcse_grades", "yes", "affirm", "met"),
+        ("gcse_grades", "nope", "deny", "not_met"),
+        ("gcse_grades", "Not sure", "inform", "unsure"),
+        ("science_a_level", "yes", "affirm", "yes"),
+        ("science_a_level", "Not sure", "deny", "unsure"),
+        ("higher_degree", "no", "deny", "none"),
+        ("higher_degree", "nothing else", "inform", "none"),
+        ("a_level_count", "none", "deny", 0),
+        ("degree_class", "2 1", "inform", "upper_second"),
+        ("programme", "stp please", "inform", "STP"),
+        ("degree_subject", "ocean acoustics", "nlu_fallback", "ocean acoustics"),
+        ("degree_class", "whatever", "inform", None),
+    ],
 )
 def test_answers_to_the_question_just_asked(rules, slot, text, intent, expected):
     assert answer_for_requested_slot(rules, slot, text, intent) == expected
@@ -252,18 +476,25 @@ def test_a_button_payload_without_offsets(rules):
 
 
 def test_facts_made_stale_by_a_correction_are_cleared():
-    profile = {"higher_degree": "msc", "higher_degree_subject": "physics",
-               "higher_degree_in_progress": True}
+    profile = {"higher_degree": "msc", "higher_degree_subject": "physics", "higher_degree_in_progress": True}
     assert apply_facts(profile, {"higher_degree": "none"}) == {
-        "higher_degree": "none", "higher_degree_subject": None, "higher_degree_in_progress": None}
+        "higher_degree": "none",
+        "higher_degree_subject": None,
+        "higher_degree_in_progress": None,
+    }
     changes = apply_facts(profile, {"higher_degree": "pgdip"})
     assert changes == {"higher_degree": "pgdip", "higher_degree_in_progress": None}
 
 
 @pytest.mark.parametrize(
     "text, question",
-    [("can I apply with a 2:2?", True), ("what about the PTP", True), ("is it paid", True),
-     ("I'm doing an Access to HE diploma, not A-levels", False), ("predicted a first", False)],
+    [
+        ("can I apply with a 2:2?", True),
+        ("what about the PTP", True),
+        ("is it paid", True),
+        ("I'm doing an Access to HE diploma, not A-levels", False),
+        ("predicted a first", False),
+    ],
 )
 def test_questions_and_statements(text, question):
     assert is_question(text) is question

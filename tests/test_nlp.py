@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
-import spacy
-
-from nlp.build_pipeline import PatternFileError, build, read_patterns
-from nlp.rasa_components import CareersEntityExtractor, LongMessageFallback, MessageGuard
 from rasa.nlu.utils.spacy_utils import SpacyModel
 from rasa.shared.nlu.training_data.message import Message
+
+from careers.rules_file import load_rules
+from careers.vocabulary import PROGRAMMES
+from nlp.build_pipeline import PatternFileError, read_patterns
+from nlp.rasa_components import CareersEntityExtractor, LongMessageFallback, MessageGuard
 
 
 def _entities(nlp, text):
@@ -16,27 +17,51 @@ def _entities(nlp, text):
     message = Message({"text": text})
     extractor = CareersEntityExtractor({"dimensions": None})
     extractor.process([message], SpacyModel(model=nlp, model_name="test"))
-    return [(e["entity"], text[e["start"]:e["end"]], e["value"]) for e in message.get("entities")]
+    return [(e["entity"], text[e["start"] : e["end"]], e["value"]) for e in message.get("entities")]
 
 
 @pytest.mark.parametrize(
     "text, expected",
     [
-        ("I have a 2:2 in history and an MSc in medical physics",
-         [("degree_class", "2:2", "lower_second"), ("subject", "history", "history"),
-          ("qualification", "MSc", "msc"), ("subject", "medical physics", "medical physics")]),
-        ("got a first in mech eng",
-         [("degree_class", "first", "first"), ("subject", "mech eng", "mechanical engineering")]),
-        ("upper second in Chemistry, then an MRes",
-         [("degree_class", "upper second", "upper_second"), ("subject", "Chemistry", "chemistry"),
-          ("qualification", "MRes", "mres")]),
-        ("two A levels incl physics", [("count", "two", "2"), ("qualification", "A levels", "a_level"),
-                                       ("subject", "physics", "physics")]),
+        (
+            "I have a 2:2 in history and an MSc in medical physics",
+            [
+                ("degree_class", "2:2", "lower_second"),
+                ("subject", "history", "history"),
+                ("qualification", "MSc", "msc"),
+                ("subject", "medical physics", "medical physics"),
+            ],
+        ),
+        (
+            "got a first in mech eng",
+            [("degree_class", "first", "first"), ("subject", "mech eng", "mechanical engineering")],
+        ),
+        (
+            "upper second in Chemistry, then an MRes",
+            [
+                ("degree_class", "upper second", "upper_second"),
+                ("subject", "Chemistry", "chemistry"),
+                ("qualification", "MRes", "mres"),
+            ],
+        ),
+        (
+            "two A levels incl physics",
+            [
+                ("count", "two", "2"),
+                ("qualification", "A levels", "a_level"),
+                ("subject", "physics", "physics"),
+            ],
+        ),
         ("grade 4s in my GCSEs", [("grade", "grade 4s", "4"), ("qualification", "GCSEs", "gcse")]),
         ("A*-C in maths", [("grade", "A*-C", "C"), ("subject", "maths", "mathematics")]),
         ("can i do stp wiv a 2.2", [("programme", "stp", "STP"), ("degree_class", "2.2", "lower_second")]),
-        ("PG cert or integrated masters", [("qualification", "PG cert", "pgcert"),
-                                           ("qualification", "integrated masters", "integrated_masters")]),
+        (
+            "PG cert or integrated masters",
+            [
+                ("qualification", "PG cert", "pgcert"),
+                ("qualification", "integrated masters", "integrated_masters"),
+            ],
+        ),
     ],
 )
 def test_entities_with_canonical_values(nlp, text, expected):
@@ -45,10 +70,12 @@ def test_entities_with_canonical_values(nlp, text, expected):
 
 @pytest.mark.parametrize(
     "text, absent",
-    [("my first degree was in physics", ("degree_class", "first")),
-     ("this is my first time here", ("degree_class", "first")),
-     ("I am 22 and have a 2:1", ("count", "22")),
-     ("I waited 3 years for this", ("count", "3"))],
+    [
+        ("my first degree was in physics", ("degree_class", "first")),
+        ("this is my first time here", ("degree_class", "first")),
+        ("I am 22 and have a 2:1", ("count", "22")),
+        ("I waited 3 years for this", ("count", "3")),
+    ],
 )
 def test_words_that_only_look_like_entities_are_dropped(nlp, text, absent):
     assert absent not in [(e, t) for e, t, _ in _entities(nlp, text)]
@@ -66,16 +93,35 @@ def test_subjects_named_in_the_rules_file_are_recognised(nlp, rules):
 
 
 def test_a_broken_pattern_line_is_reported(tmp_path):
-    (tmp_path / "bad.jsonl").write_text('{"label": "subject", "pattern": "physics", "id": "physics"}\n'
-                                        '{"label": "colour", "pattern": "red", "id": "red"}\n')
+    (tmp_path / "bad.jsonl").write_text(
+        '{"label": "subject", "pattern": "physics", "id": "physics"}\n'
+        '{"label": "colour", "pattern": "red", "id": "red"}\n'
+    )
     with pytest.raises(PatternFileError, match=r"bad.jsonl:2: label"):
         read_patterns(tmp_path)
 
 
+def test_a_pattern_for_a_programme_the_domain_does_not_know_is_reported(tmp_path):
+    (tmp_path / "programmes.jsonl").write_text(
+        '{"label": "programme", "pattern": "scientist training programme", "id": "STP"}\n'
+        '{"label": "programme", "pattern": "higher specialist training", "id": "HSST"}\n'
+    )
+    with pytest.raises(PatternFileError, match=r"programmes.jsonl:2: unknown programme 'HSST'"):
+        read_patterns(tmp_path)
+
+
+def test_the_short_names_of_the_programmes_come_from_the_vocabulary(nlp):
+    for code in PROGRAMMES:
+        assert ("programme", code) in [(e, v) for e, _, v in _entities(nlp, f"tell me about the {code}")]
+
+
 def test_message_guard_cuts_long_messages_and_strips_markup():
     guard = MessageGuard({"max_characters": 50})
-    long, markup, plain = Message({"text": "a" * 120}), Message({"text": "<b>hi</b> there"}), \
-        Message({"text": "2 < 3"})
+    long, markup, plain = (
+        Message({"text": "a" * 120}),
+        Message({"text": "<b>hi</b> there"}),
+        Message({"text": "2 < 3"}),
+    )
     guard.process([long, markup, plain])
     assert long.get("text") == "a" * 50 and long.get("original_length") == 120
     assert long.get("truncated") is True
@@ -84,9 +130,14 @@ def test_message_guard_cuts_long_messages_and_strips_markup():
 
 
 def test_long_message_fallback_overrides_the_classifier():
-    message = Message({"text": "x", "truncated": True,
-                       "intent": {"name": "greet", "confidence": 0.9},
-                       "entities": [{"entity": "subject"}]})
+    message = Message(
+        {
+            "text": "x",
+            "truncated": True,
+            "intent": {"name": "greet", "confidence": 0.9},
+            "entities": [{"entity": "subject"}],
+        }
+    )
     LongMessageFallback().process([message])
     assert message.get("intent") == {"name": "nlu_fallback", "confidence": 1.0}
     assert message.get("entities") == []
@@ -94,11 +145,13 @@ def test_long_message_fallback_overrides_the_classifier():
 
 @pytest.mark.parametrize(
     "text, is_subject",
-    [("how do I get into clinical engineering?", False),
-     ("a career in clinical engineering", False),
-     ("is clinical engineering a good job", False),
-     ("I have an MSc in clinical engineering", True),
-     ("clinical engineering", True)],
+    [
+        ("how do I get into clinical engineering?", False),
+        ("a career in clinical engineering", False),
+        ("is clinical engineering a good job", False),
+        ("I have an MSc in clinical engineering", True),
+        ("clinical engineering", True),
+    ],
 )
 def test_the_career_name_is_a_subject_only_when_studied(nlp, text, is_subject):
     found = ("subject", "clinical engineering") in [(e, v) for e, _, v in _entities(nlp, text)]
@@ -111,9 +164,11 @@ def test_a_medic_is_recognised_as_having_a_medical_degree(nlp):
 
 @pytest.mark.parametrize(
     "text, subject",
-    [("what a levels do i need for nursing", "nursing"),
-     ("how do i apply for student finance", "finance"),
-     ("is leadership important in clinical engineering", "clinical engineering")],
+    [
+        ("what a levels do i need for nursing", "nursing"),
+        ("how do i apply for student finance", "finance"),
+        ("is leadership important in clinical engineering", "clinical engineering"),
+    ],
 )
 def test_subjects_in_a_career_context_are_dropped(nlp, text, subject):
     assert subject not in [v for e, _, v in _entities(nlp, text) if e == "subject"]
@@ -121,15 +176,20 @@ def test_subjects_in_a_career_context_are_dropped(nlp, text, subject):
 
 @pytest.mark.parametrize(
     "text, expected",
-    [("i have a frist in enginering", [("degree_class", "frist", "first"),
-                                       ("subject", "enginering", "engineering")]),
-     ("a 2:1 in chemstry", [("degree_class", "2:1", "upper_second"),
-                            ("subject", "chemstry", "chemistry")]),
-     ("does it matter which masters", [("qualification", "masters", "msc")])],
+    [
+        (
+            "i have a frist in enginering",
+            [("degree_class", "frist", "first"), ("subject", "enginering", "engineering")],
+        ),
+        (
+            "a 2:1 in chemstry",
+            [("degree_class", "2:1", "upper_second"), ("subject", "chemstry", "chemistry")],
+        ),
+        ("does it matter which masters", [("qualification", "masters", "msc")]),
+    ],
 )
 def test_single_typos_are_recognised_but_not_other_words(nlp, text, expected):
     assert _entities(nlp, text) == expected
-
 
 
 def test_tfidf_intent_classifier_trains_persists_and_ranks(tmp_path):
@@ -140,10 +200,17 @@ def test_tfidf_intent_classifier_trains_persists_and_ranks(tmp_path):
 
     from nlp.intent_classifier import TfidfIntentClassifier
 
-    examples = [Message({"text": t, "intent": i}) for t, i in [
-        ("hello there", "greet"), ("hi", "greet"), ("good morning", "greet"),
-        ("what skills do I need", "ask_skills"), ("which qualities matter", "ask_skills"),
-        ("skills for clinical engineers", "ask_skills")]]
+    examples = [
+        Message({"text": t, "intent": i})
+        for t, i in [
+            ("hello there", "greet"),
+            ("hi", "greet"),
+            ("good morning", "greet"),
+            ("what skills do I need", "ask_skills"),
+            ("which qualities matter", "ask_skills"),
+            ("skills for clinical engineers", "ask_skills"),
+        ]
+    ]
     storage, resource = LocalModelStorage(tmp_path), Resource("tfidf")
     context = ExecutionContext(graph_schema=None, model_id="test")
     TfidfIntentClassifier.create({}, storage, resource, context).train(TrainingData(examples))
@@ -160,10 +227,10 @@ def test_no_phrase_has_two_meanings():
     labels or values would be read one way or the other at random."""
     from collections import defaultdict
 
-    from nlp.build_pipeline import read_patterns, subject_patterns
+    from nlp.build_pipeline import programme_patterns, read_patterns, subject_patterns
 
     meanings = defaultdict(set)
-    for pattern in read_patterns() + subject_patterns():
+    for pattern in read_patterns() + programme_patterns() + subject_patterns(load_rules()):
         meanings[str(pattern["pattern"]).lower()].add((pattern["label"], pattern["id"]))
     assert {k: v for k, v in meanings.items() if len(v) > 1} == {}
 
@@ -183,10 +250,16 @@ def pipeline_config():
     return {c["name"].split(".")[-1]: c for c in config["pipeline"]}
 
 
-@pytest.mark.parametrize("text, intent", [
-    ("Stop!", "stop"), ("cancel", "stop"), ("Start again", "start_again"), ("restart", "start_again"),
-    ("stop the check please and tell me about pay", None),
-])
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        ("Stop!", "stop"),
+        ("cancel", "stop"),
+        ("Start again", "start_again"),
+        ("restart", "start_again"),
+        ("stop the check please and tell me about pay", None),
+    ],
+)
 def test_control_phrases_always_mean_the_same(pipeline_config, text, intent):
     from nlp.rasa_components import ControlPhrases
 
@@ -195,13 +268,19 @@ def test_control_phrases_always_mean_the_same(pipeline_config, text, intent):
     assert message.get("intent")["name"] == (intent or "ask_skills")
 
 
-@pytest.mark.parametrize("text, emergency", [
-    ("I want to kill myself", True), ("I don't want to be alive anymore", True),
-    ("my dad has collapsed and isn't breathing", True), ("she's taken an overdose", True),
-    ("I've got chest pains", True),
-    ("do clinical engineers work with breathing machines?", False),
-    ("can I stop the check", False), ("I'm dying to know about the STP", False),
-])
+@pytest.mark.parametrize(
+    "text, emergency",
+    [
+        ("I want to kill myself", True),
+        ("I don't want to be alive anymore", True),
+        ("my dad has collapsed and isn't breathing", True),
+        ("she's taken an overdose", True),
+        ("I've got chest pains", True),
+        ("do clinical engineers work with breathing machines?", False),
+        ("can I stop the check", False),
+        ("I'm dying to know about the STP", False),
+    ],
+)
 def test_safety_cues_catch_emergencies_whatever_the_classifier_said(pipeline_config, text, emergency):
     from nlp.rasa_components import SafetyCues
 
@@ -210,22 +289,31 @@ def test_safety_cues_catch_emergencies_whatever_the_classifier_said(pipeline_con
     assert (message.get("intent") == {"name": "medical_emergency", "confidence": 1.0}) is emergency
 
 
-@pytest.mark.parametrize("text, ranking, chosen", [
-    # A close call with a keyword of something not covered: not covered.
-    ("what band is a trainee on the stp", [("ask_stp_programme", 0.43), ("ask_not_covered", 0.42)],
-     "ask_not_covered"),
-    # A close call without one: the covered topic.
-    ("what qualifications do applicants need for the STP",
-     [("ask_not_covered", 0.49), ("ask_stp_requirements", 0.40)], "ask_stp_requirements"),
-    # Not close: the classifier decides.
-    ("is the STP paid?", [("ask_stp_programme", 0.97), ("ask_not_covered", 0.02)], "ask_stp_programme"),
-    # Out of scope or not covered: not covered only with a keyword and a close call.
-    ("what's the pay like", [("out_of_scope", 0.6), ("ask_not_covered", 0.32)], "ask_not_covered"),
-    ("how much does a nurse earn", [("out_of_scope", 0.99), ("ask_not_covered", 0.01)], "out_of_scope"),
-    ("tell me a joke", [("out_of_scope", 0.5), ("ask_not_covered", 0.45)], "out_of_scope"),
-    # Anything else on top: left alone.
-    ("hello", [("greet", 0.5), ("ask_not_covered", 0.45)], "greet"),
-])
+@pytest.mark.parametrize(
+    "text, ranking, chosen",
+    [
+        # A close call with a keyword of something not covered: not covered.
+        (
+            "what band is a trainee on the stp",
+            [("ask_stp_programme", 0.43), ("ask_not_covered", 0.42)],
+            "ask_not_covered",
+        ),
+        # A close call without one: the covered topic.
+        (
+            "what qualifications do applicants need for the STP",
+            [("ask_not_covered", 0.49), ("ask_stp_requirements", 0.40)],
+            "ask_stp_requirements",
+        ),
+        # Not close: the classifier decides.
+        ("is the STP paid?", [("ask_stp_programme", 0.97), ("ask_not_covered", 0.02)], "ask_stp_programme"),
+        # Out of scope or not covered: not covered only with a keyword and a close call.
+        ("what's the pay like", [("out_of_scope", 0.6), ("ask_not_covered", 0.32)], "ask_not_covered"),
+        ("how much does a nurse earn", [("out_of_scope", 0.99), ("ask_not_covered", 0.01)], "out_of_scope"),
+        ("tell me a joke", [("out_of_scope", 0.5), ("ask_not_covered", 0.45)], "out_of_scope"),
+        # Anything else on top: left alone.
+        ("hello", [("greet", 0.5), ("ask_not_covered", 0.45)], "greet"),
+    ],
+)
 def test_not_covered_cues_settle_close_calls(pipeline_config, text, ranking, chosen):
     from nlp.rasa_components import NotCoveredCues
 

@@ -32,8 +32,12 @@ def _realistic_texts(path):
 
 def test_no_held_out_message_is_in_the_training_data():
     training = set(_texts(ROOT / "data" / "nlu"))
-    for held_out in (set(_texts(HELD_OUT)), _realistic_texts(REALISTIC),
-                     _realistic_texts(REALISTIC_DEV), _realistic_texts(FINAL)):
+    for held_out in (
+        set(_texts(HELD_OUT)),
+        _realistic_texts(REALISTIC),
+        _realistic_texts(REALISTIC_DEV),
+        _realistic_texts(FINAL),
+    ):
         # Answers of a word or two ("no", "2:1") are bound to be in both.
         overlap = {t for t in training & held_out if len(t.split()) > 3}
         assert not overlap, f"held-out messages found in training data: {sorted(overlap)[:10]}"
@@ -57,8 +61,9 @@ def test_every_verdict_of_both_programmes_is_in_each_realistic_set():
     for path in (REALISTIC, FINAL):
         realistic = yaml.safe_load(path.read_text())
         seen = {(c["expect"]["programme"], c["expect"]["verdict"]) for c in realistic["conversations"]}
-        assert seen == {(p, v) for p in ("STP", "PTP")
-                        for v in ("eligible", "possibly_eligible", "not_eligible")}, path
+        assert seen == {
+            (p, v) for p in ("STP", "PTP") for v in ("eligible", "possibly_eligible", "not_eligible")
+        }, path
 
 
 def test_no_training_message_has_two_intents():

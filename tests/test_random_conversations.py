@@ -21,7 +21,7 @@ import pytest
 import yaml
 from rasa.shared.nlu.training_data.loading import load_data
 
-from actions.actions import FORM, PROFILE_SLOTS
+from careers.vocabulary import FORM, PROFILE_FACTS
 from tests.conftest import ROOT
 
 SEED = int(os.environ.get("RANDOM_SEED", "20261125"))
@@ -32,30 +32,75 @@ TURNS = (3, 9)
 STOPS = ["stop", "cancel", "Cancel!", "stop the check please", "I want to stop"]
 STARTS_AGAIN = ["start again", "start over", "Restart"]
 CORRECTIONS = [
-    "actually it was a 2:1", "sorry, I meant a 2:2", "actually I'll leave with a PGDip instead of the MSc",
-    "no wait, it's a first", "I got that wrong, it's in chemistry", "actually she has a PhD",
-    "my degree is from India", "actually it's an HND", "I have 3 A-levels not 2",
+    "actually it was a 2:1",
+    "sorry, I meant a 2:2",
+    "actually I'll leave with a PGDip instead of the MSc",
+    "no wait, it's a first",
+    "I got that wrong, it's in chemistry",
+    "actually she has a PhD",
+    "my degree is from India",
+    "actually it's an HND",
+    "I have 3 A-levels not 2",
 ]
 NEGATIONS = [
-    "no", "nope", "none", "no master's", "I don't have a degree", "she doesn't have one",
-    "I'm not checking anyone's eligibility, I just want an overview", "not really", "never did A-levels",
+    "no",
+    "nope",
+    "none",
+    "no master's",
+    "I don't have a degree",
+    "she doesn't have one",
+    "I'm not checking anyone's eligibility, I just want an overview",
+    "not really",
+    "never did A-levels",
 ]
 ODD = [
-    "", "   ", "🙂🙂", "<b>hi</b>", "?", "asdfghjkl", "12345", "x" * 3000, "/inform", "/nonsense",
-    '/inform{"degree_class":"banana"}', '/inform{"count":"999"}', "/feedback", "null", "ok",
-    "I'm 34 and work in IT", "the engineering side of hospitals", "yes no maybe",
+    "",
+    "   ",
+    "🙂🙂",
+    "<b>hi</b>",
+    "?",
+    "asdfghjkl",
+    "12345",
+    "x" * 3000,
+    "/inform",
+    "/nonsense",
+    '/inform{"degree_class":"banana"}',
+    '/inform{"count":"999"}',
+    "/feedback",
+    "null",
+    "ok",
+    "I'm 34 and work in IT",
+    "the engineering side of hospitals",
+    "yes no maybe",
 ]
 PROFILE_STATEMENTS = [
-    "I have a 2:2 in history and an MSc in medical physics", "2:1 in physics",
-    "I'm doing a BTEC in engineering", "five at B and three at A", "A-levels in chemistry and maths",
-    "I'm in year 12", "I'm a graduate", "still at school", "just my bachelor's", "not sure",
-    "my son has 3 A-levels: physics, chemistry and maths", "I have an ordinary degree",
-    "a first from a university in Nigeria", "predicted a 2:1 in mechanical engineering",
-    "I'm doing a T level instead of A-levels", "he's doing the IB, not A levels",
-    "she has Scottish Highers", "an MSc, still in progress", "mostly 4s and 5s with a 3 in French",
+    "I have a 2:2 in history and an MSc in medical physics",
+    "2:1 in physics",
+    "I'm doing a BTEC in engineering",
+    "five at B and three at A",
+    "A-levels in chemistry and maths",
+    "I'm in year 12",
+    "I'm a graduate",
+    "still at school",
+    "just my bachelor's",
+    "not sure",
+    "my son has 3 A-levels: physics, chemistry and maths",
+    "I have an ordinary degree",
+    "a first from a university in Nigeria",
+    "predicted a 2:1 in mechanical engineering",
+    "I'm doing a T level instead of A-levels",
+    "he's doing the IB, not A levels",
+    "she has Scottish Highers",
+    "an MSc, still in progress",
+    "mostly 4s and 5s with a 3 in French",
 ]
-STARTS = ["am I eligible?", "check my eligibility for the PTP", "can I apply for the STP?",
-          "can my son get onto the practitioner programme?", "hello"]
+STARTS = [
+    "am I eligible?",
+    "check my eligibility for the PTP",
+    "can I apply for the STP?",
+    "can my son get onto the practitioner programme?",
+    "hello",
+]
 
 
 def _training_messages() -> List[str]:
@@ -79,8 +124,16 @@ def _conversation(rng: random.Random, pools: Dict[str, List[str]]) -> List[str]:
     return [rng.choice(pools[rng.choices(kinds, weights)[0]]) for _ in range(rng.randint(*TURNS))]
 
 
-pools_weight = {"training": 5, "buttons": 3, "profile": 3, "corrections": 2, "negations": 2,
-                "odd": 1, "stops": 1, "starts_again": 1}
+pools_weight = {
+    "training": 5,
+    "buttons": 3,
+    "profile": 3,
+    "corrections": 2,
+    "negations": 2,
+    "odd": 1,
+    "stops": 1,
+    "starts_again": 1,
+}
 
 
 def _state(assistant: Any, sender: str) -> Dict[str, Any]:
@@ -103,8 +156,13 @@ def _texts(replies: List[Dict[str, Any]]) -> List[str]:
 @pytest.fixture(scope="module")
 def pools() -> Dict[str, List[str]]:
     return {
-        "training": _training_messages(), "buttons": _button_payloads(), "profile": PROFILE_STATEMENTS,
-        "corrections": CORRECTIONS, "negations": NEGATIONS, "odd": ODD, "stops": STOPS,
+        "training": _training_messages(),
+        "buttons": _button_payloads(),
+        "profile": PROFILE_STATEMENTS,
+        "corrections": CORRECTIONS,
+        "negations": NEGATIONS,
+        "odd": ODD,
+        "stops": STOPS,
         "starts_again": STARTS_AGAIN,
     }
 
@@ -132,12 +190,14 @@ def test_no_conversation_breaks(assistant, pools):
                 problems.append(f"{where}: no reply to {message[:40]!r}")
             duplicates = {t for t in texts if texts.count(t) > 1}
             if duplicates:
-                problems.append(f"{where}: the same message twice in one reply: {sorted(duplicates)[0][:80]!r}")
+                problems.append(
+                    f"{where}: the same message twice in one reply: {sorted(duplicates)[0][:80]!r}"
+                )
             state = _state(assistant, sender)
             if message in STOPS and state["loop"] == FORM:
                 problems.append(f"{where}: {message!r} left the check running")
             if message in STARTS_AGAIN:
-                kept = {s: v for s, v in state["slots"].items() if s in PROFILE_SLOTS and v is not None}
+                kept = {s: v for s, v in state["slots"].items() if s in PROFILE_FACTS and v is not None}
                 if kept:
                     problems.append(f"{where}: {message!r} kept {kept}")
         if len(problems) > 10:

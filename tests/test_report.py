@@ -5,19 +5,23 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from pathlib import Path
 
 import pytest
 
-from scripts.converse import DEFAULT_MODEL, InProcessAssistant
-from scripts.report import database_url, main
+from tools.careers_team.converse import DEFAULT_MODEL, InProcessAssistant
+from tools.careers_team.report.command import main
+from tools.careers_team.report.store import database_url
 
 TODAY = dt.datetime.now(dt.timezone.utc).date()
 
 # (sender, messages): a click is written as its button title after ">".
 CONVERSATIONS = {
-    "asks-skills": ["What skills do I need?", "> \N{THUMBS DOWN SIGN} No",
-                    "Will I need leadership skills?", "> \N{THUMBS UP SIGN} Yes"],
+    "asks-skills": [
+        "What skills do I need?",
+        "> \N{THUMBS DOWN SIGN} No",
+        "Will I need leadership skills?",
+        "> \N{THUMBS UP SIGN} Yes",
+    ],
     "asks-skills-too": ["which qualities do clinical engineers need?", "> \N{THUMBS DOWN SIGN} No"],
     "checks-stp": ["Can I apply for the STP with a 2:1 in physics?"],
     "checks-ptp": ["Am I eligible for the PTP?", "> No"],
@@ -30,8 +34,7 @@ CONVERSATIONS = {
 def _send(assistant, sender, text, replies):
     if text.startswith("> "):
         title = text[2:]
-        payload = next(b["payload"] for r in replies for b in r.get("buttons", [])
-                       if b["title"] == title)
+        payload = next(b["payload"] for r in replies for b in r.get("buttons", []) if b["title"] == title)
         return assistant.send(sender, payload)
     return assistant.send(sender, text)
 
@@ -99,7 +102,7 @@ def test_the_html_page_has_charts_and_escapes_what_people_typed(store, capsys, t
     assert html.count('<img src="data:image/png;base64,') == 4
     assert "&lt;script&gt;alert(1)&lt;/script&gt; zzkq" in html
     assert "<script>" not in html
-    assert "<td>Skills and qualities</td><td class=\"n\">2</td><td class=\"n\">0</td>" in html
+    assert '<td>Skills and qualities</td><td class="n">2</td><td class="n">0</td>' in html
 
 
 def test_the_date_range_selects_conversations(store, capsys):
@@ -110,11 +113,13 @@ def test_the_date_range_selects_conversations(store, capsys):
     try:
         _, recent, _ = _report(capsys, "--endpoints", str(store))
         assert "conversations        6" in recent and "STP: eligible" not in recent
-        _, march, _ = _report(capsys, "--endpoints", str(store),
-                              "--since", "2025-03-10", "--until", "2025-03-10")
+        _, march, _ = _report(
+            capsys, "--endpoints", str(store), "--since", "2025-03-10", "--until", "2025-03-10"
+        )
         assert "conversations        1" in march and "1  STP: eligible" in march
-        _, empty, _ = _report(capsys, "--endpoints", str(store),
-                              "--since", "2025-03-11", "--until", "2025-03-31")
+        _, empty, _ = _report(
+            capsys, "--endpoints", str(store), "--since", "2025-03-11", "--until", "2025-03-31"
+        )
         assert "No messages in this period." in empty
     finally:
         now = dt.datetime.now(dt.timezone.utc).timestamp()
@@ -129,13 +134,20 @@ def test_the_report_never_writes_to_the_store(store, capsys):
     assert database.read_bytes() == before
 
 
-@pytest.mark.parametrize("endpoints, message", [
-    ("tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: nothing-here.db\n",
-     "no conversations stored yet"),
-    ("action_endpoint:\n  url: http://localhost:5055/webhook\n",
-     "does not configure an SQL tracker store"),
-    ("tracker_store:\n  type: redis\n  url: localhost\n", "does not configure an SQL tracker store"),
-])
+@pytest.mark.parametrize(
+    "endpoints, message",
+    [
+        (
+            "tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: nothing-here.db\n",
+            "no conversations stored yet",
+        ),
+        (
+            "action_endpoint:\n  url: http://localhost:5055/webhook\n",
+            "does not configure an SQL tracker store",
+        ),
+        ("tracker_store:\n  type: redis\n  url: localhost\n", "does not configure an SQL tracker store"),
+    ],
+)
 def test_a_store_that_cannot_be_read_is_explained(tmp_path, capsys, endpoints, message):
     path = tmp_path / "endpoints.yml"
     path.write_text(endpoints)
@@ -155,8 +167,10 @@ def test_bad_dates_are_refused(store, capsys):
 def test_postgresql_settings_become_the_same_url_rasa_uses(tmp_path, monkeypatch):
     monkeypatch.setenv("DB_PASSWORD", "s3cret")
     path = tmp_path / "endpoints.yml"
-    path.write_text("tracker_store:\n  type: SQL\n  dialect: postgresql\n  url: db.internal\n"
-                    "  port: 5433\n  db: careers\n  username: bot\n  password: ${DB_PASSWORD}\n")
+    path.write_text(
+        "tracker_store:\n  type: SQL\n  dialect: postgresql\n  url: db.internal\n"
+        "  port: 5433\n  db: careers\n  username: bot\n  password: ${DB_PASSWORD}\n"
+    )
     url = database_url(path)
     assert url.drivername == "postgresql" and url.host == "db.internal" and url.port == 5433
     assert (url.database, url.username, url.password) == ("careers", "bot", "s3cret")
@@ -179,7 +193,7 @@ def postgres_endpoints(tmp_path, monkeypatch):
 
     url = os.environ.get("TEST_POSTGRES_URL")
     if not url:
-        pytest.skip("TEST_POSTGRES_URL is not set (.ci/run sets it up)")
+        pytest.skip("TEST_POSTGRES_URL is not set (make test starts a scratch PostgreSQL when run as root)")
     parts = sa.engine.make_url(url)
     engine = sa.create_engine(url)
     with engine.begin() as connection:
@@ -190,7 +204,8 @@ def postgres_endpoints(tmp_path, monkeypatch):
     endpoints.write_text(
         "tracker_store:\n  type: SQL\n  dialect: postgresql\n"
         f"  url: {parts.host}\n  port: {parts.port or 5432}\n  db: {parts.database}\n"
-        f"  username: {parts.username}\n  password: ${{CAREERS_DB_PASSWORD}}\n")
+        f"  username: {parts.username}\n  password: ${{CAREERS_DB_PASSWORD}}\n"
+    )
     return endpoints
 
 
@@ -208,5 +223,12 @@ def test_the_same_report_reads_a_postgresql_store(postgres_endpoints, capsys):
     status, out, err = _report(capsys, "--endpoints", str(postgres_endpoints))
     assert status == 0, err
     assert "conversations        2" in out and "1  STP: eligible" in out
-    assert _section(out, "Feedback by topic").strip().splitlines()[1].split() == \
-        ["1", "down", "0", "up", "Skills", "and", "qualities"]
+    assert _section(out, "Feedback by topic").strip().splitlines()[1].split() == [
+        "1",
+        "down",
+        "0",
+        "up",
+        "Skills",
+        "and",
+        "qualities",
+    ]

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from actions.rules_file import DEFAULT_PATH
-from scripts.rules_check import check, main
+from careers.rules_file import DEFAULT_PATH
+from tools.careers_team.rules_check import check, main
 
 # As written in the rules file's last_reviewed.
 REVIEWED_TEXT = re.search(r"^last_reviewed: (\S+)", DEFAULT_PATH.read_text(), re.M).group(1)
@@ -45,9 +45,14 @@ def test_a_review_more_than_a_year_old_is_flagged(tmp_path, days, stale):
 
 
 def test_a_source_without_a_url_is_listed_with_every_rule_citing_it(tmp_path):
-    path = _copy(tmp_path, (
-        "    url: https://nshcs.hee.nhs.uk/programmes/stp/applicants/faqs-for-applicants-to-the-"
-        "scientist-training-programme/entry-requirements-faqs/\n", ""))
+    path = _copy(
+        tmp_path,
+        (
+            "    url: https://nshcs.hee.nhs.uk/programmes/stp/applicants/faqs-for-applicants-to-the-"
+            "scientist-training-programme/entry-requirements-faqs/\n",
+            "",
+        ),
+    )
     messages = [f.message for f in check(path, REVIEWED)]
     assert "source 'nshcs_entry_faq' has no valid URL" in messages
     for rule in ("stp_animal_plant_science", "stp_medical_degree", "stp_predicted_result"):
@@ -57,11 +62,17 @@ def test_a_source_without_a_url_is_listed_with_every_rule_citing_it(tmp_path):
 
 
 def test_rules_without_a_source_are_listed_all_at_once(tmp_path):
-    path = _copy(tmp_path,
-                 ("  stp_degree_class:\n    programme: STP\n    source: healthcareers_entry\n",
-                  "  stp_degree_class:\n    programme: STP\n"),
-                 ("  ptp_a_levels:\n    programme: PTP\n    source: healthcareers_entry\n",
-                  "  ptp_a_levels:\n    programme: PTP\n    source: health_careers\n"))
+    path = _copy(
+        tmp_path,
+        (
+            "  stp_degree_class:\n    programme: STP\n    source: healthcareers_entry\n",
+            "  stp_degree_class:\n    programme: STP\n",
+        ),
+        (
+            "  ptp_a_levels:\n    programme: PTP\n    source: healthcareers_entry\n",
+            "  ptp_a_levels:\n    programme: PTP\n    source: health_careers\n",
+        ),
+    )
     findings = check(path, REVIEWED)
     assert [f.message for f in findings] == [
         "rule 'stp_degree_class' names no source ('source:' is missing)",

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from actions.rules_file import DEFAULT_PATH, RulesFileError, load_rules
+from careers.rules_file import DEFAULT_PATH, RulesFileError, load_rules
 
 
 def test_the_rules_file_loads_with_sources_for_everything(rules):
@@ -62,29 +62,36 @@ def _line_of(path, needle: str) -> int:
 @pytest.mark.parametrize(
     "old, new, needle, problem",
     [
-        ("  stp_medical_degree:\n    programme: STP\n    source: nshcs_entry_faq\n",
-         "  stp_medical_degree:\n    programme: STP\n    source: nshcs_nowhere\n", "nshcs_nowhere",
-         "unknown source"),
-        ("minimum_class: lower_second", "minimum_class: lower_secnd", "lower_secnd",
-         "unknown degree class"),
+        (
+            "  stp_medical_degree:\n    programme: STP\n    source: nshcs_entry_faq\n",
+            "  stp_medical_degree:\n    programme: STP\n    source: nshcs_nowhere\n",
+            "nshcs_nowhere",
+            "unknown source",
+        ),
+        ("minimum_class: lower_second", "minimum_class: lower_secnd", "lower_secnd", "unknown degree class"),
         ("minimum_count: 2", "minimum_count: two", "minimum_count: two", "whole number"),
-        ("you have {degree_class}.\"", "you have {degre_class}.\"", "{degre_class}",
-         "unknown placeholder"),
-        ("\nlast_reviewed: 20", "\nlast_reviewed: last year\n# 20", "last_reviewed",
-         "YYYY-MM-DD"),
-        ("    decisive: [not_met]\n    not_met: \"The STP is a graduate",
-         "    decisive: [not_met, unclear]\n    not_met: \"The STP is a graduate", "[not_met, unclear]",
-         "has no outcome 'unclear'"),
-        ("    decisive: [met, not_met]\n    minimum_count: 2",
-         "    decisive: [met, not_met, unclear]\n    minimum_count: 2", "[met, not_met, unclear]",
-         "has no outcome 'unclear'"),
-        ("    reading: [honours_assumed, integrated_masters_names]",
-         "    reading: [honours_assumed, integrated_master_names]", "integrated_master_names",
-         "unknown reading"),
-        ("names: [zoology,", "names: [physics, zoology,", "physics, zoology",
-         "in both"),
-        ("    met: \"You have a good range", "    mett: \"You have a good range", "mett:",
-         "unknown field"),
+        ('you have {degree_class}."', 'you have {degre_class}."', "{degre_class}", "unknown placeholder"),
+        ("\nlast_reviewed: 20", "\nlast_reviewed: last year\n# 20", "last_reviewed", "YYYY-MM-DD"),
+        (
+            '    decisive: [not_met]\n    not_met: "The STP is a graduate',
+            '    decisive: [not_met, unclear]\n    not_met: "The STP is a graduate',
+            "[not_met, unclear]",
+            "has no outcome 'unclear'",
+        ),
+        (
+            "    decisive: [met, not_met]\n    minimum_count: 2",
+            "    decisive: [met, not_met, unclear]\n    minimum_count: 2",
+            "[met, not_met, unclear]",
+            "has no outcome 'unclear'",
+        ),
+        (
+            "    reading: [honours_assumed, integrated_masters_names]",
+            "    reading: [honours_assumed, integrated_master_names]",
+            "integrated_master_names",
+            "unknown reading",
+        ),
+        ("names: [zoology,", "names: [physics, zoology,", "physics, zoology", "in both"),
+        ('    met: "You have a good range', '    mett: "You have a good range', "mett:", "unknown field"),
     ],
 )
 def test_a_malformed_file_names_the_file_line_and_problem(tmp_path, old, new, needle, problem):
@@ -121,7 +128,10 @@ def test_a_decisive_outcome_needs_its_source_sentence(tmp_path):
 
 
 def test_an_open_outcome_cannot_be_decisive(tmp_path):
-    path = _broken(tmp_path, "    decisive: [met, not_met]\n    reading: good_range",
-                   "    decisive: [met, not_met, unclear]\n    reading: good_range")
+    path = _broken(
+        tmp_path,
+        "    decisive: [met, not_met]\n    reading: good_range",
+        "    decisive: [met, not_met, unclear]\n    reading: good_range",
+    )
     with pytest.raises(RulesFileError, match="leaves the case open"):
         load_rules(path)

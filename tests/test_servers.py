@@ -12,7 +12,7 @@ from typing import Any, Dict, List
 
 import pytest
 
-from scripts.serverctl import ROOT, post, running_assistant
+from tools.running.serverctl import ROOT, post, running_assistant
 
 MODEL = ROOT / "models" / "careers.tar.gz"
 
@@ -72,8 +72,11 @@ def test_full_eligibility_conversation_over_rest(assistant):
 
 
 def test_a_verdict_at_once_from_a_message_with_all_the_facts(assistant):
-    replies = say(assistant, "rest-at-once",
-                  "I have a 2:2 in history and an MSc in medical physics, can I apply for the STP?")
+    replies = say(
+        assistant,
+        "rest-at-once",
+        "I have a 2:2 in history and an MSc in medical physics, can I apply for the STP?",
+    )
     assert assessment(replies)["verdict"] == "eligible"
 
 
@@ -106,8 +109,10 @@ def test_a_100k_message_is_answered_without_a_memory_spike(assistant):
     elapsed = time.monotonic() - started
     growth_mb = (rasa.memory_kb("VmHWM") - peak_before) / 1024
     resident_mb = rasa.memory_kb("VmRSS") / 1024
-    print(f"100k message: answered in {elapsed:.1f}s; Rasa resident {resident_mb:.0f} MB, "
-          f"peak grew {growth_mb:.0f} MB")
+    print(
+        f"100k message: answered in {elapsed:.1f}s; Rasa resident {resident_mb:.0f} MB, "
+        f"peak grew {growth_mb:.0f} MB"
+    )
     assert resident_mb > 300, "measuring the process that serves (it holds the model)"
     assert "too long" in text_of(replies)
     assert growth_mb < 200
@@ -116,10 +121,16 @@ def test_a_100k_message_is_answered_without_a_memory_spike(assistant):
 
 @pytest.mark.parametrize(
     "body, raw",
-    [(None, b"not json"), ([1, 2], None), ({"message": "hi"}, None),
-     ({"sender": "x"}, None), ({"sender": "x", "message": 5}, None),
-     ({"sender": "", "message": "hi"}, None), ({"sender": "x" * 500, "message": "hi"}, None),
-     ({"sender": "x", "message": "hi", "metadata": "oops"}, None)],
+    [
+        (None, b"not json"),
+        ([1, 2], None),
+        ({"message": "hi"}, None),
+        ({"sender": "x"}, None),
+        ({"sender": "x", "message": 5}, None),
+        ({"sender": "", "message": "hi"}, None),
+        ({"sender": "x" * 500, "message": "hi"}, None),
+        ({"sender": "x", "message": "hi", "metadata": "oops"}, None),
+    ],
 )
 def test_malformed_requests_get_a_clear_400(assistant, body, raw):
     status, reply = post(assistant.url, body, raw)
@@ -142,7 +153,7 @@ def test_a_conversation_survives_a_restart(assistant):
 
 def test_the_conversation_scripts_run_against_a_live_assistant(assistant, tmp_path):
     """`make conversations URL=...`: the same scripts, over the REST channel."""
-    from scripts.converse import DEFAULT_SCRIPTS, main
+    from tools.careers_team.converse import DEFAULT_SCRIPTS, main
 
     junit = tmp_path / "live.xml"
     scripts = [str(DEFAULT_SCRIPTS / name) for name in ("eligibility-stp.yml", "feedback.yml")]
@@ -158,8 +169,8 @@ def test_feedback_is_kept_in_the_tracker_store(assistant):
     say(assistant, user, button_payload(replies, "\N{THUMBS DOWN SIGN} No"))
     database = assistant.rasa.log.parent / "conversations.db"
     with sqlite3.connect(database) as db:
-        rows = db.execute("SELECT data FROM events WHERE sender_id = ? AND type_name = 'slot'",
-                          (user,)).fetchall()
-    feedback = [json.loads(data)["value"] for (data,) in rows
-                if json.loads(data)["name"] == "feedback"]
+        rows = db.execute(
+            "SELECT data FROM events WHERE sender_id = ? AND type_name = 'slot'", (user,)
+        ).fetchall()
+    feedback = [json.loads(data)["value"] for (data,) in rows if json.loads(data)["name"] == "feedback"]
     assert feedback == [{"topic": "ask_skills", "helpful": False}]

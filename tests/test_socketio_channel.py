@@ -13,11 +13,13 @@ from channels.socketio_channel import WidgetOutput, allowed_origins
 
 @pytest.mark.parametrize(
     "value, expected",
-    [("http://localhost:8080", ["http://localhost:8080"]),
-     ("https://a.example, https://b.example/", ["https://a.example", "https://b.example"]),
-     ("https://a.example https://b.example", ["https://a.example", "https://b.example"]),
-     (" , ", ["http://localhost:8080"]),
-     ("https://a.example,*", "*")],
+    [
+        ("http://localhost:8080", ["http://localhost:8080"]),
+        ("https://a.example, https://b.example/", ["https://a.example", "https://b.example"]),
+        ("https://a.example https://b.example", ["https://a.example", "https://b.example"]),
+        (" , ", ["http://localhost:8080"]),
+        ("https://a.example,*", "*"),
+    ],
 )
 def test_allowed_origins_setting(value, expected):
     assert allowed_origins(value) == expected
@@ -42,11 +44,19 @@ async def test_messages_are_sent_whole_with_buttons_and_custom_payloads():
     server = FakeServer()
     output = WidgetOutput(server, "bot_uttered")
     await output.send_response("s1", {"text": "Why:\n- one\n\nSources:\n- https://x.example"})
-    await output.send_response("s1", {"text": "Pick one", "buttons": [{"title": "Yes", "payload": "/affirm"}]})
+    await output.send_response(
+        "s1", {"text": "Pick one", "buttons": [{"title": "Yes", "payload": "/affirm"}]}
+    )
     await output.send_response("s1", {"custom": {"assessment": {"verdict": "eligible"}}})
     assert server.emitted == [
         ("bot_uttered", {"text": "Why:\n- one\n\nSources:\n- https://x.example"}, "s1"),
-        ("bot_uttered", {"text": "Pick one", "quick_replies": [
-            {"content_type": "text", "title": "Yes", "payload": "/affirm"}]}, "s1"),
+        (
+            "bot_uttered",
+            {
+                "text": "Pick one",
+                "quick_replies": [{"content_type": "text", "title": "Yes", "payload": "/affirm"}],
+            },
+            "s1",
+        ),
         ("bot_uttered", {"custom": {"assessment": {"verdict": "eligible"}}}, "s1"),
     ]

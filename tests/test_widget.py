@@ -13,14 +13,13 @@ from __future__ import annotations
 import json
 import re
 import socket
-from pathlib import Path
 from typing import List
 
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from scripts.browser import AXE_JS, launch_chromium, running_widget_site
-from scripts.serverctl import ROOT
+from tools.running.browser import AXE_JS, launch_chromium, running_widget_site
+from tools.running.serverctl import ROOT
 
 MODEL = ROOT / "models" / "careers.tar.gz"
 SHOTS = ROOT / "results" / "widget"
@@ -117,7 +116,8 @@ def axe_violations(page: Page) -> list:
 def stored_session(page: Page) -> str:
     return page.evaluate(
         "() => JSON.parse(sessionStorage.getItem(Object.keys(sessionStorage)"
-        ".find(k => k.startsWith('careers-chat:')))).sessionId")
+        ".find(k => k.startsWith('careers-chat:')))).sessionId"
+    )
 
 
 def run_stp_check(page: Page) -> None:
@@ -133,6 +133,7 @@ def run_stp_check(page: Page) -> None:
 
 
 # --- the tests -------------------------------------------------------------------
+
 
 def test_ask_a_question_and_see_the_answer(site, page):
     open_chat(page, site.url)
@@ -169,8 +170,9 @@ def test_stp_check_by_buttons_ends_with_a_verdict_card(site, page):
 def test_history_survives_reload_and_moving_between_pages(site, page):
     open_chat(page, site.url)
     send(page, "Can I get onto the STP with a 2:2 in physics and a PGCert?")
-    expect(page.locator(".cc-card .cc-verdict")).to_have_text(re.compile("Not eligible"),
-                                                               timeout=REPLY_TIMEOUT)
+    expect(page.locator(".cc-card .cc-verdict")).to_have_text(
+        re.compile("Not eligible"), timeout=REPLY_TIMEOUT
+    )
     session = stored_session(page)
     shown = page.locator(".cc-msg").count()
 
@@ -184,8 +186,9 @@ def test_history_survives_reload_and_moving_between_pages(site, page):
     expect(page.locator(".cc-msg")).to_have_count(shown)
     assert stored_session(page) == session
     send(page, "and if I had a 2:1?")  # the server remembers the conversation too
-    expect(page.locator(".cc-card .cc-verdict").last).to_have_text(re.compile("^.?Eligible"),
-                                                                    timeout=REPLY_TIMEOUT)
+    expect(page.locator(".cc-card .cc-verdict").last).to_have_text(
+        re.compile("^.?Eligible"), timeout=REPLY_TIMEOUT
+    )
 
     page.get_by_role("button", name="Start again").click()
     expect(page.locator(".cc-msg")).to_have_count(1)  # the opening message only
@@ -212,17 +215,35 @@ def test_markup_typed_by_a_person_is_shown_as_text(site, page):
 def test_bot_text_is_escaped_and_only_web_addresses_become_links(site, page):
     """A hostile reply (faked over the REST fallback): nothing in it runs or becomes markup."""
     hostile = [
-        {"text": "<script>window.pwned = 1</script><img src=x onerror=\"window.pwned = 1\">\n"
-                 "- javascript:alert(1)\n- see https://example.org/page?a=1&b=2.\"onmouseover=\"alert(1)"},
+        {
+            "text": '<script>window.pwned = 1</script><img src=x onerror="window.pwned = 1">\n'
+            '- javascript:alert(1)\n- see https://example.org/page?a=1&b=2."onmouseover="alert(1)'
+        },
         {"text": "Pick one", "buttons": [{"title": "<b>Yes</b>", "payload": "/affirm"}]},
-        {"custom": {"assessment": {"programme": "STP", "verdict": "not_eligible",
-                                   "reasons": ["<i>because</i>"],
-                                   "sources": ["javascript:alert(1)", "https://example.org/s"]}}},
+        {
+            "custom": {
+                "assessment": {
+                    "programme": "STP",
+                    "verdict": "not_eligible",
+                    "verdict_label": "<b>Not eligible</b>",
+                    "verdict_mark": "<img src=x onerror=alert(1)>",
+                    "verdict_tone": 'bad" onclick="alert(1)',
+                    "reasons": ["<i>because</i>"],
+                    "sources": ["javascript:alert(1)", "https://example.org/s"],
+                }
+            }
+        },
     ]
     page.route("**/socket.io/**", lambda route: route.abort())
-    page.route("**/webhooks/rest/webhook", lambda route: route.fulfill(
-        status=200, content_type="application/json", body=json.dumps(hostile),
-        headers={"Access-Control-Allow-Origin": site.url.rstrip("/")}))
+    page.route(
+        "**/webhooks/rest/webhook",
+        lambda route: route.fulfill(
+            status=200,
+            content_type="application/json",
+            body=json.dumps(hostile),
+            headers={"Access-Control-Allow-Origin": site.url.rstrip("/")},
+        ),
+    )
     open_chat(page, site.url)
     send(page, "hello")
     bot_says(page, "<script>window.pwned = 1</script>")
@@ -230,6 +251,9 @@ def test_bot_text_is_escaped_and_only_web_addresses_become_links(site, page):
     assert log.locator("script, img, b, i").count() == 0
     hrefs = [log.locator("a").nth(i).get_attribute("href") for i in range(log.locator("a").count())]
     assert hrefs == ["https://example.org/page?a=1&b=2", "https://example.org/s"], hrefs
+    card = log.locator(".cc-card")
+    assert card.get_attribute("class") == "cc-card cc-card--neutral"
+    expect(card.locator(".cc-verdict")).to_contain_text("<b>Not eligible</b>")
     assert log.locator("[onmouseover], [onerror]").count() == 0
     expect(page.get_by_role("button", name="<b>Yes</b>")).to_be_visible()
     expect(page.locator(".cc-card li").first).to_have_text("<i>because</i>")
@@ -258,6 +282,8 @@ def test_keyboard_alone(site, page):
     page.keyboard.type("What skills do I need?")
     page.keyboard.press("Enter")
     bot_says(page, "interpersonal skills")
+    # "Did that answer help?" comes in its own message, just after the answer.
+    expect(page.locator("button.cc-reply")).to_have_count(2, timeout=REPLY_TIMEOUT)
 
     # Focus order, backwards from the input: the quick replies ("Did that answer
     # help?"), links in the conversation, the conversation itself, then the header's
@@ -270,8 +296,9 @@ def test_keyboard_alone(site, page):
             break
     kinds = [o.split(":", 1)[0] for o in order]
     assert [k.split(".")[-1] for k in kinds[-3:]] == ["cc-log", "cc-close", "cc-restart"], order
-    assert [o.split(":", 1)[1] for o in order[:2]] == ["\N{THUMBS DOWN SIGN} No",
-                                                       "\N{THUMBS UP SIGN} Yes"], order
+    assert [o.split(":", 1)[1] for o in order[:2]] == ["\N{THUMBS DOWN SIGN} No", "\N{THUMBS UP SIGN} Yes"], (
+        order
+    )
     assert kinds[2:-3] and set(kinds[2:-3]) == {"a"}, order
 
     page.keyboard.press("Enter")  # Start again
@@ -294,8 +321,7 @@ def test_keyboard_alone(site, page):
     page.keyboard.press("Escape")
     expect(page.get_by_role("dialog", name="Careers assistant")).to_be_hidden()
     assert ".cc-launcher:" in focused(page)
-    expect(page.get_by_role("button", name="Ask about careers")).to_have_attribute(
-        "aria-expanded", "false")
+    expect(page.get_by_role("button", name="Ask about careers")).to_have_attribute("aria-expanded", "false")
 
 
 def test_no_accessibility_violations(site, page):
@@ -310,12 +336,14 @@ def test_no_accessibility_violations(site, page):
     log = page.get_by_role("log", name="Conversation")
     expect(log).to_have_attribute("aria-live", "polite")
     expect(page.get_by_role("button", name="Ask about careers")).to_have_attribute(
-        "aria-controls", "cc-panel")
+        "aria-controls", "cc-panel"
+    )
 
 
 def test_phone_screen_360_px_wide(site, browser):
-    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True,
-                                  has_touch=True, device_scale_factor=2)
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True, device_scale_factor=2
+    )
     page = context.new_page()
     try:
         open_chat(page, site.url)
@@ -342,9 +370,12 @@ def test_phone_screen_360_px_wide(site, browser):
 def handshake_status(port: int, origin: str, transport: str) -> str:
     """The status line Rasa answers a socket.io handshake with, from `origin`."""
     path = f"/socket.io/?EIO=4&transport={transport}"
-    upgrade = ("Upgrade: websocket\r\nConnection: Upgrade\r\n"
-               "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
-               if transport == "websocket" else "Connection: close\r\n")
+    upgrade = (
+        "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+        if transport == "websocket"
+        else "Connection: close\r\n"
+    )
     request = f"GET {path} HTTP/1.1\r\nHost: localhost:{port}\r\nOrigin: {origin}\r\n{upgrade}\r\n"
     with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
         conn.sendall(request.encode())
@@ -377,12 +408,15 @@ def test_a_page_on_another_origin_cannot_use_the_assistant(site, page):
     page.wait_for_timeout(1500)
     expect(page.locator(".cc-msg--bot")).to_have_count(1)  # the opening message only
     # Nor can the page's own scripts open a WebSocket past the check.
-    outcome = page.evaluate("""(url) => new Promise((resolve) => {
+    outcome = page.evaluate(
+        """(url) => new Promise((resolve) => {
         const ws = new WebSocket(url);
         ws.onopen = () => resolve('open');
         ws.onerror = () => resolve('refused');
         setTimeout(() => resolve('timeout'), 8000);
-      })""", site.assistant.url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket")
+      })""",
+        site.assistant.url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket",
+    )
     assert outcome == "refused"
 
 

@@ -79,7 +79,7 @@ export class Connection {
     try {
       const response = await fetch(`${this.serverUrl}/`, { cache: "no-store" });
       if (this.state !== "socket") this.setState(response.ok ? "rest" : "offline");
-    } catch (error) {
+    } catch {
       if (this.state !== "socket") this.setState("offline");
     } finally {
       this.probing = false;
@@ -111,7 +111,7 @@ export class Connection {
           await this.postRest(this.queue[0]);
           this.queue.shift();
         }
-      } catch (error) {
+      } catch {
         this.setState("offline");
       } finally {
         this.sending = false;

@@ -24,7 +24,7 @@ export function httpUrl(value) {
   try {
     const url = new URL(value);
     return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
-  } catch (error) {
+  } catch {
     return null;
   }
 }
@@ -76,16 +76,6 @@ export function renderText(text) {
   return fragment;
 }
 
-const VERDICTS = {
-  eligible: { label: "Eligible", mark: "✓" },
-  possibly_eligible: { label: "Possibly eligible", mark: "?" },
-  not_eligible: { label: "Not eligible", mark: "✗" },
-};
-const PROGRAMMES = {
-  STP: "Scientist Training Programme (STP)",
-  PTP: "Practitioner Training Programme (PTP)",
-};
-
 function strings(value) {
   return Array.isArray(value) ? value.filter((v) => typeof v === "string" && v.trim()) : [];
 }
@@ -100,14 +90,28 @@ export function sourceLabel(href) {
   return words ? `${site}: ${words}` : site;
 }
 
+// A payload value that is a usable name: a short string of letters, digits and _.
+const NAME = /^[a-z0-9_]{1,40}$/i;
+
+// True for a `custom.assessment` payload: an object with a verdict name.
+function isAssessment(assessment) {
+  return Boolean(assessment) && typeof assessment === "object" &&
+    typeof assessment.verdict === "string" && NAME.test(assessment.verdict);
+}
+
 // The eligibility verdict card, from a `custom.assessment` payload; null if the
-// payload is not one.
+// payload is not one. The payload says how to show the verdict and programme
+// (careers/vocabulary.py), so the widget spells neither; a payload without a label
+// (kept in a history from an older version) shows its verdict name in words.
 export function renderAssessment(assessment) {
-  if (!assessment || typeof assessment !== "object") return null;
-  const verdict = VERDICTS[assessment.verdict];
-  if (!verdict) return null;
-  const programme = PROGRAMMES[assessment.programme] || String(assessment.programme || "");
-  const card = el("div", { class: `cc-card cc-card--${assessment.verdict}`, role: "group",
+  if (!isAssessment(assessment)) return null;
+  const named = typeof assessment.verdict_label === "string" && assessment.verdict_label.trim();
+  const label = named ? assessment.verdict_label : assessment.verdict.replace(/_/g, " ")
+    .replace(/^./, (first) => first.toUpperCase());
+  const verdict = { label, mark: String(assessment.verdict_mark || "") };
+  const programme = String(assessment.programme_name || assessment.programme || "");
+  const tone = NAME.test(String(assessment.verdict_tone || "")) ? assessment.verdict_tone : "neutral";
+  const card = el("div", { class: `cc-card cc-card--${tone}`, role: "group",
                            "aria-label": "Eligibility verdict" });
   card.append(el("p", { class: "cc-card-kicker" }, "Eligibility check", programme ? `: ${programme}` : ""));
   card.append(el("p", { class: "cc-verdict" },
@@ -143,7 +147,7 @@ export function botEntry(message) {
   const usable = buttons.filter((b) => b && typeof b.title === "string" && typeof b.payload === "string");
   if (usable.length) entry.buttons = usable.map((b) => ({ title: b.title, payload: b.payload }));
   const custom = message.custom;
-  if (custom && typeof custom === "object" && custom.assessment && VERDICTS[custom.assessment.verdict]) {
+  if (custom && typeof custom === "object" && isAssessment(custom.assessment)) {
     entry.assessment = custom.assessment;
   }
   return entry.text || entry.buttons || entry.assessment ? entry : null;

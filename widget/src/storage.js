@@ -12,7 +12,7 @@ function backing() {
     store.setItem(probe, "1");
     store.removeItem(probe);
     return store;
-  } catch (error) {
+  } catch {
     return null; // storage blocked: the conversation lasts as long as the page
   }
 }
@@ -40,7 +40,7 @@ export class ConversationStore {
       const saved = JSON.parse(this.store.getItem(this.key) || "{}");
       const ok = saved && typeof saved.sessionId === "string" && Array.isArray(saved.messages);
       return ok ? saved : {};
-    } catch (error) {
+    } catch {
       return {};
     }
   }
@@ -51,7 +51,7 @@ export class ConversationStore {
     const messages = this.messages.slice(-MAX_MESSAGES);
     try {
       this.store.setItem(this.key, JSON.stringify({ sessionId, messages, open }));
-    } catch (error) {
+    } catch {
       // full or blocked: keep going with what is on the screen
     }
   }

@@ -1,6 +1,6 @@
 """Is the rules file due a review, and does everything in it cite a source URL?
 
-    python -m scripts.rules_check [actions/entry_rules.yml] [--max-age-days 365]
+    python -m tools.careers_team.rules_check [careers/entry_rules.yml] [--max-age-days 365]
 
 Warns when `last_reviewed` is more than a year old, and lists every rule, answer
 topic, programme, subject list and next step whose source is missing, unknown or
@@ -22,15 +22,19 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Iterator, List, Optional, Sequence, Tuple, cast
 
-from actions.rules_file import (
+from careers.rules_file import (
     DEFAULT_PATH,
     RulesFileError,
     is_web_address,
     load_rules,
     read_with_lines,
 )
+
+if TYPE_CHECKING:
+    # The type of every mapping `read_with_lines` returns (a dict knowing its keys' lines).
+    from careers.rules_file import _Lined
 
 MAX_AGE_DAYS = 365
 
@@ -48,9 +52,14 @@ def review_age(raw: Any, today: dt.date, max_age_days: int) -> List[Finding]:
         return [Finding(line, "'last_reviewed' is missing or not a date like 2026-09-30")]
     age = (today - reviewed).days
     if age > max_age_days:
-        return [Finding(line, f"the rules were last reviewed on {reviewed}, {age} days ago "
-                              f"(more than {max_age_days}): check them against the sources "
-                              "and update 'last_reviewed'")]
+        return [
+            Finding(
+                line,
+                f"the rules were last reviewed on {reviewed}, {age} days ago "
+                f"(more than {max_age_days}): check them against the sources "
+                "and update 'last_reviewed'",
+            )
+        ]
     if age < 0:
         return [Finding(line, f"'last_reviewed' ({reviewed}) is in the future")]
     return []
@@ -58,8 +67,12 @@ def review_age(raw: Any, today: dt.date, max_age_days: int) -> List[Finding]:
 
 def _citations(raw: Any) -> Iterator[Tuple[str, Any, str, int]]:
     """(what, entry, key, line of its name) for every place that names a source."""
-    sections = (("rules", "rule", ("source", "links")), ("topics", "topic", ("sources",)),
-                ("programmes", "programme", ("source",)), ("subjects", "subject list", ("source",)))
+    sections = (
+        ("rules", "rule", ("source", "links")),
+        ("topics", "topic", ("sources",)),
+        ("programmes", "programme", ("source",)),
+        ("subjects", "subject list", ("source",)),
+    )
     for section, kind, keys in sections:
         for name, entry, line in _items(raw.get(section)):
             for key in keys:
@@ -74,7 +87,8 @@ def _items(section: Any) -> List[Tuple[str, Any, int]]:
     """(name, entry, line of the name) for each mapping in a section."""
     if not isinstance(section, dict):
         return []
-    return [(str(k), v, section.lines.get(k, 1)) for k, v in section.items() if isinstance(v, dict)]
+    lined = cast("_Lined", section)  # every mapping `read_with_lines` returns is one
+    return [(str(k), v, lined.lines.get(k, 1)) for k, v in lined.items() if isinstance(v, dict)]
 
 
 def missing_sources(raw: Any) -> List[Finding]:
@@ -82,8 +96,7 @@ def missing_sources(raw: Any) -> List[Finding]:
     findings = []
     for key, entry, line in _items(sources):
         if not is_web_address(entry.get("url")):
-            findings.append(Finding(entry.lines.get("url", line),
-                                    f"source '{key}' has no valid URL"))
+            findings.append(Finding(entry.lines.get("url", line), f"source '{key}' has no valid URL"))
     for what, entry, key, name_line in _citations(raw):
         line = entry.lines.get(key, name_line)
         refs = entry.get(key)
@@ -137,14 +150,20 @@ def readings_report(path: Path) -> List[str]:
 def main(argv: Optional[Sequence[str]] = None, today: Optional[dt.date] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("path", nargs="?", type=Path, default=DEFAULT_PATH)
-    parser.add_argument("--max-age-days", type=int, default=MAX_AGE_DAYS,
-                        help=f"warn when the last review is older than this (default {MAX_AGE_DAYS})")
+    parser.add_argument(
+        "--max-age-days",
+        type=int,
+        default=MAX_AGE_DAYS,
+        help=f"warn when the last review is older than this (default {MAX_AGE_DAYS})",
+    )
     args = parser.parse_args(argv)
     today = today or dt.date.today()
     findings = check(args.path, today, args.max_age_days)
     if not findings:
-        print(f"{args.path}: reviewed within {args.max_age_days} days, and every rule, "
-              "answer and next step cites a source with a URL.")
+        print(
+            f"{args.path}: reviewed within {args.max_age_days} days, and every rule, "
+            "answer and next step cites a source with a URL."
+        )
     else:
         print(f"{args.path}: {len(findings)} thing(s) to fix")
         for finding in findings:

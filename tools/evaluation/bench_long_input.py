@@ -2,7 +2,7 @@
 with our input guard (config.yml) and without it (the same pipeline, minus the
 guard components). Starts real servers on free local ports.
 
-Usage: python -m scripts.bench_long_input [--sizes 100 1000 10000 100000] [--repeat 3]
+Usage: python -m tools.evaluation.bench_long_input [--sizes 100 1000 10000 100000] [--repeat 3]
 Prints a table of median reply time and peak resident memory per size.
 """
 
@@ -19,7 +19,7 @@ from typing import Dict, List
 
 import yaml
 
-from scripts.serverctl import RASA, ROOT, post, running_assistant
+from tools.running.serverctl import RASA, ROOT, post, running_assistant
 
 GUARDS = {"nlp.rasa_components.MessageGuard", "nlp.rasa_components.LongMessageFallback"}
 CACHE = ROOT / "build" / "bench"
@@ -38,9 +38,20 @@ def unguarded_model() -> Path:
         config_path.write_text(text)
         print(f"Training the unguarded comparison model ({config_path.name})...", flush=True)
         subprocess.run(
-            [RASA, "train", "--config", str(config_path), "--out", str(CACHE),
-             "--fixed-model-name", model.name[: -len(".tar.gz")], "--quiet"],
-            cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
+            [
+                RASA,
+                "train",
+                "--config",
+                str(config_path),
+                "--out",
+                str(CACHE),
+                "--fixed-model-name",
+                model.name[: -len(".tar.gz")],
+                "--quiet",
+            ],
+            cwd=ROOT,
+            check=True,
+            stdout=subprocess.DEVNULL,
         )
     return model
 
@@ -78,8 +89,11 @@ def main() -> None:
     print(f"\nReply time (median of {args.repeat}) and Rasa's peak resident memory so far")
     print(f"{'characters':>10} | " + " | ".join(f"{name:^32}" for name in table))
     for size in args.sizes:
-        cells = [f"{r[size]['median_s']:7.2f} s  peak {r[size]['peak_mb']:6.0f} MB"
-                 f"  now {r[size]['resident_mb']:5.0f}" for r in table.values()]
+        cells = [
+            f"{r[size]['median_s']:7.2f} s  peak {r[size]['peak_mb']:6.0f} MB"
+            f"  now {r[size]['resident_mb']:5.0f}"
+            for r in table.values()
+        ]
         print(f"{size:>10} | " + " | ".join(cells))
 
 

@@ -7,8 +7,42 @@ import json
 import re
 from typing import Any, Dict, Iterable, List, Mapping, Optional
 
-from actions.engine import Assessment
-from actions.rules_file import EntryRules, Source
+from careers.engine import Assessment
+from careers.rules_file import EntryRules, Source
+from careers.vocabulary import (
+    A_LEVEL_ALTERNATIVE,
+    A_LEVEL_ALTERNATIVES,
+    A_LEVEL_COUNT,
+    A_LEVEL_SUBJECTS,
+    ASSESSMENT_SLOT,
+    CHECK_INTENT,
+    CHECK_TOPIC,
+    DEGREE_CLASS,
+    DEGREE_OVERSEAS,
+    DEGREE_PREDICTED,
+    DEGREE_SUBJECT,
+    DEGREE_TYPE,
+    FIRST,
+    GCSE_ALTERNATIVE,
+    GCSE_GRADES,
+    HIGHER_DEGREE,
+    HIGHER_DEGREE_IN_PROGRESS,
+    HIGHER_DEGREE_SUBJECT,
+    LOWER_SECOND,
+    NON_HONOURS,
+    NOT_COVERED_PREFIX,
+    NOT_HIGHER_DEGREE,
+    PROGRAMME,
+    PTP,
+    SCIENCE_A_LEVEL,
+    STP,
+    THIRD,
+    UNDERGRADUATE_HONOURS,
+    UPPER_SECOND,
+    VERDICT_LABELS,
+    VERDICT_MARKS,
+    VERDICT_TONES,
+)
 
 
 def bullet_list(lines: Iterable[str]) -> str:
@@ -47,15 +81,21 @@ def verdict_values(rules: EntryRules, assessment: Assessment) -> Dict[str, str]:
 
 
 def assessment_payload(rules: EntryRules, assessment: Assessment) -> Dict[str, object]:
-    """The `custom` payload a website or test reads: verdict, reasons, sources."""
+    """The `custom` payload a website or test reads: verdict, reasons, sources, and how
+    to show the verdict and programme, so no channel needs to spell their names."""
     payload = assessment.as_payload()
     payload["sources"] = verdict_values(rules, assessment)["sources"].split("\n")
-    return {"assessment": payload}
+    if assessment.verdict is not None:
+        payload["verdict_label"] = VERDICT_LABELS[assessment.verdict]
+        payload["verdict_mark"] = VERDICT_MARKS[assessment.verdict]
+        payload["verdict_tone"] = VERDICT_TONES[assessment.verdict]
+    if assessment.programme is not None and assessment.programme in rules.programmes:
+        payload["programme_name"] = rules.programmes[assessment.programme][0]
+    return {ASSESSMENT_SLOT: payload}
 
 
 # Below this confidence the classifier's guesses are not worth offering.
 CLARIFY_MIN_CONFIDENCE = 0.08
-CHECK_INTENT = "check_eligibility"
 
 
 def clarifying_buttons(
@@ -67,7 +107,8 @@ def clarifying_buttons(
         if button["payload"] == f"/{CHECK_INTENT}":
             titles[CHECK_INTENT] = button["title"]
     likely = [
-        r["name"] for r in ranking
+        r["name"]
+        for r in ranking
         if r.get("name") in titles and r.get("confidence", 0) >= CLARIFY_MIN_CONFIDENCE
     ][:2]
     if len(likely) < 2:
@@ -79,21 +120,21 @@ def clarifying_buttons(
 
 # A follow-up names one thing; this is the topic that answers it.
 _FOLLOW_UP_TOPICS = {
-    ("programme", "PTP"): "ask_ptp_requirements",
-    ("programme", "STP"): "ask_stp_requirements",
-    ("degree_class", "lower_second"): "ask_higher_degree_route",
-    ("degree_class", "third"): "ask_stp_requirements",
-    ("degree_class", "first"): "ask_stp_requirements",
-    ("degree_class", "upper_second"): "ask_stp_requirements",
+    (PROGRAMME, PTP): "ask_ptp_requirements",
+    (PROGRAMME, STP): "ask_stp_requirements",
+    (DEGREE_CLASS, LOWER_SECOND): "ask_higher_degree_route",
+    (DEGREE_CLASS, THIRD): "ask_stp_requirements",
+    (DEGREE_CLASS, FIRST): "ask_stp_requirements",
+    (DEGREE_CLASS, UPPER_SECOND): "ask_stp_requirements",
 }
 _GROUP_TOPICS = {
-    "higher_degree": "ask_higher_degree_definition",
-    "not_higher_degree": "ask_higher_degree_definition",
+    HIGHER_DEGREE: "ask_higher_degree_definition",
+    NOT_HIGHER_DEGREE: "ask_higher_degree_definition",
     "medical": "ask_medical_degree",
-    "non_honours": "ask_non_honours_degrees",
-    "undergraduate_honours": "ask_stp_requirements",
-    "a_level_alternative": "ask_a_level_alternatives",
-    "gcse_alternative": "ask_ptp_requirements",
+    NON_HONOURS: "ask_non_honours_degrees",
+    UNDERGRADUATE_HONOURS: "ask_stp_requirements",
+    A_LEVEL_ALTERNATIVE: "ask_a_level_alternatives",
+    GCSE_ALTERNATIVE: "ask_ptp_requirements",
 }
 
 
@@ -112,15 +153,15 @@ def topic_for_follow_up(
     """The topic a follow-up like 'what about the PTP?' asks about: from the fact it
     names, else from a topic it names, else (for a fact with no topic of its own, such
     as a number of A-levels) the last topic again. None when it names nothing known."""
-    if facts.get("higher_degree"):
-        return _GROUP_TOPICS.get(rules.qualification_group(facts["higher_degree"]) or "")
-    if facts.get("degree_subject") == "medicine":
+    if facts.get(HIGHER_DEGREE):
+        return _GROUP_TOPICS.get(rules.qualification_group(facts[HIGHER_DEGREE]) or "")
+    if facts.get(DEGREE_SUBJECT) == "medicine":
         return "ask_medical_degree"
-    for qualification in [facts.get("degree_type")] + list(facts.get("a_level_alternatives") or []):
+    for qualification in [facts.get(DEGREE_TYPE)] + list(facts.get(A_LEVEL_ALTERNATIVES) or []):
         topic = _GROUP_TOPICS.get(rules.qualification_group(qualification or "") or "")
         if topic:
             return topic
-    for key in ("programme", "degree_class"):
+    for key in (PROGRAMME, DEGREE_CLASS):
         if key in facts:
             return _FOLLOW_UP_TOPICS.get((key, facts[key]))
     for ranked in ranking:
@@ -132,7 +173,6 @@ def topic_for_follow_up(
 
 
 # Feedback is asked once per topic; a finished eligibility check counts as one topic.
-CHECK_TOPIC = "eligibility_check"
 HELPFUL_VALUES = {"yes": True, "no": False}
 
 
@@ -150,10 +190,14 @@ def feedback_buttons(topic: str) -> List[Dict[str, str]]:
 
 
 def is_feedback_topic(rules: EntryRules, topic: Any) -> bool:
-    return topic == CHECK_TOPIC or topic in rules.topics or (
-        isinstance(topic, str)
-        and topic.startswith(NOT_COVERED_PREFIX)
-        and topic[len(NOT_COVERED_PREFIX):] in rules.not_covered
+    return (
+        topic == CHECK_TOPIC
+        or topic in rules.topics
+        or (
+            isinstance(topic, str)
+            and topic.startswith(NOT_COVERED_PREFIX)
+            and topic[len(NOT_COVERED_PREFIX) :] in rules.not_covered
+        )
     )
 
 
@@ -164,8 +208,8 @@ def topic_title(rules: EntryRules, topic: str) -> str:
     known = rules.topics.get(topic)
     if known:
         return known.title
-    if topic.startswith(NOT_COVERED_PREFIX) and topic[len(NOT_COVERED_PREFIX):] in rules.not_covered:
-        return "Not covered: " + rules.not_covered[topic[len(NOT_COVERED_PREFIX):]].title
+    if topic.startswith(NOT_COVERED_PREFIX) and topic[len(NOT_COVERED_PREFIX) :] in rules.not_covered:
+        return "Not covered: " + rules.not_covered[topic[len(NOT_COVERED_PREFIX) :]].title
     return topic
 
 
@@ -173,9 +217,11 @@ def feedback_sources(rules: EntryRules, topic: str, programme: Optional[str] = N
     """Where to read more after an answer did not help."""
     if topic in rules.topics:
         return source_list(rules.topics[topic].sources)
-    if topic.startswith(NOT_COVERED_PREFIX) and topic[len(NOT_COVERED_PREFIX):] in rules.not_covered:
-        return source_list(rules.not_covered[topic[len(NOT_COVERED_PREFIX):]].read)
-    programmes = [programme] if programme in rules.programmes else list(rules.programmes)
+    if topic.startswith(NOT_COVERED_PREFIX) and topic[len(NOT_COVERED_PREFIX) :] in rules.not_covered:
+        return source_list(rules.not_covered[topic[len(NOT_COVERED_PREFIX) :]].read)
+    programmes = (
+        [programme] if programme is not None and programme in rules.programmes else list(rules.programmes)
+    )
     return source_list(rules.programmes[p][1] for p in programmes)
 
 
@@ -187,45 +233,46 @@ def describe_facts(rules: EntryRules, facts: Mapping[str, Any]) -> str:
     def subject(name: Any) -> Optional[str]:
         return str(name) if rules.is_known_subject(name) else None
 
-    degree_class = facts.get("degree_class")
-    degree_type = facts.get("degree_type")
+    degree_class = facts.get(DEGREE_CLASS)
+    degree_type = facts.get(DEGREE_TYPE)
     if degree_class == "none":
         parts.append("no degree")
-    elif degree_class or degree_type or facts.get("degree_subject"):
+    elif degree_class or degree_type or facts.get(DEGREE_SUBJECT):
         if degree_class:
             words = rules.class_label(degree_class)
-        elif degree_type and rules.qualification_group(degree_type) in ("non_honours", "medical"):
+        elif degree_type and rules.qualification_group(degree_type) in (NON_HONOURS, "medical"):
             words = rules.qualification_label(degree_type)
         else:
             words = "a degree"
-        if subject(facts.get("degree_subject")) and degree_type != "medical_degree":
+        if subject(facts.get(DEGREE_SUBJECT)) and degree_type != "medical_degree":
             words += f" in {facts['degree_subject']}"
-        if facts.get("degree_predicted"):
+        if facts.get(DEGREE_PREDICTED):
             words += " (predicted)"
         parts.append(words)
-    if facts.get("degree_overseas") is True:
+    if facts.get(DEGREE_OVERSEAS) is True:
         parts.append("a degree from outside the UK")
-    higher = facts.get("higher_degree")
+    higher = facts.get(HIGHER_DEGREE)
     if higher == "none":
         parts.append("no higher degree")
     elif higher and rules.qualification_group(higher):
         words = rules.qualification_label(higher)
-        if subject(facts.get("higher_degree_subject")):
+        if subject(facts.get(HIGHER_DEGREE_SUBJECT)):
             words += f" in {facts['higher_degree_subject']}"
-        if facts.get("higher_degree_in_progress"):
+        if facts.get(HIGHER_DEGREE_IN_PROGRESS):
             words += ", still to be awarded"
         parts.append(words)
-    elif subject(facts.get("higher_degree_subject")):
+    elif subject(facts.get(HIGHER_DEGREE_SUBJECT)):
         parts.append(f"a higher degree in {facts['higher_degree_subject']}")
     gcses = {
-        "met": "a good range of GCSEs at A to C", "not_met": "no good range of GCSEs at A to C",
+        "met": "a good range of GCSEs at A to C",
+        "not_met": "no good range of GCSEs at A to C",
         "unsure": "not sure your GCSEs are a good range at A to C",
         "equivalent": "qualifications in place of GCSEs",
-    }.get(str(facts.get("gcse_grades")))
+    }.get(str(facts.get(GCSE_GRADES)))
     if gcses:
         parts.append(gcses)
-    count = facts.get("a_level_count")
-    subjects = [s for s in facts.get("a_level_subjects") or [] if subject(s)]
+    count = facts.get(A_LEVEL_COUNT)
+    subjects = [s for s in facts.get(A_LEVEL_SUBJECTS) or [] if subject(s)]
     if count is not None:
         words = {0: "no A-levels", 1: "one A-level"}.get(count, f"{_number(count)} A-levels")
         if subjects and count:
@@ -233,14 +280,17 @@ def describe_facts(rules: EntryRules, facts: Mapping[str, Any]) -> str:
         parts.append(words)
     elif subjects:
         parts.append("A-levels in " + ", ".join(subjects))
-    for alternative in facts.get("a_level_alternatives") or []:
+    for alternative in facts.get(A_LEVEL_ALTERNATIVES) or []:
         if rules.qualification_group(alternative):
             parts.append(rules.qualification_label(alternative))
-    science = {"yes": "a science A-level", "no": "no science A-level",
-               "unsure": "not sure an A-level counts as a science"}.get(str(facts.get("science_a_level")))
+    science = {
+        "yes": "a science A-level",
+        "no": "no science A-level",
+        "unsure": "not sure an A-level counts as a science",
+    }.get(str(facts.get(SCIENCE_A_LEVEL)))
     if science and not subjects:
         parts.append(science)
-    if not parts and facts.get("programme") in rules.programmes:
+    if not parts and facts.get(PROGRAMME) in rules.programmes:
         parts.append(f"the {facts['programme']}")
     return "; ".join(parts)
 
@@ -250,18 +300,17 @@ def _number(count: int) -> str:
     return words.get(count, str(count))
 
 
-NOT_COVERED_PREFIX = "not_covered:"
-
-
 def not_covered_topic(rules: EntryRules, text: str) -> str:
     """The key of the not-covered topic a question is about, by its keywords; the
     general one when none match."""
-    from actions.rules_file import NOT_COVERED_GENERAL
+    from careers.rules_file import NOT_COVERED_GENERAL
 
     value = " " + re.sub(r"[^\w'+ -]", " ", (text or "").lower()) + " "
     best, hits = NOT_COVERED_GENERAL, 0
     for key, topic in rules.not_covered.items():
-        found = sum(1 for word in topic.keywords if re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", value))
+        found = sum(
+            1 for word in topic.keywords if re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", value)
+        )
         if found > hits:
             best, hits = key, found
     return best

@@ -18,14 +18,54 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
-from actions.engine import science_a_level_status
-from actions.rules_file import GCSE_LETTERS, EntryRules
+from careers.engine import science_a_level_status
+from careers.rules_file import GCSE_LETTERS, EntryRules
+from careers.vocabulary import (
+    A_LEVEL_ALTERNATIVE,
+    A_LEVEL_ALTERNATIVES,
+    A_LEVEL_COUNT,
+    A_LEVEL_SUBJECTS,
+    AFFIRM_INTENT,
+    ANIMAL_PLANT_SCIENCE,
+    CHECK_INTENT,
+    COMMONLY_ACCEPTED,
+    DEGREE_CLASS,
+    DEGREE_OVERSEAS,
+    DEGREE_PREDICTED,
+    DEGREE_SUBJECT,
+    DEGREE_TYPE,
+    DENY_INTENT,
+    FALLBACK_INTENT,
+    FIRST,
+    FOLLOW_UP_INTENT,
+    GCSE_ALTERNATIVE,
+    GCSE_GRADES,
+    HIGHER_DEGREE,
+    HIGHER_DEGREE_IN_PROGRESS,
+    HIGHER_DEGREE_SUBJECT,
+    INFORM_INTENT,
+    LOWER_SECOND,
+    NON_HONOURS,
+    NOT_COVERED_INTENT,
+    NOT_DECIDED_SUBJECT,
+    NOT_HIGHER_DEGREE,
+    OTHER_SCIENCES,
+    OUT_OF_SCOPE_INTENT,
+    OUTSIDE_SCIENCE,
+    PROGRAMME,
+    PTP,
+    SCIENCE_A_LEVEL,
+    STP,
+    THIRD,
+    UNDERGRADUATE_HONOURS,
+    UPPER_SECOND,
+)
 
 _CLASS_PATTERNS = [
-    ("first", r"\b(first|1st|1:1)(\s*-?\s*class)?\b|\bfirsts\b"),
-    ("upper_second", r"\b2\s*[:.\-/ ]?\s*(1|i)\b|\bupper\s*(second|2nd)\b|\btwo[ -]one\b"),
-    ("lower_second", r"\b2\s*[:.\-/ ]?\s*(2|ii)\b|\blower\s*(second|2nd)\b|\btwo[ -]two\b"),
-    ("third", r"\b(third|3rd)(\s*-?\s*class)?\b"),
+    (FIRST, r"\b(first|1st|1:1)(\s*-?\s*class)?\b|\bfirsts\b"),
+    (UPPER_SECOND, r"\b2\s*[:.\-/ ]?\s*(1|i)\b|\bupper\s*(second|2nd)\b|\btwo[ -]one\b"),
+    (LOWER_SECOND, r"\b2\s*[:.\-/ ]?\s*(2|ii)\b|\blower\s*(second|2nd)\b|\btwo[ -]two\b"),
+    (THIRD, r"\b(third|3rd)(\s*-?\s*class)?\b"),
 ]
 _QUALIFICATION_PATTERNS = [
     ("integrated_masters", r"\bintegrated\s+master|\bm(eng|phys|sci|chem|math)\b"),
@@ -38,9 +78,23 @@ _QUALIFICATION_PATTERNS = [
     ("medical_degree", r"\bmbbs\b|\bmb\s?ch\s?b\b|\bmedical degree\b"),
 ]
 _NUMBER_WORDS = {
-    "no": 0, "none": 0, "zero": 0, "one": 1, "a single": 1, "two": 2, "a couple": 2,
-    "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
-    "ten": 10, "eleven": 11, "twelve": 12,
+    "no": 0,
+    "none": 0,
+    "zero": 0,
+    "one": 1,
+    "a single": 1,
+    "two": 2,
+    "a couple": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
 }
 _NUMBER = r"(\d{1,2}|" + "|".join(w for w in _NUMBER_WORDS if " " not in w and w not in ("no", "none")) + ")"
 
@@ -139,27 +193,27 @@ _STUDIED_AFTER = re.compile(r"^\s*(degree|graduate|grad|student|course|bsc|ba|be
 
 # Which qualification is worth more when someone names two of the same kind.
 _HIGHER_RANK = ("phd", "mphil", "mres", "msc", "ma", "pgdip", "pgcert")
-_SUBJECT_SLOTS = {"degree_subject": "degree", "higher_degree_subject": "higher_degree"}
+_SUBJECT_SLOTS = {DEGREE_SUBJECT: "degree", HIGHER_DEGREE_SUBJECT: HIGHER_DEGREE}
 _SLOT_ROLES = {
-    "degree_class": "degree",
-    "degree_subject": "degree",
-    "higher_degree": "higher_degree",
-    "higher_degree_subject": "higher_degree",
-    "science_a_level": "a_level",
-    "a_level_count": "a_level",
-    "gcse_grades": "gcse",
+    DEGREE_CLASS: "degree",
+    DEGREE_SUBJECT: "degree",
+    HIGHER_DEGREE: HIGHER_DEGREE,
+    HIGHER_DEGREE_SUBJECT: HIGHER_DEGREE,
+    SCIENCE_A_LEVEL: "a_level",
+    A_LEVEL_COUNT: "a_level",
+    GCSE_GRADES: "gcse",
 }
 # Intents whose messages can answer the question the check just asked. ("Am I
 # eligible?" in the middle of a check gives facts if it has any, but is not an answer.)
-ANSWER_INTENTS = frozenset({"inform", "affirm", "deny", "nlu_fallback"})
+ANSWER_INTENTS = frozenset({INFORM_INTENT, AFFIRM_INTENT, DENY_INTENT, FALLBACK_INTENT})
 # Intents whose messages state facts about the person (not questions about rules).
-FACT_INTENTS = frozenset({"inform", "check_eligibility", "affirm", "deny", "nlu_fallback"})
+FACT_INTENTS = frozenset({INFORM_INTENT, CHECK_INTENT, AFFIRM_INTENT, DENY_INTENT, FALLBACK_INTENT})
 
 
 def canonical_degree_class(text: Any) -> Optional[str]:
     """'2.1', 'upper second', 'first class', 'upper_second' -> a degree-class id."""
     value = str(text or "").strip().lower()
-    if value in {"first", "upper_second", "lower_second", "third", "none"}:
+    if value in {FIRST, UPPER_SECOND, LOWER_SECOND, THIRD, "none"}:
         return value
     if _NO_DEGREE.search(value) or value in ("no degree", "none"):
         return "none"
@@ -228,8 +282,20 @@ _QUANTIFIED_GRADE = re.compile(
 )
 _PLURAL_GRADE = re.compile(r"(?<![\w*])(A\*|[A-G]|[4-9]|[1-3])'?s(?![\w*])")
 _WEIGHTS = {
-    "mostly": 5, "mainly": 5, "most": 5, "largely": 5, "all": 8, "a": 1, "an": 1, "one": 1,
-    "only one": 1, "single": 1, "couple of": 2, "a few": 2, "few": 2, "some": 2,
+    "mostly": 5,
+    "mainly": 5,
+    "most": 5,
+    "largely": 5,
+    "all": 8,
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "only one": 1,
+    "single": 1,
+    "couple of": 2,
+    "a few": 2,
+    "few": 2,
+    "some": 2,
 }
 
 
@@ -251,8 +317,11 @@ def judge_gcses(rules: EntryRules, text: str) -> Optional[str]:
     for match in _COUNT_GRADE.finditer(value):
         count = parse_count(match.group(1))
         is_good = _grade_is_good(rules, match.group(2))
-        if count is None or is_good is None or (match.group(2).islower() and not re.search(
-                r"\b(at|grade)\b", match.group(0), re.I)):
+        if (
+            count is None
+            or is_good is None
+            or (match.group(2).islower() and not re.search(r"\b(at|grade)\b", match.group(0), re.I))
+        ):
             continue
         explicit = True
         covered.append(match.span())
@@ -397,14 +466,15 @@ def facts_from_message(
     corrected_from = _correction_point(text)
 
     programmes = {
-        str(m.value).upper() for m in mentions
-        if m.kind == "programme" and str(m.value).upper() in ("STP", "PTP") and not _negated(text, m)
+        str(m.value).upper()
+        for m in mentions
+        if m.kind == PROGRAMME and str(m.value).upper() in (STP, PTP) and not _negated(text, m)
     }
     if len(programmes) == 1:
-        facts["programme"] = programmes.pop()
+        facts[PROGRAMME] = programmes.pop()
 
     for m in mentions:
-        if m.kind == "degree_class":
+        if m.kind == DEGREE_CLASS:
             class_id = canonical_degree_class(m.value)
             if class_id and not _negated(text, m):
                 classes.append((m, class_id))
@@ -413,37 +483,39 @@ def facts_from_message(
             group = rules.qualification_group(qual or "")
             if _replaced(text, m):
                 if qual == "a_level":
-                    facts["a_level_count"] = 0  # "a T-level instead of A-levels"
+                    facts[A_LEVEL_COUNT] = 0  # "a T-level instead of A-levels"
                 continue
             negated = _negated(text, m)
-            if group in ("undergraduate_honours", "non_honours", "medical"):
+            if group in (UNDERGRADUATE_HONOURS, NON_HONOURS, "medical"):
                 if negated:
                     continue
                 anchors.append(_Anchor(m.start, m.end, "degree"))
-                facts["degree_type"] = qual
+                facts[DEGREE_TYPE] = qual
                 if group == "medical":
-                    facts["degree_subject"] = "medicine"
+                    facts[DEGREE_SUBJECT] = "medicine"
                 named = _SUBJECT_OF_DEGREE_NAME.get(text[m.start : m.end].lower().replace(".", ""))
                 if named:
-                    facts.setdefault("degree_subject", named)
-            elif group in ("higher_degree", "not_higher_degree"):
+                    facts.setdefault(DEGREE_SUBJECT, named)
+            elif group in (HIGHER_DEGREE, NOT_HIGHER_DEGREE):
                 if negated:
                     higher_denied = True
                     continue
+                # Only a known qualification id has a group.
+                assert qual is not None
                 higher_seen.append(qual)
-                anchors.append(_Anchor(m.start, m.end, "higher_degree"))
+                anchors.append(_Anchor(m.start, m.end, HIGHER_DEGREE))
             elif qual in ("a_level", "gcse"):
                 anchors.append(_Anchor(m.start, m.end, qual))
                 if qual == "a_level" and negated:
-                    facts["a_level_count"] = 0
-            elif group == "a_level_alternative" and not negated:
+                    facts[A_LEVEL_COUNT] = 0
+            elif group == A_LEVEL_ALTERNATIVE and not negated:
                 anchors.append(_Anchor(m.start, m.end, "alternative"))
-                facts.setdefault("a_level_alternatives", [])
-                if qual not in facts["a_level_alternatives"]:
-                    facts["a_level_alternatives"].append(qual)
-            elif group == "gcse_alternative" and not negated:
+                facts.setdefault(A_LEVEL_ALTERNATIVES, [])
+                if qual not in facts[A_LEVEL_ALTERNATIVES]:
+                    facts[A_LEVEL_ALTERNATIVES].append(qual)
+            elif group == GCSE_ALTERNATIVE and not negated:
                 anchors.append(_Anchor(m.start, m.end, "gcse"))
-                facts["gcse_grades"] = "equivalent"
+                facts[GCSE_GRADES] = "equivalent"
 
     # "I graduated in physics", "a physics graduate": the degree is the anchor.
     for m in mentions:
@@ -455,25 +527,28 @@ def facts_from_message(
     for m, class_id in classes:
         if _class_of_higher_degree(text, m, anchors):
             continue
-        if corrected_from is not None and m.start < corrected_from and any(
-            c.start >= corrected_from for c, _ in classes
+        if (
+            corrected_from is not None
+            and m.start < corrected_from
+            and any(c.start >= corrected_from for c, _ in classes)
         ):
             continue
-        facts["degree_class"] = class_id
+        facts[DEGREE_CLASS] = class_id
         anchors.append(_Anchor(m.start, m.end, "degree"))
     if higher_seen:
-        facts["higher_degree"] = min(higher_seen, key=_HIGHER_RANK.index)
+        facts[HIGHER_DEGREE] = min(higher_seen, key=_HIGHER_RANK.index)
     elif higher_denied or _NO_HIGHER.search(text):
-        facts["higher_degree"] = "none"
-    if _NO_DEGREE.search(text) and "degree_class" not in facts:
-        facts["degree_class"] = "none"
+        facts[HIGHER_DEGREE] = "none"
+    if _NO_DEGREE.search(text) and DEGREE_CLASS not in facts:
+        facts[DEGREE_CLASS] = "none"
     if _NO_A_LEVELS.search(text):
-        facts["a_level_count"] = 0
+        facts[A_LEVEL_COUNT] = 0
     anchors.sort(key=lambda a: a.start)
 
     a_level_subjects: List[str] = []
     denied = {
-        str(m.value).strip().lower() for m in mentions
+        str(m.value).strip().lower()
+        for m in mentions
         if m.kind == "subject" and (_negated(text, m) or _replaced(text, m))
     }
     for m in mentions:
@@ -486,43 +561,41 @@ def facts_from_message(
                 role = _replaced_role(text, denied, profile or {})
             if role == "degree":
                 # Joint honours: the subject that counts most is the one to judge.
-                current = facts.get("degree_subject")
-                if current is None or _relevance_rank(rules, subject) < _relevance_rank(
-                    rules, current
-                ):
-                    facts["degree_subject"] = subject
-            elif role == "higher_degree":
-                current = facts.get("higher_degree_subject")
-                if current is None or _relevance_rank(rules, subject) < _relevance_rank(
-                    rules, current
-                ):
-                    facts["higher_degree_subject"] = subject
+                current = facts.get(DEGREE_SUBJECT)
+                if current is None or _relevance_rank(rules, subject) < _relevance_rank(rules, current):
+                    facts[DEGREE_SUBJECT] = subject
+            elif role == HIGHER_DEGREE:
+                current = facts.get(HIGHER_DEGREE_SUBJECT)
+                if current is None or _relevance_rank(rules, subject) < _relevance_rank(rules, current):
+                    facts[HIGHER_DEGREE_SUBJECT] = subject
             elif role == "a_level" and subject not in a_level_subjects:
                 a_level_subjects.append(subject)
         elif m.kind == "count":
-            if re.match(r"\s*((at|x|grade)\s*(grade\s*)?(A\*|[A-G]|[1-9])|(A\*|[A-G]|[1-9])'?s)\b", text[m.end :]):
+            if re.match(
+                r"\s*((at|x|grade)\s*(grade\s*)?(A\*|[A-G]|[1-9])|(A\*|[A-G]|[1-9])'?s)\b", text[m.end :]
+            ):
                 continue  # "five at B": a number of GCSEs at a grade
             count = parse_count(m.value)
             role = _role_for(text, m, anchors, requested_slot, programme, prefer_next=True)
             if count is not None and role == "a_level":
-                facts["a_level_count"] = count
+                facts[A_LEVEL_COUNT] = count
     if (
-        facts.get("a_level_alternatives")
-        and "a_level_count" not in facts
+        facts.get(A_LEVEL_ALTERNATIVES)
+        and A_LEVEL_COUNT not in facts
         and not any(a.role == "a_level" for a in anchors)
     ):
         # "I'm taking Highers", or "a BTEC" in answer to "how many A-levels?": instead.
-        facts["a_level_count"] = 0
+        facts[A_LEVEL_COUNT] = 0
     if a_level_subjects:
-        facts["a_level_subjects"] = a_level_subjects
-        if "a_level_count" not in facts and len(a_level_subjects) >= 2 and _all_named(text):
-            facts["a_level_count"] = len(a_level_subjects)
+        facts[A_LEVEL_SUBJECTS] = a_level_subjects
+        if A_LEVEL_COUNT not in facts and len(a_level_subjects) >= 2 and _all_named(text):
+            facts[A_LEVEL_COUNT] = len(a_level_subjects)
 
-    gcse_context = any(a.role == "gcse" for a in anchors) or requested_slot == "gcse_grades"
-    if gcse_context and facts.get("gcse_grades") != "equivalent":
+    gcse_context = any(a.role == "gcse" for a in anchors) or requested_slot == GCSE_GRADES
+    if gcse_context and facts.get(GCSE_GRADES) != "equivalent":
         judged = judge_gcses(rules, _gcse_part(text, anchors))
         if judged:
-            facts["gcse_grades"] = judged
+            facts[GCSE_GRADES] = judged
 
     _status_words(text, anchors, facts)
     _origin(text, mentions, anchors, facts, programme)
@@ -531,8 +604,12 @@ def facts_from_message(
 
 # Degree names that say their subject: an MPhys is in physics.
 _SUBJECT_OF_DEGREE_NAME = {
-    "mphys": "physics", "meng": "engineering", "beng": "engineering", "mchem": "chemistry",
-    "mmath": "mathematics", "mmathphys": "mathematical physics",
+    "mphys": "physics",
+    "meng": "engineering",
+    "beng": "engineering",
+    "mchem": "chemistry",
+    "mmath": "mathematics",
+    "mmathphys": "mathematical physics",
     "bachelor of engineering": "engineering",
 }
 
@@ -540,13 +617,15 @@ _SUBJECT_OF_DEGREE_NAME = {
 def _replaced_role(text: str, denied: set, profile: Mapping[str, Any]) -> Optional[str]:
     """A subject named on its own in a correction takes the place of the one it
     corrects: "it's chemistry, not physics" after "a 2:1 in physics"."""
-    for slot, role in (("degree_subject", "degree"), ("higher_degree_subject", "higher_degree")):
+    for slot, role in ((DEGREE_SUBJECT, "degree"), (HIGHER_DEGREE_SUBJECT, HIGHER_DEGREE)):
         if profile.get(slot) in denied:
             return role
     if _CORRECTION.search(text):
-        filled = [role for slot, role in (("degree_subject", "degree"),
-                                          ("higher_degree_subject", "higher_degree"))
-                  if profile.get(slot)]
+        filled = [
+            role
+            for slot, role in ((DEGREE_SUBJECT, "degree"), (HIGHER_DEGREE_SUBJECT, HIGHER_DEGREE))
+            if profile.get(slot)
+        ]
         if len(filled) == 1:
             return filled[0]
     return None
@@ -559,7 +638,7 @@ def _all_named(text: str) -> bool:
 
 def _gcse_part(text: str, anchors: List[_Anchor]) -> str:
     """The part of a message about GCSEs, so that A-level grades are not read as GCSEs."""
-    others = [a for a in anchors if a.role in ("a_level", "alternative", "degree", "higher_degree")]
+    others = [a for a in anchors if a.role in ("a_level", "alternative", "degree", HIGHER_DEGREE)]
     gcse = [a for a in anchors if a.role == "gcse"]
     if not gcse or not others:
         return text
@@ -576,7 +655,7 @@ def _correction_point(text: str) -> Optional[int]:
 def _class_of_higher_degree(text: str, mention: _Mention, anchors: List[_Anchor]) -> bool:
     """'a first in my MSc': the class is the higher degree's result."""
     after = [a for a in anchors if a.start >= mention.end]
-    if not after or after[0].role != "higher_degree":
+    if not after or after[0].role != HIGHER_DEGREE:
         return False
     between = text[mention.end : after[0].start]
     return bool(re.fullmatch(r"\s*(in|for|on|from|with)\s+(my|the|an?|her|his|their)?\s*", between, re.I))
@@ -584,25 +663,24 @@ def _class_of_higher_degree(text: str, mention: _Mention, anchors: List[_Anchor]
 
 def _status_words(text: str, anchors: List[_Anchor], facts: Dict[str, Any]) -> None:
     """'predicted', 'expecting', 'halfway through': which qualification they are about."""
-    qualifications = [a for a in anchors if a.role in ("degree", "higher_degree")]
+    qualifications = [a for a in anchors if a.role in ("degree", HIGHER_DEGREE)]
     if not qualifications:
         return
     for match in _PREDICTED.finditer(text):
         if _cue_target(text, match, qualifications) == "degree":
-            facts["degree_predicted"] = True
-    if "higher_degree" in facts and facts["higher_degree"] != "none":
+            facts[DEGREE_PREDICTED] = True
+    if HIGHER_DEGREE in facts and facts[HIGHER_DEGREE] != "none":
         for match in _IN_PROGRESS.finditer(text):
-            if _cue_target(text, match, qualifications) == "higher_degree":
-                facts["higher_degree_in_progress"] = True
+            if _cue_target(text, match, qualifications) == HIGHER_DEGREE:
+                facts[HIGHER_DEGREE_IN_PROGRESS] = True
                 # "expecting a distinction in my MSc": the MSc, not the first degree.
                 if _PREDICTED.fullmatch(match.group(0)) and not _predicted_degree(text, qualifications):
-                    facts.pop("degree_predicted", None)
+                    facts.pop(DEGREE_PREDICTED, None)
 
 
 def _predicted_degree(text: str, qualifications: List[_Anchor]) -> bool:
     return any(
-        _cue_target(text, m, qualifications) == "degree"
-        and not _IN_PROGRESS.fullmatch(m.group(0))
+        _cue_target(text, m, qualifications) == "degree" and not _IN_PROGRESS.fullmatch(m.group(0))
         for m in _PREDICTED.finditer(text)
     )
 
@@ -636,9 +714,13 @@ def _origin(
     degree from outside the UK ("not the UK" is not an origin)."""
     origins = [m for m in mentions if m.kind == "origin" and not _negated(text, m)]
     degree = [a for a in anchors if a.role == "degree"]
-    about_degree = degree or facts.get("degree_subject") or (
-        _DEGREE_WORDS.search(text) and programme != "PTP" and not any(
-            a.role in ("a_level", "gcse", "alternative") for a in anchors
+    about_degree = (
+        degree
+        or facts.get(DEGREE_SUBJECT)
+        or (
+            _DEGREE_WORDS.search(text)
+            and programme != PTP
+            and not any(a.role in ("a_level", "gcse", "alternative") for a in anchors)
         )
     )
     if not origins or not about_degree:
@@ -646,19 +728,22 @@ def _origin(
     if degree:
         target = degree[0]
         origin = min(origins, key=lambda m: min(abs(m.start - target.end), abs(target.start - m.end)))
-        nearest_anchor = min(
-            anchors, key=lambda a: min(abs(origin.start - a.end), abs(a.start - origin.end))
-        )
+        nearest_anchor = min(anchors, key=lambda a: min(abs(origin.start - a.end), abs(a.start - origin.end)))
         if nearest_anchor.role != "degree":
             return
     else:
         origin = origins[0]
-    facts["degree_overseas"] = origin.value == "overseas"
+    facts[DEGREE_OVERSEAS] = origin.value == "overseas"
 
 
 _RELEVANCE_ORDER = (
-    "commonly_accepted", "other_sciences", "not_decided", "unknown", "animal_plant_science",
-    "outside_science", "medical",
+    COMMONLY_ACCEPTED,
+    OTHER_SCIENCES,
+    NOT_DECIDED_SUBJECT,
+    "unknown",
+    ANIMAL_PLANT_SCIENCE,
+    OUTSIDE_SCIENCE,
+    "medical",
 )
 
 
@@ -681,23 +766,32 @@ def _role_for(
     if prefer_next and after and after[0].start - mention.end <= 12:
         return after[0].role
     # "physics degree", "chemistry and maths A-levels", "a physics graduate"
-    if after and re.fullmatch(r"[\s\w&,]{0,30}", text[mention.end : after[0].start]) and (
-        not before or _gap(text, before[-1].end, mention.start) > 25
-        or re.search(r"[.;!?]|\band\b", text[before[-1].end : mention.start])
+    if (
+        after
+        and re.fullmatch(r"[\s\w&,]{0,30}", text[mention.end : after[0].start])
+        and (
+            not before
+            or _gap(text, before[-1].end, mention.start) > 25
+            or re.search(r"[.;!?]|\band\b", text[before[-1].end : mention.start])
+        )
+        and (_STUDIED_AFTER.match(text[mention.end :]) or after[0].start - mention.end <= 25)
     ):
-        if _STUDIED_AFTER.match(text[mention.end :]) or after[0].start - mention.end <= 25:
-            return after[0].role
-    if before and _gap(text, before[-1].end, mention.start) <= 40 and not re.search(
-        r"[.;!?]", text[before[-1].end : mention.start]
+        return after[0].role
+    if (
+        before
+        and _gap(text, before[-1].end, mention.start) <= 40
+        and not re.search(r"[.;!?]", text[before[-1].end : mention.start])
     ):
         return before[-1].role
-    if after and after[0].start - mention.end <= 25 and not re.search(
-        r"[.;!?]", text[mention.end : after[0].start]
+    if (
+        after
+        and after[0].start - mention.end <= 25
+        and not re.search(r"[.;!?]", text[mention.end : after[0].start])
     ):
         return after[0].role
     if mention.kind == "subject" and _DEGREE_IN.search(text[: mention.start]):
         return "degree"  # "actually my degree is in physics"
-    if requested_slot == "higher_degree" and mention.kind == "subject" and not says_yes(text):
+    if requested_slot == HIGHER_DEGREE and mention.kind == "subject" and not says_yes(text):
         # "Do you have a higher degree?" "physics": the subject of the degree they have.
         return "degree"
     if requested_slot in _SLOT_ROLES:
@@ -705,7 +799,7 @@ def _role_for(
     if mention.kind == "subject" and (
         _STUDIED_BEFORE.search(text[: mention.start]) or _STUDIED_AFTER.match(text[mention.end :])
     ):
-        return "a_level" if programme == "PTP" else "degree"
+        return "a_level" if programme == PTP else "degree"
     if before:
         return before[-1].role
     return None
@@ -717,9 +811,7 @@ def _gap(text: str, start: int, end: int) -> int:
 
 def says_yes(text: str) -> bool:
     """A yes in words (or from the Yes button), not only in the classifier's guess."""
-    return (text or "").strip() == "/affirm" or (
-        bool(_AFFIRMATION.search(text or "")) and not says_no(text)
-    )
+    return (text or "").strip() == "/affirm" or (bool(_AFFIRMATION.search(text or "")) and not says_no(text))
 
 
 def says_no(text: str) -> bool:
@@ -737,11 +829,11 @@ def answer_for_requested_slot(
     # could turn "asdf" into a yes.
     deny = says_no(text)
     affirm = says_yes(text)
-    if requested_slot == "science_a_level":
+    if requested_slot == SCIENCE_A_LEVEL:
         if unsure:
             return "unsure"
         return "yes" if affirm and not deny else "no" if deny else None
-    if requested_slot == "gcse_grades":
+    if requested_slot == GCSE_GRADES:
         if unsure:
             return "unsure"
         judged = judge_gcses(rules, text)
@@ -750,25 +842,23 @@ def answer_for_requested_slot(
         return "met" if affirm and not deny else "not_met" if deny else None
     if unsure:
         return None
-    if requested_slot == "higher_degree":
+    if requested_slot == HIGHER_DEGREE:
         if deny or _NO_HIGHER.search(text) or re.search(r"\bnothing (else|more|further)\b", text, re.I):
             return "none"
         qualification = canonical_qualification(text, rules.qualifications)
-        if qualification and rules.qualification_group(qualification) in (
-            "higher_degree", "not_higher_degree"
-        ):
+        if qualification and rules.qualification_group(qualification) in (HIGHER_DEGREE, NOT_HIGHER_DEGREE):
             return qualification
         return None  # a bare "yes" does not say which: the hint asks
-    if requested_slot == "a_level_count":
+    if requested_slot == A_LEVEL_COUNT:
         if deny:
             return 0
         # "five at B and three at A" counts GCSEs at grades, not A-levels.
         return parse_count(_COUNT_GRADE.sub(" ", text))
-    if requested_slot == "degree_class":
+    if requested_slot == DEGREE_CLASS:
         if deny:
             return "none"
         return canonical_degree_class(text)
-    if requested_slot == "programme":
+    if requested_slot == PROGRAMME:
         return programme_from_answer(text)
     if requested_slot in _SUBJECT_SLOTS:
         if deny:
@@ -792,28 +882,28 @@ _SCHOOL = re.compile(
 def programme_from_answer(text: str) -> Optional[str]:
     """'the STP', 'I'm a graduate', 'still at school', 'undergraduate' -> STP or PTP."""
     upper = (text or "").upper()
-    if "STP" in upper and "PTP" not in upper:
-        return "STP"
-    if "PTP" in upper and "STP" not in upper:
-        return "PTP"
+    if STP in upper and PTP not in upper:
+        return STP
+    if PTP in upper and STP not in upper:
+        return PTP
     school, graduate = _SCHOOL.search(text or ""), _GRADUATE.search(text or "")
     if school and not graduate:
-        return "PTP"
+        return PTP
     if graduate and not school:
-        return "STP"
+        return STP
     return None
 
 
 # Stages of life that say which programme someone means.
-_STAGE_PROGRAMMES = {"graduate": "STP", "university": "STP", "school": "PTP"}
+_STAGE_PROGRAMMES = {"graduate": STP, "university": STP, "school": PTP}
 
 
 def programme_implied_by(facts: Mapping[str, Any], stages: Iterable[str] = ()) -> Optional[str]:
     """A degree points to the graduate STP; school qualifications alone to the PTP."""
-    if facts.keys() & {"degree_class", "degree_subject", "higher_degree", "degree_type"}:
-        return "STP"
-    if facts.keys() & {"gcse_grades", "a_level_count", "a_level_subjects", "a_level_alternatives"}:
-        return "PTP"
+    if facts.keys() & {DEGREE_CLASS, DEGREE_SUBJECT, HIGHER_DEGREE, DEGREE_TYPE}:
+        return STP
+    if facts.keys() & {GCSE_GRADES, A_LEVEL_COUNT, A_LEVEL_SUBJECTS, A_LEVEL_ALTERNATIVES}:
+        return PTP
     implied = {_STAGE_PROGRAMMES[s] for s in stages if s in _STAGE_PROGRAMMES}
     return implied.pop() if len(implied) == 1 else None
 
@@ -833,8 +923,10 @@ def understand(
     Questions about the rules give no facts ("is a BTEC ok instead of A-levels?");
     statements and answers do. An answer to `asked` that cannot be read is flagged
     `unreadable`, so that the check can say so instead of guessing."""
+    if intent not in FACT_INTENTS and asked is None:
+        return Understanding()  # a question outside a check: no facts, nothing to read
     entities = list(entities)
-    programme = programme or (profile or {}).get("programme")
+    programme = programme or (profile or {}).get(PROGRAMME)
     facts = facts_from_message(rules, text, entities, asked, programme, profile)
     stages = [str(e.get("value")) for e in entities if e.get("entity") == "stage"]
     answering = asked is not None and intent in ANSWER_INTENTS
@@ -844,25 +936,25 @@ def understand(
         if asked in facts and _mostly_entities(text, entities):
             return Understanding({asked: facts[asked]})
         return Understanding()
-    if not programme and "programme" not in facts:
+    if not programme and PROGRAMME not in facts:
         implied = programme_implied_by(facts, stages)
         if implied:
-            facts["programme"] = implied
-    if answering and asked not in facts:
+            facts[PROGRAMME] = implied
+    if answering and asked is not None and asked not in facts:
         value = answer_for_requested_slot(rules, asked, text, intent)
-        if value == "none" and asked == "higher_degree_subject":
+        if value == "none" and asked == HIGHER_DEGREE_SUBJECT:
             # "she doesn't have one": no higher degree after all.
-            facts["higher_degree"] = "none"
+            facts[HIGHER_DEGREE] = "none"
         elif value == "none" and asked in _SUBJECT_SLOTS:
             return Understanding(facts, unreadable=True)
         elif value is not None:
             facts[asked] = value
-        elif not (facts.keys() - {"programme"}):
+        elif not (facts.keys() - {PROGRAMME}):
             return Understanding(facts, unreadable=True)
-    if facts.get("a_level_subjects") and "science_a_level" not in facts:
+    if facts.get(A_LEVEL_SUBJECTS) and SCIENCE_A_LEVEL not in facts:
         status = science_a_level_status(rules, facts)
         if status:
-            facts["science_a_level"] = status
+            facts[SCIENCE_A_LEVEL] = status
     return Understanding(facts)
 
 
@@ -894,17 +986,55 @@ def apply_facts(profile: Mapping[str, Any], facts: Mapping[str, Any]) -> Dict[st
     make stale: no higher degree has no subject, a different qualification is no
     longer 'in progress' unless the message says so."""
     changes = dict(facts)
-    if facts.get("higher_degree") == "none":
-        changes.setdefault("higher_degree_subject", None)
-        changes.setdefault("higher_degree_in_progress", None)
-    elif "higher_degree" in facts and facts["higher_degree"] != profile.get("higher_degree"):
-        changes.setdefault("higher_degree_in_progress", None)
-    if facts.get("degree_class") == "none":
-        for slot in ("degree_subject", "degree_predicted", "degree_type", "degree_overseas"):
+    if facts.get(HIGHER_DEGREE) == "none":
+        changes.setdefault(HIGHER_DEGREE_SUBJECT, None)
+        changes.setdefault(HIGHER_DEGREE_IN_PROGRESS, None)
+    elif HIGHER_DEGREE in facts and facts[HIGHER_DEGREE] != profile.get(HIGHER_DEGREE):
+        changes.setdefault(HIGHER_DEGREE_IN_PROGRESS, None)
+    if facts.get(DEGREE_CLASS) == "none":
+        for slot in (DEGREE_SUBJECT, DEGREE_PREDICTED, DEGREE_TYPE, DEGREE_OVERSEAS):
             changes.setdefault(slot, None)
-    if "degree_class" in facts and facts.get("degree_class") != "none" and profile.get(
-        "degree_type"
-    ) in ("ordinary_degree", "hnd", "hnc", "foundation_degree") and "degree_type" not in facts:
-        changes["degree_type"] = None
+    if (
+        DEGREE_CLASS in facts
+        and facts.get(DEGREE_CLASS) != "none"
+        and profile.get(DEGREE_TYPE) in ("ordinary_degree", "hnd", "hnc", "foundation_degree")
+        and DEGREE_TYPE not in facts
+    ):
+        changes[DEGREE_TYPE] = None
     # Facts said again are kept (they still answer); clearing what is not there is noise.
     return {k: v for k, v in changes.items() if v is not None or profile.get(k) is not None}
+
+
+# A statement this short in a check is an attempt at an answer, whatever it sounded like.
+SHORT_ANSWER_WORDS = 3
+
+
+def read_message(
+    rules: EntryRules,
+    text: str,
+    entities: Iterable[Mapping[str, Any]],
+    intent: Optional[str],
+    asked: Optional[str] = None,
+    profile: Optional[Mapping[str, Any]] = None,
+    in_check: bool = False,
+    after_verdict: bool = False,
+) -> Understanding:
+    """The facts of a message in a conversation: what `understand` reads, given where
+    the conversation is (`in_check`, with the question `asked`; `after_verdict`).
+
+    A follow-up in a check or after a verdict ("and if I had a 2:1?") changes a fact.
+    A statement that sounds like a question on a topic ("I'm doing an Access to HE
+    diploma, not A-levels") answers the check's question, or outside one tells us about
+    the person: its facts are taken if it gives any. In a check, a word or two
+    ("banana") is an attempt at an answer, even one that cannot be read."""
+    entities = list(entities)
+    if intent == FOLLOW_UP_INTENT and (in_check or after_verdict):
+        intent = INFORM_INTENT
+    understood = understand(rules, text, entities, intent, asked, profile=profile)
+    sounded_like_a_question = set(rules.topics) | {NOT_COVERED_INTENT, FOLLOW_UP_INTENT, OUT_OF_SCOPE_INTENT}
+    if intent in sounded_like_a_question and not is_question(text):
+        as_answer = understand(rules, text, entities, INFORM_INTENT, asked, profile=profile)
+        short = in_check and len(text.split()) <= SHORT_ANSWER_WORDS
+        if (as_answer.facts and not as_answer.unreadable) or (short and as_answer.unreadable):
+            return as_answer
+    return understood

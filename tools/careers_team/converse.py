@@ -1,8 +1,8 @@
 """Run conversation scripts against the assistant and say what went wrong.
 
-    python -m scripts.converse [scripts...]              # in-process: trained model + real actions
-    python -m scripts.converse --url https://bot.example  # a deployed assistant, over REST
-    python -m scripts.converse --junit results/conversations.xml
+    python -m tools.careers_team.converse [scripts...]              # in-process: trained model + real actions
+    python -m tools.careers_team.converse --url https://bot.example  # a deployed assistant, over REST
+    python -m tools.careers_team.converse --junit results/conversations.xml
 
 In-process, the trained model runs inside this process and the custom actions run
 through rasa-sdk's own executor, as the action server runs them but without HTTP,
@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
-from scripts.conversation_scripts import (
+from tools.careers_team.conversation_scripts import (
     Check,
     Conversation,
     Reply,
@@ -39,9 +39,9 @@ from scripts.conversation_scripts import (
     find_button,
     load_scripts,
 )
-from scripts.quiet import no_library_warnings
+from tools.quiet import no_library_warnings
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SCRIPTS = ROOT / "tests" / "conversations"
 DEFAULT_MODEL = ROOT / "models" / "careers.tar.gz"
 
@@ -101,9 +101,14 @@ def _in_process_actions() -> Any:
     executor.register_package("actions")
 
     class InProcessActionEndpoint(EndpointConfig):
-        async def request(self, method: str = "post", subpath: Optional[str] = None,
-                          content_type: Optional[str] = "application/json",
-                          compress: bool = False, **kwargs: Any) -> Any:
+        async def request(
+            self,
+            method: str = "post",
+            subpath: Optional[str] = None,
+            content_type: Optional[str] = "application/json",
+            compress: bool = False,
+            **kwargs: Any,
+        ) -> Any:
             call = json.loads(json.dumps(kwargs["json"]))
             try:
                 response = await executor.run(call)
@@ -125,14 +130,14 @@ class RestAssistant:
 
     def send(self, sender: str, message: str) -> List[Dict[str, Any]]:
         body = json.dumps({"sender": sender, "message": message}).encode()
-        request = urllib.request.Request(self.url, data=body,
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(self.url, data=body, headers={"Content-Type": "application/json"})
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 replies = json.loads(response.read() or b"[]")
         except urllib.error.HTTPError as error:
-            raise AssistantError(f"{self.url} answered {error.code}: "
-                                 f"{error.read()[:300].decode(errors='replace')}") from error
+            raise AssistantError(
+                f"{self.url} answered {error.code}: {error.read()[:300].decode(errors='replace')}"
+            ) from error
         except (urllib.error.URLError, OSError, ValueError) as error:
             raise AssistantError(f"could not reach {self.url}: {error}") from error
         if not isinstance(replies, list):
@@ -144,6 +149,7 @@ class RestAssistant:
 
 
 # Running ---------------------------------------------------------------------------
+
 
 @dataclass
 class TurnResult:
@@ -166,8 +172,7 @@ class Result:
 
     @property
     def passed(self) -> bool:
-        return all(t.passed for t in self.turns) and len(self.turns) == len(
-            self.conversation.turns)
+        return all(t.passed for t in self.turns) and len(self.turns) == len(self.conversation.turns)
 
     def failure(self) -> str:
         """The failing turn, side by side with what the assistant said."""
@@ -219,8 +224,7 @@ def _reply_lines(reply: Optional[Reply]) -> List[str]:
     if reply.buttons:
         lines += textwrap.wrap("[buttons: " + " | ".join(reply.button_titles()) + "]", RIGHT)
     for assessment in reply.assessments:
-        lines.append(f"[verdict: {assessment.get('verdict')} for the "
-                     f"{assessment.get('programme')}]")
+        lines.append(f"[verdict: {assessment.get('verdict')} for the {assessment.get('programme')}]")
     return lines
 
 
@@ -241,9 +245,9 @@ def describe_failure(conversation: Conversation, number: int, result: TurnResult
     right = _reply_lines(result.reply)
     rows = [f"  {'expected':<{LEFT}} | the assistant said", f"  {'-' * LEFT} | {'-' * RIGHT}"]
     for i in range(max(len(left), len(right))):
-        l = left[i] if i < len(left) else ""
-        r = right[i] if i < len(right) else ""
-        rows.append(f"  {l:<{LEFT}} | {r}".rstrip())
+        said = left[i] if i < len(left) else ""
+        reply = right[i] if i < len(right) else ""
+        rows.append(f"  {said:<{LEFT}} | {reply}".rstrip())
     return "\n".join(head + rows)
 
 
@@ -255,20 +259,27 @@ def write_junit(results: Sequence[Result], path: Path, target: str) -> None:
         by_file.setdefault(result.conversation.file, []).append(result)
     for file, file_results in by_file.items():
         suite = ElementTree.SubElement(
-            root, "testsuite", name=_relative(file), tests=str(len(file_results)),
-            failures=str(sum(not r.passed for r in file_results)), errors="0",
+            root,
+            "testsuite",
+            name=_relative(file),
+            tests=str(len(file_results)),
+            failures=str(sum(not r.passed for r in file_results)),
+            errors="0",
             time=f"{sum(r.seconds for r in file_results):.3f}",
         )
         for result in file_results:
             case = ElementTree.SubElement(
-                suite, "testcase", classname=f"conversations.{file.stem}",
-                name=result.conversation.name, file=_relative(file),
-                line=str(result.conversation.line), time=f"{result.seconds:.3f}",
+                suite,
+                "testcase",
+                classname=f"conversations.{file.stem}",
+                name=result.conversation.name,
+                file=_relative(file),
+                line=str(result.conversation.line),
+                time=f"{result.seconds:.3f}",
             )
             if not result.passed:
                 text = result.failure()
-                failure = ElementTree.SubElement(case, "failure",
-                                                 message=text.splitlines()[1].strip())
+                failure = ElementTree.SubElement(case, "failure", message=text.splitlines()[1].strip())
                 failure.text = text
     path.parent.mkdir(parents=True, exist_ok=True)
     ElementTree.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
@@ -283,14 +294,21 @@ def _relative(file: Path) -> str:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("scripts", nargs="*", type=Path, default=[DEFAULT_SCRIPTS],
-                        help="script files or folders (default: tests/conversations)")
+    parser.add_argument(
+        "scripts",
+        nargs="*",
+        type=Path,
+        default=[DEFAULT_SCRIPTS],
+        help="script files or folders (default: tests/conversations)",
+    )
     parser.add_argument("--url", help="a running assistant's address, e.g. http://localhost:5005")
-    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL,
-                        help="the trained model for in-process runs")
+    parser.add_argument(
+        "--model", type=Path, default=DEFAULT_MODEL, help="the trained model for in-process runs"
+    )
     parser.add_argument("--junit", type=Path, help="write a JUnit XML report here")
-    parser.add_argument("-k", dest="keyword", default="",
-                        help="only conversations whose name contains this text")
+    parser.add_argument(
+        "-k", dest="keyword", default="", help="only conversations whose name contains this text"
+    )
     args = parser.parse_args(argv)
 
     try:
@@ -316,8 +334,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         for conversation in conversations:
             result = run_conversation(assistant, conversation)
             results.append(result)
-            print(f"  {'pass' if result.passed else 'FAIL'}  {conversation.where}  "
-                  f"{conversation.name}")
+            print(f"  {'pass' if result.passed else 'FAIL'}  {conversation.where}  {conversation.name}")
     finally:
         assistant.close()
     failed = [r for r in results if not r.passed]
@@ -327,8 +344,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         write_junit(results, args.junit, target)
         print(f"\nJUnit report: {args.junit}")
     turns = sum(len(r.turns) for r in results)
-    print(f"\n{len(results) - len(failed)} of {len(results)} conversations passed "
-          f"({turns} turns, {sum(r.seconds for r in results):.1f} s).")
+    print(
+        f"\n{len(results) - len(failed)} of {len(results)} conversations passed "
+        f"({turns} turns, {sum(r.seconds for r in results):.1f} s)."
+    )
     unreachable = [r for r in failed if any(t.reply is None and t.problem for t in r.turns)]
     if args.url and unreachable and len(unreachable) == len(results):
         return 2

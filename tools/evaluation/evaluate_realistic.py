@@ -1,6 +1,6 @@
 """Evaluate the whole assistant on realistic messages and short conversations.
 
-    python -m scripts.evaluate_realistic --data tests/heldout_realistic.yml \
+    python -m tools.evaluation.evaluate_realistic --data tests/heldout_realistic.yml \
         [--data tests/realistic_dev.yml ...] [--json results/realistic.json ...] \
         [--model models/careers.tar.gz] [--check-targets] [--show N]
 
@@ -33,20 +33,24 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import yaml
 
-TARGETS = {
-    "intent_accuracy": (0.95, "min"),
-    "wrong_topic_rate": (0.02, "max"),
-    "not_covered_recall": (0.95, "min"),
-    "out_of_scope_recall": (0.95, "min"),
-    "verdict_accuracy": (1.0, "min"),
-}
+from careers.vocabulary import (
+    CHECK_INTENT,
+    FORM,
+    INFORM_INTENT,
+    LAST_ANSWER_SLOT,
+    NOT_COVERED_INTENT,
+    PROGRAMMES,
+    VERDICT_ANSWER,
+    VERDICTS,
+)
+from tools.evaluation.targets import REALISTIC_TARGETS as TARGETS
+
 # Both start or feed the eligibility check.
-CHECK_INTENTS = {"check_eligibility", "inform"}
-NOT_COVERED = "ask_not_covered"
+CHECK_INTENTS = {CHECK_INTENT, INFORM_INTENT}
+NOT_COVERED = NOT_COVERED_INTENT
 # Sent on their own, with no answer before them, these have nothing to refer to:
 # whatever topic the assistant picks is a guess, not a wrong answer.
 CONTEXT_INTENTS = {"follow_up", "ask_why"}
-VERDICTS = ("eligible", "possibly_eligible", "not_eligible")
 
 
 class SetError(ValueError):
@@ -67,7 +71,7 @@ def load_set(path: Path, intents: List[str]) -> Tuple[List[dict], List[dict]]:
         expect = (item or {}).get("expect") or {}
         if not item.get("turns") or not all(isinstance(t, str) for t in item["turns"]):
             problems.append(f"conversation {i + 1}: 'turns' must be a list of messages")
-        if expect.get("verdict") not in VERDICTS or expect.get("programme") not in ("STP", "PTP"):
+        if expect.get("verdict") not in VERDICTS or expect.get("programme") not in PROGRAMMES:
             problems.append(f"conversation {i + 1}: 'expect' needs a programme and a verdict")
     if problems:
         raise SetError(f"{path}: " + "; ".join(problems))
@@ -92,15 +96,15 @@ def outcome(events: List[dict]) -> Tuple[Optional[str], str]:
     intent = ((users[-1].get("parse_data") or {}).get("intent") or {}).get("name") if users else None
     turn = _turn_events(events)
     for event in turn:
-        if event.get("event") == "slot" and event.get("name") == "last_answer" and event.get("value"):
+        if event.get("event") == "slot" and event.get("name") == LAST_ANSWER_SLOT and event.get("value"):
             value = str(event["value"])
-            if value == "verdict":
+            if value == VERDICT_ANSWER:
                 return intent, "check"
             return intent, NOT_COVERED if value.startswith("not_covered:") else value
     for event in turn:
-        if event.get("event") == "active_loop" and event.get("name") == "eligibility_form":
+        if event.get("event") == "active_loop" and event.get("name") == FORM:
             return intent, "check"
-        if event.get("event") == "action" and event.get("name") == "eligibility_form":
+        if event.get("event") == "action" and event.get("name") == FORM:
             return intent, "check"
     utters = [(e.get("metadata") or {}).get("utter_action") for e in turn if e.get("event") == "bot"]
     if "utter_out_of_scope" in utters:
@@ -140,20 +144,20 @@ def score_messages(results: List[dict], topics: set) -> Dict[str, Any]:
         "intent_accuracy": _ratio(sum(map(right_intent, results)), len(results)),
         "wrong_topic_rate": _ratio(sum(map(wrong_topic, results)), len(results)),
         "not_covered_recall": _ratio(sum(r["did"] == NOT_COVERED for r in covered), len(covered)),
-        "out_of_scope_recall": _ratio(
-            sum(r["did"] in ("out_of_scope", "unsure") for r in scope), len(scope)
-        ),
+        "out_of_scope_recall": _ratio(sum(r["did"] in ("out_of_scope", "unsure") for r in scope), len(scope)),
         "unsure_rate": _ratio(sum(r["did"] == "unsure" for r in results), len(results)),
         "confusions": [
             {"expected": e, "predicted": p, "count": n} for (e, p), n in confusions.most_common(12)
         ],
         "wrong_topics": [
             {"text": r["text"], "expected": r["expect"], "answered": r["did"]}
-            for r in results if wrong_topic(r)
+            for r in results
+            if wrong_topic(r)
         ],
         "wrong_intents": [
             {"text": r["text"], "expected": r["expect"], "intent": r["intent"], "did": r["did"]}
-            for r in results if not right_intent(r)
+            for r in results
+            if not right_intent(r)
         ],
     }
 
@@ -172,8 +176,15 @@ def run_conversations(assistant: Any, conversations: List[dict]) -> Dict[str, An
                 if assessment:
                     verdict = {"programme": assessment["programme"], "verdict": assessment["verdict"]}
         expected = {"programme": item["expect"]["programme"], "verdict": item["expect"]["verdict"]}
-        results.append({"name": item.get("name", ""), "expected": expected, "got": verdict,
-                        "ok": verdict == expected, "transcript": transcript})
+        results.append(
+            {
+                "name": item.get("name", ""),
+                "expected": expected,
+                "got": verdict,
+                "ok": verdict == expected,
+                "transcript": transcript,
+            }
+        )
     return {
         "conversations": len(results),
         "verdict_accuracy": _ratio(sum(r["ok"] for r in results), len(results)),
@@ -198,9 +209,9 @@ def below_target(result: Dict[str, Any]) -> List[str]:
 
 def evaluate_sets(model: Path, sets: List[Path]) -> List[Dict[str, Any]]:
     """Each set's figures, from one load of the model."""
-    from scripts.converse import InProcessAssistant
+    from tools.careers_team.converse import InProcessAssistant
 
-    domain = yaml.safe_load((Path(__file__).resolve().parents[1] / "domain.yml").read_text())
+    domain = yaml.safe_load((Path(__file__).resolve().parents[2] / "domain.yml").read_text())
     intents = list(domain["intents"])
     topics = {i for i in intents if i.startswith("ask_") and i not in ("ask_why", NOT_COVERED)}
     loaded = [load_set(data, intents) for data in sets]  # a malformed set fails before the load
@@ -217,13 +228,17 @@ def evaluate_sets(model: Path, sets: List[Path]) -> List[Dict[str, Any]]:
 
 
 def print_summary(result: Dict[str, Any], data: Path, show: int) -> None:
-    print(f"Realistic evaluation on {data}: {result['messages']} messages, "
-          f"{result['conversations']} conversations")
+    print(
+        f"Realistic evaluation on {data}: {result['messages']} messages, "
+        f"{result['conversations']} conversations"
+    )
     for name, (target, kind) in TARGETS.items():
         value = result[name]
         ok = value >= target if kind == "min" else value <= target
-        print(f"  {name:<22} {value:.3f}  (target {'>=' if kind == 'min' else '<='} {target:.2f}: "
-              f"{'ok' if ok else 'MISSED'})")
+        print(
+            f"  {name:<22} {value:.3f}  (target {'>=' if kind == 'min' else '<='} {target:.2f}: "
+            f"{'ok' if ok else 'MISSED'})"
+        )
     print(f"  {'unsure_rate':<22} {result['unsure_rate']:.3f}  (clarifying question or not understood)")
     if show:
         print("  most confused intents (expected -> predicted):")
@@ -240,21 +255,26 @@ def print_summary(result: Dict[str, Any], data: Path, show: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=Path("models/careers.tar.gz"))
-    parser.add_argument("--data", type=Path, action="append",
-                        help="a set to evaluate (repeat for several; default the held-out set)")
-    parser.add_argument("--json", type=Path, action="append",
-                        help="write each set's figures here (one per --data, in order)")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        action="append",
+        help="a set to evaluate (repeat for several; default the held-out set)",
+    )
+    parser.add_argument(
+        "--json", type=Path, action="append", help="write each set's figures here (one per --data, in order)"
+    )
     parser.add_argument("--check-targets", action="store_true", help="exit 1 below a target")
     parser.add_argument("--show", type=int, default=0, help="list up to N failures of each kind")
     args = parser.parse_args()
     sets = args.data or [Path("tests/heldout_realistic.yml")]
     outputs = args.json or []
-    from scripts.quiet import no_library_warnings
+    from tools.quiet import no_library_warnings
 
     failures = []
     with no_library_warnings():
         results = evaluate_sets(args.model, sets)
-    for index, (data, result) in enumerate(zip(sets, results)):
+    for index, (data, result) in enumerate(zip(sets, results, strict=True)):
         print_summary(result, data, args.show)
         result["data"] = str(data)
         if index < len(outputs):

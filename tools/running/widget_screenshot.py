@@ -2,7 +2,7 @@
 middle of an eligibility check, in Debian's headless Chromium against the real
 servers (started on free ports, stopped afterwards). `make screenshot` runs it.
 
-    python -m scripts.widget_screenshot docs/widget.png
+    python -m tools.running.widget_screenshot docs/widget.png
 """
 
 from __future__ import annotations
@@ -13,16 +13,19 @@ from pathlib import Path
 
 from playwright.sync_api import expect, sync_playwright
 
-from scripts.browser import launch_chromium, running_widget_site
-from scripts.serverctl import ROOT
+from tools.running.browser import launch_chromium, running_widget_site
+from tools.running.serverctl import ROOT
 
 MODEL = ROOT / "models" / "careers.tar.gz"
 TIMEOUT = 30_000
 
 
 def main(out: Path) -> None:
-    with tempfile.TemporaryDirectory() as workdir, \
-            running_widget_site(MODEL, Path(workdir)) as site, sync_playwright() as playwright:
+    with (
+        tempfile.TemporaryDirectory() as workdir,
+        running_widget_site(MODEL, Path(workdir)) as site,
+        sync_playwright() as playwright,
+    ):
         browser = launch_chromium(playwright)
         page = browser.new_page(viewport={"width": 1100, "height": 820})
         page.goto(site.url)
@@ -33,7 +36,8 @@ def main(out: Path) -> None:
         replies.get_by_role("button", name="2:2", exact=True).click(timeout=TIMEOUT)
         replies.get_by_role("button", name="MSc or MA").click(timeout=TIMEOUT)
         expect(page.locator(".cc-msg--bot").last).to_contain_text(
-            "What subject is your higher degree in?", timeout=TIMEOUT)
+            "What subject is your higher degree in?", timeout=TIMEOUT
+        )
         box = page.get_by_label("Your message to the careers assistant")
         box.fill("medical physics")
         box.press("Enter")

@@ -19,8 +19,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
-VERDICTS = ("eligible", "possibly_eligible", "not_eligible")
-PROGRAMMES = ("STP", "PTP")
+from careers.vocabulary import PROGRAMMES, VERDICTS
+
 SAY_KEYS = ("user", "click")
 CHECK_KEYS = ("says", "not_says", "matches", "buttons", "verdict", "programme")
 TURN_KEYS = SAY_KEYS + CHECK_KEYS
@@ -81,8 +81,14 @@ def normalise(text: str) -> str:
     """For comparing what editors write with what the assistant says: case, curly
     quotes, dashes and runs of spaces do not matter."""
     text = unicodedata.normalize("NFKC", text)
-    for curly, plain in (("\u2018", "'"), ("\u2019", "'"), ("\u201c", '"'), ("\u201d", '"'),
-                         ("\u2013", "-"), ("\u2014", "-")):
+    for curly, plain in (
+        ("\u2018", "'"),
+        ("\u2019", "'"),
+        ("\u201c", '"'),
+        ("\u201d", '"'),
+        ("\u2013", "-"),
+        ("\u2014", "-"),
+    ):
         text = text.replace(curly, plain)
     return " ".join(text.casefold().split())
 
@@ -155,8 +161,10 @@ def _read_file(reader: _Reader) -> List[Conversation]:
         if conversation is None:
             continue
         if conversation.name in seen:
-            reader.problem(conversation.line, f"the name '{conversation.name}' is already used "
-                                              f"on line {seen[conversation.name]}")
+            reader.problem(
+                conversation.line,
+                f"the name '{conversation.name}' is already used on line {seen[conversation.name]}",
+            )
         seen[conversation.name] = conversation.line
         conversations.append(conversation)
     return conversations
@@ -176,17 +184,21 @@ def _read_conversation(reader: _Reader, item: Any) -> Optional[Conversation]:
         name = None
     turns_node = item.get("turns")
     if not isinstance(turns_node, CommentedSeq) or not turns_node:
-        reader.problem(_line(item, "turns") if "turns" in item else line,
-                       "'turns' must be a list with at least one turn")
+        reader.problem(
+            _line(item, "turns") if "turns" in item else line, "'turns' must be a list with at least one turn"
+        )
         return None
-    turns = [_read_turn(reader, node) for node in turns_node]
-    if name is None or None in turns:
+    read = [_read_turn(reader, node) for node in turns_node]
+    turns = [turn for turn in read if turn is not None]
+    if name is None or len(turns) < len(read):
         return None
-    if turns[0].click is not None:  # type: ignore[union-attr]
-        reader.problem(turns[0].line, "the first turn cannot click a button: "  # type: ignore
-                                      "nothing has been offered yet")
+    if turns[0].click is not None:
+        reader.problem(
+            turns[0].line,
+            "the first turn cannot click a button: nothing has been offered yet",
+        )
         return None
-    return Conversation(name.strip(), reader.file, line, tuple(turns))  # type: ignore[arg-type]
+    return Conversation(name.strip(), reader.file, line, tuple(turns))
 
 
 def _unknown(key: Any, allowed: Sequence[str]) -> str:
@@ -197,8 +209,10 @@ def _unknown(key: Any, allowed: Sequence[str]) -> str:
 
 def _read_turn(reader: _Reader, node: Any) -> Optional[Turn]:
     if not isinstance(node, CommentedMap):
-        reader.problem(_line(node), "each turn is a 'user:' message or a 'click:' button, "
-                                    "with what the reply must contain")
+        reader.problem(
+            _line(node),
+            "each turn is a 'user:' message or a 'click:' button, with what the reply must contain",
+        )
         return None
     line = _line(node)
     ok = True
@@ -208,8 +222,7 @@ def _read_turn(reader: _Reader, node: Any) -> Optional[Turn]:
             ok = False
     said = [key for key in SAY_KEYS if key in node]
     if len(said) != 1:
-        reader.problem(line, "a turn needs exactly one of 'user:' (a message) or 'click:' "
-                             "(a button title)")
+        reader.problem(line, "a turn needs exactly one of 'user:' (a message) or 'click:' (a button title)")
         return None
     text = node[said[0]]
     if isinstance(text, (int, float)) and not isinstance(text, bool):
@@ -247,8 +260,9 @@ def _read_turn(reader: _Reader, node: Any) -> Optional[Turn]:
     if verdict is False or programme is False:
         ok = False
     if programme and not verdict:
-        reader.problem(_line(node, "programme"), "'programme' checks the verdict's programme: "
-                                                 "give a 'verdict' too")
+        reader.problem(
+            _line(node, "programme"), "'programme' checks the verdict's programme: give a 'verdict' too"
+        )
         ok = False
     if not ok:
         return None
@@ -256,8 +270,12 @@ def _read_turn(reader: _Reader, node: Any) -> Optional[Turn]:
         line=line,
         user=text if said[0] == "user" else None,
         click=text.strip() if said[0] == "click" else None,
-        says=says, not_says=not_says, matches=matches, buttons=buttons,
-        verdict=verdict or None, programme=programme or None,
+        says=says,
+        not_says=not_says,
+        matches=matches,
+        buttons=buttons,
+        verdict=verdict or None,
+        programme=programme or None,
     )
 
 
@@ -271,6 +289,7 @@ def _choice(reader: _Reader, node: CommentedMap, key: str, allowed: Sequence[str
 
 
 # Checking a reply ----------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Reply:
@@ -287,8 +306,9 @@ class Reply:
             if message.get("text"):
                 texts.append(str(message["text"]))
             for button in message.get("buttons") or []:
-                buttons.append({"title": str(button.get("title", "")),
-                                "payload": str(button.get("payload", ""))})
+                buttons.append(
+                    {"title": str(button.get("title", "")), "payload": str(button.get("payload", ""))}
+                )
             custom = message.get("custom")
             if isinstance(custom, dict) and isinstance(custom.get("assessment"), dict):
                 assessments.append(custom["assessment"])
@@ -337,8 +357,12 @@ def check_reply(turn: Turn, reply: Reply) -> List[Check]:
             found, _ = find_button(reply, title)
             checks.append(Check(f'offers button "{title}"', found is not None))
     if turn.verdict:
-        found = [a for a in reply.assessments if a.get("verdict") == turn.verdict and
-                 (turn.programme is None or a.get("programme") == turn.programme)]
+        verdicts = [
+            a
+            for a in reply.assessments
+            if a.get("verdict") == turn.verdict
+            and (turn.programme is None or a.get("programme") == turn.programme)
+        ]
         wanted = turn.verdict + (f" for the {turn.programme}" if turn.programme else "")
-        checks.append(Check(f"verdict: {wanted}", bool(found)))
+        checks.append(Check(f"verdict: {wanted}", bool(verdicts)))
     return checks

@@ -2,7 +2,7 @@
 (widget/dist/careers-chat.js, at /careers-chat.js) over HTTP, for `make run` and the
 browser tests. Standard library only.
 
-    python -m scripts.demo_site --port 8080 --rasa-url http://localhost:5005
+    python -m tools.running.demo_site --port 8080 --rasa-url http://localhost:5005
 
 The demo pages name the assistant as http://localhost:5005; `--rasa-url` points
 them at another address (the tests start Rasa on a free port).
@@ -15,8 +15,9 @@ import functools
 import http.server
 import sys
 from pathlib import Path
+from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "widget" / "demo"
 WIDGET = ROOT / "widget" / "dist" / "careers-chat.js"
 DEFAULT_RASA_URL = "http://localhost:5005"
@@ -29,7 +30,7 @@ class DemoHandler(http.server.SimpleHTTPRequestHandler):
         self.send_header("Cache-Control", "no-store")
         super().end_headers()
 
-    def do_GET(self) -> None:  # noqa: N802 (the name http.server calls)
+    def do_GET(self) -> None:
         path = self.path.split("?", 1)[0].split("#", 1)[0]
         if path == "/careers-chat.js":
             return self._send(WIDGET, "text/javascript; charset=utf-8")
@@ -53,7 +54,7 @@ class DemoHandler(http.server.SimpleHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, format: str, *args) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         sys.stderr.write("%s - %s\n" % (self.address_string(), format % args))
 
 
@@ -66,8 +67,9 @@ def main() -> None:
     handler = functools.partial(DemoHandler, directory=str(DEMO))
     DemoHandler.rasa_url = args.rasa_url.rstrip("/")
     server = http.server.ThreadingHTTPServer((args.host, args.port), handler)
-    print(f"Demo careers site on http://localhost:{args.port}/ (assistant: {DemoHandler.rasa_url})",
-          flush=True)
+    print(
+        f"Demo careers site on http://localhost:{args.port}/ (assistant: {DemoHandler.rasa_url})", flush=True
+    )
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -11,15 +11,24 @@ import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
-from scripts.serverctl import ROOT, Assistant, Server, free_port, running_assistant
+from tools.running.serverctl import ROOT, Assistant, Server, free_port, running_assistant
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Playwright
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 # Headless, and nothing that reaches out to the internet.
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 WIDGET_JS = ROOT / "widget" / "dist" / "careers-chat.js"
 AXE_JS = ROOT / "widget" / "node_modules" / "axe-core" / "axe.min.js"
@@ -32,7 +41,7 @@ def chromium_path() -> str:
     return found
 
 
-def launch_chromium(playwright):
+def launch_chromium(playwright: Playwright) -> Browser:
     return playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
 
 
@@ -40,8 +49,8 @@ def launch_chromium(playwright):
 class WidgetSite:
     assistant: Assistant
     demo: Server
-    url: str          # the demo site, e.g. http://localhost:PORT/ (an allowed origin)
-    other_url: str    # the same site as http://127.0.0.1:PORT/: an origin not allowed
+    url: str  # the demo site, e.g. http://localhost:PORT/ (an allowed origin)
+    other_url: str  # the same site as http://127.0.0.1:PORT/: an origin not allowed
 
 
 @contextmanager
@@ -53,8 +62,19 @@ def running_widget_site(model: Path, workdir: Path) -> Iterator[WidgetSite]:
     port = free_port()
     origin = f"http://localhost:{port}"
     with running_assistant(model, workdir, allowed_origins=[origin]) as assistant:
-        demo = Server("demo site", [sys.executable, "-m", "scripts.demo_site", "--port", str(port),
-                                    "--rasa-url", assistant.url], workdir / "demo.log")
+        demo = Server(
+            "demo site",
+            [
+                sys.executable,
+                "-m",
+                "tools.running.demo_site",
+                "--port",
+                str(port),
+                "--rasa-url",
+                assistant.url,
+            ],
+            workdir / "demo.log",
+        )
         demo.start(f"http://127.0.0.1:{port}/careers-chat.js")
         try:
             yield WidgetSite(assistant, demo, origin + "/", f"http://127.0.0.1:{port}/")

@@ -3,7 +3,7 @@
 regression baseline. Reports accuracy, F1, training time and parse latency, and
 writes docs/nlu-compare.json and docs/nlu-report.md.
 
-Usage: python -m scripts.compare_nlu [--data tests/nlu_heldout.yml]
+Usage: python -m tools.evaluation.compare_nlu [--data tests/nlu_heldout.yml]
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ import time
 from pathlib import Path
 from typing import Dict, List
 
-from scripts.evaluate_nlu import evaluate_model, load_examples, score
-from scripts.nlu_report import COMPARISON, REPORT, write_report
-from scripts.serverctl import RASA, ROOT
+from tools.evaluation.evaluate_nlu import evaluate_model, load_examples, score
+from tools.evaluation.nlu_report import COMPARISON, REPORT, write_report
+from tools.running.serverctl import RASA, ROOT
 
 OUT = ROOT / "build" / "compare"
 RASA_PIPELINES = {
@@ -38,9 +38,23 @@ def train_rasa(name: str, config: Path) -> tuple:
     env = {**os.environ, "RASA_CACHE_DIRECTORY": tempfile.mkdtemp(prefix="rasa-cache-")}
     started = time.perf_counter()
     subprocess.run(
-        [RASA, "train", "nlu", "--config", str(config), "--out", str(OUT),
-         "--fixed-model-name", model_name, "--quiet"],
-        cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            RASA,
+            "train",
+            "nlu",
+            "--config",
+            str(config),
+            "--out",
+            str(OUT),
+            "--fixed-model-name",
+            model_name,
+            "--quiet",
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     return OUT / f"{model_name}.tar.gz", time.perf_counter() - started
 
@@ -91,20 +105,33 @@ def main() -> None:
         results[name]["train_seconds"] = seconds
     print("Training and evaluating: TF-IDF + logistic regression", flush=True)
     results["TF-IDF + logistic regression"] = tfidf_baseline(examples)
-    summary_keys = ("intent_accuracy", "intent_macro_f1", "entity_f1", "out_of_scope_recall",
-                    "train_seconds", "median_parse_ms", "has_entities")
+    summary_keys = (
+        "intent_accuracy",
+        "intent_macro_f1",
+        "entity_f1",
+        "out_of_scope_recall",
+        "train_seconds",
+        "median_parse_ms",
+        "has_entities",
+    )
     COMPARISON.parent.mkdir(parents=True, exist_ok=True)
-    COMPARISON.write_text(json.dumps({
-        "date": str(dt.date.today()),
-        "examples": len(examples),
-        "pipelines": {name: {k: r[k] for k in summary_keys if k in r}
-                      for name, r in results.items()},
-    }, indent=2))
+    COMPARISON.write_text(
+        json.dumps(
+            {
+                "date": str(dt.date.today()),
+                "examples": len(examples),
+                "pipelines": {name: {k: r[k] for k in summary_keys if k in r} for name, r in results.items()},
+            },
+            indent=2,
+        )
+    )
     write_report(results["ours (config.yml)"], args.data)
     for name, r in results.items():
-        print(f"  {name:<30} accuracy {r['intent_accuracy']:.3f}  macro F1 "
-              f"{r['intent_macro_f1']:.3f}  entity F1 {r['entity_f1']:.3f}  "
-              f"train {r['train_seconds']:.0f} s  parse {r['median_parse_ms']:.1f} ms")
+        print(
+            f"  {name:<30} accuracy {r['intent_accuracy']:.3f}  macro F1 "
+            f"{r['intent_macro_f1']:.3f}  entity F1 {r['entity_f1']:.3f}  "
+            f"train {r['train_seconds']:.0f} s  parse {r['median_parse_ms']:.1f} ms"
+        )
     print(f"Comparison written to {COMPARISON}; report to {REPORT}")
 
 

@@ -4,7 +4,7 @@ checks is the same on every run.
 Rasa shuffles the training data into folds with numpy's global random state and no
 seed; this seeds it first and then hands over to Rasa's own command line.
 
-Usage: python -m scripts.crossval [SEED] -- <arguments for `rasa test nlu`>
+Usage: python -m tools.evaluation.crossval [SEED] -- <arguments for `rasa test nlu`>
 """
 
 from __future__ import annotations

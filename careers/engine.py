@@ -8,7 +8,7 @@ A "not eligible" needs a rule outcome the rules file marks decisive, and each
 decisive outcome rests on a quoted source sentence; anything the sources leave
 open makes at most a "possibly eligible", naming who decides.
 
-Profile keys (all optional; values are canonical, see `actions/language.py`):
+Profile keys (all optional; values are canonical, see `careers/language.py`):
 programme ("STP"/"PTP"), degree_class, degree_type (a qualification id such as
 "bachelors", "hnd", "medical_degree"), degree_overseas (bool), degree_subject,
 degree_predicted (bool), higher_degree, higher_degree_subject,
@@ -21,36 +21,44 @@ science_a_level ("yes"/"no"/"unsure").
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from actions.rules_file import GCSE_LETTERS, EntryRules, Source
+from careers.rules_file import GCSE_LETTERS, EntryRules, Source
+from careers.vocabulary import (
+    A_LEVEL_ALTERNATIVE,
+    A_LEVEL_ALTERNATIVES,
+    A_LEVEL_COUNT,
+    A_LEVEL_SUBJECTS,
+    ANIMAL_PLANT_SCIENCE,
+    COMMONLY_ACCEPTED,
+    DEGREE_CLASS,
+    DEGREE_OVERSEAS,
+    DEGREE_PREDICTED,
+    DEGREE_SUBJECT,
+    DEGREE_TYPE,
+    ELIGIBLE,
+    GCSE_GRADES,
+    HIGHER_DEGREE,
+    HIGHER_DEGREE_IN_PROGRESS,
+    HIGHER_DEGREE_SUBJECT,
+    NON_HONOURS,
+    NOT_DECIDED_SUBJECT,
+    NOT_ELIGIBLE,
+    NOT_HIGHER_DEGREE,
+    OTHER_SCIENCES,
+    OUTSIDE_SCIENCE,
+    POSSIBLY_ELIGIBLE,
+    PROGRAMME,
+    PTP,
+    SCIENCE_A_LEVEL,
+    STP,
+)
 
 PASS, POSSIBLE, FAIL = "pass", "possible", "fail"
-VERDICT_FOR = {PASS: "eligible", POSSIBLE: "possibly_eligible", FAIL: "not_eligible"}
+VERDICT_FOR = {PASS: ELIGIBLE, POSSIBLE: POSSIBLY_ELIGIBLE, FAIL: NOT_ELIGIBLE}
 # What a table row says when no source sentence settles the case.
 NOT_DECIDED = "not decided by the sources"
 
-# Facts the form may ask for, in the order they are best asked.
-ASKABLE_FACTS = (
-    "programme",
-    "degree_class",
-    "degree_subject",
-    "higher_degree",
-    "higher_degree_subject",
-    "gcse_grades",
-    "a_level_count",
-    "science_a_level",
-)
-# Facts read from messages but never asked for.
-VOLUNTEERED_FACTS = (
-    "degree_type",
-    "degree_overseas",
-    "degree_predicted",
-    "higher_degree_in_progress",
-    "a_level_subjects",
-    "a_level_alternatives",
-)
-PROFILE_FACTS = ASKABLE_FACTS + VOLUNTEERED_FACTS
 
 # GCSE answers that leave "a good range at A-C" for the universities to judge.
 GCSE_UNDECIDED = ("unsure", "equivalent")
@@ -122,19 +130,17 @@ class Assessment:
     @property
     def deciding_quotes(self) -> List[str]:
         """The source sentences that settle the verdict; none for "possibly eligible"."""
-        if self.verdict == "possibly_eligible" or self.verdict is None:
+        if self.verdict == POSSIBLY_ELIGIBLE or self.verdict is None:
             return []
-        wanted = PASS if self.verdict == "eligible" else FAIL
+        wanted = PASS if self.verdict == ELIGIBLE else FAIL
         return list(
-            dict.fromkeys(
-                f.quote for f in self.findings if f.status == wanted and f.decisive and f.quote
-            )
+            dict.fromkeys(f.quote for f in self.findings if f.status == wanted and f.decisive and f.quote)
         )
 
     def as_payload(self) -> Dict[str, Any]:
         """The machine-readable form sent to websites in a `custom` message."""
         return {
-            "programme": self.programme,
+            PROGRAMME: self.programme,
             "verdict": self.verdict,
             "reasons": self.reasons,
             "sources": self.sources,
@@ -152,43 +158,37 @@ class _Context:
 
     def values(self) -> Dict[str, str]:
         p, rules = self.profile, self.rules
-        higher = p.get("higher_degree")
+        higher = p.get(HIGHER_DEGREE)
         higher_label = (
             rules.qualification_label(higher)
             if higher and rules.qualification_group(higher)
             else "a higher degree"
         )
-        degree_type = p.get("degree_type")
+        degree_type = p.get(DEGREE_TYPE)
         qualification = (
             rules.qualification_label(degree_type)
             if degree_type and rules.qualification_group(degree_type)
             else "your qualification"
         )
-        subjects = [
-            s for s in p.get("a_level_subjects") or [] if s in rules.a_level_ask_university
-        ]
+        subjects = [s for s in p.get(A_LEVEL_SUBJECTS) or [] if s in rules.a_level_ask_university]
         alternatives = [
             rules.qualification_label(q)
-            for q in p.get("a_level_alternatives") or []
-            if rules.qualification_group(q) == "a_level_alternative"
+            for q in p.get(A_LEVEL_ALTERNATIVES) or []
+            if rules.qualification_group(q) == A_LEVEL_ALTERNATIVE
         ]
         count = a_level_count(rules, p)
-        subject = _shown_subject(rules, p.get("degree_subject"), "your subject")
+        subject = _shown_subject(rules, p.get(DEGREE_SUBJECT), "your subject")
         return {
-            "degree_class": rules.class_label(p["degree_class"])
-            if p.get("degree_class")
-            else "your degree",
+            DEGREE_CLASS: rules.class_label(p[DEGREE_CLASS]) if p.get(DEGREE_CLASS) else "your degree",
             "subject": subject,
             "subject_title": _capitalise(subject),
-            "higher_degree": higher_label,
+            HIGHER_DEGREE: higher_label,
             "higher_degree_title": _capitalise(higher_label),
             "higher_degree_short": higher_label.split(" ", 1)[1],
-            "higher_degree_subject": _shown_subject(
-                rules, p.get("higher_degree_subject"), "its subject"
-            ),
+            HIGHER_DEGREE_SUBJECT: _shown_subject(rules, p.get(HIGHER_DEGREE_SUBJECT), "its subject"),
             "qualification_title": _capitalise(qualification),
-            "a_level_count": _COUNT_WORDS.get(count, str(count)),
-            "a_level_subjects": " or ".join(subjects) or "your subject",
+            A_LEVEL_COUNT: str(count) if count is None else _COUNT_WORDS.get(count, str(count)),
+            A_LEVEL_SUBJECTS: " or ".join(subjects) or "your subject",
             "alternatives": _join(alternatives) or "other qualifications",
         }
 
@@ -232,11 +232,11 @@ def _shown_subject(rules: EntryRules, subject: Any, otherwise: str) -> str:
 
 def assess(rules: EntryRules, profile: Mapping[str, Any]) -> Assessment:
     """Evaluate the profile against the rules for its programme."""
-    programme = profile.get("programme")
-    if programme not in ("STP", "PTP"):
-        return Assessment(programme=None, verdict=None, missing=("programme",))
+    programme = profile.get(PROGRAMME)
+    if programme not in (STP, PTP):
+        return Assessment(programme=None, verdict=None, missing=(PROGRAMME,))
     ctx = _Context(rules, profile)
-    if programme == "STP":
+    if programme == STP:
         # Facts that decide both STP routes at once are checked first.
         gate = _stp_gatekeeping(ctx)
         routes = [gate] if gate else [_stp_degree_route(ctx), _stp_higher_degree_route(ctx)]
@@ -250,10 +250,7 @@ def _combine(rules: EntryRules, programme: str, routes: List[_Route]) -> Assessm
     passed = [r for r in routes if r.status == PASS]
     possible = [r for r in routes if r.status == POSSIBLE]
     # Only ask for what could still improve on the routes already decided.
-    undecided = [
-        r for r in routes
-        if r.status is None and not (possible and r.ceiling == POSSIBLE)
-    ]
+    undecided = [r for r in routes if r.status is None and not (possible and r.ceiling == POSSIBLE)]
     if passed:
         # Keep the other routes' failures out: they would only confuse the verdict.
         chosen = passed[:1]
@@ -280,7 +277,7 @@ def _combine(rules: EntryRules, programme: str, routes: List[_Route]) -> Assessm
     )
 
 
-def _unique(findings) -> List[Finding]:
+def _unique(findings: Iterable[Finding]) -> List[Finding]:
     seen: Dict[Tuple[str, str], Finding] = {}
     for f in findings:
         seen.setdefault((f.rule_id, f.text), f)
@@ -289,19 +286,19 @@ def _unique(findings) -> List[Finding]:
 
 # The text key of `stp_subject_relevance` for each subject category.
 _RELEVANCE_KEY = {
-    "commonly_accepted": "met",
-    "other_sciences": "unclear",
-    "not_decided": "not_decided",
+    COMMONLY_ACCEPTED: "met",
+    OTHER_SCIENCES: "unclear",
+    NOT_DECIDED_SUBJECT: "not_decided",
     "unknown": "not_decided",
-    "outside_science": "not_met",
+    OUTSIDE_SCIENCE: "not_met",
 }
 
 
 def subject_relevance(rules: EntryRules, subject: str) -> Finding:
     """What the rules say about a first degree in `subject` for clinical engineering."""
-    ctx = _Context(rules, {"degree_subject": subject})
+    ctx = _Context(rules, {DEGREE_SUBJECT: subject})
     category = rules.subject_category(subject)
-    if category == "animal_plant_science":
+    if category == ANIMAL_PLANT_SCIENCE:
         return ctx.finding("stp_animal_plant_science", "not_met")
     if category == "medical":
         return ctx.finding("stp_medical_degree", "not_met")
@@ -309,31 +306,29 @@ def subject_relevance(rules: EntryRules, subject: str) -> Finding:
 
 
 def _is_medical(rules: EntryRules, profile: Mapping[str, Any]) -> bool:
-    subject = profile.get("degree_subject")
-    return profile.get("degree_type") == "medical_degree" or (
-        bool(subject) and rules.subject_category(subject) == "medical"
+    subject = profile.get(DEGREE_SUBJECT)
+    return profile.get(DEGREE_TYPE) == "medical_degree" or bool(
+        subject and rules.subject_category(subject) == "medical"
     )
 
 
 def _stp_gatekeeping(ctx: _Context) -> Optional[_Route]:
     """What decides both STP routes at once (no degree, not an honours degree, no class)."""
     p, rules = ctx.profile, ctx.rules
-    if p.get("degree_class") == "none":
-        return _Route().decide(
-            ctx.finding("stp_no_degree", "not_met"), steps=ctx.next_step("stp_no_degree")
-        )
-    if rules.qualification_group(p.get("degree_type") or "") == "non_honours":
+    if p.get(DEGREE_CLASS) == "none":
+        return _Route().decide(ctx.finding("stp_no_degree", "not_met"), steps=ctx.next_step("stp_no_degree"))
+    if rules.qualification_group(p.get(DEGREE_TYPE) or "") == NON_HONOURS:
         return _Route().decide(
             ctx.finding("stp_honours_degree", "not_met"),
             steps=ctx.next_step("stp_honours_degree"),
         )
-    if not p.get("degree_class") and not _is_medical(rules, p) and not p.get("degree_overseas"):
-        return _Route().need("degree_class")
+    if not p.get(DEGREE_CLASS) and not _is_medical(rules, p) and not p.get(DEGREE_OVERSEAS):
+        return _Route().need(DEGREE_CLASS)
     return None
 
 
 def _overseas(ctx: _Context) -> List[Finding]:
-    return [ctx.finding("stp_overseas_degree", "unclear")] if ctx.profile.get("degree_overseas") else []
+    return [ctx.finding("stp_overseas_degree", "unclear")] if ctx.profile.get(DEGREE_OVERSEAS) else []
 
 
 def _stp_degree_route(ctx: _Context) -> _Route:
@@ -341,39 +336,40 @@ def _stp_degree_route(ctx: _Context) -> _Route:
     route, p, rules = _Route(), ctx.profile, ctx.rules
     if _is_medical(rules, p):
         return route.decide(ctx.finding("stp_medical_degree", "not_met"))
-    overseas = bool(p.get("degree_overseas"))
+    overseas = bool(p.get(DEGREE_OVERSEAS))
     minimum = rules.rules["stp_degree_class"].minimum_class
+    assert minimum is not None, "load_rules requires 'minimum_class' for stp_degree_class"
     # A class from outside the UK is not read as a UK class: the School compares them.
-    if not overseas and not rules.class_at_least(p["degree_class"], minimum):
-        rule = "stp_predicted_result" if p.get("degree_predicted") else "stp_degree_class"
+    if not overseas and not rules.class_at_least(p[DEGREE_CLASS], minimum):
+        rule = "stp_predicted_result" if p.get(DEGREE_PREDICTED) else "stp_degree_class"
         return route.decide(ctx.finding(rule, "not_met"))
-    subject = p.get("degree_subject")
+    subject = p.get(DEGREE_SUBJECT)
     if not subject:
-        return route.need("degree_subject", POSSIBLE if p.get("degree_overseas") else PASS)
+        return route.need(DEGREE_SUBJECT, POSSIBLE if p.get(DEGREE_OVERSEAS) else PASS)
     relevance = subject_relevance(rules, subject)
     if relevance.status != PASS:
-        steps = ctx.next_step("stp_overseas_degree") if p.get("degree_overseas") else []
+        steps = ctx.next_step("stp_overseas_degree") if p.get(DEGREE_OVERSEAS) else []
         return route.decide(relevance, *_overseas(ctx), steps=steps)
     findings = [relevance, *_overseas(ctx)]
     if not overseas:
         findings.insert(0, ctx.finding("stp_degree_class", "met"))
-    if p.get("degree_predicted"):
+    if p.get(DEGREE_PREDICTED):
         findings.append(ctx.finding("stp_predicted_result", "met"))
-    if rules.qualification_group(p.get("higher_degree") or "") != "higher_degree":
+    if rules.qualification_group(p.get(HIGHER_DEGREE) or "") != HIGHER_DEGREE:
         findings.append(ctx.finding("stp_research_experience", "note"))
-    steps = ctx.next_step("stp_overseas_degree") if p.get("degree_overseas") else []
+    steps = ctx.next_step("stp_overseas_degree") if p.get(DEGREE_OVERSEAS) else []
     return route.decide(*findings, steps=steps)
 
 
 # The text key of `stp_higher_degree_route` for the higher degree's subject.
 _HIGHER_RELEVANCE_KEY = {
-    "commonly_accepted": "met",
-    "other_sciences": "unclear",
-    "animal_plant_science": "unclear",
-    "not_decided": "not_decided",
+    COMMONLY_ACCEPTED: "met",
+    OTHER_SCIENCES: "unclear",
+    ANIMAL_PLANT_SCIENCE: "unclear",
+    NOT_DECIDED_SUBJECT: "not_decided",
     "unknown": "not_decided",
     "medical": "not_decided",
-    "outside_science": "not_met_subject",
+    OUTSIDE_SCIENCE: "not_met_subject",
 }
 
 
@@ -382,28 +378,31 @@ def _stp_higher_degree_route(ctx: _Context) -> _Route:
     route, p, rules = _Route(), ctx.profile, ctx.rules
     route_rule = "stp_higher_degree_route"
     medical = _is_medical(rules, p)
-    if not medical and not p.get("degree_overseas"):
-        if not rules.class_at_least(p["degree_class"], rules.rules[route_rule].minimum_class):
+    if not medical and not p.get(DEGREE_OVERSEAS):
+        route_class = rules.rules[route_rule].minimum_class
+        assert route_class is not None, "load_rules requires 'minimum_class' for stp_higher_degree_route"
+        if not rules.class_at_least(p[DEGREE_CLASS], route_class):
             return route.decide(ctx.finding(route_rule, "not_met_class"))
         good_class = rules.rules["stp_degree_class"].minimum_class
-        if p.get("degree_predicted") and not rules.class_at_least(p["degree_class"], good_class):
+        assert good_class is not None, "load_rules requires 'minimum_class' for stp_degree_class"
+        if p.get(DEGREE_PREDICTED) and not rules.class_at_least(p[DEGREE_CLASS], good_class):
             return route.decide(ctx.finding("stp_predicted_result", "not_met"))
     # After a medical degree or one from outside the UK this route can only be open.
-    ceiling = POSSIBLE if medical or p.get("degree_overseas") else PASS
-    higher = p.get("higher_degree")
+    ceiling = POSSIBLE if medical or p.get(DEGREE_OVERSEAS) else PASS
+    higher = p.get(HIGHER_DEGREE)
     if not higher:
-        return route.need("higher_degree", ceiling)
+        return route.need(HIGHER_DEGREE, ceiling)
     group = rules.qualification_group(higher)
-    if group != "higher_degree":
+    if group != HIGHER_DEGREE:
         finding = (
             ctx.finding("stp_not_a_higher_degree", "not_met")
-            if group == "not_higher_degree"
+            if group == NOT_HIGHER_DEGREE
             else ctx.finding(route_rule, "not_met_none")
         )
         return route.decide(finding, steps=ctx.next_step(route_rule))
-    subject = p.get("higher_degree_subject")
+    subject = p.get(HIGHER_DEGREE_SUBJECT)
     if not subject:
-        return route.need("higher_degree_subject", ceiling)
+        return route.need(HIGHER_DEGREE_SUBJECT, ceiling)
     key = _HIGHER_RELEVANCE_KEY[rules.subject_category(subject)]
     relevance = ctx.finding(route_rule, key)
     if relevance.status == FAIL:
@@ -413,9 +412,9 @@ def _stp_higher_degree_route(ctx: _Context) -> _Route:
         # A relevant higher degree after a medical degree: the sources do not say.
         findings = [ctx.finding("stp_medical_degree", "unclear")]
     findings += _overseas(ctx)
-    if p.get("higher_degree_in_progress"):
+    if p.get(HIGHER_DEGREE_IN_PROGRESS):
         findings.append(ctx.finding("stp_awarded_by_start", "met"))
-    steps = ctx.next_step("stp_overseas_degree") if p.get("degree_overseas") else []
+    steps = ctx.next_step("stp_overseas_degree") if p.get(DEGREE_OVERSEAS) else []
     return route.decide(*findings, steps=steps)
 
 
@@ -447,10 +446,12 @@ def a_level_count(rules: EntryRules, profile: Mapping[str, Any]) -> Optional[int
     Naming fewer subjects than the minimum proves nothing (people name only some),
     so that case still asks.
     """
-    if profile.get("a_level_count") is not None:
-        return int(profile["a_level_count"])
-    named = len(profile.get("a_level_subjects") or [])
-    return named if named >= rules.rules["ptp_a_levels"].minimum_count else None
+    if profile.get(A_LEVEL_COUNT) is not None:
+        return int(profile[A_LEVEL_COUNT])
+    named = len(profile.get(A_LEVEL_SUBJECTS) or [])
+    minimum = rules.rules["ptp_a_levels"].minimum_count
+    assert minimum is not None, "load_rules requires 'minimum_count' for ptp_a_levels"
+    return named if named >= minimum else None
 
 
 def science_a_level_status(rules: EntryRules, profile: Mapping[str, Any]) -> Optional[str]:
@@ -458,16 +459,16 @@ def science_a_level_status(rules: EntryRules, profile: Mapping[str, Any]) -> Opt
 
     'no' is read from subjects only when every subject named is clearly outside
     science and they are all the person's A-levels."""
-    answer = profile.get("science_a_level")
+    answer = profile.get(SCIENCE_A_LEVEL)
     if answer in ("yes", "no", "unsure"):
         return answer
-    subjects = profile.get("a_level_subjects") or []
+    subjects = profile.get(A_LEVEL_SUBJECTS) or []
     if not subjects:
         return None
     if any(s in rules.a_level_science for s in subjects):
         return "yes"
-    if all(rules.subject_category(s) == "outside_science" for s in subjects):
-        count = profile.get("a_level_count")
+    if all(rules.subject_category(s) == OUTSIDE_SCIENCE for s in subjects):
+        count = profile.get(A_LEVEL_COUNT)
         return "no" if count is None or count <= len(subjects) else None
     return "unsure"
 
@@ -479,22 +480,23 @@ def _ptp_route(ctx: _Context) -> _Route:
     missing: List[str] = []
     steps: List[str] = []
 
-    gcses = gcse_status(rules, p["gcse_grades"]) if p.get("gcse_grades") else None
+    gcses = gcse_status(rules, p[GCSE_GRADES]) if p.get(GCSE_GRADES) else None
     if gcses:
         findings.append(ctx.finding("ptp_gcses", gcses))
     else:
-        missing.append("gcse_grades")
+        missing.append(GCSE_GRADES)
 
-    alternatives = bool(p.get("a_level_alternatives"))
+    alternatives = bool(p.get(A_LEVEL_ALTERNATIVES))
     count = a_level_count(rules, p)
     minimum = rules.rules["ptp_a_levels"].minimum_count
+    assert minimum is not None, "load_rules requires 'minimum_count' for ptp_a_levels"
     if count is None:
-        missing.append("a_level_count")
+        missing.append(A_LEVEL_COUNT)
     elif count >= minimum:
         findings.append(ctx.finding("ptp_a_levels", "met"))
         science = science_a_level_status(rules, p)
         if science is None:
-            missing.append("science_a_level")
+            missing.append(SCIENCE_A_LEVEL)
         elif science == "no" and alternatives:
             findings.append(ctx.finding("ptp_a_level_alternatives", "unclear"))
             steps += ctx.next_step("ptp_a_level_alternatives")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -10,13 +11,12 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
-import json
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 RASA = str(Path(sys.executable).with_name("rasa"))
 START_TIMEOUT = 240
 
@@ -30,18 +30,20 @@ def free_port() -> int:
 class Server:
     """A server process started in its own process group, with its log in a file."""
 
-    def __init__(self, name: str, args: List[str], log: Path,
-                 env: Optional[Dict[str, str]] = None) -> None:
+    def __init__(self, name: str, args: List[str], log: Path, env: Optional[Dict[str, str]] = None) -> None:
         self.name, self.args, self.log = name, args, log
         self.extra_env = dict(env or {})
         self.process: Optional[subprocess.Popen] = None
 
     def start(self, ready_url: str) -> "Server":
-        env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "PYTHONPATH": str(ROOT),
-               **self.extra_env}
+        env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "PYTHONPATH": str(ROOT), **self.extra_env}
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
-                self.args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                self.args,
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
         deadline = time.monotonic() + START_TIMEOUT
@@ -57,8 +59,9 @@ class Server:
 
     def memory_kb(self, field: str) -> int:
         """VmRSS (resident now) or VmHWM (peak resident) of the server process."""
+        assert self.process is not None, f"{self.name} has not been started"
         status = Path(f"/proc/{self.process.pid}/status").read_text()
-        line = next(l for l in status.splitlines() if l.startswith(field + ":"))
+        line = next(row for row in status.splitlines() if row.startswith(field + ":"))
         return int(line.split()[1])
 
     def stop(self) -> None:
@@ -91,8 +94,7 @@ class Assistant:
 
 
 @contextmanager
-def running_assistant(model: Path, workdir: Path,
-                      allowed_origins: Sequence[str] = ()) -> Iterator[Assistant]:
+def running_assistant(model: Path, workdir: Path, allowed_origins: Sequence[str] = ()) -> Iterator[Assistant]:
     """The action server and Rasa (REST and socket.io channels, SQLite store in `workdir`)
     on free ports. Pages on `allowed_origins` may use it from a browser (CORS)."""
     action_port, rasa_port = free_port(), free_port()
@@ -101,13 +103,30 @@ def running_assistant(model: Path, workdir: Path,
         f"action_endpoint:\n  url: http://localhost:{action_port}/webhook\n"
         f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {workdir / 'conversations.db'}\n"
     )
-    actions = Server("action server", [RASA, "run", "actions", "--actions", "actions",
-                                       "--port", str(action_port)], workdir / "actions.log")
+    actions = Server(
+        "action server",
+        [RASA, "run", "actions", "--actions", "actions", "--port", str(action_port)],
+        workdir / "actions.log",
+    )
     cors = ["--cors", *allowed_origins] if allowed_origins else []
-    rasa = Server("Rasa", [RASA, "run", "--model", str(model), "--port", str(rasa_port),
-                           "--endpoints", str(endpoints), "--credentials", "credentials.yml",
-                           *cors],
-                  workdir / "rasa.log", env={"ALLOWED_ORIGINS": ",".join(allowed_origins)})
+    rasa = Server(
+        "Rasa",
+        [
+            RASA,
+            "run",
+            "--model",
+            str(model),
+            "--port",
+            str(rasa_port),
+            "--endpoints",
+            str(endpoints),
+            "--credentials",
+            "credentials.yml",
+            *cors,
+        ],
+        workdir / "rasa.log",
+        env={"ALLOWED_ORIGINS": ",".join(allowed_origins)},
+    )
     url = f"http://localhost:{rasa_port}"
     actions.start(f"http://localhost:{action_port}/health")
     try:

@@ -11,36 +11,20 @@ import string
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Tuple
+from typing import AbstractSet, Any, Callable, Dict, FrozenSet, List, Mapping, Optional, Tuple
 
 import yaml
 
-DEFAULT_PATH = Path(__file__).with_name("entry_rules.yml")
+from careers.vocabulary import (
+    DEGREE_CLASS_IDS,
+    PLACEHOLDERS,
+    PROGRAMMES,
+    QUALIFICATION_GROUPS,
+    SUBJECT_CATEGORIES,
+    VERDICTS,
+)
 
-PROGRAMMES = ("STP", "PTP")
-VERDICTS = ("eligible", "possibly_eligible", "not_eligible")
-# How relevant a subject is to clinical engineering, most relevant first.
-SUBJECT_CATEGORIES = (
-    "commonly_accepted",
-    "other_sciences",
-    "not_decided",
-    "outside_science",
-    "animal_plant_science",
-    "medical",
-)
-# A subject the rules file does not name is treated like this category.
-UNLISTED_SUBJECT = "not_decided"
-QUALIFICATION_GROUPS = (
-    "undergraduate_honours",
-    "non_honours",
-    "higher_degree",
-    "not_higher_degree",
-    "medical",
-    "school",
-    "gcse_alternative",
-    "a_level_alternative",
-)
-DEGREE_CLASS_IDS = ("first", "upper_second", "lower_second", "third", "none")
+DEFAULT_PATH = Path(__file__).with_name("entry_rules.yml")
 
 # The rule engine relies on these rules and on these texts within each.
 EXPECTED_RULE_TEXTS: Dict[str, FrozenSet[str]] = {
@@ -71,21 +55,6 @@ OUTCOME_KEYS = frozenset(
 )
 TEXT_KEYS = OUTCOME_KEYS | {"next_step"}
 PARAM_KEYS = frozenset({"minimum_class", "minimum_count", "links"})
-PLACEHOLDERS = frozenset(
-    {
-        "degree_class",
-        "subject",
-        "subject_title",
-        "higher_degree",
-        "higher_degree_title",
-        "higher_degree_short",
-        "higher_degree_subject",
-        "qualification_title",
-        "a_level_count",
-        "a_level_subjects",
-        "alternatives",
-    }
-)
 GCSE_LETTERS = ("A*", "A", "B", "C", "D", "E", "F", "G", "U")
 
 
@@ -212,9 +181,7 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> "_Lined":
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         if key in mapping:
-            raise RulesFileError(
-                f"line {key_node.start_mark.line + 1}: duplicate key '{key}'"
-            )
+            raise RulesFileError(f"line {key_node.start_mark.line + 1}: duplicate key '{key}'")
         mapping[key] = loader.construct_object(value_node, deep=True)
         mapping.lines[key] = key_node.start_mark.line + 1
     mapping.line = node.start_mark.line + 1
@@ -230,9 +197,7 @@ class _Lined(dict):
         self.line = 0
 
 
-_LineLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
-)
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
 class _Checker:
@@ -280,8 +245,7 @@ class _Checker:
         if unknown:
             raise self.fail(
                 line,
-                f"unknown placeholder(s) {sorted(unknown)}; "
-                f"allowed: {sorted(PLACEHOLDERS)}",
+                f"unknown placeholder(s) {sorted(unknown)}; allowed: {sorted(PLACEHOLDERS)}",
             )
 
 
@@ -297,7 +261,7 @@ def read_with_lines(path: Path) -> "_Lined":
     try:
         raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
     except RulesFileError as error:
-        raise RulesFileError(f"{path}:{str(error)[len('line '):]}") from None
+        raise RulesFileError(f"{path}:{str(error)[len('line ') :]}") from None
     except yaml.YAMLError as error:
         raise RulesFileError(f"{path}: not valid YAML: {error}") from None
     except OSError as error:
@@ -394,9 +358,7 @@ def load_rules(path: Optional[Path] = None) -> EntryRules:
     if not isinstance(good_range, int) or not 1 <= good_range <= 15:
         raise check.fail(gcse.lines["good_range_count"], "must be a whole number 1-15")
 
-    rules = _load_rules(
-        check, check.mapping(raw, "rules"), source_ref, sources, class_ids, reading_refs
-    )
+    rules = _load_rules(check, check.mapping(raw, "rules"), source_ref, sources, class_ids, reading_refs)
 
     next_steps: Dict[str, Dict[str, Tuple[str, Source]]] = {}
     steps = check.mapping(raw, "next_steps")
@@ -518,7 +480,7 @@ def _load_degree_classes(check: _Checker, raw: _Lined) -> Tuple[Tuple[str, str],
     return classes
 
 
-def _load_quotes(check: _Checker, entry: _Lined, rule_id: str, texts: Mapping[str, str]):
+def _load_quotes(check: _Checker, entry: _Lined, rule_id: str, texts: Mapping[str, str]) -> Dict[str, str]:
     """`quote:` is one sentence for every outcome, or a mapping outcome -> sentence."""
     if "quote" not in entry:
         return {}
@@ -536,14 +498,21 @@ def _load_quotes(check: _Checker, entry: _Lined, rule_id: str, texts: Mapping[st
     raise check.fail(line, "'quote' must be a sentence or a mapping of outcome to sentence")
 
 
-def _load_rules(check, section, source_ref, sources, class_ids, reading_refs) -> Dict[str, Rule]:
+def _load_rules(
+    check: _Checker,
+    section: _Lined,
+    source_ref: Callable[[_Lined], Source],
+    sources: Mapping[str, Source],
+    class_ids: AbstractSet[str],
+    reading_refs: Callable[[_Lined, str], Tuple[str, ...]],
+) -> Dict[str, Rule]:
     rules: Dict[str, Rule] = {}
     for rule_id in section:
         entry = check.mapping(section, rule_id)
         programme = check.require(entry, "programme")
         if programme not in PROGRAMMES:
             raise check.fail(entry.lines["programme"], f"programme must be one of {PROGRAMMES}")
-        texts = {}
+        texts: Dict[str, str] = {}
         for key in entry:
             if key in TEXT_KEYS:
                 texts[key] = check.text(entry, key)
@@ -574,9 +543,7 @@ def _load_rules(check, section, source_ref, sources, class_ids, reading_refs) ->
         if minimum_class is not None and minimum_class not in class_ids:
             raise check.fail(entry.lines["minimum_class"], f"unknown degree class '{minimum_class}'")
         minimum_count = entry.get("minimum_count")
-        if minimum_count is not None and (
-            not isinstance(minimum_count, int) or minimum_count < 0
-        ):
+        if minimum_count is not None and (not isinstance(minimum_count, int) or minimum_count < 0):
             raise check.fail(entry.lines["minimum_count"], "must be a whole number")
         links = entry.get("links", [])
         for link in links:

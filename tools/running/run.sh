@@ -4,7 +4,7 @@
 # Ctrl-C stops everything this script started.
 # Called by `make run`, which has already built the env, the pipeline and the model.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 BIN=.venv/bin
 MODEL=${MODEL:-models/careers.tar.gz}
@@ -62,7 +62,7 @@ pids+=($!)
 wait_for "Rasa" "http://localhost:$RASA_PORT/" "${pids[-1]}"
 
 echo "==> Serving the demo careers site on port $DEMO_PORT (log: $LOG_DIR/demo.log)"
-"$BIN/python" -m scripts.demo_site --port "$DEMO_PORT" --rasa-url "http://localhost:$RASA_PORT" \
+"$BIN/python" -m tools.running.demo_site --port "$DEMO_PORT" --rasa-url "http://localhost:$RASA_PORT" \
   >"$LOG_DIR/demo.log" 2>&1 &
 pids+=($!)
 wait_for "Demo site" "http://localhost:$DEMO_PORT/careers-chat.js" "${pids[-1]}"

@@ -1,0 +1,197 @@
+"""The names the whole project shares, each defined here once.
+
+Programmes, verdicts, degree classes, qualification groups, subject categories, the
+facts of a profile (which are also the slots of the eligibility check), and the names
+of the conversation's other slots, its form and the intents with a special role.
+Everything else imports these instead of spelling them out: the rules file loader
+checks the rules file against them, the actions use them, the NLU components and the
+careers team's tools read them, and a test checks `domain.yml` declares them.
+
+Pure Python, no Rasa import.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, FrozenSet, Tuple
+
+# The two entry routes.
+STP = "STP"
+PTP = "PTP"
+PROGRAMMES: Tuple[str, ...] = (STP, PTP)
+
+# Verdicts of the eligibility check, most favourable first.
+ELIGIBLE = "eligible"
+POSSIBLY_ELIGIBLE = "possibly_eligible"
+NOT_ELIGIBLE = "not_eligible"
+VERDICTS: Tuple[str, ...] = (ELIGIBLE, POSSIBLY_ELIGIBLE, NOT_ELIGIBLE)
+# How a verdict is shown: a label and a mark, sent with it so no channel spells them.
+VERDICT_LABELS: Dict[str, str] = {
+    ELIGIBLE: "Eligible",
+    POSSIBLY_ELIGIBLE: "Possibly eligible",
+    NOT_ELIGIBLE: "Not eligible",
+}
+VERDICT_MARKS: Dict[str, str] = {ELIGIBLE: "✓", POSSIBLY_ELIGIBLE: "?", NOT_ELIGIBLE: "✗"}
+# The tone a channel colours it in: the widget styles "good", "caution" and "bad".
+VERDICT_TONES: Dict[str, str] = {ELIGIBLE: "good", POSSIBLY_ELIGIBLE: "caution", NOT_ELIGIBLE: "bad"}
+
+# Degree classes, best first; "none" is an unclassified degree or no class given.
+FIRST = "first"
+UPPER_SECOND = "upper_second"
+LOWER_SECOND = "lower_second"
+THIRD = "third"
+NO_CLASS = "none"
+DEGREE_CLASS_IDS: Tuple[str, ...] = (FIRST, UPPER_SECOND, LOWER_SECOND, THIRD, NO_CLASS)
+
+# Groups of qualifications in the rules file.
+UNDERGRADUATE_HONOURS = "undergraduate_honours"
+NON_HONOURS = "non_honours"
+# Both a fact of the profile and the group of qualifications that answer it.
+HIGHER_DEGREE = "higher_degree"
+NOT_HIGHER_DEGREE = "not_higher_degree"
+MEDICAL = "medical"
+SCHOOL = "school"
+GCSE_ALTERNATIVE = "gcse_alternative"
+A_LEVEL_ALTERNATIVE = "a_level_alternative"
+QUALIFICATION_GROUPS: Tuple[str, ...] = (
+    UNDERGRADUATE_HONOURS,
+    NON_HONOURS,
+    HIGHER_DEGREE,
+    NOT_HIGHER_DEGREE,
+    MEDICAL,
+    SCHOOL,
+    GCSE_ALTERNATIVE,
+    A_LEVEL_ALTERNATIVE,
+)
+
+# How relevant a subject is to clinical engineering, most relevant first.
+COMMONLY_ACCEPTED = "commonly_accepted"
+OTHER_SCIENCES = "other_sciences"
+NOT_DECIDED_SUBJECT = "not_decided"
+OUTSIDE_SCIENCE = "outside_science"
+ANIMAL_PLANT_SCIENCE = "animal_plant_science"
+MEDICAL_SUBJECT = "medical"  # the same word as the qualification group MEDICAL
+SUBJECT_CATEGORIES: Tuple[str, ...] = (
+    COMMONLY_ACCEPTED,
+    OTHER_SCIENCES,
+    NOT_DECIDED_SUBJECT,
+    OUTSIDE_SCIENCE,
+    ANIMAL_PLANT_SCIENCE,
+    MEDICAL_SUBJECT,
+)
+# A subject the rules file does not name is treated like this category.
+UNLISTED_SUBJECT = NOT_DECIDED_SUBJECT
+
+# The kinds of entity the NLU pipeline finds (nlp/patterns and the rules file's subjects).
+ENTITY_LABELS: Tuple[str, ...] = (
+    "programme",
+    "degree_class",
+    "qualification",
+    "subject",
+    "grade",
+    "count",
+    "origin",
+    "stage",
+)
+
+# What the rules file's texts may fill in, as {name}; the engine gives a value for each.
+PLACEHOLDERS: FrozenSet[str] = frozenset(
+    {
+        "degree_class",
+        "subject",
+        "subject_title",
+        "higher_degree",
+        "higher_degree_title",
+        "higher_degree_short",
+        "higher_degree_subject",
+        "qualification_title",
+        "a_level_count",
+        "a_level_subjects",
+        "alternatives",
+    }
+)
+
+# The facts of a person's profile. Each is a slot of the same name.
+PROGRAMME = "programme"
+DEGREE_CLASS = "degree_class"
+DEGREE_SUBJECT = "degree_subject"
+HIGHER_DEGREE_SUBJECT = "higher_degree_subject"
+GCSE_GRADES = "gcse_grades"
+A_LEVEL_COUNT = "a_level_count"
+SCIENCE_A_LEVEL = "science_a_level"
+DEGREE_TYPE = "degree_type"
+DEGREE_OVERSEAS = "degree_overseas"
+DEGREE_PREDICTED = "degree_predicted"
+HIGHER_DEGREE_IN_PROGRESS = "higher_degree_in_progress"
+A_LEVEL_SUBJECTS = "a_level_subjects"
+A_LEVEL_ALTERNATIVES = "a_level_alternatives"
+# Facts the check may ask for, in the order they are best asked.
+ASKABLE_FACTS: Tuple[str, ...] = (
+    PROGRAMME,
+    DEGREE_CLASS,
+    DEGREE_SUBJECT,
+    HIGHER_DEGREE,
+    HIGHER_DEGREE_SUBJECT,
+    GCSE_GRADES,
+    A_LEVEL_COUNT,
+    SCIENCE_A_LEVEL,
+)
+# Facts read from messages but never asked for.
+VOLUNTEERED_FACTS: Tuple[str, ...] = (
+    DEGREE_TYPE,
+    DEGREE_OVERSEAS,
+    DEGREE_PREDICTED,
+    HIGHER_DEGREE_IN_PROGRESS,
+    A_LEVEL_SUBJECTS,
+    A_LEVEL_ALTERNATIVES,
+)
+PROFILE_FACTS: Tuple[str, ...] = ASKABLE_FACTS + VOLUNTEERED_FACTS
+# Answers to "do you have a science A-level?".
+YES, NO, UNSURE = "yes", "no", "unsure"
+YES_NO_UNSURE: Tuple[str, ...] = (YES, NO, UNSURE)
+# A fact's value when the answer to its question could not be read.
+NOT_UNDERSTOOD = "__not_understood__"
+
+# The eligibility check (a Rasa form) and the conversation's other slots.
+FORM = "eligibility_form"
+REQUESTED_SLOT = "requested_slot"
+ASSESSMENT_SLOT = "assessment"
+LAST_ANSWER_SLOT = "last_answer"
+UNREADABLE_SLOT = "unreadable_answers"
+FEEDBACK_ASKED_SLOT = "feedback_asked"
+FEEDBACK_SLOT = "feedback"
+CONVERSATION_SLOTS: Tuple[str, ...] = (
+    ASSESSMENT_SLOT,
+    LAST_ANSWER_SLOT,
+    UNREADABLE_SLOT,
+    FEEDBACK_ASKED_SLOT,
+    FEEDBACK_SLOT,
+)
+# The value of `last_answer` after a verdict (otherwise a topic, see below).
+VERDICT_ANSWER = "verdict"
+# The topic name of the check itself, in feedback and the report.
+CHECK_TOPIC = "eligibility_check"
+# `last_answer` after "my sources don't cover that" about a topic of `not_covered:`.
+NOT_COVERED_PREFIX = "not_covered:"
+
+# Intents with a role of their own (the answer topics are in the rules file).
+CHECK_INTENT = "check_eligibility"
+INFORM_INTENT = "inform"
+NOT_COVERED_INTENT = "ask_not_covered"
+OUT_OF_SCOPE_INTENT = "out_of_scope"
+FALLBACK_INTENT = "nlu_fallback"
+FOLLOW_UP_INTENT = "follow_up"
+WHY_INTENT = "ask_why"
+AFFIRM_INTENT = "affirm"
+DENY_INTENT = "deny"
+START_AGAIN_INTENT = "start_again"
+SPECIAL_INTENTS: Tuple[str, ...] = (
+    CHECK_INTENT,
+    INFORM_INTENT,
+    NOT_COVERED_INTENT,
+    OUT_OF_SCOPE_INTENT,
+    FOLLOW_UP_INTENT,
+    WHY_INTENT,
+    AFFIRM_INTENT,
+    DENY_INTENT,
+    START_AGAIN_INTENT,
+)

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# What the assistant needs from Debian besides Python 3.10: Node.js with npm (to build
+# the chat widget), and for the tests Chromium (browser tests of the widget) and
+# PostgreSQL (the report read from a PostgreSQL tracker store). Run by `make run`
+# and `make test`: installs what is missing when run as root, otherwise stops at
+# once with the one command to run.
+# Usage: tools/running/system-packages.sh run|test
+set -euo pipefail
+need=()
+command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
+if [ "${1:-test}" = test ]; then
+  command -v chromium >/dev/null 2>&1 || [ -x "${CHROMIUM:-/usr/bin/chromium}" ] || need+=(chromium)
+  ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql)
+fi
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "==> Installing Debian packages: ${need[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+else
+  echo "!! Missing Debian packages: ${need[*]}. Run this once, then make again:" >&2
+  echo "   sudo apt-get install -y ${need[*]}" >&2
+  exit 1
+fi
