@@ -68,25 +68,17 @@ def topic_rules_yaml(topics: Iterable[str]) -> str:
 
 
 def _nlu_counts(folder: Path) -> Counter:
-    counts: Counter = Counter()
-    for path in sorted(folder.glob("**/*.yml")):
-        for entry in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
-            if "intent" in entry:
-                counts[entry["intent"]] += sum(
-                    1
-                    for line in str(entry.get("examples") or "").splitlines()
-                    if line.strip().startswith("- ")
-                )
-    return counts
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    return Counter(message.get("intent") for message in load_data(str(folder)).intent_examples)
 
 
 def _held_out_intents(path: Path) -> set:
+    """The intents a held-out set expects: Rasa's NLU format, or a realistic set's
+    `messages` (its conversations expect verdicts, not topics)."""
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     found = {e["intent"] for e in data.get("nlu") or [] if "intent" in e}
-    found |= {m.get("expect") for m in data.get("messages") or []}
-    for conversation in data.get("conversations") or []:
-        found |= {t.get("expect") for t in conversation.get("turns") or [] if isinstance(t, dict)}
-    return found
+    return found | {m.get("expect") for m in data.get("messages") or []}
 
 
 def _story_intents(path: Path) -> set:
