@@ -31,7 +31,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -117,16 +117,12 @@ _SHORT_ANSWER_TOKENS = 3
 _MARKUP = re.compile(r"<[^<>]{0,200}>")
 
 
-@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
-class MessageGuard(GraphComponent):
-    """Cuts over-long messages before any other component sees them."""
+class ConfiguredComponent(GraphComponent):
+    """A component with nothing to train or store: made from its config alone, and it
+    leaves the training data as it is."""
 
-    @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
-        return {"max_characters": 2000}
-
-    def __init__(self, config: Dict[Text, Any]) -> None:
-        self._limit = int(config["max_characters"])
+    def __init__(self, config: Optional[Dict[Text, Any]] = None) -> None:
+        """Subclasses read what they need from `config`; this one needs nothing."""
 
     @classmethod
     def create(
@@ -135,11 +131,23 @@ class MessageGuard(GraphComponent):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "MessageGuard":
+    ) -> GraphComponent:
         return cls(config)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
+class MessageGuard(ConfiguredComponent):
+    """Cuts over-long messages before any other component sees them."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"max_characters": 2000}
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        self._limit = int(config["max_characters"])
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
@@ -294,21 +302,8 @@ def _into_career(doc: Any, ent: Any) -> bool:
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class LongMessageFallback(GraphComponent):
+class LongMessageFallback(ConfiguredComponent):
     """Routes cut messages to the fallback, whatever the classifier thought."""
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "LongMessageFallback":
-        return cls()
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
@@ -321,7 +316,7 @@ class LongMessageFallback(GraphComponent):
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class ControlPhrases(GraphComponent):
+class ControlPhrases(ConfiguredComponent):
     """Messages that are only a control phrase get that intent, with certainty."""
 
     @staticmethod
@@ -334,19 +329,6 @@ class ControlPhrases(GraphComponent):
             for intent, phrases in (config.get("phrases") or {}).items()
             for phrase in phrases
         }
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "ControlPhrases":
-        return cls(config)
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
@@ -367,7 +349,7 @@ def normalise_phrase(text: str) -> str:
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class NotCoveredCues(GraphComponent):
+class NotCoveredCues(ConfiguredComponent):
     """Settles a close call between "not covered" and a covered topic by the rules
     file's keywords: "not covered" if the message names something the sources do not
     cover (pay, visas, deadlines), the covered topic if it does not. A close call with
@@ -390,19 +372,6 @@ class NotCoveredCues(GraphComponent):
         self._out_of_scope = config["out_of_scope"]
         self._min_ratio = float(config["min_ratio"])
         self._min_ratio_out_of_scope = float(config["min_ratio_out_of_scope"])
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "NotCoveredCues":
-        return cls(config)
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:
         from careers.answers import not_covered_topic
@@ -439,7 +408,7 @@ class NotCoveredCues(GraphComponent):
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class SafetyCues(GraphComponent):
+class SafetyCues(ConfiguredComponent):
     """Messages matching an emergency pattern get the emergency intent, with certainty."""
 
     @staticmethod
@@ -450,19 +419,6 @@ class SafetyCues(GraphComponent):
         config = {**self.get_default_config(), **config}
         self._intent = config["intent"]
         self._patterns = [re.compile(p, re.IGNORECASE) for p in config.get("patterns") or []]
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "SafetyCues":
-        return cls(config)
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
@@ -493,7 +449,7 @@ _FACT_ENTITIES = {"degree_class", "qualification", "subject"}
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class EligibilityCues(GraphComponent):
+class EligibilityCues(ConfiguredComponent):
     """A message that states someone's own qualifications and asks whether they can
     apply is an eligibility check, when the classifier thought it a topic question."""
 
@@ -505,19 +461,6 @@ class EligibilityCues(GraphComponent):
         config = {**self.get_default_config(), **config}
         self._intent = config["intent"]
         self._min_confidence = float(config["min_confidence"])
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "EligibilityCues":
-        return cls(config)
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:
         from careers.rules_file import default_rules
