@@ -228,11 +228,8 @@ class ValidateEligibilityForm(FormValidationAction):
             for name, value in candidates.items()
             if name in PROFILE_FACTS and value not in (None, NOT_UNDERSTOOD) and name not in rejected
         }
-        typed = not (tracker.latest_message.get("text") or "").startswith("/")
-        if understood and typed and missing_facts(RULES, profile_from_tracker(tracker)):
-            summary = describe_facts(RULES, understood)
-            if summary:
-                dispatcher.utter_message(response="utter_understood", facts=summary)
+        if not (tracker.latest_message.get("text") or "").startswith("/"):  # typed, not a button
+            say_what_was_understood(dispatcher, tracker, understood)
         return events + ([SlotSet(UNREADABLE_SLOT, 0)] if count and understood else [])
 
     async def required_slots(
@@ -470,11 +467,19 @@ def respond_to_answer(dispatcher: CollectingDispatcher, tracker: Tracker) -> Lis
             dispatcher.utter_message(response=f"utter_hint_{asked}")
         return [SlotSet(asked, None), SlotSet(UNREADABLE_SLOT, count + 1)]
     understood = {k: v for k, v in said.items() if k in PROFILE_FACTS and v not in (None, NOT_UNDERSTOOD)}
+    say_what_was_understood(dispatcher, tracker, understood)
+    return [SlotSet(UNREADABLE_SLOT, 0)] if count else []
+
+
+def say_what_was_understood(
+    dispatcher: CollectingDispatcher, tracker: Tracker, understood: Dict[str, Any]
+) -> None:
+    """ "Got it: ..." for the facts just read, while the check still has questions to ask
+    (a verdict says it all itself)."""
     if understood and missing_facts(RULES, profile_from_tracker(tracker)):
         summary = describe_facts(RULES, understood)
         if summary:
             dispatcher.utter_message(response="utter_understood", facts=summary)
-    return [SlotSet(UNREADABLE_SLOT, 0)] if count else []
 
 
 def _slots_set_since_user(tracker: Tracker) -> Dict[str, Any]:
