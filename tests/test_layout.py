@@ -9,7 +9,7 @@ from typing import Dict, List, Set
 
 from tests.conftest import ROOT
 
-PACKAGES = ("careers", "actions", "nlp", "channels", "tools")
+PACKAGES = ("careers", "actions", "nlp", "channels", "runtime", "tools")
 
 
 def _module_name(path: Path) -> str:
@@ -52,9 +52,9 @@ def test_the_domain_imports_no_rasa():
             assert not rasa, f"{path.relative_to(ROOT)} imports {sorted(rasa)}"
 
 
-def test_channels_know_nothing_of_the_domain():
+def test_channels_and_the_runtime_know_nothing_of_the_domain():
     for name, path in _modules().items():
-        if name.split(".")[0] == "channels":
+        if name.split(".")[0] in ("channels", "runtime"):
             domain = {m for m in _imports(path) if m.split(".")[0] in ("careers", "actions")}
             assert not domain, f"{path.relative_to(ROOT)} imports {sorted(domain)}"
 

@@ -61,6 +61,10 @@ class InProcessAssistant:
             from rasa.core.agent import Agent
             from rasa.utils.log_utils import configure_structlog
 
+            from runtime import rasa_patches
+
+            rasa_patches.apply()  # as the server runs (python -m runtime)
+
             logging.getLogger("rasa").setLevel(logging.WARNING)
             configure_structlog(logging.WARNING)
             self._loop = asyncio.new_event_loop()
