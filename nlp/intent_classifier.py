@@ -49,6 +49,7 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
         self._model_storage = model_storage
         self._resource = resource
         self._model = model
+        self._scorer = _Scorer.for_model(model) if model is not None else None
 
     @classmethod
     def create(
@@ -89,6 +90,7 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
             return self._resource
         self._model = self._new_model()
         self._model.fit([features(m) for m in examples], [m.get(INTENT) for m in examples])
+        self._scorer = _Scorer.for_model(self._model)
         self.persist()
         return self._resource
 
@@ -145,14 +147,59 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
     def _probabilities(self, message: Message) -> Any:
         """The intent probabilities. A long message is mostly context around one
         question: its question sentence counts as much as the whole message."""
-        model = self._model
-        assert model is not None, "only called with a trained or loaded model"
-        whole = model.predict_proba([features(message)])[0]
+        scorer = self._scorer
+        assert scorer is not None, "only called with a trained or loaded model"
+        whole = scorer([features(message)])[0]
         questions = question_sentences(message.get(TEXT) or "")
         if not questions:
             return whole
-        asked = model.predict_proba([features(message, questions[-1])])[0]
+        asked = scorer([features(message, questions[-1])])[0]
         return (whole + asked) / 2
+
+
+class _Scorer:
+    """The model's `predict_proba`, for one message at a time, about four times as
+    fast: scikit-learn's pipeline runs the feature union through joblib and copies
+    the whole weight matrix (classes x features) on every call, because it
+    multiplies by its transpose. Here the vectorizers run directly and the
+    transposed weights are laid out once. Gives the same probabilities
+    (tests/test_nlp.py); any other model shape just uses `predict_proba`."""
+
+    def __init__(self, vectorizers: List[Any], weights: Any, intercept: Any) -> None:
+        self._vectorizers, self._weights, self._intercept = vectorizers, weights, intercept
+
+    @classmethod
+    def for_model(cls, model: Any) -> Any:
+        import numpy as np
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import FeatureUnion, Pipeline
+
+        steps = model.steps if isinstance(model, Pipeline) else []
+        union, classifier = (steps[0][1], steps[-1][1]) if len(steps) == 2 else (None, None)
+        multinomial = (
+            isinstance(classifier, LogisticRegression)
+            and len(classifier.classes_) > 2
+            and classifier.multi_class in ("auto", "multinomial")
+            and classifier.solver != "liblinear"
+        )
+        if not isinstance(union, FeatureUnion) or not multinomial or union.transformer_weights:
+            return model.predict_proba
+        assert classifier is not None
+        vectorizers = [vectorizer for _, vectorizer in union.transformer_list]
+        # Column-major weights: their transpose is the contiguous matrix multiplied
+        # by, here and in predict_proba, without a second copy in memory.
+        classifier.coef_ = np.asfortranarray(classifier.coef_)
+        return cls(vectorizers, classifier.coef_.T, classifier.intercept_)
+
+    def __call__(self, texts: List[str]) -> Any:
+        import numpy as np
+        import scipy.sparse
+
+        x = scipy.sparse.hstack([v.transform(texts) for v in self._vectorizers]).tocsr()
+        scores = np.asarray(x @ self._weights) + self._intercept
+        scores -= scores.max(axis=1, keepdims=True)
+        exp = np.exp(scores)
+        return exp / exp.sum(axis=1, keepdims=True)
 
 
 # Long messages: at least this many words before the question sentence is used too.

@@ -321,3 +321,21 @@ def test_not_covered_cues_settle_close_calls(pipeline_config, text, ranking, cho
     NotCoveredCues(pipeline_config["NotCoveredCues"]).process([message])
     assert message.get("intent")["name"] == chosen
     assert message.get("intent_ranking")[0]["name"] == chosen
+
+
+@pytest.mark.parametrize("intents", [3, 2])
+def test_the_fast_scorer_gives_the_same_probabilities_as_scikit_learn(intents):
+    import numpy as np
+
+    from nlp.intent_classifier import TfidfIntentClassifier, _Scorer
+
+    texts = ["hello there", "hi", "good morning", "what skills do I need", "which qualities matter"]
+    texts += ["skills for clinical engineers", "can I apply with a 2:2", "am I eligible", "is a 2:1 enough"]
+    labels = (["greet"] * 3 + ["ask_skills"] * 3 + ["check"] * 3) if intents == 3 else ["a", "b"] * 4 + ["a"]
+    classifier = TfidfIntentClassifier({}, None, None)
+    model = classifier._new_model().fit(texts, labels)
+    scorer = _Scorer.for_model(model)
+    # Two intents: logistic regression is binary, and scikit-learn's own method is used.
+    assert isinstance(scorer, _Scorer) == (intents == 3)
+    for text in ["hello", "what skills", "2:1 physics, can I apply?", "zzz"]:
+        assert np.allclose(scorer([text]), model.predict_proba([text]), atol=1e-12)
