@@ -16,8 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
+from runtime import CACHED_SQL_STORE
+
 ROOT = Path(__file__).resolve().parents[2]
 RASA = str(Path(sys.executable).with_name("rasa"))
+# Rasa's command line with the project's patches (runtime/rasa_patches.py) applied.
+RASA_PATCHED = [sys.executable, "-m", "runtime"]
 START_TIMEOUT = 240
 
 
@@ -30,9 +34,17 @@ def free_port() -> int:
 class Server:
     """A server process started in its own process group, with its log in a file."""
 
-    def __init__(self, name: str, args: List[str], log: Path, env: Optional[Dict[str, str]] = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        args: List[str],
+        log: Path,
+        env: Optional[Dict[str, str]] = None,
+        cwd: Optional[Path] = None,
+    ) -> None:
         self.name, self.args, self.log = name, args, log
         self.extra_env = dict(env or {})
+        self.cwd = cwd or ROOT
         self.process: Optional[subprocess.Popen] = None
 
     def start(self, ready_url: str) -> "Server":
@@ -40,7 +52,7 @@ class Server:
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
                 self.args,
-                cwd=ROOT,
+                cwd=self.cwd,
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -101,7 +113,8 @@ def running_assistant(model: Path, workdir: Path, allowed_origins: Sequence[str]
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(
         f"action_endpoint:\n  url: http://localhost:{action_port}/webhook\n"
-        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {workdir / 'conversations.db'}\n"
+        f"tracker_store:\n  type: {CACHED_SQL_STORE}\n"
+        f"  dialect: sqlite\n  db: {workdir / 'conversations.db'}\n"
     )
     actions = Server(
         "action server",
@@ -112,7 +125,7 @@ def running_assistant(model: Path, workdir: Path, allowed_origins: Sequence[str]
     rasa = Server(
         "Rasa",
         [
-            RASA,
+            *RASA_PATCHED,
             "run",
             "--model",
             str(model),

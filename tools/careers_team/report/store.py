@@ -31,8 +31,10 @@ def database_url(endpoints: Path) -> Any:
 
     if not endpoints.is_file():
         raise ReportError(f"no endpoints file at {endpoints}")
+    from runtime import CACHED_SQL_STORE
+
     config = read_endpoint_config(str(endpoints), "tracker_store")
-    if config is None or str(config.type).lower() != "sql":
+    if config is None or str(config.type).lower() not in ("sql", CACHED_SQL_STORE.lower()):
         raise ReportError(
             f"{endpoints} does not configure an SQL tracker store "
             "(tracker_store: type: SQL), so there is nothing to read"

@@ -1,0 +1,261 @@
+"""The SQL tracker store, without re-reading a whole conversation on every message.
+
+Rasa's `SQLTrackerStore` reads every event of the conversation's session from the
+database, parses it and replays it into a tracker on each message, and before
+saving counts the stored events again to find the new ones: the cost of a turn
+grows with the length of the conversation. This store keeps the trackers it has
+saved in memory (the most recent `cache_size` conversations) and, on the next
+message, uses the kept tracker if the database still holds exactly what it saved
+(the same number of events for the conversation and the same last row id). So
+another server writing to the same database, or events deleted by hand, makes it
+read from the database as Rasa does; a request that fails before saving leaves
+nothing half-done behind, because a tracker handed out is not handed out again
+until it is saved.
+
+The policies read a tracker's whole history on every prediction, several times
+per message, so a kept tracker is also shortened once it holds more than twice
+`keep_turns` of the person's messages: to the latest `keep_turns` messages, after
+events that set what came before them (the slots, the active form, a pause). The
+shortened tracker must match the long one in every slot and all its state, or it
+is not used. `keep_turns` is many turns longer than the policies look back (the
+memoization policy five actions, the longest rule a few), so they predict as from
+the whole conversation: tests/test_tracker_store.py runs every message of the
+conversation scripts as one conversation through this store and Rasa's, and
+compares every reply and every stored event.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any, List, Optional, Text, Tuple
+
+import sqlalchemy as sa
+from rasa.core.tracker_store import SQLTrackerStore, TrackerEventDiffEngine
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActiveLoop,
+    ConversationPaused,
+    Event,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+)
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
+
+logger = logging.getLogger(__name__)
+
+# About 150 kB each (a ten-message conversation), so 30 MB at most.
+DEFAULT_CACHE_SIZE = 200
+DEFAULT_KEEP_TURNS = 5
+
+# (number of events stored for the conversation, highest row id): what the
+# database held when a kept tracker was saved.
+Stamp = Tuple[int, Optional[int]]
+
+# Set on each tracker this store hands out or saves: the newest of its events that
+# is in the database (the same object), so that saving writes only those after it,
+# and the database's stamp for the conversation then.
+_LAST_STORED = "_careers_last_stored_event"
+_STAMP = "_careers_stamp"
+
+
+@dataclass
+class _Kept:
+    tracker: DialogueStateTracker
+    stamp: Stamp
+    handed_out: bool
+
+
+class CachedSQLTrackerStore(SQLTrackerStore):
+    """`SQLTrackerStore` that keeps recently saved conversations in memory."""
+
+    def __init__(
+        self,
+        *args: Any,
+        cache_size: int = DEFAULT_CACHE_SIZE,
+        keep_turns: int = DEFAULT_KEEP_TURNS,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        url = self.engine.url  # type: ignore[has-type]
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            # SQLAlchemy 1.4 opens a new SQLite connection for every session; keep them.
+            self.engine = sa.create_engine(
+                url, poolclass=sa.pool.QueuePool, connect_args={"check_same_thread": False}
+            )
+            self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+        self.cache_size = max(0, int(cache_size))
+        self.keep_turns = max(0, int(keep_turns))  # 0: never shortened
+        self._kept: "OrderedDict[Text, _Kept]" = OrderedDict()
+
+    def _stamp(self, session: Any, sender_id: Text) -> Stamp:
+        column = self.SQLEvent.__table__.c
+        count, last_id = session.execute(
+            sa.select(sa.func.count(column.id), sa.func.max(column.id)).where(column.sender_id == sender_id)
+        ).one()
+        return int(count), last_id
+
+    async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
+        """The tracker of the conversation's latest session, as `SQLTrackerStore` gives it."""
+        kept = self._kept.get(sender_id)
+        with self.session_scope() as session:
+            stamp = self._stamp(session, sender_id)
+            if kept is not None and not kept.handed_out and kept.stamp == stamp:
+                kept.handed_out = True
+                self._kept.move_to_end(sender_id)
+                return kept.tracker
+            rows = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).all()
+        self._kept.pop(sender_id, None)
+        if not rows or not self.domain:
+            return None
+        stored = [json.loads(row.data) for row in rows]
+        tracker = DialogueStateTracker.from_dict(sender_id, stored, self.domain.slots)
+        tracker = shortened(tracker, self.keep_turns) or tracker
+        _mark(tracker, stamp)
+        self._remember(sender_id, _Kept(tracker, stamp, handed_out=True))
+        return tracker
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Writes the tracker's new events, exactly as `SQLTrackerStore.save` does."""
+        await self.stream_events(tracker)
+        sender_id = tracker.sender_id
+        with self.session_scope() as session:
+            new_events = _events_after(tracker, getattr(tracker, _LAST_STORED, None))
+            stamp: Optional[Stamp] = getattr(tracker, _STAMP, None)
+            if new_events is None or stamp is None:
+                # Not handed out by this store (a new conversation): as SQLTrackerStore counts.
+                new_events = list(self._additional_events(session, tracker))
+            rows = [self._row(sender_id, event) for event in new_events]
+            session.add_all(rows)
+            session.flush()
+            if stamp is None:
+                stamp = self._stamp(session, sender_id)
+            elif rows:
+                # What the database holds now, if nobody else wrote since the tracker
+                # was read; if somebody did, the next retrieve finds another stamp.
+                stamp = (stamp[0] + len(rows), max(int(row.id) for row in rows))
+            session.commit()
+        logger.debug(f"Tracker with sender_id '{sender_id}' stored to database")
+        _mark(tracker, stamp)
+        kept = tracker
+        if any(isinstance(event, SessionStarted) for event in new_events):
+            kept = self._latest_session(tracker)
+        kept = shortened(kept, self.keep_turns) or kept
+        _mark(kept, stamp)
+        self._remember(sender_id, _Kept(kept, stamp, handed_out=False))
+
+    def _latest_session(self, tracker: DialogueStateTracker) -> DialogueStateTracker:
+        """A new session began: the tracker as `retrieve` reads it from the database,
+        with the events from the latest session start on."""
+        started = max(e.timestamp for e in tracker.events if isinstance(e, SessionStarted))
+        session = [event for event in tracker.events if event.timestamp >= started]
+        slots = self.domain.slots if self.domain else tracker.slots.values()
+        return DialogueStateTracker.from_events(tracker.sender_id, session, slots)
+
+    def forget(self, sender_id: Text) -> None:
+        """Drops a kept conversation (call it after deleting its events)."""
+        self._kept.pop(sender_id, None)
+
+    async def stream_events(self, tracker: DialogueStateTracker) -> None:
+        """As `TrackerStore.stream_events`, comparing with what the database holds
+        (the kept tracker is the one being saved)."""
+        if self.event_broker is None:
+            return None
+        old_tracker = await SQLTrackerStore.retrieve(self, tracker.sender_id)
+        new_events = TrackerEventDiffEngine.event_difference(old_tracker, tracker)
+        await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
+
+    def _row(self, sender_id: Text, event: Event) -> Any:
+        data = event.as_dict()
+        return self.SQLEvent(
+            sender_id=sender_id,
+            type_name=event.type_name,
+            timestamp=data.get("timestamp"),
+            intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+            action_name=data.get("name"),
+            data=json.dumps(data),
+        )
+
+    def _remember(self, sender_id: Text, kept: _Kept) -> None:
+        if self.cache_size == 0:
+            return
+        self._kept[sender_id] = kept
+        self._kept.move_to_end(sender_id)
+        while len(self._kept) > self.cache_size:
+            self._kept.popitem(last=False)
+
+
+def _mark(tracker: DialogueStateTracker, stamp: Stamp) -> None:
+    """Notes on the tracker what of it the database holds."""
+    setattr(tracker, _LAST_STORED, tracker.events[-1] if tracker.events else None)
+    setattr(tracker, _STAMP, stamp)
+
+
+def _events_after(tracker: DialogueStateTracker, stored: Optional[Event]) -> Optional[List[Event]]:
+    """The events added to the tracker after `stored` (the same object), or None
+    when the tracker does not hold it."""
+    if stored is None:
+        return None
+    events = tracker.events
+    for position in range(len(events) - 1, -1, -1):
+        if events[position] is stored:
+            return [events[i] for i in range(position + 1, len(events))]
+    return None
+
+
+def _state(tracker: DialogueStateTracker) -> Tuple[Any, ...]:
+    """Everything of a tracker that is not its list of events."""
+    return (
+        tracker.current_slot_values(),
+        tracker.active_loop,
+        tracker.latest_message,
+        tracker.latest_action,
+        tracker.latest_bot_utterance,
+        tracker.followup_action,
+        tracker.is_paused(),
+    )
+
+
+def shortened(tracker: DialogueStateTracker, keep_turns: int) -> Optional[DialogueStateTracker]:
+    """The tracker with only its latest `keep_turns` user messages (and what follows
+    them), after events that set the slots, the active form and a pause as the
+    earlier events left them; None if it is short enough already, or if the short
+    tracker would not be in the same state."""
+    events = list(tracker.events)
+    users = [i for i, event in enumerate(events) if isinstance(event, UserUttered)]
+    if keep_turns == 0 or len(users) <= 2 * keep_turns:
+        return None
+    cut = users[-keep_turns]
+    before = events[cut - 1]
+    if isinstance(before, ActionExecuted) and before.action_name == ACTION_LISTEN_NAME:
+        cut -= 1
+    earlier = tracker.init_copy()
+    for event in events[:cut]:
+        earlier.update(event)
+    when = events[cut].timestamp
+    carried: List[Event] = [
+        SlotSet(name, slot.value, timestamp=when)
+        for name, slot in earlier.slots.items()
+        if slot.value != slot.initial_value
+    ]
+    if earlier.active_loop_name:
+        carried.append(ActiveLoop(earlier.active_loop_name, timestamp=when))
+    if earlier.is_paused():
+        carried.append(ConversationPaused(timestamp=when))
+    short = tracker.init_copy()
+    for event in carried:
+        short.update(event)
+    # The form as it was, with the message that started it.
+    short.active_loop = copy.deepcopy(earlier.active_loop)
+    for event in events[cut:]:
+        short.update(event)
+    if _state(short) != _state(tracker):
+        logger.debug(f"Tracker '{tracker.sender_id}' kept whole: a shortened copy differs")
+        return None
+    return short

@@ -1,0 +1,203 @@
+"""runtime/tracker_store.py: the SQL tracker store that keeps conversations in memory,
+against Rasa's own SQLTrackerStore on real SQLite files."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import uuid
+from pathlib import Path
+from typing import Any, List, Tuple
+
+import pytest
+
+from runtime import CACHED_SQL_STORE
+from tools.careers_team.conversation_scripts import load_scripts
+from tools.careers_team.converse import DEFAULT_MODEL, DEFAULT_SCRIPTS, InProcessAssistant
+
+pytestmark = pytest.mark.skipif(not DEFAULT_MODEL.exists(), reason="needs the trained model (make model)")
+
+
+def store(kind: str, db: Path, **settings: Any) -> Any:
+    from rasa.core.tracker_store import TrackerStore
+    from rasa.shared.core.domain import Domain
+    from rasa.utils.endpoints import EndpointConfig
+
+    config = EndpointConfig(type=kind, dialect="sqlite", db=str(db), **settings)
+    return TrackerStore.create(config, domain=Domain.load("domain.yml"))
+
+
+def stored_events(db: Path, sender: str) -> List[Tuple[Any, ...]]:
+    """What the database holds, without the times and ids that differ between runs."""
+    with sqlite3.connect(db) as connection:
+        rows = connection.execute(
+            "SELECT type_name, intent_name, action_name, data FROM events WHERE sender_id = ? ORDER BY id",
+            (sender,),
+        ).fetchall()
+    kept = []
+    for type_name, intent, action, data in rows:
+        event = json.loads(data)
+        kept.append((type_name, intent, action, json.dumps(event.get("value"), sort_keys=True)))
+    return kept
+
+
+def everything_people_type() -> List[str]:
+    """Every message the careers team's scripts type, in order: one long conversation
+    with checks, corrections, feedback, restarts and questions mixed."""
+    return [turn.user for c in load_scripts([DEFAULT_SCRIPTS]) for turn in c.turns if turn.user is not None]
+
+
+@pytest.fixture(scope="module")
+def long_conversation(tmp_path_factory):
+    """The same long conversation through Rasa's SQLTrackerStore and through ours
+    keeping only three turns, so that it is shortened again and again."""
+    folder = tmp_path_factory.mktemp("stores")
+    messages = everything_people_type()
+    assert len(messages) > 150
+    runs = {}
+    for kind, settings in [("SQL", {}), (CACHED_SQL_STORE, {"keep_turns": 3})]:
+        db = folder / f"{kind}.db"
+        assistant = InProcessAssistant(tracker_store=store(kind, db, **settings))
+        replies = [assistant.send("someone", text) for text in messages]
+        assistant.close()
+        runs[kind] = (replies, stored_events(db, "someone"))
+    return runs
+
+
+def test_a_shortened_conversation_predicts_what_the_whole_conversation_does(long_conversation):
+    (rasa_replies, _), (our_replies, _) = long_conversation["SQL"], long_conversation[CACHED_SQL_STORE]
+    assert len(our_replies) == len(rasa_replies)
+    for turn, (ours, rasas) in enumerate(zip(our_replies, rasa_replies, strict=True)):
+        assert ours == rasas, f"turn {turn}"
+
+
+def test_every_event_is_stored_as_rasas_own_store_stores_it(long_conversation):
+    (_, rasa_rows), (_, our_rows) = long_conversation["SQL"], long_conversation[CACHED_SQL_STORE]
+    assert len(our_rows) == len(rasa_rows) > 1000
+    assert our_rows == rasa_rows
+
+
+def run(coroutine: Any) -> Any:
+    return asyncio.new_event_loop().run_until_complete(coroutine)
+
+
+@pytest.fixture
+def assistant_and_store(tmp_path):
+    ours = store(CACHED_SQL_STORE, tmp_path / "c.db")
+    assistant = InProcessAssistant(tracker_store=ours)
+    yield assistant, ours, tmp_path / "c.db"
+    assistant.close()
+
+
+def test_a_saved_conversation_is_served_from_memory_until_the_database_changes(assistant_and_store):
+    assistant, ours, db = assistant_and_store
+    sender = uuid.uuid4().hex
+    assistant.send(sender, "hi")
+    first = run(ours.retrieve(sender))
+    run(ours.save(first))
+    assert run(ours.retrieve(sender)) is first  # kept
+    run(ours.save(first))
+    # Another server (or a person) writes to the conversation: it is read again.
+    with sqlite3.connect(db) as connection:
+        connection.execute(
+            "INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (?, 'slot', 1e10, ?)",
+            (sender, json.dumps({"event": "slot", "name": "programme", "value": "stp", "timestamp": 1e10})),
+        )
+    again = run(ours.retrieve(sender))
+    assert again is not first
+    assert again.get_slot("programme") == "stp"
+
+
+def test_a_tracker_handed_out_and_never_saved_is_not_handed_out_again(assistant_and_store):
+    """A request that fails after reading a conversation must not leave its changes
+    behind for the next one."""
+    assistant, ours, _ = assistant_and_store
+    sender = uuid.uuid4().hex
+    assistant.send(sender, "hi")
+    from rasa.shared.core.events import SlotSet
+
+    failed = run(ours.retrieve(sender))
+    failed.update(SlotSet("programme", "ptp"))  # ...and the request fails: no save
+    fresh = run(ours.retrieve(sender))
+    assert fresh is not failed
+    assert fresh.get_slot("programme") is None
+
+
+def test_only_the_latest_conversations_are_kept(tmp_path):
+    ours = store(CACHED_SQL_STORE, tmp_path / "c.db", cache_size=2)
+    assistant = InProcessAssistant(tracker_store=ours)
+    senders = [uuid.uuid4().hex for _ in range(3)]
+    for sender in senders:
+        assistant.send(sender, "hi")
+    assistant.close()
+    assert list(ours._kept) == senders[1:]
+    assert run(ours.retrieve(senders[0])).sender_id == senders[0]  # read from the database
+
+
+def test_a_kept_tracker_holds_the_latest_turns_and_every_slot(tmp_path):
+    from rasa.shared.core.events import UserUttered
+
+    ours = store(CACHED_SQL_STORE, tmp_path / "c.db", keep_turns=2)
+    assistant = InProcessAssistant(tracker_store=ours)
+    sender = uuid.uuid4().hex
+    said = ["can I apply for the STP?", "2:1", "physics", "what skills do I need?", "hi", "thanks"]
+    for text in said:
+        assistant.send(sender, text)
+    assistant.close()
+    tracker = run(ours.retrieve(sender))
+    users = [e.text for e in tracker.events if isinstance(e, UserUttered)]
+    assert users == said[-2:] or users == said[-3:]  # shortened once more than 2 x 2 turns
+    assert tracker.get_slot("degree_subject") == "physics"
+    assert len(stored_events(tmp_path / "c.db", sender)) > len(tracker.events)
+    # Read again from the database, it is shortened the same way.
+    ours.forget(sender)
+    again = run(ours.retrieve(sender))
+    assert again is not tracker
+    assert [e.text for e in again.events if isinstance(e, UserUttered)] == said[-2:]
+    assert again.current_slot_values() == tracker.current_slot_values()
+
+
+def test_a_tracker_is_kept_whole_when_a_short_one_would_differ():
+    """The assistant's last message came before the cut (nothing since has been
+    answered): no carried event can set that again, so the tracker is not shortened.
+    A form running across the cut is carried, with the message that started it."""
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from runtime.tracker_store import shortened
+
+    def turn(text: str) -> List[Any]:
+        return [ActionExecuted("action_listen"), UserUttered(text, {"name": "inform"})]
+
+    slots = Domain.load("domain.yml").slots
+    later = [event for n in range(6) for event in turn(f"message {n}")]
+    unanswered = DialogueStateTracker.from_events("someone", [BotUttered("Hello"), *later], slots)
+    assert shortened(unanswered, 2) is None
+
+    form = [*turn("can I apply?"), ActionExecuted("eligibility_form"), ActiveLoop("eligibility_form")]
+    tracker = DialogueStateTracker.from_events("someone", [*form, *later], slots)
+    short = shortened(tracker, 2)
+    assert short is not None
+    assert short.active_loop == tracker.active_loop
+    assert short.active_loop.trigger_message["text"] == "can I apply?"
+    assert [e.text for e in short.events if isinstance(e, UserUttered)] == ["message 4", "message 5"]
+
+
+def test_new_events_are_streamed_to_an_event_broker(tmp_path):
+    """With an event broker, each new event is published once, as Rasa's store does."""
+    from rasa.core.brokers.sql import SQLEventBroker
+
+    broker = SQLEventBroker(db=str(tmp_path / "broker.db"))
+    ours = store(CACHED_SQL_STORE, tmp_path / "c.db")
+    ours.event_broker = broker
+    assistant = InProcessAssistant(tracker_store=ours)
+    sender = uuid.uuid4().hex
+    for text in ["hi", "what is the STP?"]:
+        assistant.send(sender, text)
+    assistant.close()
+    with sqlite3.connect(tmp_path / "broker.db") as connection:
+        query = "SELECT count(*) FROM events WHERE sender_id = ?"
+        published = connection.execute(query, (sender,)).fetchone()[0]
+    assert published == len(stored_events(tmp_path / "c.db", sender))
