@@ -21,12 +21,13 @@ export TF_DETERMINISTIC_OPS := 1
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 .PHONY: help install system-run system-test spacy train widget run shell actions test lint unit random \
-	browser validate conversations stories eval nlu-report crossval bench screenshot report \
+	browser validate conversations stories eval nlu-report crossval bench bench-smoke \
+	bench-long-input profile screenshot report \
 	rules-check topics clean
 
 help:   ## this list: each target and what it does
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)$$/\1\t\2/' \
-		| awk -F'\t' '{ printf "  make %-13s %s\n", $$1, $$2 }'
+		| awk -F'\t' '{ printf "  make %-17s %s\n", $$1, $$2 }'
 
 system-run:   ## Debian packages `make run` needs (Node.js and npm); installed as root, else the command to run
 	@tools/running/system-packages.sh run
@@ -92,7 +93,7 @@ stories: $(MODEL)   ## Rasa's story tests (tests/test_*.yml): the dialogue, step
 		--out results/stories --no-plot
 
 shell: $(MODEL)   ## chat in the terminal (start `make run` first, for the actions)
-	$(BIN)/rasa shell --model $(MODEL) --endpoints endpoints.yml --port 5006
+	$(BIN)/python -m runtime shell --model $(MODEL) --endpoints endpoints.yml --port 5006
 
 eval: $(MODEL)   ## the held-out sets: NLU figures, realistic messages and verdicts; docs/nlu-report.md
 	@mkdir -p results; status=0; \
@@ -130,7 +131,16 @@ lint: $(VENV)/.installed $(WIDGET_NPM)   ## static checks: ruff (lint, format) a
 	$(BIN)/mypy
 	cd widget && npm run --silent lint
 
-bench: $(MODEL)   ## long-input benchmark: reply time and memory with and without the guard
+bench: $(SPACY)/meta.json $(MODEL)   ## ours beside the `rasa init` bot: start, training, replies, load, memory; docs/benchmarks.md
+	$(BIN)/python -m tools.benchmark
+
+bench-smoke: $(SPACY)/meta.json $(MODEL)   ## the same in one tiny run, to check it works (build/bench/smoke.md)
+	$(BIN)/python -m tools.benchmark --smoke --out build/bench/smoke.md
+
+profile: $(MODEL)   ## where our Rasa server's time goes at 32 conversations at once (py-spy; LEVEL=, SECONDS=)
+	$(BIN)/python -m tools.benchmark.profile --level $(or $(LEVEL),32) --seconds $(or $(SECONDS),20)
+
+bench-long-input: $(MODEL)   ## long-input benchmark: reply time and memory with and without the guard
 	$(BIN)/python -m tools.evaluation.bench_long_input
 
 report: $(VENV)/.installed   ## conversations in the tracker store: SINCE=, UNTIL=, HTML=docs/report.html

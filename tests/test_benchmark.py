@@ -1,0 +1,247 @@
+"""`make bench`: the benchmark's arithmetic, its targets and its report from fixed
+figures; and, with the servers, a smoke run end to end (tiny counts, one run).
+
+No timings are asserted: the figures depend on the machine."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tools.benchmark.load import Exchange, LoadResult
+from tools.benchmark.measure import turn_figures
+from tools.benchmark.report import combine, machine, ratios, render
+from tools.benchmark.stats import median, percentile, ratio
+from tools.benchmark.targets import AT_LEAST, AT_MOST, OURS, RATIO, TARGETS, Target, evaluate, verdict
+from tools.running.serverctl import ROOT
+
+
+def test_percentiles_interpolate_between_ranks():
+    values = [5.0, 1.0, 4.0, 2.0, 3.0]
+    assert percentile(values, 0) == 1.0
+    assert percentile(values, 50) == 3.0
+    assert percentile(values, 100) == 5.0
+    assert percentile(values, 95) == pytest.approx(4.8)
+    assert percentile([7.0], 99) == 7.0
+    assert percentile([], 50) is None
+    with pytest.raises(ValueError):
+        percentile(values, 101)
+
+
+def test_medians_and_ratios_leave_out_what_was_not_measured():
+    assert median([3.0, None, 1.0, 2.0]) == 2.0
+    assert median([None]) is None
+    assert ratio(1.0, 4.0) == 0.25
+    assert ratio(1.0, 0) is None
+    assert ratio(None, 2.0) is None
+
+
+def test_a_target_is_met_or_missed_by_how_much():
+    at_most = Target("x", RATIO, 0.25, AT_MOST, "x at most 0.25×")
+    assert verdict(at_most, 0.2)["met"] is True
+    missed = verdict(at_most, 0.5)
+    assert missed["met"] is False and "100% over" in missed["says"]
+    at_least = Target("y", RATIO, 3.0, AT_LEAST, "y at least 3×")
+    assert verdict(at_least, 3.0)["met"] is True
+    assert "50% under" in verdict(at_least, 1.5)["says"]
+    no_errors = Target("c32_errors", OURS, 0, AT_MOST, "no errors", unit=" errors")
+    assert verdict(no_errors, 0) == {"met": True, "value": 0, "says": "met (no errors)"}
+    assert verdict(no_errors, 4)["says"] == "missed: 4 errors"
+    assert verdict(at_most, None) == {"met": None, "value": None, "says": "not measured"}
+
+
+OURS_FIGURES = {
+    "cold_start_s": 10.0,
+    "train_scratch_s": 50.0,
+    "train_nochange_s": 12.0,
+    "parse_count": 320,
+    "parse_p50_ms": 2.0,
+    "parse_p95_ms": 4.0,
+    "reply_count": 120,
+    "reply_p50_ms": 20.0,
+    "reply_p95_ms": 40.0,
+    "reply_p99_ms": 60.0,
+    "turns": 40,
+    "turn_first_ms": 20.0,
+    "turn_last_ms": 22.0,
+    "first_cycle_ms": 20.0,
+    "last_cycle_ms": 21.0,
+    "growth_last_over_first": 1.1,
+    "growth_last_cycle_over_first": 1.05,
+    "one_user_errors": 0,
+    "c8_throughput": 50.0,
+    "c8_p50_ms": 100.0,
+    "c8_p95_ms": 300.0,
+    "c8_errors": 0,
+    "c8_requests": 80,
+    "c32_throughput": 60.0,
+    "c32_p50_ms": 400.0,
+    "c32_p95_ms": 900.0,
+    "c32_errors": 2,
+    "c32_requests": 320,
+    "c32_error_kinds": ["HTTP 500"],
+    "rasa_peak_mb": 500.0,
+    "actions_peak_mb": 120.0,
+    "engine_us": 80.0,
+    "engine_profiles": 70,
+    "failures": [],
+}
+REFERENCE_FIGURES = {
+    **{key: value for key, value in OURS_FIGURES.items() if not key.startswith(("engine", "actions"))},
+    "cold_start_s": 25.0,
+    "reply_p50_ms": 30.0,
+    "c32_throughput": 30.0,
+    "c32_errors": 0,
+    "c32_error_kinds": [],
+    "rasa_peak_mb": 1000.0,
+}
+
+
+def test_targets_compare_ours_with_the_reference_or_alone():
+    outcomes = {o["figure"]: o for o in evaluate(OURS_FIGURES, REFERENCE_FIGURES)}
+    assert len(outcomes) == len(TARGETS)
+    assert outcomes["reply_p50_ms"]["value"] == pytest.approx(20 / 30)
+    assert outcomes["reply_p50_ms"]["met"] is False
+    assert outcomes["cold_start_s"]["met"] is True  # 0.4×
+    assert outcomes["c32_throughput"]["met"] is False  # 2×, not 3×
+    assert outcomes["c32_errors"]["met"] is False
+    assert outcomes["rasa_peak_mb"]["met"] is True  # 0.5×
+    assert outcomes["engine_us"]["met"] is True
+    assert outcomes["growth_last_over_first"]["value"] == 1.1
+
+
+def test_runs_combine_into_medians_with_errors_added_up():
+    runs = [
+        {"reply_p50_ms": 10.0, "c8_errors": 1, "per_turn_ms": [1.0, 5.0], "failures": {}},
+        {"reply_p50_ms": 30.0, "c8_errors": 0, "per_turn_ms": [3.0, 1.0], "failures": {"parsing": "boom"}},
+        {"reply_p50_ms": 20.0, "c8_errors": 2, "per_turn_ms": [2.0, 3.0], "failures": {}},
+    ]
+    combined = combine(runs)
+    assert combined["reply_p50_ms"] == 20.0
+    assert combined["c8_errors"] == 3
+    assert combined["per_turn_ms"] == [2.0, 3.0]
+    assert combined["failures"] == ["run 2, parsing: boom"]
+    assert ratios({"a": 1.0, "b": "x"}, {"a": 4.0, "b": "y"}) == {"a": 0.25}
+
+
+def test_turn_figures_compare_late_replies_with_early_ones():
+    # Two conversations of 20 turns; replies take 10 ms, then 20 ms in the second half.
+    def conversation():
+        return [Exchange(0.010 if turn < 10 else 0.020) for turn in range(20)]
+
+    figures = turn_figures([conversation(), conversation()], cycle=10)
+    assert figures["turn_first_ms"] == pytest.approx(10)
+    assert figures["turn_last_ms"] == pytest.approx(20)
+    assert figures["growth_last_over_first"] == pytest.approx(2)
+    assert figures["growth_last_cycle_over_first"] == pytest.approx(2)
+    assert figures["reply_count"] == 40 and figures["one_user_errors"] == 0
+
+
+def test_load_figures_count_every_error_and_not_as_replies():
+    result = LoadResult(
+        conversations=2,
+        wall_s=2.0,
+        exchanges=[Exchange(0.1), Exchange(0.3), Exchange(5.0, "timeout"), Exchange(0.2, "HTTP 500")],
+    )
+    figures = result.figures()
+    assert figures["errors"] == 2 and figures["requests"] == 4
+    assert figures["throughput"] == 1.0  # two replies in two seconds
+    assert figures["p50_ms"] == pytest.approx(200)
+    assert figures["error_kinds"] == ["HTTP 500", "timeout"]
+
+
+def test_the_machine_is_read_from_proc(tmp_path):
+    (tmp_path / "cpuinfo").write_text("processor\t: 0\nmodel name\t: Test CPU 3000\n")
+    (tmp_path / "meminfo").write_text("MemTotal:       16777216 kB\nMemFree: 1 kB\n")
+    found = machine(tmp_path)
+    assert found["cpu"] == "Test CPU 3000" and found["memory_gb"] == 16.0
+
+
+def sample_results(smoke: bool = False) -> dict:
+    return {
+        "command": "make bench",
+        "date": "2026-01-01 12:00 UTC",
+        "machine": {"cores": 2, "memory_gb": 23.5, "cpu": "Test CPU"},
+        "rasa_version": "3.6.21",
+        "commit": "abc1234",
+        "runs": 3,
+        "settings": {
+            "runs": 3,
+            "conversations": 3,
+            "turns": 40,
+            "levels": [8, 32],
+            "parse_limit": None,
+            "parse_warm_up": 5,
+            "engine_passes": 200,
+            "smoke": smoke,
+        },
+        "cycle": 10,
+        "order": [["ours", "reference"], ["reference", "ours"], ["ours", "reference"]],
+        "bots": {
+            "ours": {"title": "ours", "model": "models/careers.tar.gz", "conversation": ["hi", "bye"]},
+            "reference": {"title": "reference", "model": "build/bench/ref.tar.gz", "conversation": ["hello"]},
+        },
+        "median": {"ours": OURS_FIGURES, "reference": REFERENCE_FIGURES},
+        "ratios": ratios(OURS_FIGURES, REFERENCE_FIGURES),
+        "targets": evaluate(OURS_FIGURES, REFERENCE_FIGURES),
+        "duration_s": 1800.0,
+    }
+
+
+def test_the_report_puts_both_bots_side_by_side_with_the_targets():
+    text = render(sample_results())
+    assert "Test CPU, 2 cores" in text and "23.5 GB" in text and "3.6.21" in text
+    assert "| Runs | 3:" in text and "2026-01-01 12:00 UTC" in text
+    assert "| Cold start: launch to first reply | 10.0 s | 25.0 s | 0.40× |" in text
+    assert "| One user: reply at turn 40 | 22.0 ms | 22.0 ms | 1.00× |" in text
+    assert "| Growth: turn 40 / turn 1 | 1.10× | 1.10× | — |" in text
+    assert "| 32 at once: errors (of 320 requests) | 2 | 0 | — |" in text
+    assert "| Rule engine: time per verdict (70 profiles) | 80.0 µs | — | — |" in text
+    assert "✅ met (0.40× ≤ 0.50×)" in text
+    assert "❌ missed: 0.67×, 167% over 0.25×" in text
+    assert "ours, 32 at once: HTTP 500" in text
+    assert "Smoke run" not in text
+    assert "Smoke run" in render(sample_results(smoke=True))
+
+
+@pytest.mark.servers
+def test_the_smoke_benchmark_runs_end_to_end(tmp_path):
+    assert (ROOT / "models" / "careers.tar.gz").exists(), "no trained model: run `make train`"
+    out = tmp_path / "smoke.md"
+    subprocess.run(
+        [sys.executable, "-m", "tools.benchmark", "--smoke", "--out", str(out)],
+        cwd=ROOT,
+        check=True,
+        timeout=3600,
+    )
+    text = out.read_text()
+    assert "| Measure | Ours | Reference | Ours / reference |" in text
+    results = json.loads(out.with_suffix(".json").read_text())
+    for bot in ("ours", "reference"):
+        figures = results["median"][bot]
+        for key in ("cold_start_s", "parse_p50_ms", "reply_p50_ms", "c4_throughput", "rasa_peak_mb"):
+            assert figures.get(key) is not None, f"{bot}: no {key} ({figures.get('failures')})"
+    assert results["median"]["ours"]["engine_us"] is not None
+    assert results["runs"] == 1 and results["settings"]["smoke"]
+    # py-spy sampled our server, and the report says where its time went.
+    assert results["profile"]["samples"] > 0, results["median"]["ours"].get("failures")
+    assert "## Where our server's time goes" in text
+
+
+def test_each_profile_sample_counts_in_the_stage_nearest_the_sampled_function():
+    from tools.benchmark.profile import STAGES, stage_of, summarise
+
+    handle = "handle_message (/x/site-packages/rasa/core/processor.py:10)"
+    save = "save (/x/runtime/tracker_store.py:5)"
+    nlu = "_parse_message_with_graph (/x/site-packages/rasa/core/processor.py:20)"
+    assert stage_of([handle, save]) == "tracker store (load, save)"
+    assert stage_of([handle, nlu]) == "NLU (parse the message)"
+    assert stage_of(["serve (sanic/app.py:1)"]) == STAGES[-1][0]
+    raw = f"{handle};{save} 3\n{handle};{nlu} 1\nnot a sample line\n"
+    summary = summarise(raw)
+    assert summary["samples"] == 4
+    assert summary["stages"] == [("tracker store (load, save)", 0.75), ("NLU (parse the message)", 0.25)]
+    assert ("handle_message (rasa/core/processor.py)", 1.0) in summary["functions"]
