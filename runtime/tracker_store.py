@@ -31,7 +31,7 @@ import json
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, List, Optional, Text, Tuple
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, TrackerEventDiffEngine
@@ -131,17 +131,19 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             if new_events is None or stamp is None:
                 # Not handed out by this store (a new conversation): as SQLTrackerStore counts.
                 new_events = list(self._additional_events(session, tracker))
-            rows = [self._row(sender_id, event) for event in new_events]
-            session.add_all(rows)
-            session.flush()
-            if stamp is None:
-                stamp = self._stamp(session, sender_id)
-            elif rows:
-                # What the database holds now, if nobody else wrote since the tracker
-                # was read; if somebody did, the next retrieve finds another stamp.
-                stamp = (stamp[0] + len(rows), max(int(row.id) for row in rows))
+            if new_events:
+                # One INSERT for all the rows (the ORM would add them one by one).
+                table = self.SQLEvent.__table__
+                session.execute(table.insert(), [self._row(sender_id, event) for event in new_events])
+            read = stamp
+            stamp = self._stamp(session, sender_id)
             session.commit()
         logger.debug(f"Tracker with sender_id '{sender_id}' stored to database")
+        if read is not None and stamp[0] != read[0] + len(new_events):
+            # Somebody else wrote to this conversation since it was read: the next
+            # message reads it from the database.
+            self.forget(sender_id)
+            return
         _mark(tracker, stamp)
         kept = tracker
         if any(isinstance(event, SessionStarted) for event in new_events):
@@ -171,16 +173,18 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         new_events = TrackerEventDiffEngine.event_difference(old_tracker, tracker)
         await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
 
-    def _row(self, sender_id: Text, event: Event) -> Any:
+    @staticmethod
+    def _row(sender_id: Text, event: Event) -> Dict[str, Any]:
+        """The row SQLTrackerStore.save writes for the event."""
         data = event.as_dict()
-        return self.SQLEvent(
-            sender_id=sender_id,
-            type_name=event.type_name,
-            timestamp=data.get("timestamp"),
-            intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
-            action_name=data.get("name"),
-            data=json.dumps(data),
-        )
+        return {
+            "sender_id": sender_id,
+            "type_name": event.type_name,
+            "timestamp": data.get("timestamp"),
+            "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+            "action_name": data.get("name"),
+            "data": json.dumps(data),
+        }
 
     def _remember(self, sender_id: Text, kept: _Kept) -> None:
         if self.cache_size == 0:

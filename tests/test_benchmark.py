@@ -234,9 +234,9 @@ def test_the_smoke_benchmark_runs_end_to_end(tmp_path):
 def test_each_profile_sample_counts_in_the_stage_nearest_the_sampled_function():
     from tools.benchmark.profile import STAGES, stage_of, summarise
 
-    handle = "handle_message (/x/site-packages/rasa/core/processor.py:10)"
-    save = "save (/x/runtime/tracker_store.py:5)"
-    nlu = "_parse_message_with_graph (/x/site-packages/rasa/core/processor.py:20)"
+    handle = "handle_message (rasa/core/processor.py:10)"
+    save = "save (runtime/tracker_store.py:5)"
+    nlu = "_parse_message_with_graph (rasa/core/processor.py:20)"
     assert stage_of([handle, save]) == "tracker store (load, save)"
     assert stage_of([handle, nlu]) == "NLU (parse the message)"
     assert stage_of(["serve (sanic/app.py:1)"]) == STAGES[-1][0]
@@ -244,4 +244,8 @@ def test_each_profile_sample_counts_in_the_stage_nearest_the_sampled_function():
     summary = summarise(raw)
     assert summary["samples"] == 4
     assert summary["stages"] == [("tracker store (load, save)", 0.75), ("NLU (parse the message)", 0.25)]
-    assert ("handle_message (rasa/core/processor.py)", 1.0) in summary["functions"]
+    # The handler every sample passes through is not listed; what it calls is.
+    assert summary["functions"] == [
+        ("save (runtime/tracker_store.py)", 0.75),
+        ("_parse_message_with_graph (rasa/core/processor.py)", 0.25),
+    ]

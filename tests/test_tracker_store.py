@@ -109,6 +109,28 @@ def test_a_saved_conversation_is_served_from_memory_until_the_database_changes(a
     assert again.get_slot("programme") == "stp"
 
 
+def test_a_write_by_somebody_else_while_a_message_is_handled_is_not_lost(assistant_and_store):
+    """Another server writes to the conversation between this one reading and saving
+    it: both writes are in the database, and the next message reads them both."""
+    from rasa.shared.core.events import SlotSet
+
+    assistant, ours, db = assistant_and_store
+    sender = uuid.uuid4().hex
+    assistant.send(sender, "hi")
+    tracker = run(ours.retrieve(sender))
+    with sqlite3.connect(db) as connection:
+        connection.execute(
+            "INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (?, 'slot', 1e10, ?)",
+            (sender, json.dumps({"event": "slot", "name": "programme", "value": "stp", "timestamp": 1e10})),
+        )
+    tracker.update(SlotSet("degree_subject", "physics"))
+    run(ours.save(tracker))
+    again = run(ours.retrieve(sender))
+    assert again is not tracker
+    assert again.get_slot("programme") == "stp"
+    assert again.get_slot("degree_subject") == "physics"
+
+
 def test_a_tracker_handed_out_and_never_saved_is_not_handed_out_again(assistant_and_store):
     """A request that fails after reading a conversation must not leave its changes
     behind for the next one."""
