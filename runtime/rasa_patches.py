@@ -13,12 +13,13 @@ without them, correctly but more slowly.
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Text
+import weakref
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Text
 
 import rasa
 
 if TYPE_CHECKING:
-    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.domain import Domain, State
     from rasa.shared.core.events import Event
 
 PATCHED_FOR = "3.6.21"
@@ -116,10 +117,56 @@ def _leave_out_jax() -> None:
     sys.modules.setdefault("jax", None)  # type: ignore[arg-type]
 
 
+def _past_states_once_per_prediction() -> None:
+    """To predict one action the rule policy reads the tracker's past states twice
+    (with and without the message text), and Rasa rebuilds them each time by
+    replaying the tracker from its first event. Keep the latest result, for the
+    same tracker with the same events, domain and arguments, and hand out copies
+    (a policy may change the last state's user part)."""
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    rebuild = DialogueStateTracker.past_states
+    latest: Dict[str, Any] = {}
+
+    def past_states(
+        self: DialogueStateTracker,
+        domain: Domain,
+        omit_unset_slots: bool = False,
+        ignore_rule_only_turns: bool = False,
+        rule_only_data: Optional[Dict[Text, Any]] = None,
+    ) -> List[State]:
+        events = self.events
+        key = (omit_unset_slots, ignore_rule_only_turns)
+        same = (
+            latest.get("tracker") is not None
+            and latest["tracker"]() is self
+            and latest["domain"] is domain
+            and latest["rule_only_data"] is rule_only_data
+            and latest["key"] == key
+            and latest["length"] == len(events)
+            and (latest["last"] is (events[-1] if events else None))
+        )
+        if not same:
+            states = rebuild(self, domain, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
+            latest.update(
+                tracker=weakref.ref(self),
+                domain=domain,
+                rule_only_data=rule_only_data,
+                key=key,
+                length=len(events),
+                last=events[-1] if events else None,
+                states=states,
+            )
+        return [{part: dict(sub) for part, sub in state.items()} for state in latest["states"]]
+
+    DialogueStateTracker.past_states = past_states
+
+
 PATCHES: Dict[str, Callable[[], None]] = {
     "leave out JAX": _leave_out_jax,
     "validate action responses with one validator": _validate_action_response_once_built,
     "send the action server the latest turns' events": _send_recent_events_to_the_action_server,
+    "past states once per prediction": _past_states_once_per_prediction,
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Dict
 
 import pytest
@@ -62,7 +63,6 @@ def test_valid_action_responses_pass(response: Dict[str, Any]):
 def test_invalid_action_responses_raise_rasas_error(response: Dict[str, Any]):
     """The same error as Rasa's own check raises for the same response."""
     from jsonschema import validate
-
     from rasa.core.actions.action import RemoteAction
 
     with pytest.raises(ValidationError) as theirs:
@@ -140,5 +140,69 @@ def test_tensorflow_loads_without_jax_in_the_patched_server():
         "import rasa.core.agent\n"
         "print('ok')\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
     assert done.stdout.strip().endswith("ok"), done.stderr[-2000:]
+
+
+def test_past_states_are_rebuilt_when_the_tracker_changes_and_handed_out_as_copies():
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    domain = Domain.load("domain.yml")
+    tracker = conversation(turns=3)
+    # What Rasa computes, with the patch out of the way.
+    replay = DialogueStateTracker.from_events("someone", list(tracker.events), domain.slots)
+    expected = domain.states_for_tracker_history(replay)
+
+    first = tracker.past_states(domain)
+    assert first == expected
+    first[-1].clear()  # a policy changing what it was given...
+    assert tracker.past_states(domain) == expected  # ...does not change the next answer
+    assert tracker.past_states(domain, ignore_rule_only_turns=True, rule_only_data={}) == (
+        domain.states_for_tracker_history(replay, ignore_rule_only_turns=True, rule_only_data={})
+    )
+
+    tracker.update(UserUttered("one more", {"name": "inform", "confidence": 1.0}))
+    tracker.update(ActionExecuted("action_answer_topic"))
+    replay = DialogueStateTracker.from_events("someone", list(tracker.events), domain.slots)
+    assert tracker.past_states(domain) == domain.states_for_tracker_history(replay) != expected
+    other = conversation(turns=1)
+    assert other.past_states(domain) != tracker.past_states(domain)
+
+
+@pytest.mark.skipif(
+    not (Path(__file__).parents[1] / "models" / "careers.tar.gz").exists(), reason="needs the trained model"
+)
+def test_the_patches_change_no_reply(tmp_path):
+    """Every message of the conversation scripts, as one conversation, with Rasa as it
+    is (in a process of its own) and with the patches: the same replies."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+    from tests.test_tracker_store import everything_people_type
+    from tools.careers_team.converse import InProcessAssistant
+
+    script = (
+        "import json, sys\n"
+        "from runtime import rasa_patches\n"
+        "rasa_patches.apply = lambda: []  # Rasa as it is\n"
+        "from tests.test_tracker_store import everything_people_type\n"
+        "from tools.careers_team.converse import InProcessAssistant\n"
+        "assistant = InProcessAssistant()\n"
+        "replies = [assistant.send('someone', text) for text in everything_people_type()]\n"
+        "json.dump(replies, open(sys.argv[1], 'w'))\n"
+    )
+    unpatched = tmp_path / "unpatched.json"
+    python = [sys.executable, "-c", script, str(unpatched)]
+    done = subprocess.run(python, cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assistant = InProcessAssistant()
+    patched = [assistant.send("someone", text) for text in everything_people_type()]
+    assistant.close()
+    assert rasa_patches.apply() == list(rasa_patches.PATCHES)
+    assert json.loads(json.dumps(patched)) == json.loads(unpatched.read_text())
