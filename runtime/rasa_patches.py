@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sys
 import weakref
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Text
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Reversible, Text
 
 import rasa
 
@@ -63,13 +63,13 @@ def _validate_action_response_once_built() -> None:
 ACTION_SERVER_TURNS = 3
 
 
-def recent_events(events: Iterable[Event], turns: int = ACTION_SERVER_TURNS) -> List[Event]:
+def recent_events(events: Reversible[Event], turns: int = ACTION_SERVER_TURNS) -> List[Event]:
     """The events from the `turns`-th latest user message on (all of them if fewer)."""
     from rasa.shared.core.events import UserUttered
 
     kept: List[Event] = []
     seen = 0
-    for event in reversed(list(events)):
+    for event in reversed(events):
         kept.append(event)
         if isinstance(event, UserUttered):
             seen += 1

@@ -17,9 +17,9 @@ per message, so a kept tracker is also shortened once it holds more than twice
 `keep_turns` of the person's messages: to the latest `keep_turns` messages, after
 events that set what came before them (the slots, the active form, a pause). The
 shortened tracker must match the long one in every slot and all its state, or it
-is not used. `keep_turns` is many turns longer than the policies look back (the
-memoization policy five actions, the longest rule a few), so they predict as from
-the whole conversation: tests/test_tracker_store.py runs every message of the
+is not used. Five messages are at least ten actions, more than the policies look
+back (the memoization policy five actions, the longest rule a few), so they predict
+as from the whole conversation: tests/test_tracker_store.py runs every message of the
 conversation scripts as one conversation through this store and Rasa's, and
 compares every reply and every stored event.
 """
@@ -125,17 +125,16 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         """Writes the tracker's new events, exactly as `SQLTrackerStore.save` does."""
         await self.stream_events(tracker)
         sender_id = tracker.sender_id
+        read: Optional[Stamp] = getattr(tracker, _STAMP, None)  # when this store read it
         with self.session_scope() as session:
             new_events = _events_after(tracker, getattr(tracker, _LAST_STORED, None))
-            stamp: Optional[Stamp] = getattr(tracker, _STAMP, None)
-            if new_events is None or stamp is None:
+            if new_events is None or read is None:
                 # Not handed out by this store (a new conversation): as SQLTrackerStore counts.
                 new_events = list(self._additional_events(session, tracker))
             if new_events:
                 # One INSERT for all the rows (the ORM would add them one by one).
                 table = self.SQLEvent.__table__
                 session.execute(table.insert(), [self._row(sender_id, event) for event in new_events])
-            read = stamp
             stamp = self._stamp(session, sender_id)
             session.commit()
         logger.debug(f"Tracker with sender_id '{sender_id}' stored to database")

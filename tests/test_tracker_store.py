@@ -65,6 +65,12 @@ def long_conversation(tmp_path_factory):
     return runs
 
 
+def test_the_name_endpoints_use_is_the_stores():
+    from runtime.tracker_store import CachedSQLTrackerStore
+
+    assert f"{CachedSQLTrackerStore.__module__}.{CachedSQLTrackerStore.__qualname__}" == CACHED_SQL_STORE
+
+
 def test_a_shortened_conversation_predicts_what_the_whole_conversation_does(long_conversation):
     (rasa_replies, _), (our_replies, _) = long_conversation["SQL"], long_conversation[CACHED_SQL_STORE]
     assert len(our_replies) == len(rasa_replies)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
-from runtime import CACHED_SQL_STORE
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 RASA = str(Path(sys.executable).with_name("rasa"))
@@ -110,12 +110,13 @@ def running_assistant(model: Path, workdir: Path, allowed_origins: Sequence[str]
     """The action server and Rasa (REST and socket.io channels, SQLite store in `workdir`)
     on free ports. Pages on `allowed_origins` may use it from a browser (CORS)."""
     action_port, rasa_port = free_port(), free_port()
+    # The project's endpoints.yml, as `make run` uses it, with this action server
+    # and a database of the work folder's own.
+    settings = yaml.safe_load((ROOT / "endpoints.yml").read_text())
+    settings["action_endpoint"]["url"] = f"http://localhost:{action_port}/webhook"
+    settings["tracker_store"]["db"] = str(workdir / "conversations.db")
     endpoints = workdir / "endpoints.yml"
-    endpoints.write_text(
-        f"action_endpoint:\n  url: http://localhost:{action_port}/webhook\n"
-        f"tracker_store:\n  type: {CACHED_SQL_STORE}\n"
-        f"  dialect: sqlite\n  db: {workdir / 'conversations.db'}\n"
-    )
+    endpoints.write_text(yaml.safe_dump(settings, sort_keys=False))
     actions = Server(
         "action server",
         [RASA, "run", "actions", "--actions", "actions", "--port", str(action_port)],
