@@ -12,9 +12,22 @@ without them, correctly but more slowly.
 
 from __future__ import annotations
 
+import logging
 import sys
 import weakref
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Reversible, Text
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Dict,
+    Iterable,
+    List,
+    Optional,
+    Reversible,
+    Set,
+    Text,
+    Tuple,
+)
 
 import rasa
 
@@ -24,14 +37,31 @@ if TYPE_CHECKING:
 
 PATCHED_FOR = "3.6.21"
 _applied: List[str] = []
+# What each patch replaced, by "Owner.name": Rasa's own code, for the tests that
+# hold each patch to it.
+RASAS_OWN: Dict[str, Any] = {}
 
 
-def _validate_action_response_once_built() -> None:
+def _replace(owner: Any, name: str, new: Any) -> Any:
+    """Puts `new` in place of `owner.name`; returns (and keeps) what was there."""
+    key = f"{getattr(owner, '__name__', owner)}.{name}"
+    original = RASAS_OWN.setdefault(key, getattr(owner, name))
+    setattr(owner, name, new)
+    return original
+
+
+def _validate_action_responses_by_event_type() -> None:
     """Rasa checks every action server response against a JSON schema with
     `jsonschema.validate`, which first checks the schema itself against the
-    meta-schema and builds a new validator: on every call. Under load that was
-    three quarters of the Rasa server's time. Build the validator once; the
-    response is checked exactly as before and the same error is raised."""
+    meta-schema and builds a new validator on every call; and the schema tries each
+    event against all 23 kinds of event (`oneOf`). Under load that was three
+    quarters of the Rasa server's time.
+
+    An event can only match the kind its `event` field names (every kind fixes that
+    field with `const`), so a response is valid exactly when each event is valid
+    against the schema of its own kind and the responses list is valid: checked
+    here with validators built once. Anything that fails that check goes through
+    the whole schema, which raises the same error as Rasa's own check."""
     from jsonschema import ValidationError, exceptions, validators
     from rasa.core.actions.action import RemoteAction
     from rasa.shared.constants import DOCS_BASE_URL
@@ -39,10 +69,32 @@ def _validate_action_response_once_built() -> None:
     schema = RemoteAction.action_response_format_spec()
     validator_class = validators.validator_for(schema)
     validator_class.check_schema(schema)
-    validator = validator_class(schema)
+    whole = validator_class(schema)
+    event_schema = schema["properties"]["events"]["items"]
+    common = {key: value for key, value in event_schema.items() if key != "oneOf"}
+    by_kind = {
+        kind["properties"]["event"]["const"]: validator_class({**common, "allOf": [kind]})
+        for kind in event_schema["oneOf"]
+    }
+    responses = validator_class(schema["properties"]["responses"])
+
+    def plainly_valid(result: Any) -> bool:
+        if not isinstance(result, dict):
+            return False
+        events = result.get("events", [])
+        if not isinstance(events, list):
+            return False
+        for event in events:
+            name = event.get("event") if isinstance(event, dict) else None
+            kind = by_kind.get(name) if isinstance(name, str) else None
+            if kind is None or not kind.is_valid(event):
+                return False
+        return "responses" not in result or responses.is_valid(result["responses"])
 
     def _validate_action_result(self: RemoteAction, result: Dict[Text, Any]) -> bool:
-        error = exceptions.best_match(validator.iter_errors(result))
+        if plainly_valid(result):
+            return True
+        error = exceptions.best_match(whole.iter_errors(result))
         if error is None:
             return True
         assert isinstance(error, ValidationError)
@@ -53,7 +105,141 @@ def _validate_action_response_once_built() -> None:
         )
         raise error
 
-    RemoteAction._validate_action_result = _validate_action_result
+    _replace(RemoteAction, "_validate_action_result", _validate_action_result)
+
+
+def _run_graphs_in_order() -> None:
+    """Rasa runs its model graphs (the NLU pipeline, the policies) with dask, once
+    for each message and again for each action it predicts: dask orders the graph,
+    schedules it and copies its inputs every time, about a millisecond a message
+    here. Run the same nodes, with the same inputs, in an order worked out once per
+    set of targets. A node still gets its parents' outputs as (name, output) pairs,
+    a missing input is still passed as its name, and a RuntimeError still becomes
+    Rasa's GraphRunError."""
+    from rasa.engine.exceptions import GraphRunError
+    from rasa.engine.runner.dask import DaskGraphRunner
+    from rasa.engine.runner.dask import logger as runner_logger
+
+    Step = Tuple[Text, Callable[..., Tuple[Text, Any]], Tuple[Text, ...]]
+
+    def steps_for(runner: DaskGraphRunner, targets: Tuple[Text, ...]) -> List[Step]:
+        plans: Dict[Tuple[Text, ...], List[Step]] = runner.__dict__.setdefault("_careers_plans", {})
+        if targets not in plans:
+            schema = runner._graph_schema.minimal_graph_schema(list(targets))
+            ordered: List[Text] = []
+            visiting: Set[Text] = set()
+
+            def visit(name: Text) -> None:
+                if name in ordered or name not in schema.nodes:
+                    return  # done, or an input given to `run`
+                if name in visiting:
+                    raise GraphRunError(f"The graph has a cycle through '{name}'.")
+                visiting.add(name)
+                for parent in schema.nodes[name].needs.values():
+                    visit(parent)
+                visiting.discard(name)
+                ordered.append(name)
+
+            for target in targets:
+                visit(target)
+            plans[targets] = [
+                (name, runner._instantiated_nodes[name], tuple(schema.nodes[name].needs.values()))
+                for name in ordered
+            ]
+        return plans[targets]
+
+    def run(
+        self: DaskGraphRunner,
+        inputs: Optional[Dict[Text, Any]] = None,
+        targets: Optional[List[Text]] = None,
+    ) -> Dict[Text, Any]:
+        wanted = tuple(targets if targets else self._graph_schema.target_names)
+        steps = steps_for(self, wanted)
+        outputs: Dict[Text, Any] = {}
+        for name, value in (inputs or {}).items():
+            if isinstance(value, str) and any(value == step[0] for step in steps):
+                raise GraphRunError(
+                    f"Input value '{value}' clashes with a node name. Make sure that none of "
+                    "the input names passed to the `run` method are the same as node names "
+                    "in the graph schema."
+                )
+            outputs[name] = (name, value)
+        if runner_logger.isEnabledFor(logging.DEBUG):
+            runner_logger.debug(f"Running graph with inputs: {inputs}, targets: {targets}.")
+        try:
+            for name, node, parents in steps:
+                outputs[name] = node(*[outputs.get(parent, parent) for parent in parents])
+        except RuntimeError as error:
+            raise GraphRunError("Error running runner.") from error
+        return dict(outputs[target] for target in wanted)
+
+    _replace(DaskGraphRunner, "run", run)
+
+
+def _keep_action_server_connections_open() -> None:
+    """Rasa opens a new HTTP session, and so a new connection (a name lookup in a
+    thread, a TCP handshake), for every call to the action server: several per
+    message. Keep one session per endpoint and event loop, made as Rasa makes it
+    (the endpoint's headers, authentication and timeout), so that calls reuse open
+    connections. An idle connection is dropped after `IDLE_CONNECTION_S`, before
+    the action server (Sanic: 5 s) would close it under a request. A closed session
+    or another loop gets a new one; they are closed when the server stops."""
+    import asyncio
+
+    import aiohttp
+    import rasa.core.run
+    from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
+    from rasa.utils.endpoints import EndpointConfig
+
+    open_sessions: Dict[Tuple[int, int], aiohttp.ClientSession] = {}
+
+    class _Borrowed:
+        """`async with` a kept session: leaves it open afterwards."""
+
+        def __init__(self, session: aiohttp.ClientSession) -> None:
+            self.session = session
+
+        async def __aenter__(self) -> aiohttp.ClientSession:
+            return self.session
+
+        async def __aexit__(self, *_: Any) -> None:
+            return None
+
+    def kept_session(endpoint: EndpointConfig) -> aiohttp.ClientSession:
+        auth = None
+        if endpoint.basic_auth:
+            auth = aiohttp.BasicAuth(endpoint.basic_auth["username"], endpoint.basic_auth["password"])
+        return aiohttp.ClientSession(
+            headers=endpoint.headers,
+            auth=auth,
+            timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+            connector=aiohttp.TCPConnector(keepalive_timeout=IDLE_CONNECTION_S),
+        )
+
+    def session(self: EndpointConfig) -> Any:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # not in a coroutine: a session of its own, as before
+            return new_session(self)
+        key = (id(self), id(loop))
+        kept = open_sessions.get(key)
+        if kept is None or kept.closed:
+            kept = open_sessions[key] = kept_session(self)
+        return _Borrowed(kept)
+
+    async def close_resources_and_sessions(app: Any, loop: Any) -> None:
+        await close_resources(app, loop)
+        for key, kept in list(open_sessions.items()):
+            if key[1] == id(loop):
+                await kept.close()
+                del open_sessions[key]
+
+    new_session = _replace(EndpointConfig, "session", session)
+    close_resources = _replace(rasa.core.run, "close_resources", close_resources_and_sessions)
+
+
+# Seconds an unused connection to the action server stays open (see above).
+IDLE_CONNECTION_S = 2.0
 
 
 # How many of the person's latest messages the action server sees the events of.
@@ -105,7 +291,7 @@ def _send_recent_events_to_the_action_server() -> None:
             result["domain"] = domain.as_dict()
         return result
 
-    RemoteAction._action_call_format = _action_call_format
+    _replace(RemoteAction, "_action_call_format", _action_call_format)
 
 
 def _leave_out_jax() -> None:
@@ -159,14 +345,155 @@ def _past_states_once_per_prediction() -> None:
             )
         return [{part: dict(sub) for part, sub in state.items()} for state in latest["states"]]
 
-    DialogueStateTracker.past_states = past_states
+    _replace(DialogueStateTracker, "past_states", past_states)
+
+
+def _rules_looked_up_by_latest_state() -> None:
+    """To find the rules that apply, the rule policy tests every rule it learnt (about
+    230 here) against the conversation's latest state, then the survivors against the
+    state before, and so on, for each action it predicts. A rule whose latest state
+    names a previous action, or an intent, applies only when the conversation's
+    latest state has that name, or that intent. So index the rules once by the two
+    names their latest state requires (or "any"), and test only those whose names
+    the conversation's latest state has: the same tests, on a few of the rules."""
+    from rasa.core.policies.rule_policy import RulePolicy
+    from rasa.shared.core.constants import PREVIOUS_ACTION, SHOULD_NOT_BE_SET, USER
+    from rasa.shared.nlu.constants import ACTION_NAME, INTENT
+
+    ANY = None
+    Names = Tuple[Optional[Text], Optional[Text]]
+
+    def required(state: Dict[Text, Any], part: Text, name: Text) -> Optional[Text]:
+        value = (state.get(part) or {}).get(name)
+        return value if isinstance(value, str) and value and value != SHOULD_NOT_BE_SET else ANY
+
+    def names_in(state: Dict[Text, Any]) -> Names:
+        return required(state, PREVIOUS_ACTION, ACTION_NAME), required(state, USER, INTENT)
+
+    def names_required_by(rule: List[State]) -> Names:
+        # Rasa compares a state that has no previous action (a conversation's start)
+        # with nothing else: such a rule requires no names.
+        return names_in(rule[-1]) if rule and rule[-1].get(PREVIOUS_ACTION) else (ANY, ANY)
+
+    def index(policy: RulePolicy, lookup: Dict[Text, Any]) -> Dict[Names, Set[Text]]:
+        indexes: Dict[int, Any] = policy.__dict__.setdefault("_careers_rule_index", {})
+        kept = indexes.get(id(lookup))
+        if kept is None or kept[0] is not lookup or kept[1] != len(lookup):
+            by_names: Dict[Names, Set[Text]] = {}
+            for key in lookup:
+                rule = policy._rule_key_to_state(key)
+                by_names.setdefault(names_required_by(rule), set()).add(key)
+            kept = indexes[id(lookup)] = (lookup, len(lookup), by_names)
+        return kept[2]
+
+    def _get_possible_keys(self: RulePolicy, lookup: Dict[Text, Text], states: List[State]) -> Set[Text]:
+        if not states:
+            return set(lookup.keys())
+        by_names = index(self, lookup)
+        action, intent = names_in(states[-1])
+        possible: Set[Text] = set()
+        for names in {(action, intent), (action, ANY), (ANY, intent), (ANY, ANY)}:
+            possible |= by_names.get(names, set())
+        for turn, state in enumerate(reversed(states)):
+            possible = {key for key in possible if self._is_rule_applicable(key, turn, state)}
+        return possible
+
+    _replace(RulePolicy, "_get_possible_keys", _get_possible_keys)
+
+
+def _applied_events_carried_on() -> None:
+    """A tracker's applied events (its events less those undone by a restart, a
+    rewind or a form's happy path) are rebuilt from its first event every time the
+    policies or a form ask, several times per action. Keep the latest result on the
+    tracker and, when events have only been added since and name no new form,
+    carry it on over the new events alone, exactly as the whole rebuild would;
+    anything else is rebuilt as Rasa does."""
+    from rasa.shared.core.events import (
+        ActionExecuted,
+        ActionReverted,
+        ActiveLoop,
+        Restarted,
+        SessionStarted,
+        UserUtteranceReverted,
+        UserUttered,
+    )
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    rebuild = DialogueStateTracker.applied_events
+
+    def loop_names(events: Iterable[Event]) -> Set[Text]:
+        return {event.name for event in events if isinstance(event, ActiveLoop) and event.name}
+
+    def carry_on(
+        tracker: DialogueStateTracker, applied: List[Event], new: Iterable[Event], loops: Set[Text]
+    ) -> None:
+        """Rasa's rebuild (DialogueStateTracker.applied_events) from `applied` on."""
+        for event in new:
+            if isinstance(event, (Restarted, SessionStarted)):
+                applied.clear()
+            elif isinstance(event, ActionReverted):
+                tracker._undo_till_previous(ActionExecuted, applied)
+            elif isinstance(event, UserUtteranceReverted):
+                tracker._undo_till_previous(UserUttered, applied)
+                tracker._undo_till_previous(ActionExecuted, applied)
+            elif (
+                isinstance(event, ActionExecuted)
+                and event.action_name in loops
+                and not tracker._first_loop_execution_or_unhappy_path(event.action_name, applied)
+            ):
+                tracker._undo_till_previous_loop_execution(event.action_name, applied)
+            else:
+                applied.append(event)
+
+    def applied_events(self: DialogueStateTracker) -> List[Event]:
+        events = self.events
+        count = len(events)
+        kept = self.__dict__.get("_careers_applied")
+        if kept is not None and count >= kept[0] > 0 and events[kept[0] - 1] is kept[1]:
+            done, last, loops, applied = kept
+            new = [events[i] for i in range(done, count)]
+            if loop_names(new) <= loops:
+                applied = list(applied)
+                carry_on(self, applied, new, loops)
+                self.__dict__["_careers_applied"] = (count, events[-1], loops, applied)
+                return list(applied)
+        applied = rebuild(self)
+        if count:
+            self.__dict__["_careers_applied"] = (count, events[-1], loop_names(events), list(applied))
+        return applied
+
+    _replace(DialogueStateTracker, "applied_events", applied_events)
+
+
+def _freeze_the_loaded_model() -> None:
+    """Python's garbage collector now and then walks every object the server holds:
+    with TensorFlow, spaCy and the model loaded, about a million, which stalled a
+    reply by a fifth of a second. Once the model is loaded, collect once and move
+    what is left out of the collector's way (`gc.freeze`); what each message makes
+    is collected as before."""
+    import gc
+
+    import rasa.core.run
+
+    async def load_agent_then_freeze(*args: Any, **kwargs: Any) -> Any:
+        agent = await load_agent_on_start(*args, **kwargs)
+        gc.collect()
+        gc.freeze()
+        return agent
+
+    load_agent_on_start = _replace(rasa.core.run, "load_agent_on_start", load_agent_then_freeze)
 
 
 PATCHES: Dict[str, Callable[[], None]] = {
     "leave out JAX": _leave_out_jax,
-    "validate action responses with one validator": _validate_action_response_once_built,
+    "validate action responses by event type": _validate_action_responses_by_event_type,
+    "run model graphs in order, without dask": _run_graphs_in_order,
+    "keep action server connections open": _keep_action_server_connections_open,
     "send the action server the latest turns' events": _send_recent_events_to_the_action_server,
     "past states once per prediction": _past_states_once_per_prediction,
+    "rules looked up by their latest state": _rules_looked_up_by_latest_state,
+    "applied events carried on": _applied_events_carried_on,
+    "freeze the loaded model out of the garbage collector's way": _freeze_the_loaded_model,
 }
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Dict, List
 
 import pytest
 import rasa
@@ -71,6 +72,106 @@ def test_invalid_action_responses_raise_rasas_error(response: Dict[str, Any]):
         remote_action()._validate_action_result(response)
     assert ours.value.message.startswith(theirs.value.message)
     assert list(ours.value.path) == list(theirs.value.path)
+
+
+@functools.lru_cache(maxsize=1)
+def rasas_validator() -> Any:
+    from jsonschema import validators
+    from rasa.core.actions.action import RemoteAction
+
+    schema = RemoteAction.action_response_format_spec()
+    return validators.validator_for(schema)(schema)
+
+
+def rasas_own_check(response: Any) -> Any:
+    """What Rasa's own check of an action server response gives: True, or the error
+    (`jsonschema.validate` is this validator's best match, built for each call)."""
+    from jsonschema import exceptions
+
+    error = exceptions.best_match(rasas_validator().iter_errors(response))
+    return True if error is None else (error.message, list(error.path))
+
+
+def our_check(response: Any) -> Any:
+    try:
+        return remote_action()._validate_action_result(response)
+    except ValidationError as error:
+        suffix = error.message.index(". Failed to validate Action server response")
+        return (error.message[:suffix], list(error.path))
+
+
+def responses_to_check(count: int, seed: int) -> Any:
+    """Action server responses, most of them wrong somewhere: every kind of event,
+    with fields missing, of the wrong type or unknown, and lists that are not lists."""
+    import random
+
+    from rasa.shared.utils.schemas.events import EVENT_SCHEMA
+
+    kinds = [kind["properties"]["event"]["const"] for kind in EVENT_SCHEMA["oneOf"]]
+    oddities: List[Any] = [None, 1, 2.5, True, "text", [], {}, [1], {"name": 1}, "should_not_be_set"]
+    fields = [
+        "name",
+        "value",
+        "text",
+        "timestamp",
+        "metadata",
+        "entities",
+        "policy",
+        "confidence",
+        "parse_data",
+        "input_channel",
+        "message_id",
+        "hide_rule_turn",
+        "action_text",
+        "event",
+    ]
+    shuffle = random.Random(seed)
+
+    def event() -> Any:
+        made: Dict[str, Any] = {"event": shuffle.choice(kinds + ["no_such_event", 3, None])}
+        if made["event"] == "slot" or shuffle.random() < 0.3:
+            made.update(name="programme", value="stp")
+        if made["event"] == "user":
+            made.update(
+                text="hi",
+                parse_data={
+                    "intent": {"name": "greet", "confidence": 1.0},
+                    "entities": [{"entity": "programme", "value": "stp"}],
+                },
+            )
+        for _ in range(shuffle.choice([0, 0, 1, 2])):
+            made[shuffle.choice(fields)] = shuffle.choice(oddities)
+        if shuffle.random() < 0.1:
+            made.pop("event")
+        if shuffle.random() < 0.05:
+            return shuffle.choice(oddities)
+        return made
+
+    for _ in range(count):
+        response: Dict[str, Any] = {}
+        if shuffle.random() < 0.9:
+            response["events"] = [event() for _ in range(shuffle.randrange(4))]
+        if shuffle.random() < 0.7:
+            response["responses"] = [
+                shuffle.choice([{"text": "hi"}, {"response": "utter_greet"}, "x", 1])
+                for _ in range(shuffle.randrange(3))
+            ]
+        if shuffle.random() < 0.05:
+            response["events"] = shuffle.choice(oddities)
+        if shuffle.random() < 0.03:
+            yield shuffle.choice(oddities)
+        else:
+            yield response
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_responses_are_judged_exactly_as_rasa_judges_them(seed: int):
+    """Valid or not, and if not the same message about the same place, on 400
+    responses of every shape, most of them wrong."""
+    judged = [(rasas_own_check(r), our_check(r)) for r in responses_to_check(400, seed)]
+    assert sum(1 for theirs, _ in judged if theirs is True) > 20  # some were valid
+    for theirs, ours in judged:
+        assert ours == theirs
 
 
 def conversation(turns: int) -> Any:
@@ -206,3 +307,247 @@ def test_the_patches_change_no_reply(tmp_path):
     assistant.close()
     assert rasa_patches.apply() == list(rasa_patches.PATCHES)
     assert json.loads(json.dumps(patched)) == json.loads(unpatched.read_text())
+
+
+@pytest.fixture(scope="module")
+def agent() -> Any:
+    """The trained model with the patches, as the server loads it."""
+    from tools.careers_team.converse import DEFAULT_MODEL, InProcessAssistant
+
+    if not DEFAULT_MODEL.exists():
+        pytest.skip("needs the trained model")
+    assistant = InProcessAssistant()
+    yield assistant
+    assistant.close()
+
+
+def test_the_graphs_give_what_dask_gives(agent):
+    """Each message of the scripts through the NLU graph, and each conversation state
+    through the policies' graph, run in order and by dask: the same outputs."""
+    from rasa.core.channels.channel import UserMessage
+    from rasa.engine.exceptions import GraphRunError
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa.shared.nlu.constants import TEXT
+
+    from tests.test_tracker_store import everything_people_type
+
+    processor = agent.agent.processor
+    runner, metadata = processor.graph_runner, processor.model_metadata
+    by_dask = rasa_patches.RASAS_OWN["DaskGraphRunner.run"]
+    for text in everything_people_type()[:60]:
+        inputs = {"__message__": [UserMessage(text)]}
+        ours = runner.run(inputs=dict(inputs), targets=[metadata.nlu_target])
+        dasks = by_dask(runner, inputs=dict(inputs), targets=[metadata.nlu_target])
+        assert ours.keys() == dasks.keys()
+        assert [m.as_dict(only_output_properties=True) for m in ours[metadata.nlu_target]] == [
+            m.as_dict(only_output_properties=True) for m in dasks[metadata.nlu_target]
+        ]
+        assert ours[metadata.nlu_target][0].get(TEXT) == text
+    agent.send("graphs", "can I apply for the STP?")
+    agent.send("graphs", "2:1")
+    tracker = agent._loop.run_until_complete(agent.agent.tracker_store.retrieve("graphs"))
+    events = list(tracker.events)
+    for end in range(1, len(events) + 1):
+        state = DialogueStateTracker.from_events("graphs", events[:end], processor.domain.slots)
+        inputs = {"__tracker__": state}
+        ours = runner.run(inputs=dict(inputs), targets=[metadata.core_target])
+        dasks = by_dask(runner, inputs=dict(inputs), targets=[metadata.core_target])
+        assert ours == dasks, end
+    with pytest.raises(GraphRunError, match="clashes with a node name"):
+        runner.run(inputs={"__message__": metadata.nlu_target}, targets=[metadata.nlu_target])
+
+
+def rules_of_every_shape(lookup: Dict[str, Any]) -> Dict[str, Any]:
+    """The learnt rules with their latest state changed in the ways a rule can
+    differ: no previous action (a conversation's start), a previous action by text,
+    no intent, an intent that must not be set, no user part."""
+    import copy
+    import json
+
+    from rasa.shared.core.constants import PREVIOUS_ACTION, SHOULD_NOT_BE_SET, USER
+
+    changes = [
+        lambda last: last.pop(PREVIOUS_ACTION, None),
+        lambda last: last.update({PREVIOUS_ACTION: {"action_text": "hello"}}),
+        lambda last: (last.get(USER) or {}).pop("intent", None),
+        lambda last: last.setdefault(USER, {}).update(intent=SHOULD_NOT_BE_SET),
+        lambda last: last.pop(USER, None),
+    ]
+    shapes = {}
+    for number, key in enumerate(sorted(lookup)):
+        rule = copy.deepcopy(json.loads(key))
+        changes[number % len(changes)](rule[-1])
+        shapes[json.dumps(rule)] = lookup[key]
+    return shapes
+
+
+def test_rules_are_found_as_rasa_finds_them(agent):
+    """For every state a conversation of the scripts passed through, for every rule's
+    own states and for conversations' first states, the rule policy finds the same
+    rules with the index as without it, for the rules it learnt and for rules of
+    every shape."""
+    from rasa.core.policies.rule_policy import RULES, RULES_FOR_LOOP_UNHAPPY_PATH, RulePolicy
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from tests.test_tracker_store import everything_people_type
+
+    processor = agent.agent.processor
+    policy = next(
+        node._component
+        for node in processor.graph_runner._instantiated_nodes.values()
+        if isinstance(node._component, RulePolicy)
+    )
+    rasas = rasa_patches.RASAS_OWN["RulePolicy._get_possible_keys"]
+    for text in everything_people_type()[:80]:
+        agent.send("rules", text)
+    tracker = agent._loop.run_until_complete(agent.agent.tracker_store.retrieve("rules"))
+    events = list(tracker.events)
+    histories = [
+        DialogueStateTracker.from_events("rules", events[:end], processor.domain.slots).past_states(
+            processor.domain
+        )
+        for end in range(1, len(events) + 1, 3)
+    ]
+    lookups = [policy.lookup[RULES], policy.lookup[RULES_FOR_LOOP_UNHAPPY_PATH]]
+    lookups += [rules_of_every_shape(lookup) for lookup in lookups]
+    for lookup in lookups:
+        histories += [policy._rule_key_to_state(key) for key in lookup]
+    histories += [[{"user": {"intent": intent}}] for intent in ("greet", "inform", "check_eligibility")]
+    found = 0
+    for lookup in lookups:
+        for states in histories + [[]]:
+            ours = policy._get_possible_keys(lookup, states)
+            assert ours == rasas(policy, lookup, states)
+            found += bool(ours)
+    assert found > len(histories)  # many histories match some rule
+
+
+def test_applied_events_are_carried_on_exactly(agent):
+    """Random conversations, with forms starting, running and stopping, restarts,
+    rewinds, undos and new sessions: after every event, the events carried on are
+    the events Rasa rebuilds."""
+    import random
+
+    from rasa.shared.core.events import (
+        ActionExecuted,
+        ActionExecutionRejected,
+        ActionReverted,
+        ActiveLoop,
+        BotUttered,
+        LoopInterrupted,
+        Restarted,
+        SessionStarted,
+        SlotSet,
+        UserUtteranceReverted,
+        UserUttered,
+    )
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    rebuild = rasa_patches.RASAS_OWN["DialogueStateTracker.applied_events"]
+    makers = [
+        lambda: ActionExecuted("action_listen"),
+        lambda: UserUttered("hi", {"name": "greet", "confidence": 1.0}),
+        lambda: ActionExecuted("eligibility_form"),
+        lambda: ActionExecuted("other_form"),
+        lambda: ActionExecuted("action_answer_topic"),
+        lambda: ActiveLoop("eligibility_form"),
+        lambda: ActiveLoop("other_form"),
+        lambda: ActiveLoop(None),
+        lambda: SlotSet("requested_slot", "degree_class"),
+        lambda: BotUttered("hello"),
+        lambda: LoopInterrupted(True),
+        lambda: ActionExecutionRejected("eligibility_form"),
+        lambda: ActionReverted(),
+        lambda: UserUtteranceReverted(),
+        lambda: Restarted(),
+        lambda: SessionStarted(),
+    ]
+    weights = [8, 6, 6, 2, 4, 2, 1, 2, 3, 3, 1, 1, 1, 1, 0.5, 0.5]
+    slots = agent.agent.processor.domain.slots
+    carried_on = 0
+    for seed in range(40):
+        pick = random.Random(seed)
+        tracker = DialogueStateTracker("applied", slots)
+        for _ in range(60):
+            tracker.update(pick.choices(makers, weights)[0]())
+            if pick.random() < 0.7:
+                carried_on += "_careers_applied" in tracker.__dict__
+                ours = tracker.applied_events()
+                assert [id(e) for e in ours] == [id(e) for e in rebuild(tracker)]
+                ours.clear()  # a caller changing the list it got...
+                assert [id(e) for e in tracker.applied_events()] == [id(e) for e in rebuild(tracker)]
+    assert carried_on > 1000  # most answers came from the kept result
+
+
+def test_action_server_connections_are_kept_and_closed_with_the_server():
+    """Several calls to the action server reuse one connection; stopping the server
+    closes it; another event loop gets a session of its own."""
+    import asyncio
+    import types
+
+    import rasa.core.run
+    from aiohttp import web
+    from rasa.utils.endpoints import EndpointConfig
+
+    from tools.running.serverctl import free_port
+
+    async def scenario() -> Dict[str, Any]:
+        peers: List[Any] = []
+
+        async def webhook(request: web.Request) -> web.Response:
+            peers.append(request.transport.get_extra_info("peername"))
+            return web.json_response({"events": [], "responses": []})
+
+        app = web.Application()
+        app.router.add_post("/webhook", webhook)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        port = free_port()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook", headers={"X-Test": "1"})
+        try:
+            for _ in range(3):
+                assert await endpoint.request(json={"next_action": "x"}) == {"events": [], "responses": []}
+            async with endpoint.session() as session:
+                assert session.headers["X-Test"] == "1"
+            server = types.SimpleNamespace(ctx=types.SimpleNamespace())
+            await rasa.core.run.close_resources(server, asyncio.get_running_loop())
+            closed = session.closed
+            await endpoint.request(json={"next_action": "x"})  # a new session after closing
+            async with endpoint.session() as again:
+                pass
+            await rasa.core.run.close_resources(server, asyncio.get_running_loop())
+        finally:
+            await runner.cleanup()
+        return {"peers": peers, "closed": closed, "again": again}
+
+    first = asyncio.new_event_loop().run_until_complete(scenario())
+    assert len(first["peers"]) == 4
+    assert len(set(first["peers"][:3])) == 1  # one connection for the first three calls
+    assert first["peers"][3] != first["peers"][0]
+    assert first["closed"] and first["again"].closed
+
+
+def test_the_loaded_model_is_frozen_out_of_the_garbage_collectors_way():
+    import asyncio
+    import gc
+    import types
+
+    import rasa.core.run
+
+    from tools.careers_team.converse import DEFAULT_MODEL
+
+    if not DEFAULT_MODEL.exists():
+        pytest.skip("needs the trained model")
+    server = types.SimpleNamespace(ctx=types.SimpleNamespace())
+    loop = asyncio.new_event_loop()
+    gc.unfreeze()
+    try:
+        agent = loop.run_until_complete(
+            rasa.core.run.load_agent_on_start(str(DEFAULT_MODEL), None, None, server, loop)
+        )
+        assert agent is server.ctx.agent and agent.is_ready()
+        assert gc.get_freeze_count() > 100_000
+    finally:
+        gc.unfreeze()
+        loop.close()
