@@ -229,3 +229,21 @@ def test_new_events_are_streamed_to_an_event_broker(tmp_path):
         query = "SELECT count(*) FROM events WHERE sender_id = ?"
         published = connection.execute(query, (sender,)).fetchone()[0]
     assert published == len(stored_events(tmp_path / "c.db", sender))
+
+
+@pytest.mark.parametrize("setting, level", [(None, 2), ("full", 2), ("normal", 1), ("NORMAL", 1)])
+def test_sqlite_keeps_a_write_ahead_log_synced_as_configured(tmp_path, setting, level):
+    """Every connection the store opens uses the write-ahead log, synced at every
+    commit unless `sqlite_synchronous: normal` says otherwise (2 is FULL, 1 NORMAL)."""
+    import sqlalchemy as sa
+
+    settings = {} if setting is None else {"sqlite_synchronous": setting}
+    ours = store(CACHED_SQL_STORE, tmp_path / "c.db", **settings)
+    with ours.engine.connect() as connection:
+        assert connection.execute(sa.text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(sa.text("PRAGMA synchronous")).scalar() == level
+
+
+def test_an_unknown_sqlite_synchronous_setting_stops_the_store(tmp_path):
+    with pytest.raises(ValueError, match="sqlite_synchronous must be one of full, normal, not 'off'"):
+        store(CACHED_SQL_STORE, tmp_path / "c.db", sqlite_synchronous="off")
