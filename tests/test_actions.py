@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import collections
+
 import pytest
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -23,7 +25,7 @@ from actions.actions import (
     ValidateEligibilityForm,
 )
 from careers.vocabulary import ASKABLE_FACTS, FORM, NOT_UNDERSTOOD, PROFILE_FACTS, UNREADABLE_SLOT
-from tests.conftest import make_tracker
+from tests.conftest import ROOT, make_tracker
 
 
 def _slots(events):
@@ -772,3 +774,97 @@ def test_every_fact_is_in_every_place_the_check_needs_it(domain):
         if extracted and slot not in PROFILE_FACTS:
             missing.append(f"{slot}: a slot filled from messages but not a fact in careers/vocabulary.py")
     assert missing == []
+
+
+def actions_sent_the_domain() -> set:
+    """The actions domain.yml marks `send_domain: true`."""
+    import yaml
+
+    return {
+        name
+        for entry in yaml.safe_load((ROOT / "domain.yml").read_text())["actions"]
+        if isinstance(entry, dict)
+        for name, settings in entry.items()
+        if (settings or {}).get("send_domain")
+    }
+
+
+@pytest.mark.skipif(
+    not (ROOT / "models" / "careers.tar.gz").exists(), reason="needs the trained model (make train)"
+)
+def test_an_action_not_sent_the_domain_answers_as_it_would_with_it(monkeypatch):
+    """Rasa sends the domain only to the actions marked `send_domain` in domain.yml
+    (endpoints.yml: enable_selective_domain). Every call the conversation scripts
+    make, run again without the domain: an action that is not marked gives the same
+    answer, so none needs the domain it is not sent."""
+    import asyncio
+    import copy
+    import json
+
+    from rasa_sdk.executor import ActionExecutor
+
+    from tests.test_tracker_store import everything_people_type
+    from tools.careers_team.converse import InProcessAssistant
+
+    marked = actions_sent_the_domain()
+    assert "validate_eligibility_form" in marked
+    calls = []
+    run = ActionExecutor.run
+
+    async def recorded(self, call):
+        calls.append(copy.deepcopy(call))
+        return await run(self, call)
+
+    monkeypatch.setattr(ActionExecutor, "run", recorded)
+    assistant = InProcessAssistant()
+    assistant.agent.processor.action_endpoint.kwargs["enable_selective_domain"] = False  # all get it
+    for text in everything_people_type():
+        assistant.send("domain", text)
+    assistant.close()
+    monkeypatch.setattr(ActionExecutor, "run", run)
+    executor = ActionExecutor()
+    executor.register_package("actions")
+    checked = collections.Counter()
+    loop = asyncio.new_event_loop()
+    for call in calls:
+        assert call.get("domain"), "every call was recorded with the domain"
+        if call["next_action"] in marked:
+            continue
+        with_it = loop.run_until_complete(executor.run(copy.deepcopy(call)))
+        without = loop.run_until_complete(executor.run({**copy.deepcopy(call), "domain": {}}))
+        assert json.dumps(without, sort_keys=True) == json.dumps(with_it, sort_keys=True), call["next_action"]
+        checked[call["next_action"]] += 1
+    loop.close()
+    assert checked["action_extract_profile"] > 150 and len(checked) >= 8
+
+
+def test_the_actions_that_read_the_domain_are_the_ones_sent_it():
+    """An action whose code uses its `domain` argument (to pass it on, to read it)
+    must be marked `send_domain` in domain.yml, or Rasa sends it an empty one; and an
+    action that never uses it should not be sent 15 kB for nothing."""
+    import ast
+
+    tree = ast.parse((ROOT / "actions" / "actions.py").read_text())
+    readers, names = set(), set()
+    for cls in (node for node in tree.body if isinstance(node, ast.ClassDef)):
+        methods = [node for node in cls.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        name = next(
+            node.value.value
+            for method in methods
+            if method.name == "name"
+            for node in ast.walk(method)
+            if isinstance(node, ast.Return) and isinstance(node.value, ast.Constant)
+        )
+        names.add(name)
+        uses = (
+            node
+            for method in methods
+            for statement in method.body
+            for node in ast.walk(statement)
+            if isinstance(node, ast.Name) and node.id == "domain" and isinstance(node.ctx, ast.Load)
+        )
+        if any(uses):
+            readers.add(name)
+    marked = actions_sent_the_domain()
+    assert len(names) >= 13 and readers
+    assert readers == marked

@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
+import yaml
+
 from tools.careers_team.conversation_scripts import (
     Check,
     Conversation,
@@ -94,6 +96,8 @@ def _in_process_actions() -> Any:
 
     The call and the response go through JSON, as they would over HTTP, and the
     executor's errors become the ones Rasa raises for the action server's 400/404.
+    The endpoint's settings but its URL come from endpoints.yml, so that Rasa sends
+    the domain only to the actions marked `send_domain`, as the server does.
     """
     from rasa.core.actions.action import ActionExecutionRejection
     from rasa.shared.exceptions import RasaException
@@ -122,7 +126,9 @@ def _in_process_actions() -> Any:
                 raise RasaException(f"no action '{error.action_name}' in actions/") from error
             return json.loads(json.dumps(response))
 
-    return InProcessActionEndpoint(url="in-process://actions")
+    settings = yaml.safe_load((ROOT / "endpoints.yml").read_text())["action_endpoint"]
+    settings.pop("url", None)
+    return InProcessActionEndpoint(url="in-process://actions", **settings)
 
 
 class RestAssistant:
