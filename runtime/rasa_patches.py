@@ -188,6 +188,7 @@ def _keep_action_server_connections_open() -> None:
 
     import aiohttp
     import rasa.core.run
+    import ujson
     from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
     from rasa.utils.endpoints import EndpointConfig
 
@@ -206,6 +207,8 @@ def _keep_action_server_connections_open() -> None:
             return None
 
     def kept_session(endpoint: EndpointConfig) -> aiohttp.ClientSession:
+        # ujson (which Rasa and Sanic use already) writes the request's JSON in a
+        # third of the time of the standard library, and it reads back the same.
         auth = None
         if endpoint.basic_auth:
             auth = aiohttp.BasicAuth(endpoint.basic_auth["username"], endpoint.basic_auth["password"])
@@ -214,6 +217,7 @@ def _keep_action_server_connections_open() -> None:
             auth=auth,
             timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
             connector=aiohttp.TCPConnector(keepalive_timeout=IDLE_CONNECTION_S),
+            json_serialize=ujson.dumps,
         )
 
     def session(self: EndpointConfig) -> Any:
@@ -244,9 +248,10 @@ IDLE_CONNECTION_S = 2.0
 
 # How many of the person's latest messages the action server sees the events of.
 # The actions look back to the message before the latest at most (actions/actions.py:
-# pending_feedback_topic, previous_user_intent); slots, the latest message and the
-# active loop come with the tracker's state whatever this says.
-ACTION_SERVER_TURNS = 3
+# pending_feedback_topic, previous_user_intent), and rasa-sdk's form validation to
+# the latest; slots, the latest message and the active loop come with the tracker's
+# state whatever this says.
+ACTION_SERVER_TURNS = 2
 
 
 def recent_events(events: Reversible[Event], turns: int = ACTION_SERVER_TURNS) -> List[Event]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -191,12 +192,13 @@ def conversation(turns: int) -> Any:
     return DialogueStateTracker.from_events("someone", events, Domain.load("domain.yml").slots)
 
 
-def test_recent_events_start_at_the_third_latest_message():
+def test_recent_events_start_at_the_message_before_the_latest():
+    assert rasa_patches.ACTION_SERVER_TURNS == 2
     tracker = conversation(turns=5)
     recent = rasa_patches.recent_events(tracker.events)
-    assert [e.text for e in recent if e.type_name == "user"] == ["message 2", "message 3", "message 4"]
+    assert [e.text for e in recent if e.type_name == "user"] == ["message 3", "message 4"]
     assert recent[-1] is tracker.events[-1]
-    short = conversation(turns=2)
+    short = conversation(turns=1)
     assert rasa_patches.recent_events(short.events) == list(short.events)  # fewer messages: all
 
 
@@ -213,11 +215,10 @@ def test_the_action_server_gets_the_tracker_state_with_the_latest_turns():
     for key in whole:
         if key != "events":
             assert call["tracker"][key] == whole[key], key
-    # The same events as Rasa sends, from the third latest message on.
+    # The same events as Rasa sends, from the message before the latest on.
     first_kept = len(whole["events"]) - len(call["tracker"]["events"])
     assert call["tracker"]["events"] == whole["events"][first_kept:]
     assert [e["text"] for e in call["tracker"]["events"] if e["event"] == "user"] == [
-        "message 3",
         "message 4",
         "message 5",
     ]
@@ -493,9 +494,11 @@ def test_action_server_connections_are_kept_and_closed_with_the_server():
 
     async def scenario() -> Dict[str, Any]:
         peers: List[Any] = []
+        bodies: List[Any] = []
 
         async def webhook(request: web.Request) -> web.Response:
             peers.append(request.transport.get_extra_info("peername"))
+            bodies.append(json.loads(await request.text()))
             return web.json_response({"events": [], "responses": []})
 
         app = web.Application()
@@ -505,9 +508,10 @@ def test_action_server_connections_are_kept_and_closed_with_the_server():
         port = free_port()
         await web.TCPSite(runner, "127.0.0.1", port).start()
         endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook", headers={"X-Test": "1"})
+        call = {"next_action": "x", "text": "2:1 in Ingeniería / física", "confidence": 0.1 + 0.2, "n": 2**53}
         try:
             for _ in range(3):
-                assert await endpoint.request(json={"next_action": "x"}) == {"events": [], "responses": []}
+                assert await endpoint.request(json=call) == {"events": [], "responses": []}
             async with endpoint.session() as session:
                 assert session.headers["X-Test"] == "1"
             server = types.SimpleNamespace(ctx=types.SimpleNamespace())
@@ -519,13 +523,14 @@ def test_action_server_connections_are_kept_and_closed_with_the_server():
             await rasa.core.run.close_resources(server, asyncio.get_running_loop())
         finally:
             await runner.cleanup()
-        return {"peers": peers, "closed": closed, "again": again}
+        return {"peers": peers, "closed": closed, "again": again, "bodies": bodies, "call": call}
 
     first = asyncio.new_event_loop().run_until_complete(scenario())
     assert len(first["peers"]) == 4
     assert len(set(first["peers"][:3])) == 1  # one connection for the first three calls
     assert first["peers"][3] != first["peers"][0]
     assert first["closed"] and first["again"].closed
+    assert first["bodies"][0] == first["call"]  # the JSON written reads back the same
 
 
 def test_the_loaded_model_is_frozen_out_of_the_garbage_collectors_way():
