@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import types
 import weakref
 from typing import (
     TYPE_CHECKING,
@@ -43,9 +44,10 @@ RASAS_OWN: Dict[str, Any] = {}
 
 
 def _replace(owner: Any, name: str, new: Any) -> Any:
-    """Puts `new` in place of `owner.name`; returns (and keeps) what was there."""
+    """Puts `new` in place of `owner.name`; returns (and keeps) what was there, or
+    None if nothing was."""
     key = f"{getattr(owner, '__name__', owner)}.{name}"
-    original = RASAS_OWN.setdefault(key, getattr(owner, name))
+    original = RASAS_OWN.setdefault(key, getattr(owner, name, None))
     setattr(owner, name, new)
     return original
 
@@ -489,6 +491,88 @@ def _freeze_the_loaded_model() -> None:
     load_agent_on_start = _replace(rasa.core.run, "load_agent_on_start", load_agent_then_freeze)
 
 
+def _no_copies_for_debug_lines_nobody_logs() -> None:
+    """Rasa's message handling, policies and forms pass deep copies of events, states
+    and slots to `structlogger.debug(...)`, and Python makes the copies before
+    structlog looks at the level: a fifth of a millisecond a message, for lines that
+    are dropped at INFO. In those four modules (where every `copy.deepcopy` is such
+    an argument) the copy is made only while structlog logs at DEBUG."""
+    import copy
+
+    import rasa.core.actions.forms
+    import rasa.core.policies.memoization
+    import rasa.core.policies.rule_policy
+    import rasa.core.processor
+    import structlog
+    from structlog._native import _nop
+
+    def debug_is_logged() -> bool:
+        return getattr(structlog.get_config()["wrapper_class"], "debug", None) is not _nop
+
+    def deepcopy(value: Any, memo: Optional[Dict[int, Any]] = None) -> Any:
+        return copy.deepcopy(value, memo) if debug_is_logged() else value
+
+    copy_for_debug_lines = types.SimpleNamespace(deepcopy=deepcopy)
+    for module in (
+        rasa.core.processor,
+        rasa.core.policies.memoization,
+        rasa.core.policies.rule_policy,
+        rasa.core.actions.forms,
+    ):
+        _replace(module, "copy", copy_for_debug_lines)
+
+
+def _an_empty_domain_built_once() -> None:
+    """On every message Rasa checks the parsed message against the domain, after
+    asking whether the domain is empty, which it answers by building an empty domain
+    to compare with. Build that one once."""
+    from rasa.shared.core.domain import Domain
+
+    empty: List[Dict[Text, Any]] = []
+
+    def is_empty(self: Domain) -> bool:
+        if not empty:
+            empty.append(Domain.empty().as_dict())
+        return self.as_dict() == empty[0]
+
+    _replace(Domain, "is_empty", is_empty)
+
+
+def _slots_copied_directly() -> None:
+    """Each new tracker copies every slot of the domain with `copy.copy`, which takes
+    the general road (`__reduce_ex__`) for each; Rasa makes several trackers per
+    message. A slot is a plain object: the same copy, made directly."""
+    from rasa.shared.core.slots import Slot
+
+    def __copy__(self: Slot) -> Slot:
+        twin: Slot = object.__new__(type(self))
+        twin.__dict__.update(self.__dict__)
+        return twin
+
+    _replace(Slot, "__copy__", __copy__)
+
+
+def _event_types_looked_up_by_name() -> None:
+    """Every event the action server returns is turned back into an object by
+    finding its class among all of Event's subclasses, walked afresh each time.
+    Keep the classes by name; a name not kept yet is looked up as Rasa does (so a
+    class defined later is found, and unknown names fail the same way)."""
+    import rasa.shared.utils.common
+    from rasa.shared.core.events import Event
+
+    by_name: Dict[Text, Any] = {}
+
+    def resolve_by_type(type_name: Text, default: Optional[Any] = None) -> Optional[Any]:
+        found = by_name.get(type_name)
+        if found is None:
+            for cls in rasa.shared.utils.common.all_subclasses(Event):
+                by_name.setdefault(cls.type_name, cls)
+            found = by_name.get(type_name)
+        return found if found is not None else rasas(type_name, default)
+
+    rasas = _replace(Event, "resolve_by_type", staticmethod(resolve_by_type))  # the function
+
+
 PATCHES: Dict[str, Callable[[], None]] = {
     "leave out JAX": _leave_out_jax,
     "validate action responses by event type": _validate_action_responses_by_event_type,
@@ -499,6 +583,10 @@ PATCHES: Dict[str, Callable[[], None]] = {
     "rules looked up by their latest state": _rules_looked_up_by_latest_state,
     "applied events carried on": _applied_events_carried_on,
     "freeze the loaded model out of the garbage collector's way": _freeze_the_loaded_model,
+    "no copies for debug lines nobody logs": _no_copies_for_debug_lines_nobody_logs,
+    "an empty domain built once": _an_empty_domain_built_once,
+    "slots copied directly": _slots_copied_directly,
+    "event types looked up by name": _event_types_looked_up_by_name,
 }
 
 

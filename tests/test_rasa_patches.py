@@ -556,3 +556,99 @@ def test_the_loaded_model_is_frozen_out_of_the_garbage_collectors_way():
     finally:
         gc.unfreeze()
         loop.close()
+
+
+DEBUG_COPYING_MODULES = [
+    "rasa.core.processor",
+    "rasa.core.policies.memoization",
+    "rasa.core.policies.rule_policy",
+    "rasa.core.actions.forms",
+]
+
+
+@pytest.mark.parametrize("name", DEBUG_COPYING_MODULES)
+def test_every_deep_copy_in_those_modules_is_an_argument_of_a_debug_line(name: str):
+    """The patch is right only while each `copy.deepcopy(...)` there goes to
+    `structlogger.debug(...)` and `copy` is used for nothing else."""
+    import ast
+    import importlib
+    import inspect
+
+    tree = ast.parse(inspect.getsource(importlib.import_module(name)))
+    in_debug_lines = set()
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "debug"
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == "structlogger"
+        ):
+            in_debug_lines |= {id(inner) for inner in ast.walk(node)}
+    uses = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "copy"
+    ]
+    assert uses, f"{name} no longer uses copy: drop it from the patch"
+    for use in uses:
+        assert use.attr == "deepcopy" and id(use) in in_debug_lines, f"{name}:{use.lineno}"
+
+
+def test_debug_lines_get_their_copies_only_while_debug_is_logged():
+    import importlib
+    import logging
+
+    import structlog
+    from rasa.utils.log_utils import configure_structlog
+
+    value = {"events": [{"event": "slot", "value": ["a"]}]}
+    before = structlog.get_config()
+    try:
+        configure_structlog(logging.INFO)
+        for name in DEBUG_COPYING_MODULES:
+            assert importlib.import_module(name).copy.deepcopy(value) is value
+        configure_structlog(logging.DEBUG)
+        for name in DEBUG_COPYING_MODULES:
+            copied = importlib.import_module(name).copy.deepcopy(value)
+            assert copied == value and copied is not value and copied["events"] is not value["events"]
+    finally:
+        structlog.configure(**before)
+
+
+def test_the_empty_domain_is_recognised_as_rasa_recognises_it():
+    from rasa.shared.core.domain import Domain
+
+    rasas = rasa_patches.RASAS_OWN["Domain.is_empty"]
+    for domain in (Domain.empty(), Domain.load("domain.yml"), Domain.from_dict({"intents": ["greet"]})):
+        assert domain.is_empty() == rasas(domain)
+    assert Domain.empty().is_empty() and not Domain.load("domain.yml").is_empty()
+
+
+def test_a_slot_is_copied_as_copy_copies_it():
+    import copy
+
+    from rasa.shared.core.domain import Domain
+
+    slots = Domain.load("domain.yml").slots
+    for slot in slots:
+        slot.value = {"degree_class": "upper_second"}
+    for slot in slots:
+        ours = copy.copy(slot)
+        pythons = copy._reconstruct(slot, None, *slot.__reduce_ex__(4))  # the general road
+        assert type(ours) is type(pythons) is type(slot) and ours is not slot
+        assert ours.__dict__ == pythons.__dict__
+        assert ours.value is slot.value  # shallow, as before
+
+
+def test_events_are_resolved_by_name_as_rasa_resolves_them():
+    from rasa.shared.core.events import Event, SlotSet
+    from rasa.shared.utils.common import all_subclasses
+
+    rasas = rasa_patches.RASAS_OWN["Event.resolve_by_type"]
+    for cls in all_subclasses(Event):
+        assert Event.resolve_by_type(cls.type_name) is rasas(cls.type_name)
+    assert Event.resolve_by_type("topic") is None
+    assert Event.resolve_by_type("no_such_event", default=SlotSet) is SlotSet
+    with pytest.raises(ValueError, match="Unknown event name 'no_such_event'"):
+        Event.resolve_by_type("no_such_event")
