@@ -222,6 +222,72 @@ def test_tfidf_intent_classifier_trains_persists_and_ranks(tmp_path):
     assert empty.get("intent") == {"name": None, "confidence": 0.0}
 
 
+def _trained_classifier(tmp_path):
+    from rasa.engine.graph import ExecutionContext
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    from nlp.intent_classifier import TfidfIntentClassifier
+
+    texts = ["hello there", "hi", "good morning", "what skills do I need", "which qualities matter"]
+    texts += ["skills for clinical engineers", "can I apply with a 2:2", "am I eligible", "is a 2:1 enough"]
+    labels = ["greet"] * 3 + ["ask_skills"] * 3 + ["check_eligibility"] * 3
+    storage, resource = LocalModelStorage(tmp_path), Resource("tfidf")
+    context = ExecutionContext(graph_schema=None, model_id="test")
+    trained = TfidfIntentClassifier.create({}, storage, resource, context)
+    examples = [Message({"text": t, "intent": i}) for t, i in zip(texts, labels, strict=True)]
+    trained.train(TrainingData(examples))
+    return trained, storage, resource, context
+
+
+def test_the_saved_classifier_reads_back_the_same_probabilities(tmp_path):
+    """The vocabularies are saved beside the model as lists (not by skops, entry by
+    entry): what is loaded scores every message exactly as what was trained."""
+    import json
+
+    from nlp.intent_classifier import MODEL_FILE, VOCABULARIES_FILE, TfidfIntentClassifier, features
+
+    trained, storage, resource, context = _trained_classifier(tmp_path)
+    loaded = TfidfIntentClassifier.load({}, storage, resource, context)
+    assert loaded._model is not None
+    with storage.read_from(resource) as folder:
+        grams = json.loads((folder / VOCABULARIES_FILE).read_text())
+        assert [len(g) for g in grams] == [
+            len(v.vocabulary_) for _, v in trained._model.steps[0][1].transformer_list
+        ]
+        assert b"qualities" not in (folder / MODEL_FILE).read_bytes()  # not inside the skops file
+    for text in ["hello", "what skills", "2:1 physics, can I apply?", "zzz", ""]:
+        message = Message({"text": text})
+        assert loaded._scorer([features(message)]).tolist() == trained._scorer([features(message)]).tolist()
+        assert loaded._model.predict_proba([text]).tolist() == trained._model.predict_proba([text]).tolist()
+
+
+def test_a_saved_classifier_with_other_types_or_wrong_vocabularies_is_refused(tmp_path, caplog):
+    """Only the exact types listed are read from a model file; a model holding a
+    function, or vocabularies that do not fit it, is not loaded (the fallback then
+    answers every message)."""
+    import json
+
+    import skops.io as sio
+    from sklearn.preprocessing import FunctionTransformer
+
+    from nlp.intent_classifier import MODEL_FILE, VOCABULARIES_FILE, TfidfIntentClassifier
+
+    trained, storage, resource, context = _trained_classifier(tmp_path)
+    with storage.write_to(resource) as folder:
+        vocabularies = json.loads((folder / VOCABULARIES_FILE).read_text())
+        (folder / VOCABULARIES_FILE).write_text(json.dumps([vocabularies[0][:-1], vocabularies[1]]))
+    assert TfidfIntentClassifier.load({}, storage, resource, context)._model is None
+    assert "does not match the model's IDF weights" in caplog.text
+    with storage.write_to(resource) as folder:
+        (folder / VOCABULARIES_FILE).write_text(json.dumps(vocabularies))
+        assert TfidfIntentClassifier.load({}, storage, resource, context)._model is not None
+        sio.dump(FunctionTransformer(func=print), folder / MODEL_FILE)
+    assert TfidfIntentClassifier.load({}, storage, resource, context)._model is None
+    assert "builtins.print" in caplog.text
+
+
 def test_no_phrase_has_two_meanings():
     """A phrase in two pattern files (or in a file and the rules file) with different
     labels or values would be read one way or the other at random."""
