@@ -19,6 +19,12 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONWARNINGS := ignore::DeprecationWarning
 export TF_DETERMINISTIC_OPS := 1
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+# The secret the action server asks Rasa for (runtime/action_server.py): from the
+# environment, or made once for this checkout in .secrets/ (not in git).
+ifndef ACTION_SERVER_TOKEN
+ACTION_SERVER_TOKEN := $(shell tools/running/secret.sh action-server-token)
+endif
+export ACTION_SERVER_TOKEN
 
 .PHONY: help install system-run system-test spacy train widget run shell actions test lint unit random \
 	browser validate conversations stories eval nlu-report crossval bench bench-smoke \
@@ -70,8 +76,8 @@ $(WIDGET_JS): $(WIDGET_NPM) widget/build.mjs $(wildcard widget/src/*)
 run: $(MODEL) $(WIDGET_JS)   ## action server on 5055, Rasa (REST + socket.io) on 5005, demo site on 8080
 	@tools/running/run.sh
 
-actions: $(VENV)/.installed   ## the action server alone
-	$(BIN)/rasa run actions --actions actions --port 5055
+actions: $(VENV)/.installed   ## the action server alone (127.0.0.1:5055, asks for ACTION_SERVER_TOKEN)
+	$(BIN)/python -m runtime.action_server --actions actions --port 5055
 
 validate: $(VENV)/.installed   ## rasa data validate (domain, NLU data, rules, stories)
 	$(BIN)/rasa data validate --max-history 5

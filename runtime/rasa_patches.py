@@ -13,6 +13,7 @@ without them, correctly but more slowly.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import types
 import weakref
@@ -573,6 +574,27 @@ def _event_types_looked_up_by_name() -> None:
     rasas = _replace(Event, "resolve_by_type", staticmethod(resolve_by_type))  # the function
 
 
+# The shared secret the action server asks for (runtime/action_server.py).
+ACTION_SERVER_TOKEN = "ACTION_SERVER_TOKEN"
+
+
+def _action_server_token_from_the_environment() -> None:
+    """The action server answers only requests that carry its token. Rasa reads the
+    action endpoint from endpoints.yml; when ACTION_SERVER_TOKEN is set, the endpoint
+    also sends `Authorization: Bearer <token>` (kept out of endpoints.yml, so that
+    the file holds no secret and the tools that read it need none)."""
+    from rasa.core.utils import AvailableEndpoints
+
+    def read_endpoints(cls: Any, endpoint_file: Text) -> Any:
+        endpoints = rasas.__func__(cls, endpoint_file)
+        token = os.environ.get(ACTION_SERVER_TOKEN)
+        if token and endpoints.action is not None:
+            endpoints.action.headers = {**endpoints.action.headers, "Authorization": f"Bearer {token}"}
+        return endpoints
+
+    rasas = _replace(AvailableEndpoints, "read_endpoints", classmethod(read_endpoints))  # bound
+
+
 PATCHES: Dict[str, Callable[[], None]] = {
     "leave out JAX": _leave_out_jax,
     "validate action responses by event type": _validate_action_responses_by_event_type,
@@ -587,6 +609,7 @@ PATCHES: Dict[str, Callable[[], None]] = {
     "an empty domain built once": _an_empty_domain_built_once,
     "slots copied directly": _slots_copied_directly,
     "event types looked up by name": _event_types_looked_up_by_name,
+    "the action server's token from the environment": _action_server_token_from_the_environment,
 }
 
 

@@ -652,3 +652,22 @@ def test_events_are_resolved_by_name_as_rasa_resolves_them():
     assert Event.resolve_by_type("no_such_event", default=SlotSet) is SlotSet
     with pytest.raises(ValueError, match="Unknown event name 'no_such_event'"):
         Event.resolve_by_type("no_such_event")
+
+
+def test_the_action_endpoint_sends_the_token_from_the_environment(monkeypatch, tmp_path):
+    from rasa.core.utils import AvailableEndpoints
+
+    endpoints = tmp_path / "endpoints.yml"
+    endpoints.write_text(
+        "action_endpoint:\n  url: http://127.0.0.1:5055/webhook\n  headers:\n    X-Other: kept\n"
+    )
+    monkeypatch.delenv("ACTION_SERVER_TOKEN", raising=False)
+    assert AvailableEndpoints.read_endpoints(str(endpoints)).action.headers == {"X-Other": "kept"}
+    monkeypatch.setenv("ACTION_SERVER_TOKEN", "s3cret")
+    action = AvailableEndpoints.read_endpoints(str(endpoints)).action
+    assert action.headers == {"X-Other": "kept", "Authorization": "Bearer s3cret"}
+    assert action.url == "http://127.0.0.1:5055/webhook"
+    rasas = rasa_patches.RASAS_OWN["AvailableEndpoints.read_endpoints"]
+    assert rasas(str(endpoints)).action.headers == {"X-Other": "kept"}  # Rasa alone sends none
+    (tmp_path / "none.yml").write_text("tracker_store:\n  type: SQL\n")
+    assert AvailableEndpoints.read_endpoints(str(tmp_path / "none.yml")).action is None

@@ -174,3 +174,23 @@ def test_feedback_is_kept_in_the_tracker_store(assistant):
         ).fetchall()
     feedback = [json.loads(data)["value"] for (data,) in rows if json.loads(data)["name"] == "feedback"]
     assert feedback == [{"topic": "ask_skills", "helpful": False}]
+
+
+def test_both_servers_listen_on_this_machine_only(assistant):
+    """`make run` binds Rasa and the action server to 127.0.0.1 (RASA_HOST and
+    ACTIONS_HOST say otherwise); and the action server turns away a caller without
+    Rasa's token, while Rasa's own calls get through (the conversations above)."""
+    import urllib.error
+    import urllib.request
+
+    from tests.test_action_server import action_call, listening_addresses
+
+    for url in (assistant.url, assistant.actions_url):
+        assert listening_addresses(int(url.rsplit(":", 1)[1])) == {"0100007F"}, url
+    request = urllib.request.Request(
+        assistant.actions_url + "/webhook", data=action_call(), headers={"Content-Type": "application/json"}
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)
+    assert refused.value.code == 401
+    assert say(assistant, "token-check", "what skills do I need?")  # Rasa's calls carry it

@@ -11,6 +11,11 @@ MODEL=${MODEL:-models/careers.tar.gz}
 ACTIONS_PORT=${ACTIONS_PORT:-5055}
 RASA_PORT=${RASA_PORT:-5005}
 DEMO_PORT=${DEMO_PORT:-8080}
+# Where the servers listen: this machine only, unless a proxy in front needs more.
+RASA_HOST=${RASA_HOST:-127.0.0.1}
+export ACTIONS_HOST=${ACTIONS_HOST:-127.0.0.1}
+# The action server answers only Rasa, which sends this (the Makefile sets it).
+export ACTION_SERVER_TOKEN=${ACTION_SERVER_TOKEN:-$(tools/running/secret.sh action-server-token)}
 # Pages on these origins may use the assistant (socket.io and REST): separated by
 # commas or spaces. CORS is the older name of the same setting.
 ALLOWED_ORIGINS=${ALLOWED_ORIGINS:-${CORS:-http://localhost:$DEMO_PORT}}
@@ -22,7 +27,7 @@ mkdir -p "$LOG_DIR"
 ENDPOINTS=endpoints.yml
 if [ "$ACTIONS_PORT" != 5055 ]; then
   ENDPOINTS="$LOG_DIR/endpoints.yml"
-  sed "s#localhost:5055/#localhost:$ACTIONS_PORT/#" endpoints.yml >"$ENDPOINTS"
+  sed "s#127.0.0.1:5055/#127.0.0.1:$ACTIONS_PORT/#" endpoints.yml >"$ENDPOINTS"
 fi
 
 pids=()
@@ -49,19 +54,19 @@ wait_for() {  # wait_for NAME URL PID
   return 1
 }
 
-echo "==> Starting the action server on port $ACTIONS_PORT (log: $LOG_DIR/actions.log)"
-"$BIN/rasa" run actions --actions actions --port "$ACTIONS_PORT" >"$LOG_DIR/actions.log" 2>&1 &
+echo "==> Starting the action server on $ACTIONS_HOST:$ACTIONS_PORT (log: $LOG_DIR/actions.log)"
+"$BIN/python" -m runtime.action_server --actions actions --port "$ACTIONS_PORT" >"$LOG_DIR/actions.log" 2>&1 &
 pids+=($!)
-wait_for "Action server" "http://localhost:$ACTIONS_PORT/health" "${pids[-1]}"
+wait_for "Action server" "http://$ACTIONS_HOST:$ACTIONS_PORT/health" "${pids[-1]}"
 
-echo "==> Starting Rasa on port $RASA_PORT with $MODEL (log: $LOG_DIR/rasa.log)"
+echo "==> Starting Rasa on $RASA_HOST:$RASA_PORT with $MODEL (log: $LOG_DIR/rasa.log)"
 # `python -m runtime` is Rasa's command line with the project's patches applied
 # (runtime/rasa_patches.py: the same behaviour, faster).
-"$BIN/python" -m runtime run --model "$MODEL" --port "$RASA_PORT" \
+"$BIN/python" -m runtime run --model "$MODEL" --interface "$RASA_HOST" --port "$RASA_PORT" \
   --credentials credentials.yml --endpoints "$ENDPOINTS" --cors "${origins[@]}" \
   >"$LOG_DIR/rasa.log" 2>&1 &
 pids+=($!)
-wait_for "Rasa" "http://localhost:$RASA_PORT/" "${pids[-1]}"
+wait_for "Rasa" "http://$RASA_HOST:$RASA_PORT/" "${pids[-1]}"
 
 echo "==> Serving the demo careers site on port $DEMO_PORT (log: $LOG_DIR/demo.log)"
 "$BIN/python" -m tools.running.demo_site --port "$DEMO_PORT" --rasa-url "http://localhost:$RASA_PORT" \
@@ -72,7 +77,7 @@ wait_for "Demo site" "http://localhost:$DEMO_PORT/careers-chat.js" "${pids[-1]}"
 cat <<EOF
 
 The assistant is ready.
-  Chat in a terminal:  .venv/bin/rasa shell --model $MODEL --endpoints endpoints.yml   (in another terminal)
+  Chat in a terminal:  make shell   (in another terminal)
   Chat over HTTP:      curl -s localhost:$RASA_PORT/webhooks/rest/webhook -H 'Content-Type: application/json' \\
                          -d '{"sender": "me", "message": "Can I apply for the STP with a 2:1 in physics?"}'
   Demo careers site:   http://localhost:$DEMO_PORT/ (the chat widget is at the bottom right)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -22,6 +23,8 @@ ROOT = Path(__file__).resolve().parents[2]
 RASA = str(Path(sys.executable).with_name("rasa"))
 # Rasa's command line with the project's patches (runtime/rasa_patches.py) applied.
 RASA_PATCHED = [sys.executable, "-m", "runtime"]
+# The action server as `make run` starts it (runtime/action_server.py).
+ACTION_SERVER = [sys.executable, "-m", "runtime.action_server"]
 START_TIMEOUT = 240
 
 
@@ -103,24 +106,29 @@ class Assistant:
     url: str
     rasa: Server
     actions: Server
+    actions_url: str = ""  # the action server's base URL
+    action_server_token: str = ""  # what it asks Rasa for
 
 
 @contextmanager
 def running_assistant(model: Path, workdir: Path, allowed_origins: Sequence[str] = ()) -> Iterator[Assistant]:
     """The action server and Rasa (REST and socket.io channels, SQLite store in `workdir`)
-    on free ports. Pages on `allowed_origins` may use it from a browser (CORS)."""
+    on free ports of 127.0.0.1, as `make run` starts them: the action server asks for
+    a token of this run's own. Pages on `allowed_origins` may use it from a browser (CORS)."""
     action_port, rasa_port = free_port(), free_port()
     # The project's endpoints.yml, as `make run` uses it, with this action server
     # and a database of the work folder's own.
     settings = yaml.safe_load((ROOT / "endpoints.yml").read_text())
-    settings["action_endpoint"]["url"] = f"http://localhost:{action_port}/webhook"
+    settings["action_endpoint"]["url"] = f"http://127.0.0.1:{action_port}/webhook"
     settings["tracker_store"]["db"] = str(workdir / "conversations.db")
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(yaml.safe_dump(settings, sort_keys=False))
+    token = {"ACTION_SERVER_TOKEN": secrets.token_hex(16)}
     actions = Server(
         "action server",
-        [RASA, "run", "actions", "--actions", "actions", "--port", str(action_port)],
+        [*ACTION_SERVER, "--actions", "actions", "--port", str(action_port)],
         workdir / "actions.log",
+        env={**token, "ACTIONS_HOST": "127.0.0.1"},
     )
     cors = ["--cors", *allowed_origins] if allowed_origins else []
     rasa = Server(
@@ -130,6 +138,8 @@ def running_assistant(model: Path, workdir: Path, allowed_origins: Sequence[str]
             "run",
             "--model",
             str(model),
+            "--interface",
+            "127.0.0.1",
             "--port",
             str(rasa_port),
             "--endpoints",
@@ -139,13 +149,13 @@ def running_assistant(model: Path, workdir: Path, allowed_origins: Sequence[str]
             *cors,
         ],
         workdir / "rasa.log",
-        env={"ALLOWED_ORIGINS": ",".join(allowed_origins)},
+        env={**token, "ALLOWED_ORIGINS": ",".join(allowed_origins)},
     )
     url = f"http://localhost:{rasa_port}"
-    actions.start(f"http://localhost:{action_port}/health")
+    actions.start(f"http://127.0.0.1:{action_port}/health")
     try:
         rasa.start(url + "/")
-        yield Assistant(url, rasa, actions)
+        yield Assistant(url, rasa, actions, f"http://127.0.0.1:{action_port}", token["ACTION_SERVER_TOKEN"])
     finally:
         rasa.stop()
         actions.stop()
