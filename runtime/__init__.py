@@ -1,6 +1,11 @@
-"""How the Rasa server is run: the one module that changes Rasa's behaviour
-(`rasa_patches`), applied by the launcher (`python -m runtime`), and the tracker store."""
+"""How the servers are run: the one module that changes Rasa's behaviour
+(`rasa_patches`), applied by the launcher (`python -m runtime`), the tracker store,
+and the action server (`python -m runtime.action_server`)."""
 
 # What endpoints.yml names the tracker store by (runtime/tracker_store.py); the
 # report accepts it beside Rasa's own `SQL`.
 CACHED_SQL_STORE = "runtime.tracker_store.CachedSQLTrackerStore"
+
+# The environment variable holding the secret the action server asks Rasa for: read
+# by the action server and by `python -m runtime`, which sends it.
+ACTION_SERVER_TOKEN = "ACTION_SERVER_TOKEN"

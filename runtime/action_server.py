@@ -31,10 +31,11 @@ from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from runtime import ACTION_SERVER_TOKEN
+
 DEFAULT_PORT = 5055
 DEFAULT_HOST = "127.0.0.1"
 MAX_BODY_BYTES = 1_000_000
-TOKEN_VARIABLE = "ACTION_SERVER_TOKEN"
 OPEN_PATHS = ("/health",)
 
 logger = logging.getLogger(__name__)
@@ -82,9 +83,9 @@ def main(argv: Optional[list] = None) -> None:
     parser.add_argument("--host", default=os.environ.get("ACTIONS_HOST") or DEFAULT_HOST)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)-8s %(name)s - %(message)s")
-    token = os.environ.get(TOKEN_VARIABLE) or None
+    token = os.environ.get(ACTION_SERVER_TOKEN) or None
     if token is None:
-        logger.warning(f"{TOKEN_VARIABLE} is not set: any local process may call the actions.")
+        logger.warning(f"{ACTION_SERVER_TOKEN} is not set: any local process may call the actions.")
     app = create_app(args.actions, token)
     logger.info(f"Action server on http://{args.host}:{args.port} (actions from '{args.actions}')")
     app.run(host=args.host, port=args.port, workers=1, access_log=False)

@@ -574,16 +574,14 @@ def _event_types_looked_up_by_name() -> None:
     rasas = _replace(Event, "resolve_by_type", staticmethod(resolve_by_type))  # the function
 
 
-# The shared secret the action server asks for (runtime/action_server.py).
-ACTION_SERVER_TOKEN = "ACTION_SERVER_TOKEN"
-
-
 def _action_server_token_from_the_environment() -> None:
     """The action server answers only requests that carry its token. Rasa reads the
     action endpoint from endpoints.yml; when ACTION_SERVER_TOKEN is set, the endpoint
     also sends `Authorization: Bearer <token>` (kept out of endpoints.yml, so that
     the file holds no secret and the tools that read it need none)."""
     from rasa.core.utils import AvailableEndpoints
+
+    from runtime import ACTION_SERVER_TOKEN
 
     def read_endpoints(cls: Any, endpoint_file: Text) -> Any:
         endpoints = rasas.__func__(cls, endpoint_file)

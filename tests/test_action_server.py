@@ -13,6 +13,7 @@ from typing import Any, Dict, Optional, Tuple
 
 import pytest
 
+from runtime import ACTION_SERVER_TOKEN
 from tools.running.serverctl import ACTION_SERVER, Server, free_port
 
 pytestmark = pytest.mark.servers
@@ -27,7 +28,7 @@ def server(tmp_path_factory):
         "action server",
         [*ACTION_SERVER, "--actions", "actions", "--port", str(port)],
         Path(tmp_path_factory.mktemp("actions")) / "actions.log",
-        env={"ACTION_SERVER_TOKEN": TOKEN, "ACTIONS_HOST": ""},
+        env={ACTION_SERVER_TOKEN: TOKEN, "ACTIONS_HOST": ""},
     )
     running.start(f"http://127.0.0.1:{port}/health")
     yield running, f"http://127.0.0.1:{port}"

@@ -657,13 +657,15 @@ def test_events_are_resolved_by_name_as_rasa_resolves_them():
 def test_the_action_endpoint_sends_the_token_from_the_environment(monkeypatch, tmp_path):
     from rasa.core.utils import AvailableEndpoints
 
+    from runtime import ACTION_SERVER_TOKEN
+
     endpoints = tmp_path / "endpoints.yml"
     endpoints.write_text(
         "action_endpoint:\n  url: http://127.0.0.1:5055/webhook\n  headers:\n    X-Other: kept\n"
     )
-    monkeypatch.delenv("ACTION_SERVER_TOKEN", raising=False)
+    monkeypatch.delenv(ACTION_SERVER_TOKEN, raising=False)
     assert AvailableEndpoints.read_endpoints(str(endpoints)).action.headers == {"X-Other": "kept"}
-    monkeypatch.setenv("ACTION_SERVER_TOKEN", "s3cret")
+    monkeypatch.setenv(ACTION_SERVER_TOKEN, "s3cret")
     action = AvailableEndpoints.read_endpoints(str(endpoints)).action
     assert action.headers == {"X-Other": "kept", "Authorization": "Bearer s3cret"}
     assert action.url == "http://127.0.0.1:5055/webhook"

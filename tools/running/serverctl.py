@@ -19,6 +19,8 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import yaml
 
+from runtime import ACTION_SERVER_TOKEN
+
 ROOT = Path(__file__).resolve().parents[2]
 RASA = str(Path(sys.executable).with_name("rasa"))
 # Rasa's command line with the project's patches (runtime/rasa_patches.py) applied.
@@ -107,7 +109,6 @@ class Assistant:
     rasa: Server
     actions: Server
     actions_url: str = ""  # the action server's base URL
-    action_server_token: str = ""  # what it asks Rasa for
 
 
 @contextmanager
@@ -123,7 +124,7 @@ def running_assistant(model: Path, workdir: Path, allowed_origins: Sequence[str]
     settings["tracker_store"]["db"] = str(workdir / "conversations.db")
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(yaml.safe_dump(settings, sort_keys=False))
-    token = {"ACTION_SERVER_TOKEN": secrets.token_hex(16)}
+    token = {ACTION_SERVER_TOKEN: secrets.token_hex(16)}
     actions = Server(
         "action server",
         [*ACTION_SERVER, "--actions", "actions", "--port", str(action_port)],
@@ -155,7 +156,7 @@ def running_assistant(model: Path, workdir: Path, allowed_origins: Sequence[str]
     actions.start(f"http://127.0.0.1:{action_port}/health")
     try:
         rasa.start(url + "/")
-        yield Assistant(url, rasa, actions, f"http://127.0.0.1:{action_port}", token["ACTION_SERVER_TOKEN"])
+        yield Assistant(url, rasa, actions, f"http://127.0.0.1:{action_port}")
     finally:
         rasa.stop()
         actions.stop()
