@@ -22,6 +22,16 @@ back (the memoization policy five states, the longest rule three), so they predi
 as from the whole conversation: tests/test_tracker_store.py runs every message of the
 conversation scripts as one conversation through this store and Rasa's, and
 compares every reply and every stored event.
+
+Conversations are kept `retention_days` after their latest message (default
+DEFAULT_RETENTION_DAYS; 0 keeps them forever): older ones are deleted, whole, when
+the store starts and then by the first save an hour or more after the last purge
+(runtime/retention.py). So no thread: a save costs one look at the clock more. A
+conversation this store has handed out for a message being handled is in use, and
+is left alone. `delete` deletes one conversation, at its owner's request. Either
+way the kept copy goes with it, so a deleted conversation is never handed out again
+and its next message starts afresh; a copy handed out before a `delete` is not
+written back.
 """
 
 from __future__ import annotations
@@ -29,6 +39,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Text, Tuple
@@ -47,6 +58,14 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
+
+from runtime.retention import (
+    DEFAULT_RETENTION_DAYS,
+    PURGE_INTERVAL_SECONDS,
+    cutoff,
+    purge_before,
+    retention_setting,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +90,8 @@ Stamp = Tuple[int, Optional[int]]
 # and the database's stamp for the conversation then.
 _LAST_STORED = "_careers_last_stored_event"
 _STAMP = "_careers_stamp"
+# Set on a tracker handed out when its conversation was deleted: never saved.
+_DELETED = "_careers_deleted"
 
 
 @dataclass
@@ -89,8 +110,13 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         cache_size: int = DEFAULT_CACHE_SIZE,
         keep_turns: int = DEFAULT_KEEP_TURNS,
         sqlite_synchronous: Text = DEFAULT_SQLITE_SYNCHRONOUS,
+        retention_days: Optional[int] = DEFAULT_RETENTION_DAYS,
         **kwargs: Any,
     ) -> None:
+        try:
+            days = retention_setting(retention_days)  # None: kept forever
+        except ValueError as error:
+            raise ValueError(f"tracker_store: {error} (0 keeps conversations forever)") from None
         super().__init__(*args, **kwargs)
         url = self.engine.url  # type: ignore[has-type]
         if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
@@ -116,6 +142,12 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             table.c.sender_id == sa.bindparam("sender_id")
         )
         self._insert = table.insert()
+        self._delete = table.delete().where(table.c.sender_id == sa.bindparam("sender_id"))
+        self.retention_days = days
+        # When the next save purges (time.monotonic()); None: never.
+        self._next_purge: Optional[float] = None
+        if days:
+            self.purge_old_conversations()
 
     def _stamp(self, session: Any, sender_id: Text) -> Stamp:
         count, last_id = session.execute(self._stamp_query, {"sender_id": sender_id}).one()
@@ -143,6 +175,11 @@ class CachedSQLTrackerStore(SQLTrackerStore):
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Writes the tracker's new events, exactly as `SQLTrackerStore.save` does."""
+        if getattr(tracker, _DELETED, False):
+            logger.debug("A tracker handed out before its conversation was deleted is not saved")
+            return
+        if self._next_purge is not None and time.monotonic() >= self._next_purge:
+            self.purge_old_conversations(saving=tracker.sender_id)
         await self.stream_events(tracker)
         sender_id = tracker.sender_id
         read: Optional[Stamp] = getattr(tracker, _STAMP, None)  # when this store read it
@@ -181,6 +218,48 @@ class CachedSQLTrackerStore(SQLTrackerStore):
     def forget(self, sender_id: Text) -> None:
         """Drops a kept conversation (call it after deleting its events)."""
         self._kept.pop(sender_id, None)
+
+    async def delete(self, sender_id: Text) -> int:
+        """Deletes every event of the conversation from the database and forgets it:
+        `retrieve` then gives None, as for a conversation never seen, and its next
+        message starts afresh. A tracker of it handed out for a message being handled
+        is not saved afterwards. Returns the number of events deleted."""
+        with self.session_scope() as session:
+            deleted = session.execute(self._delete, {"sender_id": sender_id}).rowcount
+            session.commit()
+        kept = self._kept.pop(sender_id, None)
+        if kept is not None and kept.handed_out:
+            setattr(kept.tracker, _DELETED, True)
+        return int(deleted)
+
+    def purge_old_conversations(self, saving: Optional[Text] = None) -> Tuple[int, int]:
+        """Deletes the conversations whose latest event is more than `retention_days`
+        days old, and forgets them; not those handed out for a message being handled,
+        nor `saving` (the one being saved). Returns (conversations, events) deleted.
+        The next purge is an hour from now, whether this one worked or not."""
+        self._next_purge = time.monotonic() + PURGE_INTERVAL_SECONDS if self.retention_days else None
+        if not self.retention_days:
+            return 0, 0
+        in_use = {sender for sender, kept in self._kept.items() if kept.handed_out}
+        if saving is not None:
+            in_use.add(saving)
+        before = cutoff(self.retention_days, time.time())
+        try:
+            senders, events = purge_before(self.engine, before, keep=in_use)
+        except sa.exc.SQLAlchemyError as error:
+            logger.error(
+                f"Could not delete the conversations older than {self.retention_days} days "
+                f"({error.__class__.__name__}); trying again in an hour."
+            )
+            return 0, 0
+        for sender in senders:
+            self.forget(sender)
+        if senders:
+            logger.info(
+                f"Deleted {len(senders)} conversations ({events} events) older than "
+                f"{self.retention_days} days."
+            )
+        return len(senders), events
 
     async def stream_events(self, tracker: DialogueStateTracker) -> None:
         """As `TrackerStore.stream_events`, comparing with what the database holds
