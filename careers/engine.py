@@ -184,7 +184,7 @@ class _Context:
             "subject_title": _capitalise(subject),
             HIGHER_DEGREE: higher_label,
             "higher_degree_title": _capitalise(higher_label),
-            "higher_degree_short": higher_label.split(" ", 1)[1],
+            "higher_degree_short": higher_label.split(" ", 1)[-1],
             HIGHER_DEGREE_SUBJECT: _shown_subject(rules, p.get(HIGHER_DEGREE_SUBJECT), "its subject"),
             "qualification_title": _capitalise(qualification),
             A_LEVEL_COUNT: str(count) if count is None else _COUNT_WORDS.get(count, str(count)),
@@ -232,6 +232,7 @@ def _shown_subject(rules: EntryRules, subject: Any, otherwise: str) -> str:
 
 def assess(rules: EntryRules, profile: Mapping[str, Any]) -> Assessment:
     """Evaluate the profile against the rules for its programme."""
+    profile = readable_profile(rules, profile)
     programme = profile.get(PROGRAMME)
     if programme not in (STP, PTP):
         return Assessment(programme=None, verdict=None, missing=(PROGRAMME,))
@@ -243,6 +244,51 @@ def assess(rules: EntryRules, profile: Mapping[str, Any]) -> Assessment:
     else:
         routes = [_ptp_route(ctx)]
     return _combine(rules, programme, routes)
+
+
+_TEXT_FACTS = (
+    PROGRAMME,
+    DEGREE_CLASS,
+    DEGREE_TYPE,
+    HIGHER_DEGREE,
+    DEGREE_SUBJECT,
+    HIGHER_DEGREE_SUBJECT,
+    SCIENCE_A_LEVEL,
+)
+_YES_NO_FACTS = (DEGREE_OVERSEAS, DEGREE_PREDICTED, HIGHER_DEGREE_IN_PROGRESS)
+_LIST_FACTS = (A_LEVEL_SUBJECTS, A_LEVEL_ALTERNATIVES)
+
+
+def readable_profile(rules: EntryRules, profile: Any) -> Dict[str, Any]:
+    """The profile's facts in the forms the engine reads (see the module docstring);
+    a value in any other form is left out, as if not given, so the check asks for it
+    rather than guessing: a degree class the rules file does not name, "no" for a
+    yes/no fact (only True and False are answers), a count that is not a whole
+    number, a list of anything but names. The actions pass only such values; this
+    keeps any other caller from an exception or a wrong verdict."""
+    if not isinstance(profile, Mapping):
+        return {}
+    readable: Dict[str, Any] = {}
+    for fact in _TEXT_FACTS:
+        value = profile.get(fact)
+        if isinstance(value, str) and (fact != DEGREE_CLASS or value in dict(rules.degree_classes)):
+            readable[fact] = value
+    for fact in _YES_NO_FACTS:
+        if isinstance(profile.get(fact), bool):
+            readable[fact] = profile[fact]
+    for fact in _LIST_FACTS:
+        value = profile.get(fact)
+        if isinstance(value, (list, tuple)):
+            readable[fact] = [item for item in value if isinstance(item, str)]
+    grades = profile.get(GCSE_GRADES)
+    if isinstance(grades, (str, int)) and not isinstance(grades, bool):
+        readable[GCSE_GRADES] = grades
+    count = profile.get(A_LEVEL_COUNT)
+    if isinstance(count, float) and count.is_integer():
+        count = int(count)  # a Rasa float slot
+    if isinstance(count, int) and not isinstance(count, bool) and count >= 0:
+        readable[A_LEVEL_COUNT] = count
+    return readable
 
 
 def _combine(rules: EntryRules, programme: str, routes: List[_Route]) -> Assessment:

@@ -339,7 +339,11 @@ def judge_gcses(rules: EntryRules, text: str) -> Optional[str]:
         if is_good is None:
             continue
         covered.append(match.span())
-        weight = _WEIGHTS[match.group(1).lower()]
+        # IGNORECASE also matches "ſome" or "maınly", which .lower() leaves unlike
+        # any key: such a word is no quantifier we know.
+        weight = _WEIGHTS.get(match.group(1).lower())
+        if weight is None:
+            continue
         if is_good:
             good += weight
         else:
@@ -618,7 +622,8 @@ def _replaced_role(text: str, denied: set, profile: Mapping[str, Any]) -> Option
     """A subject named on its own in a correction takes the place of the one it
     corrects: "it's chemistry, not physics" after "a 2:1 in physics"."""
     for slot, role in ((DEGREE_SUBJECT, "degree"), (HIGHER_DEGREE_SUBJECT, HIGHER_DEGREE)):
-        if profile.get(slot) in denied:
+        named = profile.get(slot)
+        if isinstance(named, str) and named in denied:
             return role
     if _CORRECTION.search(text):
         filled = [
@@ -976,7 +981,7 @@ def _mostly_entities(text: str, entities: List[Mapping[str, Any]]) -> bool:
     covered = sum(
         sum(c.isalnum() for c in (text or "")[e["start"] : e["end"]])
         for e in entities
-        if e.get("start") is not None
+        if isinstance(e.get("start"), int) and isinstance(e.get("end"), int)
     )
     return letters > 0 and covered / letters >= 0.6
 
