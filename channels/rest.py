@@ -1,57 +1,151 @@
-"""The REST channel with its input checked: a malformed request gets a clear 400
-instead of a server error, and a request without a sender is refused rather than
-filed under Rasa's shared "default" conversation.
+"""The REST channel, for the widget where socket.io is blocked and for other servers.
 
-Same URL as Rasa's own: POST /webhooks/rest/webhook with
-{"sender": "<conversation id>", "message": "<text>"}.
+POST /webhooks/rest/webhook {"sender": "<token>", "message": "<text>"}
+
+- A browser's conversation is named by a token the server issued (channels/ownership.py):
+  POST /webhooks/rest/conversations gives one, {"token": "...", "expires_in": seconds}.
+  The token goes in `sender`; a token that is not this server's, or has expired, gets
+  401. The conversation is `web:<id>`, the same one the widget reaches over socket.io.
+- Another server (a backend, the careers team's scripts against a live bot) sends
+  `Authorization: Bearer $REST_API_TOKEN` and names its conversations itself; they are
+  filed under `rest:<sender>`, so they never meet a web, Slack or Teams conversation.
+- DELETE /webhooks/rest/conversation {"sender": ...}, with the same authority, deletes
+  the conversation from the tracker store.
+
+Malformed requests get a 4xx JSON error saying what is wrong, never a server error.
+Messages are cut, and rates limited, as channels/limits.py says; the `input_channel`,
+`stream` and `metadata` fields of Rasa's own REST channel are not used.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Text
+import logging
+from typing import Any, Awaitable, Callable, Dict, Optional, Text, Tuple
 
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
-from sanic.exceptions import InvalidUsage
+from sanic import Blueprint, response
 from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from channels import limits, ownership
+from channels.conversations import delete_conversation, limit_request_size
+
+logger = logging.getLogger(__name__)
 
 MAX_SENDER_LENGTH = 128
+
+
+class RequestRefused(Exception):
+    def __init__(self, status: int, message: Text) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+def refusal(status: int, message: Text) -> HTTPResponse:
+    return response.json({"error": message}, status=status)
 
 
 def _body(request: Request) -> Dict[Text, Any]:
     try:
         body = request.json
-    except Exception:  # sanic raises its own error type for unparsable JSON
+    except Exception:  # unparsable JSON, invalid UTF-8, nesting too deep
         body = None
     if not isinstance(body, dict):
-        raise InvalidUsage('Send a JSON object: {"sender": "...", "message": "..."}')
+        raise RequestRefused(400, 'Send a JSON object: {"sender": "...", "message": "..."}')
     return body
 
 
 class CheckedRestInput(RestInput):
-    """Rasa's REST channel, with the request body checked before use."""
+    """The REST channel: conversations owned by a signed token or a server's own."""
 
     @classmethod
     def name(cls) -> Text:
         return "rest"
 
-    async def _extract_sender(self, req: Request) -> Optional[Text]:
-        sender = _body(req).get("sender")
+    def owner(self, request: Request, body: Dict[Text, Any]) -> Tuple[Text, bool]:
+        """The conversation id, and whether the caller is a trusted server."""
+        sender = body.get("sender")
         if isinstance(sender, int) and not isinstance(sender, bool):
             sender = str(sender)
         if not isinstance(sender, str) or not sender.strip():
-            raise InvalidUsage('"sender" is required: an id for the conversation (text).')
+            raise RequestRefused(400, '"sender" is required: your conversation token (text).')
         if len(sender) > MAX_SENDER_LENGTH:
-            raise InvalidUsage(f'"sender" must be at most {MAX_SENDER_LENGTH} characters.')
-        return sender
+            raise RequestRefused(400, f'"sender" must be at most {MAX_SENDER_LENGTH} characters.')
+        if ownership.bearer_matches(request.headers.get("Authorization"), self.server_token):
+            return ownership.namespaced(ownership.REST_API, sender), True
+        conversation = ownership.conversation_of(sender, self.secret)
+        if conversation is None:
+            raise RequestRefused(
+                401,
+                "Unknown or expired conversation token: POST /webhooks/rest/conversations "
+                "for a new one (servers: send Authorization: Bearer <REST_API_TOKEN>).",
+            )
+        return conversation, False
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        self.secret = ownership.secret_from_environment()
+        self.server_token = ownership.rest_api_token()
+        bounds = limits.Limits()
+        webhook = Blueprint("careers_rest_webhook", __name__)
+        limit_request_size(webhook)
+
+        def address(request: Request) -> Text:
+            return bounds.client_address(request.ip, request.headers.get("X-Forwarded-For"))
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/conversations", methods=["POST"])
+        async def new_conversation(request: Request) -> HTTPResponse:
+            if not bounds.new_conversations.allow(address(request)):
+                return refusal(429, limits.TOO_MANY_CONVERSATIONS)
+            token = ownership.issue_token(self.secret)
+            return response.json({"token": token, "expires_in": ownership.TOKEN_MAX_AGE_SECONDS}, status=201)
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            try:
+                body = _body(request)
+                sender, trusted = self.owner(request, body)
+                text = body.get("message")
+                if not isinstance(text, str):
+                    raise RequestRefused(400, '"message" is required and must be text (it may be empty).')
+                if body.get("metadata") is not None and not isinstance(body.get("metadata"), dict):
+                    raise RequestRefused(400, '"metadata" must be a JSON object when given.')
+            except RequestRefused as refused:
+                return refusal(refused.status, refused.message)
+            if not trusted and not bounds.messages.allow(sender):
+                return refusal(429, limits.TOO_MANY_MESSAGES)
+            text, marks = limits.bounded_message(text)
+            collector = CollectingOutputChannel()
+            try:
+                await on_new_message(
+                    UserMessage(text, collector, sender, input_channel=self.name(), metadata=marks)
+                )
+            except Exception:  # logged without the message: it may hold personal details
+                logger.exception("REST: a message could not be handled.")
+            return response.json(collector.messages)
+
+        @webhook.route("/conversation", methods=["DELETE"])
+        async def delete(request: Request) -> HTTPResponse:
+            try:
+                sender, _ = self.owner(request, _body(request))
+            except RequestRefused as refused:
+                return refusal(refused.status, refused.message)
+            deleted = await delete_conversation(request.app, sender)
+            if deleted is None:
+                return refusal(501, "This tracker store cannot delete conversations.")
+            return response.json({"deleted": True, "events": deleted})
+
+        return webhook
+
+    def _extract_sender(self, req: Request) -> Optional[Text]:
+        raise NotImplementedError("CheckedRestInput reads the sender in owner()")
 
     def _extract_message(self, req: Request) -> Optional[Text]:
-        message = _body(req).get("message")
-        if not isinstance(message, str):
-            raise InvalidUsage('"message" is required and must be text (it may be empty).')
-        return message
+        raise NotImplementedError("CheckedRestInput reads the message in its webhook")
 
     def get_metadata(self, request: Request) -> Optional[Dict[Text, Any]]:
-        metadata = _body(request).get("metadata")
-        if metadata is not None and not isinstance(metadata, dict):
-            raise InvalidUsage('"metadata" must be a JSON object when given.')
-        return metadata
+        return None

@@ -23,8 +23,19 @@ separated by commas or spaces, `*` for any (default: http://localhost:8080). Giv
 Rasa the same list with `rasa run --cors` (tools/running/run.sh does both): that sends
 the CORS headers, on the REST channel and here alike.
 Requests with no `Origin` header (not from a browser) are let through, as CORS is a
-browser's rule. Events: `session_request` {session_id} -> `session_confirm` id;
-`user_uttered` {message, session_id} -> `bot_uttered` messages.
+browser's rule: what stops a script is the conversation token, not the origin.
+
+Conversations are the server's (channels/ownership.py). `session_request` with no
+token, or one the server did not sign or that has expired, gets a new conversation:
+`session_confirm` carries its token, which the widget keeps and sends back on
+reconnecting (`session_request` {session_id: token}) to carry on with it. The
+socket joins only that conversation's room, and its `user_uttered` {message} events
+go to that conversation whatever session id they name. Each address may hold
+SOCKETS_PER_CLIENT sockets, start NEW_CONVERSATIONS_PER_MINUTE conversations and
+send MESSAGES_PER_MINUTE messages per conversation (channels/limits.py); beyond them
+the socket is refused or gets a polite `bot_uttered` saying to slow down. Messages
+are cut to MAX_MESSAGE_CHARACTERS before Rasa sees or stores them, and client
+metadata is dropped.
 """
 
 from __future__ import annotations
@@ -32,7 +43,7 @@ from __future__ import annotations
 import logging
 import os
 import re
-import uuid
+from collections import Counter
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Union
 
 from rasa.core.channels.channel import UserMessage
@@ -41,12 +52,14 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
+from socketio.exceptions import ConnectionRefusedError
+
+from channels import limits, ownership
+from channels.conversations import limit_request_size
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_ALLOWED_ORIGINS = "http://localhost:8080"
-MAX_SESSION_ID_LENGTH = 128
-SESSION_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,%d}$" % MAX_SESSION_ID_LENGTH)
 
 
 def allowed_origins(value: Optional[str] = None) -> Union[str, List[str]]:
@@ -92,14 +105,24 @@ class CheckedSocketIOInput(SocketIOInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         origins = allowed_origins()
         logger.info(f"socket.io accepts pages from: {origins}")
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=origins)
+        secret = ownership.secret_from_environment()
+        bounds = limits.Limits()
+        sio = AsyncServer(
+            async_mode="sanic", cors_allowed_origins=origins, max_http_buffer_size=limits.MAX_BODY_BYTES
+        )
         # engine.io checks the origin; the CORS headers themselves come from Rasa's
         # `--cors` (sanic-cors, which covers every route). Both adding them would send
         # Access-Control-Allow-Origin twice, which browsers refuse.
         sio.eio._cors_headers = lambda environ: []
         self.sio = sio
         blueprint = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
+        limit_request_size(blueprint)
         sessions: Dict[Text, Text] = {}  # socket id -> the conversation it joined
+        addresses: Dict[Text, Text] = {}  # socket id -> the client's address
+        open_sockets: Counter = Counter()  # client address -> sockets open
+
+        async def tell(sid: Text, text: Text) -> None:
+            await sio.emit(self.bot_message_evt, {"text": text}, room=sid, namespace=self.namespace)
 
         @blueprint.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -113,47 +136,71 @@ class CheckedSocketIOInput(SocketIOInput):
                     return False
                 from rasa.core.channels.channel import decode_bearer_token
 
-                return bool(decode_bearer_token(token, self.jwt_key, self.jwt_algorithm))
+                if not decode_bearer_token(token, self.jwt_key, self.jwt_algorithm):
+                    return False
+            request = environ.get("sanic.request")
+            address = bounds.client_address(getattr(request, "ip", None), environ.get("HTTP_X_FORWARDED_FOR"))
+            if open_sockets[address] >= bounds.sockets_per_client:
+                raise ConnectionRefusedError(limits.TOO_MANY_SOCKETS)
+            open_sockets[address] += 1
+            addresses[sid] = address
             return True
 
         @sio.on("disconnect", namespace=self.namespace)
         async def disconnect(sid: Text) -> None:
             sessions.pop(sid, None)
+            address = addresses.pop(sid, None)
+            if address is not None:
+                open_sockets[address] -= 1
+                if open_sockets[address] <= 0:
+                    del open_sockets[address]
 
         @sio.on("session_request", namespace=self.namespace)
         async def session_request(sid: Text, data: Any) -> None:
-            wanted = data.get("session_id") if isinstance(data, dict) else None
-            session_id = wanted if isinstance(wanted, str) and SESSION_ID.match(wanted) else uuid.uuid4().hex
+            """Joins the conversation a token names; a client without a good token
+            gets a new conversation and its token (`session_confirm`)."""
+            token = data.get("session_id") if isinstance(data, dict) else None
+            conversation = ownership.conversation_of(token, secret)
+            if conversation is None:
+                if not bounds.new_conversations.allow(addresses.get(sid, "unknown")):
+                    await tell(sid, limits.TOO_MANY_CONVERSATIONS)
+                    return
+                token = ownership.issue_token(secret)
+                conversation = ownership.conversation_of(token, secret)
+            assert conversation is not None
             previous = sessions.get(sid)
-            if previous and previous != session_id and self.session_persistence:
+            if previous and previous != conversation and self.session_persistence:
                 await sio.leave_room(sid, previous, namespace=self.namespace)
-            sessions[sid] = session_id
+            sessions[sid] = conversation
             if self.session_persistence:
-                await sio.enter_room(sid, session_id, namespace=self.namespace)
-            await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
+                await sio.enter_room(sid, conversation, namespace=self.namespace)
+            await sio.emit("session_confirm", token, room=sid, namespace=self.namespace)
 
         @sio.on(self.user_message_evt, namespace=self.namespace)
         async def handle_message(sid: Text, data: Any) -> None:
             if not isinstance(data, dict) or not isinstance(data.get("message", ""), str):
                 logger.warning("socket.io: ignored a message that was not {message: text}.")
                 return
-            if self.session_persistence:
-                sender_id = sessions.get(sid)
-                if sender_id is None or data.get("session_id") not in (None, sender_id):
-                    logger.warning(
-                        "socket.io: ignored a message outside the socket's session "
-                        "(send `session_request` first)."
-                    )
-                    return
-            else:
-                sender_id = sid
-            metadata = data.get(self.metadata_key)
+            sender_id = sessions.get(sid)
+            if sender_id is None or (
+                data.get("session_id") is not None
+                and ownership.conversation_of(data.get("session_id"), secret) != sender_id
+            ):
+                logger.warning(
+                    "socket.io: ignored a message outside the socket's conversation "
+                    "(send `session_request` first)."
+                )
+                return
+            if not bounds.messages.allow(sender_id):
+                await tell(sid, limits.TOO_MANY_MESSAGES)
+                return
+            text, marks = limits.bounded_message(data.get("message", ""))
             message = UserMessage(
-                data.get("message", ""),
+                text,
                 WidgetOutput(sio, self.bot_message_evt),
-                sender_id,
+                sender_id if self.session_persistence else ownership.namespaced(ownership.WEB, sid),
                 input_channel=self.name(),
-                metadata=metadata if isinstance(metadata, dict) else None,
+                metadata=marks,
             )
             await on_new_message(message)
 

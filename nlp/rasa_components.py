@@ -43,6 +43,7 @@ from rasa.shared.nlu.constants import (
     INTENT,
     INTENT_NAME_KEY,
     INTENT_RANKING_KEY,
+    METADATA,
     PREDICTED_CONFIDENCE_KEY,
     TEXT,
 )
@@ -50,6 +51,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from careers.vocabulary import CHECK_INTENT, FALLBACK_INTENT, NOT_COVERED_INTENT, OUT_OF_SCOPE_INTENT
+from nlp.message_limits import CUT_FROM_CHARACTERS, MAX_MESSAGE_CHARACTERS
 
 ORIGINAL_LENGTH = "original_length"
 CHARACTERS_READ = "characters_read"
@@ -144,7 +146,7 @@ class MessageGuard(ConfiguredComponent):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"max_characters": 2000}
+        return {"max_characters": MAX_MESSAGE_CHARACTERS}
 
     def __init__(self, config: Dict[Text, Any]) -> None:
         self._limit = int(config["max_characters"])
@@ -152,7 +154,15 @@ class MessageGuard(ConfiguredComponent):
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             text = message.get(TEXT) or ""
-            if len(text) > self._limit:
+            metadata = message.get(METADATA) or {}
+            cut_from = metadata.get(CUT_FROM_CHARACTERS) if isinstance(metadata, dict) else None
+            if isinstance(cut_from, int) and cut_from > len(text):
+                # Cut by the channel before it was stored (channels/limits.py).
+                message.set(TEXT, text[: self._limit])
+                message.set(ORIGINAL_LENGTH, cut_from, add_to_output=True)
+                message.set(CHARACTERS_READ, min(len(text), self._limit), add_to_output=True)
+                message.set(TRUNCATED, True, add_to_output=True)
+            elif len(text) > self._limit:
                 # Checked before tag removal so that the regex never sees huge input.
                 message.set(TEXT, text[: self._limit])
                 message.set(ORIGINAL_LENGTH, len(text), add_to_output=True)

@@ -9,3 +9,12 @@ CACHED_SQL_STORE = "runtime.tracker_store.CachedSQLTrackerStore"
 # The environment variable holding the secret the action server asks Rasa for: read
 # by the action server and by `python -m runtime`, which sends it.
 ACTION_SERVER_TOKEN = "ACTION_SERVER_TOKEN"
+
+# Names in domain.yml that Rasa itself (runtime/rasa_patches.py), not the action
+# server, acts on: the greeting whose buttons count as offered before the assistant
+# has said anything; the action that deletes the conversation it is run in, and its
+# confirmation; the apology when the action server fails.
+GREETING_RESPONSE = "utter_greet"
+DELETE_CONVERSATION_ACTION = "action_delete_conversation"
+DELETED_RESPONSE = "utter_conversation_deleted"
+UNAVAILABLE_RESPONSE = "utter_service_unavailable"

@@ -146,9 +146,9 @@ def purge(engine_or_url: Any, days: float, now: When = None, *, dry_run: bool = 
         senders, events = purge_before(engine_or_url, before, dry_run=dry_run)
         return len(senders), events
     url = sa.engine.make_url(engine_or_url)
-    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        if not Path(url.database).exists():
-            return 0, 0  # no conversations stored, and no empty database made
+    on_disk = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+    if on_disk and not Path(url.database).exists():
+        return 0, 0  # no conversations stored, and no empty database made
     engine = _engine(url)
     try:
         senders, events = purge_before(engine, before, dry_run=dry_run)

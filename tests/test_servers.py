@@ -12,6 +12,7 @@ from typing import Any, Dict, List
 
 import pytest
 
+from channels import ownership
 from tools.running.serverctl import ROOT, post, running_assistant
 
 MODEL = ROOT / "models" / "careers.tar.gz"
@@ -170,7 +171,9 @@ def test_feedback_is_kept_in_the_tracker_store(assistant):
     database = assistant.rasa.log.parent / "conversations.db"
     with sqlite3.connect(database) as db:
         rows = db.execute(
-            "SELECT data FROM events WHERE sender_id = ? AND type_name = 'slot'", (user,)
+            # A server-to-server caller's conversations are filed under rest:
+            "SELECT data FROM events WHERE sender_id = ? AND type_name = 'slot'",
+            (f"{ownership.REST_API}:{user}",),
         ).fetchall()
     feedback = [json.loads(data)["value"] for (data,) in rows if json.loads(data)["name"] == "feedback"]
     assert feedback == [{"topic": "ask_skills", "helpful": False}]

@@ -6,7 +6,8 @@
 
 In-process, the trained model runs inside this process and the custom actions run
 through rasa-sdk's own executor, as the action server runs them but without HTTP,
-so no servers are needed. With --url, each turn is a POST to the REST channel.
+so no servers are needed. With --url, each turn is a POST to the REST channel, as a
+trusted server: with `Authorization: Bearer $REST_API_TOKEN` (make exports it).
 Exit status: 0 if every conversation passed, 1 if any failed, 2 if a script is
 malformed or the assistant cannot be reached.
 """
@@ -17,6 +18,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 import textwrap
 import time
@@ -31,6 +33,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import yaml
 
+from channels.ownership import REST_API_TOKEN
 from tools.careers_team.conversation_scripts import (
     Check,
     Conversation,
@@ -140,7 +143,11 @@ class RestAssistant:
 
     def send(self, sender: str, message: str) -> List[Dict[str, Any]]:
         body = json.dumps({"sender": sender, "message": message}).encode()
-        request = urllib.request.Request(self.url, data=body, headers={"Content-Type": "application/json"})
+        headers = {"Content-Type": "application/json"}
+        token = os.environ.get(REST_API_TOKEN)
+        if token:  # the live assistant's server-to-server token (`make` exports it)
+            headers["Authorization"] = f"Bearer {token}"
+        request = urllib.request.Request(self.url, data=body, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 replies = json.loads(response.read() or b"[]")

@@ -19,7 +19,7 @@ from typing import Dict, List
 
 import yaml
 
-from tools.running.serverctl import RASA, ROOT, post, running_assistant
+from tools.running.serverctl import RASA, ROOT, running_assistant
 
 GUARDS = {"nlp.rasa_components.MessageGuard", "nlp.rasa_components.LongMessageFallback"}
 CACHE = ROOT / "build" / "bench"
@@ -59,13 +59,13 @@ def unguarded_model() -> Path:
 def measure(model: Path, sizes: List[int], repeat: int) -> Dict[int, Dict[str, float]]:
     results: Dict[int, Dict[str, float]] = {}
     with running_assistant(model, Path(tempfile.mkdtemp(prefix="bench-"))) as assistant:
-        post(assistant.url, {"sender": "warm-up", "message": "hello"})
+        assistant.post({"sender": "warm-up", "message": "hello"})
         for size in sizes:
             message = ("clinical engineering " * (size // 21 + 1))[:size]
             times = []
             for attempt in range(repeat):
                 started = time.perf_counter()
-                status, _ = post(assistant.url, {"sender": f"bench-{size}-{attempt}", "message": message})
+                status, _ = assistant.post({"sender": f"bench-{size}-{attempt}", "message": message})
                 times.append(time.perf_counter() - started)
                 if status != 200:
                     raise RuntimeError(f"HTTP {status} for a {size}-character message")

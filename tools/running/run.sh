@@ -16,6 +16,10 @@ RASA_HOST=${RASA_HOST:-127.0.0.1}
 export ACTIONS_HOST=${ACTIONS_HOST:-127.0.0.1}
 # The action server answers only Rasa, which sends this (the Makefile sets it).
 export ACTION_SERVER_TOKEN=${ACTION_SERVER_TOKEN:-$(tools/running/secret.sh action-server-token)}
+# Signs web conversations' tokens (channels/ownership.py), and lets other servers
+# use the REST channel (Authorization: Bearer ...): the same way.
+export CONVERSATION_SECRET=${CONVERSATION_SECRET:-$(tools/running/secret.sh conversation-secret)}
+export REST_API_TOKEN=${REST_API_TOKEN:-$(tools/running/secret.sh rest-api-token)}
 # Pages on these origins may use the assistant (socket.io and REST): separated by
 # commas or spaces. CORS is the older name of the same setting.
 ALLOWED_ORIGINS=${ALLOWED_ORIGINS:-${CORS:-http://localhost:$DEMO_PORT}}
@@ -78,8 +82,12 @@ cat <<EOF
 
 The assistant is ready.
   Chat in a terminal:  make shell   (in another terminal)
-  Chat over HTTP:      curl -s localhost:$RASA_PORT/webhooks/rest/webhook -H 'Content-Type: application/json' \\
-                         -d '{"sender": "me", "message": "Can I apply for the STP with a 2:1 in physics?"}'
+  Chat over HTTP:      token=\$(curl -s -X POST localhost:$RASA_PORT/webhooks/rest/conversations \\
+                                 | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+                       curl -s localhost:$RASA_PORT/webhooks/rest/webhook -H 'Content-Type: application/json' \\
+                         -d "{\"sender\": \"\$token\", \"message\": \"Can I apply for the STP with a 2:1 in physics?\"}"
+  From another server: the same webhook with -H "Authorization: Bearer \$REST_API_TOKEN" and any sender
+                       (REST_API_TOKEN: in .secrets/rest-api-token unless set; see README, Channels)
   Demo careers site:   http://localhost:$DEMO_PORT/ (the chat widget is at the bottom right)
   Allowed origins:     ${origins[*]} (set ALLOWED_ORIGINS to change)
 Press Ctrl-C to stop.

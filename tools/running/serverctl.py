@@ -19,6 +19,7 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import yaml
 
+from channels.ownership import CONVERSATION_SECRET, REST_API_TOKEN
 from runtime import ACTION_SERVER_TOKEN
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,16 +92,33 @@ class Server:
                 self.process.wait()
 
 
-def post(url: str, body: Any, raw: Optional[bytes] = None) -> Tuple[int, Any]:
+def post(
+    url: str,
+    body: Any,
+    raw: Optional[bytes] = None,
+    token: Optional[str] = None,
+    path: str = "/webhooks/rest/webhook",
+    method: str = "POST",
+    headers: Optional[Dict[str, str]] = None,
+) -> Tuple[int, Any]:
+    """A request to Rasa's REST channel, as a trusted server: with the REST token
+    (`token`, or REST_API_TOKEN from the environment; "" for none). Returns the
+    status and the JSON reply (an error's body as text if not JSON)."""
     data = raw if raw is not None else json.dumps(body).encode()
-    request = urllib.request.Request(
-        url + "/webhooks/rest/webhook", data=data, headers={"Content-Type": "application/json"}
-    )
+    sent = {"Content-Type": "application/json", **(headers or {})}
+    token = os.environ.get(REST_API_TOKEN, "") if token is None else token
+    if token:
+        sent["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(url + path, data=data, headers=sent, method=method)
     try:
         with urllib.request.urlopen(request, timeout=120) as response:
             return response.status, json.loads(response.read() or b"null")
     except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
+        text = error.read().decode()
+        try:
+            return error.code, json.loads(text)
+        except ValueError:
+            return error.code, text
 
 
 @dataclass
@@ -109,13 +127,25 @@ class Assistant:
     rasa: Server
     actions: Server
     actions_url: str = ""  # the action server's base URL
+    rest_token: str = ""  # the server-to-server REST token of this run
+
+    def post(self, body: Any, raw: Optional[bytes] = None) -> Tuple[int, Any]:
+        """A message to the REST channel as a trusted server (ids under `rest:`)."""
+        return post(self.url, body, raw, token=self.rest_token)
 
 
 @contextmanager
-def running_assistant(model: Path, workdir: Path, allowed_origins: Sequence[str] = ()) -> Iterator[Assistant]:
+def running_assistant(
+    model: Path,
+    workdir: Path,
+    allowed_origins: Sequence[str] = (),
+    env: Optional[Dict[str, str]] = None,
+) -> Iterator[Assistant]:
     """The action server and Rasa (REST and socket.io channels, SQLite store in `workdir`)
     on free ports of 127.0.0.1, as `make run` starts them: the action server asks for
-    a token of this run's own. Pages on `allowed_origins` may use it from a browser (CORS)."""
+    a token of this run's own, and Rasa has its own conversation secret and REST
+    token. Pages on `allowed_origins` may use it from a browser (CORS). `env` adds
+    settings for Rasa (limits, timeouts)."""
     action_port, rasa_port = free_port(), free_port()
     # The project's endpoints.yml, as `make run` uses it, with this action server
     # and a database of the work folder's own.
@@ -125,6 +155,11 @@ def running_assistant(model: Path, workdir: Path, allowed_origins: Sequence[str]
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(yaml.safe_dump(settings, sort_keys=False))
     token = {ACTION_SERVER_TOKEN: secrets.token_hex(16)}
+    # The REST token is this process's (make exports one), or a new one it then
+    # holds, so that the tools' REST clients here (post, the load generator) send it.
+    rest_token = os.environ.get(REST_API_TOKEN) or secrets.token_hex(32)
+    os.environ[REST_API_TOKEN] = rest_token
+    secrets_of_rasa = {CONVERSATION_SECRET: secrets.token_hex(32), REST_API_TOKEN: rest_token}
     actions = Server(
         "action server",
         [*ACTION_SERVER, "--actions", "actions", "--port", str(action_port)],
@@ -150,13 +185,15 @@ def running_assistant(model: Path, workdir: Path, allowed_origins: Sequence[str]
             *cors,
         ],
         workdir / "rasa.log",
-        env={**token, "ALLOWED_ORIGINS": ",".join(allowed_origins)},
+        env={**token, **secrets_of_rasa, "ALLOWED_ORIGINS": ",".join(allowed_origins), **(env or {})},
     )
     url = f"http://localhost:{rasa_port}"
     actions.start(f"http://127.0.0.1:{action_port}/health")
     try:
         rasa.start(url + "/")
-        yield Assistant(url, rasa, actions, f"http://127.0.0.1:{action_port}")
+        yield Assistant(
+            url, rasa, actions, f"http://127.0.0.1:{action_port}", secrets_of_rasa[REST_API_TOKEN]
+        )
     finally:
         rasa.stop()
         actions.stop()

@@ -1,0 +1,120 @@
+"""Who a conversation belongs to: the server decides, not the client.
+
+A web conversation (the widget, over socket.io or REST) is named by a token the
+server issues: a random id, when it was issued, and an HMAC-SHA256 signature of
+both with CONVERSATION_SECRET. The conversation id Rasa files the messages under is
+derived from a token that checks out, so a client can present only a token it was
+given; it can neither pick another person's conversation nor make one up. A token
+older than the retention period (runtime.retention) is refused, as the conversation
+behind it has been purged by then.
+
+Conversation ids carry their channel as a prefix (`web:`, `rest:`, `slack:`,
+`teams:`). Each channel makes ids in its own namespace only, so no channel can
+address another's conversations: a REST caller cannot reach a Slack user's
+conversation by sending that user's id.
+
+Server-to-server callers of the REST channel (another backend, the careers team's
+scripts against a live bot) authenticate with `Authorization: Bearer
+$REST_API_TOKEN` instead and choose their own ids, filed under `rest:`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import re
+import secrets
+import time
+from typing import Optional, Text
+
+from runtime.retention import DEFAULT_RETENTION_DAYS
+
+# Environment variables: the signing secret, and the server-to-server REST token.
+CONVERSATION_SECRET = "CONVERSATION_SECRET"
+REST_API_TOKEN = "REST_API_TOKEN"
+
+# Conversation id namespaces, one per channel.
+WEB = "web"
+REST_API = "rest"
+SLACK = "slack"
+TEAMS = "teams"
+
+TOKEN_VERSION = "c1"
+TOKEN_MAX_AGE_SECONDS = DEFAULT_RETENTION_DAYS * 24 * 3600
+# A token issued this far in the future (clock skew between servers) is still good.
+CLOCK_SKEW_SECONDS = 300
+MAX_TOKEN_LENGTH = 128
+MIN_SECRET_LENGTH = 16
+_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+class MissingSecret(RuntimeError):
+    """CONVERSATION_SECRET is unset or too short to sign with."""
+
+
+def secret_from_environment() -> bytes:
+    value = os.environ.get(CONVERSATION_SECRET, "")
+    if len(value) < MIN_SECRET_LENGTH:
+        raise MissingSecret(
+            f"{CONVERSATION_SECRET} must be set to a random secret of at least "
+            f"{MIN_SECRET_LENGTH} characters (the web channels sign conversation tokens "
+            "with it). `make run` makes one in .secrets/; on a server, set it in the "
+            "environment, the same on every Rasa instance."
+        )
+    return value.encode()
+
+
+def namespaced(namespace: Text, local_id: Text) -> Text:
+    return f"{namespace}:{local_id}"
+
+
+def _signature(secret: bytes, body: Text) -> Text:
+    digest = hmac.new(secret, body.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def issue_token(secret: bytes, now: Optional[float] = None) -> Text:
+    """A new web conversation's token."""
+    issued = int(time.time() if now is None else now)
+    body = f"{TOKEN_VERSION}.{secrets.token_urlsafe(16)}.{issued:x}"
+    return f"{body}.{_signature(secret, body)}"
+
+
+def conversation_of(
+    token: object,
+    secret: bytes,
+    now: Optional[float] = None,
+    max_age: int = TOKEN_MAX_AGE_SECONDS,
+) -> Optional[Text]:
+    """The web conversation id a token names, or None if it is not one this server
+    signed, or has expired."""
+    if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    parts = token.split(".")
+    if len(parts) != 4 or parts[0] != TOKEN_VERSION or not _ID.match(parts[1]):
+        return None
+    version, local_id, issued_hex, signature = parts
+    if not hmac.compare_digest(signature, _signature(secret, f"{version}.{local_id}.{issued_hex}")):
+        return None
+    try:
+        issued = int(issued_hex, 16)
+    except ValueError:
+        return None
+    now = time.time() if now is None else now
+    if issued > now + CLOCK_SKEW_SECONDS or now - issued > max_age:
+        return None
+    return namespaced(WEB, local_id)
+
+
+def rest_api_token() -> Optional[Text]:
+    """The server-to-server REST token, if one is configured."""
+    value = os.environ.get(REST_API_TOKEN, "")
+    return value if len(value) >= MIN_SECRET_LENGTH else None
+
+
+def bearer_matches(header: Optional[Text], expected: Optional[Text]) -> bool:
+    if not expected or not isinstance(header, str) or not header.startswith("Bearer "):
+        return False
+    return hmac.compare_digest(header[len("Bearer ") :].strip().encode(), expected.encode())
