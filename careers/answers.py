@@ -177,7 +177,8 @@ HELPFUL_VALUES = {"yes": True, "no": False}
 
 
 def feedback_buttons(topic: str) -> List[Dict[str, str]]:
-    """Thumbs up and down; each payload names the topic, so a late click still counts."""
+    """Thumbs up and down; each payload names the topic it is about. (Rasa reads a
+    payload only from the buttons of its latest turn: runtime/rasa_patches.py.)"""
 
     def payload(helpful: str) -> str:
         entities = {"helpful": helpful, "feedback_topic": topic}

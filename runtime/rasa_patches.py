@@ -1,13 +1,16 @@
 """The changes this project makes to Rasa's own behaviour, in one place.
 
-Each patch fixes a cost measured in `make bench` (docs/benchmarks.md) and keeps
-what Rasa does: only how fast it does it changes. They are written for one Rasa
-version; `apply()` refuses any other, so an upgrade has to look at each patch again
+Two kinds. SPEED_PATCHES each fix a cost measured in `make bench`
+(docs/benchmarks.md) and keep what Rasa does: only how fast it does it changes.
+SAFETY_PATCHES change what it does, on purpose (docs/security.md): the action
+server's token, typed text never read as an intent, "delete my conversation", and
+an apology when the action server fails. They are written for one Rasa version;
+`apply()` refuses any other, so an upgrade has to look at each patch again
 (tests/test_rasa_patches.py fails too).
 
 Applied explicitly at start-up by the launcher, `python -m runtime run ...`
-(tools/running/run.sh and the test servers use it); `rasa run` alone runs
-without them, correctly but more slowly.
+(tools/running/run.sh and the test servers use it). Do not serve the assistant
+with plain `rasa run`: it would be slower, and without the safety patches.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ _applied: List[str] = []
 # What each patch replaced, by "Owner.name": Rasa's own code, for the tests that
 # hold each patch to it.
 RASAS_OWN: Dict[str, Any] = {}
+logger = logging.getLogger(__name__)
 
 
 def _replace(owner: Any, name: str, new: Any) -> Any:
@@ -593,7 +597,183 @@ def _action_server_token_from_the_environment() -> None:
     rasas = _replace(AvailableEndpoints, "read_endpoints", classmethod(read_endpoints))  # bound
 
 
-PATCHES: Dict[str, Callable[[], None]] = {
+# The patches above change how fast Rasa works, not what it does (SPEED_PATCHES,
+# except the action server's token). Those below change what it does, for safety
+# and privacy (SAFETY_PATCHES; docs/security.md).
+
+
+def _only_offered_buttons_parsed_as_intents() -> None:
+    """Rasa reads a message written `/intent{"slot": "value"}` as that intent with
+    those entities, whoever typed it: anyone could set a fact (`/inform{...}`) or
+    restart a check (`/restart`) by typing. Here a message in that form is read so
+    only if it is the payload of a button the assistant offered in its latest turn
+    (or, before it has said anything, of its greeting, which the widget shows
+    itself). Anything else in that form is a message the assistant did not
+    understand: the fallback intent, no entities."""
+    from rasa.core.processor import MessageProcessor
+    from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME, INTENT_MESSAGE_PREFIX
+
+    from runtime import GREETING_RESPONSE
+
+    async def parse_message(
+        self: MessageProcessor,
+        message: Any,
+        tracker: Any = None,
+        only_output_properties: bool = True,
+    ) -> Dict[Text, Any]:
+        text = (message.text or "").strip()
+        if text.startswith(INTENT_MESSAGE_PREFIX):
+            events = tracker.events if tracker is not None else []
+            greeting = self.domain.responses.get(GREETING_RESPONSE, []) if self.domain else []
+            if text not in offered_payloads(events, greeting):
+                intent = {"name": DEFAULT_NLU_FALLBACK_INTENT_NAME, "confidence": 1.0}
+                return {"text": message.text, "intent": intent, "intent_ranking": [intent], "entities": []}
+        return await rasas(self, message, tracker, only_output_properties)
+
+    rasas = _replace(MessageProcessor, "parse_message", parse_message)
+
+
+def offered_payloads(events: Reversible[Event], greeting: List[Dict[Text, Any]]) -> Set[Text]:
+    """The button payloads of the bot's messages since the person's latest message;
+    at the start of a conversation, also those of the greeting's variations."""
+    from rasa.shared.core.events import BotUttered, UserUttered
+
+    def payloads(buttons: Any) -> Set[Text]:
+        if not isinstance(buttons, list):
+            return set()
+        return {
+            b["payload"].strip() for b in buttons if isinstance(b, dict) and isinstance(b.get("payload"), str)
+        }
+
+    offered: Set[Text] = set()
+    for event in reversed(events):
+        if isinstance(event, UserUttered):
+            return offered
+        if isinstance(event, BotUttered):
+            offered |= payloads((event.data or {}).get("buttons"))
+    for variation in greeting:
+        offered |= payloads(variation.get("buttons"))
+    return offered
+
+
+def _conversations_deleted_on_request() -> None:
+    """`action_delete_conversation` (runtime.DELETE_CONVERSATION_ACTION) runs in Rasa,
+    not on the action server: it confirms with the response
+    runtime.DELETED_RESPONSE, and instead of saving the conversation at the end of
+    the turn, Rasa deletes it from the tracker store (which must have a `delete`
+    method, as runtime.tracker_store's has). The message asking for it goes too."""
+    import rasa.core.actions.action as actions
+    from rasa.core.actions.action import Action, ActionBotResponse
+    from rasa.core.processor import MessageProcessor
+
+    from channels.conversations import deleting_store
+    from runtime import DELETE_CONVERSATION_ACTION, DELETED_RESPONSE
+
+    to_delete: Set[Text] = set()  # conversations whose turn ends in deletion
+
+    class DeleteConversation(Action):
+        def name(self) -> Text:
+            return DELETE_CONVERSATION_ACTION
+
+        async def run(self, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> List[Event]:
+            to_delete.add(tracker.sender_id)
+            return await ActionBotResponse(DELETED_RESPONSE).run(output_channel, nlg, tracker, domain)
+
+    def action_for_name_or_text(name: Text, domain: Any, endpoint: Any) -> Any:
+        if name == DELETE_CONVERSATION_ACTION:
+            if name not in domain.action_names_or_texts:
+                domain.raise_action_not_found_exception(name)
+            return DeleteConversation()
+        return rasas_action_for(name, domain, endpoint)
+
+    async def save_tracker(self: MessageProcessor, tracker: Any) -> None:
+        if tracker.sender_id in to_delete:
+            to_delete.discard(tracker.sender_id)
+            store = deleting_store(self)
+            if store is not None:
+                await store.delete(tracker.sender_id)
+                logger.info("A conversation was deleted at its owner's request.")
+                return
+            logger.error("The tracker store cannot delete conversations: this one was kept.")
+        await rasas_save(self, tracker)
+
+    rasas_action_for = _replace(actions, "action_for_name_or_text", action_for_name_or_text)
+    rasas_save = _replace(MessageProcessor, "save_tracker", save_tracker)
+
+
+class ActionServerUnavailable(BaseException):
+    """The action server did not answer in time, or answered with an error.
+
+    A BaseException, so that it passes the `except Exception` of Rasa's processor
+    and form action (which would drop the action's events and carry on predicting,
+    calling the broken server again, up to ten times) and ends the turn."""
+
+
+def _apology_when_the_action_server_fails() -> None:
+    """With the action server down, slow or failing, Rasa waited up to 300 s per
+    call, logged the whole failure and answered nothing. Here a call that takes
+    longer than ACTION_TIMEOUT_SECONDS (environment; default 10), cannot connect, or
+    gets a server error ends the turn: the person gets the response
+    runtime.UNAVAILABLE_RESPONSE (sorry, try again shortly) and the turn is not
+    saved, so the conversation is as it was before the message, and the same
+    message works once the action server is back. A form's refusal of an answer
+    (HTTP 400, ActionExecutionRejection) is not a failure and goes on as before."""
+    import asyncio
+
+    from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
+    from rasa.core.channels.channel import CollectingOutputChannel
+    from rasa.core.processor import MessageProcessor
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from runtime import UNAVAILABLE_RESPONSE
+
+    async def run(self: RemoteAction, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> Any:
+        try:
+            return await asyncio.wait_for(
+                rasas_run(self, output_channel, nlg, tracker, domain), action_timeout()
+            )
+        except ActionExecutionRejection:
+            raise
+        except asyncio.TimeoutError:
+            logger.error(f"The action server did not answer {self.name()} in {action_timeout():g} s.")
+            raise ActionServerUnavailable(self.name()) from None
+        except Exception as error:
+            cause = error.__cause__ or error
+            logger.error(f"The action server failed to run {self.name()}: {type(cause).__name__}.")
+            raise ActionServerUnavailable(self.name()) from None
+
+    async def handle_message(self: MessageProcessor, message: Any) -> Any:
+        try:
+            return await rasas_handle(self, message)
+        except ActionServerUnavailable:
+            empty = DialogueStateTracker.from_events(message.sender_id, [])
+            apology = await self.nlg.generate(UNAVAILABLE_RESPONSE, empty, message.output_channel.name())
+            if apology:
+                await message.output_channel.send_response(message.sender_id, apology)
+            forget = getattr(getattr(self.tracker_store, "_tracker_store", None), "forget", None)
+            if callable(forget):  # the cached store: read the conversation afresh
+                forget(message.sender_id)
+            if isinstance(message.output_channel, CollectingOutputChannel):
+                return message.output_channel.messages
+            return None
+
+    rasas_run = _replace(RemoteAction, "run", run)
+    rasas_handle = _replace(MessageProcessor, "handle_message", handle_message)
+
+
+DEFAULT_ACTION_TIMEOUT_SECONDS = 10.0
+
+
+def action_timeout() -> float:
+    try:
+        value = float(os.environ.get("ACTION_TIMEOUT_SECONDS", ""))
+    except ValueError:
+        return DEFAULT_ACTION_TIMEOUT_SECONDS
+    return value if value > 0 else DEFAULT_ACTION_TIMEOUT_SECONDS
+
+
+# These change how fast Rasa works, not what it does.
+SPEED_PATCHES: Dict[str, Callable[[], None]] = {
     "leave out JAX": _leave_out_jax,
     "validate action responses by event type": _validate_action_responses_by_event_type,
     "run model graphs in order, without dask": _run_graphs_in_order,
@@ -607,19 +787,28 @@ PATCHES: Dict[str, Callable[[], None]] = {
     "an empty domain built once": _an_empty_domain_built_once,
     "slots copied directly": _slots_copied_directly,
     "event types looked up by name": _event_types_looked_up_by_name,
-    "the action server's token from the environment": _action_server_token_from_the_environment,
 }
+# These change what Rasa does, on purpose (issue 13; docs/security.md).
+SAFETY_PATCHES: Dict[str, Callable[[], None]] = {
+    "the action server's token from the environment": _action_server_token_from_the_environment,
+    "only offered buttons parsed as intents": _only_offered_buttons_parsed_as_intents,
+    "conversations deleted on request": _conversations_deleted_on_request,
+    "an apology when the action server fails": _apology_when_the_action_server_fails,
+}
+PATCHES: Dict[str, Callable[[], None]] = {**SPEED_PATCHES, **SAFETY_PATCHES}
 
 
-def apply() -> List[str]:
-    """Apply every patch once; returns their names. Raises on another Rasa version."""
+def apply(names: Optional[Iterable[str]] = None) -> List[str]:
+    """Apply every patch (or those `names`) once; returns the names of those applied
+    so far. Raises on another Rasa version."""
     if rasa.__version__ != PATCHED_FOR:
         raise RuntimeError(
             f"runtime/rasa_patches.py was written for Rasa {PATCHED_FOR}, not {rasa.__version__}: "
             "check each patch against the new version's source, then update PATCHED_FOR."
         )
+    wanted = set(PATCHES if names is None else names)
     for name, patch in PATCHES.items():
-        if name not in _applied:
+        if name in wanted and name not in _applied:
             patch()
             _applied.append(name)
     return list(_applied)
