@@ -11,8 +11,12 @@ results/widget/.
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import socket
+import sqlite3
+import time
 from typing import List
 
 import pytest
@@ -295,11 +299,11 @@ def test_keyboard_alone(site, page):
         if ".cc-restart:" in order[-1]:
             break
     kinds = [o.split(":", 1)[0] for o in order]
-    assert [k.split(".")[-1] for k in kinds[-3:]] == ["cc-log", "cc-close", "cc-restart"], order
+    assert [k.split(".")[-1] for k in kinds[-4:]] == ["cc-log", "cc-close", "cc-delete", "cc-restart"], order
     assert [o.split(":", 1)[1] for o in order[:2]] == ["\N{THUMBS DOWN SIGN} No", "\N{THUMBS UP SIGN} Yes"], (
         order
     )
-    assert kinds[2:-3] and set(kinds[2:-3]) == {"a"}, order
+    assert kinds[2:-4] and set(kinds[2:-4]) == {"a"}, order
 
     page.keyboard.press("Enter")  # Start again
     assert ".cc-input:" in focused(page)
@@ -418,6 +422,79 @@ def test_a_page_on_another_origin_cannot_use_the_assistant(site, page):
         site.assistant.url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket",
     )
     assert outcome == "refused"
+
+
+def stored_events(site, token: str) -> int:
+    """How many events the tracker store holds for the conversation of `token`
+    (c1.<id>.<issued>.<signature>: filed under web:<id>)."""
+    with sqlite3.connect(site.assistant.rasa.log.parent / "conversations.db") as db:
+        (count,) = db.execute(
+            "SELECT COUNT(*) FROM events WHERE sender_id = ?", ("web:" + token.split(".")[1],)
+        ).fetchone()
+    return int(count)
+
+
+def eventually(check, seconds: float = 10) -> bool:
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+def test_the_delete_button_deletes_the_conversation_here_and_on_the_server(site, page):
+    open_chat(page, site.url)
+    send(page, "Can I get onto the STP with a 2:1 in physics?")
+    expect(page.locator(".cc-card")).to_be_visible(timeout=REPLY_TIMEOUT)
+    token = stored_session(page)
+    # Replies reach the page as they are made; the turn is saved once it ends.
+    assert eventually(lambda: stored_events(site, token) > 0)
+
+    delete = page.get_by_role("button", name="Delete this conversation")
+    delete.click()  # asks first...
+    expect(page.get_by_role("button", name="Keep it")).to_be_focused()
+    page.get_by_role("button", name="Keep it").click()
+    expect(page.locator(".cc-confirm")).to_have_count(0)
+    assert stored_events(site, token) > 0, "...and Keep it keeps it"
+    delete.click()
+    page.get_by_role("button", name="Yes, delete it").click()
+    bot_says(page, "deleted this conversation")
+    expect(page.locator(".cc-card")).to_have_count(0)  # gone from the screen...
+    expect(page.locator(".cc-msg--user")).to_have_count(0)
+    assert eventually(lambda: stored_events(site, token) == 0), "...and from the server"
+    page.wait_for_function(
+        "(old) => { const k = Object.keys(sessionStorage).find(k => k.startsWith('careers-chat:'));"
+        " const id = k && JSON.parse(sessionStorage.getItem(k)).sessionId; return id && id !== old; }",
+        arg=token,
+    )
+    send(page, "why?")  # a new conversation: nothing remembered
+    bot_says(page, "I can explain a verdict once I've checked your eligibility")
+
+
+def test_no_reply_is_shown_and_the_message_can_be_sent_again(site, page):
+    """Rasa frozen (it takes the message and answers nothing): after 20 s the widget
+    says so and offers to send the message again, which then gets its answer."""
+    open_chat(page, site.url)
+    send(page, "What skills do I need?")
+    bot_says(page, "interpersonal skills")
+    rasa = site.assistant.rasa
+    assert rasa.process is not None
+    os.killpg(rasa.process.pid, signal.SIGSTOP)
+    try:
+        send(page, "Do I need A-levels?")
+        notice = page.locator(".cc-noreply")
+        expect(notice).to_contain_text("No reply has come from the assistant", timeout=30_000)
+        expect(notice).to_have_attribute("role", "status")
+        expect(page.locator(".cc-typing")).to_be_hidden()
+        notice.get_by_role("button", name="Try again").click()
+        expect(notice).to_have_count(0)
+        expect(page.locator(".cc-typing")).to_be_visible()
+    finally:
+        os.killpg(rasa.process.pid, signal.SIGCONT)
+    # Rasa, back, answers the message and the one sent again: both arrive.
+    answers = page.locator(".cc-msg--bot").filter(has_text="A-level")
+    expect(answers).to_have_count(2, timeout=REPLY_TIMEOUT)
 
 
 def test_reconnects_by_itself_when_the_server_is_back(site, page):

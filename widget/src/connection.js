@@ -2,6 +2,11 @@
 // or REST where socket.io cannot get through. Messages typed while neither works
 // wait in a queue and go as soon as one does.
 //
+// The conversation is named by a token the server issues (channels/ownership.py):
+// over socket.io, `session_confirm` brings it; over REST, POST .../conversations.
+// The widget keeps it (storage.js) and shows it to nobody; a token the server no
+// longer accepts (expired) is replaced by a new one.
+//
 // States: "connecting" (not yet known), "socket", "rest", "offline".
 
 import { io } from "socket.io-client";
@@ -9,10 +14,11 @@ import { io } from "socket.io-client";
 const PROBE_EVERY_MS = 3000;
 
 export class Connection {
-  constructor({ serverUrl, transport, sessionId, onMessage, onState, onRestReplied }) {
+  constructor({ serverUrl, transport, sessionId, onSession, onMessage, onState, onRestReplied }) {
     this.serverUrl = serverUrl;
     this.transport = transport;
     this.sessionId = sessionId;
+    this.onSession = onSession;
     this.onMessage = onMessage;
     this.onState = onState;
     this.onRestReplied = onRestReplied;
@@ -37,9 +43,12 @@ export class Connection {
       timeout: 8000,
     });
     this.socket = socket;
-    socket.on("connect", () => socket.emit("session_request", { session_id: this.sessionId }));
+    socket.on("connect", () => this.requestSession());
     socket.on("session_confirm", (id) => {
-      if (typeof id === "string" && id) this.sessionId = id;
+      if (typeof id === "string" && id && id !== this.sessionId) {
+        this.sessionId = id;
+        this.onSession(id);
+      }
       this.setState("socket");
     });
     socket.on("bot_uttered", (message) => this.onMessage(message));
@@ -91,11 +100,18 @@ export class Connection {
     this.flush();
   }
 
-  changeSession(sessionId) {
-    this.sessionId = sessionId;
+  requestSession() {
+    const request = this.sessionId ? { session_id: this.sessionId } : {};
+    this.socket.emit("session_request", request);
+  }
+
+  // A new conversation: the server gives it a token.
+  newSession() {
+    this.sessionId = null;
     this.queue = [];
     if (this.socket && this.socket.connected) {
-      this.socket.emit("session_request", { session_id: sessionId });
+      if (this.state === "socket") this.setState("connecting"); // until session_confirm
+      this.requestSession();
     }
   }
 
@@ -119,18 +135,38 @@ export class Connection {
     }
   }
 
-  async postRest(text) {
+  async newRestSession() {
+    const response = await fetch(`${this.serverUrl}/webhooks/rest/conversations`, { method: "POST" });
+    const body = await response.json().catch(() => ({}));
+    if (!response.ok || typeof body.token !== "string") {
+      throw new Error(body.error || `the server answered ${response.status}`);
+    }
+    this.sessionId = body.token;
+    this.onSession(body.token);
+  }
+
+  async postRest(text, retried = false) {
+    if (!this.sessionId) await this.newRestSession();
     const sessionId = this.sessionId;
     const response = await fetch(`${this.serverUrl}/webhooks/rest/webhook`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ sender: sessionId, message: text }),
     });
+    if (response.status === 401 && !retried) {
+      // The token has expired (or the server's secret changed): a new conversation.
+      this.sessionId = null;
+      await this.postRest(text, true);
+      return;
+    }
     // A network failure throws (and the message waits); an error status would only
-    // come back again, so that message is dropped.
-    const replies = response.ok ? await response.json().catch(() => []) : [];
-    if (!response.ok) console.warn(`careers-chat: the server answered ${response.status}`);
+    // come back again, so that message is dropped, with the server's reason shown.
+    const replies = await response.json().catch(() => []);
     if (sessionId !== this.sessionId) return; // restarted meanwhile
+    if (!response.ok) {
+      console.warn(`careers-chat: the server answered ${response.status}`);
+      if (replies && typeof replies.error === "string") this.onMessage({ text: replies.error });
+    }
     for (const message of Array.isArray(replies) ? replies : []) this.onMessage(message);
     this.onRestReplied();
   }

@@ -8,11 +8,14 @@ export const DEFAULTS = {
   primaryColour: "#005eb8",
   openingMessage:
     "Hello! I can tell you how to get into clinical engineering in the NHS and check " +
-    "whether you're eligible for a training programme. What would you like to know?",
+    "whether you're eligible for a training programme. Please don't tell me your name or " +
+    "contact details: I don't need them. What would you like to know?",
   launcherLabel: "Ask about careers",
   // "auto": socket.io, falling back to REST where socket.io is blocked; "rest": REST only.
   transport: "auto",
-  // Quick replies offered with the opening message.
+  // Quick replies offered with the opening message. The server reads a payload in the
+  // /intent form only from a button it offered: these are its greeting's
+  // (utter_greet in domain.yml); other suggestions should send plain text.
   suggestions: [
     { title: "How do I get in?", payload: "/ask_entry_routes" },
     { title: "Check my eligibility", payload: "/check_eligibility" },

@@ -1,5 +1,6 @@
-// The conversation kept in the browser tab (sessionStorage): the socket.io session
-// id, the messages shown and whether the chat was open. It survives a reload and
+// The conversation kept in the browser tab (sessionStorage): the conversation's
+// token (issued by the server, which alone can make one), the messages shown and
+// whether the chat was open. It survives a reload and
 // moving between pages of the same site; closing the tab ends it, so on a shared
 // computer the next person does not see someone else's grades.
 
@@ -17,18 +18,12 @@ function backing() {
   }
 }
 
-export function newSessionId() {
-  const bytes = new Uint8Array(16);
-  crypto.getRandomValues(bytes);
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 export class ConversationStore {
   constructor(serverUrl) {
     this.key = `careers-chat:${serverUrl}`;
     this.store = backing();
     const saved = this.load();
-    this.sessionId = saved.sessionId || newSessionId();
+    this.sessionId = typeof saved.sessionId === "string" ? saved.sessionId : null;
     this.messages = saved.messages || [];
     this.open = Boolean(saved.open);
     this.save();
@@ -38,7 +33,7 @@ export class ConversationStore {
     if (!this.store) return {};
     try {
       const saved = JSON.parse(this.store.getItem(this.key) || "{}");
-      const ok = saved && typeof saved.sessionId === "string" && Array.isArray(saved.messages);
+      const ok = saved && Array.isArray(saved.messages);
       return ok ? saved : {};
     } catch {
       return {};
@@ -66,8 +61,13 @@ export class ConversationStore {
     this.save();
   }
 
+  setSession(sessionId) {
+    this.sessionId = sessionId;
+    this.save();
+  }
+
   restart() {
-    this.sessionId = newSessionId();
+    this.sessionId = null;
     this.messages = [];
     this.save();
   }

@@ -9,6 +9,12 @@ import { ConversationStore } from "./storage.js";
 
 const TYPING_QUIET_MS = 1200; // the typing dots go once the bot has been quiet this long
 const TYPING_LIMIT_MS = 60000;
+// No reply this long after a message (the server answers within its action timeout,
+// 10 s, even when part of it is down): say so, and offer to send it again.
+const NO_REPLY_MS = 20000;
+// What the "Delete" button sends: one of the phrases the assistant always reads as
+// a request to delete the conversation (config.yml, ControlPhrases).
+const DELETE_REQUEST = "Delete my conversation";
 
 // A speech bubble, drawn rather than an emoji (not every system has an emoji font).
 function chatIcon() {
@@ -40,6 +46,8 @@ export class CareersChat {
     this.typingTimer = null;
     this.typingLimit = null;
     this.statusTimer = null;
+    this.noReplyTimer = null;
+    this.lastSaid = null;
   }
 
   mount(parent) {
@@ -81,6 +89,9 @@ export class CareersChat {
       this.input,
       el("button", { type: "submit", class: "cc-send" }, "Send"));
     this.restartButton = el("button", { type: "button", class: "cc-header-button cc-restart" }, "Start again");
+    this.deleteButton = el("button", {
+      type: "button", class: "cc-header-button cc-delete", "aria-label": "Delete this conversation",
+    }, "Delete");
     this.closeButton = el("button", {
       type: "button", class: "cc-header-button cc-close", "aria-label": "Close chat",
     }, el("span", { "aria-hidden": "true" }, "×"));
@@ -89,7 +100,7 @@ export class CareersChat {
     },
     el("div", { class: "cc-header" },
       el("h2", { id: "cc-title", class: "cc-title" }, s.title),
-      this.restartButton, this.closeButton),
+      this.restartButton, this.deleteButton, this.closeButton),
     this.statusLine, this.log, this.typing, this.form);
 
     root.append(el("aside", { class: "cc", "aria-label": s.title }, this.panel, this.launcher));
@@ -97,6 +108,7 @@ export class CareersChat {
     this.launcher.addEventListener("click", () => (this.isOpen() ? this.close() : this.open()));
     this.closeButton.addEventListener("click", () => this.close());
     this.restartButton.addEventListener("click", () => this.restart());
+    this.deleteButton.addEventListener("click", () => this.confirmDelete());
     this.form.addEventListener("submit", (event) => {
       event.preventDefault();
       const text = this.input.value.trim();
@@ -158,6 +170,7 @@ export class CareersChat {
       serverUrl: this.settings.serverUrl,
       transport: this.settings.transport,
       sessionId: this.store.sessionId,
+      onSession: (sessionId) => this.store.setSession(sessionId),
       onMessage: (message) => this.receive(message),
       onState: (state) => this.showState(state),
       onRestReplied: () => this.stopTyping(),
@@ -175,30 +188,90 @@ export class CareersChat {
     this.store.add({ from: "bot", text: this.settings.openingMessage, buttons: this.settings.suggestions });
   }
 
-  restart() {
+  restart({ note = null, announcement = "Started a new conversation." } = {}) {
     this.store.restart();
     this.log.replaceChildren();
     this.stopTyping();
-    if (this.connection) this.connection.changeSession(this.store.sessionId);
+    this.clearNoReply();
+    if (this.connection) this.connection.newSession();
+    if (note) this.store.add({ from: "bot", text: note });
     this.greet();
-    this.render(this.store.messages[0]);
+    for (const entry of this.store.messages) this.render(entry);
     this.showCurrentReplies();
-    this.announce("Started a new conversation.");
+    this.announce(announcement);
     this.input.focus();
   }
 
   // Sends `payload` to the assistant, showing `shown` as what the person said.
   say(shown, payload) {
     this.clearReplies();
+    this.clearNoReply();
+    this.lastSaid = { shown, payload };
     const entry = { from: "user", text: shown };
     this.store.add(entry);
     this.render(entry);
     this.connect();
     if (this.connection.state !== "offline") this.startTyping();
+    this.noReplyTimer = setTimeout(() => this.noReply(), NO_REPLY_MS);
     this.connection.send(payload);
   }
 
+  // Deleting cannot be undone, so the Delete button asks first, in the conversation.
+  confirmDelete() {
+    for (const asked of this.log.querySelectorAll(".cc-confirm")) asked.remove();
+    const yes = el("button", { type: "button", class: "cc-reply cc-confirm-yes" }, "Yes, delete it");
+    const no = el("button", { type: "button", class: "cc-reply cc-confirm-no" }, "Keep it");
+    const question = el("div", { class: "cc-notice cc-confirm", role: "group", "aria-label": "Delete this conversation?" },
+      el("p", {}, "Delete this conversation from the assistant? This can't be undone."),
+      el("div", { class: "cc-replies" }, yes, no));
+    yes.addEventListener("click", () => {
+      question.remove();
+      this.say(DELETE_REQUEST, DELETE_REQUEST);
+    });
+    no.addEventListener("click", () => {
+      question.remove();
+      this.input.focus();
+    });
+    this.log.append(question);
+    this.scrollToEnd();
+    no.focus();
+  }
+
+  // Nothing came back in time: say so, with a button that sends the message again.
+  noReply() {
+    this.stopTyping();
+    const again = el("button", { type: "button", class: "cc-reply cc-retry" }, "Try again");
+    const notice = el("div", { class: "cc-notice cc-noreply", role: "status" },
+      el("p", {}, "No reply has come from the assistant. It may be busy or offline."), again);
+    again.addEventListener("click", () => {
+      const said = this.lastSaid;
+      notice.remove();
+      if (!said) return;
+      this.clearNoReply();
+      this.startTyping();
+      this.noReplyTimer = setTimeout(() => this.noReply(), NO_REPLY_MS);
+      this.connection.send(said.payload);
+      this.input.focus();
+    });
+    this.log.append(notice);
+    this.scrollToEnd();
+  }
+
+  clearNoReply() {
+    clearTimeout(this.noReplyTimer);
+    for (const notice of this.log.querySelectorAll(".cc-noreply")) notice.remove();
+  }
+
   receive(message) {
+    this.clearNoReply();
+    if (message && message.custom && message.custom.conversation_deleted === true) {
+      // The server has deleted the conversation: so does the widget, keeping only
+      // the server's confirmation.
+      const last = this.store.messages[this.store.messages.length - 1];
+      const note = last && last.from === "bot" && last.text ? last.text : null;
+      this.restart({ note, announcement: "Your conversation was deleted." });
+      return;
+    }
     const entry = botEntry(message);
     if (!entry) return;
     this.store.add(entry);
@@ -278,6 +351,7 @@ export class CareersChat {
     this.host.dataset.state = state;
     if (state === "offline") {
       this.wasOffline = true;
+      clearTimeout(this.noReplyTimer); // the status line already says why
       this.stopTyping();
       this.announce(STATUS_TEXT.offline, { stay: true, warning: true });
     } else if ((state === "socket" || state === "rest") && this.wasOffline) {
