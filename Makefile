@@ -6,6 +6,9 @@ SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
 SPACY := build/spacy-en-careers
+# pip-audit, installed by `make audit` in a venv of its own (build/audit), so that its
+# dependencies never change the assistant's.
+PIP_AUDIT_VERSION := 2.10.1
 MODEL := models/careers.tar.gz
 FOLDS := 3
 WIDGET_JS := widget/dist/careers-chat.js
@@ -25,10 +28,20 @@ ifndef ACTION_SERVER_TOKEN
 ACTION_SERVER_TOKEN := $(shell tools/running/secret.sh action-server-token)
 endif
 export ACTION_SERVER_TOKEN
+# The secret that signs web conversations' tokens (channels/ownership.py), and the
+# token other servers send to the REST channel: the same way.
+ifndef CONVERSATION_SECRET
+CONVERSATION_SECRET := $(shell tools/running/secret.sh conversation-secret)
+endif
+export CONVERSATION_SECRET
+ifndef REST_API_TOKEN
+REST_API_TOKEN := $(shell tools/running/secret.sh rest-api-token)
+endif
+export REST_API_TOKEN
 
 .PHONY: help install system-run system-test spacy train widget run shell actions test lint unit random \
 	browser validate conversations stories eval nlu-report crossval bench bench-smoke \
-	bench-long-input profile screenshot report \
+	bench-long-input profile screenshot report purge test-stress audit \
 	rules-check topics clean
 
 help:   ## this list: each target and what it does
@@ -99,7 +112,7 @@ stories: $(MODEL)   ## Rasa's story tests (tests/test_*.yml): the dialogue, step
 		--out results/stories --no-plot
 
 shell: $(MODEL)   ## chat in the terminal (start `make run` first, for the actions)
-	$(BIN)/python -m runtime shell --model $(MODEL) --endpoints endpoints.yml --port 5006
+	$(BIN)/python -m runtime shell --model $(MODEL) --endpoints endpoints.yml --interface 127.0.0.1 --port 5006
 
 eval: $(MODEL)   ## the held-out sets: NLU figures, realistic messages and verdicts; docs/nlu-report.md
 	@mkdir -p results; status=0; \
@@ -126,10 +139,24 @@ test: system-test $(MODEL) $(WIDGET_JS)   ## everything: static checks, validati
 	@mkdir -p results; url="$${TEST_POSTGRES_URL:-}"; \
 	if [ -z "$$url" ] && [ "$$(id -u)" = 0 ]; then url="$$(tools/running/postgres.sh)"; fi; \
 	[ -n "$$url" ] || echo "!! No TEST_POSTGRES_URL and not root: the PostgreSQL report test is skipped"; \
-	TEST_POSTGRES_URL="$$url" $(BIN)/pytest -q tests --junitxml=results/junit.xml
+	TEST_POSTGRES_URL="$$url" $(BIN)/pytest -q tests -m "not stress" --junitxml=results/junit.xml
 	$(MAKE) --no-print-directory stories
 	$(MAKE) --no-print-directory eval
 	$(MAKE) --no-print-directory crossval
+
+test-stress: $(MODEL)   ## load: 200 conversations of 10 turns at once and a flood, on the real servers (a few minutes)
+	@mkdir -p results
+	$(BIN)/pytest -q tests -m stress --junitxml=results/junit-stress.xml
+
+audit: $(WIDGET_NPM)   ## known vulnerabilities in the pinned packages: pip-audit and npm audit (needs their advisory services)
+	@status=0; \
+	[ -x build/audit/bin/pip-audit ] || { python3 -m venv build/audit && \
+		build/audit/bin/pip install --quiet "pip-audit==$(PIP_AUDIT_VERSION)"; } || status=1; \
+	build/audit/bin/pip-audit --requirement requirements-lock.txt --no-deps --disable-pip \
+		--progress-spinner off || status=1; \
+	(cd widget && npm audit) || status=1; \
+	[ $$status = 0 ] || echo "!! make audit found something or could not ask; see docs/security.md, Dependency audit"; \
+	exit $$status
 
 lint: $(VENV)/.installed $(WIDGET_NPM)   ## static checks: ruff (lint, format) and mypy for Python, ESLint for the widget
 	$(BIN)/ruff check .
@@ -152,6 +179,10 @@ bench-long-input: $(MODEL)   ## long-input benchmark: reply time and memory with
 report: $(VENV)/.installed   ## conversations in the tracker store: SINCE=, UNTIL=, HTML=docs/report.html
 	$(BIN)/python -m tools.careers_team.report $(strip $(if $(SINCE),--since $(SINCE)) $(if $(UNTIL),--until \
 		$(UNTIL)) $(if $(HTML),--html $(HTML)) $(if $(ENDPOINTS),--endpoints $(ENDPOINTS)))
+
+purge: $(VENV)/.installed   ## deletes conversations older than DAYS days (default: runtime/retention.py's 30) from the tracker store in endpoints.yml
+	$(BIN)/python -m runtime.retention$(if $(DAYS), --days $(DAYS))$(if $(ENDPOINTS), --endpoints $(ENDPOINTS))$(if \
+		$(DRY_RUN), --dry-run)
 
 rules-check: $(VENV)/.installed   ## warns when the rules file is due a review or lacks a source
 	$(BIN)/python -m tools.careers_team.rules_check careers/entry_rules.yml

@@ -47,6 +47,10 @@ def refusal(status: int, message: Text) -> HTTPResponse:
 
 
 def _body(request: Request) -> Dict[Text, Any]:
+    # JSON only: a page elsewhere can make a browser send a text/plain or form POST
+    # without asking first, but not one declared as JSON (that needs CORS's consent).
+    if request.content_type.split(";")[0].strip().lower() != "application/json":
+        raise RequestRefused(415, 'Send the body as JSON, with "Content-Type: application/json".')
     try:
         body = request.json
     except Exception:  # unparsable JSON, invalid UTF-8, nesting too deep

@@ -472,11 +472,17 @@ def test_the_command_refuses_a_bad_number_of_days(sqlite, tmp_path, monkeypatch,
 @pytest.mark.parametrize(
     "endpoints, message",
     [
-        ("tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: nothing-here.db\n", "no conversations stored yet"),
+        (
+            "tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: nothing-here.db\n",
+            "no conversations stored yet",
+        ),
         ("tracker_store:\n  type: SQL\n  dialect: nosuchdb\n  db: careers\n", "dialect 'nosuchdb'"),
         ("tracker_store:\n  type: SQL\n  dialect: postgres\n  db: careers\n", "dialect 'postgres'"),
         ("tracker_store:\n  type: redis\n  url: localhost\n", "does not configure an SQL tracker store"),
-        ("action_endpoint:\n  url: http://localhost:5055/webhook\n", "does not configure an SQL tracker store"),
+        (
+            "action_endpoint:\n  url: http://localhost:5055/webhook\n",
+            "does not configure an SQL tracker store",
+        ),
         (None, "no endpoints file"),
     ],
 )
@@ -526,7 +532,8 @@ def test_python_m_runtime_retention(sqlite, tmp_path, monkeypatch):
     assert set(sqlite.rows()) == {"new"}
     refused = retention("--days", "many", "--endpoints", str(endpoints))
     assert refused.returncode == 2 and refused.stdout == ""
-    assert refused.stderr == "Cannot purge: argument --days: 'many' is not a whole number of days (see --help)\n"
+    expected = "Cannot purge: argument --days: 'many' is not a whole number of days (see --help)\n"
+    assert refused.stderr == expected
     missing = retention("--endpoints", str(tmp_path / "nowhere.yml"))
     assert missing.returncode == 2 and "Traceback" not in missing.stderr
     assert missing.stderr.count("\n") == 1
