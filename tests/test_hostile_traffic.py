@@ -319,11 +319,18 @@ def test_sockets_per_client_are_capped(assistant):
         refused = False
         for _ in range(cap + 1):  # sockets of earlier tests may still count for a while
             chat = Chat(assistant.url)
-            try:
-                await chat.__aenter__()
-            except socketio.exceptions.ConnectionError:
+            # The client learns of a refusal at once, but then waits for its pending
+            # long-poll (the server's next ping, 25 s) before `connect` raises.
+            refusal: "asyncio.Future[Any]" = asyncio.get_running_loop().create_future()
+            chat.sio.on("connect_error", lambda data, f=refusal: f.done() or f.set_result(data))
+            connecting = asyncio.ensure_future(chat.__aenter__())
+            await asyncio.wait({connecting, refusal}, timeout=15, return_when=asyncio.FIRST_COMPLETED)
+            if refusal.done():
+                assert "Too many open chats" in str(refusal.result()), refusal.result()
                 refused = True
+                connecting.cancel()
                 break
+            await connecting
             opened.append(chat)
         assert refused and len(opened) <= cap, f"{len(opened)} sockets open from one address"
         for chat in opened:
@@ -445,7 +452,14 @@ class Chat:
         return self
 
     async def __aexit__(self, *_: Any) -> None:
-        await self.sio.disconnect()
+        # Leave once the close packet is sent, without waiting for the pending
+        # long-poll, which the server ends only at its next ping (25 s).
+        eio = self.sio.eio
+        writing = eio.write_loop_task
+        if eio.state == "connected":
+            await eio.disconnect(abort=True)
+        if writing is not None:
+            await asyncio.wait_for(writing, 10)
 
     async def session(self, token: Optional[str] = None) -> str:
         await self.sio.emit("session_request", {"session_id": token} if token else {})
