@@ -53,13 +53,3 @@ def test_nothing_the_assistant_says_asks_who_someone_is():
 
 def test_a_new_session_starts_with_no_facts():
     assert domain()["session_config"]["carry_over_slots_to_new_session"] is False
-
-
-def test_the_retention_the_assistant_states_is_the_one_applied():
-    from runtime.retention import DEFAULT_RETENTION_DAYS
-
-    days = yaml.safe_load((ROOT / "endpoints.yml").read_text())["tracker_store"]["retention_days"]
-    assert days == DEFAULT_RETENTION_DAYS
-    (privacy,) = domain()["responses"]["utter_privacy"]
-    assert f"{days} days after your last message" in privacy["text"]
-    assert [b["payload"] for b in privacy["buttons"]] == ["/delete_conversation"]
