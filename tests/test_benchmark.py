@@ -176,6 +176,7 @@ def sample_results(smoke: bool = False) -> dict:
             "parse_limit": None,
             "parse_warm_up": 5,
             "engine_passes": 200,
+            "training": not smoke,
             "smoke": smoke,
         },
         "cycle": 10,
@@ -204,7 +205,8 @@ def test_the_report_puts_both_bots_side_by_side_with_the_targets():
     assert "❌ missed: 0.67×, 167% over 0.25×" in text
     assert "ours, 32 at once: HTTP 500" in text
     assert "Smoke run" not in text
-    assert "Smoke run" in render(sample_results(smoke=True))
+    smoke = render(sample_results(smoke=True))
+    assert "Smoke run" in smoke and "Training is left to `make bench`" in smoke
 
 
 @pytest.mark.servers
@@ -226,6 +228,8 @@ def test_the_smoke_benchmark_runs_end_to_end(tmp_path):
             assert figures.get(key) is not None, f"{bot}: no {key} ({figures.get('failures')})"
     assert results["median"]["ours"]["engine_us"] is not None
     assert results["runs"] == 1 and results["settings"]["smoke"]
+    # The smoke run leaves training (minutes per bot) to `make bench`.
+    assert "train_scratch_s" not in results["median"]["ours"]
     # py-spy sampled our server, and the report says where its time went.
     assert results["profile"]["samples"] > 0, results["median"]["ours"].get("failures")
     assert "## Where our server's time goes" in text

@@ -194,7 +194,8 @@ def render(results: Mapping[str, Any]) -> str:
     ]
     if settings.get("smoke"):
         lines += [
-            "**Smoke run**: one run with tiny counts, to check the benchmark works; not figures to quote.",
+            "**Smoke run**: one run with tiny counts, to check the benchmark works; not figures to quote."
+            + ("" if settings.get("training", True) else " Training is left to `make bench`."),
             "",
         ]
     lines += [
