@@ -14,19 +14,21 @@ from tools.careers_team.report.store import database_url
 
 TODAY = dt.datetime.now(dt.timezone.utc).date()
 
-# (sender, messages): a click is written as its button title after ">".
+# (sender, messages): a click is written as its button title after ">". The senders
+# are named as the channels name them (channels/ownership.py); one is of no channel.
+CHECKS_STP = "teams:tenant-1:5f2c0a"
 CONVERSATIONS = {
-    "asks-skills": [
+    "web:asks-skills": [
         "What skills do I need?",
         "> \N{THUMBS DOWN SIGN} No",
         "Will I need leadership skills?",
         "> \N{THUMBS UP SIGN} Yes",
     ],
-    "asks-skills-too": ["which qualities do clinical engineers need?", "> \N{THUMBS DOWN SIGN} No"],
-    "checks-stp": ["Can I apply for the STP with a 2:1 in physics?"],
-    "checks-ptp": ["Am I eligible for the PTP?", "> No"],
-    "stops": ["check my eligibility", "stop"],
-    "off-piste": ["qwzx vbnm plok", "<script>alert(1)</script> zzkq"],
+    "slack:T0001:D0001:U0001": ["which qualities do clinical engineers need?", "> \N{THUMBS DOWN SIGN} No"],
+    CHECKS_STP: ["Can I apply for the STP with a 2:1 in physics?"],
+    "web:checks-ptp": ["Am I eligible for the PTP?", "> No"],
+    "rest:stops": ["check my eligibility", "stop"],
+    "web:off-piste": ["qwzx vbnm plok", "<script>alert(1)</script> zzkq"],
     "asks-pay": ["How much do clinical engineers earn?"],
 }
 
@@ -76,6 +78,15 @@ def test_the_report_counts_what_happened(store, capsys):
     assert status == 0, out
     assert f"Conversations from {TODAY - dt.timedelta(days=29)} to {TODAY}" in out
     assert "conversations        7" in out
+    # Per channel, from the conversations' ids.
+    channels = out.split("conversations        7\n", 1)[1].split("  sessions", 1)[0].splitlines()
+    assert [line.strip().rsplit(None, 1) for line in channels] == [
+        ["in Web widget", "3"],
+        ["in Slack", "1"],
+        ["in Microsoft Teams", "1"],
+        ["in REST (other servers)", "1"],
+        ["in Other", "1"],
+    ]
     assert "sessions             7" in out
     assert "messages             14 (4 of them button clicks)" in out
     topics = _section(out, "Most asked topics").strip().splitlines()
@@ -103,13 +114,14 @@ def test_the_html_page_has_charts_and_escapes_what_people_typed(store, capsys, t
     assert "&lt;script&gt;alert(1)&lt;/script&gt; zzkq" in html
     assert "<script>" not in html
     assert '<td>Skills and qualities</td><td class="n">2</td><td class="n">0</td>' in html
+    assert 'in Microsoft Teams</th><td class="n">1</td>' in html
 
 
 def test_the_date_range_selects_conversations(store, capsys):
     database = store.parent / "conversations.db"
     old = dt.datetime(2025, 3, 10, 12, tzinfo=dt.timezone.utc).timestamp()
     with sqlite3.connect(database) as db:
-        db.execute("UPDATE events SET timestamp = ? WHERE sender_id = 'checks-stp'", (old,))
+        db.execute("UPDATE events SET timestamp = ? WHERE sender_id = ?", (old, CHECKS_STP))
     try:
         _, recent, _ = _report(capsys, "--endpoints", str(store))
         assert "conversations        6" in recent and "STP: eligible" not in recent
@@ -124,7 +136,7 @@ def test_the_date_range_selects_conversations(store, capsys):
     finally:
         now = dt.datetime.now(dt.timezone.utc).timestamp()
         with sqlite3.connect(database) as db:
-            db.execute("UPDATE events SET timestamp = ? WHERE sender_id = 'checks-stp'", (now,))
+            db.execute("UPDATE events SET timestamp = ? WHERE sender_id = ?", (now, CHECKS_STP))
 
 
 def test_the_report_never_writes_to_the_store(store, capsys):
@@ -215,9 +227,9 @@ def test_the_same_report_reads_a_postgresql_store(postgres_endpoints, capsys):
 
     config = read_endpoint_config(str(postgres_endpoints), "tracker_store")
     assistant = InProcessAssistant(DEFAULT_MODEL, tracker_store=TrackerStore.create(config))
-    for sender in ("pg-asks-skills", "checks-stp"):
+    for sender in ("web:pg-asks-skills", CHECKS_STP):
         replies = []
-        for text in CONVERSATIONS["asks-skills" if sender == "pg-asks-skills" else sender]:
+        for text in CONVERSATIONS["web:asks-skills" if sender == "web:pg-asks-skills" else sender]:
             replies = _send(assistant, sender, text, replies)
     assistant.close()
     status, out, err = _report(capsys, "--endpoints", str(postgres_endpoints))

@@ -30,6 +30,7 @@ def format_text(summary: Summary) -> str:
         return "\n".join(lines + ["No messages in this period."])
     lines += [
         f"  conversations        {summary.conversations}",
+        *(f"    in {name:<22} {n}" for name, n in summary.channels),
         f"  sessions             {summary.sessions}",
         f"  messages             {summary.messages} ({summary.button_clicks} of them button clicks)",
         "",

@@ -17,6 +17,18 @@ from careers.vocabulary import (
     NOT_COVERED_PREFIX,
     VERDICTS,
 )
+from channels.ownership import REST_API, SLACK, TEAMS, WEB
+
+# Where conversations came from: their ids' namespace (channels/ownership.py), in
+# the order the report lists them. Ids of no channel (stored before ids were
+# namespaced, or by `rasa shell`) count as "other".
+CHANNELS = {WEB: "Web widget", SLACK: "Slack", TEAMS: "Microsoft Teams", REST_API: "REST (other servers)"}
+OTHER_CHANNEL = "Other"
+
+
+def channel_of(sender_id: str) -> str:
+    return CHANNELS.get(sender_id.split(":", 1)[0], OTHER_CHANNEL) if ":" in sender_id else OTHER_CHANNEL
+
 
 # Replies that tell the person their message was not understood.
 NOT_UNDERSTOOD_REPLIES = {"utter_not_understood", "utter_clarify"}
@@ -35,6 +47,8 @@ class Summary:
     since: dt.date
     until: dt.date
     conversations: int = 0
+    # Conversations per channel, in CHANNELS' order; channels with none left out.
+    channels: List[Tuple[str, int]] = field(default_factory=list)
     sessions: int = 0
     messages: int = 0
     button_clicks: int = 0
@@ -132,6 +146,9 @@ def summarise(
             elif name == "feedback" and isinstance(value, dict):
                 feedback[(sender, str(value.get("topic")))] = bool(value.get("helpful"))
     summary.conversations = len(senders)
+    per_channel = Counter(channel_of(sender) for sender in senders)
+    order = [*CHANNELS.values(), OTHER_CHANNEL]
+    summary.channels = [(name, per_channel[name]) for name in order if per_channel[name]]
     days = (until - since).days + 1
     summary.messages_per_day = {
         since + dt.timedelta(days=i): per_day[since + dt.timedelta(days=i)] for i in range(days)
