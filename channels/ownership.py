@@ -9,9 +9,10 @@ older than the retention period (runtime.retention) is refused, as the conversat
 behind it has been purged by then.
 
 Conversation ids carry their channel as a prefix (`web:`, `rest:`, `slack:`,
-`teams:`). Each channel makes ids in its own namespace only, so no channel can
-address another's conversations: a REST caller cannot reach a Slack user's
-conversation by sending that user's id.
+`teams:`); Slack's and Teams' carry the workspace or tenant next, then a pseudonym of
+the platform's ids for the person and the place (`pseudonym`). Each channel makes ids
+in its own namespace only, so no channel can address another's conversations: a REST
+caller cannot reach a Slack user's conversation by sending that user's id.
 
 Server-to-server callers of the REST channel (another backend, the careers team's
 scripts against a live bot) authenticate with `Authorization: Bearer
@@ -68,6 +69,15 @@ def secret_from_environment() -> bytes:
 
 def namespaced(namespace: Text, local_id: Text) -> Text:
     return f"{namespace}:{local_id}"
+
+
+def pseudonym(secret: bytes, *parts: Text) -> Text:
+    """A stable, unguessable stand-in for a platform's own ids (a Slack user in a Slack
+    conversation, a Teams user in a Teams chat): the same ids give the same
+    conversation, but the tracker store, the report and the logs never hold the
+    platform's ids, and nobody without the secret can work out whose it is."""
+    joined = "\x1f".join(parts)  # a separator no platform id contains
+    return _signature(secret, f"pseudonym.{joined}")[:22]
 
 
 def _signature(secret: bytes, body: Text) -> Text:

@@ -1,0 +1,503 @@
+"""Slack: the assistant in direct messages and where it is mentioned, with every
+request checked as coming from Slack.
+
+POST /webhooks/slack/webhook takes both Slack's Events API (direct messages and
+mentions) and its interactivity requests (a click on one of the assistant's
+buttons). The Slack app manifest in deploy/slack/manifest.yml points both there.
+
+- **Only Slack gets in.** Every request must carry `X-Slack-Signature`, an
+  HMAC-SHA256 of `v0:<timestamp>:<body>` with the app's signing secret, and an
+  `X-Slack-Request-Timestamp` within five minutes of this server's clock. Anything
+  else gets 401 and is not read further; an unsigned retry of an old request is as
+  stale as the original.
+- **Answered at once, replied to afterwards.** Slack waits three seconds for an
+  answer and then sends the event again. The request is acknowledged as soon as it
+  is checked, and the turn runs in the background; replies are posted with the Web
+  API (chat.postMessage) into the thread the message came from (a mention in a
+  channel starts one).
+- **One answer per event.** Events and clicks already seen (their ids, for ten
+  minutes) are acknowledged and ignored, so Slack's retries never produce a
+  second answer. The ids are kept per server: behind several servers, Slack's
+  retries come only when a server did not answer, and the lock store keeps turns of
+  one conversation in order.
+- **Conversations** are `slack:<workspace>:<pseudonym>`: per workspace, per Slack
+  conversation and per person, so nobody reaches another's conversation and no other
+  channel can address one. The pseudonym is an HMAC of the Slack conversation and user
+  ids with CONVERSATION_SECRET (channels/ownership.py), so the tracker store and the
+  report hold no Slack user ids.
+- **What people see.** Text as Block Kit sections; buttons as Block Kit buttons
+  whose value is the button's payload (clicking one sends it, and the message then
+  shows what was chosen instead of the buttons); the eligibility verdict (a message
+  whose `custom` holds an `assessment`) as one message: the verdict, the summary,
+  why, what next and the sources as links. The assessment also travels as the
+  message's metadata (`careers_assessment`), for scripted tests and other tools.
+
+Settings, from the environment through credentials.yml: SLACK_BOT_TOKEN (the bot
+token, `xoxb-...`), SLACK_SIGNING_SECRET, and SLACK_API_URL (the Web API's address;
+only tests change it). Without a token and secret the channel answers 503 and does
+nothing. The README's Slack section says how to create the app.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import re
+import time
+from collections import OrderedDict
+from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Set, Text, Tuple
+from urllib.parse import parse_qs
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from slack_sdk.web.async_client import AsyncWebClient
+
+from channels import limits, ownership
+from channels.conversations import limit_request_size
+
+logger = logging.getLogger(__name__)
+
+# Environment variables, read by credentials.yml.
+SLACK_BOT_TOKEN = "SLACK_BOT_TOKEN"
+SLACK_SIGNING_SECRET = "SLACK_SIGNING_SECRET"
+SLACK_API_URL = "SLACK_API_URL"
+ENVIRONMENT = (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_API_URL)
+
+DEFAULT_API_URL = "https://slack.com/api/"
+MAX_REQUEST_AGE_SECONDS = 5 * 60
+SEEN_FOR_SECONDS = 10 * 60
+MAX_SEEN = 50_000
+# The metadata event type under which a verdict's assessment is attached.
+ASSESSMENT_EVENT = "careers_assessment"
+# Block Kit's limits: characters in a section, in a button's text and value; blocks
+# and buttons per message.
+SECTION_CHARACTERS = 3000
+BUTTON_TEXT_CHARACTERS = 75
+BUTTON_VALUE_CHARACTERS = 2000
+MAX_BLOCKS = 50
+BUTTONS_PER_BLOCK = 25
+ACTION_PREFIX = "careers_button_"
+
+_MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+_SLACK_ID = re.compile(r"^[A-Za-z0-9._-]{1,40}$")
+
+
+# Checking requests -----------------------------------------------------------------
+
+
+def signature(secret: Text, timestamp: Text, body: bytes) -> Text:
+    """The `X-Slack-Signature` Slack sends with `body` at `timestamp`."""
+    base = b"v0:" + timestamp.encode() + b":" + body
+    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+
+
+def is_from_slack(
+    secret: Text,
+    timestamp: Optional[Text],
+    sent_signature: Optional[Text],
+    body: bytes,
+    now: Optional[float] = None,
+) -> bool:
+    """True if the request was signed with the signing secret in the last five minutes."""
+    if not secret or not timestamp or not sent_signature:
+        return False
+    try:
+        sent_at = int(timestamp)
+    except ValueError:
+        return False
+    now = time.time() if now is None else now
+    if abs(now - sent_at) > MAX_REQUEST_AGE_SECONDS:
+        return False
+    return hmac.compare_digest(sent_signature.encode(), signature(secret, timestamp, body).encode())
+
+
+class RecentIds:
+    """Ids seen in the last `seconds`, at most `size` of them (oldest forgotten first)."""
+
+    def __init__(self, seconds: float = SEEN_FOR_SECONDS, size: int = MAX_SEEN) -> None:
+        self.seconds, self.size = seconds, size
+        self._seen: "OrderedDict[Text, float]" = OrderedDict()
+
+    def first_time(self, key: Text, now: Optional[float] = None) -> bool:
+        """True the first time `key` is seen within the window; it is then remembered."""
+        now = time.monotonic() if now is None else now
+        while self._seen and next(iter(self._seen.values())) < now - self.seconds:
+            self._seen.popitem(last=False)
+        if key in self._seen:
+            return False
+        self._seen[key] = now
+        if len(self._seen) > self.size:
+            self._seen.popitem(last=False)
+        return True
+
+
+# Reading what Slack sends ----------------------------------------------------------
+
+
+class Incoming:
+    """A message or click to hand to Rasa: who, where, what, and where to reply."""
+
+    def __init__(
+        self, team: Text, channel: Text, user: Text, text: Text, thread_ts: Optional[Text], key: Text
+    ) -> None:
+        self.team, self.channel, self.user, self.text = team, channel, user, text
+        self.thread_ts, self.key = thread_ts, key
+        # A click: the message holding the buttons, and the title of the one clicked.
+        self.clicked_message: Optional[Dict[Text, Any]] = None
+        self.clicked_title: Text = ""
+
+    def conversation(self, secret: bytes) -> Text:
+        """`slack:<workspace>:<pseudonym of the Slack conversation and the person>`."""
+        return ownership.namespaced(
+            ownership.SLACK, f"{self.team}:{ownership.pseudonym(secret, self.team, self.channel, self.user)}"
+        )
+
+
+def _id(value: Any) -> Text:
+    """A Slack id or timestamp as sent, or "" if it is not one."""
+    return value if isinstance(value, str) and _SLACK_ID.match(value) else ""
+
+
+def _object(value: Any) -> Dict[Text, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def message_event(body: Dict[Text, Any]) -> Optional[Incoming]:
+    """A direct message to the assistant or a mention of it, from an Events API
+    callback; None for anything else (its own messages, edits, joins, other events)."""
+    event = _object(body.get("event"))
+    kind = event.get("type")
+    direct = kind == "message" and event.get("channel_type") == "im"
+    if not (direct or kind == "app_mention"):
+        return None
+    if event.get("bot_id") or event.get("subtype"):
+        return None  # the assistant's own posts, edits, deletions, joins
+    team = _id(body.get("team_id") or event.get("team"))
+    user, channel, ts = _id(event.get("user")), _id(event.get("channel")), _id(event.get("ts"))
+    text = event.get("text")
+    if not (team and user and channel and ts) or not isinstance(text, str):
+        return None
+    # A mention in a channel is answered in a thread; a direct message only in one
+    # it came from.
+    thread = _id(event.get("thread_ts")) or (None if direct else ts)
+    text = _MENTION.sub(" ", text).strip()
+    # One key for a message however it arrives (a mention in a DM comes as both).
+    return Incoming(team, channel, user, text, thread, f"message:{channel}:{ts}")
+
+
+def button_click(payload: Dict[Text, Any]) -> Optional[Incoming]:
+    """A click on one of the assistant's buttons, from an interactivity request."""
+    if payload.get("type") != "block_actions":
+        return None
+    actions = payload.get("actions")
+    if not isinstance(actions, list) or not actions:
+        return None
+    action = _object(actions[0])
+    value = action.get("value")
+    if not str(action.get("action_id", "")).startswith(ACTION_PREFIX) or not isinstance(value, str):
+        return None
+    team = _id(_object(payload.get("team")).get("id"))
+    user = _id(_object(payload.get("user")).get("id"))
+    channel = _id(_object(payload.get("channel")).get("id"))
+    container, message = _object(payload.get("container")), _object(payload.get("message"))
+    ts = _id(container.get("message_ts") or message.get("ts"))
+    if not (team and user and channel and ts):
+        return None
+    thread = _id(container.get("thread_ts") or message.get("thread_ts")) or None
+    click = Incoming(team, channel, user, value, thread, f"click:{ts}:{_id(action.get('action_ts'))}")
+    click.clicked_message = message or None
+    click.clicked_title = str(_object(action.get("text")).get("text", ""))
+    return click
+
+
+# Showing the assistant's messages --------------------------------------------------
+
+
+def escaped(text: Text) -> Text:
+    """Text for Slack's mrkdwn: &, < and > would otherwise start a control sequence."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _sections(text: Text, mrkdwn: bool = False) -> List[Dict[Text, Any]]:
+    """Plain `text` (or, with `mrkdwn`, text already in Slack's markup) as sections:
+    one per paragraph, long ones split at Slack's limit."""
+    blocks = []
+    for paragraph in (p.strip() for p in text.split("\n\n")):
+        paragraph = paragraph if mrkdwn else escaped(paragraph)
+        while paragraph:
+            part, paragraph = paragraph[:SECTION_CHARACTERS], paragraph[SECTION_CHARACTERS:]
+            blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": part}})
+    return blocks
+
+
+def _buttons(buttons: Iterable[Any]) -> List[Dict[Text, Any]]:
+    elements = []
+    for number, button in enumerate(buttons):
+        if not isinstance(button, dict):
+            continue
+        title, payload = button.get("title"), button.get("payload")
+        if not isinstance(title, str) or not isinstance(payload, str) or not title.strip():
+            continue
+        if len(payload) > BUTTON_VALUE_CHARACTERS:
+            continue
+        elements.append(
+            {
+                "type": "button",
+                "text": {"type": "plain_text", "text": title[:BUTTON_TEXT_CHARACTERS], "emoji": True},
+                "value": payload,
+                "action_id": f"{ACTION_PREFIX}{number}",
+            }
+        )
+    return [
+        {
+            "type": "actions",
+            "block_id": f"buttons_{start}",
+            "elements": elements[start : start + BUTTONS_PER_BLOCK],
+        }
+        for start in range(0, len(elements), BUTTONS_PER_BLOCK)
+    ]
+
+
+def _strings(value: Any) -> List[Text]:
+    return [v for v in value if isinstance(v, str) and v.strip()] if isinstance(value, list) else []
+
+
+def _link(url: Text) -> Text:
+    if not re.match(r"^https?://[^\s<>|]+$", url):
+        return escaped(url)
+    label = re.sub(r"^https?://(www\.)?", "", url).rstrip("/")
+    return f"<{url}|{escaped(label)}>"
+
+
+def _bullets(heading: Text, items: List[Text]) -> List[Dict[Text, Any]]:
+    if not items:
+        return []
+    body = "\n".join(f"• {escaped(item)}" for item in items)
+    return _sections(f"*{heading}*\n{body}", mrkdwn=True)
+
+
+def verdict_blocks(assessment: Dict[Text, Any], text: Text) -> List[Dict[Text, Any]]:
+    """The verdict as a card: what it is for, the verdict, the summary (the text's
+    first paragraph), why, what next, and the sources as links."""
+    label = assessment.get("verdict_label")
+    if not isinstance(label, str) or not label.strip():
+        label = str(assessment.get("verdict", "")).replace("_", " ").capitalize()
+    mark = str(assessment.get("verdict_mark") or "")
+    programme = str(assessment.get("programme_name") or assessment.get("programme") or "")
+    blocks: List[Dict[Text, Any]] = [
+        {
+            "type": "context",
+            "elements": [{"type": "mrkdwn", "text": escaped(f"Eligibility check: {programme}")}],
+        },
+        {
+            "type": "header",
+            "text": {"type": "plain_text", "text": f"{mark} {label}".strip()[:150], "emoji": True},
+        },
+    ]
+    summary = text.split("\n\n")[0].strip() if text else ""
+    blocks += _sections(summary)
+    blocks += _bullets("Why", _strings(assessment.get("reasons")))
+    blocks += _bullets("What next", _strings(assessment.get("next_steps")))
+    sources = list(dict.fromkeys(_strings(assessment.get("sources"))))
+    if sources:
+        blocks.append({"type": "divider"})
+        blocks += _sections("*Sources*\n" + "\n".join(_link(s) for s in sources), mrkdwn=True)
+    return blocks
+
+
+def slack_message(message: Dict[Text, Any]) -> Optional[Dict[Text, Any]]:
+    """One of Rasa's bot messages ({text, buttons, custom, ...}) as the arguments of
+    chat.postMessage (without the channel); None if there is nothing to show."""
+    text = message["text"] if isinstance(message.get("text"), str) else ""
+    buttons = message.get("buttons") or message.get("quick_replies") or []
+    custom = message.get("custom")
+    assessment = custom.get("assessment") if isinstance(custom, dict) else None
+    post: Dict[Text, Any] = {}
+    if isinstance(assessment, dict) and isinstance(assessment.get("verdict"), str):
+        blocks = verdict_blocks(assessment, text)
+        post["metadata"] = {"event_type": ASSESSMENT_EVENT, "event_payload": assessment}
+    else:
+        blocks = _sections(text)
+    blocks += _buttons(buttons if isinstance(buttons, list) else [])
+    if not blocks:
+        return None
+    post["blocks"] = blocks[:MAX_BLOCKS]
+    # The notification and screen-reader text: the whole message, plain.
+    post["text"] = (text or "The assistant replied.")[:SECTION_CHARACTERS]
+    return post
+
+
+def chosen(message: Dict[Text, Any], title: Text) -> Optional[List[Dict[Text, Any]]]:
+    """The blocks of a message whose button was clicked: its buttons replaced by what
+    was chosen, so a button cannot be clicked twice."""
+    blocks = message.get("blocks")
+    if not isinstance(blocks, list):
+        return None
+    kept = [b for b in blocks if isinstance(b, dict) and b.get("type") != "actions"]
+    if len(kept) == len(blocks):
+        return None
+    kept.append({"type": "context", "elements": [{"type": "mrkdwn", "text": escaped(f"You chose: {title}")}]})
+    return kept
+
+
+# The channel -----------------------------------------------------------------------
+
+
+class SlackOutput(OutputChannel):
+    """Posts the assistant's messages into one Slack conversation (and thread)."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "slack"
+
+    def __init__(self, client: AsyncWebClient, channel: Text, thread_ts: Optional[Text]) -> None:
+        self.client, self.channel, self.thread_ts = client, channel, thread_ts
+
+    async def post(self, arguments: Dict[Text, Any]) -> None:
+        if self.thread_ts:
+            arguments = {**arguments, "thread_ts": self.thread_ts}
+        try:
+            await self.client.chat_postMessage(channel=self.channel, **arguments)
+        except Exception as error:  # Slack down or refusing: logged, the turn goes on
+            logger.warning("Slack: a reply could not be posted (%s).", type(error).__name__)
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        arguments = slack_message(message)
+        if arguments is not None:
+            await self.post(arguments)
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        await self.send_response(recipient_id, {"text": text})
+
+
+class SlackInput(InputChannel):
+    """Slack's Events API and interactivity, at /webhooks/slack/webhook."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "slack"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        credentials = credentials or {}
+        return cls(
+            str(credentials.get("bot_token") or ""),
+            str(credentials.get("signing_secret") or ""),
+            str(credentials.get("api_url") or "") or DEFAULT_API_URL,
+        )
+
+    def __init__(self, bot_token: Text, signing_secret: Text, api_url: Text = DEFAULT_API_URL) -> None:
+        self.bot_token, self.signing_secret = bot_token, signing_secret
+        self.api_url = api_url if api_url.endswith("/") else api_url + "/"
+        self.seen = RecentIds()
+        self.secret = b""  # CONVERSATION_SECRET, read when the server starts
+        self.bounds = limits.Limits()
+        self._client: Optional[AsyncWebClient] = None
+        self._turns: Set["asyncio.Task[None]"] = set()  # turns running after their answer
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.bot_token and self.signing_secret)
+
+    @property
+    def client(self) -> AsyncWebClient:
+        if self._client is None:  # made on first use, inside the server's event loop
+            self._client = AsyncWebClient(token=self.bot_token, base_url=self.api_url, timeout=10)
+        return self._client
+
+    def read(self, request: Request) -> Tuple[Optional[Dict[Text, Any]], Optional[Dict[Text, Any]]]:
+        """The Events API body, or the interactivity payload (one of them), from a
+        checked request; (None, None) if it is neither."""
+        kind = request.content_type.split(";")[0].strip().lower()
+        try:
+            if kind == "application/json":
+                body = json.loads(request.body)
+                return (body, None) if isinstance(body, dict) else (None, None)
+            if kind == "application/x-www-form-urlencoded":
+                payload = json.loads(parse_qs(request.body.decode())["payload"][0])
+                return (None, payload) if isinstance(payload, dict) else (None, None)
+        except (ValueError, KeyError, IndexError, UnicodeDecodeError):
+            pass
+        return None, None
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        self.secret = ownership.secret_from_environment()
+        slack = Blueprint("careers_slack_webhook", __name__)
+        limit_request_size(slack)
+
+        @slack.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok" if self.configured else "not configured"})
+
+        @slack.route("/webhook", methods=["POST"])
+        async def webhook(request: Request) -> HTTPResponse:
+            if not self.configured:
+                return response.json({"error": "Slack is not set up on this server."}, status=503)
+            headers = request.headers
+            if not is_from_slack(
+                self.signing_secret,
+                headers.get("X-Slack-Request-Timestamp"),
+                headers.get("X-Slack-Signature"),
+                request.body,
+            ):
+                logger.info("Slack: a request without a valid, recent signature was refused.")
+                return response.json({"error": "Not signed by Slack, or too old."}, status=401)
+            body, payload = self.read(request)
+            if body is not None and body.get("type") == "url_verification":
+                return response.json({"challenge": str(body.get("challenge", ""))})
+            incoming = None
+            if body is not None and body.get("type") == "event_callback":
+                event_id = body.get("event_id")
+                if isinstance(event_id, str) and not self.seen.first_time(f"event:{event_id}"):
+                    return response.text("", headers={"X-Slack-No-Retry": "1"})
+                incoming = message_event(body)
+            elif payload is not None:
+                incoming = button_click(payload)
+            elif body is None:
+                return response.json({"error": "Send a Slack event or interaction."}, status=400)
+            if incoming is not None and self.seen.first_time(incoming.key):
+                turn = asyncio.create_task(self.handle(incoming, on_new_message))
+                self._turns.add(turn)
+                turn.add_done_callback(self._turns.discard)
+            return response.text("")  # Slack asks for 200 within three seconds
+
+        return slack
+
+    async def handle(
+        self, incoming: Incoming, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> None:
+        """One turn, after Slack has had its answer."""
+        output = SlackOutput(self.client, incoming.channel, incoming.thread_ts)
+        conversation = incoming.conversation(self.secret)
+        try:
+            if incoming.clicked_message is not None:
+                await self.mark_chosen(incoming)
+            if not self.bounds.messages.allow(conversation):
+                await output.send_response(conversation, {"text": limits.TOO_MANY_MESSAGES})
+                return
+            text, marks = limits.bounded_message(incoming.text)
+            await on_new_message(
+                UserMessage(text, output, conversation, input_channel=self.name(), metadata=marks)
+            )
+        except Exception:  # logged without the message: it may hold personal details
+            logger.exception("Slack: a message could not be handled.")
+
+    async def mark_chosen(self, click: Incoming) -> None:
+        message = click.clicked_message or {}
+        blocks = chosen(message, click.clicked_title)
+        if blocks is None or not isinstance(message.get("ts"), str):
+            return
+        try:
+            await self.client.chat_update(
+                channel=click.channel, ts=message["ts"], blocks=blocks, text=str(message.get("text") or "")
+            )
+        except Exception as error:
+            logger.warning("Slack: the clicked message could not be updated (%s).", type(error).__name__)
+
+    def get_output_channel(self) -> Optional[OutputChannel]:
+        return None  # replies need the Slack conversation a message came from
