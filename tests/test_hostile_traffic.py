@@ -35,6 +35,11 @@ SETTINGS = {
     "NEW_CONVERSATIONS_PER_MINUTE": "600",
     "NEW_CONVERSATION_BURST": "30",
     "SOCKETS_PER_CLIENT": "5",
+    # Slack and Teams not set up on this server (whatever this shell has).
+    "SLACK_BOT_TOKEN": "",
+    "SLACK_SIGNING_SECRET": "",
+    "TEAMS_APP_ID": "",
+    "TEAMS_APP_PASSWORD": "",
 }
 
 pytestmark = pytest.mark.servers
@@ -473,3 +478,23 @@ class Chat:
                 replies.append(await asyncio.wait_for(self.messages.get(), quiet_s))
             except asyncio.TimeoutError:
                 return replies
+
+
+@pytest.mark.parametrize("platform", ["slack", "teams"])
+def test_a_platform_not_set_up_refuses_everything(assistant, platform):
+    """Without its secrets, a Slack or Teams request is refused with 503, signed or
+    not, and nothing is stored."""
+    from tools.running.slack_standin import SlackStandIn
+
+    body = SlackStandIn.message_event("Can I apply for the STP?")
+    status, reply = post(
+        assistant.url,
+        body,
+        token="",
+        path=f"/webhooks/{platform}/webhook",
+        headers=SlackStandIn.signed(json.dumps(body).encode(), "any-secret-at-all-0123456789"),
+    )
+    assert status == 503 and "not set up" in str(reply)
+    with database(assistant) as db:
+        stored = db.execute("SELECT count(*) FROM events WHERE sender_id LIKE ?", (platform + ":%",))
+        assert stored.fetchone()[0] == 0
