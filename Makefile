@@ -41,7 +41,7 @@ export REST_API_TOKEN
 
 .PHONY: help install system-run system-test spacy train widget run shell actions test lint unit random \
 	browser validate conversations stories eval nlu-report crossval bench bench-smoke \
-	bench-long-input profile screenshot report purge test-stress audit \
+	bench-long-input profile screenshot teams-package report purge test-stress audit \
 	rules-check topics clean
 
 help:   ## this list: each target and what it does
@@ -104,8 +104,8 @@ random: $(MODEL)   ## 300 random conversations: a reply every turn, no repeats, 
 browser: system-test $(MODEL) $(WIDGET_JS)   ## browser tests of the chat widget (headless Chromium, real servers)
 	$(BIN)/pytest -q tests/test_widget.py
 
-conversations: $(MODEL)   ## the content team's scripts (tests/conversations); URL=... for a live bot
-	$(BIN)/python -m tools.careers_team.converse tests/conversations --junit results/conversations.xml$(if $(URL), --url $(URL))
+conversations: $(MODEL)   ## the content team's scripts (tests/conversations); URL=... for a live bot; CHANNEL=slack or teams for their payloads
+	$(BIN)/python -m tools.careers_team.converse tests/conversations --junit results/conversations.xml$(if $(URL), --url $(URL))$(if $(CHANNEL), --channel $(CHANNEL))
 
 stories: $(MODEL)   ## Rasa's story tests (tests/test_*.yml): the dialogue, step by step, NLU included
 	$(BIN)/rasa test core --e2e --model $(MODEL) --stories tests/ --fail-on-prediction-errors \
@@ -175,6 +175,9 @@ profile: $(MODEL)   ## where our Rasa server's time goes at 32 conversations at 
 
 bench-long-input: $(MODEL)   ## long-input benchmark: reply time and memory with and without the guard
 	$(BIN)/python -m tools.evaluation.bench_long_input
+
+teams-package: $(VENV)/.installed   ## the Teams app package, build/teams-app.zip (TEAMS_APP_ID=, BOT_DOMAIN=; docs/teams.md)
+	$(BIN)/python -m tools.running.teams_package
 
 report: $(VENV)/.installed   ## conversations in the tracker store: SINCE=, UNTIL=, HTML=docs/report.html
 	$(BIN)/python -m tools.careers_team.report $(strip $(if $(SINCE),--since $(SINCE)) $(if $(UNTIL),--until \

@@ -3,11 +3,15 @@
     python -m tools.careers_team.converse [scripts...]              # in-process: trained model + real actions
     python -m tools.careers_team.converse --url https://bot.example  # a deployed assistant, over REST
     python -m tools.careers_team.converse --junit results/conversations.xml
+    python -m tools.careers_team.converse --channel slack   # as Slack payloads (or teams)
 
 In-process, the trained model runs inside this process and the custom actions run
 through rasa-sdk's own executor, as the action server runs them but without HTTP,
 so no servers are needed. With --url, each turn is a POST to the REST channel, as a
 trusted server: with `Authorization: Bearer $REST_API_TOKEN` (make exports it).
+With --channel slack or teams, each turn is sent as that platform sends it, to
+servers started for the run, and replies are read where the assistant posts them
+(tools/careers_team/platforms.py).
 Exit status: 0 if every conversation passed, 1 if any failed, 2 if a script is
 malformed or the assistant cannot be reached.
 """
@@ -44,6 +48,7 @@ from tools.careers_team.conversation_scripts import (
     find_button,
     load_scripts,
 )
+from tools.careers_team.platforms import PLATFORMS, PlatformError, started
 from tools.quiet import no_library_warnings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -214,8 +219,12 @@ def run_conversation(assistant: Any, conversation: Conversation) -> Result:
                 break
             message = button["payload"]
         try:
-            reply = Reply.from_messages(assistant.send(sender, message or ""))
-        except AssistantError as error:
+            if turn.click is not None and callable(getattr(assistant, "click", None)):
+                messages = assistant.click(sender, button)  # the platform's own click
+            else:
+                messages = assistant.send(sender, message or "")
+            reply = Reply.from_messages(messages)
+        except (AssistantError, PlatformError) as error:
             result.turns.append(TurnResult(turn, None, [], str(error)))
             break
         turn_result = TurnResult(turn, reply, check_reply(turn, reply))
@@ -309,6 +318,16 @@ def _relative(file: Path) -> str:
         return str(file)
 
 
+def run_all(assistant: Any, conversations: Sequence[Conversation], target: str) -> List[Result]:
+    print(f"Running {len(conversations)} conversations against {target}")
+    results = []
+    for conversation in conversations:
+        result = run_conversation(assistant, conversation)
+        results.append(result)
+        print(f"  {'pass' if result.passed else 'FAIL'}  {conversation.where}  {conversation.name}")
+    return results
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -321,6 +340,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--url", help="a running assistant's address, e.g. http://localhost:5005")
     parser.add_argument(
         "--model", type=Path, default=DEFAULT_MODEL, help="the trained model for in-process runs"
+    )
+    parser.add_argument(
+        "--channel",
+        choices=PLATFORMS,
+        help="send each turn as this platform does, to servers started for the run",
     )
     parser.add_argument("--junit", type=Path, help="write a JUnit XML report here")
     parser.add_argument(
@@ -339,21 +363,25 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if not conversations:
         print("No conversations to run.", file=sys.stderr)
         return 2
-    target = args.url or "in-process"
-    try:
-        assistant = RestAssistant(args.url) if args.url else InProcessAssistant(args.model)
-    except AssistantError as error:
-        print(error, file=sys.stderr)
+    if args.url and args.channel:
+        print("--channel starts servers of its own; it cannot be used with --url.", file=sys.stderr)
         return 2
-    print(f"Running {len(conversations)} conversations against {target}")
-    results = []
-    try:
-        for conversation in conversations:
-            result = run_conversation(assistant, conversation)
-            results.append(result)
-            print(f"  {'pass' if result.passed else 'FAIL'}  {conversation.where}  {conversation.name}")
-    finally:
-        assistant.close()
+    if args.channel:
+        target = f"{args.channel} payloads"
+        print(f"Starting the servers with a stand-in for {args.channel} (a minute)")
+        with started(args.channel, args.model) as assistant:
+            results = run_all(assistant, conversations, target)
+    else:
+        target = args.url or "in-process"
+        try:
+            assistant = RestAssistant(args.url) if args.url else InProcessAssistant(args.model)
+        except AssistantError as error:
+            print(error, file=sys.stderr)
+            return 2
+        try:
+            results = run_all(assistant, conversations, target)
+        finally:
+            assistant.close()
     failed = [r for r in results if not r.passed]
     for result in failed:
         print("\n" + result.failure())
