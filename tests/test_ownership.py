@@ -93,3 +93,13 @@ def test_each_channel_has_its_own_namespace():
     # A REST caller's own id cannot spell another channel's conversation: it is
     # always filed under rest:, whatever it says.
     assert ownership.namespaced(ownership.REST_API, "slack:U123") == "rest:slack:U123"
+
+
+def test_a_pseudonym_is_stable_unguessable_and_keeps_the_parts_apart():
+    one = ownership.pseudonym(SECRET, "T1", "D1", "U1")
+    assert one == ownership.pseudonym(SECRET, "T1", "D1", "U1")
+    assert len(one) == 22 and all(c.isalnum() or c in "-_" for c in one)
+    assert one != ownership.pseudonym(b"another-secret-of-enough-length", "T1", "D1", "U1")
+    # Moving text between parts is another person, not the same one.
+    assert ownership.pseudonym(SECRET, "T1", "D1U", "1") != ownership.pseudonym(SECRET, "T1", "D1", "U1")
+    assert "U1" not in one and "D1" not in one
