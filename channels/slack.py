@@ -15,11 +15,11 @@ buttons). The Slack app manifest in deploy/slack/manifest.yml points both there.
   is checked, and the turn runs in the background; replies are posted with the Web
   API (chat.postMessage) into the thread the message came from (a mention in a
   channel starts one).
-- **One answer per event.** Events and clicks already seen (their ids, for ten
-  minutes) are acknowledged and ignored, so Slack's retries never produce a
-  second answer. The ids are kept per server: behind several servers, Slack's
-  retries come only when a server did not answer, and the lock store keeps turns of
-  one conversation in order.
+- **One answer per event.** Events already seen (their ids, for ten minutes) are
+  acknowledged and ignored, so Slack's retries never produce a second answer; a
+  person's second click on one message is ignored too. The ids are kept in the
+  server's memory: with several Rasa processes, or across a restart, a retry that
+  reaches a process that has not seen the event is answered again (README, Slack).
 - **Conversations** are `slack:<workspace>:<pseudonym>`: per workspace, per Slack
   conversation and per person, so nobody reaches another's conversation and no other
   channel can address one. The pseudonym is an HMAC of the Slack conversation and user
@@ -27,10 +27,13 @@ buttons). The Slack app manifest in deploy/slack/manifest.yml points both there.
   report hold no Slack user ids.
 - **What people see.** Text as Block Kit sections; buttons as Block Kit buttons
   whose value is the button's payload (clicking one sends it, and the message then
-  shows what was chosen instead of the buttons); the eligibility verdict (a message
-  whose `custom` holds an `assessment`) as one message: the verdict, the summary,
-  why, what next and the sources as links. The assessment also travels as the
-  message's metadata (`careers_assessment`), for scripted tests and other tools.
+  shows what was chosen instead of the buttons; in a channel thread only the person
+  who asked can click them); the eligibility verdict (a message whose `custom` holds
+  an `assessment`) as one message: the verdict, the summary, why, what next and the
+  sources as links. The verdict, programme and rule ids also travel as the message's
+  metadata (`careers_assessment`), for scripted tests and other tools.
+- **What the assistant reads.** The text as the person sees it: Slack's markup
+  (mentions, links, `&amp;`) made plain.
 
 Settings, from the environment through credentials.yml: SLACK_BOT_TOKEN (the bot
 token, `xoxb-...`), SLACK_SIGNING_SECRET, and SLACK_API_URL (the Web API's address;
@@ -55,6 +58,10 @@ from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncRateLimitErrorRetryHandler,
+    async_default_handlers,
+)
 from slack_sdk.web.async_client import AsyncWebClient
 
 from channels import limits, ownership
@@ -74,6 +81,7 @@ SEEN_FOR_SECONDS = 10 * 60
 MAX_SEEN = 50_000
 # The metadata event type under which a verdict's assessment is attached.
 ASSESSMENT_EVENT = "careers_assessment"
+ASSESSMENT_METADATA = ("verdict", "programme", "rules")
 # Block Kit's limits: characters in a section, in a button's text and value; blocks
 # and buttons per message.
 SECTION_CHARACTERS = 3000
@@ -82,8 +90,19 @@ BUTTON_VALUE_CHARACTERS = 2000
 MAX_BLOCKS = 50
 BUTTONS_PER_BLOCK = 25
 ACTION_PREFIX = "careers_button_"
+DRAIN_SECONDS = 10
+NOT_YOUR_BUTTONS = (
+    "Those buttons are for the person who asked. Mention me with your own question and I'll answer you."
+)
 
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+# Slack's markup in what people write: links <url|label>, channels <#C1|name>,
+# special mentions <!here>.
+_LINK = re.compile(r"<((?:https?|mailto):[^|>\s]+)(?:\|([^>]*))?>")
+_CHANNEL = re.compile(r"<#[A-Z0-9]+(?:\|([^>]*))?>")
+_SPECIAL = re.compile(r"<![^>]*>")
+# The block holding the assistant's buttons names whose they are (owner_tag).
+_BUTTONS_BLOCK = re.compile(r"careers_([0-9a-f]{12})_[0-9]+")
 _SLACK_ID = re.compile(r"^[A-Za-z0-9._-]{1,40}$")
 
 
@@ -94,6 +113,12 @@ def signature(secret: Text, timestamp: Text, body: bytes) -> Text:
     """The `X-Slack-Signature` Slack sends with `body` at `timestamp`."""
     base = b"v0:" + timestamp.encode() + b":" + body
     return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+
+
+def owner_tag(secret: bytes, conversation: Text) -> Text:
+    """A short tag, written on a message's buttons, of the conversation they belong to:
+    in a channel thread, only the person who asked can click them."""
+    return hmac.new(secret, f"buttons:{conversation}".encode(), hashlib.sha256).hexdigest()[:12]
 
 
 def is_from_slack(
@@ -147,9 +172,11 @@ class Incoming:
     ) -> None:
         self.team, self.channel, self.user, self.text = team, channel, user, text
         self.thread_ts, self.key = thread_ts, key
-        # A click: the message holding the buttons, and the title of the one clicked.
+        # A click: the message holding the buttons, the title of the one clicked, and
+        # whose buttons they were (owner_tag of that conversation).
         self.clicked_message: Optional[Dict[Text, Any]] = None
         self.clicked_title: Text = ""
+        self.owner: Text = ""
 
     def conversation(self, secret: bytes) -> Text:
         """`slack:<workspace>:<pseudonym of the Slack conversation and the person>`."""
@@ -165,6 +192,16 @@ def _id(value: Any) -> Text:
 
 def _object(value: Any) -> Dict[Text, Any]:
     return value if isinstance(value, dict) else {}
+
+
+def plain(text: Text) -> Text:
+    """What a person wrote, as they see it: Slack's mentions of the assistant and
+    special mentions taken out, links and channel names as shown, &, < and > back."""
+    text = _MENTION.sub(" ", text)
+    text = _LINK.sub(lambda m: m.group(2) or m.group(1).removeprefix("mailto:"), text)
+    text = _CHANNEL.sub(lambda m: f"#{m.group(1)}" if m.group(1) else "", text)
+    text = _SPECIAL.sub(" ", text)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").strip()
 
 
 def message_event(body: Dict[Text, Any]) -> Optional[Incoming]:
@@ -185,7 +222,7 @@ def message_event(body: Dict[Text, Any]) -> Optional[Incoming]:
     # A mention in a channel is answered in a thread; a direct message only in one
     # it came from.
     thread = _id(event.get("thread_ts")) or (None if direct else ts)
-    text = _MENTION.sub(" ", text).strip()
+    text = plain(text)
     # One key for a message however it arrives (a mention in a DM comes as both).
     return Incoming(team, channel, user, text, thread, f"message:{channel}:{ts}")
 
@@ -209,8 +246,11 @@ def button_click(payload: Dict[Text, Any]) -> Optional[Incoming]:
     if not (team and user and channel and ts):
         return None
     thread = _id(container.get("thread_ts") or message.get("thread_ts")) or None
-    click = Incoming(team, channel, user, value, thread, f"click:{ts}:{_id(action.get('action_ts'))}")
+    # One click per person per message: a double click is one answer.
+    click = Incoming(team, channel, user, value, thread, f"click:{channel}:{ts}:{user}")
     click.clicked_message = message or None
+    owner = _BUTTONS_BLOCK.fullmatch(str(action.get("block_id", "")))
+    click.owner = owner.group(1) if owner else ""
     click.clicked_title = str(_object(action.get("text")).get("text", ""))
     return click
 
@@ -223,19 +263,48 @@ def escaped(text: Text) -> Text:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _sections(text: Text, mrkdwn: bool = False) -> List[Dict[Text, Any]]:
-    """Plain `text` (or, with `mrkdwn`, text already in Slack's markup) as sections:
-    one per paragraph, long ones split at Slack's limit."""
-    blocks = []
-    for paragraph in (p.strip() for p in text.split("\n\n")):
-        paragraph = paragraph if mrkdwn else escaped(paragraph)
-        while paragraph:
-            part, paragraph = paragraph[:SECTION_CHARACTERS], paragraph[SECTION_CHARACTERS:]
-            blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": part}})
+def _pieces(text: Text, limit: int = SECTION_CHARACTERS) -> List[Text]:
+    """`text` in pieces that are at most `limit` characters once escaped, cut at a
+    line break or space where there is one (so an escape is never cut in two)."""
+    pieces = []
+    while len(escaped(text)) > limit:
+        low, high = 1, min(len(text), limit)  # the longest start that fits: in [low, high]
+        while low < high:
+            middle = (low + high + 1) // 2
+            low, high = (middle, high) if len(escaped(text[:middle])) <= limit else (low, middle - 1)
+        cut = low
+        space = max(text.rfind("\n", 0, cut), text.rfind(" ", 0, cut))
+        cut = space if space > cut // 2 else cut
+        pieces.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    return pieces + [text] if text else pieces
+
+
+def _section(mrkdwn: Text) -> Dict[Text, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn}}
+
+
+def _sections(text: Text) -> List[Dict[Text, Any]]:
+    """Plain `text` as sections: one per paragraph, long ones in pieces within
+    Slack's limit."""
+    return [_section(escaped(piece)) for p in text.split("\n\n") for piece in _pieces(p.strip())]
+
+
+def _lines(heading: Text, lines: List[Text]) -> List[Dict[Text, Any]]:
+    """A bold heading and lines already in Slack's markup, as few sections as fit."""
+    blocks, current = [], f"*{heading}*"
+    for line in lines:
+        line = line[: SECTION_CHARACTERS - 1]
+        if len(current) + 1 + len(line) > SECTION_CHARACTERS:
+            blocks.append(_section(current))
+            current = line
+        else:
+            current = f"{current}\n{line}"
+    blocks.append(_section(current))
     return blocks
 
 
-def _buttons(buttons: Iterable[Any]) -> List[Dict[Text, Any]]:
+def _buttons(buttons: Iterable[Any], owner: Text) -> List[Dict[Text, Any]]:
     elements = []
     for number, button in enumerate(buttons):
         if not isinstance(button, dict):
@@ -256,7 +325,7 @@ def _buttons(buttons: Iterable[Any]) -> List[Dict[Text, Any]]:
     return [
         {
             "type": "actions",
-            "block_id": f"buttons_{start}",
+            "block_id": f"careers_{owner}_{start}",
             "elements": elements[start : start + BUTTONS_PER_BLOCK],
         }
         for start in range(0, len(elements), BUTTONS_PER_BLOCK)
@@ -275,10 +344,7 @@ def _link(url: Text) -> Text:
 
 
 def _bullets(heading: Text, items: List[Text]) -> List[Dict[Text, Any]]:
-    if not items:
-        return []
-    body = "\n".join(f"• {escaped(item)}" for item in items)
-    return _sections(f"*{heading}*\n{body}", mrkdwn=True)
+    return _lines(heading, [f"• {escaped(item)}" for item in items]) if items else []
 
 
 def verdict_blocks(assessment: Dict[Text, Any], text: Text) -> List[Dict[Text, Any]]:
@@ -306,13 +372,14 @@ def verdict_blocks(assessment: Dict[Text, Any], text: Text) -> List[Dict[Text, A
     sources = list(dict.fromkeys(_strings(assessment.get("sources"))))
     if sources:
         blocks.append({"type": "divider"})
-        blocks += _sections("*Sources*\n" + "\n".join(_link(s) for s in sources), mrkdwn=True)
+        blocks += _lines("Sources", [_link(s) for s in sources])
     return blocks
 
 
-def slack_message(message: Dict[Text, Any]) -> Optional[Dict[Text, Any]]:
+def slack_message(message: Dict[Text, Any], owner: Text = "0" * 12) -> Optional[Dict[Text, Any]]:
     """One of Rasa's bot messages ({text, buttons, custom, ...}) as the arguments of
-    chat.postMessage (without the channel); None if there is nothing to show."""
+    chat.postMessage (without the channel), its buttons tagged with `owner`
+    (owner_tag); None if there is nothing to show."""
     text = message["text"] if isinstance(message.get("text"), str) else ""
     buttons = message.get("buttons") or message.get("quick_replies") or []
     custom = message.get("custom")
@@ -320,13 +387,17 @@ def slack_message(message: Dict[Text, Any]) -> Optional[Dict[Text, Any]]:
     post: Dict[Text, Any] = {}
     if isinstance(assessment, dict) and isinstance(assessment.get("verdict"), str):
         blocks = verdict_blocks(assessment, text)
-        post["metadata"] = {"event_type": ASSESSMENT_EVENT, "event_payload": assessment}
+        # What the verdict was, for tools; not the reasons, which repeat what the
+        # person said about themselves.
+        summary = {key: assessment.get(key) for key in ASSESSMENT_METADATA if key in assessment}
+        post["metadata"] = {"event_type": ASSESSMENT_EVENT, "event_payload": summary}
     else:
         blocks = _sections(text)
-    blocks += _buttons(buttons if isinstance(buttons, list) else [])
-    if not blocks:
+    actions = _buttons(buttons if isinstance(buttons, list) else [], owner)
+    if not blocks and not actions:
         return None
-    post["blocks"] = blocks[:MAX_BLOCKS]
+    # Within Slack's limit on blocks, the buttons are kept.
+    post["blocks"] = blocks[: max(MAX_BLOCKS - len(actions), 0)] + actions[:MAX_BLOCKS]
     # The notification and screen-reader text: the whole message, plain.
     post["text"] = (text or "The assistant replied.")[:SECTION_CHARACTERS]
     return post
@@ -348,6 +419,17 @@ def chosen(message: Dict[Text, Any], title: Text) -> Optional[List[Dict[Text, An
 # The channel -----------------------------------------------------------------------
 
 
+def slack_error(error: Exception) -> Text:
+    """What went wrong, for the log: Slack's error code (`not_in_channel`,
+    `invalid_auth`, ...) or the exception's type, never the request."""
+    response = getattr(error, "response", None)
+    try:
+        code = response.get("error") if response is not None else None
+    except Exception:
+        code = None
+    return f"{type(error).__name__}: {code}" if isinstance(code, str) else type(error).__name__
+
+
 class SlackOutput(OutputChannel):
     """Posts the assistant's messages into one Slack conversation (and thread)."""
 
@@ -355,8 +437,10 @@ class SlackOutput(OutputChannel):
     def name(cls) -> Text:
         return "slack"
 
-    def __init__(self, client: AsyncWebClient, channel: Text, thread_ts: Optional[Text]) -> None:
-        self.client, self.channel, self.thread_ts = client, channel, thread_ts
+    def __init__(
+        self, client: AsyncWebClient, channel: Text, thread_ts: Optional[Text], owner: Text = "0" * 12
+    ) -> None:
+        self.client, self.channel, self.thread_ts, self.owner = client, channel, thread_ts, owner
 
     async def post(self, arguments: Dict[Text, Any]) -> None:
         if self.thread_ts:
@@ -364,10 +448,10 @@ class SlackOutput(OutputChannel):
         try:
             await self.client.chat_postMessage(channel=self.channel, **arguments)
         except Exception as error:  # Slack down or refusing: logged, the turn goes on
-            logger.warning("Slack: a reply could not be posted (%s).", type(error).__name__)
+            logger.warning("Slack: a reply could not be posted (%s).", slack_error(error))
 
     async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
-        arguments = slack_message(message)
+        arguments = slack_message(message, self.owner)
         if arguments is not None:
             await self.post(arguments)
 
@@ -397,8 +481,10 @@ class SlackInput(InputChannel):
         self.seen = RecentIds()
         self.secret = b""  # CONVERSATION_SECRET, read when the server starts
         self.bounds = limits.Limits()
+        # "You're sending messages faster...": once a minute at most per conversation.
+        self.notices = limits.RateLimiter(per_minute=1, burst=1)
         self._client: Optional[AsyncWebClient] = None
-        self._turns: Set["asyncio.Task[None]"] = set()  # turns running after their answer
+        self._tasks: Set["asyncio.Task[None]"] = set()  # turns (and updates) after their answer
 
     @property
     def configured(self) -> bool:
@@ -407,8 +493,25 @@ class SlackInput(InputChannel):
     @property
     def client(self) -> AsyncWebClient:
         if self._client is None:  # made on first use, inside the server's event loop
-            self._client = AsyncWebClient(token=self.bot_token, base_url=self.api_url, timeout=10)
+            self._client = AsyncWebClient(
+                token=self.bot_token,
+                base_url=self.api_url,
+                timeout=10,
+                # Slack's rate limit (429) is waited out once, as it asks, besides the
+                # default retry of a dropped connection.
+                retry_handlers=[
+                    *async_default_handlers(),
+                    AsyncRateLimitErrorRetryHandler(max_retry_count=1),
+                ],
+            )
         return self._client
+
+    def later(self, work: Awaitable[None]) -> None:
+        """Runs `work` after Slack has had its answer; kept until done, and waited for
+        (up to DRAIN_SECONDS) when the server stops."""
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def read(self, request: Request) -> Tuple[Optional[Dict[Text, Any]], Optional[Dict[Text, Any]]]:
         """The Events API body, or the interactivity payload (one of them), from a
@@ -429,6 +532,12 @@ class SlackInput(InputChannel):
         self.secret = ownership.secret_from_environment()
         slack = Blueprint("careers_slack_webhook", __name__)
         limit_request_size(slack)
+
+        @slack.listener("before_server_stop")
+        async def drain(_app: Any, _loop: Any) -> None:
+            # Slack will not send an acknowledged event again: finish the turns under way.
+            if self._tasks:
+                await asyncio.wait(set(self._tasks), timeout=DRAIN_SECONDS)
 
         @slack.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -461,9 +570,7 @@ class SlackInput(InputChannel):
             elif body is None:
                 return response.json({"error": "Send a Slack event or interaction."}, status=400)
             if incoming is not None and self.seen.first_time(incoming.key):
-                turn = asyncio.create_task(self.handle(incoming, on_new_message))
-                self._turns.add(turn)
-                turn.add_done_callback(self._turns.discard)
+                self.later(self.handle(incoming, on_new_message))
             return response.text("")  # Slack asks for 200 within three seconds
 
         return slack
@@ -472,13 +579,20 @@ class SlackInput(InputChannel):
         self, incoming: Incoming, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> None:
         """One turn, after Slack has had its answer."""
-        output = SlackOutput(self.client, incoming.channel, incoming.thread_ts)
         conversation = incoming.conversation(self.secret)
+        owner = owner_tag(self.secret, conversation)
+        output = SlackOutput(self.client, incoming.channel, incoming.thread_ts, owner)
         try:
             if incoming.clicked_message is not None:
-                await self.mark_chosen(incoming)
+                if incoming.owner != owner:
+                    await self.not_yours(incoming)
+                    return
+                # Not awaited: the turn must take its place in the conversation's
+                # queue before anything typed after the click.
+                self.later(self.mark_chosen(incoming))
             if not self.bounds.messages.allow(conversation):
-                await output.send_response(conversation, {"text": limits.TOO_MANY_MESSAGES})
+                if self.notices.allow(conversation):
+                    await output.send_response(conversation, {"text": limits.TOO_MANY_MESSAGES})
                 return
             text, marks = limits.bounded_message(incoming.text)
             await on_new_message(
@@ -497,7 +611,17 @@ class SlackInput(InputChannel):
                 channel=click.channel, ts=message["ts"], blocks=blocks, text=str(message.get("text") or "")
             )
         except Exception as error:
-            logger.warning("Slack: the clicked message could not be updated (%s).", type(error).__name__)
+            logger.warning("Slack: the clicked message could not be updated (%s).", slack_error(error))
+
+    async def not_yours(self, click: Incoming) -> None:
+        """Someone clicked buttons offered to another person (in a channel thread):
+        only they are told, and nothing else happens."""
+        try:
+            await self.client.chat_postEphemeral(
+                channel=click.channel, user=click.user, text=NOT_YOUR_BUTTONS, thread_ts=click.thread_ts
+            )
+        except Exception as error:
+            logger.warning("Slack: a notice could not be posted (%s).", slack_error(error))
 
     def get_output_channel(self) -> Optional[OutputChannel]:
         return None  # replies need the Slack conversation a message came from

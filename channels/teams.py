@@ -5,11 +5,13 @@ Settings (credentials.yml passes them from the environment; docs/teams.md says h
 to get each one from Azure):
 
 - TEAMS_APP_ID, TEAMS_APP_PASSWORD: the bot's app registration (Microsoft App ID)
-  and a client secret of it. If either is empty the channel is not configured: its
-  webhook answers every request with 503 and processes nothing.
-- TEAMS_TENANT_ID: empty for a multi-tenant app; for a single-tenant app (the only
-  kind Azure creates now), the tenant it belongs to. Then replies get their token
-  from that tenant, and an activity from any other tenant is refused (401).
+  and a client secret of it.
+- TEAMS_TENANT_ID: for a single-tenant app (the only kind Azure creates now), the
+  tenant it belongs to: replies get their token from that tenant, and an activity
+  from any other tenant is refused (401). For an older multi-tenant app,
+  `botframework.com` (the multi-tenant token authority): every tenant is served.
+- If any of the three is empty the channel is not configured: its webhook answers
+  every request with 503 and processes nothing.
 - TEAMS_OPENID_METADATA_URL (default
   https://login.botframework.com/v1/.well-known/openidconfiguration) and
   TEAMS_TOKEN_URL (default
@@ -23,7 +25,9 @@ again when a token names an unknown key id, but at most once a minute), by RS256
 RS384 or RS512 only; issued by https://api.botframework.com for this app id; within
 its validity period give or take 5 minutes; its `serviceUrl` claim the activity's
 own `serviceUrl`; and, when the key lists endorsements, endorsed for the activity's
-`channelId`. A request that fails any of these gets 401 and is not processed; the
+`channelId`. The activity must come from Teams (`channelId` msteams): the Azure Bot's
+Web Chat and Direct Line channels carry Microsoft's tokens too, and their clients can
+name any tenant. A request that fails any of these gets 401 and is not processed; the
 log says why, never with the token or the message.
 
 Rasa 3.6's own `botframework` channel differs: it takes the algorithm from the
@@ -91,6 +95,7 @@ TOKEN_URL_TEMPLATE = "https://login.microsoftonline.com/{authority}/oauth2/v2.0/
 MULTI_TENANT_AUTHORITY = "botframework.com"
 CONNECTOR_SCOPE = "https://api.botframework.com/.default"
 ISSUER = "https://api.botframework.com"
+TEAMS_CHANNEL = "msteams"
 # Fixed here, never read from a token: a token cannot choose how it is checked.
 ALGORITHMS = ("RS256", "RS384", "RS512")
 CLOCK_SKEW_SECONDS = 300
@@ -116,7 +121,8 @@ ADAPTIVE_CARD_VERSION = "1.4"
 TONE_COLOURS = {"good": "Good", "caution": "Warning", "bad": "Attention"}
 
 NOT_CONFIGURED = (
-    "Microsoft Teams is not set up on this server: TEAMS_APP_ID and TEAMS_APP_PASSWORD "
+    "Microsoft Teams is not set up on this server: TEAMS_APP_ID, TEAMS_APP_PASSWORD and "
+    "TEAMS_TENANT_ID (the app's tenant, or botframework.com for a multi-tenant app) "
     "must be set (docs/teams.md)."
 )
 UNAUTHORIZED = "The request did not carry a valid Bot Framework token for this bot."
@@ -241,6 +247,7 @@ class BotFrameworkAuth:
 
     @staticmethod
     def _check_service_url(claims: Mapping[Text, Any], activity: Mapping[Text, Any]) -> None:
+        # Also read by service_url_of, once checked.
         # The documentation spells the claim `serviceUrl`; Microsoft's SDKs read `serviceurl`.
         values = {v for k, v in claims.items() if k.lower() == "serviceurl"}
         service_url = activity.get("serviceUrl")
@@ -289,8 +296,15 @@ class BotFrameworkAuth:
             async with aiohttp.ClientSession(timeout=timeout) as session:
                 metadata = await _get_json(session, self.openid_metadata_url)
                 jwks_uri = metadata.get("jwks_uri") if isinstance(metadata, dict) else None
-                if not isinstance(jwks_uri, str) or not jwks_uri.startswith(("https://", "http://")):
-                    raise ValueError("the OpenID metadata has no jwks_uri")
+                # Keys come over HTTPS, whatever the metadata says (a stand-in on
+                # this machine, itself served over http, aside).
+                schemes = (
+                    ("https://", "http://")
+                    if self.openid_metadata_url.startswith("http://")
+                    else ("https://",)
+                )
+                if not isinstance(jwks_uri, str) or not jwks_uri.startswith(schemes):
+                    raise ValueError("the OpenID metadata has no HTTPS jwks_uri")
                 document = await _get_json(session, jwks_uri)
             listed = document.get("keys") if isinstance(document, dict) else None
             if not isinstance(listed, list):
@@ -323,6 +337,12 @@ async def _get_json(session: aiohttp.ClientSession, url: Text) -> Any:
                 raise ValueError(f"{url} sent more than {MAX_FETCHED_BYTES} bytes")
             chunks.append(chunk)
     return json.loads(b"".join(chunks))
+
+
+def service_url_of(claims: Mapping[Text, Any]) -> Text:
+    """The service URL a checked token names (the claim is spelt `serviceurl` by the
+    connector, `serviceUrl` in the documentation)."""
+    return next((v for k, v in claims.items() if k.lower() == "serviceurl" and isinstance(v, str)), "")
 
 
 class ConnectorError(Exception):
@@ -573,9 +593,11 @@ class TeamsOutput(OutputChannel):
     def name(cls) -> Text:
         return "teams"
 
-    def __init__(self, connector: BotConnector, activity: Mapping[Text, Any]) -> None:
+    def __init__(
+        self, connector: BotConnector, activity: Mapping[Text, Any], service_url: Optional[Text] = None
+    ) -> None:
         self.connector = connector
-        self.service_url = _text(activity.get("serviceUrl"))
+        self.service_url = service_url or _text(activity.get("serviceUrl"))
         self.conversation_id = _text(_mapping(activity.get("conversation")).get("id"))
         self.reply_to_id = _text(activity.get("id")) or None
         bot, person = _mapping(activity.get("recipient")), _mapping(activity.get("from"))
@@ -719,11 +741,12 @@ class TeamsInput(InputChannel):
         token_url: Text = "",
     ) -> None:
         self.app_id, self.app_password, self.tenant_id = app_id, app_password, tenant_id
+        # A multi-tenant app says so: an empty tenant is a setting forgotten, not a
+        # choice to take every organisation's messages.
+        self.multi_tenant = tenant_id.lower() == MULTI_TENANT_AUTHORITY
         self.openid_metadata_url = openid_metadata_url or DEFAULT_OPENID_METADATA_URL
-        self.token_url = token_url or TOKEN_URL_TEMPLATE.format(
-            authority=quote(tenant_id, safe="") or MULTI_TENANT_AUTHORITY
-        )
-        self.configured = bool(app_id and app_password)
+        self.token_url = token_url or TOKEN_URL_TEMPLATE.format(authority=quote(tenant_id, safe=""))
+        self.configured = bool(app_id and app_password and tenant_id)
         self.auth = BotFrameworkAuth(app_id, self.openid_metadata_url)
         self.connector = BotConnector(app_id, app_password, self.token_url)
         self.recent = RecentActivities()
@@ -733,9 +756,13 @@ class TeamsInput(InputChannel):
     def get_output_channel(self) -> Optional[OutputChannel]:
         return None  # a Teams reply needs the activity it answers
 
-    def check_tenant(self, activity: Mapping[Text, Any]) -> None:
-        """A single-tenant app takes activities from its own tenant only."""
-        if self.tenant_id and tenant_of(activity).lower() != self.tenant_id.lower():
+    def check_origin(self, activity: Mapping[Text, Any]) -> None:
+        """Teams only (the Azure Bot's Web Chat and Direct Line channels carry tokens
+        Microsoft signed too, and let their clients name any tenant); and for a
+        single-tenant app, its own tenant only."""
+        if activity.get("channelId") != TEAMS_CHANNEL:
+            raise Unauthorized("the activity is not from Microsoft Teams")
+        if not self.multi_tenant and tenant_of(activity).lower() != self.tenant_id.lower():
             raise Unauthorized("the activity is from another tenant than the app's")
 
     def _start(self, turn: Awaitable[None]) -> None:
@@ -764,7 +791,8 @@ class TeamsInput(InputChannel):
         limit_request_size(webhook)
         if not self.configured:
             logger.warning(
-                "Teams: not configured (TEAMS_APP_ID, TEAMS_APP_PASSWORD); its webhook answers 503."
+                "Teams: not configured (TEAMS_APP_ID, TEAMS_APP_PASSWORD, TEAMS_TENANT_ID); "
+                "its webhook answers 503."
             )
 
         @webhook.listener("before_server_stop")
@@ -792,10 +820,12 @@ class TeamsInput(InputChannel):
                     activity = None
                 # Checked before the body is looked at: an unreadable one names no
                 # service URL, so its token cannot match and it gets 401 like any other.
-                await self.auth.authenticate(authorization, activity if isinstance(activity, dict) else {})
+                claims = await self.auth.authenticate(
+                    authorization, activity if isinstance(activity, dict) else {}
+                )
                 if not isinstance(activity, dict):
                     return _refusal(400, "Send a Bot Framework activity: a JSON object.")
-                self.check_tenant(activity)
+                self.check_origin(activity)
             except Unauthorized as refused:
                 logger.warning("Teams: refused a request (401): %s.", refused)
                 return _refusal(401, UNAUTHORIZED)
@@ -813,7 +843,8 @@ class TeamsInput(InputChannel):
             if not text:
                 return ok
             sender = conversation_id(activity, self.secret)
-            output = TeamsOutput(self.connector, activity)
+            # Replies go to the service URL Microsoft signed, not the activity's copy.
+            output = TeamsOutput(self.connector, activity, service_url_of(claims))
             if not bounds.messages.allow(sender):
                 if notices.allow(sender):
                     self._start(output.post({"type": "message", "text": limits.TOO_MANY_MESSAGES}))

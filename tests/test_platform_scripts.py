@@ -45,6 +45,8 @@ def assistant(request, tmp_path_factory):
     assert MODEL.exists(), "no trained model: run `make train`"
     with platform_assistant(request.param, MODEL, tmp_path_factory.mktemp(request.param)) as running:
         yield running
+        # Nothing the assistant sent would the platform have refused.
+        assert running.standin.rejected == []
 
 
 @pytest.mark.servers

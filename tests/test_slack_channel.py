@@ -20,11 +20,13 @@ from channels.slack import (
     chosen,
     is_from_slack,
     message_event,
+    owner_tag,
+    plain,
     signature,
     slack_message,
 )
 from tools.running.serverctl import ROOT, post, running_assistant
-from tools.running.slack_standin import SlackStandIn
+from tools.running.slack_standin import SlackStandIn, block_kit_problem
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 CONVERSATION_SECRET = "a-conversation-secret-for-the-slack-tests"
@@ -136,23 +138,45 @@ def test_other_events_are_not_messages_to_the_assistant(change):
 
 
 def test_a_click_is_read_as_its_payload_in_its_thread():
+    owner = owner_tag(b"s", slack_conversation("T7", "C7", "U7", "s"))
+    buttons = [{"title": "STP", "payload": "/inform"}]
     post = {
         "channel": "C7",
+        "ts": "1.000100",
         "thread_ts": "5.5",
         "text": "Which one?",
-        "blocks": slack_message({"text": "Which one?", "buttons": [{"title": "STP", "payload": "/inform"}]})[
-            "blocks"
-        ],
+        "blocks": slack_message({"text": "Which one?", "buttons": buttons}, owner)["blocks"],
     }
     click = button_click(SlackStandIn.click(post, "STP", user="U7", team="T7"))
     assert click is not None and click.text == "/inform" and click.thread_ts == "5.5"
     assert click.conversation(b"s") == slack_conversation("T7", "C7", "U7", "s")
-    assert click.clicked_title == "STP"
+    assert click.clicked_title == "STP" and click.owner == owner
+    # Clicked twice by one person: one key, so one answer; by another, another key.
+    assert button_click(SlackStandIn.click(post, "STP", user="U7", team="T7")).key == click.key
+    assert button_click(SlackStandIn.click(post, "STP", user="U8", team="T7")).key != click.key
+
+
+@pytest.mark.parametrize(
+    "sent, read",
+    [
+        ("<@UBOT0001> Maths &amp; physics", "Maths & physics"),
+        ("is 2:1 &gt; 2:2?", "is 2:1 > 2:2?"),
+        ("see <https://www.nshcs.hee.nhs.uk/|the NSHCS site>", "see the NSHCS site"),
+        ("see <https://example.org/a?b=1&amp;c=2>", "see https://example.org/a?b=1&c=2"),
+        ("<!here> anyone?", "anyone?"),
+        ("asked in <#C0123|careers>", "asked in #careers"),
+        ("mail <mailto:a@b.org|a@b.org>", "mail a@b.org"),
+        ("&amp;lt; stays as typed", "&lt; stays as typed"),
+    ],
+)
+def test_what_people_write_is_read_as_they_see_it(sent, read):
+    assert plain(sent) == read
 
 
 def test_clicks_on_anything_but_the_assistants_buttons_are_ignored():
     post = {
         "channel": "C7",
+        "ts": "1.000100",
         "blocks": slack_message({"text": "x", "buttons": [{"title": "A", "payload": "/a"}]})["blocks"],
     }
     payload = SlackStandIn.click(post, "A")
@@ -172,6 +196,18 @@ def test_text_becomes_sections_with_slack_control_characters_escaped():
     assert slack_message({"text": ""}) is None
     long = slack_message({"text": "x" * 7000})
     assert [len(b["text"]["text"]) for b in long["blocks"]] == [3000, 3000, 1000]
+    # Cut before escaping, at a space: no piece over the limit, no escape cut in two.
+    ampersands = slack_message({"text": "a & b " * 1500})
+    pieces = [b["text"]["text"] for b in ampersands["blocks"]]
+    assert all(len(p) <= 3000 and p.endswith("b") for p in pieces)
+    assert block_kit_problem(ampersands["blocks"]) == ""
+
+
+def test_within_slacks_limit_on_blocks_the_buttons_are_kept():
+    text = "\n\n".join(f"Paragraph {n}" for n in range(80))
+    post = slack_message({"text": text, "buttons": [{"title": "Yes", "payload": "/affirm"}]})
+    assert len(post["blocks"]) == 50 and post["blocks"][-1]["type"] == "actions"
+    assert block_kit_problem(post["blocks"]) == ""
 
 
 def test_buttons_become_block_kit_buttons_carrying_their_payload():
@@ -219,8 +255,13 @@ def test_the_verdict_is_one_readable_message_with_its_reasons_next_steps_and_sou
     assert "*What next*\\n• Apply when the STP opens in January." in shown
     # Each source once, as a link.
     assert shown.count("<https://www.nshcs.hee.nhs.uk/programmes/stp/applicants/|nshcs.hee.nhs.uk/") == 1
-    assert post["metadata"] == {"event_type": ASSESSMENT_EVENT, "event_payload": ASSESSMENT}
+    # The metadata says what the verdict was, not what the person said (the reasons).
+    assert post["metadata"] == {
+        "event_type": ASSESSMENT_EVENT,
+        "event_payload": {"verdict": "eligible", "programme": "stp", "rules": ["stp_degree"]},
+    }
     assert post["text"] == text
+    assert block_kit_problem(post["blocks"]) == ""
 
 
 def test_a_clicked_message_shows_the_choice_instead_of_its_buttons():
@@ -261,6 +302,8 @@ def slack(tmp_path_factory):
             standin.rasa_url = running.url
             standin.database = workdir / "conversations.db"
             yield standin
+        # Nothing the assistant sent would Slack have refused.
+        assert standin.rejected == []
 
 
 def say(slack, text, channel, user="U0001", **event):
@@ -326,9 +369,12 @@ def test_a_retry_of_the_same_event_never_gets_a_second_answer(slack):
     for retry in ("1", "2"):
         headers = {"X-Slack-Retry-Num": retry, "X-Slack-Retry-Reason": "http_timeout"}
         assert slack.send(slack.rasa_url, event, SECRET, headers=headers)[0] == 200
-    # A message after the retries is answered, and nothing else came in between.
-    after = say(slack, "thanks", "DRETRY")
-    assert len(slack.posts("DRETRY")) == len(first) + len(after)
+    # A message after the retries: turns of a conversation run in order, so any second
+    # answer to the retried event would come before the answer to this one.
+    say(slack, "thanks", "DRETRY")
+    later = [p["text"] for p in slack.posts("DRETRY")[len(first) :]]
+    assert later and later[0].startswith("You're welcome"), later
+    assert not any("GCSE" in text for text in later)
 
 
 @pytest.mark.servers
@@ -436,3 +482,26 @@ def test_the_app_manifest_sends_the_channel_what_it_reads_and_asks_no_more():
     ]
     assert not settings["socket_mode_enabled"]
     assert manifest["features"]["app_home"]["messages_tab_enabled"]
+
+
+@pytest.mark.servers
+def test_a_double_click_is_one_answer_and_others_cannot_click_someone_elses_buttons(slack):
+    # A mention in a channel: the answer, with buttons, in a thread.
+    body = slack.message_event("am I eligible?", channel="CTHREAD", user="UASKER", mention=True)
+    assert slack.send(slack.rasa_url, body, SECRET)[0] == 200
+    [offer] = slack.wait_until_quiet("CTHREAD", 0, quiet=1.5)
+    # Someone else in the channel clicks: only they are told, nothing else happens.
+    assert slack.send(slack.rasa_url, slack.click(offer, "STP (graduate)", user="UOTHER"), SECRET)[0] == 200
+    [notice] = slack.wait_for(1, channel="CTHREAD", method="chat.postEphemeral")
+    assert notice["user"] == "UOTHER" and notice["thread_ts"] == body["event"]["ts"]
+    # The person who asked clicks twice: one answer.
+    for _ in range(2):
+        assert (
+            slack.send(slack.rasa_url, slack.click(offer, "STP (graduate)", user="UASKER"), SECRET)[0] == 200
+        )
+    replies = slack.wait_until_quiet("CTHREAD", 1, quiet=1.5)
+    assert len(replies) == 1 and "What class is your degree" in replies[0]["text"], replies
+    assert all(p["thread_ts"] == body["event"]["ts"] for p in slack.posts("CTHREAD"))
+    with sqlite3.connect(slack.database) as db:
+        senders = [row[0] for row in db.execute("SELECT DISTINCT sender_id FROM events")]
+    assert slack_conversation("T0001", "CTHREAD", "UOTHER") not in senders

@@ -60,6 +60,8 @@ def conversation_secret(monkeypatch):
 def microsoft():
     with BotFrameworkStandIn() as standin:
         yield standin
+    # Nothing the bot posted would Teams have refused to show.
+    assert standin.rejected == []
 
 
 @pytest.fixture(scope="module")
@@ -97,8 +99,8 @@ def _refused_tokens(ms: BotFrameworkStandIn, stranger: Any) -> Dict[str, str]:
         "expired beyond the skew": ms.mint({"exp": now - 301 - 60, "nbf": now - 7200, "iat": now - 7200}),
         "not valid until beyond the skew": ms.mint({"nbf": now + 900}),
         "no expiry": ms.mint({"exp": None}),
-        "another service URL": ms.mint({"serviceUrl": "https://attacker.example/"}),
-        "no service URL claim": ms.mint({"serviceUrl": None}),
+        "another service URL": ms.mint({"serviceurl": "https://attacker.example/"}),
+        "no service URL claim": ms.mint({"serviceurl": None}),
         "unknown kid": ms.mint(kid="a-key-nobody-listed"),
     }
 
@@ -153,10 +155,17 @@ async def test_tokens_within_the_clock_skew_are_accepted(microsoft, auth):
 async def test_the_service_url_is_compared_without_its_trailing_slash(microsoft, auth):
     activity = microsoft.activity("hi", service_url=microsoft.url)  # no slash; the token has one
     await auth.authenticate(bearer(microsoft.mint()), activity)
-    # Microsoft's SDKs read the claim as `serviceurl`: that spelling is checked too.
-    token = microsoft.mint({"serviceUrl": None, "serviceurl": "https://attacker.example/"})
+    # The connector spells the claim `serviceurl` (the stand-in's default); the
+    # documentation's `serviceUrl` is read the same way.
+    documented = microsoft.mint({"serviceurl": None, "serviceUrl": microsoft.service_url})
+    await auth.authenticate(bearer(documented), activity)
+    for spelling in ("serviceurl", "serviceUrl"):
+        token = microsoft.mint({"serviceurl": None, spelling: "https://attacker.example/"})
+        with pytest.raises(Unauthorized, match="service URL"):
+            await auth.authenticate(bearer(token), activity)
+    both = microsoft.mint({"serviceUrl": "https://attacker.example/"})  # and `serviceurl`: ours
     with pytest.raises(Unauthorized, match="service URL"):
-        await auth.authenticate(bearer(token), activity)
+        await auth.authenticate(bearer(both), activity)
     assert normalised_url("HTTPS://Smba.TrafficManager.net/emea/") == "https://smba.trafficmanager.net/emea"
 
 
@@ -344,8 +353,19 @@ async def test_a_single_tenant_app_refuses_another_tenant(microsoft, webhook, ca
     assert token not in caplog.text and "secret words" not in caplog.text
 
 
+async def test_only_teams_activities_are_taken(microsoft, webhook):
+    """Web Chat and Direct Line carry tokens Microsoft signed too, and their clients
+    can name any tenant: only Teams' activities are taken."""
+    for channel in ("webchat", "directline", "emulator", ""):
+        activity = microsoft.activity("hello", channel_id=channel, conversation_id=f"a:{channel}")
+        token = microsoft.mint(kid=microsoft.add_key(endorsements=[channel, "msteams"]))
+        answer = await webhook.post(activity, bearer(token))
+        assert answer.status == 401, channel
+    assert webhook.received == []
+
+
 async def test_a_multi_tenant_app_takes_any_tenant(microsoft):
-    hook = Webhook(channel_for(microsoft, tenant_id=""))
+    hook = Webhook(channel_for(microsoft, tenant_id="botframework.com"))
     try:
         activity = microsoft.activity("hello", tenant_id=OTHER_TENANT, conversation_id="a:elsewhere")
         assert (await hook.post(activity, bearer(microsoft.mint()))).status == 200
@@ -377,6 +397,8 @@ async def test_bad_tokens_and_bodies_are_refused_before_anything_is_processed(
         {"app_id": "", "app_password": "", "tenant_id": "", "openid_metadata_url": "", "token_url": ""},
         {"app_id": "00000000-0000-4000-8000-000000000001", "app_password": ""},
         {"app_id": "", "app_password": "a secret"},
+        # No tenant: a forgotten setting, not a multi-tenant app (that is botframework.com).
+        {"app_id": "00000000-0000-4000-8000-000000000001", "app_password": "a secret", "tenant_id": ""},
     ],
 )
 async def test_a_channel_not_set_up_answers_503_and_processes_nothing(microsoft, credentials):
@@ -392,14 +414,15 @@ async def test_a_channel_not_set_up_answers_503_and_processes_nothing(microsoft,
 
 def test_settings_and_their_defaults():
     multi = TeamsInput.from_credentials(
-        {"app_id": "a", "app_password": "p", "tenant_id": "", "token_url": ""}
+        {"app_id": "a", "app_password": "p", "tenant_id": "botframework.com", "token_url": ""}
     )
-    assert isinstance(multi, TeamsInput)
+    assert isinstance(multi, TeamsInput) and multi.multi_tenant and multi.configured
     assert multi.openid_metadata_url == "https://login.botframework.com/v1/.well-known/openidconfiguration"
     assert multi.token_url == "https://login.microsoftonline.com/botframework.com/oauth2/v2.0/token"
     single = TeamsInput.from_credentials({"app_id": "a", "app_password": "p", "tenant_id": OTHER_TENANT})
     assert isinstance(single, TeamsInput)
     assert single.token_url == f"https://login.microsoftonline.com/{OTHER_TENANT}/oauth2/v2.0/token"
+    assert not single.multi_tenant
     assert TeamsInput.name() == "teams"
 
 

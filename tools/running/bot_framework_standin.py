@@ -109,6 +109,7 @@ class BotFrameworkStandIn:
         self.metadata_requests = 0
         self.key_requests = 0
         self.refused_posts = 0  # posts to the connector without a token it issued
+        self.rejected: List[str] = []  # activities Teams would not show, and why
         # When set, the connector answers every post with this status (a connector down).
         self.connector_failure: Optional[int] = None
         self.url = ""
@@ -159,7 +160,7 @@ class BotFrameworkStandIn:
         return {
             "TEAMS_APP_ID": self.app_id,
             "TEAMS_APP_PASSWORD": self.app_password,
-            "TEAMS_TENANT_ID": self.tenant_id if single_tenant else "",
+            "TEAMS_TENANT_ID": self.tenant_id if single_tenant else "botframework.com",
             "TEAMS_OPENID_METADATA_URL": self.openid_metadata_url,
             "TEAMS_TOKEN_URL": self.token_url,
         }
@@ -200,7 +201,9 @@ class BotFrameworkStandIn:
         claims: Dict[str, Any] = {
             "iss": ISSUER,
             "aud": self.app_id,
-            "serviceUrl": self.service_url,
+            # Spelt as the Bot Connector's tokens spell it (the documentation says
+            # `serviceUrl`; Microsoft's SDKs read `serviceurl`).
+            "serviceurl": self.service_url,
             "nbf": now - 5,
             "iat": now - 5,
             "exp": now + 3600,
@@ -416,6 +419,10 @@ class BotFrameworkStandIn:
                 return self.connector_failure
             if not isinstance(body, dict):
                 return 400
+            problem = activity_problem(body)
+            if problem:
+                self.rejected.append(problem)
+                return 400
             self._posted.append(Posted(conversation_id, reply_to, body))
             self._changed.notify_all()
         return 200
@@ -551,3 +558,53 @@ def rasa_messages(activities: Iterable[Mapping[str, Any]]) -> List[Dict[str, Any
             message["custom"] = {"assessment": assessment}
         messages.append(message)
     return messages
+
+
+ADAPTIVE_ELEMENTS = {"TextBlock", "Container", "ColumnSet", "FactSet", "Image", "ActionSet", "RichTextBlock"}
+ADAPTIVE_ACTIONS = {"Action.Submit", "Action.OpenUrl", "Action.Execute", "Action.ShowCard"}
+
+
+def activity_problem(activity: Mapping[str, Any]) -> str:
+    """Why Teams would not show an activity the bot posted (the shapes the assistant
+    uses: text, hero cards with card actions, Adaptive Cards up to version 1.5), or ""."""
+    if activity.get("type") != "message":
+        return "not a message activity"
+    attachments = activity.get("attachments") or []
+    if not activity.get("text") and not attachments:
+        return "a message with neither text nor attachments"
+    for attachment in attachments:
+        kind, content = attachment.get("contentType"), attachment.get("content")
+        if not isinstance(content, dict):
+            return "an attachment without content"
+        if kind == "application/vnd.microsoft.card.hero":
+            for button in content.get("buttons") or []:
+                if button.get("type") not in ("imBack", "messageBack", "openUrl") or not button.get("title"):
+                    return "a hero card button without a type Teams knows or a title"
+                if button.get("type") == "messageBack" and not (button.get("text") or button.get("value")):
+                    return "a messageBack button that sends nothing"
+        elif kind == "application/vnd.microsoft.card.adaptive":
+            if content.get("type") != "AdaptiveCard" or content.get("version") not in (
+                "1.0",
+                "1.1",
+                "1.2",
+                "1.3",
+                "1.4",
+                "1.5",
+            ):
+                return "an Adaptive Card that is not version 1.0 to 1.5"
+            for element in content.get("body") or []:
+                if element.get("type") not in ADAPTIVE_ELEMENTS:
+                    return f"an Adaptive Card element Teams does not know: {element.get('type')}"
+                if element.get("type") == "TextBlock" and not (
+                    isinstance(element.get("text"), str) and element["text"].strip()
+                ):
+                    return "an empty TextBlock"
+            for action in content.get("actions") or []:
+                if action.get("type") not in ADAPTIVE_ACTIONS or not action.get("title"):
+                    return "an Adaptive Card action without a type Teams knows or a title"
+                back = (action.get("data") or {}).get("msteams") or {}
+                if back and (back.get("type") != "messageBack" or not back.get("text")):
+                    return "an Action.Submit messageBack that sends nothing"
+        else:
+            return f"an attachment type the bot does not use: {kind}"
+    return ""

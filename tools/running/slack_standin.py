@@ -36,6 +36,8 @@ class SlackStandIn:
         self.delay_seconds = delay_seconds
         self.calls: List[Tuple[str, Dict[str, Any]]] = []
         self.refused = 0  # calls without the bot token
+        self.rejected: List[Tuple[str, str]] = []  # calls Slack would reject, and why
+        self._clock = 0  # message timestamps, one per post
         self._changed = threading.Condition()
         standin = self
 
@@ -57,11 +59,17 @@ class SlackStandIn:
                     return self.answer({"ok": False, "error": "invalid_json"})
                 if standin.delay_seconds:
                     time.sleep(standin.delay_seconds)
-                ts = f"{time.time():.6f}"
                 with standin._changed:
+                    problem = standin.problem(method, arguments)
+                    if problem:
+                        standin.rejected.append((method, problem))
+                        return self.answer({"ok": False, "error": problem})
+                    if method == "chat.postMessage":
+                        standin._clock += 1
+                        arguments["ts"] = f"{1_700_000_000 + standin._clock}.000100"
                     standin.calls.append((method, arguments))
                     standin._changed.notify_all()
-                self.answer({"ok": True, "channel": arguments.get("channel"), "ts": ts})
+                self.answer({"ok": True, "channel": arguments.get("channel"), "ts": arguments.get("ts")})
 
             def answer(self, body: Dict[str, Any]) -> None:
                 data = json.dumps(body).encode()
@@ -85,6 +93,27 @@ class SlackStandIn:
     def __exit__(self, *_: Any) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+    # What Slack would reject ----------------------------------------------------------
+
+    def problem(self, method: str, arguments: Dict[str, Any]) -> str:
+        """Why Slack would refuse the call (its error code, or a Block Kit limit
+        broken), or "" if it would take it."""
+        if method not in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
+            return "unknown_method"
+        if not isinstance(arguments.get("channel"), str):
+            return "channel_not_found"
+        if not arguments.get("text") and not arguments.get("blocks"):
+            return "no_text"
+        if method == "chat.update" and not any(
+            a.get("ts") == arguments.get("ts") and a.get("channel") == arguments.get("channel")
+            for m, a in self.calls
+            if m == "chat.postMessage"
+        ):
+            return "message_not_found"
+        if method == "chat.postEphemeral" and not arguments.get("user"):
+            return "user_not_in_channel"
+        return block_kit_problem(arguments.get("blocks") or [])
 
     # What the assistant posted --------------------------------------------------------
 
@@ -175,17 +204,17 @@ class SlackStandIn:
     ) -> Dict[str, Any]:
         """A block_actions interaction: `user` clicks the button titled `title` in a
         message the assistant posted (as recorded here)."""
-        for block in post.get("blocks", []):
-            for element in block.get("elements", []) if block.get("type") == "actions" else []:
-                if element["text"]["text"] == title:
-                    button = element
-                    break
-            else:
-                continue
-            break
-        else:
+        found = [
+            (block, element)
+            for block in post.get("blocks", [])
+            if block.get("type") == "actions"
+            for element in block.get("elements", [])
+            if element["text"]["text"] == title
+        ]
+        if not found:
             raise LookupError(f"no button {title!r} in {post}")
-        ts = f"{time.time():.6f}"
+        block, button = found[0]
+        ts = post["ts"]  # the message's own timestamp, as Slack gave it
         container = {
             "type": "message",
             "message_ts": ts,
@@ -212,10 +241,10 @@ class SlackStandIn:
                 {
                     "type": "button",
                     "action_id": button["action_id"],
-                    "block_id": "buttons_0",
+                    "block_id": block.get("block_id", ""),
                     "text": button["text"],
                     "value": button["value"],
-                    "action_ts": ts,
+                    "action_ts": f"{time.time():.6f}",
                 }
             ],
         }
@@ -280,3 +309,38 @@ def rasa_messages(posts: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
             message["custom"] = {"assessment": metadata.get("event_payload")}
         messages.append(message)
     return messages
+
+
+def block_kit_problem(blocks: List[Dict[str, Any]]) -> str:
+    """The first of Slack's Block Kit limits the blocks break, or "" (the limits the
+    assistant's messages come near: counts and lengths, and the kinds it uses)."""
+    if len(blocks) > 50:
+        return "invalid_blocks: more than 50 blocks"
+    for block in blocks:
+        kind = block.get("type")
+        if kind == "section":
+            text = block.get("text") or {}
+            if text.get("type") not in ("mrkdwn", "plain_text") or not 0 < len(text.get("text", "")) <= 3000:
+                return "invalid_blocks: a section's text is empty or over 3000 characters"
+        elif kind == "header":
+            text = block.get("text") or {}
+            if text.get("type") != "plain_text" or not 0 < len(text.get("text", "")) <= 150:
+                return "invalid_blocks: a header must be plain text of at most 150 characters"
+        elif kind == "context":
+            if not 0 < len(block.get("elements") or []) <= 10:
+                return "invalid_blocks: a context has 1 to 10 elements"
+        elif kind == "actions":
+            elements = block.get("elements") or []
+            if not 0 < len(elements) <= 25 or len(block.get("block_id", "")) > 255:
+                return "invalid_blocks: an actions block has 1 to 25 elements"
+            for element in elements:
+                text = (element.get("text") or {}).get("text", "")
+                if element.get("type") != "button" or not 0 < len(text) <= 75:
+                    return "invalid_blocks: a button's text is empty or over 75 characters"
+                if len(element.get("value", "")) > 2000 or len(element.get("action_id", "")) > 255:
+                    return "invalid_blocks: a button's value is over 2000 characters"
+            if len({e.get("action_id") for e in elements}) != len(elements):
+                return "invalid_blocks: action_ids repeat in a block"
+        elif kind != "divider":
+            return f"invalid_blocks: unknown block type {kind!r}"
+    return ""
