@@ -48,7 +48,8 @@ most once a minute, and the messages over it are dropped.
 
 Each bot message becomes one Teams activity (TeamsOutput): text as markdown,
 buttons as a hero card, and an eligibility verdict (a `custom.assessment` payload)
-as an Adaptive Card, with the payload itself under `channelData.careersAssessment`.
+as an Adaptive Card, with the verdict, programme and rule ids under
+`channelData.careersAssessment`.
 Conversations are `teams:<tenant>:<pseudonym of the Teams conversation and person>`,
 an HMAC with CONVERSATION_SECRET (channels/ownership.py), so no other channel can
 name one and the tracker store holds no Teams ids.
@@ -117,6 +118,7 @@ DRAIN_SECONDS = 10
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 HERO_CARD = "application/vnd.microsoft.card.hero"
 ADAPTIVE_CARD_VERSION = "1.4"
+ASSESSMENT_CHANNEL_DATA = ("verdict", "programme", "rules")
 # The tones the assessment payload names (the widget's styles) as Adaptive Card colours.
 TONE_COLOURS = {"good": "Good", "caution": "Warning", "bad": "Attention"}
 
@@ -571,7 +573,10 @@ def teams_message(message: Mapping[Text, Any]) -> Optional[Dict[Text, Any]]:
         attachments.append(verdict_card(assessment, text, buttons))
         if text:
             activity["summary"] = text
-        activity["channelData"] = {"careersAssessment": dict(assessment)}
+        # What the verdict was, for tools; not the reasons, which repeat what the
+        # person said about themselves.
+        verdict = {key: assessment[key] for key in ASSESSMENT_CHANNEL_DATA if key in assessment}
+        activity["channelData"] = {"careersAssessment": verdict}
     else:
         if text:
             activity["text"] = text

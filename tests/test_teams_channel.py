@@ -17,6 +17,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 import pytest
 
+from careers.vocabulary import VERDICT_LABELS, VERDICT_MARKS
 from channels import limits, ownership
 from channels.teams import (
     ADAPTIVE_CARD,
@@ -548,11 +549,17 @@ def test_a_verdict_becomes_an_adaptive_card():
     assert "[healthcareers.nhs.uk › stp](https://www.healthcareers.nhs.uk/stp)" in texts
     assert card["fallbackText"] == VERDICT_TEXT
     assert activity["summary"] == VERDICT_TEXT
-    assert activity["channelData"] == {"careersAssessment": ASSESSMENT}
-    assert assessment_of(activity) == ASSESSMENT
+    # What the verdict was, for tools; not the reasons, which repeat what the person said.
+    assert activity["channelData"] == {
+        "careersAssessment": {key: ASSESSMENT[key] for key in ("verdict", "programme", "rules")}
+    }
+    assert assessment_of(activity) == activity["channelData"]["careersAssessment"]
     assert "Physics is a relevant science" in text_of(activity)
     [message] = rasa_messages([activity])
-    assert message == {"text": VERDICT_TEXT, "custom": {"assessment": ASSESSMENT}}
+    assert message == {
+        "text": VERDICT_TEXT,
+        "custom": {"assessment": {"verdict": "eligible", "programme": "STP", "rules": ["stp_route_1"]}},
+    }
 
 
 def test_a_verdict_card_is_drawn_from_whatever_the_payload_holds():
@@ -817,13 +824,15 @@ def test_an_eligibility_check_through_teams_ends_with_the_verdict_card(microsoft
     card = verdict["attachments"][0]
     assert card["contentType"] == ADAPTIVE_CARD
     texts = _texts(card["content"]["body"])
-    assert texts[0] == f"Eligibility check: {assessment['programme_name']}"
-    assert texts[1] == f"{assessment['verdict_mark']} {assessment['verdict_label']}"
+    assert texts[0] == "Eligibility check: NHS Scientist Training Programme (STP)"
+    assert texts[1] == f"{VERDICT_MARKS['eligible']} {VERDICT_LABELS['eligible']}"
     assert "Why" in texts and "What next" in texts and "Sources" in texts
-    assert all(f"• {reason}" in texts for reason in assessment["reasons"])
-    assert assessment["sources"] and all(
-        any(f"]({url})" in t for t in texts) for url in assessment["sources"]
-    )
+    # The card holds what the verdict's text says: each reason, each source as a link.
+    full = verdict["summary"]
+    reasons = [t[2:] for t in texts[texts.index("Why") + 1 : texts.index("What next")]]
+    assert reasons and all(f"- {reason}" in full for reason in reasons)
+    sources = [line for line in full.split("Sources:", 1)[1].split() if line.startswith("https://")]
+    assert sources and all(any(f"]({url})" in t for t in texts) for url in sources)
 
 
 def text_of_all(activities: List[Dict[str, Any]]) -> str:
