@@ -41,7 +41,7 @@ export REST_API_TOKEN
 
 .PHONY: help install system-run system-test spacy train widget run shell actions test lint unit random \
 	browser validate conversations stories eval nlu-report crossval bench bench-smoke \
-	bench-long-input profile screenshot teams-package report purge test-stress audit \
+	bench-long-input profile screenshot teams-package report purge test-stress test-scale audit \
 	rules-check topics clean
 
 help:   ## this list: each target and what it does
@@ -96,7 +96,7 @@ validate: $(VENV)/.installed   ## rasa data validate (domain, NLU data, rules, s
 	$(BIN)/rasa data validate --max-history 5
 
 unit: $(SPACY)/meta.json   ## fast tests: engine, language helpers, actions, conversation scripts (no servers, no browser)
-	$(BIN)/pytest -q tests -m "not servers" --ignore=tests/test_random_conversations.py
+	$(BIN)/pytest -q tests -m "not servers and not stress and not scale" --ignore=tests/test_random_conversations.py
 
 random: $(MODEL)   ## 300 random conversations: a reply every turn, no repeats, stop/start again always work
 	$(BIN)/pytest -q tests/test_random_conversations.py
@@ -139,10 +139,15 @@ test: system-test $(MODEL) $(WIDGET_JS)   ## everything: static checks, validati
 	@mkdir -p results; url="$${TEST_POSTGRES_URL:-}"; \
 	if [ -z "$$url" ] && [ "$$(id -u)" = 0 ]; then url="$$(tools/running/postgres.sh)"; fi; \
 	[ -n "$$url" ] || echo "!! No TEST_POSTGRES_URL and not root: the PostgreSQL report test is skipped"; \
-	TEST_POSTGRES_URL="$$url" $(BIN)/pytest -q tests -m "not stress" --junitxml=results/junit.xml
+	TEST_POSTGRES_URL="$$url" $(BIN)/pytest -q tests -m "not stress and not scale" --junitxml=results/junit.xml
 	$(MAKE) --no-print-directory stories
 	$(MAKE) --no-print-directory eval
 	$(MAKE) --no-print-directory crossval
+
+test-scale: $(MODEL)   ## two Rasa servers on PostgreSQL and Redis (installed if missing): 100 conversations, the lock, one server killed
+	@tools/running/system-packages.sh scale
+	@mkdir -p results
+	$(BIN)/pytest -q tests -m scale --junitxml=results/junit-scale.xml
 
 test-stress: $(MODEL)   ## load: 200 conversations of 10 turns at once and a flood, on the real servers (a few minutes)
 	@mkdir -p results

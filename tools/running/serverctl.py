@@ -53,7 +53,8 @@ class Server:
         self.cwd = cwd or ROOT
         self.process: Optional[subprocess.Popen] = None
 
-    def start(self, ready_url: str) -> "Server":
+    def launch(self) -> "Server":
+        """Starts the process, without waiting for it to be ready."""
         env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "PYTHONPATH": str(ROOT), **self.extra_env}
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
@@ -64,6 +65,14 @@ class Server:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+        return self
+
+    def start(self, ready_url: str) -> "Server":
+        """Starts the process and waits until `ready_url` answers."""
+        return self.launch().wait_until_ready(ready_url)
+
+    def wait_until_ready(self, ready_url: str) -> "Server":
+        assert self.process is not None, f"{self.name} has not been started"
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -81,6 +90,12 @@ class Server:
         status = Path(f"/proc/{self.process.pid}/status").read_text()
         line = next(row for row in status.splitlines() if row.startswith(field + ":"))
         return int(line.split()[1])
+
+    def kill(self) -> None:
+        """Kills the server at once (SIGKILL), as a crash or a lost machine would."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -196,4 +211,79 @@ def running_assistant(
         )
     finally:
         rasa.stop()
+        actions.stop()
+
+
+@dataclass
+class Cluster:
+    urls: List[str]  # each Rasa server's base URL
+    rasas: List[Server]
+    actions: Server
+    rest_token: str
+
+
+@contextmanager
+def running_cluster(
+    model: Path,
+    workdir: Path,
+    stores: Dict[str, str],
+    workers: Sequence[int] = (1, 1),
+    env: Optional[Dict[str, str]] = None,
+) -> Iterator[Cluster]:
+    """One action server and a Rasa server per entry of `workers` (each with that
+    many Sanic workers), all in the production profile (ASSISTANT_PROFILE=production:
+    deploy/endpoints.production.yml) on the PostgreSQL and Redis that `stores` names
+    (DB_* and REDIS_* settings), sharing their secrets, as several machines behind a
+    load balancer would. Everything on free ports of 127.0.0.1; stopped afterwards."""
+    action_port = free_port()
+    shared = {
+        ACTION_SERVER_TOKEN: secrets.token_hex(16),
+        CONVERSATION_SECRET: secrets.token_hex(32),
+        REST_API_TOKEN: os.environ.get(REST_API_TOKEN) or secrets.token_hex(32),
+    }
+    os.environ[REST_API_TOKEN] = shared[REST_API_TOKEN]
+    actions = Server(
+        "action server",
+        [*ACTION_SERVER, "--actions", "actions", "--port", str(action_port)],
+        workdir / "actions.log",
+        env={ACTION_SERVER_TOKEN: shared[ACTION_SERVER_TOKEN], "ACTIONS_HOST": "127.0.0.1"},
+    )
+    profile = {
+        "ASSISTANT_PROFILE": "production",
+        "ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}/webhook",
+        **stores,
+        **shared,
+    }
+    ports = [free_port() for _ in workers]
+    rasas = [
+        Server(
+            f"Rasa {number}",
+            [
+                *RASA_PATCHED,
+                "run",
+                "--model",
+                str(model),
+                "--interface",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--credentials",
+                "credentials.yml",
+            ],
+            workdir / f"rasa-{number}.log",
+            env={**profile, "SANIC_WORKERS": str(count), **(env or {})},
+        )
+        for number, (port, count) in enumerate(zip(ports, workers, strict=True), 1)
+    ]
+    urls = [f"http://127.0.0.1:{port}" for port in ports]
+    try:
+        actions.start(f"http://127.0.0.1:{action_port}/health")
+        for rasa in rasas:
+            rasa.launch()  # loading models side by side
+        for rasa, url in zip(rasas, urls, strict=True):
+            rasa.wait_until_ready(url + "/")
+        yield Cluster(urls, rasas, actions, shared[REST_API_TOKEN])
+    finally:
+        for rasa in rasas:
+            rasa.stop()
         actions.stop()

@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
 # What the assistant needs from Debian besides Python 3.10: Node.js with npm (to build
 # the chat widget), and for the tests Chromium (browser tests of the widget) and
-# PostgreSQL (the report read from a PostgreSQL tracker store). Run by `make run`
-# and `make test`: installs what is missing when run as root, otherwise stops at
-# once with the one command to run.
-# Usage: tools/running/system-packages.sh run|test
+# PostgreSQL (the report read from a PostgreSQL tracker store); for `make
+# test-scale`, PostgreSQL and Redis. Run by `make run`, `make test` and `make
+# test-scale`: installs what is missing when run as root, otherwise stops at once
+# with the one command to run.
+# Usage: tools/running/system-packages.sh run|test|scale
 set -euo pipefail
 need=()
 command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
 if [ "${1:-test}" = test ]; then
   command -v chromium >/dev/null 2>&1 || [ -x "${CHROMIUM:-/usr/bin/chromium}" ] || need+=(chromium)
   ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql)
+fi
+if [ "${1:-test}" = scale ]; then
+  ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql)
+  command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
