@@ -18,8 +18,8 @@ buttons). The Slack app manifest in deploy/slack/manifest.yml points both there.
 - **One answer per event.** Events already seen (their ids, for ten minutes) are
   acknowledged and ignored, so Slack's retries never produce a second answer; a
   person's second click on one message is ignored too. The ids are kept in the
-  server's memory: with several Rasa processes, or across a restart, a retry that
-  reaches a process that has not seen the event is answered again (README, Slack).
+  Redis of the production profile, shared by every server, or else in the server's
+  memory (channels/seen.py).
 - **Conversations** are `slack:<workspace>:<pseudonym>`: per workspace, per Slack
   conversation and per person, so nobody reaches another's conversation and no other
   channel can address one. The pseudonym is an HMAC of the Slack conversation and user
@@ -50,7 +50,6 @@ import json
 import logging
 import re
 import time
-from collections import OrderedDict
 from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Set, Text, Tuple
 from urllib.parse import parse_qs
 
@@ -66,6 +65,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from channels import limits, ownership
 from channels.conversations import limit_request_size
+from channels.seen import seen_store
 
 logger = logging.getLogger(__name__)
 
@@ -77,8 +77,6 @@ ENVIRONMENT = (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_API_URL)
 
 DEFAULT_API_URL = "https://slack.com/api/"
 MAX_REQUEST_AGE_SECONDS = 5 * 60
-SEEN_FOR_SECONDS = 10 * 60
-MAX_SEEN = 50_000
 # The metadata event type under which a verdict's assessment is attached.
 ASSESSMENT_EVENT = "careers_assessment"
 ASSESSMENT_METADATA = ("verdict", "programme", "rules")
@@ -139,26 +137,6 @@ def is_from_slack(
     if abs(now - sent_at) > MAX_REQUEST_AGE_SECONDS:
         return False
     return hmac.compare_digest(sent_signature.encode(), signature(secret, timestamp, body).encode())
-
-
-class RecentIds:
-    """Ids seen in the last `seconds`, at most `size` of them (oldest forgotten first)."""
-
-    def __init__(self, seconds: float = SEEN_FOR_SECONDS, size: int = MAX_SEEN) -> None:
-        self.seconds, self.size = seconds, size
-        self._seen: "OrderedDict[Text, float]" = OrderedDict()
-
-    def first_time(self, key: Text, now: Optional[float] = None) -> bool:
-        """True the first time `key` is seen within the window; it is then remembered."""
-        now = time.monotonic() if now is None else now
-        while self._seen and next(iter(self._seen.values())) < now - self.seconds:
-            self._seen.popitem(last=False)
-        if key in self._seen:
-            return False
-        self._seen[key] = now
-        if len(self._seen) > self.size:
-            self._seen.popitem(last=False)
-        return True
 
 
 # Reading what Slack sends ----------------------------------------------------------
@@ -478,7 +456,7 @@ class SlackInput(InputChannel):
     def __init__(self, bot_token: Text, signing_secret: Text, api_url: Text = DEFAULT_API_URL) -> None:
         self.bot_token, self.signing_secret = bot_token, signing_secret
         self.api_url = api_url if api_url.endswith("/") else api_url + "/"
-        self.seen = RecentIds()
+        self.seen = seen_store("slack")
         self.secret = b""  # CONVERSATION_SECRET, read when the server starts
         self.bounds = limits.Limits()
         # "You're sending messages faster...": once a minute at most per conversation.

@@ -63,7 +63,6 @@ import json
 import logging
 import re
 import time
-from collections import OrderedDict
 from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Set, Text
 from urllib.parse import quote, urlsplit
 
@@ -78,6 +77,7 @@ from sanic.response import HTTPResponse
 
 from channels import limits, ownership
 from channels.conversations import limit_request_size
+from channels.seen import RecentIds, Seen, seen_store
 
 logger = logging.getLogger(__name__)
 
@@ -681,32 +681,21 @@ def conversation_id(activity: Mapping[Text, Any], secret: bytes) -> Text:
 
 
 class RecentActivities:
-    """Activity ids seen in the last `window` seconds, at most `capacity` of them."""
+    """Activities taken already (channels/seen.py: in Redis when the server has
+    one, else in its memory), by conversation and activity id."""
 
-    def __init__(
-        self,
-        window: float = DUPLICATE_WINDOW_SECONDS,
-        capacity: int = MAX_REMEMBERED_ACTIVITIES,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.window, self.capacity, self.clock = window, capacity, clock
-        self._seen: "OrderedDict[Text, float]" = OrderedDict()
+    def __init__(self, store: Optional[Seen] = None) -> None:
+        self.store: Seen = (
+            store if store is not None else RecentIds(DUPLICATE_WINDOW_SECONDS, MAX_REMEMBERED_ACTIVITIES)
+        )
 
     def seen_before(self, activity: Mapping[Text, Any]) -> bool:
         """Whether the activity was seen already; remembers it if not."""
         activity_id = _text(activity.get("id"))
         if not activity_id:
             return False
-        now = self.clock()
-        while self._seen and now - next(iter(self._seen.values())) > self.window:
-            self._seen.popitem(last=False)
         key = _sha256(f"{_text(_mapping(activity.get('conversation')).get('id'))}|{activity_id}")[:32]
-        if key in self._seen:
-            return True
-        self._seen[key] = now
-        if len(self._seen) > self.capacity:
-            self._seen.popitem(last=False)
-        return False
+        return not self.store.first_time(key)
 
 
 def _refusal(status: int, message: Text) -> HTTPResponse:
@@ -754,7 +743,7 @@ class TeamsInput(InputChannel):
         self.configured = bool(app_id and app_password and tenant_id)
         self.auth = BotFrameworkAuth(app_id, self.openid_metadata_url)
         self.connector = BotConnector(app_id, app_password, self.token_url)
-        self.recent = RecentActivities()
+        self.recent = RecentActivities(seen_store("teams"))
         self.secret = b""  # CONVERSATION_SECRET, read when the server starts
         self._turns: Set["asyncio.Task[None]"] = set()
 

@@ -10,6 +10,7 @@ as several machines behind a load balancer.
   handled one after the other (the Redis lock), never interleaved.
 - One server is killed mid-run; the conversations carry on at the other, as a load
   balancer would send them.
+- A Slack retry that reaches the other server gets no second answer (Redis).
 
 Figures go to results/scale.json."""
 
@@ -29,6 +30,7 @@ from tools.careers_team.conversation_scripts import load_scripts
 from tools.careers_team.converse import AssistantError, run_conversation
 from tools.running.databases import private_postgres, private_redis
 from tools.running.serverctl import ROOT, post, running_cluster
+from tools.running.slack_standin import SlackStandIn
 
 pytestmark = pytest.mark.scale
 
@@ -44,15 +46,26 @@ SCRIPTS = [
     if len(c.turns) > KILL_BEFORE_TURN and any(t.verdict for t in c.turns)
 ]
 RESULTS = ROOT / "results" / "scale.json"
+SLACK_TOKEN, SLACK_SECRET = "xoxb-scale-test", "a-slack-signing-secret-for-scale"
 
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
     assert MODEL.exists(), "no trained model: run `make train`"
     folder = tmp_path_factory.mktemp("scale")
-    with private_postgres(folder) as postgres, private_redis(folder / "redis") as redis:
+    with (
+        private_postgres(folder) as postgres,
+        private_redis(folder / "redis") as redis,
+        SlackStandIn(SLACK_TOKEN) as slack,
+    ):
         stores = {**postgres.environment(), **redis.environment()}
-        with running_cluster(MODEL, folder, stores, workers=(2, 1)) as running:
+        platform = {
+            "SLACK_BOT_TOKEN": SLACK_TOKEN,
+            "SLACK_SIGNING_SECRET": SLACK_SECRET,
+            "SLACK_API_URL": slack.api_url,
+        }
+        with running_cluster(MODEL, folder, stores, workers=(2, 1), env=platform) as running:
+            running.slack = slack
             yield running, postgres, redis
 
 
@@ -171,6 +184,25 @@ def test_turns_of_one_conversation_sent_to_both_servers_at_once_run_one_after_th
     stats = redis_client.Redis(host=redis.host, port=redis.port, password=redis.password).info("commandstats")
     assert stats.get("cmdstat_set", {}).get("calls", 0) > 0, "Redis was not used as the lock store"
     _record({"lock_conversations": len(senders), "lock_redis_set_calls": stats["cmdstat_set"]["calls"]})
+
+
+def test_a_slack_retry_that_reaches_the_other_server_gets_no_second_answer(cluster):
+    """Behind a load balancer Slack's retry of an event may reach another server:
+    the events taken are kept in Redis (channels/seen.py), so it is known there."""
+    running, _, _ = cluster
+    slack = running.slack
+    first, second = running.urls
+    event = slack.message_event("What GCSEs do I need for the PTP?", channel="DSCALE")
+    assert slack.send(first, event, SLACK_SECRET)[0] == 200
+    answer = slack.wait_until_quiet("DSCALE", 0, quiet=1.5)
+    retry = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_error"}
+    assert slack.send(second, event, SLACK_SECRET, headers=retry)[0] == 200
+    # Turns of a conversation run in order (the lock): a second answer to the retry
+    # would come before the answer to this message.
+    assert slack.send(second, slack.message_event("thanks", channel="DSCALE"), SLACK_SECRET)[0] == 200
+    later = slack.wait_until_quiet("DSCALE", len(answer), quiet=1.5)
+    assert later[0]["text"].startswith("You're welcome"), [p["text"] for p in later]
+    assert not any("GCSE" in p["text"] for p in later)
 
 
 def test_a_hundred_conversations_across_two_servers_one_killed_mid_run(cluster):

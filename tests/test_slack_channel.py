@@ -12,9 +12,9 @@ import time
 import pytest
 
 from channels import ownership
+from channels.seen import RecentIds
 from channels.slack import (
     ASSESSMENT_EVENT,
-    RecentIds,
     SlackInput,
     button_click,
     chosen,
