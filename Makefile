@@ -9,6 +9,11 @@ SPACY := build/spacy-en-careers
 # pip-audit, installed by `make audit` in a venv of its own (build/audit), so that its
 # dependencies never change the assistant's.
 PIP_AUDIT_VERSION := 2.10.1
+# checkov and kubernetes-validate, for tests/test_kubernetes_manifests.py, in a venv of
+# their own (build/checkov) like pip-audit's: about 400 MB, under a minute from PyPI.
+CHECKOV_VERSION := 3.3.30
+KUBERNETES_VALIDATE_VERSION := 1.37.0
+CHECKOV := build/checkov/.installed-$(CHECKOV_VERSION)-$(KUBERNETES_VALIDATE_VERSION)
 MODEL := models/careers.tar.gz
 FOLDS := 3
 WIDGET_JS := widget/dist/careers-chat.js
@@ -75,6 +80,13 @@ $(MODEL): $(TRAINING_INPUTS)
 	@echo "==> Training the model (data or config changed)"
 	$(BIN)/rasa train --fixed-model-name careers --out models --quiet
 
+$(CHECKOV):
+	@echo "==> Installing checkov and kubernetes-validate in build/checkov (for the Kubernetes manifests' tests)"
+	rm -rf build/checkov && python3 -m venv build/checkov
+	build/checkov/bin/pip install --quiet "checkov==$(CHECKOV_VERSION)" \
+		"kubernetes-validate==$(KUBERNETES_VALIDATE_VERSION)"
+	@touch $@
+
 widget: $(WIDGET_JS)   ## the chat widget, one file with socket.io-client (rebuilt when its sources change)
 
 $(WIDGET_NPM): widget/package.json widget/package-lock.json | system-run
@@ -133,7 +145,7 @@ crossval: $(SPACY)/meta.json   ## cross-validation (FOLDS=3 folds) of our pipeli
 		--out results/crossval --no-plot > results/crossval.log 2>&1
 	$(BIN)/python -m tools.evaluation.crossval_summary results/crossval.log docs/nlu-crossval.json $(FOLDS)
 
-test: system-test $(MODEL) $(WIDGET_JS)   ## everything: static checks, validation, unit, scripts, server, browser, story and NLU tests
+test: system-test $(MODEL) $(WIDGET_JS) $(CHECKOV)   ## everything: static checks, validation, unit, scripts, server, browser, story and NLU tests
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory validate
 	@mkdir -p results; url="$${TEST_POSTGRES_URL:-}"; \
