@@ -6,6 +6,11 @@ and the action server (`python -m runtime.action_server`)."""
 # report accepts it beside Rasa's own `SQL`.
 CACHED_SQL_STORE = "runtime.tracker_store.CachedSQLTrackerStore"
 
+# Settings the production profile's endpoints file (deploy/endpoints.production.yml)
+# may leave out of the environment, with what they then are: applied by the
+# launcher, the purge and the report alike.
+PRODUCTION_DEFAULTS = {"DB_PORT": "5432", "REDIS_PORT": "6379", "REDIS_PASSWORD": "", "REDIS_DB": "1"}
+
 # The environment variable holding the secret the action server asks Rasa for: read
 # by the action server and by `python -m runtime`, which sends it.
 ACTION_SERVER_TOKEN = "ACTION_SERVER_TOKEN"

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Dict, List, Sequence
 
-from runtime import rasa_patches
+from runtime import PRODUCTION_DEFAULTS, rasa_patches
 
 DEFAULT_CREDENTIALS = "credentials.yml"
 PROFILE = "ASSISTANT_PROFILE"
@@ -29,9 +29,7 @@ PROFILES: Dict[str, Path] = {
     "local": ROOT / "endpoints.yml",
     "production": ROOT / "deploy" / "endpoints.production.yml",
 }
-PROFILE_DEFAULTS: Dict[str, Dict[str, str]] = {
-    "production": {"DB_PORT": "5432", "REDIS_PORT": "6379", "REDIS_PASSWORD": "", "REDIS_DB": "1"},
-}
+PROFILE_DEFAULTS: Dict[str, Dict[str, str]] = {"production": PRODUCTION_DEFAULTS}
 # Rasa commands that read an endpoints file.
 _WITH_ENDPOINTS = {"run", "shell"}
 

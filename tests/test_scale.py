@@ -273,3 +273,27 @@ def test_tickets_taken_at_once_through_two_lock_stores_are_all_different(cluster
     with ThreadPoolExecutor(40) as pool:
         list(pool.map(lambda t: stores[t % 2].cleanup("one-conversation", t), tickets))
     assert stores[0].get_lock("one-conversation") is None
+
+
+def test_the_report_and_the_purge_read_the_production_profiles_database(cluster, monkeypatch, capsys):
+    """`make report` and `make purge` with ENDPOINTS=deploy/endpoints.production.yml
+    and the servers' environment (its optional settings left out)."""
+    from runtime.retention import main as purge
+    from tools.careers_team.report.command import main as report
+
+    running, postgres, redis = cluster
+    for name, value in {
+        **postgres.environment(),
+        "REDIS_HOST": redis.host,
+        "ACTION_SERVER_URL": "http://x/",
+    }.items():
+        monkeypatch.setenv(name, value)
+    for optional in ("REDIS_PORT", "REDIS_PASSWORD", "REDIS_DB"):
+        monkeypatch.delenv(optional, raising=False)
+    production = str(ROOT / "deploy" / "endpoints.production.yml")
+    assert report(["--endpoints", production]) == 0
+    out = capsys.readouterr().out
+    conversations = int(out.split("conversations", 1)[1].split()[0])
+    assert conversations >= CONVERSATIONS
+    assert "in REST (other servers)" in out and "in Slack" in out
+    assert purge(["--endpoints", production, "--days", "30", "--dry-run"]) == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from pathlib import Path
 from typing import Any, Dict, Iterator
 
@@ -31,8 +32,12 @@ def database_url(endpoints: Path) -> Any:
 
     if not endpoints.is_file():
         raise ReportError(f"no endpoints file at {endpoints}")
-    from runtime import CACHED_SQL_STORE
+    from runtime import CACHED_SQL_STORE, PRODUCTION_DEFAULTS
 
+    # The production profile's file may leave some settings to their defaults, as
+    # the servers do (runtime/__main__.py); the rest come from the environment.
+    for name, value in PRODUCTION_DEFAULTS.items():
+        os.environ.setdefault(name, value)
     config = read_endpoint_config(str(endpoints), "tracker_store")
     if config is None or str(config.type).lower() not in ("sql", CACHED_SQL_STORE.lower()):
         raise ReportError(
