@@ -68,7 +68,7 @@ def test_the_production_profile_reads_postgresql_and_redis_from_the_environment(
     settings = yaml.safe_load(PROFILES["production"].read_text())
     assert settings["tracker_store"]["dialect"] == "postgresql"
     assert settings["tracker_store"]["type"] == "runtime.tracker_store.CachedSQLTrackerStore"
-    assert settings["lock_store"]["type"] == "redis"
+    assert settings["lock_store"]["type"] == "runtime.lock_store.AtomicRedisLockStore"
     # The secrets are not in the file: they are read from the environment.
     assert settings["tracker_store"]["password"] == "${DB_PASSWORD}"
 
