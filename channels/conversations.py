@@ -1,13 +1,15 @@
-"""What the channels ask of the Rasa server they are part of: deleting a
-conversation, and the request size every channel's routes accept."""
+"""What the channels share: deleting a conversation, the request size every
+channel's routes accept, the shape of a refusal, and work run after the answer."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from typing import Any, Optional, Text
+from typing import Any, Awaitable, Optional, Set, Text
 
-from sanic import Blueprint
+from sanic import Blueprint, response
+from sanic.response import HTTPResponse
 
 from channels.limits import MAX_BODY_BYTES
 
@@ -61,3 +63,37 @@ async def delete_conversation(app: Any, sender_id: Text) -> Optional[int]:
             deleted = await store.delete(sender_id)
     logger.info("A conversation was deleted at its owner's request (%d events).", deleted)
     return int(deleted)
+
+
+def refusal(status: int, message: Text) -> HTTPResponse:
+    """A 4xx or 5xx answer every channel gives alike: {"error": "<what to do>"}."""
+    return response.json({"error": message}, status=status)
+
+
+# How long a stopping server waits for turns it has acknowledged but not finished.
+DRAIN_SECONDS = 10
+
+
+class AfterAnswer:
+    """Work a channel runs after it has answered the request (Slack and Teams want an
+    answer at once and the replies afterwards): each task kept until it is done, and
+    waited for, up to DRAIN_SECONDS, when the server stops, as the platform will not
+    send an acknowledged event again."""
+
+    def __init__(self) -> None:
+        self._tasks: Set["asyncio.Task[None]"] = set()
+
+    def start(self, work: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def finished(self, timeout: float = DRAIN_SECONDS) -> None:
+        """Waits (up to `timeout` seconds) for the work under way to finish."""
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=timeout)
+
+    def drain_on_stop(self, blueprint: Blueprint) -> None:
+        @blueprint.listener("before_server_stop")
+        async def drain(_app: Any, _loop: Any) -> None:
+            await self.finished()

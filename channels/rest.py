@@ -29,7 +29,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels import limits, ownership
-from channels.conversations import delete_conversation, limit_request_size
+from channels.conversations import delete_conversation, limit_request_size, refusal
 
 logger = logging.getLogger(__name__)
 
@@ -40,10 +40,6 @@ class RequestRefused(Exception):
     def __init__(self, status: int, message: Text) -> None:
         super().__init__(message)
         self.status, self.message = status, message
-
-
-def refusal(status: int, message: Text) -> HTTPResponse:
-    return response.json({"error": message}, status=status)
 
 
 def _body(request: Request) -> Dict[Text, Any]:

@@ -43,14 +43,13 @@ nothing. The README's Slack section says how to create the app.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
 import logging
 import re
 import time
-from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Set, Text, Tuple
+from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Text, Tuple
 from urllib.parse import parse_qs
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
@@ -64,7 +63,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from channels import limits, ownership
-from channels.conversations import limit_request_size
+from channels.conversations import AfterAnswer, limit_request_size, refusal
 from channels.seen import seen_store
 
 logger = logging.getLogger(__name__)
@@ -88,7 +87,6 @@ BUTTON_VALUE_CHARACTERS = 2000
 MAX_BLOCKS = 50
 BUTTONS_PER_BLOCK = 25
 ACTION_PREFIX = "careers_button_"
-DRAIN_SECONDS = 10
 NOT_YOUR_BUTTONS = (
     "Those buttons are for the person who asked. Mention me with your own question and I'll answer you."
 )
@@ -462,7 +460,7 @@ class SlackInput(InputChannel):
         # "You're sending messages faster...": once a minute at most per conversation.
         self.notices = limits.RateLimiter(per_minute=1, burst=1)
         self._client: Optional[AsyncWebClient] = None
-        self._tasks: Set["asyncio.Task[None]"] = set()  # turns (and updates) after their answer
+        self.after_answer = AfterAnswer()  # turns (and updates) after Slack's answer
 
     @property
     def configured(self) -> bool:
@@ -484,13 +482,6 @@ class SlackInput(InputChannel):
             )
         return self._client
 
-    def later(self, work: Awaitable[None]) -> None:
-        """Runs `work` after Slack has had its answer; kept until done, and waited for
-        (up to DRAIN_SECONDS) when the server stops."""
-        task = asyncio.ensure_future(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
     def read(self, request: Request) -> Tuple[Optional[Dict[Text, Any]], Optional[Dict[Text, Any]]]:
         """The Events API body, or the interactivity payload (one of them), from a
         checked request; (None, None) if it is neither."""
@@ -511,11 +502,7 @@ class SlackInput(InputChannel):
         slack = Blueprint("careers_slack_webhook", __name__)
         limit_request_size(slack)
 
-        @slack.listener("before_server_stop")
-        async def drain(_app: Any, _loop: Any) -> None:
-            # Slack will not send an acknowledged event again: finish the turns under way.
-            if self._tasks:
-                await asyncio.wait(set(self._tasks), timeout=DRAIN_SECONDS)
+        self.after_answer.drain_on_stop(slack)
 
         @slack.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -524,7 +511,7 @@ class SlackInput(InputChannel):
         @slack.route("/webhook", methods=["POST"])
         async def webhook(request: Request) -> HTTPResponse:
             if not self.configured:
-                return response.json({"error": "Slack is not set up on this server."}, status=503)
+                return refusal(503, "Slack is not set up on this server.")
             headers = request.headers
             if not is_from_slack(
                 self.signing_secret,
@@ -533,7 +520,7 @@ class SlackInput(InputChannel):
                 request.body,
             ):
                 logger.info("Slack: a request without a valid, recent signature was refused.")
-                return response.json({"error": "Not signed by Slack, or too old."}, status=401)
+                return refusal(401, "Not signed by Slack, or too old.")
             body, payload = self.read(request)
             if body is not None and body.get("type") == "url_verification":
                 return response.json({"challenge": str(body.get("challenge", ""))})
@@ -546,9 +533,9 @@ class SlackInput(InputChannel):
             elif payload is not None:
                 incoming = button_click(payload)
             elif body is None:
-                return response.json({"error": "Send a Slack event or interaction."}, status=400)
+                return refusal(400, "Send a Slack event or interaction.")
             if incoming is not None and self.seen.first_time(incoming.key):
-                self.later(self.handle(incoming, on_new_message))
+                self.after_answer.start(self.handle(incoming, on_new_message))
             return response.text("")  # Slack asks for 200 within three seconds
 
         return slack
@@ -567,7 +554,7 @@ class SlackInput(InputChannel):
                     return
                 # Not awaited: the turn must take its place in the conversation's
                 # queue before anything typed after the click.
-                self.later(self.mark_chosen(incoming))
+                self.after_answer.start(self.mark_chosen(incoming))
             if not self.bounds.messages.allow(conversation):
                 if self.notices.allow(conversation):
                     await output.send_response(conversation, {"text": limits.TOO_MANY_MESSAGES})

@@ -63,7 +63,7 @@ import json
 import logging
 import re
 import time
-from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Set, Text
+from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Text
 from urllib.parse import quote, urlsplit
 
 import aiohttp
@@ -76,7 +76,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels import limits, ownership
-from channels.conversations import limit_request_size
+from channels.conversations import AfterAnswer, limit_request_size, refusal
 from channels.seen import RecentIds, Seen, seen_store
 
 logger = logging.getLogger(__name__)
@@ -113,7 +113,6 @@ TOKEN_RENEWAL_SECONDS = 300
 DUPLICATE_WINDOW_SECONDS = 600
 MAX_REMEMBERED_ACTIVITIES = 10_000
 # How long a server that is stopping waits for turns under way.
-DRAIN_SECONDS = 10
 
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 HERO_CARD = "application/vnd.microsoft.card.hero"
@@ -698,10 +697,6 @@ class RecentActivities:
         return not self.store.first_time(key)
 
 
-def _refusal(status: int, message: Text) -> HTTPResponse:
-    return response.json({"error": message}, status=status)
-
-
 class TeamsInput(InputChannel):
     """Microsoft Teams, through Azure Bot Service: POST /webhooks/teams/webhook."""
 
@@ -745,7 +740,7 @@ class TeamsInput(InputChannel):
         self.connector = BotConnector(app_id, app_password, self.token_url)
         self.recent = RecentActivities(seen_store("teams"))
         self.secret = b""  # CONVERSATION_SECRET, read when the server starts
-        self._turns: Set["asyncio.Task[None]"] = set()
+        self.after_answer = AfterAnswer()
 
     def get_output_channel(self) -> Optional[OutputChannel]:
         return None  # a Teams reply needs the activity it answers
@@ -758,16 +753,6 @@ class TeamsInput(InputChannel):
             raise Unauthorized("the activity is not from Microsoft Teams")
         if not self.multi_tenant and tenant_of(activity).lower() != self.tenant_id.lower():
             raise Unauthorized("the activity is from another tenant than the app's")
-
-    def _start(self, turn: Awaitable[None]) -> None:
-        task = asyncio.ensure_future(turn)
-        self._turns.add(task)
-        task.add_done_callback(self._turns.discard)
-
-    async def turns_finished(self, timeout: float = DRAIN_SECONDS) -> None:
-        """Waits (up to `timeout` seconds) for the turns under way to finish."""
-        if self._turns:
-            await asyncio.wait(set(self._turns), timeout=timeout)
 
     async def _handle(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]], message: UserMessage
@@ -789,9 +774,7 @@ class TeamsInput(InputChannel):
                 "its webhook answers 503."
             )
 
-        @webhook.listener("before_server_stop")
-        async def drain(_app: Any, _loop: Any) -> None:
-            await self.turns_finished()
+        self.after_answer.drain_on_stop(webhook)
 
         @webhook.listener("after_server_stop")
         async def close(_app: Any, _loop: Any) -> None:
@@ -804,7 +787,7 @@ class TeamsInput(InputChannel):
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             if not self.configured:
-                return _refusal(503, NOT_CONFIGURED)
+                return refusal(503, NOT_CONFIGURED)
             authorization = request.headers.get("Authorization")
             try:
                 bearer_token(authorization)
@@ -818,18 +801,18 @@ class TeamsInput(InputChannel):
                     authorization, activity if isinstance(activity, dict) else {}
                 )
                 if not isinstance(activity, dict):
-                    return _refusal(400, "Send a Bot Framework activity: a JSON object.")
+                    return refusal(400, "Send a Bot Framework activity: a JSON object.")
                 self.check_origin(activity)
             except Unauthorized as refused:
                 logger.warning("Teams: refused a request (401): %s.", refused)
-                return _refusal(401, UNAUTHORIZED)
+                return refusal(401, UNAUTHORIZED)
             ok = response.json({}, status=200)
             if activity.get("type") != "message":
                 return ok
             if not _text(_mapping(activity.get("conversation")).get("id")) or not _text(
                 _mapping(activity.get("from")).get("id")
             ):
-                return _refusal(400, "The activity names no conversation or sender.")
+                return refusal(400, "The activity names no conversation or sender.")
             if self.recent.seen_before(activity):
                 logger.info("Teams: ignored an activity seen before (a retry).")
                 return ok
@@ -841,11 +824,13 @@ class TeamsInput(InputChannel):
             output = TeamsOutput(self.connector, activity, service_url_of(claims))
             if not bounds.messages.allow(sender):
                 if notices.allow(sender):
-                    self._start(output.post({"type": "message", "text": limits.TOO_MANY_MESSAGES}))
+                    self.after_answer.start(
+                        output.post({"type": "message", "text": limits.TOO_MANY_MESSAGES})
+                    )
                 return ok
             text, marks = limits.bounded_message(text)
             message = UserMessage(text, output, sender, input_channel=self.name(), metadata=marks)
-            self._start(self._handle(on_new_message, message))
+            self.after_answer.start(self._handle(on_new_message, message))
             return ok
 
         return webhook

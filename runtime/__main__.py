@@ -17,7 +17,7 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import Dict, List, Sequence
+from typing import Dict, List, MutableMapping, Sequence
 
 from runtime import PRODUCTION_DEFAULTS, rasa_patches
 
@@ -38,7 +38,7 @@ class ProfileError(SystemExit):
     """An unknown profile, or one whose settings are missing."""
 
 
-def with_profile(arguments: List[str], environment: Dict[str, str]) -> List[str]:
+def with_profile(arguments: List[str], environment: MutableMapping[str, str]) -> List[str]:
     """Rasa's arguments with the profile's endpoints file added (when the command
     reads one and none is given), and the profile's defaults set in `environment`."""
     if not arguments or arguments[0] not in _WITH_ENDPOINTS:
@@ -84,9 +84,7 @@ def variables_named_in(path: Path) -> List[str]:
 def main() -> None:
     for name in variables_named_in(credentials_file(sys.argv[1:])):
         os.environ.setdefault(name, "")
-    environment = dict(os.environ)
-    sys.argv[1:] = with_profile(sys.argv[1:], environment)
-    os.environ.update({k: v for k, v in environment.items() if k not in os.environ})
+    sys.argv[1:] = with_profile(sys.argv[1:], os.environ)
     rasa_patches.apply()
     from rasa.__main__ import main as rasa_main
 

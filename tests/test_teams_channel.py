@@ -260,7 +260,7 @@ class Webhook:
 
     async def post(self, body: Any, authorization: Optional[str]) -> Any:
         answer = await self.handler(FakeRequest(body, authorization))
-        await self.channel.turns_finished()
+        await self.channel.after_answer.finished()
         return answer
 
 

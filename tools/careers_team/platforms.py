@@ -20,13 +20,13 @@ import hashlib
 import os
 import secrets
 import tempfile
-import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List
 
 from tools.running.bot_framework_standin import BotFrameworkStandIn
 from tools.running.bot_framework_standin import rasa_messages as teams_messages
+from tools.running.quiet_period import replies_after
 from tools.running.serverctl import ROOT, running_assistant
 from tools.running.slack_standin import SlackStandIn
 from tools.running.slack_standin import rasa_messages as slack_messages
@@ -46,18 +46,10 @@ def _local(sender: str, prefix: str) -> str:
 
 
 def _replies(posted: Callable[[], List[Dict[str, Any]]], before: int, quiet: float) -> List[Dict[str, Any]]:
-    """What was posted beyond the first `before`, once something has and then nothing
-    more for `quiet` seconds."""
-    deadline = time.monotonic() + TURN_TIMEOUT
-    seen, last_change = len(posted()), time.monotonic()
-    while time.monotonic() < deadline:
-        time.sleep(0.05)
-        now = len(posted())
-        if now != seen:
-            seen, last_change = now, time.monotonic()
-        elif seen > before and time.monotonic() - last_change >= quiet:
-            return posted()[before:]
-    raise PlatformError(f"no reply within {TURN_TIMEOUT:g} s")
+    try:
+        return replies_after(posted, before, quiet, TURN_TIMEOUT)
+    except TimeoutError as error:
+        raise PlatformError(str(error)) from error
 
 
 class SlackAssistant:

@@ -136,6 +136,34 @@ def post(
             return error.code, text
 
 
+def action_server(port: int, workdir: Path, token: str) -> Server:
+    """The action server as `make run` starts it, asking for `token`."""
+    return Server(
+        "action server",
+        [*ACTION_SERVER, "--actions", "actions", "--port", str(port)],
+        workdir / "actions.log",
+        env={ACTION_SERVER_TOKEN: token, "ACTIONS_HOST": "127.0.0.1"},
+    )
+
+
+def rasa_command(model: Path, port: int, *more: str) -> List[str]:
+    """`python -m runtime run` with the model and the project's credentials on
+    127.0.0.1:`port`; `more` adds arguments (an endpoints file, CORS origins)."""
+    return [
+        *RASA_PATCHED,
+        "run",
+        "--model",
+        str(model),
+        "--interface",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--credentials",
+        "credentials.yml",
+        *more,
+    ]
+
+
 @dataclass
 class Assistant:
     url: str
@@ -175,30 +203,11 @@ def running_assistant(
     rest_token = os.environ.get(REST_API_TOKEN) or secrets.token_hex(32)
     os.environ[REST_API_TOKEN] = rest_token
     secrets_of_rasa = {CONVERSATION_SECRET: secrets.token_hex(32), REST_API_TOKEN: rest_token}
-    actions = Server(
-        "action server",
-        [*ACTION_SERVER, "--actions", "actions", "--port", str(action_port)],
-        workdir / "actions.log",
-        env={**token, "ACTIONS_HOST": "127.0.0.1"},
-    )
+    actions = action_server(action_port, workdir, token[ACTION_SERVER_TOKEN])
     cors = ["--cors", *allowed_origins] if allowed_origins else []
     rasa = Server(
         "Rasa",
-        [
-            *RASA_PATCHED,
-            "run",
-            "--model",
-            str(model),
-            "--interface",
-            "127.0.0.1",
-            "--port",
-            str(rasa_port),
-            "--endpoints",
-            str(endpoints),
-            "--credentials",
-            "credentials.yml",
-            *cors,
-        ],
+        rasa_command(model, rasa_port, "--endpoints", str(endpoints), *cors),
         workdir / "rasa.log",
         env={**token, **secrets_of_rasa, "ALLOWED_ORIGINS": ",".join(allowed_origins), **(env or {})},
     )
@@ -242,12 +251,7 @@ def running_cluster(
         REST_API_TOKEN: os.environ.get(REST_API_TOKEN) or secrets.token_hex(32),
     }
     os.environ[REST_API_TOKEN] = shared[REST_API_TOKEN]
-    actions = Server(
-        "action server",
-        [*ACTION_SERVER, "--actions", "actions", "--port", str(action_port)],
-        workdir / "actions.log",
-        env={ACTION_SERVER_TOKEN: shared[ACTION_SERVER_TOKEN], "ACTIONS_HOST": "127.0.0.1"},
-    )
+    actions = action_server(action_port, workdir, shared[ACTION_SERVER_TOKEN])
     profile = {
         "ASSISTANT_PROFILE": "production",
         "ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}/webhook",
@@ -258,18 +262,7 @@ def running_cluster(
     rasas = [
         Server(
             f"Rasa {number}",
-            [
-                *RASA_PATCHED,
-                "run",
-                "--model",
-                str(model),
-                "--interface",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--credentials",
-                "credentials.yml",
-            ],
+            rasa_command(model, port),
             workdir / f"rasa-{number}.log",
             env={**profile, "SANIC_WORKERS": str(count), **(env or {})},
         )

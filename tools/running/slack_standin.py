@@ -23,6 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Dict, List, Optional, Tuple
 
 from channels.slack import ASSESSMENT_EVENT, signature
+from tools.running.quiet_period import replies_after
 
 WEBHOOK = "/webhooks/slack/webhook"
 
@@ -144,18 +145,9 @@ class SlackStandIn:
     def wait_until_quiet(
         self, channel: str, after: int, quiet: float, timeout: float = 60
     ) -> List[Dict[str, Any]]:
-        """The posts to `channel` beyond its first `after`, once at least one has
-        come and then none for `quiet` seconds: one turn's replies, as Slack
-        gives no sign of when a turn is over."""
-        self.wait_for(after + 1, channel, timeout)
-        with self._changed:
-            seen = len(self.posts(channel))
-            while True:
-                self._changed.wait(quiet)
-                now = len(self.posts(channel))
-                if now == seen:
-                    return self.posts(channel)[after:]
-                seen = now
+        """The posts to `channel` beyond its first `after`: one turn's replies
+        (tools/running/quiet_period.py)."""
+        return replies_after(lambda: self.posts(channel), after, quiet, timeout)
 
     # What Slack sends the assistant -----------------------------------------------------
 
