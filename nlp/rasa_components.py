@@ -353,6 +353,37 @@ class ControlPhrases(ConfiguredComponent):
         return messages
 
 
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class DeletionRequests(ConfiguredComponent):
+    """A message asking, in the person's own words, for their conversation or data to
+    be deleted (nlp.deletion_requests) gets the intent that asks them to confirm,
+    with certainty and no entities: never "start again", never the emergency reply.
+    An exact control phrase (ControlPhrases, before this) keeps its own intent."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"intent": "request_deletion", "exact_intent": "delete_conversation"}
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        config = {**self.get_default_config(), **config}
+        self._intent = config["intent"]
+        self._exact_intent = config["exact_intent"]
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        from nlp.deletion_requests import asks_to_delete
+
+        for message in messages:
+            exact = (message.get(INTENT) or {}).get(INTENT_NAME_KEY) == self._exact_intent
+            if exact or message.get(TRUNCATED):
+                continue
+            if asks_to_delete(message.get(TEXT) or ""):
+                intent = {INTENT_NAME_KEY: self._intent, PREDICTED_CONFIDENCE_KEY: 1.0}
+                message.set(INTENT, intent, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, [intent], add_to_output=True)
+                message.set(ENTITIES, [], add_to_output=True)
+        return messages
+
+
 def normalise_phrase(text: str) -> str:
     """Lower case, letters and spaces only: 'Stop!' and 'stop' are the same phrase."""
     return " ".join(re.sub(r"[^a-z ]", " ", text.lower()).split())

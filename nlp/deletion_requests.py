@@ -1,0 +1,72 @@
+"""Does a message ask for the person's conversation or data to be deleted?
+
+Plain Python, no Rasa, so tests reach it directly. A message that asks in the
+person's own words ("please delete my conversation", "I want my data deleted",
+"erase my details") gets the assistant's confirmation question, and only "Yes,
+delete it" deletes (config.yml: DeletionRequests). Before this, such messages were
+read as "start again" ("OK, I've cleared what you told me", with the conversation
+kept) or even as a medical emergency. The exact phrases of config.yml's
+ControlPhrases (the widget's Delete button sends one) delete at once.
+
+Explicit words only: a deletion verb and something of the person's (their
+conversation, chat, data, details, messages, history, what they told the
+assistant), in either order ("delete my data", "my data deleted"); a verb that is
+negated ("don't delete my chat") does not count, nor does deleting anything else
+("how do I delete my UCAS application?").
+"""
+
+from __future__ import annotations
+
+import re
+
+# Whose: the person's own, or this conversation.
+_OWN = r"(?:my|our|this|these|that|your copy of my|your records? of my)"
+# What of theirs can be deleted here. "answers" and "what I told you" only with the
+# stronger verbs: "clear my answers" is starting again, which says what it does.
+_THINGS = (
+    r"(?:conversations?|chats?|chat history|chat logs?|data|personal data|personal info(?:rmation)?|"
+    r"details|personal details|info(?:rmation)?|messages?|history|records?|transcripts?|"
+    r"account|everything)"
+)
+_VERB = (
+    r"(?:delete|deleting|remove|removing|erase|erasing|wipe|wiping|destroy|destroying|purge|purging|"
+    r"scrub|bin|trash|scrap|get rid of|clear|clearing)"
+)
+_DONE = r"(?:deleted|removed|erased|wiped|destroyed|purged|scrubbed|binned|trashed|scrapped|cleared|gone)"
+_GAP = r"(?:[\w']+\W+){0,3}?"  # up to three words between ("all of my", "the whole")
+_SAID = r"(?:told|said|typed|wrote|written|gave|given|shared)"
+_KEPT = r"(?:know|stored|saved|kept|got)"
+
+_ASKS = [
+    # "delete my data", "please remove all of my details", "can you erase this whole chat"
+    rf"\b{_VERB}\W+{_GAP}{_OWN}\W+(?:[\w']+\W+){{0,2}}?{_THINGS}\b",
+    # "I want my data deleted", "can my conversation be removed", "my details erased please"
+    rf"\b{_OWN}\W+(?:[\w']+\W+){{0,2}}?{_THINGS}\W+{_GAP}{_DONE}\b",
+    # "delete all data about me", "remove everything you have on me"
+    rf"\b{_VERB}\W+{_GAP}(?:data|info(?:rmation)?|details|everything|anything|all)\W+{_GAP}"
+    r"(?:about|on|of)\W+me\b",
+    # "delete everything I told you", "erase what I've said", "wipe all you know"
+    rf"\b(?:delete|remove|erase|wipe|destroy|purge)\W+(?:everything|all|anything|what)\W+(?:that\W+)?"
+    rf"(?:i|i've|i have|you|you've|you have)\W+{_GAP}(?:{_SAID}|{_KEPT})\b",
+    # "I want everything I said deleted"
+    rf"\b(?:everything|all|what)\W+(?:that\W+)?(?:i|i've|i have)\W+{_GAP}{_SAID}\W+{_GAP}{_DONE}\b",
+    # "please delete everything", "wipe it all", "delete all of it" (at the end)
+    r"\b(?:delete|erase|wipe|remove|bin)\W+(?:all\W+of\W+it|(?:it\W+)?(?:all|everything))\W*$",
+    # "forget me", "delete me from your system", "the right to be forgotten"
+    r"\b(?:forget\W+(?:about\W+)?|delete\W+|erase\W+|remove\W+)me\b(?!\W+(?:if|whether|when|how|what|why))",
+    r"\bforget\W+(?:everything|all)\W+(?:about\W+me|i\W+(?:told|said)|you\W+know)\b",
+    r"\bright\W+to\W+(?:be\W+forgotten|erasure)\b",
+]
+_ASK = re.compile("|".join(f"(?:{pattern})" for pattern in _ASKS), re.IGNORECASE)
+# "don't delete my chat", "no need to remove my details", "never erase..."
+_NEGATED = re.compile(
+    rf"\b(?:don'?t|do not|dont|never|no need to|not|won'?t|shouldn'?t)\W+(?:[\w']+\W+){{0,2}}?{_VERB}\b",
+    re.IGNORECASE,
+)
+
+
+def asks_to_delete(text: str) -> bool:
+    """True if `text` asks, in so many words, for the person's conversation or data
+    to be deleted."""
+    text = text.replace("\u2019", "'")
+    return bool(_ASK.search(text)) and not _NEGATED.search(text)
