@@ -30,12 +30,15 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import logging
 import sys
 import time
 from pathlib import Path
 from typing import Any, Collection, Dict, List, NoReturn, Optional, Sequence, Text, Tuple, Union
 
 import sqlalchemy as sa
+
+logger = logging.getLogger(__name__)
 
 # The one place the period is set: the tracker store's default, the conversation
 # tokens' lifetime (channels/ownership.py) and this command's default follow it.
@@ -84,6 +87,30 @@ def cutoff(days: float, now: When = None) -> float:
     return float(now) - days * DAY_SECONDS
 
 
+def secure_delete_on(dbapi_connection: Any) -> None:
+    """Makes an SQLite connection overwrite what it deletes with zeros, so that a
+    deleted conversation's text does not linger in the database file's free space."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA secure_delete=ON")
+    cursor.close()
+
+
+def scrub_sqlite(engine: sa.engine.Engine) -> None:
+    """After a deletion from an SQLite database: copies the write-ahead log into the
+    database file and empties it (`wal_checkpoint(TRUNCATE)`), so the deleted text
+    leaves the log now rather than at some later checkpoint. Nothing to do on other
+    databases (PostgreSQL's VACUUM, run by autovacuum, reclaims deleted rows)."""
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as connection:
+        busy, _log_frames, _copied = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+    if busy:
+        logger.warning(
+            "SQLite could not empty its write-ahead log after a deletion (a reader was busy); "
+            "it will at its next checkpoint."
+        )
+
+
 def _stale(before: float, keep: Collection[Text], *columns: Any) -> Any:
     """`columns` of each conversation whose latest event is before `before`, but
     those in `keep`."""
@@ -110,9 +137,12 @@ def purge_before(
     # a derived table, which every SQL database accepts in a DELETE of the same table).
     stale = _stale(before, keep).subquery()
     with engine.begin() as connection:
+        if engine.dialect.name == "sqlite":
+            secure_delete_on(connection.connection)
         deleted = connection.execute(
             EVENTS.delete().where(EVENTS.c.sender_id.in_(sa.select(stale.c.sender_id)))
         ).rowcount
+    scrub_sqlite(engine)
     senders = list(found)
     if deleted != sum(found.values()):
         # A conversation got a message, or was deleted elsewhere, in between: count

@@ -36,16 +36,17 @@ written back.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import logging
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional, Text, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Text, Tuple
 
 import sqlalchemy as sa
-from rasa.core.tracker_store import SQLTrackerStore, TrackerEventDiffEngine
+from rasa.core.tracker_store import SQLTrackerStore, TrackerEventDiffEngine, ensure_schema_exists
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.events import (
     ActionExecuted,
@@ -65,6 +66,8 @@ from runtime.retention import (
     cutoff,
     purge_before,
     retention_setting,
+    scrub_sqlite,
+    secure_delete_on,
 )
 
 logger = logging.getLogger(__name__)
@@ -92,6 +95,10 @@ _LAST_STORED = "_careers_last_stored_event"
 _STAMP = "_careers_stamp"
 # Set on a tracker handed out when its conversation was deleted: never saved.
 _DELETED = "_careers_deleted"
+
+
+class MissingSchema(RuntimeError):
+    """The schema POSTGRESQL_SCHEMA names is not in the database."""
 
 
 @dataclass
@@ -149,6 +156,27 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         if days:
             self.purge_old_conversations()
 
+    @contextlib.contextmanager
+    def session_scope(self) -> Iterator[Any]:
+        """A database session, as `SQLTrackerStore.session_scope` gives one, without
+        its `except ValueError`: Rasa reads any ValueError raised while a session is
+        open as "the PostgreSQL schema is missing" and exits the process, so one
+        message whose sender SQLite could not encode (a lone UTF-16 surrogate) stopped
+        the whole server. Here an error is the failure of that one operation: Rasa's
+        fail-safe store logs it and the server goes on serving."""
+        session = self.sessionmaker()
+        try:
+            try:
+                ensure_schema_exists(session)
+            except ValueError as missing:
+                raise MissingSchema(
+                    f"The PostgreSQL schema '{missing}' (POSTGRESQL_SCHEMA) does not exist: "
+                    f"create it, or unset POSTGRESQL_SCHEMA to use the default schema."
+                ) from None
+            yield session
+        finally:
+            session.close()
+
     def _stamp(self, session: Any, sender_id: Text) -> Stamp:
         count, last_id = session.execute(self._stamp_query, {"sender_id": sender_id}).one()
         return int(count), last_id
@@ -172,6 +200,12 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         _mark(tracker, stamp)
         self._remember(sender_id, _Kept(tracker, stamp, handed_out=True))
         return tracker
+
+    async def retrieve_to_read(self, sender_id: Text) -> Optional[DialogueStateTracker]:
+        """The conversation's latest session as the database holds it, to read only:
+        not handed out, so the kept copy is left as it is (channels.conversations
+        reads a conversation this way to answer a message sent again)."""
+        return await SQLTrackerStore.retrieve(self, sender_id)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Writes the tracker's new events, exactly as `SQLTrackerStore.save` does."""
@@ -227,6 +261,7 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         with self.session_scope() as session:
             deleted = session.execute(self._delete, {"sender_id": sender_id}).rowcount
             session.commit()
+        scrub_sqlite(self.engine)
         kept = self._kept.pop(sender_id, None)
         if kept is not None and kept.handed_out:
             setattr(kept.tracker, _DELETED, True)
@@ -293,13 +328,15 @@ class CachedSQLTrackerStore(SQLTrackerStore):
 
 
 def _sqlite_settings(synchronous: Text) -> Callable[[Any, Any], None]:
-    """Sets each new SQLite connection to the write-ahead log and `synchronous`."""
+    """Sets each new SQLite connection to the write-ahead log and `synchronous`, and
+    to overwrite what it deletes (runtime.retention.secure_delete_on)."""
 
     def on_connect(connection: Any, _record: Any) -> None:
         cursor = connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.close()
+        secure_delete_on(connection)
 
     return on_connect
 
