@@ -1,12 +1,14 @@
-"""What the channels share: deleting a conversation, the request size every
-channel's routes accept, the shape of a refusal, and work run after the answer."""
+"""What the channels share: reading a request's JSON, deleting a conversation, the
+request size every channel's routes accept, the shape of a refusal, and work run
+after the answer."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
-from typing import Any, Awaitable, Optional, Set, Text
+import re
+from typing import Any, Awaitable, Optional, Set, Text, Union
 
 from sanic import Blueprint, response
 from sanic.response import HTTPResponse
@@ -14,6 +16,17 @@ from sanic.response import HTTPResponse
 from channels.limits import MAX_BODY_BYTES
 
 logger = logging.getLogger(__name__)
+
+
+def read_json(raw: Union[bytes, str]) -> Any:
+    """The JSON value in a request body, or None if there is none to read: invalid
+    UTF-8, not JSON, or nested too deeply for Python's parser (`[` x 200,000 raises
+    RecursionError, which is no ValueError). Every channel reads bodies with this, so
+    a malformed one gets a 4xx, never a server error."""
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        return None
 
 
 def limit_request_size(blueprint: Blueprint) -> None:
@@ -63,6 +76,66 @@ async def delete_conversation(app: Any, sender_id: Text) -> Optional[int]:
             deleted = await store.delete(sender_id)
     logger.info("A conversation was deleted at its owner's request (%d events).", deleted)
     return int(deleted)
+
+
+# What a client may call its message (the widget: a random id per message it sends,
+# kept when the person presses "Try again").
+_MESSAGE_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+
+# Marks the replies sent again for a message (WidgetOutput passes it on; other output
+# channels leave it out).
+REPLAY_OF = "replay_of"
+
+
+def client_message_id(value: Any) -> Optional[Text]:
+    """The id a client gave its message, if it is one it may give; else None."""
+    return value if isinstance(value, str) and _MESSAGE_ID.match(value) else None
+
+
+async def replay_if_handled(app: Any, sender_id: Text, message_id: Text, output: Any) -> bool:
+    """For a message sent again (the widget's "Try again", a REST call retried after a
+    lost connection): if the conversation already holds the person's message with
+    this id, its turn ran and only the replies were lost, so they are sent again
+    through `output` and the turn is not run a second time (a button pressed twice
+    would otherwise be an answer to the next question). True if so; False if the
+    message is new, and the caller then handles it. A turn of it still under way is
+    waited for first."""
+    from rasa.shared.core.events import BotUttered, UserUttered
+
+    agent = getattr(app.ctx, "agent", None)
+    store = getattr(agent, "tracker_store", None)
+    if store is None:
+        return False
+    inner = getattr(store, "_tracker_store", store)
+    read = getattr(inner, "retrieve_to_read", None) or store.retrieve
+    lock_store = getattr(agent, "lock_store", None)
+    if lock_store is None:
+        tracker = await read(sender_id)
+    else:
+        async with lock_store.lock(sender_id, wait_time_in_seconds=0.1):
+            tracker = await read(sender_id)
+    events = list(tracker.events) if tracker is not None else []
+    asked = next(
+        (
+            n
+            for n in range(len(events) - 1, -1, -1)
+            if isinstance(events[n], UserUttered) and events[n].message_id == message_id
+        ),
+        None,
+    )
+    if asked is None:
+        return False
+    for event in events[asked + 1 :]:
+        if isinstance(event, UserUttered):
+            break
+        if isinstance(event, BotUttered):
+            message = {key: value for key, value in (event.data or {}).items() if value}
+            if event.text:
+                message["text"] = event.text
+            await output.send_response(sender_id, {**message, REPLAY_OF: message_id})
+    logger.info("A message sent again was answered with the replies it had (its turn ran once).")
+    return True
 
 
 def refusal(status: int, message: Text) -> HTTPResponse:

@@ -28,6 +28,7 @@ import os
 import re
 import secrets
 import time
+import unicodedata
 from typing import Optional, Text
 
 from runtime.retention import DEFAULT_RETENTION_DAYS
@@ -47,6 +48,13 @@ TOKEN_MAX_AGE_SECONDS = DEFAULT_RETENTION_DAYS * 24 * 3600
 # A token issued this far in the future (clock skew between servers) is still good.
 CLOCK_SKEW_SECONDS = 300
 MAX_TOKEN_LENGTH = 128
+# The longest conversation id a caller may choose (REST, server to server).
+MAX_SENDER_LENGTH = 128
+# Characters no conversation id may hold: control characters (NUL among them),
+# invisible formatting (bidirectional overrides, zero-width), and halves of UTF-16
+# pairs, which no database can store as UTF-8 (SQLite raised, and Rasa's store
+# turned the error into an exit of the whole server).
+_UNSTORABLE_CATEGORIES = {"Cc", "Cf", "Cs"}
 MIN_SECRET_LENGTH = 16
 _ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
@@ -67,6 +75,19 @@ def secret_from_environment() -> bytes:
     return value.encode()
 
 
+def sender_problem(sender: object) -> Optional[Text]:
+    """Why `sender` cannot name a conversation, or None if it can: text of 1 to
+    MAX_SENDER_LENGTH characters, not only spaces, with no control or formatting
+    characters and valid UTF-8. Every id a channel hands Rasa passes this check."""
+    if not isinstance(sender, str) or not sender.strip():
+        return "it must be text, not empty"
+    if len(sender) > MAX_SENDER_LENGTH:
+        return f"it must be at most {MAX_SENDER_LENGTH} characters"
+    if any(unicodedata.category(character) in _UNSTORABLE_CATEGORIES for character in sender):
+        return "it must not hold control or formatting characters, or broken UTF-16"
+    return None
+
+
 def namespaced(namespace: Text, local_id: Text) -> Text:
     return f"{namespace}:{local_id}"
 
@@ -81,7 +102,8 @@ def pseudonym(secret: bytes, *parts: Text) -> Text:
 
 
 def _signature(secret: bytes, body: Text) -> Text:
-    digest = hmac.new(secret, body.encode(), hashlib.sha256).digest()
+    # "surrogatepass": a platform's id may hold half a UTF-16 pair; it is still signed.
+    digest = hmac.new(secret, body.encode("utf-8", "surrogatepass"), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 

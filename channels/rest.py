@@ -2,6 +2,10 @@
 
 POST /webhooks/rest/webhook {"sender": "<token>", "message": "<text>"}
 
+- `message_id` (optional, 8 to 64 letters, digits, `-` or `_`) names the message; sent
+  again with `"retry": true` after a lost connection, a message whose turn already ran
+  gets the replies it had, and is not handled twice.
+
 - A browser's conversation is named by a token the server issued (channels/ownership.py):
   POST /webhooks/rest/conversations gives one, {"token": "...", "expires_in": seconds}.
   The token goes in `sender`; a token that is not this server's, or has expired, gets
@@ -29,11 +33,16 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels import limits, ownership
-from channels.conversations import delete_conversation, limit_request_size, refusal
+from channels.conversations import (
+    client_message_id,
+    delete_conversation,
+    limit_request_size,
+    read_json,
+    refusal,
+    replay_if_handled,
+)
 
 logger = logging.getLogger(__name__)
-
-MAX_SENDER_LENGTH = 128
 
 
 class RequestRefused(Exception):
@@ -47,10 +56,7 @@ def _body(request: Request) -> Dict[Text, Any]:
     # without asking first, but not one declared as JSON (that needs CORS's consent).
     if request.content_type.split(";")[0].strip().lower() != "application/json":
         raise RequestRefused(415, 'Send the body as JSON, with "Content-Type: application/json".')
-    try:
-        body = request.json
-    except Exception:  # unparsable JSON, invalid UTF-8, nesting too deep
-        body = None
+    body = read_json(request.body)
     if not isinstance(body, dict):
         raise RequestRefused(400, 'Send a JSON object: {"sender": "...", "message": "..."}')
     return body
@@ -70,8 +76,9 @@ class CheckedRestInput(RestInput):
             sender = str(sender)
         if not isinstance(sender, str) or not sender.strip():
             raise RequestRefused(400, '"sender" is required: your conversation token (text).')
-        if len(sender) > MAX_SENDER_LENGTH:
-            raise RequestRefused(400, f'"sender" must be at most {MAX_SENDER_LENGTH} characters.')
+        problem = ownership.sender_problem(sender)
+        if problem is not None:
+            raise RequestRefused(400, f'"sender" cannot name a conversation: {problem}.')
         if ownership.bearer_matches(request.headers.get("Authorization"), self.server_token):
             return ownership.namespaced(ownership.REST_API, sender), True
         conversation = ownership.conversation_of(sender, self.secret)
@@ -86,7 +93,7 @@ class CheckedRestInput(RestInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         self.secret = ownership.secret_from_environment()
         self.server_token = ownership.rest_api_token()
-        bounds = limits.Limits()
+        bounds = limits.shared()
         webhook = Blueprint("careers_rest_webhook", __name__)
         limit_request_size(webhook)
 
@@ -118,11 +125,26 @@ class CheckedRestInput(RestInput):
                 return refusal(refused.status, refused.message)
             if not trusted and not bounds.messages.allow(sender):
                 return refusal(429, limits.TOO_MANY_MESSAGES)
-            text, marks = limits.bounded_message(text)
             collector = CollectingOutputChannel()
+            # Sent again after a lost connection: the turn ran once, its replies again.
+            message_id = client_message_id(body.get("message_id"))
+            if (
+                message_id is not None
+                and body.get("retry") is True
+                and await replay_if_handled(request.app, sender, message_id, collector)
+            ):
+                return response.json(collector.messages)
+            text, marks = limits.bounded_message(text)
             try:
                 await on_new_message(
-                    UserMessage(text, collector, sender, input_channel=self.name(), metadata=marks)
+                    UserMessage(
+                        text,
+                        collector,
+                        sender,
+                        message_id=message_id,
+                        input_channel=self.name(),
+                        metadata=marks,
+                    )
                 )
             except Exception:  # logged without the message: it may hold personal details
                 logger.exception("REST: a message could not be handled.")

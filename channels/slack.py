@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import re
 import time
@@ -63,10 +62,12 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from channels import limits, ownership
-from channels.conversations import AfterAnswer, limit_request_size, refusal
+from channels.conversations import AfterAnswer, limit_request_size, read_json, refusal
 from channels.seen import seen_store
 
 logger = logging.getLogger(__name__)
+# Lines any stranger can cause: once a minute each, with a count.
+refusals = limits.RepeatedLogLines(logger)
 
 # Environment variables, read by credentials.yml.
 SLACK_BOT_TOKEN = "SLACK_BOT_TOKEN"
@@ -456,7 +457,7 @@ class SlackInput(InputChannel):
         self.api_url = api_url if api_url.endswith("/") else api_url + "/"
         self.seen = seen_store("slack")
         self.secret = b""  # CONVERSATION_SECRET, read when the server starts
-        self.bounds = limits.Limits()
+        self.bounds = limits.shared()
         # "You're sending messages faster...": once a minute at most per conversation.
         self.notices = limits.RateLimiter(per_minute=1, burst=1)
         self._client: Optional[AsyncWebClient] = None
@@ -486,15 +487,16 @@ class SlackInput(InputChannel):
         """The Events API body, or the interactivity payload (one of them), from a
         checked request; (None, None) if it is neither."""
         kind = request.content_type.split(";")[0].strip().lower()
-        try:
-            if kind == "application/json":
-                body = json.loads(request.body)
-                return (body, None) if isinstance(body, dict) else (None, None)
-            if kind == "application/x-www-form-urlencoded":
-                payload = json.loads(parse_qs(request.body.decode())["payload"][0])
-                return (None, payload) if isinstance(payload, dict) else (None, None)
-        except (ValueError, KeyError, IndexError, UnicodeDecodeError):
-            pass
+        if kind == "application/json":
+            body = read_json(request.body)
+            return (body, None) if isinstance(body, dict) else (None, None)
+        if kind == "application/x-www-form-urlencoded":
+            try:
+                form = parse_qs(request.body.decode())
+            except ValueError:  # not UTF-8
+                return None, None
+            payload = read_json(form["payload"][0]) if form.get("payload") else None
+            return (None, payload) if isinstance(payload, dict) else (None, None)
         return None, None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
@@ -519,7 +521,7 @@ class SlackInput(InputChannel):
                 headers.get("X-Slack-Signature"),
                 request.body,
             ):
-                logger.info("Slack: a request without a valid, recent signature was refused.")
+                refusals.log(logging.INFO, "Slack: a request without a valid, recent signature was refused.")
                 return refusal(401, "Not signed by Slack, or too old.")
             body, payload = self.read(request)
             if body is not None and body.get("type") == "url_verification":

@@ -40,6 +40,7 @@ metadata is dropped.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import re
@@ -52,14 +53,19 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
-from socketio.exceptions import ConnectionRefusedError
 
 from channels import limits, ownership
-from channels.conversations import limit_request_size
+from channels.conversations import REPLAY_OF, client_message_id, limit_request_size, replay_if_handled
 
 logger = logging.getLogger(__name__)
+# Lines any stranger can cause: once a minute each, with a count. engine.io logs a
+# traceback for every request it cannot read (too many packets in one, a bad packet).
+refusals = limits.RepeatedLogLines(logger)
+_ENGINEIO_LOGS = ("engineio.server", "socketio.server")
 
 DEFAULT_ALLOWED_ORIGINS = "http://localhost:8080"
+# Marks an engine.io connection's environ once its socket has asked for a conversation.
+_JOINED = "careers.joined_a_conversation"
 
 
 def allowed_origins(value: Optional[str] = None) -> Union[str, List[str]]:
@@ -72,11 +78,19 @@ def allowed_origins(value: Optional[str] = None) -> Union[str, List[str]]:
     return origins or [DEFAULT_ALLOWED_ORIGINS]
 
 
+def _replay_mark(kwargs: Dict[Text, Any]) -> Dict[Text, Any]:
+    """`replay_of`: the id of the message whose replies these are, sent again
+    (channels.conversations.replay_if_handled), so that a widget that had them
+    already can leave them out."""
+    replay_of = kwargs.get(REPLAY_OF)
+    return {REPLAY_OF: replay_of} if isinstance(replay_of, str) else {}
+
+
 class WidgetOutput(SocketIOOutput):
     """Sends each bot message as one `bot_uttered` event to the session's room."""
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
-        await self._send_message(recipient_id, {"text": text.strip()})
+        await self._send_message(recipient_id, {"text": text.strip(), **_replay_mark(kwargs)})
 
     async def send_text_with_buttons(
         self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
@@ -84,12 +98,14 @@ class WidgetOutput(SocketIOOutput):
         quick_replies = [
             {"content_type": "text", "title": b["title"], "payload": b["payload"]} for b in buttons
         ]
-        await self._send_message(recipient_id, {"text": text.strip(), "quick_replies": quick_replies})
+        await self._send_message(
+            recipient_id, {"text": text.strip(), "quick_replies": quick_replies, **_replay_mark(kwargs)}
+        )
 
     async def send_custom_json(
         self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any
     ) -> None:
-        await self._send_message(recipient_id, {"custom": json_message})
+        await self._send_message(recipient_id, {"custom": json_message, **_replay_mark(kwargs)})
 
 
 class CheckedSocketIOInput(SocketIOInput):
@@ -106,7 +122,7 @@ class CheckedSocketIOInput(SocketIOInput):
         origins = allowed_origins()
         logger.info(f"socket.io accepts pages from: {origins}")
         secret = ownership.secret_from_environment()
-        bounds = limits.Limits()
+        bounds = limits.shared()
         sio = AsyncServer(
             async_mode="sanic", cors_allowed_origins=origins, max_http_buffer_size=limits.MAX_BODY_BYTES
         )
@@ -114,12 +130,23 @@ class CheckedSocketIOInput(SocketIOInput):
         # `--cors` (sanic-cors, which covers every route). Both adding them would send
         # Access-Control-Allow-Origin twice, which browsers refuse.
         sio.eio._cors_headers = lambda environ: []
+        for name in _ENGINEIO_LOGS:
+            library_logger = logging.getLogger(name)
+            if not any(isinstance(f, limits.RepeatedRecords) for f in library_logger.filters):
+                library_logger.addFilter(limits.RepeatedRecords())
         self.sio = sio
         blueprint = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
         limit_request_size(blueprint)
         sessions: Dict[Text, Text] = {}  # socket id -> the conversation it joined
-        addresses: Dict[Text, Text] = {}  # socket id -> the client's address
-        open_sockets: Counter = Counter()  # client address -> sockets open
+        addresses: Dict[Text, Text] = {}  # engine.io connection -> the client's address
+        open_sockets: Counter = Counter()  # client address -> engine.io connections open
+        join_deadlines: Dict[Text, "asyncio.Task[None]"] = {}  # engine.io connection -> its deadline
+
+        served_by: Dict[Text, Any] = {}  # the Sanic app, where Rasa keeps its agent
+
+        @blueprint.listener("before_server_start")
+        async def remember_app(app: Any, _loop: Any) -> None:
+            served_by["app"] = app
 
         async def tell(sid: Text, text: Text) -> None:
             await sio.emit(self.bot_message_evt, {"text": text}, room=sid, namespace=self.namespace)
@@ -127,6 +154,49 @@ class CheckedSocketIOInput(SocketIOInput):
         @blueprint.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
+
+        # Every engine.io connection counts against the cap, at the handshake, before
+        # socket.io sees it: a bare WebSocket that never joins a chat is a socket held
+        # open all the same. One that has not asked for its conversation within
+        # SOCKET_JOIN_SECONDS is closed.
+        socketio_connect = sio.eio.handlers["connect"]
+        socketio_disconnect = sio.eio.handlers["disconnect"]
+
+        async def close_unless_joined(eio_sid: Text, environ: Dict) -> None:
+            await asyncio.sleep(bounds.socket_join_seconds)
+            if environ.get(_JOINED):
+                return
+            await sio.eio.disconnect(eio_sid)
+            # engine.io only sends its close packet and leaves the connection to the
+            # client, which a client that ignores it holds open: drop a WebSocket.
+            request = environ.get("sanic.request")
+            if str(environ.get("HTTP_UPGRADE", "")).lower() == "websocket" and request is not None:
+                request.transport.close()
+
+        async def engineio_connect(eio_sid: Text, environ: Dict) -> Any:
+            request = environ.get("sanic.request")
+            address = bounds.client_address(getattr(request, "ip", None), environ.get("HTTP_X_FORWARDED_FOR"))
+            if open_sockets[address] >= bounds.sockets_per_client:
+                refusals.log(logging.INFO, "socket.io: refused a connection over the cap of its address.")
+                return limits.TOO_MANY_SOCKETS  # engine.io answers 401 with it
+            open_sockets[address] += 1
+            addresses[eio_sid] = address
+            join_deadlines[eio_sid] = asyncio.ensure_future(close_unless_joined(eio_sid, environ))
+            return await socketio_connect(eio_sid, environ)
+
+        async def engineio_disconnect(eio_sid: Text, *reason: Any) -> Any:
+            deadline = join_deadlines.pop(eio_sid, None)
+            if deadline is not None and deadline is not asyncio.current_task():
+                deadline.cancel()
+            address = addresses.pop(eio_sid, None)
+            if address is not None:
+                open_sockets[address] -= 1
+                if open_sockets[address] <= 0:
+                    del open_sockets[address]
+            return await socketio_disconnect(eio_sid, *reason)
+
+        sio.eio.on("connect", engineio_connect)
+        sio.eio.on("disconnect", engineio_disconnect)
 
         @sio.on("connect", namespace=self.namespace)
         async def connect(sid: Text, environ: Dict, auth: Optional[Dict]) -> bool:
@@ -138,22 +208,15 @@ class CheckedSocketIOInput(SocketIOInput):
 
                 if not decode_bearer_token(token, self.jwt_key, self.jwt_algorithm):
                     return False
-            request = environ.get("sanic.request")
-            address = bounds.client_address(getattr(request, "ip", None), environ.get("HTTP_X_FORWARDED_FOR"))
-            if open_sockets[address] >= bounds.sockets_per_client:
-                raise ConnectionRefusedError(limits.TOO_MANY_SOCKETS)
-            open_sockets[address] += 1
-            addresses[sid] = address
             return True
 
         @sio.on("disconnect", namespace=self.namespace)
-        async def disconnect(sid: Text) -> None:
+        async def disconnect(sid: Text, *reason: Any) -> None:
             sessions.pop(sid, None)
-            address = addresses.pop(sid, None)
-            if address is not None:
-                open_sockets[address] -= 1
-                if open_sockets[address] <= 0:
-                    del open_sockets[address]
+
+        def address_of(sid: Text) -> Text:
+            eio_sid = sio.manager.eio_sid_from_sid(sid, self.namespace)
+            return addresses.get(eio_sid, "unknown") if eio_sid else "unknown"
 
         @sio.on("session_request", namespace=self.namespace)
         async def session_request(sid: Text, data: Any) -> None:
@@ -162,7 +225,7 @@ class CheckedSocketIOInput(SocketIOInput):
             token = data.get("session_id") if isinstance(data, dict) else None
             conversation = ownership.conversation_of(token, secret)
             if conversation is None:
-                if not bounds.new_conversations.allow(addresses.get(sid, "unknown")):
+                if not bounds.new_conversations.allow(address_of(sid)):
                     await tell(sid, limits.TOO_MANY_CONVERSATIONS)
                     return
                 token = ownership.issue_token(secret)
@@ -172,6 +235,9 @@ class CheckedSocketIOInput(SocketIOInput):
             if previous and previous != conversation and self.session_persistence:
                 await sio.leave_room(sid, previous, namespace=self.namespace)
             sessions[sid] = conversation
+            environ = sio.get_environ(sid, self.namespace)
+            if environ is not None:
+                environ[_JOINED] = True
             if self.session_persistence:
                 await sio.enter_room(sid, conversation, namespace=self.namespace)
             await sio.emit("session_confirm", token, room=sid, namespace=self.namespace)
@@ -179,28 +245,35 @@ class CheckedSocketIOInput(SocketIOInput):
         @sio.on(self.user_message_evt, namespace=self.namespace)
         async def handle_message(sid: Text, data: Any) -> None:
             if not isinstance(data, dict) or not isinstance(data.get("message", ""), str):
-                logger.warning("socket.io: ignored a message that was not {message: text}.")
+                refusals.log(logging.WARNING, "socket.io: ignored a message that was not {message: text}.")
                 return
             sender_id = sessions.get(sid)
             if sender_id is None or (
                 data.get("session_id") is not None
                 and ownership.conversation_of(data.get("session_id"), secret) != sender_id
             ):
-                logger.warning(
+                refusals.log(
+                    logging.WARNING,
                     "socket.io: ignored a message outside the socket's conversation "
-                    "(send `session_request` first)."
+                    "(send `session_request` first).",
                 )
                 return
+            conversation = sender_id if self.session_persistence else ownership.namespaced(ownership.WEB, sid)
+            output = WidgetOutput(sio, self.bot_message_evt)
+            message_id = client_message_id(data.get("message_id"))
             if not bounds.messages.allow(sender_id):
                 await tell(sid, limits.TOO_MANY_MESSAGES)
                 return
+            # "Try again" after a reply was lost: the turn ran once, its replies again.
+            if (
+                message_id is not None
+                and data.get("retry") is True
+                and await replay_if_handled(served_by["app"], conversation, message_id, output)
+            ):
+                return
             text, marks = limits.bounded_message(data.get("message", ""))
             message = UserMessage(
-                text,
-                WidgetOutput(sio, self.bot_message_evt),
-                sender_id if self.session_persistence else ownership.namespaced(ownership.WEB, sid),
-                input_channel=self.name(),
-                metadata=marks,
+                text, output, conversation, message_id=message_id, input_channel=self.name(), metadata=marks
             )
             await on_new_message(message)
 

@@ -59,7 +59,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import logging
 import re
 import time
@@ -76,10 +75,12 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels import limits, ownership
-from channels.conversations import AfterAnswer, limit_request_size, refusal
+from channels.conversations import AfterAnswer, limit_request_size, read_json, refusal
 from channels.seen import RecentIds, Seen, seen_store
 
 logger = logging.getLogger(__name__)
+# Lines any stranger can cause: once a minute each, with a count.
+refusals = limits.RepeatedLogLines(logger)
 
 # The environment variables credentials.yml passes to from_credentials, in its order
 # (`python -m runtime` reads an unset one as empty).
@@ -337,7 +338,10 @@ async def _get_json(session: aiohttp.ClientSession, url: Text) -> Any:
             if size > MAX_FETCHED_BYTES:
                 raise ValueError(f"{url} sent more than {MAX_FETCHED_BYTES} bytes")
             chunks.append(chunk)
-    return json.loads(b"".join(chunks))
+    value = read_json(b"".join(chunks))
+    if value is None:
+        raise ValueError(f"{url} sent no readable JSON")
+    return value
 
 
 def service_url_of(claims: Mapping[Text, Any]) -> Text:
@@ -764,7 +768,7 @@ class TeamsInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         self.secret = ownership.secret_from_environment()
-        bounds = limits.Limits()
+        bounds = limits.shared()
         notices = limits.RateLimiter(per_minute=1, burst=1)  # "slow down", once a minute at most
         webhook = Blueprint("careers_teams_webhook", __name__)
         limit_request_size(webhook)
@@ -791,10 +795,7 @@ class TeamsInput(InputChannel):
             authorization = request.headers.get("Authorization")
             try:
                 bearer_token(authorization)
-                try:
-                    activity = request.json
-                except Exception:  # unparsable JSON, invalid UTF-8
-                    activity = None
+                activity = read_json(request.body)
                 # Checked before the body is looked at: an unreadable one names no
                 # service URL, so its token cannot match and it gets 401 like any other.
                 claims = await self.auth.authenticate(
@@ -804,7 +805,7 @@ class TeamsInput(InputChannel):
                     return refusal(400, "Send a Bot Framework activity: a JSON object.")
                 self.check_origin(activity)
             except Unauthorized as refused:
-                logger.warning("Teams: refused a request (401): %s.", refused)
+                refusals.log(logging.WARNING, "Teams: refused a request (401): %s.", refused, kind="401")
                 return refusal(401, UNAUTHORIZED)
             ok = response.json({}, status=200)
             if activity.get("type") != "message":
@@ -814,7 +815,7 @@ class TeamsInput(InputChannel):
             ):
                 return refusal(400, "The activity names no conversation or sender.")
             if self.recent.seen_before(activity):
-                logger.info("Teams: ignored an activity seen before (a retry).")
+                refusals.log(logging.INFO, "Teams: ignored an activity seen before (a retry).")
                 return ok
             text = message_text(activity)
             if not text:

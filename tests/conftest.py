@@ -15,6 +15,17 @@ from careers.rules_file import EntryRules, default_rules
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(autouse=True)
+def fresh_limits():
+    """Each test's channels read the limits from the environment as it sets them: a
+    server makes its one shared allowance once (channels.limits.shared)."""
+    from channels import limits
+
+    limits._shared = None
+    yield
+    limits._shared = None
+
+
 @pytest.fixture(scope="session")
 def rules() -> EntryRules:
     return default_rules()

@@ -238,10 +238,8 @@ class FakeRequest:
         self._body = body
 
     @property
-    def json(self) -> Any:
-        if isinstance(self._body, bytes):
-            return json.loads(self._body)
-        return self._body
+    def body(self) -> bytes:
+        return self._body if isinstance(self._body, bytes) else json.dumps(self._body).encode()
 
 
 class Webhook:
