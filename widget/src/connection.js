@@ -7,11 +7,22 @@
 // The widget keeps it (storage.js) and shows it to nobody; a token the server no
 // longer accepts (expired) is replaced by a new one.
 //
+// Each message carries an id of its own (`message_id`). Sent again, by "Try again" or
+// after a REST call lost its connection, it says `retry: true`: the server then gives
+// the replies of a turn that already ran rather than running it twice (a button
+// pressed twice would answer the next question).
+//
 // States: "connecting" (not yet known), "socket", "rest", "offline".
 
 import { io } from "socket.io-client";
 
 const PROBE_EVERY_MS = 3000;
+
+// A message's id: 16 random bytes in hex (crypto.getRandomValues works on http pages too).
+export function newMessageId() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return "m" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
 
 export class Connection {
   constructor({ serverUrl, transport, sessionId, onSession, onMessage, onState, onRestReplied }) {
@@ -95,8 +106,9 @@ export class Connection {
     }
   }
 
-  send(text) {
-    this.queue.push(text);
+  // Sends `text` as the message `id`; `retry` when it was sent before.
+  send(text, { id = newMessageId(), retry = false } = {}) {
+    this.queue.push({ text, id, retry });
     this.flush();
   }
 
@@ -118,7 +130,8 @@ export class Connection {
   async flush() {
     if (this.state === "socket") {
       while (this.queue.length) {
-        this.socket.emit("user_uttered", { message: this.queue.shift(), session_id: this.sessionId });
+        const { text, id, retry } = this.queue.shift();
+        this.socket.emit("user_uttered", { message: text, session_id: this.sessionId, message_id: id, retry });
       }
     } else if (this.state === "rest" && !this.sending) {
       this.sending = true;
@@ -128,6 +141,8 @@ export class Connection {
           this.queue.shift();
         }
       } catch {
+        // Lost on the way: it may have been handled, so it goes again as a retry.
+        if (this.queue.length) this.queue[0].retry = true;
         this.setState("offline");
       } finally {
         this.sending = false;
@@ -145,18 +160,18 @@ export class Connection {
     this.onSession(body.token);
   }
 
-  async postRest(text, retried = false) {
+  async postRest(entry, retried = false) {
     if (!this.sessionId) await this.newRestSession();
     const sessionId = this.sessionId;
     const response = await fetch(`${this.serverUrl}/webhooks/rest/webhook`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ sender: sessionId, message: text }),
+      body: JSON.stringify({ sender: sessionId, message: entry.text, message_id: entry.id, retry: entry.retry }),
     });
     if (response.status === 401 && !retried) {
       // The token has expired (or the server's secret changed): a new conversation.
       this.sessionId = null;
-      await this.postRest(text, true);
+      await this.postRest({ ...entry, retry: false }, true);
       return;
     }
     // A network failure throws (and the message waits); an error status would only

@@ -3,7 +3,7 @@
 
 import styles from "./styles.css";
 import { resolveColour, theme, DARK_TEXT } from "./colour.js";
-import { Connection } from "./connection.js";
+import { Connection, newMessageId } from "./connection.js";
 import { botEntry, el, renderAssessment, renderText, visuallyHidden } from "./render.js";
 import { ConversationStore } from "./storage.js";
 
@@ -206,14 +206,15 @@ export class CareersChat {
   say(shown, payload) {
     this.clearReplies();
     this.clearNoReply();
-    this.lastSaid = { shown, payload };
+    this.lastSaid = { shown, payload, id: newMessageId() };
+    this.answered = false; // no reply to it yet
     const entry = { from: "user", text: shown };
     this.store.add(entry);
     this.render(entry);
     this.connect();
     if (this.connection.state !== "offline") this.startTyping();
     this.noReplyTimer = setTimeout(() => this.noReply(), NO_REPLY_MS);
-    this.connection.send(payload);
+    this.connection.send(payload, { id: this.lastSaid.id });
   }
 
   // Deleting cannot be undone, so the Delete button asks first, in the conversation.
@@ -250,7 +251,8 @@ export class CareersChat {
       this.clearNoReply();
       this.startTyping();
       this.noReplyTimer = setTimeout(() => this.noReply(), NO_REPLY_MS);
-      this.connection.send(said.payload);
+      // The same message again: if its turn ran, the server sends its replies.
+      this.connection.send(said.payload, { id: said.id, retry: true });
       this.input.focus();
     });
     this.log.append(notice);
@@ -263,6 +265,12 @@ export class CareersChat {
   }
 
   receive(message) {
+    if (message && typeof message.replay_of === "string") {
+      // Replies sent again after "Try again": shown only if the first ones never came.
+      if (this.answered || !this.lastSaid || message.replay_of !== this.lastSaid.id) return;
+    } else {
+      this.answered = true;
+    }
     this.clearNoReply();
     if (message && message.custom && message.custom.conversation_deleted === true) {
       // The server has deleted the conversation: so does the widget, keeping only
