@@ -27,6 +27,9 @@ export ALLOWED_ORIGINS  # read by channels/socketio_channel.py
 read -r -a origins <<<"${ALLOWED_ORIGINS//,/ }"
 LOG_DIR=${LOG_DIR:-logs}
 mkdir -p "$LOG_DIR"
+# Each server's output goes to its log through a rotator (tools/running/rotating_log.py):
+# at most LOG_BACKUPS (5) old files of LOG_MAX_BYTES (10 MB) each are kept.
+log_to() { "$BIN/python" -m tools.running.rotating_log "$LOG_DIR/$1"; }
 # endpoints.yml names the action server on 5055; another port gets a copy that says so.
 ENDPOINTS=endpoints.yml
 if [ "$ACTIONS_PORT" != 5055 ]; then
@@ -59,7 +62,7 @@ wait_for() {  # wait_for NAME URL PID
 }
 
 echo "==> Starting the action server on $ACTIONS_HOST:$ACTIONS_PORT (log: $LOG_DIR/actions.log)"
-"$BIN/python" -m runtime.action_server --actions actions --port "$ACTIONS_PORT" >"$LOG_DIR/actions.log" 2>&1 &
+"$BIN/python" -m runtime.action_server --actions actions --port "$ACTIONS_PORT" > >(log_to actions.log) 2>&1 &
 pids+=($!)
 wait_for "Action server" "http://$ACTIONS_HOST:$ACTIONS_PORT/health" "${pids[-1]}"
 
@@ -68,13 +71,13 @@ echo "==> Starting Rasa on $RASA_HOST:$RASA_PORT with $MODEL (log: $LOG_DIR/rasa
 # (runtime/rasa_patches.py: the same behaviour, faster).
 "$BIN/python" -m runtime run --model "$MODEL" --interface "$RASA_HOST" --port "$RASA_PORT" \
   --credentials credentials.yml --endpoints "$ENDPOINTS" --cors "${origins[@]}" \
-  >"$LOG_DIR/rasa.log" 2>&1 &
+  > >(log_to rasa.log) 2>&1 &
 pids+=($!)
 wait_for "Rasa" "http://$RASA_HOST:$RASA_PORT/" "${pids[-1]}"
 
 echo "==> Serving the demo careers site on port $DEMO_PORT (log: $LOG_DIR/demo.log)"
 "$BIN/python" -m tools.running.demo_site --port "$DEMO_PORT" --rasa-url "http://localhost:$RASA_PORT" \
-  >"$LOG_DIR/demo.log" 2>&1 &
+  > >(log_to demo.log) 2>&1 &
 pids+=($!)
 wait_for "Demo site" "http://localhost:$DEMO_PORT/careers-chat.js" "${pids[-1]}"
 
