@@ -1,5 +1,8 @@
-"""Issue 13 over the real servers: conversations owned by their token, hostile input
-bounded, floods limited, and an apology when the action server fails.
+"""Issues 13 and 24 over the real servers: conversations owned by their token, hostile
+input bounded, floods limited, and an apology when the action server fails; and what
+the attack test of issue 24 found (a sender that stopped the server, sockets outside
+the cap, deletion in people's own words, limits per channel, deleted text left on
+disk, log lines without limit, replies lost with a connection).
 
 One Rasa and action server for the module, started as `make run` starts them, with
 a known conversation secret (to mint expired tokens), lower limits (to reach them
@@ -19,6 +22,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
 import socketio
+import websockets
 
 from channels import ownership
 from nlp.message_limits import CUT_FROM_CHARACTERS, MAX_MESSAGE_CHARACTERS
@@ -35,6 +39,7 @@ SETTINGS = {
     "NEW_CONVERSATIONS_PER_MINUTE": "600",
     "NEW_CONVERSATION_BURST": "30",
     "SOCKETS_PER_CLIENT": "5",
+    "SOCKET_JOIN_SECONDS": "2",
     # Slack and Teams not set up on this server (whatever this shell has).
     "SLACK_BOT_TOKEN": "",
     "SLACK_SIGNING_SECRET": "",
@@ -336,6 +341,7 @@ def test_sockets_per_client_are_capped(assistant):
                 connecting.cancel()
                 break
             await connecting
+            await chat.session()  # joined: not closed by the join deadline
             opened.append(chat)
         assert refused and len(opened) <= cap, f"{len(opened)} sockets open from one address"
         for chat in opened:
@@ -470,8 +476,13 @@ class Chat:
         await self.sio.emit("session_request", {"session_id": token} if token else {})
         return await asyncio.wait_for(self.confirmed.get(), 10)
 
-    async def say(self, text: str, quiet_s: float = 1.5, limit_s: float = 30) -> List[Dict[str, Any]]:
-        await self.sio.emit("user_uttered", {"message": text})
+    async def say(
+        self, text: str, quiet_s: float = 1.5, limit_s: float = 30, **more: Any
+    ) -> List[Dict[str, Any]]:
+        await self.sio.emit("user_uttered", {"message": text, **more})
+        return await self.replies(quiet_s, limit_s)
+
+    async def replies(self, quiet_s: float = 1.5, limit_s: float = 30) -> List[Dict[str, Any]]:
         replies = [await asyncio.wait_for(self.messages.get(), limit_s)]
         while True:
             try:
@@ -498,3 +509,235 @@ def test_a_platform_not_set_up_refuses_everything(assistant, platform):
     with database(assistant) as db:
         stored = db.execute("SELECT count(*) FROM events WHERE sender_id LIKE ?", (platform + ":%",))
         assert stored.fetchone()[0] == 0
+
+
+# --- issue 24: what an attack test found ------------------------------------------------
+
+
+def rasa_log(assistant) -> str:
+    return assistant.rasa.log.read_text(errors="replace")
+
+
+@pytest.mark.parametrize(
+    "sender",
+    ["abc\ud800", "a\x00b", "tab\tand\x1bescape", "x" * 129],
+    ids=["surrogate", "nul", "control", "long"],
+)
+def test_a_sender_no_database_can_store_gets_400_and_the_server_keeps_serving(assistant, sender):
+    """A lone surrogate in the sender made SQLite raise a ValueError, which Rasa's
+    store turned into "schema not found" and an exit of the whole server."""
+    status, reply = post(assistant.url, {"sender": sender, "message": "hi"})
+    assert status == 400 and "sender" in reply["error"], (status, reply)
+    status, reply = post(
+        assistant.url, {"sender": sender}, path="/webhooks/rest/conversation", method="DELETE"
+    )
+    assert status == 400, (status, reply)
+    assert assistant.rasa.process.poll() is None, "Rasa is still running"
+    assert post(assistant.url, {"sender": "still-serving", "message": "hello"})[0] == 200
+
+
+def _engineio_websocket(assistant, source: str) -> Any:
+    """A bare engine.io WebSocket, as the attack opened them: no socket.io namespace,
+    no conversation; from its own loopback address, so that it has its own cap."""
+    url = (
+        assistant.url.replace("http://localhost", "ws://127.0.0.1") + "/socket.io/?EIO=4&transport=websocket"
+    )
+    return websockets.connect(url, local_addr=(source, 0), open_timeout=10, ping_interval=None)
+
+
+def test_bare_engineio_connections_count_against_the_cap_and_are_closed_unless_they_join(assistant):
+    cap = int(SETTINGS["SOCKETS_PER_CLIENT"])
+    join_s = float(SETTINGS["SOCKET_JOIN_SECONDS"])
+    source = f"127.0.0.{uuid.uuid4().int % 200 + 20}"
+
+    async def run() -> None:
+        opened, refused = [], []
+        for _ in range(cap + 5):
+            try:
+                socket = await _engineio_websocket(assistant, source)
+            except websockets.exceptions.InvalidStatusCode as error:
+                refused.append(error.status_code)
+                continue
+            assert (await asyncio.wait_for(socket.recv(), 5)).startswith("0{"), "engine.io's open packet"
+            opened.append(socket)
+        assert len(opened) == cap and refused == [401] * 5, (len(opened), refused)
+        # Never joined: the server closes each within the join deadline.
+        started = time.monotonic()
+        for socket in opened:
+            with pytest.raises(websockets.exceptions.ConnectionClosed):
+                while True:
+                    await asyncio.wait_for(socket.recv(), join_s + 5)
+        assert time.monotonic() - started < join_s + 5
+        await asyncio.sleep(0.3)
+        again = await _engineio_websocket(assistant, source)  # room again
+        await again.close()
+
+    tracebacks = rasa_log(assistant).count("Traceback")
+    asyncio.run(run())
+    assert rasa_log(assistant).count("Traceback") == tracebacks
+
+
+def test_a_socket_that_joins_in_time_is_kept_open(assistant):
+    async def run() -> List[Dict[str, Any]]:
+        async with Chat(assistant.url) as chat:
+            await chat.session()
+            await asyncio.sleep(float(SETTINGS["SOCKET_JOIN_SECONDS"]) + 1)
+            return await chat.say("what skills do I need?")
+
+    assert "attention to detail" in text_of(asyncio.run(run()))
+
+
+def test_deletion_asked_in_own_words_deletes_after_the_confirmation(assistant):
+    token = new_token(assistant)
+    web(assistant, token, "I have a 2:1 in physics. Can I apply for the STP?")
+    for asked in ["please delete my conversation", "I want my data deleted", "erase my details"]:
+        status, replies = web(assistant, token, asked)
+        said = text_of(replies)
+        assert status == 200 and "delete this conversation now" in said, (asked, said)
+        assert "cleared" not in said and "999" not in said, (asked, said)
+    buttons = {b["title"]: b["payload"] for r in replies for b in r.get("buttons", [])}
+    assert set(buttons) == {"Yes, delete it", "No, keep it"}
+    status, replies = web(assistant, token, buttons["No, keep it"])
+    assert "haven't deleted anything" in text_of(replies) and events_of(assistant, conversation(token))
+    web(assistant, token, "remove my conversation")
+    status, replies = web(assistant, token, buttons["Yes, delete it"])
+    assert "deleted this conversation" in text_of(replies)
+    assert events_of(assistant, conversation(token)) == []
+
+
+def test_one_allowance_per_conversation_whichever_channel(assistant):
+    """10 messages over REST, then 10 more at once over socket.io, were all taken."""
+    token = new_token(assistant)
+
+    async def run() -> str:
+        async with Chat(assistant.url) as chat:
+            assert await chat.session(token) == token
+            statuses = []
+            while 429 not in statuses and len(statuses) < 30:
+                statuses.append(web(assistant, token, "hello")[0])
+            assert statuses[-1] == 429, statuses
+            for _ in range(2):  # at most one can have come back since the 429
+                await chat.sio.emit("user_uttered", {"message": "what skills do I need?"})
+            return text_of(await chat.replies(quiet_s=2.0))
+
+    assert "faster than I can answer" in asyncio.run(run())
+
+
+def test_a_deleted_conversation_leaves_no_text_on_disk(assistant):
+    marker = f"okapi{uuid.uuid4().hex[:12]}"
+    token = new_token(assistant)
+    web(assistant, token, f"I studied {marker} at university, can I apply for the STP?")
+    folder = assistant.rasa.log.parent
+
+    def files_holding() -> List[str]:
+        return [p.name for p in folder.glob("conversations.db*") if marker.encode() in p.read_bytes()]
+
+    assert files_holding(), "the text was stored"
+    status, replies = web(assistant, token, "Delete my conversation")
+    assert "deleted this conversation" in text_of(replies)
+    assert files_holding() == [], "not in the database, its log or its index"
+
+
+def test_stray_socketio_frames_add_a_line_a_minute_to_the_log_not_one_each(assistant):
+    before = rasa_log(assistant).count("outside the socket's conversation")
+
+    async def run() -> None:
+        async with Chat(assistant.url) as chat:
+            await chat.session()
+            await chat.sio.emit("session_request", "not an object")  # keeps the socket joined
+            for n in range(100):  # each with a conversation token not the socket's
+                await chat.sio.emit("user_uttered", {"message": "hi", "session_id": f"c1.forged{n:04d}"})
+                await asyncio.sleep(0.01)  # one frame per request, as a script would
+            await asyncio.sleep(1.0)
+
+    asyncio.run(run())
+    assert rasa_log(assistant).count("outside the socket's conversation") - before <= 1
+
+
+def test_unreadable_engineio_requests_add_a_line_a_minute_to_the_log(assistant):
+    """engine.io logs a traceback for every polling request it cannot read, such as
+    one carrying more than 16 packets."""
+    import urllib.request
+
+    base = assistant.url + "/socket.io/?EIO=4&transport=polling"
+    with urllib.request.urlopen(base, timeout=10) as opened:
+        sid = json.loads(opened.read().decode()[1:])["sid"]
+    before = rasa_log(assistant).count("post request handler error")
+    for _ in range(50):
+        request = urllib.request.Request(
+            f"{base}&sid={sid}", data="\x1e".join(["6"] * 20).encode(), method="POST"
+        )
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            assert answer.status == 200
+    assert rasa_log(assistant).count("post request handler error") - before <= 1
+
+
+def _said(assistant, token: str, text: str) -> int:
+    return sum(
+        1
+        for kind, data in events_of(assistant, conversation(token))
+        if kind == "user" and data["text"] == text
+    )
+
+
+def test_a_retried_message_gets_its_replies_and_runs_once(assistant):
+    """The widget's "Try again" sends the message again with its id: a turn that ran
+    (its replies lost with the connection) is not run a second time."""
+    token = new_token(assistant)
+
+    async def run() -> None:
+        async with Chat(assistant.url) as chat:
+            await chat.session(token)
+            asked = await chat.say("check my eligibility for the STP", message_id="m-check-0001")
+            payload = {b["title"]: b["payload"] for r in asked for b in r.get("quick_replies", [])}["2:1"]
+            first = await chat.say(payload, message_id="m-click-0001")
+            again = await chat.say(payload, message_id="m-click-0001", retry=True)
+            assert all(r.pop("replay_of") == "m-click-0001" for r in again), "marked as sent again"
+            assert first == again and "subject" in text_of(again), (first, again)
+            assert _said(assistant, token, payload) == 1
+            unreadable = [d for k, d in events_of(assistant, conversation(token)) if k == "user"]
+            assert all(d["parse_data"]["intent"]["name"] != "nlu_fallback" for d in unreadable)
+            # Sent again without the flag or with a new id, it is a new message.
+            await chat.say("what skills do I need?", message_id="m-skills-001", retry=True)
+            assert _said(assistant, token, "what skills do I need?") == 1
+
+    asyncio.run(run())
+
+
+def test_a_reply_lost_with_the_connection_comes_on_try_again_after_reconnecting(assistant):
+    token = new_token(assistant)
+    actions = assistant.actions
+    assert actions.process is not None
+    asked = {"message": "what skills do I need?", "message_id": "m-lost-00001"}
+
+    async def run() -> List[Dict[str, Any]]:
+        async with Chat(assistant.url) as leaving:
+            await leaving.session(token)
+            # The action server held up (well within the action timeout), so that the
+            # turn is under way when the socket goes.
+            os.killpg(actions.process.pid, signal.SIGSTOP)
+            try:
+                await leaving.sio.emit("user_uttered", asked)
+                await asyncio.sleep(0.8)
+            except BaseException:
+                os.killpg(actions.process.pid, signal.SIGCONT)
+                raise
+        os.killpg(actions.process.pid, signal.SIGCONT)
+        # The turn finishes with nobody in the room: its replies go nowhere.
+        await asyncio.sleep(1.5)
+        assert _said(assistant, token, "what skills do I need?") == 1, "the turn ran and was saved"
+        async with Chat(assistant.url) as back:
+            await back.session(token)
+            return await back.say(asked["message"], message_id=asked["message_id"], retry=True)
+
+    assert "attention to detail" in text_of(asyncio.run(run()))
+    assert _said(assistant, token, "what skills do I need?") == 1
+
+
+def test_a_retried_rest_message_gets_its_replies_and_runs_once(assistant):
+    token = new_token(assistant)
+    body = {"sender": token, "message": "what skills do I need?", "message_id": "m-rest-00001"}
+    status, first = post(assistant.url, body, token="")
+    status_again, again = post(assistant.url, {**body, "retry": True}, token="")
+    assert status == status_again == 200 and first == again and "attention to detail" in text_of(again)
+    assert _said(assistant, token, "what skills do I need?") == 1

@@ -505,3 +505,47 @@ def test_a_double_click_is_one_answer_and_others_cannot_click_someone_elses_butt
     with sqlite3.connect(slack.database) as db:
         senders = [row[0] for row in db.execute("SELECT DISTINCT sender_id FROM events")]
     assert slack_conversation("T0001", "CTHREAD", "UOTHER") not in senders
+
+
+def _log_of(slack) -> str:
+    return (slack.database.parent / "rasa.log").read_text(errors="replace")
+
+
+@pytest.mark.servers
+@pytest.mark.parametrize(
+    "body, content_type",
+    [
+        (b"[" * 200_000, "application/json"),
+        (b'{"type": "event_callback", "event": ' * 25_000, "application/json"),
+        (b"payload=" + b"%5B" * 200_000, "application/x-www-form-urlencoded"),
+        (b"payload=%FF%FE", "application/x-www-form-urlencoded"),
+        (b"\xff\xfe", "application/json"),
+    ],
+    ids=["deep json", "deep object", "deep form payload", "payload not utf-8", "body not utf-8"],
+)
+def test_a_signed_but_malformed_body_gets_400_without_a_traceback(slack, body, content_type):
+    """Issue 24: a validly signed body of `[` x 200,000 let RecursionError escape
+    SlackInput.read: a 500 and a traceback in the log."""
+    import urllib.error
+    import urllib.request
+
+    tracebacks = _log_of(slack).count("Traceback")
+    headers = SlackStandIn.signed(body, SECRET, content_type=content_type)
+    request = urllib.request.Request(slack.rasa_url + "/webhooks/slack/webhook", data=body, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            status = answer.status
+    except urllib.error.HTTPError as error:
+        status = error.code
+    assert status == 400
+    assert _log_of(slack).count("Traceback") == tracebacks
+    assert say(slack, "hello", "DAFTERDEEP"), "still serving"
+
+
+@pytest.mark.servers
+def test_refused_requests_add_a_line_a_minute_to_the_log_not_one_each(slack):
+    before = _log_of(slack).count("without a valid, recent signature")
+    for _ in range(100):
+        event = slack.message_event("hello", channel="DFLOODLOG")
+        assert slack.send(slack.rasa_url, event, "not-the-signing-secret-at-all")[0] == 401
+    assert _log_of(slack).count("without a valid, recent signature") - before <= 1
