@@ -25,7 +25,7 @@ _OWN = r"(?:my|our|this|these|that|your copy of my|your records? of my)"
 # stronger verbs: "clear my answers" is starting again, which says what it does.
 _THINGS = (
     r"(?:conversations?|chats?|chat history|chat logs?|data|personal data|personal info(?:rmation)?|"
-    r"details|personal details|info(?:rmation)?|messages?|history|records?|transcripts?|"
+    r"details|personal details|info(?:rmation)?|messages?|history|records?|transcripts?|sessions?|"
     r"account|everything)"
 )
 _VERB = (
@@ -52,6 +52,11 @@ _ASKS = [
     rf"\b(?:everything|all|what)\W+(?:that\W+)?(?:i|i've|i have)\W+{_GAP}{_SAID}\W+{_GAP}{_DONE}\b",
     # "please delete everything", "wipe it all", "delete all of it" (at the end)
     r"\b(?:delete|erase|wipe|remove|bin)\W+(?:all\W+of\W+it|(?:it\W+)?(?:all|everything))\W*$",
+    # "I'd rather you didn't keep any of this", "stop storing my data", "don't keep my details"
+    # (said to the assistant: not "I didn't keep my transcript")
+    r"(?:\byou\W+|^\W*|[.,;:!?]\W*|\bplease\W+)(?:don'?t|do not|didn'?t|did not|stop|not to)\W+"
+    r"(?:[\w']+\W+){0,1}?(?:keep|keeping|store|storing|save|saving|hold|holding|retain|retaining)\W+(?:any\W+of\W+|all\W+of\W+|anything\W+(?:about|of)\W+)?"
+    rf"(?:this|it|that|me|{_OWN}\W+(?:[\w']+\W+){{0,2}}?{_THINGS})\b",
     # "forget me", "delete me from your system", "the right to be forgotten"
     r"\b(?:forget\W+(?:about\W+)?|delete\W+|erase\W+|remove\W+)me\b(?!\W+(?:if|whether|when|how|what|why))",
     r"\bforget\W+(?:everything|all)\W+(?:about\W+me|i\W+(?:told|said)|you\W+know)\b",

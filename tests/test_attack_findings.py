@@ -156,6 +156,10 @@ ASKS_TO_DELETE = [
     "ok, actually, bin my chat log please",
     "delete me from your system",
     "I'm worried about what you store, delete all of it",
+    "actually I'd rather you didn't keep any of this, remove it please",
+    "please stop storing my data",
+    "don't keep my details",
+    "Could you get rid of everything from this session",
 ]
 NOT_DELETION = [
     "how do I delete my UCAS application?",
@@ -174,6 +178,8 @@ NOT_DELETION = [
     "delete all the A-levels I mentioned",
     "I want to scrap my degree and start again",
     "remind me what the STP is",
+    "do I need to keep my GCSE certificates?",
+    "I didn't keep my transcript, is that a problem?",
 ]
 
 
