@@ -101,6 +101,38 @@ def test_an_error_in_a_tracker_store_session_is_that_operations_failure_not_an_e
     asyncio.run(store.save(DialogueStateTracker.from_events("fine", [UserUttered("hi")])))  # still works
 
 
+def test_a_nul_in_a_sender_on_postgresql_fails_that_save_and_no_more():
+    """psycopg2 raises ValueError for a NUL in a string: on Rasa's own store, an exit."""
+    import asyncio
+    import os
+
+    import sqlalchemy as sa
+    from rasa.shared.core.events import UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from runtime.tracker_store import CachedSQLTrackerStore
+
+    url = os.environ.get("TEST_POSTGRES_URL")
+    if not url:
+        pytest.skip("TEST_POSTGRES_URL is not set (make test starts a scratch PostgreSQL when run as root)")
+    parts = sa.engine.make_url(url)
+    store = CachedSQLTrackerStore(
+        dialect="postgresql",
+        host=parts.host,
+        port=parts.port,
+        db=parts.database,
+        username=parts.username,
+        password=parts.password,
+        retention_days=0,
+    )
+    with pytest.raises(Exception) as raised:
+        asyncio.run(store.save(DialogueStateTracker.from_events("nul\x00sender", [UserUttered("hi")])))
+    assert isinstance(raised.value, ValueError) and not isinstance(raised.value, SystemExit)
+    sender = f"after-the-nul-{time.time_ns()}"
+    asyncio.run(store.save(DialogueStateTracker.from_events(sender, [UserUttered("hi")])))
+    assert asyncio.run(store.delete(sender)) == 1
+
+
 # --- 3. malformed bodies ---------------------------------------------------------------
 
 
