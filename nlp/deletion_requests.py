@@ -19,46 +19,64 @@ from __future__ import annotations
 
 import re
 
-# Whose: the person's own, or this conversation.
-_OWN = r"(?:my|our|this|these|that|your copy of my|your records? of my)"
-# What of theirs can be deleted here. "answers" and "what I told you" only with the
-# stronger verbs: "clear my answers" is starting again, which says what it does.
+# Whose: the person's own (or the child's they ask for), or this conversation.
+_OWN = r"(?:my|our|his|her|their|this|these|those|that|your copy of my|your records? of my)"
+# This conversation, which "the" can name too ("erase the chat we just had").
+_CHAT = (
+    r"(?:conversations?|convos?|chats?|chat history|chat logs?|messages?|msgs?|transcripts?|sessions?|"
+    r"history)"
+)
+# What of theirs can be deleted here. Not "answers": "clear my answers" is starting
+# again, which says what it does.
 _THINGS = (
-    r"(?:conversations?|chats?|chat history|chat logs?|data|personal data|personal info(?:rmation)?|"
-    r"details|personal details|info(?:rmation)?|messages?|history|records?|transcripts?|sessions?|"
-    r"account|everything)"
+    rf"(?:{_CHAT}|data|personal data|personal info(?:rmation)?|details|personal details|info(?:rmation)?|"
+    r"records?|account|everything)"
 )
+# With the common misspellings ("delet", "errase").
 _VERB = (
-    r"(?:delete|deleting|remove|removing|erase|erasing|wipe|wiping|destroy|destroying|purge|purging|"
-    r"scrub|bin|trash|scrap|get rid of|clear|clearing)"
+    r"(?:delete|delet|delte|deleting|remove|removing|erase|errase|erasing|wipe|wiping|destroy|destroying|"
+    r"purge|purging|scrub|bin|trash|scrap|nuke|get rid of|clear|clearing)"
 )
-_DONE = r"(?:deleted|removed|erased|wiped|destroyed|purged|scrubbed|binned|trashed|scrapped|cleared|gone)"
-_GAP = r"(?:[\w']+\W+){0,3}?"  # up to three words between ("all of my", "the whole")
-_SAID = r"(?:told|said|typed|wrote|written|gave|given|shared)"
+_DONE = (
+    r"(?:deleted|removed|erased|wiped|destroyed|purged|scrubbed|binned|trashed|scrapped|nuked|cleared|gone)"
+)
+_GAP = r"(?:[\w']+\W+){0,5}?"  # a few words between ("all of my", "it and the rest of")
+_WHO = r"(?:i|i've|i have|we|you|you've|you have|he|she|they|my \w+)"  # who said or keeps it
+_SAID = r"(?:told|said|typed|wrote|written|gave|given|shared|put|entered)"
 _KEPT = r"(?:know|stored|saved|kept|got)"
+_PLEASE = r"(?:please|pls|plz|thanks|thank you|cheers)"
 
 _ASKS = [
     # "delete my data", "please remove all of my details", "can you erase this whole chat"
     rf"\b{_VERB}\W+{_GAP}{_OWN}\W+(?:[\w']+\W+){{0,2}}?{_THINGS}\b",
+    # "erase the chat we just had", "remove the messages"
+    rf"\b{_VERB}\W+{_GAP}the\W+(?:[\w']+\W+){{0,1}}?{_CHAT}\b",
+    # "delete convo", "pls delete chat" (the whole message)
+    rf"^\W*(?:{_PLEASE}\W+|can\W+(?:you|u)\W+)?{_VERB}\W+{_CHAT}\W*(?:{_PLEASE}\W*)?$",
     # "I want my data deleted", "can my conversation be removed", "my details erased please"
     rf"\b{_OWN}\W+(?:[\w']+\W+){{0,2}}?{_THINGS}\W+{_GAP}{_DONE}\b",
     # "delete all data about me", "remove everything you have on me"
     rf"\b{_VERB}\W+{_GAP}(?:data|info(?:rmation)?|details|everything|anything|all)\W+{_GAP}"
     r"(?:about|on|of)\W+me\b",
-    # "delete everything I told you", "erase what I've said", "wipe all you know"
-    rf"\b(?:delete|remove|erase|wipe|destroy|purge)\W+(?:everything|all|anything|what)\W+(?:that\W+)?"
-    rf"(?:i|i've|i have|you|you've|you have)\W+{_GAP}(?:{_SAID}|{_KEPT})\b",
-    # "I want everything I said deleted"
-    rf"\b(?:everything|all|what)\W+(?:that\W+)?(?:i|i've|i have)\W+{_GAP}{_SAID}\W+{_GAP}{_DONE}\b",
+    # "delete everything I told you", "erase what I've said", "delete what my daughter typed",
+    # "delete all the personal info I gave you", "wipe all you know"
+    rf"\b{_VERB}\W+{_GAP}(?:everything|all|anything|what|{_THINGS})\W+(?:that\W+)?{_WHO}\W+{_GAP}"
+    rf"(?:{_SAID}|{_KEPT})\b",
+    # "I want everything I said deleted", "can everything I've said to you today be deleted"
+    rf"\b(?:everything|all|what)\W+(?:that\W+)?{_WHO}\W+{_GAP}{_SAID}\W+{_GAP}{_DONE}\b",
     # "please delete everything", "wipe it all", "delete all of it" (at the end)
     r"\b(?:delete|erase|wipe|remove|bin)\W+(?:all\W+of\W+it|(?:it\W+)?(?:all|everything))\W*$",
     # "I'd rather you didn't keep any of this", "stop storing my data", "don't keep my details"
     # (said to the assistant: not "I didn't keep my transcript")
     r"(?:\byou\W+|^\W*|[.,;:!?]\W*|\bplease\W+)(?:don'?t|do not|didn'?t|did not|stop|not to)\W+"
-    r"(?:[\w']+\W+){0,1}?(?:keep|keeping|store|storing|save|saving|hold|holding|retain|retaining)\W+(?:any\W+of\W+|all\W+of\W+|anything\W+(?:about|of)\W+)?"
+    r"(?:[\w']+\W+){0,1}?(?:keep|keeping|store|storing|save|saving|hold|holding|retain|retaining)\W+"
+    r"(?:any\W+of\W+|all\W+of\W+|anything\W+(?:about|of)\W+)?"
     rf"(?:this|it|that|me|{_OWN}\W+(?:[\w']+\W+){{0,2}}?{_THINGS})\b",
-    # "forget me", "delete me from your system", "the right to be forgotten"
+    # "I no longer consent to you storing my data", "I withdraw my consent"
+    r"\b(?:no longer consent|withdraw (?:my )?consent|don'?t consent)\b",
+    # "forget me", "delete me from your system", "forget this whole conversation"
     r"\b(?:forget\W+(?:about\W+)?|delete\W+|erase\W+|remove\W+)me\b(?!\W+(?:if|whether|when|how|what|why))",
+    rf"\bforget\W+(?:this|our|my)\W+(?:[\w']+\W+){{0,1}}?{_CHAT}\b",
     r"\bforget\W+(?:everything|all)\W+(?:about\W+me|i\W+(?:told|said)|you\W+know)\b",
     r"\bright\W+to\W+(?:be\W+forgotten|erasure)\b",
 ]
