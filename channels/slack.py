@@ -521,7 +521,9 @@ class SlackInput(InputChannel):
                 headers.get("X-Slack-Signature"),
                 request.body,
             ):
-                refusals.log(logging.INFO, "Slack: a request without a valid, recent signature was refused.")
+                refusals.log(
+                    logging.WARNING, "Slack: a request without a valid, recent signature was refused."
+                )
                 return refusal(401, "Not signed by Slack, or too old.")
             body, payload = self.read(request)
             if body is not None and body.get("type") == "url_verification":

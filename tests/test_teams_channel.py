@@ -769,6 +769,18 @@ def test_refused_tokens_get_401_and_no_reply(microsoft, teams, stranger_key):
 
 
 @pytest.mark.servers
+def test_refused_requests_add_a_line_a_minute_to_the_log_not_one_each(microsoft, teams):
+    """Issue 24: each refused request wrote a warning, so anyone could grow the log."""
+    webhook, running = teams
+    before = running.rasa.log.read_text(errors="replace").count("refused a request (401)")
+    for n in range(100):
+        activity = microsoft.activity("hi", conversation_id=f"a:flood{n}")
+        assert microsoft.deliver(webhook, activity, authorization="")[0] == 401
+    after = running.rasa.log.read_text(errors="replace").count("refused a request (401)")
+    assert after - before <= 1
+
+
+@pytest.mark.servers
 def test_a_repeated_activity_is_answered_once(microsoft, teams):
     webhook, _ = teams
 
