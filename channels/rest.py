@@ -2,10 +2,6 @@
 
 POST /webhooks/rest/webhook {"sender": "<token>", "message": "<text>"}
 
-- `message_id` (optional, 8 to 64 letters, digits, `-` or `_`) names the message; sent
-  again with `"retry": true` after a lost connection, a message whose turn already ran
-  gets the replies it had, and is not handled twice.
-
 - A browser's conversation is named by a token the server issued (channels/ownership.py):
   POST /webhooks/rest/conversations gives one, {"token": "...", "expires_in": seconds}.
   The token goes in `sender`; a token that is not this server's, or has expired, gets
@@ -15,6 +11,9 @@ POST /webhooks/rest/webhook {"sender": "<token>", "message": "<text>"}
   filed under `rest:<sender>`, so they never meet a web, Slack or Teams conversation.
 - DELETE /webhooks/rest/conversation {"sender": ...}, with the same authority, deletes
   the conversation from the tracker store.
+- `message_id` (optional, 8 to 64 letters, digits, `-` or `_`) names a message; sent
+  again with `"retry": true` after a lost connection, a message whose turn already ran
+  gets the replies it had, and is not handled twice.
 
 Malformed requests get a 4xx JSON error saying what is wrong, never a server error.
 Messages are cut, and rates limited, as channels/limits.py says; the `input_channel`,

@@ -177,7 +177,7 @@ class CheckedSocketIOInput(SocketIOInput):
             request = environ.get("sanic.request")
             address = bounds.client_address(getattr(request, "ip", None), environ.get("HTTP_X_FORWARDED_FOR"))
             if open_sockets[address] >= bounds.sockets_per_client:
-                refusals.log(logging.INFO, "socket.io: refused a connection over the cap of its address.")
+                refusals.log(logging.WARNING, "socket.io: refused a connection over the cap of its address.")
                 return limits.TOO_MANY_SOCKETS  # engine.io answers 401 with it
             open_sockets[address] += 1
             addresses[eio_sid] = address
