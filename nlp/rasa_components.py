@@ -311,6 +311,22 @@ def _into_career(doc: Any, ent: Any) -> bool:
     return bool(window & {"into", "career", "careers", "job", "jobs", "work", "working"})
 
 
+def _only_intent(message: Message, name: Text) -> None:
+    """Gives the message intent `name` with certainty, alone, and no entities."""
+    intent = {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: 1.0}
+    message.set(INTENT, intent, add_to_output=True)
+    message.set(INTENT_RANKING_KEY, [intent], add_to_output=True)
+    message.set(ENTITIES, [], add_to_output=True)
+
+
+def _intent_first(message: Message, name: Text) -> None:
+    """Gives the message intent `name` with certainty, ahead of the classifier's others."""
+    intent = {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: 1.0}
+    others = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != name]
+    message.set(INTENT, intent, add_to_output=True)
+    message.set(INTENT_RANKING_KEY, [intent, *others], add_to_output=True)
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class LongMessageFallback(ConfiguredComponent):
     """Routes cut messages to the fallback, whatever the classifier thought."""
@@ -318,10 +334,7 @@ class LongMessageFallback(ConfiguredComponent):
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             if message.get(TRUNCATED):
-                intent = {INTENT_NAME_KEY: FALLBACK_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}
-                message.set(INTENT, intent, add_to_output=True)
-                message.set(INTENT_RANKING_KEY, [intent], add_to_output=True)
-                message.set(ENTITIES, [], add_to_output=True)
+                _only_intent(message, FALLBACK_INTENT)
         return messages
 
 
@@ -344,12 +357,7 @@ class ControlPhrases(ConfiguredComponent):
         for message in messages:
             intent_name = self._intent_of.get(normalise_phrase(message.get(TEXT) or ""))
             if intent_name and not message.get(TRUNCATED):
-                intent = {INTENT_NAME_KEY: intent_name, PREDICTED_CONFIDENCE_KEY: 1.0}
-                ranking = [intent] + [
-                    r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != intent_name
-                ]
-                message.set(INTENT, intent, add_to_output=True)
-                message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+                _intent_first(message, intent_name)
         return messages
 
 
@@ -377,10 +385,7 @@ class DeletionRequests(ConfiguredComponent):
             if exact or message.get(TRUNCATED):
                 continue
             if asks_to_delete(message.get(TEXT) or ""):
-                intent = {INTENT_NAME_KEY: self._intent, PREDICTED_CONFIDENCE_KEY: 1.0}
-                message.set(INTENT, intent, add_to_output=True)
-                message.set(INTENT_RANKING_KEY, [intent], add_to_output=True)
-                message.set(ENTITIES, [], add_to_output=True)
+                _only_intent(message, self._intent)
         return messages
 
 
@@ -465,12 +470,7 @@ class SafetyCues(ConfiguredComponent):
         for message in messages:
             text = message.get(TEXT) or ""
             if any(p.search(text) for p in self._patterns):
-                intent = {INTENT_NAME_KEY: self._intent, PREDICTED_CONFIDENCE_KEY: 1.0}
-                ranking = [intent] + [
-                    r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != self._intent
-                ]
-                message.set(INTENT, intent, add_to_output=True)
-                message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+                _intent_first(message, self._intent)
         return messages
 
 
