@@ -48,6 +48,7 @@ export class CareersChat {
     this.statusTimer = null;
     this.noReplyTimer = null;
     this.lastSaid = null;
+    this.answered = false; // whether a reply to lastSaid has come (replayed ones aside)
   }
 
   mount(parent) {
