@@ -45,16 +45,18 @@ def stored_events(db: Path, sender: str) -> List[Tuple[Any, ...]]:
 def everything_people_type() -> List[str]:
     """Every message the careers team's scripts type, in order: one long conversation
     with checks, corrections, feedback, restarts and questions mixed. Less "delete my
-    conversation", which would end it (Rasa's own store cannot delete, ours does)."""
+    conversation" and deletion asked for in other words (a "yes" after it deletes),
+    which would end it (Rasa's own store cannot delete, ours does)."""
     import yaml
 
+    from nlp.deletion_requests import asks_to_delete
     from nlp.rasa_components import normalise_phrase
 
     config = yaml.safe_load((Path(__file__).parents[1] / "config.yml").read_text())
     (phrases,) = [c["phrases"] for c in config["pipeline"] if c["name"].endswith("ControlPhrases")]
     deleting = {normalise_phrase(p) for p in phrases["delete_conversation"]}
     typed = [turn.user for c in load_scripts([DEFAULT_SCRIPTS]) for turn in c.turns if turn.user is not None]
-    return [text for text in typed if normalise_phrase(text) not in deleting]
+    return [text for text in typed if normalise_phrase(text) not in deleting and not asks_to_delete(text)]
 
 
 @pytest.fixture(scope="module")
