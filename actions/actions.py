@@ -20,12 +20,11 @@ from careers.answers import (
     assessment_payload,
     bullet_list,
     clarifying_buttons,
+    concept_replies,
     describe_facts,
     feedback_buttons,
     feedback_sources,
     is_feedback_topic,
-    not_covered_answer,
-    not_covered_topic,
     source_list,
     topic_answer,
     topic_for_follow_up,
@@ -49,6 +48,7 @@ from careers.rules_file import default_rules
 from careers.vocabulary import (
     A_LEVEL_COUNT,
     AFFIRM_INTENT,
+    APPLYING_PREFIX,
     ASSESSMENT_SLOT,
     CHECK_INTENT,
     CHECK_TOPIC,
@@ -339,7 +339,8 @@ class ActionGiveVerdict(Action):
 
 
 class ActionAnswerNotCovered(Action):
-    """A question on the career that the sources do not answer: says so, and where to read."""
+    """A question in the field that no topic answers: the National School's answer for
+    what it names, or "my sources don't cover ..." naming it, and where to read."""
 
     def name(self) -> Text:
         return "action_answer_not_covered"
@@ -351,9 +352,10 @@ class ActionAnswerNotCovered(Action):
             return respond_to_answer(dispatcher, tracker)
         if corrects_the_verdict(tracker):
             return [FollowupAction(FORM)]
-        key = not_covered_topic(RULES, tracker.latest_message.get("text") or "")
-        dispatcher.utter_message(response="utter_topic_answer", **not_covered_answer(RULES, key))
-        topic = NOT_COVERED_PREFIX + key
+        replies = concept_replies(RULES, tracker.latest_message.get("text") or "")
+        for _, values in replies:
+            dispatcher.utter_message(response="utter_topic_answer", **values)
+        topic = replies[-1][0]
         return [SlotSet(LAST_ANSWER_SLOT, topic)] + offer_feedback(dispatcher, tracker, topic)
 
 
@@ -433,7 +435,12 @@ def corrects_the_verdict(tracker: Tracker) -> bool:
     human biology", "I'm in my final year, predicted a 2:1"), whatever topic it
     sounded like."""
     text = tracker.latest_message.get("text") or ""
-    return tracker.active_loop_name != FORM and not is_question(text) and facts_in_latest_message(tracker)
+    # A programme named alone ("the STP application is a pain") starts nothing.
+    return (
+        tracker.active_loop_name != FORM
+        and not is_question(text)
+        and facts_in_latest_message(tracker, besides=(PROGRAMME,))
+    )
 
 
 def answered_check_question(tracker: Tracker) -> bool:
@@ -492,14 +499,15 @@ def _slots_set_since_user(tracker: Tracker) -> Dict[str, Any]:
     return said
 
 
-def facts_in_latest_message(tracker: Tracker) -> bool:
-    """True when the latest message added a fact to the profile."""
+def facts_in_latest_message(tracker: Tracker, besides: tuple = ()) -> bool:
+    """True when the latest message added a fact to the profile (other than `besides`)."""
     for event in reversed(tracker.events):
         if event.get("event") == "user":
             return False
         if (
             event.get("event") == "slot"
             and event.get("name") in PROFILE_FACTS
+            and event.get("name") not in besides
             and event.get("value") not in (None, NOT_UNDERSTOOD)
         ):
             return True
@@ -585,6 +593,12 @@ class ActionExplain(Action):
                 response="utter_explain_not_covered",
                 sources="\n".join(f"{s.title}: {s.url}" for s in pages),
             )
+        elif isinstance(last, str) and last[len(APPLYING_PREFIX) :] in RULES.applying:
+            pages = RULES.applying[last[len(APPLYING_PREFIX) :]].sources
+            dispatcher.utter_message(
+                response="utter_explain_topic",
+                sources="\n".join(f"{s.title}: {s.url}" for s in pages),
+            )
         else:
             dispatcher.utter_message(response="utter_explain_nothing")
         return []
@@ -626,6 +640,7 @@ class ActionFollowUp(Action):
             facts,
             tracker.get_slot(LAST_ANSWER_SLOT),
             tracker.latest_message.get("intent_ranking") or [],
+            tracker.latest_message.get("text") or "",
         )
         values = topic_answer(RULES, intent or "")
         if intent is None or values is None:

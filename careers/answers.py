@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Dict, Iterable, List, Mapping, Optional
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from careers.engine import Assessment
 from careers.rules_file import EntryRules, Source
@@ -14,6 +14,7 @@ from careers.vocabulary import (
     A_LEVEL_ALTERNATIVES,
     A_LEVEL_COUNT,
     A_LEVEL_SUBJECTS,
+    APPLYING_PREFIX,
     ASSESSMENT_SLOT,
     CHECK_INTENT,
     CHECK_TOPIC,
@@ -144,15 +145,37 @@ _GROUP_TOPICS = {
 FOLLOW_UP_TOPIC_MIN_CONFIDENCE = 0.05
 
 
+# "The other route" after an answer about one programme: the same answer for the other.
+_OTHER_ROUTE = re.compile(r"\bother\W+(?:one|route|programme|program|way|option|path|pathway)s?\b", re.I)
+_COUNTERPARTS = {
+    "ask_stp_requirements": "ask_ptp_requirements",
+    "ask_ptp_requirements": "ask_stp_requirements",
+    "ask_stp_programme": "ask_ptp_programme",
+    "ask_ptp_programme": "ask_stp_programme",
+    "ask_a_levels": "ask_stp_requirements",
+    "ask_a_level_alternatives": "ask_stp_requirements",
+    "ask_higher_degree_route": "ask_ptp_requirements",
+    "ask_integrated_masters": "ask_ptp_requirements",
+    "ask_non_honours_degrees": "ask_ptp_requirements",
+    "ask_predicted_results": "ask_ptp_requirements",
+}
+
+
 def topic_for_follow_up(
     rules: EntryRules,
     facts: Mapping[str, Any],
     last_topic: Optional[str],
     ranking: Iterable[Mapping[str, Any]] = (),
+    text: str = "",
 ) -> Optional[str]:
-    """The topic a follow-up like 'what about the PTP?' asks about: from the fact it
-    names, else from a topic it names, else (for a fact with no topic of its own, such
-    as a number of A-levels) the last topic again. None when it names nothing known."""
+    """The topic a follow-up like 'what about the PTP?' asks about: the other
+    programme's answer for "the other route", else from the fact it names, else from a
+    topic it names, else (for a fact with no topic of its own, such as a number of
+    A-levels) the last topic again. None when it names nothing known."""
+    if _OTHER_ROUTE.search(text or "") and not facts.get(PROGRAMME):
+        other = _COUNTERPARTS.get(last_topic or "")
+        if other in rules.topics:
+            return other
     if facts.get(HIGHER_DEGREE):
         return _GROUP_TOPICS.get(rules.qualification_group(facts[HIGHER_DEGREE]) or "")
     if facts.get(DEGREE_SUBJECT) == "medicine":
@@ -199,6 +222,11 @@ def is_feedback_topic(rules: EntryRules, topic: Any) -> bool:
             and topic.startswith(NOT_COVERED_PREFIX)
             and topic[len(NOT_COVERED_PREFIX) :] in rules.not_covered
         )
+        or (
+            isinstance(topic, str)
+            and topic.startswith(APPLYING_PREFIX)
+            and topic[len(APPLYING_PREFIX) :] in rules.applying
+        )
     )
 
 
@@ -211,6 +239,8 @@ def topic_title(rules: EntryRules, topic: str) -> str:
         return known.title
     if topic.startswith(NOT_COVERED_PREFIX) and topic[len(NOT_COVERED_PREFIX) :] in rules.not_covered:
         return "Not covered: " + rules.not_covered[topic[len(NOT_COVERED_PREFIX) :]].title
+    if topic.startswith(APPLYING_PREFIX) and topic[len(APPLYING_PREFIX) :] in rules.applying:
+        return "Applying: " + rules.applying[topic[len(APPLYING_PREFIX) :]].title
     return topic
 
 
@@ -220,6 +250,8 @@ def feedback_sources(rules: EntryRules, topic: str, programme: Optional[str] = N
         return source_list(rules.topics[topic].sources)
     if topic.startswith(NOT_COVERED_PREFIX) and topic[len(NOT_COVERED_PREFIX) :] in rules.not_covered:
         return source_list(rules.not_covered[topic[len(NOT_COVERED_PREFIX) :]].read)
+    if topic.startswith(APPLYING_PREFIX) and topic[len(APPLYING_PREFIX) :] in rules.applying:
+        return source_list(rules.applying[topic[len(APPLYING_PREFIX) :]].sources)
     programmes = (
         [programme] if programme is not None and programme in rules.programmes else list(rules.programmes)
     )
@@ -317,7 +349,47 @@ def not_covered_topic(rules: EntryRules, text: str) -> str:
     return best
 
 
-def not_covered_answer(rules: EntryRules, key: str) -> Dict[str, str]:
-    """Template values for a "my sources don't cover that" answer."""
+def not_covered_answer(rules: EntryRules, key: str, question: str = "") -> Dict[str, str]:
+    """Template values for a "my sources don't cover that" answer; the general one names
+    the question as asked."""
     topic = rules.not_covered[key]
-    return {"answer": topic.text, "sources": source_list(topic.read)}
+    return {
+        "answer": topic.text.replace("{question}", plain_words(question)),
+        "sources": source_list(topic.read),
+    }
+
+
+# Characters that could become markup on a channel (Slack's <!here>, *bold*, links).
+_MARKUP_CHARACTERS = re.compile(r"[<>*_~`|\\@#\[\]{}]")
+
+
+def plain_words(text: str, limit: int = 90) -> str:
+    """A person's words, safe to say back: markup characters removed, cut at a word."""
+    words = " ".join(_MARKUP_CHARACTERS.sub(" ", text or "").split()).rstrip("?!. ")
+    if len(words) <= limit:
+        return words
+    return words[:limit].rsplit(" ", 1)[0] + "..."
+
+
+MAX_CONCEPT_REPLIES = 3
+
+
+def concept_replies(rules: EntryRules, text: str) -> List[Tuple[str, Dict[str, str]]]:
+    """For a question no topic answers: (the `last_answer` value, template values) for
+    each thing it names (careers.questions.concepts_asked), the applying answer or "my
+    sources don't cover ..."; the general "not covered" naming the question when it
+    names nothing known."""
+    from careers.questions import concepts_asked
+    from careers.rules_file import NOT_COVERED_GENERAL
+
+    replies = []
+    for name in concepts_asked(rules, text)[:MAX_CONCEPT_REPLIES]:
+        if name.startswith(APPLYING_PREFIX):
+            answer = rules.applying[name[len(APPLYING_PREFIX) :]]
+            replies.append((name, {"answer": answer.text, "sources": source_list(answer.sources)}))
+        else:
+            replies.append((name, not_covered_answer(rules, name[len(NOT_COVERED_PREFIX) :], text)))
+    if not replies:
+        general = NOT_COVERED_PREFIX + NOT_COVERED_GENERAL
+        replies.append((general, not_covered_answer(rules, NOT_COVERED_GENERAL, text)))
+    return replies

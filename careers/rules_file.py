@@ -17,6 +17,7 @@ import yaml
 
 from careers.vocabulary import (
     DEGREE_CLASS_IDS,
+    ENTITY_LABELS,
     PLACEHOLDERS,
     PROGRAMMES,
     QUALIFICATION_GROUPS,
@@ -69,6 +70,10 @@ class Source:
     url: str
     # The file under `sources/` holding a copy of the page, when there is one.
     copy: Optional[str] = None
+    # For pages added after the seed page: the date (or recruitment year) the page showed,
+    # and when the project last checked its facts against it.
+    page_date: Optional[str] = None
+    last_reviewed: Optional[dt.date] = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +110,22 @@ class Topic:
     title: str
     text: str
     sources: Tuple[Source, ...]
+    # Words a question must contain for this answer to answer it (careers/questions.py).
+    asked_by: Tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ConceptAnswer:
+    """An answer chosen by what a question names (`keywords`), with no intent of its own:
+    the National School's applicant facts (section `applying`)."""
+
+    key: str
+    title: str
+    text: str
+    keywords: Tuple[str, ...]
+    sources: Tuple[Source, ...]
+    # What else it answers, for the evaluation's labels ("reapply").
+    answers: Tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -142,6 +163,7 @@ class EntryRules:
     # Where each reading is relied on ("rule 'stp_degree_class'", "subjects 'medical'").
     reading_uses: Mapping[str, Tuple[str, ...]] = field(default_factory=dict)
     not_covered: Mapping[str, NotCovered] = field(default_factory=dict)
+    applying: Mapping[str, ConceptAnswer] = field(default_factory=dict)
     gcse_good_range_count: int = 5
     _class_rank: Mapping[str, int] = field(default_factory=dict, repr=False)
 
@@ -379,20 +401,29 @@ def load_rules(path: Optional[Path] = None) -> EntryRules:
             check.text(entry, "title"),
             check.text(entry, "text"),
             _source_list(check, entry, "sources", sources),
+            _asked_by(check, entry),
+        )
+
+    applying: Dict[str, ConceptAnswer] = {}
+    for key, entry in _entries(check, raw.get("applying") or _Lined()):
+        applying[key] = ConceptAnswer(
+            key,
+            check.text(entry, "title"),
+            check.text(entry, "text"),
+            _keywords(check, entry, "keywords"),
+            _source_list(check, entry, "sources", sources),
+            _keywords(check, entry, "answers") if "answers" in entry else (),
         )
 
     not_covered: Dict[str, NotCovered] = {}
     for key, entry in _entries(check, check.mapping(raw, "not_covered")):
-        keywords = check.require(entry, "keywords")
-        if not isinstance(keywords, list) or not all(
-            isinstance(k, str) and k == k.strip().lower() and k for k in keywords
-        ):
-            raise check.fail(entry.lines["keywords"], "'keywords' must be a list of lower-case words")
+        if key in applying:
+            raise check.fail(raw["not_covered"].lines[key], f"'{key}' is answered under 'applying'")
         not_covered[key] = NotCovered(
             key,
             check.text(entry, "title"),
             check.text(entry, "text"),
-            tuple(keywords),
+            _keywords(check, entry, "keywords", allow_empty=True),
             _source_list(check, entry, "read", sources),
         )
     if NOT_COVERED_GENERAL not in not_covered:
@@ -422,6 +453,7 @@ def load_rules(path: Optional[Path] = None) -> EntryRules:
         readings=readings,
         reading_uses={key: tuple(used) for key, used in uses.items()},
         not_covered=not_covered,
+        applying=applying,
         gcse_good_range_count=good_range,
         _class_rank={c: i for i, (c, _) in enumerate(degree_classes)},
     )
@@ -433,6 +465,27 @@ NOT_COVERED_GENERAL = "general"
 
 def _entries(check: "_Checker", section: "_Lined") -> List[Tuple[str, "_Lined"]]:
     return [(key, check.mapping(section, key)) for key in section]
+
+
+def _asked_by(check: "_Checker", entry: "_Lined") -> Tuple[str, ...]:
+    """A topic's `asked_by`: words, and "@label" for an entity of that label named."""
+    words = _keywords(check, entry, "asked_by")
+    for word in words:
+        if word.startswith("@") and word[1:] not in ENTITY_LABELS:
+            raise check.fail(entry.lines["asked_by"], f"unknown entity '{word}' in 'asked_by'")
+    return words
+
+
+def _keywords(check: "_Checker", entry: "_Lined", key: str, allow_empty: bool = False) -> Tuple[str, ...]:
+    """A list of lower-case words or phrases (`keywords`, `asked_by`, `answers`)."""
+    words = check.require(entry, key)
+    if (
+        not isinstance(words, list)
+        or not (words or allow_empty)
+        or not all(isinstance(k, str) and k == k.strip().lower() and k for k in words)
+    ):
+        raise check.fail(entry.lines[key], f"'{key}' must be a list of lower-case words")
+    return tuple(words)
 
 
 def _source_list(
@@ -465,7 +518,11 @@ def _load_sources(check: _Checker, section: _Lined) -> Dict[str, Source]:
         if not is_web_address(url):
             raise check.fail(entry.lines["url"], f"source '{key}' has no valid URL")
         copy = check.text(entry, "copy") if "copy" in entry else None
-        sources[key] = Source(key, check.text(entry, "title"), url, copy)
+        reviewed = entry.get("last_reviewed")
+        if reviewed is not None and not isinstance(reviewed, dt.date):
+            raise check.fail(entry.lines["last_reviewed"], "'last_reviewed' must be YYYY-MM-DD")
+        page_date = check.text(entry, "page_date") if "page_date" in entry else None
+        sources[key] = Source(key, check.text(entry, "title"), url, copy, page_date, reviewed)
     return sources
 
 

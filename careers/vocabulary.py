@@ -172,6 +172,10 @@ VERDICT_ANSWER = "verdict"
 CHECK_TOPIC = "eligibility_check"
 # `last_answer` after "my sources don't cover that" about a topic of `not_covered:`.
 NOT_COVERED_PREFIX = "not_covered:"
+# `last_answer` after an answer of the rules file's `applying` section.
+APPLYING_PREFIX = "applying:"
+# Set by the pipeline for a question about what the assistant keeps (nlp/deletion_requests.py).
+PRIVACY_INTENT = "privacy_question"
 
 # Intents with a role of their own (the answer topics are in the rules file).
 CHECK_INTENT = "check_eligibility"

@@ -79,6 +79,12 @@ _ASKS = [
     rf"\bforget\W+(?:this|our|my)\W+(?:[\w']+\W+){{0,1}}?{_CHAT}\b",
     r"\bforget\W+(?:everything|all)\W+(?:about\W+me|i\W+(?:told|said)|you\W+know)\b",
     r"\bright\W+to\W+(?:be\W+forgotten|erasure)\b",
+    # "can you forget what I told you", "forget my name and email"
+    rf"\bforget\W+(?:what|everything|all)\W+(?:that\W+)?{_WHO}\W+{_GAP}{_SAID}\b",
+    r"\bforget\W+my\W+(?:name|email|e-mail|number|phone|address|details|postcode)\b",
+    # "I didn't mean to type my phone number, can you get rid of it"
+    rf"\b{_SAID}\W+{_GAP}(?:my|our)\W+{_GAP}(?:name|email|e-mail|number|address|details|postcode)\b"
+    rf"\W+{_GAP}{_VERB}\W+(?:it|that|them)\b",
 ]
 _ASK = re.compile("|".join(f"(?:{pattern})" for pattern in _ASKS), re.IGNORECASE)
 # "don't delete my chat", "no need to remove my details", "never erase..."
@@ -93,3 +99,49 @@ def asks_to_delete(text: str) -> bool:
     to be deleted."""
     text = text.replace("\u2019", "'")
     return bool(_ASK.search(text)) and not _NEGATED.search(text)
+
+
+# A question about what the assistant keeps: something of the person's (or this chat)
+# and what happens to it, either way round ("is my information stored anywhere?",
+# "who can see this chat?", "do you save what I type?").
+_MINE = (
+    r"(?:my|our|this|these|the|what i|what i've|what we|everything i|anything i|your)\W+(?:[\w']+\W+){0,2}?"
+    rf"(?:{_CHAT}|data|info(?:rmation)?|details|personal details|answers|questions|ip address|location|"
+    r"type|typed|say|said|told you|write|wrote|ask|asked|asking)"
+)
+_HAPPENS = (
+    r"(?:stored?|storing|saved?|saving|kept|keep|keeping|recorded|record|recording|logged|logs?|tracked|"
+    r"held|hold|holding|shared?|sharing|sent|passed|read|reads|see|sees|seen|view|access|used?|using|"
+    r"train|training|private|confidential|anonymous|secure|safe|retained|retain|deleted|find out|copy)"
+)
+_PRIVACY = [
+    rf"\b{_MINE}\b(?:\W+[\w']+){{0,5}}?\W+{_HAPPENS}\b",
+    rf"\b{_HAPPENS}\b(?:\W+[\w']+){{0,5}}?\W+{_MINE}\b",
+    r"\b(?:are|do|will|does|can)\s+(?:you|u|anyone|someone|staff|people|the nhs)\s+(?:\w+\s+){0,2}?"
+    r"(?:record|recording|store|storing|save|saving|keep|keeping|log|logging|track|tracking|read|see|"
+    r"monitor|monitoring)\s+(?:this|it|that|these|what i|what we|everything|anything|conversations?|chats?|"
+    r"messages?|data|my (?:messages?|chats?|data|answers|details|conversations?))\b",
+    r"\bwhat\W+(?:do|will|does)\W+(?:you|u|it)\W+do\W+with\W+(?:my|our|the|this)\b",
+    r"\b(?:information|info|data|details)\W+(?:you|u)\W+(?:hold|have|keep|store)\W+(?:about|on)\W+me\b",
+    r"\b(?:find|found)\W+out\W+(?:i'?ve|i have|that i)\W+(?:been\W+)?(?:asking|asked|using|talking"
+    r"|chatting)\b",
+    r"\b(?:privacy|data protection|gdpr|personal data|cookies)\b",
+    r"\bwhat\W+(?:information|info|data|details)\W+(?:do|does)\W+(?:you|it)\W+(?:hold|have|keep|store)\b",
+]
+_PRIVACY_RE = re.compile("|".join(f"(?:{p})" for p in _PRIVACY), re.IGNORECASE)
+
+
+# It is about this assistant: "share my location with steve" is not.
+_ABOUT_US = re.compile(
+    r"\b(?:you|u|your|here|this chat|this conversation|this bot|anyone|anybody|someone|staff|people|"
+    r"stored?|saved?|kept|keep|recorded|record|recording|anonymous|private|confidential|privacy|gdpr|"
+    r"data protection|who can|the ai|cookies|nhs|employer)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_about_privacy(text: str) -> bool:
+    """True if `text` asks what the assistant keeps of the conversation, who sees it,
+    or for how long (the privacy answer); deletion itself is asks_to_delete's."""
+    text = text.replace("\u2019", "'")
+    return bool(_PRIVACY_RE.search(text) and _ABOUT_US.search(text)) and not asks_to_delete(text)

@@ -17,10 +17,13 @@
   MBBS. Can I apply for the STP?" states the person's own qualifications and asks
   whether they can apply, so it is an eligibility check, not the general question
   about medical degrees its words resemble.
+- `OpenWorld` goes after the intent classifier: the classifier's guess stands only
+  when the message has the words that ask for it (careers/questions.py); replies that
+  act (the emergency reply, clearing, deleting, a check) need explicit words.
 - `SafetyCues` goes after the intent classifier: a message that says someone's life
-  may be at risk ("I want to kill myself", "he's not breathing") always gets the
-  emergency reply, whatever the classifier thought; a careers question never needs
-  words like these.
+  may be at risk ("I want to kill myself", "he's not breathing": nlp/emergencies.py)
+  always gets the emergency reply, whatever the classifier thought; a careers question
+  never needs words like these.
 - `ControlPhrases` goes after the intent classifier: a message that is only
   "stop", "cancel", "start again" and the like always means that, whatever the
   classifier thought, so a person can always get out of a check.
@@ -50,7 +53,13 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from careers.vocabulary import CHECK_INTENT, FALLBACK_INTENT, NOT_COVERED_INTENT, OUT_OF_SCOPE_INTENT
+from careers.vocabulary import (
+    CHECK_INTENT,
+    FALLBACK_INTENT,
+    NOT_COVERED_INTENT,
+    OUT_OF_SCOPE_INTENT,
+    PRIVACY_INTENT,
+)
 from nlp.message_limits import CUT_FROM_CHARACTERS, MAX_MESSAGE_CHARACTERS
 
 ORIGINAL_LENGTH = "original_length"
@@ -454,22 +463,69 @@ class NotCoveredCues(ConfiguredComponent):
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class OpenWorld(ConfiguredComponent):
+    """Takes the classifier's guess only when the message has the words that ask for it
+    (careers.questions.decide): otherwise "not covered", out of scope or not understood,
+    with certainty. Replies that act need explicit words; the emergency reply and
+    deletion are left to the components after this one."""
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        from careers.questions import decide
+        from careers.rules_file import default_rules
+
+        rules = default_rules()
+        for message in messages:
+            if message.get(TRUNCATED):
+                continue
+            decision = decide(
+                rules,
+                message.get(TEXT) or "",
+                message.get(INTENT_RANKING_KEY) or [],
+                message.get(ENTITIES) or [],
+            )
+            if decision.intent is not None:
+                _intent_first(message, decision.intent)
+        return messages
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class PrivacyQuestions(ConfiguredComponent):
+    """A question about what the assistant keeps ("who can see this chat?") gets the
+    privacy answer's intent, with certainty (nlp.deletion_requests.asks_about_privacy);
+    a request to delete is DeletionRequests'."""
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        from nlp.deletion_requests import asks_about_privacy, asks_to_delete
+
+        for message in messages:
+            text = message.get(TEXT) or ""
+            if message.get(TRUNCATED) or text.startswith("/") or asks_to_delete(text):
+                continue
+            if asks_about_privacy(text):
+                _only_intent(message, PRIVACY_INTENT)
+        return messages
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class SafetyCues(ConfiguredComponent):
-    """Messages matching an emergency pattern get the emergency intent, with certainty."""
+    """Messages that say someone's life may be at risk (nlp.emergencies.danger) get the
+    emergency intent, with certainty; no other message does, whatever the classifier
+    guessed (the OpenWorld component drops that guess)."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"intent": "medical_emergency", "patterns": []}
+        return {"intent": "medical_emergency"}
 
     def __init__(self, config: Dict[Text, Any]) -> None:
         config = {**self.get_default_config(), **config}
         self._intent = config["intent"]
-        self._patterns = [re.compile(p, re.IGNORECASE) for p in config.get("patterns") or []]
 
     def process(self, messages: List[Message]) -> List[Message]:
+        from nlp.emergencies import danger
+
         for message in messages:
             text = message.get(TEXT) or ""
-            if any(p.search(text) for p in self._patterns):
+            if not text.startswith("/") and danger(text):
                 _intent_first(message, self._intent)
         return messages
 
@@ -478,7 +534,8 @@ _ELIGIBILITY_QUESTION = re.compile(
     r"\b(can|could|may|would|will)\s+(i|he|she|they|we|my \w+)\s+(still\s+|now\s+)?"
     r"(apply|get (on|onto|in|into|a place)|go for|be (eligible|considered|accepted)|qualify)\b"
     r"|\b(am i|is (he|she|my \w+)|are (they|we))\s+(still\s+)?(eligible|qualified)\b"
-    r"|\b(do|does|would)\s+(i|he|she|they|my \w+)\s+(qualify|meet|stand a chance|have a chance)\b",
+    r"|\b(do|does|would)\s+(i|he|she|they|my \w+)\s+(qualify|meet|stand a chance|have a chance)\b"
+    r"|\b(does|would|will|is)\s+(that|this|it)\s+(get|be enough|enough)\b",
     re.IGNORECASE,
 )
 _OWN_FACTS = re.compile(
@@ -512,7 +569,8 @@ class EligibilityCues(ConfiguredComponent):
             ranking = list(message.get(INTENT_RANKING_KEY) or [])
             if not ranking or ranking[0].get(INTENT_NAME_KEY) not in topics:
                 continue
-            if not (_ELIGIBILITY_QUESTION.search(text) and _OWN_FACTS.search(text)):
+            named_class = any(e.get("entity") == "degree_class" for e in message.get(ENTITIES) or [])
+            if not (_ELIGIBILITY_QUESTION.search(text) and (_OWN_FACTS.search(text) or named_class)):
                 continue
             if not any(e.get("entity") in _FACT_ENTITIES for e in message.get(ENTITIES) or []):
                 continue

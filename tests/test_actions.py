@@ -688,8 +688,8 @@ async def test_out_of_scope_outside_a_check(dispatcher, domain):
     [
         ("How much do clinical engineers earn?", "pay", "salaried"),
         ("Is there an age limit?", "age", "age"),
-        ("Can I get a visa to do the STP?", "overseas", "visas"),
-        ("What's the dress code?", "general", "don't cover that"),
+        ("Can I apply from abroad?", "overseas", "visas"),
+        ("What level of English do I need?", "english_language", "English"),
     ],
 )
 async def test_a_question_not_covered_says_so_and_points_to_a_page(
@@ -701,6 +701,33 @@ async def test_a_question_not_covered_says_so_and_points_to_a_page(
     assert message["sources"].split("\n") == [s.url for s in rules.not_covered[key].read]
     assert SlotSet("last_answer", f"not_covered:{key}") in events
     assert dispatcher.messages[1]["response"] == "utter_ask_feedback"
+
+
+async def test_a_question_nothing_covers_is_named_in_the_reply(dispatcher, domain, rules):
+    text = "What's the dress code? <!here>"
+    events = await ActionAnswerNotCovered().run(dispatcher, make_tracker(text, "ask_not_covered"), domain)
+    answer = dispatcher.messages[0]["answer"]
+    assert answer.startswith("My sources don't answer that question (\"What's the dress code")
+    assert "<" not in answer and "{question}" not in answer
+    assert SlotSet("last_answer", "not_covered:general") in events
+
+
+@pytest.mark.parametrize(
+    "text, key, says",
+    [
+        ("Can I apply again if I was unsuccessful last year?", "reapplying", "apply for the NHS Scientist"),
+        ("How many specialisms can I apply for?", "number_of_specialisms", "only one specialism"),
+        ("Would the NHS sponsor my visa?", "visa_sponsorship", "no longer arranges visa sponsorship"),
+    ],
+)
+async def test_a_question_the_national_school_answers_gets_its_answer_and_page(
+    dispatcher, domain, rules, text, key, says
+):
+    events = await ActionAnswerNotCovered().run(dispatcher, make_tracker(text, "ask_not_covered"), domain)
+    message = dispatcher.messages[0]
+    assert message["answer"] == rules.applying[key].text and says in " ".join(message["answer"].split())
+    assert message["sources"].split("\n") == [s.url for s in rules.applying[key].sources]
+    assert SlotSet("last_answer", f"applying:{key}") in events
 
 
 async def test_start_again_forgets_every_fact(dispatcher, domain):

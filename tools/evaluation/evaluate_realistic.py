@@ -34,11 +34,13 @@ from typing import Any, Dict, List, Optional, Tuple
 import yaml
 
 from careers.vocabulary import (
+    APPLYING_PREFIX,
     CHECK_INTENT,
     FORM,
     INFORM_INTENT,
     LAST_ANSWER_SLOT,
     NOT_COVERED_INTENT,
+    NOT_COVERED_PREFIX,
     PROGRAMMES,
     VERDICT_ANSWER,
     VERDICTS,
@@ -100,7 +102,10 @@ def outcome(events: List[dict]) -> Tuple[Optional[str], str]:
             value = str(event["value"])
             if value == VERDICT_ANSWER:
                 return intent, "check"
-            return intent, NOT_COVERED if value.startswith("not_covered:") else value
+            # An answer from the National School's applicant pages (`applying` in the
+            # rules file) is what these sets call "not covered": not on the careers page.
+            covered_elsewhere = value.startswith((NOT_COVERED_PREFIX, APPLYING_PREFIX))
+            return intent, NOT_COVERED if covered_elsewhere else value
     for event in turn:
         if event.get("event") == "active_loop" and event.get("name") == FORM:
             return intent, "check"

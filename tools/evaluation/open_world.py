@@ -37,7 +37,7 @@ import sys
 import uuid
 from collections import Counter
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
 import yaml
 
@@ -106,20 +106,22 @@ def load_items(name: str, path: Path) -> List[Dict[str, Any]]:
     }[name]
     items = []
     with path.open(encoding="utf-8") as lines:
-        rows = csv.reader((line for line in lines if line.strip() and not line.startswith("#")), delimiter="\t")
+        rows = csv.reader(
+            (line for line in lines if line.strip() and not line.startswith("#")), delimiter="\t"
+        )
         for row in rows:
             items.append({"text": row[0], "label": row[1] if len(row) > 1 else "", "expect": expect})
     return items
 
 
-def _turn(events: List[Mapping[str, Any]]) -> List[Mapping[str, Any]]:
+def _turn(events: Sequence[Mapping[str, Any]]) -> List[Mapping[str, Any]]:
     for index in range(len(events) - 1, -1, -1):
         if events[index].get("event") == "user":
-            return events[index + 1 :]
+            return list(events[index + 1 :])
     return list(events)
 
 
-def reply_kinds(events: List[Mapping[str, Any]]) -> List[str]:
+def reply_kinds(events: Sequence[Mapping[str, Any]]) -> List[str]:
     """What the assistant did in the latest turn, in order: `answer:<fact>`,
     `pointer:<what>`, `verdict:<verdict>`, `check_started`, and the kinds of _UTTERED;
     `other` when none of these."""

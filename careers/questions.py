@@ -1,0 +1,352 @@
+"""What a message asks, decided in plain Python (issue 25): is it about our field, what
+exactly is asked, and do our sources answer that. No Rasa import; the pipeline
+(`nlp.rasa_components.OpenWorld`) and the actions call these, and tests reach them
+directly (tests/test_questions.py).
+
+The intent classifier only ranks guesses. A guess is taken only when the message has the
+words that ask for it:
+
+- a topic's answer only when the message contains one of the topic's `asked_by` words
+  (rules file): an answer that does not answer the question is worse than none;
+- something the sources answer or say they don't (`applying` and `not_covered` in the
+  rules file) when the message names it by one of its `keywords`; the longest match wins,
+  so "interview feedback" is feedback, not the selection stages;
+- a reply that acts (the emergency reply, clearing, deleting, stopping or starting a
+  check) only on explicit words: the classifier's guess is never enough (the emergency
+  reply is `SafetyCues`' alone, deletion `DeletionRequests`' and `ControlPhrases`');
+- small talk (hello, thanks, yes, no, why, what about ...) only with its words.
+
+What is left is decided by the field: a question about getting into clinical
+engineering that nothing answers gets "my sources don't cover that", naming it; a
+message outside the field is declined; anything else is "not sure what you mean".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+
+from careers.rules_file import NOT_COVERED_GENERAL, EntryRules
+from careers.vocabulary import (
+    AFFIRM_INTENT,
+    APPLYING_PREFIX,
+    CHECK_INTENT,
+    DENY_INTENT,
+    FALLBACK_INTENT,
+    FOLLOW_UP_INTENT,
+    INFORM_INTENT,
+    NOT_COVERED_INTENT,
+    NOT_COVERED_PREFIX,
+    OUT_OF_SCOPE_INTENT,
+    START_AGAIN_INTENT,
+    WHY_INTENT,
+)
+
+# Words that put a message in our field: the career, the programmes and who runs them,
+# the qualifications they ask for, applying and training. "NHS" alone counts: the
+# assistant sits on a careers site about an NHS career.
+_FIELD = (
+    r"clinical engineer\w*|clin eng\w*|clinical scien\w*|healthcare scien\w*|health care scien\w*"
+    r"|health science|medical physic\w*|biomedical engineer\w*|bio-medical engineer\w*|medical engineer\w*"
+    r"|rehab\w* engineer\w*|clinical technolog\w*|ebme|medical devices?|medical equipment"
+    r"|stp|ptp|scientist training|practitioner|nshcs|national school|nhs|hospitals?|trusts?"
+    r"|gcses?|a-? ?levels?|alevels?|btecs?|year 1[0-3]|sixth form|degrees?|bsc|msc|meng|mphys|phd|masters"
+    r"|master's|honours"
+    r"|undergrad\w*|postgrad\w*|graduat\w*|universit\w*|uni|ucas|course|courses|modules?"
+    r"|apply|applying|applied|applications?|applicants?|oriel|entry requirements?|requirements?"
+    r"|interviews?|qualif\w*|careers?|jobs?|roles?|profession\w*|vacanc\w*|posts?"
+    r"|train|training|trainees?|traineeships?|apprentice\w*|placements?|specialisms?|specialt(y|ies)"
+    r"|speciali(ty|ties)|engineering|engineers?|scientists?|technicians?|salary|salaries|pay band\w*"
+)
+_FIELD_RE = re.compile(rf"(?<![\w-])({_FIELD})(?![\w-])", re.IGNORECASE)
+# Our own career by name: a message naming it is ours whatever else it names.
+_OURS_RE = re.compile(
+    r"(?<![\w-])(clinical engineer\w*|clin eng\w*|stp|ptp|scientist training|practitioner training"
+    r"|practitioner (programme|route|degree)|nshcs|national school|healthcare scien\w*|clinical scien\w*"
+    r"|biomedical engineer\w*|medical engineer\w*|rehab\w* engineer\w*|clinical technolog\w*|ebme)(?![\w-])",
+    re.IGNORECASE,
+)
+# Other careers: "how do I become a paramedic?" is not ours, however NHS it sounds.
+_OTHER_CAREERS_RE = re.compile(
+    r"(?<![\w-])(paramedics?|nurs(e|es|ing)|midwi(fe|ves|fery)|physio\w*|radiograph\w*|pharmac(y|ist|ists)"
+    r"|doctors?|gps?|dentist\w*|dental|teach(er|ers|ing)|vets?|veterinary|police|firefight\w*|lawyers?"
+    r"|accountan\w*|civil engineer\w*|software engineer\w*|mechanical engineer\w*|biomedical scientists?"
+    r"|occupational therap\w*|speech (and language )?therap\w*|dietitians?|optometrists?|audiologists?"
+    r"|psycholog(ist|ists)|social work\w*|porters?|healthcare assistants?|hcas?|management (training )?scheme"
+    r"|retail|hospitality|plumb\w*|electricians?)(?![\w-])",
+    re.IGNORECASE,
+)
+
+# Explicit words for each reply that acts or is small talk. The classifier's guess of
+# one of these intents stands only when its words are there.
+_CUES: Dict[str, str] = {
+    CHECK_INTENT: (
+        r"eligib\w*|check (my|me|if|whether|whatever)|qualify|qualified|my chances|any chance|a chance"
+        r"|(can|could|would|will|do|does|am|is) (i|he|she|they|we|my \w+) (still |even |ever )?"
+        r"(apply|get|go for|be (eligible|accepted|considered)|qualify|join|enter|start|do|meet|have a chance)"
+        r"|(is|are) (that|this|it|these|those|they) (enough|good enough|ok|okay|acceptable)|enough to"
+        r"|do i need"
+    ),
+    START_AGAIN_INTENT: (
+        r"start (again|over|afresh|from the (beginning|start)|a new check)|restart|reset|begin again"
+        r"|from scratch|clear (everything|it all|my answers|what i (said|told you))|new check"
+        r"|go back to the (beginning|start)|redo|do it again|from the top"
+    ),
+    "stop": (
+        r"(stop|cancel|quit|exit|end|leave|pause)\W+(the\W+|this\W+|my\W+)?(check|checking|questions?|quiz|it"
+        r"|this|that|eligibility\w*|now)|forget it|no more questions|i'?ve had enough|that'?s enough"
+        r"|(don'?t|do not|dont) want to (do|continue|carry on|finish)|stop asking|not checking"
+    ),
+    "greet": r"hi|hello|hey|hiya|heya|howdy|good (morning|afternoon|evening)|morning|greetings|yo|hallo",
+    "goodbye": (
+        r"bye|goodbye|see (you|ya)|cya|later|that'?s all|that is all|good ?night|farewell|cheerio|ttyl"
+    ),
+    "thank": r"thank\w*|thanx|thx|ty|cheers|ta|appreciated?|helpful|brilliant|perfect|lovely|great|awesome",
+    "bot_challenge": (
+        r"bot|robot|human|person|real|ai|machine|chatbot|computer|automated|who are you|what are you"
+        r"|are you"
+    ),
+    "help": (
+        r"help|what can you|what do you (do|know)|options|menu|topics|what can i ask|what else"
+        r"|how does this work|how do you work|can i ask|things you|what you cover|do you cover|overview"
+        r"|how does this (chat|thing)|what are you for"
+    ),
+    AFFIRM_INTENT: (
+        r"yes|yeah|yep|yup|ya|yea|yh|ok|okay|k|sure|correct|right|true|indeed|absolutely|definitely"
+        r"|of course|please|go on|go ahead|sounds good|i do|i am|i have|i did|y|aye|not sure|unsure"
+    ),
+    DENY_INTENT: (
+        r"no|nope|nah|not|don'?t|do not|never|none|neither|n|wrong|incorrect|not sure|unsure|no idea"
+        r"|dunno|haven'?t|didn'?t|i'?m not"
+    ),
+    FOLLOW_UP_INTENT: (
+        r"what about|how about|and (what|how|if|for|with|the|my|a|an|is|are|does|do|can)|what if|the other"
+        r"|other (one|route|programme|way)|same for|also|instead|about the|for (my|a|an|the)|if (it|i|he|she)"
+        r"|(does|do|is|would|will|can) (that|this|it) (include|cover|apply|count|mean|work)|that include"
+    ),
+    WHY_INTENT: (
+        r"why|how come|reason|explain|sources?|where does|where did|says who|evidence|how do you know"
+        r"|how did you|where (are|is|did) you get\w*|based on|where'?s that from|what makes you say"
+    ),
+}
+_CUE_RES = {
+    intent: re.compile(rf"(?<![\w'-])({cue})(?![\w'-])", re.IGNORECASE) for intent, cue in _CUES.items()
+}
+# Asking for the check itself, which needs no word of the field ("can you check my eligibility?").
+_ASKS_FOR_A_CHECK = re.compile(
+    r"(?<![\w'-])((check|checking|test|assess)\W+(my|me|if|whether)\b.*\beligib\w*|my eligibility"
+    r"|eligibility check|(am|are) (i|we) eligible( then| now| or not)?\W*$)",
+    re.IGNORECASE,
+)
+# Replies that act; the classifier's guess of these is never enough on its own words.
+_ACTS_NEEDING_CUES = (CHECK_INTENT, START_AGAIN_INTENT, "stop")
+# Set only by SafetyCues, DeletionRequests, ControlPhrases or a button: never a guess.
+NEVER_GUESSED = ("medical_emergency", "request_deletion", "delete_conversation", "keep_conversation")
+# Facts about the person: a statement with these starts or feeds the check.
+_FACT_ENTITIES = ("degree_class", "qualification", "subject", "grade", "count", "stage", "origin")
+# Entities that only our field's messages have.
+_FIELD_ENTITIES = ("programme", "degree_class", "qualification")
+# A topic or concept guessed below this is not offered as the answer.
+MIN_TOPIC_CONFIDENCE = 0.1
+# A guess of the field, in a message with no word of the field, counts from this confidence.
+TRUSTED_CONFIDENCE = 0.3
+# A message this short that the classifier read as small talk or an answer keeps it.
+SHORT_MESSAGE_WORDS = 3
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The intent a message should have (None: the classifier's stands) and why."""
+
+    intent: Optional[str]
+    reason: str
+
+
+def normalise(text: str) -> str:
+    """Lower case, curly quotes straightened, punctuation other than ' + : . & / - as spaces."""
+    text = (text or "").lower().replace("\u2019", "'").replace("\u2018", "'")
+    return " " + " ".join(re.sub(r"[^\w'+:.&/-]", " ", text).split()) + " "
+
+
+@lru_cache(maxsize=512)
+def _phrases_re(phrases: Tuple[str, ...]) -> Optional["re.Pattern[str]"]:
+    if not phrases:
+        return None
+    ordered = sorted(phrases, key=len, reverse=True)
+    # A plural or possessive counts too ("HNCs", "the STP's").
+    return re.compile(r"(?<![\w-])(" + "|".join(re.escape(p) for p in ordered) + r")(?:'?s|es)?(?![\w-])")
+
+
+def _spans(phrases: Sequence[str], text: str) -> List[Tuple[int, int]]:
+    pattern = _phrases_re(tuple(phrases))
+    if pattern is None:
+        return []
+    return [m.span() for m in pattern.finditer(normalise(text))]
+
+
+def in_field(text: str) -> bool:
+    """True when the message names something of our field, and not only another career."""
+    if about_another_career(text):
+        return False
+    return bool(_FIELD_RE.search(normalise(text)))
+
+
+# "my experience as a nurse", "I'm a teacher": the person's background, not another career asked about.
+_BACKGROUND_BEFORE = re.compile(
+    r"(?<![\w'-])(as|i'?m|im|i am|he'?s|she'?s|is|was|currently|former|ex-?)\W+an?\W+([\w-]+\W+)?$",
+    re.IGNORECASE,
+)
+
+
+def about_another_career(text: str) -> bool:
+    """True for "how do I become a paramedic?": another career named, and not ours
+    (someone's own background, "my experience as a nurse", does not count)."""
+    value = normalise(text)
+    if _OURS_RE.search(value):
+        return False
+    return any(
+        not _BACKGROUND_BEFORE.search(value[max(0, m.start() - 40) : m.start()])
+        for m in _OTHER_CAREERS_RE.finditer(value)
+    )
+
+
+def has_cue(intent: str, text: str) -> bool:
+    """True when the message has the explicit words for `intent` (see _CUES)."""
+    pattern = _CUE_RES.get(intent)
+    return bool(pattern and pattern.search(normalise(text)))
+
+
+def topic_asked(rules: EntryRules, topic: str, text: str, entities: Iterable[Mapping[str, Any]] = ()) -> bool:
+    """True when the message contains a word the topic's answer declares it answers
+    (`asked_by`; "@degree_class" there means a degree class named, in any words)."""
+    known = rules.topics.get(topic)
+    if not known:
+        return False
+    words = tuple(w for w in known.asked_by if not w.startswith("@"))
+    named = {"@" + str(e.get("entity")) for e in entities}
+    return bool(_spans(words, text)) or bool(named & set(known.asked_by))
+
+
+def concepts_asked(rules: EntryRules, text: str) -> List[str]:
+    """What the message names of `applying` and `not_covered` (as `applying:<key>` and
+    `not_covered:<key>`), in the order named; a match inside a longer one is dropped."""
+    found: List[Tuple[int, int, str]] = []
+    for key, answer in rules.applying.items():
+        found += [(start, end, APPLYING_PREFIX + key) for start, end in _spans(answer.keywords, text)]
+    for key, topic in rules.not_covered.items():
+        if key != NOT_COVERED_GENERAL:
+            found += [(start, end, NOT_COVERED_PREFIX + key) for start, end in _spans(topic.keywords, text)]
+    kept = [
+        (start, end, name)
+        for start, end, name in found
+        if not any(
+            (s <= start and end <= e) and (e - s) > (end - start) and other != name for s, e, other in found
+        )
+    ]
+    ordered = sorted(kept, key=lambda item: (item[0], -(item[1] - item[0])))
+    return list(dict.fromkeys(name for _, _, name in ordered))
+
+
+def _ranked(ranking: Iterable[Mapping[str, Any]]) -> List[Tuple[str, float]]:
+    return [(str(r.get("name")), float(r.get("confidence") or 0.0)) for r in ranking if r.get("name")]
+
+
+def decide(
+    rules: EntryRules,
+    text: str,
+    ranking: Iterable[Mapping[str, Any]],
+    entities: Iterable[Mapping[str, Any]] = (),
+) -> Decision:
+    """The intent this message should have, given the classifier's ranking (module
+    docstring). A button's payload ("/intent") is never second-guessed."""
+    ranked = _ranked(ranking)
+    if not ranked or (text or "").startswith("/"):
+        return Decision(None, "nothing to decide")
+    top, _ = ranked[0]
+    words = len(normalise(text).split())
+    entities = list(entities)
+    has_facts = any(e.get("entity") in _FACT_ENTITIES for e in entities)
+    field = in_field(text) or (
+        any(e.get("entity") in _FIELD_ENTITIES for e in entities) and not about_another_career(text)
+    )
+    named = bool(concepts_asked(rules, text)) and not has_facts
+    if top in NEVER_GUESSED:
+        pass  # decided below, as if the classifier had not guessed it
+    elif named and top in (CHECK_INTENT, FOLLOW_UP_INTENT):
+        pass  # "can I apply for two specialisms?", "what about reapplying?": what it names
+    elif top in _ACTS_NEEDING_CUES:
+        asks_check = has_cue(top, text)
+        if top == CHECK_INTENT and (
+            _ASKS_FOR_A_CHECK.search(normalise(text))
+            or ((asks_check or (has_facts and not _asks(text))) and (field or has_facts or words <= 5))
+        ):
+            return Decision(None, "asks for a check in so many words")
+        if top != CHECK_INTENT and has_cue(top, text):
+            return Decision(None, f"asks for {top} in so many words")
+    elif top == INFORM_INTENT:
+        if has_facts or words <= SHORT_MESSAGE_WORDS:
+            return Decision(None, "states facts")
+    elif top in _CUE_RES:
+        if has_cue(top, text) or (words <= SHORT_MESSAGE_WORDS and top in (AFFIRM_INTENT, DENY_INTENT)):
+            return Decision(None, f"{top} in so many words")
+    elif top not in rules.topics and top not in (NOT_COVERED_INTENT, OUT_OF_SCOPE_INTENT):
+        return Decision(None, "not the open world's to decide")
+    return _what_is_asked(rules, text, ranked, field, has_facts, entities)
+
+
+def _what_is_asked(
+    rules: EntryRules,
+    text: str,
+    ranked: List[Tuple[str, float]],
+    field: bool,
+    has_facts: bool,
+    entities: List[Mapping[str, Any]],
+) -> Decision:
+    top, top_confidence = ranked[0]
+    if about_another_career(text):
+        return Decision(OUT_OF_SCOPE_INTENT, "about another career")
+    concepts = concepts_asked(rules, text)
+    field_guess = top in rules.topics or top in (NOT_COVERED_INTENT, CHECK_INTENT, FOLLOW_UP_INTENT)
+    # Without a word of the field, a guess of the field counts only when the classifier is sure.
+    trusted = field or (field_guess and top_confidence >= TRUSTED_CONFIDENCE)
+    # 1. The classifier's topic, when the message asks what it answers.
+    if top in rules.topics and trusted and topic_asked(rules, top, text, entities):
+        return Decision(top, f"asks what {top} answers")
+    # 2. What the message names that the sources answer, or say they don't ("English
+    #    language" names our field's question in two words; "pay" alone does not).
+    if concepts and (trusted or _named_in_full(rules, text)):
+        return Decision(NOT_COVERED_INTENT, "names " + ", ".join(concepts))
+    # 3. A less likely topic that the message does ask about.
+    for name, confidence in ranked[1:3]:
+        asked = trusted and topic_asked(rules, name, text, entities)
+        if name in rules.topics and confidence >= MIN_TOPIC_CONFIDENCE and asked:
+            return Decision(name, f"asks what {name} answers")
+    if field:
+        if _asks(text) or field_guess:
+            return Decision(NOT_COVERED_INTENT, "a question in the field that no answer covers")
+        return Decision(FALLBACK_INTENT, "in the field, but asks nothing clear")
+    if has_facts and top_confidence:
+        return Decision(FALLBACK_INTENT, "facts, in words that ask nothing clear")
+    return Decision(OUT_OF_SCOPE_INTENT, "outside the field")
+
+
+def _named_in_full(rules: EntryRules, text: str) -> bool:
+    """True when something of `applying` or `not_covered` is named by a phrase of two
+    words or more ("english language", "how many specialisms")."""
+    phrases = [k for a in rules.applying.values() for k in a.keywords if " " in k]
+    phrases += [k for n in rules.not_covered.values() for k in n.keywords if " " in k]
+    return bool(_spans(tuple(phrases), text))
+
+
+_QUESTION = re.compile(
+    r"\?|^\s*(what|whats|what's|which|who|whom|whose|when|where|why|how|is|are|am|was|were|do|does|did"
+    r"|can|could|should|would|will|may|might|must|shall|have|has|tell me|explain|i need to know"
+    r"|i want to know|i'd like to know|wondering|any (advice|info|information|tips))\b",
+    re.IGNORECASE,
+)
+
+
+def _asks(text: str) -> bool:
+    return bool(_QUESTION.search(text or ""))

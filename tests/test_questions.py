@@ -1,0 +1,223 @@
+"""The open-world decisions (careers/questions.py), without Rasa: is a message about our
+field, what exactly does it ask, do the sources answer that, and which replies need
+explicit words. The trained pipeline's side is in test_nlp.py and the evaluation in
+tools/evaluation/open_world.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from careers.answers import concept_replies, plain_words, topic_for_follow_up
+from careers.questions import Decision, concepts_asked, decide, has_cue, in_field, topic_asked
+from careers.rules_file import default_rules
+from careers.vocabulary import APPLYING_PREFIX, NOT_COVERED_PREFIX
+from nlp.deletion_requests import asks_about_privacy, asks_to_delete
+from nlp.emergencies import danger
+
+RULES = default_rules()
+
+
+def ranking(*names: str) -> list:
+    """A classifier's ranking: the first name most likely."""
+    confidences = [0.6, 0.2, 0.1, 0.05, 0.05]
+    return [{"name": n, "confidence": c} for n, c in zip(names, confidences[: len(names)], strict=True)]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("How many specialisms can I apply for?", ["applying:number_of_specialisms"]),
+        ("Can I apply to the STP again after being unsuccessful?", ["applying:reapplying"]),
+        ("when do applications open?", ["applying:application_dates"]),
+        ("How do I get feedback after my interview feedback?", ["not_covered:interview_feedback"]),
+        ("what happens at the interview", ["applying:selection"]),
+        ("What IELTS score do I need?", ["not_covered:english_language"]),
+        ("what's the pay like, and is there an age limit?", ["not_covered:pay", "not_covered:age"]),
+        ("difference between clinical engineering and medical physics", ["not_covered:comparisons"]),
+        ("Do I need a 2:1 for the STP?", []),
+    ],
+)
+def test_what_a_question_names_the_longest_match_first(text, expected):
+    assert concepts_asked(RULES, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, field",
+    [
+        ("what GCSEs do I need", True),
+        ("is the STP hard to get on", True),
+        ("how do I become a clinical engineer", True),
+        ("find my wallet", False),
+        ("update my status on instagram", False),
+        ("what's the weather in Leeds", False),
+    ],
+)
+def test_in_field(text, field):
+    assert in_field(text) is field
+
+
+@pytest.mark.parametrize(
+    "text, guess, expected",
+    [
+        # The emergency reply and deletion are never the classifier's to give.
+        ("find my wallet", "medical_emergency", "out_of_scope"),
+        ("review my resume for spelling errors", "medical_emergency", "out_of_scope"),
+        ("update my status on instagram", "request_deletion", "out_of_scope"),
+        # Clearing, stopping and checking need their words.
+        ("could i cancel my reservations", "stop", "out_of_scope"),
+        ("cancel the check please", "stop", None),
+        ("put annie's baby shower in my calendar", "start_again", "out_of_scope"),
+        ("let's start over", "start_again", None),
+        ("am i eligible for a new credit card", "check_eligibility", "out_of_scope"),
+        ("am I eligible for the STP?", "check_eligibility", None),
+        # A topic only when the message asks what it answers.
+        ("find some curtains that look good", "ask_skills", "out_of_scope"),
+        ("what skills do clinical engineers need", "ask_skills", "ask_skills"),
+        ("Is the training programme right for me?", "ask_physical_requirements", "ask_not_covered"),
+        (
+            "If I have previously applied to the STP can I apply again?",
+            "ask_predicted_results",
+            "ask_not_covered",
+        ),
+        # Small talk only with its words.
+        ("i want an uber", "greet", "out_of_scope"),
+        ("hello there", "greet", None),
+        ("yes", "affirm", None),
+        # Out of scope, but about our field: "not covered", naming it.
+        ("How do I get interview feedback?", "out_of_scope", "ask_not_covered"),
+        ("What's next after GCSE?", "out_of_scope", "ask_not_covered"),
+        ("what's the capital of peru", "out_of_scope", "out_of_scope"),
+        # A button is never second-guessed.
+        ("/ask_skills", "ask_skills", None),
+    ],
+)
+def test_decide(text, guess, expected):
+    decision = decide(RULES, text, ranking(guess, "ask_entry_routes", "out_of_scope"))
+    assert isinstance(decision, Decision)
+    assert decision.intent == expected, decision.reason
+
+
+def test_facts_about_the_person_keep_the_check_without_its_words():
+    entities = [{"entity": "degree_class", "value": "upper_second"}]
+    assert decide(RULES, "2:1 in physics", ranking("check_eligibility"), entities).intent is None
+    assert decide(RULES, "physics", ranking("inform"), [{"entity": "subject"}]).intent is None
+
+
+def test_a_lower_ranked_topic_that_is_asked_about_is_taken():
+    text = "Do I need research experience?"
+    decision = decide(RULES, text, ranking("ask_skills", "ask_research_experience"))
+    assert decision.intent == "ask_research_experience"
+
+
+def test_every_topic_declares_what_it_answers_and_is_reached_by_its_title():
+    for intent, topic in RULES.topics.items():
+        assert topic.asked_by, intent
+    assert topic_asked(RULES, "ask_skills", "what skills do I need")
+    assert not topic_asked(RULES, "ask_skills", "find some curtains that look good")
+
+
+def test_every_applying_answer_cites_a_reviewed_page_of_the_national_school():
+    assert RULES.applying
+    for key, answer in RULES.applying.items():
+        assert answer.keywords and answer.sources, key
+        for source in answer.sources:
+            if source.key.startswith("nshcs_") and source.key not in ("nshcs_entry", "nshcs_entry_faq"):
+                assert source.last_reviewed is not None and source.page_date, (key, source.key)
+                assert source.url.startswith("https://nshcs.hee.nhs.uk/"), source.url
+
+
+def test_concept_replies_answer_each_thing_named_or_name_the_question():
+    replies = concept_replies(RULES, "When do applications open, and what's the pay?")
+    assert [name for name, _ in replies] == [
+        APPLYING_PREFIX + "application_dates",
+        NOT_COVERED_PREFIX + "pay",
+    ]
+    assert "January" in replies[0][1]["answer"] and "nshcs.hee.nhs.uk" in replies[0][1]["sources"]
+    (name, values), *_ = concept_replies(RULES, "What is Route 2?")
+    assert name == NOT_COVERED_PREFIX + "general"
+    assert '("What is Route 2")' in values["answer"]
+
+
+def test_the_question_said_back_has_no_markup():
+    said = plain_words("<!here> *bold* [link](x) `code` what is route 2?")
+    assert not set(said) & set("<>*[]`")
+    assert len(plain_words("word " * 100)) <= 93
+
+
+@pytest.mark.parametrize(
+    "text, privacy",
+    [
+        ("who can see this chat?", True),
+        ("how long do you keep my messages", True),
+        ("is my information stored anywhere?", True),
+        ("are you recording this", True),
+        ("how do I record my work experience", False),
+        ("can I see the person specification", False),
+        ("how do you keep track of applications", False),
+        ("what data science degrees count", False),
+    ],
+)
+def test_privacy_questions(text, privacy):
+    assert asks_about_privacy(text) is privacy
+
+
+def test_forget_what_i_told_you_asks_to_delete():
+    assert asks_to_delete("can you forget what I told you")
+    assert asks_to_delete("forget my name and email please")
+    assert not asks_about_privacy("can you forget what I told you")
+
+
+def test_the_other_route_is_read_against_the_last_answer():
+    assert topic_for_follow_up(RULES, {}, "ask_stp_requirements", [], "and what about the other route?") == (
+        "ask_ptp_requirements"
+    )
+    assert topic_for_follow_up(RULES, {}, "ask_ptp_programme", [], "ok what about the other one then") == (
+        "ask_stp_programme"
+    )
+
+
+def test_cues():
+    assert has_cue("stop", "stop the check")
+    assert not has_cue("greet", "i want an uber")
+
+
+def _rows(name: str) -> list:
+    path = Path(__file__).parent / "open_world" / name
+    return [
+        line.split("\t") for line in path.read_text(encoding="utf-8").splitlines() if line and line[0] != "#"
+    ]
+
+
+def test_every_real_emergency_phrasing_is_an_emergency():
+    rows = _rows("emergencies.tsv")
+    assert len(rows) >= 40 and {"suicide_indirect", "self_harm", "someone_else"} <= {r[1] for r in rows}
+    assert [text for text, _ in rows if not danger(text)] == []
+
+
+def test_no_near_miss_or_privacy_question_is_an_emergency():
+    said = [text for text, _ in _rows("near_misses.tsv") + _rows("privacy.tsv") if danger(text)]
+    assert said == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how can i go about jump starting my car",
+        "my daughter loves taking things apart",
+        "is there any point applying with a 2:2",
+        "my dad had a stroke last year",
+        "I nearly had a heart attack when I saw the date",
+    ],
+)
+def test_words_that_only_look_like_an_emergency(text):
+    assert danger(text) == ""
+
+
+def test_what_a_question_names_comes_before_a_check_or_a_follow_up():
+    assert decide(RULES, "Can I apply for two specialisms?", ranking("check_eligibility")).intent == (
+        "ask_not_covered"
+    )
+    assert decide(RULES, "what about reapplying?", ranking("follow_up")).intent == "ask_not_covered"
+    assert decide(RULES, "what about the PTP?", ranking("follow_up")).intent is None
