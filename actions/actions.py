@@ -17,10 +17,12 @@ from rasa_sdk.types import DomainDict
 
 from careers.answers import (
     HELPFUL_VALUES,
+    MAX_CONCEPT_REPLIES,
     assessment_payload,
     bullet_list,
     clarifying_buttons,
     concept_replies,
+    concept_reply,
     describe_facts,
     feedback_buttons,
     feedback_sources,
@@ -44,7 +46,8 @@ from careers.language import (
     says_no,
     says_yes,
 )
-from careers.rules_file import default_rules
+from careers.questions import about_another_career, concepts_asked, other_questions, other_topic
+from careers.rules_file import NOT_COVERED_GENERAL, default_rules
 from careers.vocabulary import (
     A_LEVEL_COUNT,
     AFFIRM_INTENT,
@@ -352,11 +355,27 @@ class ActionAnswerNotCovered(Action):
             return respond_to_answer(dispatcher, tracker)
         if corrects_the_verdict(tracker):
             return [FollowupAction(FORM)]
-        replies = concept_replies(RULES, tracker.latest_message.get("text") or "")
-        for _, values in replies:
-            dispatcher.utter_message(response="utter_topic_answer", **values)
-        topic = replies[-1][0]
-        return [SlotSet(LAST_ANSWER_SLOT, topic)] + offer_feedback(dispatcher, tracker, topic)
+        return answer_what_is_named(dispatcher, tracker)
+
+
+def answer_what_is_named(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+    """The applying answers and "my sources don't cover ..." for what the latest message
+    names (careers.answers.concept_replies), and a topic asked in another part of it."""
+    text = tracker.latest_message.get("text") or ""
+    replies = concept_replies(RULES, text)
+    # A topic asked in another part of the message ("..., and what A-levels do I need?").
+    ranking = tracker.latest_message.get("intent_ranking") or []
+    also = other_topic(RULES, text, ranking, [])
+    if also and replies[0][0] == NOT_COVERED_PREFIX + NOT_COVERED_GENERAL:
+        replies = []
+    if also:
+        replies.append((also, topic_answer(RULES, also) or {}))
+    for _, values in replies:
+        dispatcher.utter_message(response="utter_topic_answer", **values)
+    # One `last_answer` per answer given, in order: the latest is what "why?" explains.
+    topic = replies[-1][0]
+    said = [SlotSet(LAST_ANSWER_SLOT, name) for name, _ in replies]
+    return said + offer_feedback(dispatcher, tracker, topic)
 
 
 class ActionOutOfScope(Action):
@@ -373,6 +392,14 @@ class ActionOutOfScope(Action):
             return respond_to_answer(dispatcher, tracker)
         if corrects_the_verdict(tracker):
             return [FollowupAction(FORM)]
+        text = tracker.latest_message.get("text") or ""
+        if (
+            tracker.get_slot(LAST_ANSWER_SLOT)
+            and concepts_asked(RULES, text)
+            and not about_another_career(text)
+        ):
+            # "what IELTS score would I need then?" straight after an answer: our field.
+            return answer_what_is_named(dispatcher, tracker)
         dispatcher.utter_message(response="utter_out_of_scope")
         return []
 
@@ -416,7 +443,13 @@ class ActionAnswerTopic(Action):
             dispatcher.utter_message(response="utter_help")
             return []
         dispatcher.utter_message(response="utter_topic_answer", **values)
-        return [SlotSet(LAST_ANSWER_SLOT, intent)] + offer_feedback(dispatcher, tracker, intent)
+        said = [SlotSet(LAST_ANSWER_SLOT, intent)]
+        # Another question in the same message ("... and when do applications open?").
+        text = tracker.latest_message.get("text") or ""
+        for name in other_questions(RULES, text, intent)[:MAX_CONCEPT_REPLIES]:
+            dispatcher.utter_message(response="utter_topic_answer", **concept_reply(RULES, name, text))
+            said.append(SlotSet(LAST_ANSWER_SLOT, name))
+        return said + offer_feedback(dispatcher, tracker, said[-1]["value"])
 
 
 def reply_not_understood(dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> None:

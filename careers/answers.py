@@ -147,6 +147,12 @@ FOLLOW_UP_TOPIC_MIN_CONFIDENCE = 0.05
 
 # "The other route" after an answer about one programme: the same answer for the other.
 _OTHER_ROUTE = re.compile(r"\bother\W+(?:one|route|programme|program|way|option|path|pathway)s?\b", re.I)
+# "and for my son?", "what about for her?": the same question, for someone else.
+_SOMEONE_ELSE = re.compile(
+    r"\bfor\W+(?:(?:my|her|his|their|our)\W+(?:son|daughter|child|kid|student|pupil|partner|friend|nephew|niece"
+    r"|grandson|granddaughter|brother|sister)s?|him|her|them)\b",
+    re.I,
+)
 _COUNTERPARTS = {
     "ask_stp_requirements": "ask_ptp_requirements",
     "ask_ptp_requirements": "ask_stp_requirements",
@@ -176,6 +182,8 @@ def topic_for_follow_up(
         other = _COUNTERPARTS.get(last_topic or "")
         if other in rules.topics:
             return other
+    if _SOMEONE_ELSE.search(text or "") and not facts and last_topic in rules.topics:
+        return last_topic  # "and for my son?": the same answer holds for anyone
     if facts.get(HIGHER_DEGREE):
         return _GROUP_TOPICS.get(rules.qualification_group(facts[HIGHER_DEGREE]) or "")
     if facts.get(DEGREE_SUBJECT) == "medicine":
@@ -374,21 +382,30 @@ def plain_words(text: str, limit: int = 90) -> str:
 MAX_CONCEPT_REPLIES = 3
 
 
+def concept_reply(rules: EntryRules, name: str, text: str) -> Dict[str, str]:
+    """Template values for one thing named: `applying:<key>` or `not_covered:<key>`."""
+    if name.startswith(APPLYING_PREFIX):
+        answer = rules.applying[name[len(APPLYING_PREFIX) :]]
+        return {"answer": answer.text, "sources": source_list(answer.sources)}
+    return not_covered_answer(rules, name[len(NOT_COVERED_PREFIX) :], text)
+
+
 def concept_replies(rules: EntryRules, text: str) -> List[Tuple[str, Dict[str, str]]]:
     """For a question no topic answers: (the `last_answer` value, template values) for
     each thing it names (careers.questions.concepts_asked), the applying answer or "my
     sources don't cover ..."; the general "not covered" naming the question when it
     names nothing known."""
-    from careers.questions import concepts_asked
+    from careers.questions import concepts_asked, parts
     from careers.rules_file import NOT_COVERED_GENERAL
 
-    replies = []
-    for name in concepts_asked(rules, text)[:MAX_CONCEPT_REPLIES]:
-        if name.startswith(APPLYING_PREFIX):
-            answer = rules.applying[name[len(APPLYING_PREFIX) :]]
-            replies.append((name, {"answer": answer.text, "sources": source_list(answer.sources)}))
-        else:
-            replies.append((name, not_covered_answer(rules, name[len(NOT_COVERED_PREFIX) :], text)))
+    names: List[str] = []
+    for part in parts(text):
+        named = concepts_asked(rules, part)
+        # In one question, one answer from the applicant pages (the one named first, by
+        # the longest words); every part the sources don't cover is said.
+        answered = [n for n in named if n.startswith(APPLYING_PREFIX)][:1]
+        names += [n for n in named if n not in names and (n in answered or not n.startswith(APPLYING_PREFIX))]
+    replies = [(name, concept_reply(rules, name, text)) for name in names[:MAX_CONCEPT_REPLIES]]
     if not replies:
         general = NOT_COVERED_PREFIX + NOT_COVERED_GENERAL
         replies.append((general, not_covered_answer(rules, NOT_COVERED_GENERAL, text)))

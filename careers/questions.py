@@ -49,7 +49,8 @@ from careers.vocabulary import (
 # assistant sits on a careers site about an NHS career.
 _FIELD = (
     r"clinical engineer\w*|clin eng\w*|clinical scien\w*|healthcare scien\w*|health care scien\w*"
-    r"|health science|medical physic\w*|biomedical engineer\w*|bio-medical engineer\w*|medical engineer\w*"
+    r"|health science|ipem|medical physic\w*|biomedical engineer\w*|bio-medical engineer\w*"
+    r"|medical engineer\w*"
     r"|rehab\w* engineer\w*|clinical technolog\w*|ebme|medical devices?|medical equipment"
     r"|stp|ptp|scientist training|practitioner|nshcs|national school|nhs|hospitals?|trusts?"
     r"|gcses?|a-? ?levels?|alevels?|btecs?|year 1[0-3]|sixth form|degrees?|bsc|msc|meng|mphys|phd|masters"
@@ -75,7 +76,7 @@ _OTHER_CAREERS_RE = re.compile(
     r"|accountan\w*|civil engineer\w*|software engineer\w*|mechanical engineer\w*|biomedical scientists?"
     r"|occupational therap\w*|speech (and language )?therap\w*|dietitians?|optometrists?|audiologists?"
     r"|psycholog(ist|ists)|social work\w*|porters?|healthcare assistants?|hcas?|management (training )?scheme"
-    r"|retail|hospitality|plumb\w*|electricians?)(?![\w-])",
+    r"|retail|hospitality|plumb\w*|electricians?|aircraft engineer\w*|pilots?|cover letter)(?![\w-])",
     re.IGNORECASE,
 )
 
@@ -146,6 +147,13 @@ _ACTS_NEEDING_CUES = (CHECK_INTENT, START_AGAIN_INTENT, "stop")
 NEVER_GUESSED = ("medical_emergency", "request_deletion", "delete_conversation", "keep_conversation")
 # Facts about the person: a statement with these starts or feeds the check.
 _FACT_ENTITIES = ("degree_class", "qualification", "subject", "grade", "count", "stage", "origin")
+_PROGRAMME_NAMES = re.compile(
+    r"\b(the\s+)?(nhs\s+)?(stp|ptp|scientist training( programme)?|practitioner training( programme)?"
+    r"|practitioner (route|programme))\b",
+    re.IGNORECASE,
+)
+# Qualifications named: with these, "can I apply?" is a check.
+_QUALIFICATION_ENTITIES = ("degree_class", "qualification", "subject", "grade", "count")
 # Entities that only our field's messages have.
 _FIELD_ENTITIES = ("programme", "degree_class", "qualification")
 # A topic or concept guessed below this is not offered as the answer.
@@ -278,6 +286,21 @@ def decide(
         pass  # "can I apply for two specialisms?", "what about reapplying?": what it names
     elif top in _ACTS_NEEDING_CUES:
         asks_check = has_cue(top, text)
+        # "can I apply with my predicted grade?": a topic's question, not a check.
+        # (The programme's name alone asks nothing: "can I get onto the PTP?" is a check.)
+        unnamed = _PROGRAMME_NAMES.sub(" ", text)
+        asks_topic = any(
+            name in rules.topics and confidence >= MIN_TOPIC_CONFIDENCE and topic_asked(rules, name, unnamed)
+            for name, confidence in ranked[1:3]
+        )
+        qualifications = any(e.get("entity") in _QUALIFICATION_ENTITIES for e in entities)
+        if (
+            top == CHECK_INTENT
+            and asks_topic
+            and not qualifications
+            and not _ASKS_FOR_A_CHECK.search(normalise(text))
+        ):
+            return _what_is_asked(rules, text, ranked, field, has_facts, entities)
         if top == CHECK_INTENT and (
             _ASKS_FOR_A_CHECK.search(normalise(text))
             or ((asks_check or (has_facts and not _asks(text))) and (field or has_facts or words <= 5))
@@ -311,8 +334,13 @@ def _what_is_asked(
     field_guess = top in rules.topics or top in (NOT_COVERED_INTENT, CHECK_INTENT, FOLLOW_UP_INTENT)
     # Without a word of the field, a guess of the field counts only when the classifier is sure.
     trusted = field or (field_guess and top_confidence >= TRUSTED_CONFIDENCE)
-    # 1. The classifier's topic, when the message asks what it answers.
-    if top in rules.topics and trusted and topic_asked(rules, top, text, entities):
+    # 1. The classifier's topic, when the message asks what it answers, and names nothing
+    #    of `applying` or `not_covered` more precisely ("What IELTS score do I need for the
+    #    STP?" asks about English, not the degree).
+    asked = top in rules.topics and trusted and topic_asked(rules, top, text, entities)
+    if asked and (
+        not concepts or _longest(rules.topics[top].asked_by, text) > _concepts_longest(rules, text)
+    ):
         return Decision(top, f"asks what {top} answers")
     # 2. What the message names that the sources answer, or say they don't ("English
     #    language" names our field's question in two words; "pay" alone does not).
@@ -330,6 +358,16 @@ def _what_is_asked(
     if has_facts and top_confidence:
         return Decision(FALLBACK_INTENT, "facts, in words that ask nothing clear")
     return Decision(OUT_OF_SCOPE_INTENT, "outside the field")
+
+
+def _longest(phrases: Sequence[str], text: str) -> int:
+    return max((end - start for start, end in _spans(phrases, text)), default=0)
+
+
+def _concepts_longest(rules: EntryRules, text: str) -> int:
+    phrases = [k for a in rules.applying.values() for k in a.keywords]
+    phrases += [k for n in rules.not_covered.values() for k in n.keywords]
+    return _longest(tuple(phrases), text)
 
 
 def _named_in_full(rules: EntryRules, text: str) -> bool:
@@ -350,3 +388,48 @@ _QUESTION = re.compile(
 
 def _asks(text: str) -> bool:
     return bool(_QUESTION.search(text or ""))
+
+
+# Where one question ends and another begins: "?", a full stop, or "and"/"also" before
+# a question word ("What A-levels do I need and when do applications open?").
+_PART_BREAK = re.compile(
+    r"[?!.;]+\s*|\s+(?:and|also|plus|but)\s+(?=(?:what|whats|what's|how|when|where|which|who|is|are|can|could"
+    r"|do|does|will|would|should|is there|are there)\b)",
+    re.IGNORECASE,
+)
+
+
+def parts(text: str) -> List[str]:
+    """The questions of a message, one string each (one part for most messages)."""
+    pieces = [p.strip() for p in _PART_BREAK.split(text or "") if p and p.strip()]
+    return [p for p in pieces if len(p.split()) >= 2] or [text]
+
+
+def other_questions(rules: EntryRules, text: str, answered: str) -> List[str]:
+    """What the parts of a message that `answered` (a topic) does not answer name of
+    `applying` and `not_covered`: asked too, and answered after it."""
+    named: List[str] = []
+    for part in parts(text):
+        if topic_asked(rules, answered, part):
+            continue
+        named += [c for c in concepts_asked(rules, part) if c not in named]
+    return named
+
+
+def other_topic(
+    rules: EntryRules, text: str, ranking: Iterable[Mapping[str, Any]], answered: Sequence[str]
+) -> Optional[str]:
+    """A topic asked in a part of the message that names nothing of `applying` or
+    `not_covered` ("when do applications open, and what A-levels do I need?"): the
+    likeliest of the classifier's topics that the part asks about; None when none."""
+    pieces = parts(text)
+    if len(pieces) < 2:
+        return None
+    for part in pieces:
+        if concepts_asked(rules, part) or not _asks(part):
+            continue
+        for name, confidence in _ranked(ranking):
+            likely = name in rules.topics and name not in answered and confidence >= MIN_TOPIC_CONFIDENCE / 2
+            if likely and topic_asked(rules, name, part):
+                return name
+    return None

@@ -532,10 +532,11 @@ class SafetyCues(ConfiguredComponent):
 
 _ELIGIBILITY_QUESTION = re.compile(
     r"\b(can|could|may|would|will)\s+(i|he|she|they|we|my \w+)\s+(still\s+|now\s+)?"
-    r"(apply|get (on|onto|in|into|a place)|go for|be (eligible|considered|accepted)|qualify)\b"
+    r"(apply|get (on|onto|in|into|a place)|go for|be (eligible|considered|accepted)|qualify|do the"
+    r"|switch|move|transfer|join|start)\b"
     r"|\b(am i|is (he|she|my \w+)|are (they|we))\s+(still\s+)?(eligible|qualified)\b"
     r"|\b(do|does|would)\s+(i|he|she|they|my \w+)\s+(qualify|meet|stand a chance|have a chance)\b"
-    r"|\b(does|would|will|is)\s+(that|this|it)\s+(get|be enough|enough)\b",
+    r"|\b(does|would|will|is)\s+(that|this|it)\s+(\w+\s+)?(get|be enough|enough)\b",
     re.IGNORECASE,
 )
 _OWN_FACTS = re.compile(

@@ -895,3 +895,14 @@ def test_the_actions_that_read_the_domain_are_the_ones_sent_it():
     marked = actions_sent_the_domain()
     assert len(names) >= 13 and readers
     assert readers == marked
+
+
+async def test_out_of_scope_straight_after_an_answer_answers_what_it_names(dispatcher, domain, rules):
+    text = "what IELTS score would I need then?"
+    tracker = make_tracker(text, "out_of_scope", slots={"last_answer": "applying:visa_sponsorship"})
+    events = await ActionOutOfScope().run(dispatcher, tracker, domain)
+    assert dispatcher.messages[0]["answer"] == rules.not_covered["english_language"].text
+    assert SlotSet("last_answer", "not_covered:english_language") in events
+    dispatcher.messages.clear()
+    await ActionOutOfScope().run(dispatcher, make_tracker(text, "out_of_scope"), domain)
+    assert dispatcher.messages[0]["response"] == "utter_out_of_scope"

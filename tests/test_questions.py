@@ -221,3 +221,20 @@ def test_what_a_question_names_comes_before_a_check_or_a_follow_up():
     )
     assert decide(RULES, "what about reapplying?", ranking("follow_up")).intent == "ask_not_covered"
     assert decide(RULES, "what about the PTP?", ranking("follow_up")).intent is None
+
+
+def test_several_questions_in_one_message_are_kept_apart():
+    from careers.questions import other_questions, other_topic, parts
+
+    text = "What A-levels do I need and when do applications open?"
+    assert parts(text) == ["What A-levels do I need", "when do applications open"]
+    assert other_questions(RULES, text, "ask_a_levels") == ["applying:application_dates"]
+    assert other_questions(RULES, "What A-levels do I need?", "ask_a_levels") == []
+    asked = "When do applications open, and what A-levels do I need?"
+    assert other_topic(RULES, asked, ranking("ask_not_covered", "ask_a_levels"), []) == "ask_a_levels"
+    assert other_topic(RULES, "When do applications open?", ranking("ask_a_levels"), []) is None
+
+
+def test_a_follow_up_for_someone_else_gets_the_same_answer():
+    assert topic_for_follow_up(RULES, {}, "ask_skills", [], "and for my son?") == "ask_skills"
+    assert topic_for_follow_up(RULES, {}, None, [], "and for my son?") is None

@@ -101,3 +101,15 @@ def test_the_projects_own_readings_are_listed_for_review(capsys):
     assert "The project's own readings of the sources" in out
     assert "grade_4_is_c" in out and "counts as a C" in out
     assert "relied on by: rule 'ptp_gcses'" in out
+
+
+def test_a_national_school_page_needs_its_dates_and_a_recent_check(tmp_path):
+    path = _copy(
+        tmp_path,
+        ('    page_date: "2019-06-19"\n    last_reviewed: 2026-12-06\n', ""),
+    )
+    messages = [f.message for f in check(path, REVIEWED)]
+    assert "source 'nshcs_reapplying' has no 'last_reviewed' date (an applying answer cites it)" in messages
+    assert any("'nshcs_reapplying' has no 'page_date'" in m for m in messages)
+    later = check(DEFAULT_PATH, dt.date(2026, 12, 6) + dt.timedelta(days=400))
+    assert any("source 'nshcs_sjt' was last checked on 2026-12-06" in f.message for f in later)

@@ -3,8 +3,10 @@
     python -m tools.careers_team.rules_check [careers/entry_rules.yml] [--max-age-days 365]
 
 Warns when `last_reviewed` is more than a year old, and lists every rule, answer
-topic, programme, subject list and next step whose source is missing, unknown or
-has no valid URL. Unlike the loader, which stops at the first mistake, it reads
+topic, applying answer, not-covered answer, programme, subject list and next step
+whose source is missing, unknown or has no valid URL, and every page an `applying`
+answer cites that lacks its page date or was last checked more than a year ago.
+Unlike the loader, which stops at the first mistake, it reads
 the whole file and lists everything at once. Exit status 0 when all is well, 1
 when there is something to fix.
 
@@ -70,6 +72,8 @@ def _citations(raw: Any) -> Iterator[Tuple[str, Any, str, int]]:
     sections = (
         ("rules", "rule", ("source", "links")),
         ("topics", "topic", ("sources",)),
+        ("applying", "applying answer", ("sources",)),
+        ("not_covered", "not-covered answer", ("read",)),
         ("programmes", "programme", ("source",)),
         ("subjects", "subject list", ("source",)),
     )
@@ -111,13 +115,56 @@ def missing_sources(raw: Any) -> List[Finding]:
     return findings
 
 
+def page_reviews(raw: Any, today: dt.date, max_age_days: int) -> List[Finding]:
+    """The pages an `applying` answer rests on (the National School's applicant pages)
+    must each say when the page was dated and when it was last checked, within a year."""
+    sources = raw.get("sources") if isinstance(raw.get("sources"), dict) else {}
+    cited = {
+        ref
+        for _, entry, _ in _items(raw.get("applying"))
+        for ref in (entry.get("sources") if isinstance(entry.get("sources"), list) else [])
+        if isinstance(ref, str)
+    }
+    # Pages the careers page itself links to are reviewed with the whole file.
+    elsewhere = {
+        ref
+        for what, entry, key, _ in _citations(raw)
+        if not what.startswith("applying")
+        for ref in (entry.get(key) if isinstance(entry.get(key), list) else [entry.get(key)])
+        if isinstance(ref, str)
+    }
+    findings = []
+    for key, entry, line in _items(sources):
+        if (key not in cited or key in elsewhere) and "last_reviewed" not in entry:
+            continue
+        reviewed = entry.get("last_reviewed")
+        if not isinstance(reviewed, dt.date):
+            findings.append(
+                Finding(line, f"source '{key}' has no 'last_reviewed' date (an applying answer cites it)")
+            )
+        elif (today - reviewed).days > max_age_days:
+            findings.append(
+                Finding(
+                    entry.lines.get("last_reviewed", line),
+                    f"source '{key}' was last checked on {reviewed}: check its facts against the page again",
+                )
+            )
+        if not entry.get("page_date"):
+            findings.append(
+                Finding(line, f"source '{key}' has no 'page_date' (the date or year the page showed)")
+            )
+    return findings
+
+
 def check(path: Path, today: dt.date, max_age_days: int = MAX_AGE_DAYS) -> List[Finding]:
     """Everything to fix in the rules file at `path`, in line order."""
     try:
         raw = read_with_lines(path)
     except RulesFileError as error:
         return [_finding_from(error)]
-    findings = review_age(raw, today, max_age_days) + missing_sources(raw)
+    findings = (
+        review_age(raw, today, max_age_days) + missing_sources(raw) + page_reviews(raw, today, max_age_days)
+    )
     if not findings:
         try:
             load_rules(path)
@@ -144,6 +191,13 @@ def readings_report(path: Path) -> List[str]:
     for key, reading in rules.readings.items():
         lines.append(f"  {key} (on {reading.source.title}): {reading.text}")
         lines.append(f"      relied on by: {', '.join(rules.reading_uses[key])}")
+    lines.append(f"\nAnswers from the National School's applicant pages ({len(rules.applying)}), for review:")
+    for key, answer in rules.applying.items():
+        for source in answer.sources:
+            lines.append(
+                f"  {key}: {source.url} (page: {source.page_date or 'see the careers page'}; "
+                f"checked: {source.last_reviewed or 'with the file'})"
+            )
     return lines
 
 

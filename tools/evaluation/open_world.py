@@ -11,7 +11,8 @@ check it started. Every reply falls in one kind:
 
 - `right_answer`: an answer from a fact that answers what was asked (the set names
   the acceptable facts, or the concept asked, which a fact declares in `answers:`);
-- `honest_pointer`: "my sources don't cover ..." where the sources do not answer it;
+- `honest_pointer`: "my sources don't cover ..." where the sources do not answer it
+  (with, beside it, what they do say: the issue asks for both);
 - `decline`: "I can only help with getting into clinical engineering", for a message
   outside the field;
 - `check`: the eligibility check started or gave a verdict, for an eligibility question;
@@ -48,6 +49,7 @@ SETS_DIR = ROOT / "tests" / "open_world"
 DATASETS = Path(os.environ.get("OPEN_WORLD_DATASETS", ROOT.parent / "shared" / "datasets"))
 SETS = {
     "real": SETS_DIR / "real_questions.yml",
+    "dev": SETS_DIR / "dev_questions.yml",
     "outside": DATASETS / "clinc150_oos_eval" / "outside_requests.tsv",
     "outside_dev": DATASETS / "clinc150_oos_eval" / "outside_dev.tsv",
     "emergencies": SETS_DIR / "emergencies.tsv",
@@ -92,8 +94,12 @@ def load_items(name: str, path: Path) -> List[Dict[str, Any]]:
         problems = [
             f"item {i + 1}: {item.get('expect')!r}"
             for i, item in enumerate(items)
-            if not str(item.get("text", "")).strip() or item.get("expect") not in EXPECTATIONS
+            if not (str(item.get("text", "")).strip() or item.get("turns"))
+            or item.get("expect") not in EXPECTATIONS
         ]
+        for item in items:
+            if item.get("turns"):
+                item["text"] = " || ".join(str(t) for t in item["turns"])
         if problems:
             raise SetError(f"{path}: bad items: " + "; ".join(problems[:5]))
         return items
@@ -175,6 +181,13 @@ def judge(item: Mapping[str, Any], kinds: Iterable[str], declared: Mapping[str, 
     def fits(fact: str) -> bool:
         return fact in facts or bool(concept and concept in declared.get(fact, set()))
 
+    if pointers and expect == "pointer":
+        # Says which part is not covered; what the sources do say beside it is allowed.
+        named = [p for p in pointers if p != "general"]
+        known = set(declared.get("__not_covered__", set()))
+        if named and concept in known and concept not in named and not any(map(fits, answers)):
+            return "wrong_topic"
+        return "honest_pointer" if not answers or not all(map(fits, answers)) else "right_answer"
     if answers:
         return "right_answer" if all(map(fits, answers)) else "wrong_topic"
     if pointers:
@@ -205,6 +218,8 @@ def declared_coverage() -> Dict[str, Set[str]]:
     under `__not_covered__` the keys of the not-covered topics."""
     rules = yaml.safe_load((ROOT / "careers" / "entry_rules.yml").read_text(encoding="utf-8"))
     declared = {key: set(topic.get("answers") or []) for key, topic in (rules.get("topics") or {}).items()}
+    for key, answer in (rules.get("applying") or {}).items():
+        declared["applying:" + key] = {key, *(answer.get("answers") or [])}
     declared["__not_covered__"] = set(rules.get("not_covered") or {})
     return declared
 
@@ -213,7 +228,7 @@ def score(name: str, results: List[Dict[str, Any]]) -> Dict[str, Any]:
     counts = Counter(r["judged"] for r in results)
     total = len(results)
     summary: Dict[str, Any] = {"set": name, "messages": total, "kinds": dict(counts.most_common())}
-    if name == "real":
+    if name in ("real", "dev"):
         summary["right_or_honest"] = _ratio(sum(counts[k] for k in SUCCESS), total)
         summary["wrong_topic"] = counts["wrong_topic"]
         summary["by_expectation"] = {
@@ -239,13 +254,20 @@ def _ratio(numerator: float, denominator: float) -> float:
 # The targets of issue 25, checked by --check-targets.
 TARGETS: Dict[str, Tuple[str, float, str]] = {
     "real": ("right_or_honest", 0.90, "min"),
+    "dev": ("right_or_honest", 0.90, "min"),
     "outside": ("wrong_rate", 0.02, "max"),
     "outside_dev": ("wrong_rate", 0.02, "max"),
     "emergencies": ("right_rate", 1.0, "min"),
     "near_misses": ("emergency", 0, "max"),
     "privacy": ("right_rate", 0.90, "min"),
 }
-ZERO = {"real": "wrong_topic", "outside": "acted", "outside_dev": "acted", "near_misses": "acted"}
+ZERO = {
+    "real": "wrong_topic",
+    "dev": "wrong_topic",
+    "outside": "acted",
+    "outside_dev": "acted",
+    "near_misses": "acted",
+}
 
 
 def below_target(summary: Mapping[str, Any]) -> List[str]:
@@ -273,7 +295,9 @@ def run(model: Path, names: List[str]) -> Tuple[List[Dict[str, Any]], Dict[str, 
             results = []
             for item in items:
                 sender = f"open-world-{uuid.uuid4().hex}"
-                replies = assistant.send(sender, str(item["text"]))
+                for turn in item.get("turns", [])[:-1]:  # a conversation: judged on its last turn
+                    assistant.send(sender, str(turn))
+                replies = assistant.send(sender, str((item.get("turns") or [item["text"]])[-1]))
                 kinds = reply_kinds(assistant.events(sender))
                 results.append(
                     {
@@ -299,6 +323,9 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument("--show", type=int, default=0, help="list up to N failures per set")
     args = parser.parse_args(argv)
     names = args.sets or [n for n in SETS if SETS[n].exists()]
+    for name in sorted(set(SETS) - set(names)):
+        if not args.sets:
+            print(f"Open world, {name}: not evaluated, {SETS[name]} is not here (tests/open_world/README.md)")
     from tools.quiet import no_library_warnings
 
     with no_library_warnings():
