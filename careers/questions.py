@@ -52,7 +52,8 @@ _FIELD = (
     r"|health science|ipem|medical physic\w*|biomedical engineer\w*|bio-medical engineer\w*"
     r"|medical engineer\w*"
     r"|rehab\w* engineer\w*|clinical technolog\w*|ebme|medical devices?|medical equipment"
-    r"|stp|ptp|scientist training|practitioner|nshcs|national school|nhs|hospitals?|trusts?"
+    r"|stps?|ptps?|scientist training|practitioner|nshcs|national school|nhs|hospitals?|trusts?"
+    r"|recruitment|programmes?|schemes?|earn|earnings|dbs|shifts?|shift work|working hours"
     r"|gcses?|a-? ?levels?|alevels?|btecs?|year 1[0-3]|sixth form|degrees?|bsc|msc|meng|mphys|phd|masters"
     r"|master's|honours"
     r"|undergrad\w*|postgrad\w*|graduat\w*|universit\w*|uni|ucas|course|courses|modules?"
@@ -64,7 +65,7 @@ _FIELD = (
 _FIELD_RE = re.compile(rf"(?<![\w-])({_FIELD})(?![\w-])", re.IGNORECASE)
 # Our own career by name: a message naming it is ours whatever else it names.
 _OURS_RE = re.compile(
-    r"(?<![\w-])(clinical engineer\w*|clin eng\w*|stp|ptp|scientist training|practitioner training"
+    r"(?<![\w-])(clinical engineer\w*|clin eng\w*|stps?|ptps?|scientist training|practitioner training"
     r"|practitioner (programme|route|degree)|nshcs|national school|healthcare scien\w*|clinical scien\w*"
     r"|biomedical engineer\w*|medical engineer\w*|rehab\w* engineer\w*|clinical technolog\w*|ebme)(?![\w-])",
     re.IGNORECASE,
@@ -159,7 +160,7 @@ _FIELD_ENTITIES = ("programme", "degree_class", "qualification")
 # A topic or concept guessed below this is not offered as the answer.
 MIN_TOPIC_CONFIDENCE = 0.1
 # A guess of the field, in a message with no word of the field, counts from this confidence.
-TRUSTED_CONFIDENCE = 0.3
+TRUSTED_CONFIDENCE = 0.5
 # A message this short that the classifier read as small talk or an answer keeps it.
 SHORT_MESSAGE_WORDS = 3
 
@@ -218,6 +219,21 @@ def about_another_career(text: str) -> bool:
         not _BACKGROUND_BEFORE.search(value[max(0, m.start() - 40) : m.start()])
         for m in _OTHER_CAREERS_RE.finditer(value)
     )
+
+
+# Questions to a person about their own life or job ("when did you decide to be an engineer?",
+# "what are your main responsibilities?"): the assistant has none, and they are not ours.
+_YOUR_LIFE_RE = re.compile(
+    r"(?<![\w'-])((did|were|was|had) you|why did you|when did you|how did you|your (job|role|career|current"
+    r"|responsibilities|day|main|first|dream|apprenticeship)|you (become|decide|decided|end up|ended up|"
+    r"first hear|always want\w*))(?![\w'-])",
+    re.IGNORECASE,
+)
+
+
+def about_the_assistants_life(text: str) -> bool:
+    """True for a question to a person about their own life or job."""
+    return bool(_YOUR_LIFE_RE.search(normalise(text)))
 
 
 def has_cue(intent: str, text: str) -> bool:
@@ -334,6 +350,8 @@ def _what_is_asked(
     field_guess = top in rules.topics or top in (NOT_COVERED_INTENT, CHECK_INTENT, FOLLOW_UP_INTENT)
     # Without a word of the field, a guess of the field counts only when the classifier is sure.
     trusted = field or (field_guess and top_confidence >= TRUSTED_CONFIDENCE)
+    if about_the_assistants_life(text) and not _OURS_RE.search(normalise(text)):
+        return Decision(OUT_OF_SCOPE_INTENT, "asks about a person's own life or job")
     # 1. The classifier's topic, when the message asks what it answers, and names nothing
     #    of `applying` or `not_covered` more precisely ("What IELTS score do I need for the
     #    STP?" asks about English, not the degree).
