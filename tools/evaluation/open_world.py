@@ -49,6 +49,7 @@ SETS_DIR = ROOT / "tests" / "open_world"
 DATASETS = Path(os.environ.get("OPEN_WORLD_DATASETS", ROOT.parent / "shared" / "datasets"))
 SETS = {
     "real": SETS_DIR / "real_questions.yml",
+    "real2": SETS_DIR / "real_questions_round2.yml",
     "dev": SETS_DIR / "dev_questions.yml",
     "outside": DATASETS / "clinc150_oos_eval" / "outside_requests.tsv",
     "outside_dev": DATASETS / "clinc150_oos_eval" / "outside_dev.tsv",
@@ -228,7 +229,7 @@ def score(name: str, results: List[Dict[str, Any]]) -> Dict[str, Any]:
     counts = Counter(r["judged"] for r in results)
     total = len(results)
     summary: Dict[str, Any] = {"set": name, "messages": total, "kinds": dict(counts.most_common())}
-    if name in ("real", "dev"):
+    if name in ("real", "real2", "dev"):
         summary["right_or_honest"] = _ratio(sum(counts[k] for k in SUCCESS), total)
         summary["wrong_topic"] = counts["wrong_topic"]
         summary["by_expectation"] = {
@@ -254,6 +255,7 @@ def _ratio(numerator: float, denominator: float) -> float:
 # The targets of issue 25, checked by --check-targets.
 TARGETS: Dict[str, Tuple[str, float, str]] = {
     "real": ("right_or_honest", 0.90, "min"),
+    "real2": ("right_or_honest", 0.90, "min"),
     "dev": ("right_or_honest", 0.90, "min"),
     "outside": ("wrong_rate", 0.02, "max"),
     "outside_dev": ("wrong_rate", 0.02, "max"),
