@@ -54,7 +54,8 @@ _FIELD = (
     r"|rehab\w* engineer\w*|clinical technolog\w*|ebme|medical devices?|medical equipment"
     r"|stps?|ptps?|scientist training|practitioner|nshcs|national school|nhs|hospitals?|trusts?"
     r"|recruitment|programmes?|schemes?|earn|earnings|dbs|shifts?|shift work|working hours"
-    r"|gcses?|a-? ?levels?|alevels?|btecs?|year 1[0-3]|sixth form|degrees?|bsc|msc|meng|mphys|phd|masters"
+    r"|gcses?|a-? ?levels?|alevels?|btecs?|hnds?|hncs?|t-? ?levels?|highers"
+    r"|year 1[0-3]|sixth form|degrees?|bsc|msc|meng|mphys|phd|masters"
     r"|master's|honours"
     r"|undergrad\w*|postgrad\w*|graduat\w*|universit\w*|uni|ucas|course|courses|modules?"
     r"|apply|applying|applied|applications?|applicants?|oriel|entry requirements?|requirements?"
@@ -156,7 +157,7 @@ _PROGRAMME_NAMES = re.compile(
 # Qualifications named: with these, "can I apply?" is a check.
 _QUALIFICATION_ENTITIES = ("degree_class", "qualification", "subject", "grade", "count")
 # Entities that only our field's messages have.
-_FIELD_ENTITIES = ("programme", "degree_class", "qualification")
+_FIELD_ENTITIES = ("programme", "degree_class")
 # A topic or concept guessed below this is not offered as the answer.
 MIN_TOPIC_CONFIDENCE = 0.1
 # A guess of the field, in a message with no word of the field, counts from this confidence.
@@ -317,9 +318,13 @@ def decide(
             and not _ASKS_FOR_A_CHECK.search(normalise(text))
         ):
             return _what_is_asked(rules, text, ranked, field, has_facts, entities)
+        # Facts alone start a check only when they are plainly ours: a degree class, or
+        # a word of the field ("add up my reward points for master card" is not).
+        ours = in_field(text) or any(e.get("entity") == "degree_class" for e in entities)
         if top == CHECK_INTENT and (
             _ASKS_FOR_A_CHECK.search(normalise(text))
-            or ((asks_check or (has_facts and not _asks(text))) and (field or has_facts or words <= 5))
+            or (asks_check and (field or has_facts or words <= 5))
+            or (has_facts and not _asks(text) and ours)
         ):
             return Decision(None, "asks for a check in so many words")
         if top != CHECK_INTENT and has_cue(top, text):

@@ -102,6 +102,12 @@ def test_decide(text, guess, expected):
 def test_facts_about_the_person_keep_the_check_without_its_words():
     entities = [{"entity": "degree_class", "value": "upper_second"}]
     assert decide(RULES, "2:1 in physics", ranking("check_eligibility"), entities).intent is None
+    misread = [{"entity": "qualification", "value": "msc"}]
+    text = "add up my reward points for master card"
+    assert decide(RULES, text, ranking("check_eligibility"), misread).intent in (
+        "out_of_scope",
+        "nlu_fallback",
+    )
     assert decide(RULES, "physics", ranking("inform"), [{"entity": "subject"}]).intent is None
 
 
