@@ -1,0 +1,68 @@
+"""The open-world evaluation's judge (tools/evaluation/open_world.py): what kind of reply
+a turn was, from its stored events, and how it is scored against a set's label."""
+
+from __future__ import annotations
+
+import pytest
+
+from tools.evaluation.open_world import SETS, declared_coverage, judge, load_items, reply_kinds
+
+DECLARED = declared_coverage()
+
+
+def _bot(utter: str) -> dict:
+    return {"event": "bot", "metadata": {"utter_action": utter}}
+
+
+def test_reply_kinds_read_the_latest_turn_only():
+    events = [
+        {"event": "user"},
+        _bot("utter_out_of_scope"),
+        {"event": "user"},
+        {"event": "slot", "name": "last_answer", "value": "not_covered:pay"},
+        {"event": "slot", "name": "last_answer", "value": "applying:reapplying"},
+        {"event": "active_loop", "name": "eligibility_form"},
+        _bot("utter_emergency"),
+    ]
+    assert reply_kinds(events) == ["pointer:pay", "answer:applying:reapplying", "check_started", "emergency"]
+    assert reply_kinds([{"event": "user"}]) == ["other"]
+
+
+@pytest.mark.parametrize(
+    "item, kinds, judged",
+    [
+        ({"expect": "answer", "facts": ["ask_skills"]}, ["answer:ask_skills"], "right_answer"),
+        ({"expect": "answer", "facts": ["ask_skills"]}, ["answer:ask_leadership"], "wrong_topic"),
+        ({"expect": "answer", "facts": ["ask_skills"]}, ["pointer:general"], "missed_answer"),
+        # An answer from the applicant pages that declares the concept asked.
+        ({"expect": "pointer", "concept": "reapplying"}, ["answer:applying:reapplying"], "right_answer"),
+        ({"expect": "pointer", "concept": "pay"}, ["pointer:general"], "honest_pointer"),
+        # What is not covered, said beside what the sources do say.
+        (
+            {"expect": "pointer", "concept": "x"},
+            ["pointer:deferral", "answer:applying:after_offer"],
+            "honest_pointer",
+        ),
+        # Naming the wrong uncovered thing is a wrong topic.
+        ({"expect": "pointer", "concept": "pay"}, ["pointer:age"], "wrong_topic"),
+        ({"expect": "decline"}, ["decline"], "decline"),
+        ({"expect": "decline"}, ["emergency"], "acted"),
+        ({"expect": "decline"}, ["check_started"], "acted"),
+        ({"expect": "decline"}, ["pointer:general"], "wrong_topic"),
+        ({"expect": "check"}, ["check_started"], "check"),
+        ({"expect": "emergency"}, ["emergency"], "right_answer"),
+        ({"expect": "emergency"}, ["decline"], "missed_emergency"),
+        ({"expect": "privacy"}, ["privacy"], "right_answer"),
+        ({"expect": "privacy"}, ["delete_asked"], "right_answer"),
+    ],
+)
+def test_judge(item, kinds, judged):
+    assert judge(item, kinds, DECLARED) == judged
+
+
+def test_the_committed_sets_load_with_their_labels():
+    for name in ("real", "real2", "dev", "emergencies", "near_misses", "privacy"):
+        items = load_items(name, SETS[name])
+        assert items and all(item["expect"] for item in items), name
+    real = load_items("real", SETS["real"])
+    assert len(real) >= 120 and len({item["url"] for item in real}) >= 30
