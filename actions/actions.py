@@ -676,6 +676,16 @@ class ActionFollowUp(Action):
             tracker.latest_message.get("text") or "",
         )
         values = topic_answer(RULES, intent or "")
+        last = str(tracker.get_slot(LAST_ANSWER_SLOT) or "")
+        if (
+            intent is None
+            and last.startswith((NOT_COVERED_PREFIX, APPLYING_PREFIX))
+            and is_feedback_topic(RULES, last)
+        ):
+            # "what about if I'm from Ireland?" after "my sources don't cover visas...": the same holds.
+            text = tracker.latest_message.get("text") or ""
+            dispatcher.utter_message(response="utter_topic_answer", **concept_reply(RULES, last, text))
+            return [SlotSet(LAST_ANSWER_SLOT, last)]
         if intent is None or values is None:
             dispatcher.utter_message(response="utter_follow_up_unclear")
             return []

@@ -22,6 +22,18 @@ import re
 _NOT = r"(?:not|isn'?t|is not|isnt|wasn'?t|aren'?t|won'?t|wont|can'?t|cant|cannot|doesn'?t|doesnt|no longer)"
 
 _GROUPS = {
+    # The phrases the pipeline matched before issue 25, kept so that nothing it caught is missed.
+    "earlier": [
+        r"\b(kill|hurt|harm|cut)(ing)? (myself|herself|himself|themselves)\b",
+        r"\b(end|ending|take|taking) (it all|my (own )?life)\b",
+        r"\b(don'?t|do not) want to (be alive|live|be here)\b",
+        r"\b(taken|took|swallowed) (too many|a load of|loads of|a whole (packet|box) of)\b",
+        r"\b(can'?t|cannot|struggling to) breathe\b|\bnot breathing\b",
+        r"\bchest pains?\b",
+        r"\b(has|just|have) collapsed\b|\b(is|are) (unconscious|unresponsive)\b",
+        r"\b(having|had) a (heart attack|stroke|seizure)\b",
+        r"\bbleeding (heavily|badly|a lot|loads)\b",
+    ],
     "suicide": [
         r"\bkill(?:ing)?\W+(?:my|him|her|them)sel(?:f|ves)\b",
         r"\bkms\b",

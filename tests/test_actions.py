@@ -906,3 +906,12 @@ async def test_out_of_scope_straight_after_an_answer_answers_what_it_names(dispa
     dispatcher.messages.clear()
     await ActionOutOfScope().run(dispatcher, make_tracker(text, "out_of_scope"), domain)
     assert dispatcher.messages[0]["response"] == "utter_out_of_scope"
+
+
+async def test_a_follow_up_after_not_covered_says_the_same_again(dispatcher, domain, rules):
+    tracker = make_tracker(
+        "what about if I'm from Ireland", "follow_up", slots={"last_answer": "not_covered:overseas"}
+    )
+    events = await ActionFollowUp().run(dispatcher, tracker, domain)
+    assert dispatcher.messages[0]["answer"] == rules.not_covered["overseas"].text
+    assert SlotSet("last_answer", "not_covered:overseas") in events

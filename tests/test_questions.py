@@ -244,3 +244,8 @@ def test_several_questions_in_one_message_are_kept_apart():
 def test_a_follow_up_for_someone_else_gets_the_same_answer():
     assert topic_for_follow_up(RULES, {}, "ask_skills", [], "and for my son?") == "ask_skills"
     assert topic_for_follow_up(RULES, {}, None, [], "and for my son?") is None
+
+
+def test_every_phrase_the_pipeline_caught_before_is_still_an_emergency():
+    said = ["I took too many of my mum's pills and feel weird", "he's not breathing", "I've got chest pains"]
+    assert all(danger(text) for text in said)
