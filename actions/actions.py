@@ -27,6 +27,7 @@ from careers.answers import (
     feedback_buttons,
     feedback_sources,
     is_feedback_topic,
+    merged_by_sources,
     source_list,
     topic_answer,
     topic_for_follow_up,
@@ -370,7 +371,7 @@ def answer_what_is_named(dispatcher: CollectingDispatcher, tracker: Tracker) -> 
         replies = []
     if also:
         replies.append((also, topic_answer(RULES, also) or {}))
-    for _, values in replies:
+    for values in merged_by_sources([values for _, values in replies]):
         dispatcher.utter_message(response="utter_topic_answer", **values)
     # One `last_answer` per answer given, in order: the latest is what "why?" explains.
     topic = replies[-1][0]
@@ -442,13 +443,15 @@ class ActionAnswerTopic(Action):
         if values is None:
             dispatcher.utter_message(response="utter_help")
             return []
-        dispatcher.utter_message(response="utter_topic_answer", **values)
         said = [SlotSet(LAST_ANSWER_SLOT, intent)]
+        answers = [values]
         # Another question in the same message ("... and when do applications open?").
         text = tracker.latest_message.get("text") or ""
         for name in other_questions(RULES, text, intent)[:MAX_CONCEPT_REPLIES]:
-            dispatcher.utter_message(response="utter_topic_answer", **concept_reply(RULES, name, text))
+            answers.append(concept_reply(RULES, name, text))
             said.append(SlotSet(LAST_ANSWER_SLOT, name))
+        for shown in merged_by_sources(answers):
+            dispatcher.utter_message(response="utter_topic_answer", **shown)
         return said + offer_feedback(dispatcher, tracker, said[-1]["value"])
 
 

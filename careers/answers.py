@@ -390,6 +390,19 @@ def concept_reply(rules: EntryRules, name: str, text: str) -> Dict[str, str]:
     return not_covered_answer(rules, name[len(NOT_COVERED_PREFIX) :], text)
 
 
+def merged_by_sources(values: List[Dict[str, str]]) -> List[Dict[str, str]]:
+    """Answers to show, with those citing the same pages as one answer ahead of them
+    joined into it, so that one reply never lists the same pages twice."""
+    merged: List[Dict[str, str]] = []
+    for value in values:
+        same = next((m for m in merged if m.get("sources") == value.get("sources")), None)
+        if same is not None:
+            same["answer"] = same["answer"] + "\n\n" + value["answer"]
+        else:
+            merged.append(dict(value))
+    return merged
+
+
 def concept_replies(rules: EntryRules, text: str) -> List[Tuple[str, Dict[str, str]]]:
     """For a question no topic answers: (the `last_answer` value, template values) for
     each thing it names (careers.questions.concepts_asked), the applying answer or "my

@@ -101,6 +101,8 @@ _CUES: Dict[str, str] = {
         r"(stop|cancel|quit|exit|end|leave|pause)\W+(the\W+|this\W+|my\W+)?(check|checking|questions?|quiz|it"
         r"|this|that|eligibility\w*|now)|forget it|no more questions|i'?ve had enough|that'?s enough"
         r"|(don'?t|do not|dont) want to (do|continue|carry on|finish)|stop asking|not checking"
+        r"|(want|like|need|wanna|going) to (stop|quit|cancel|end)|let'?s (stop|quit)|can we (stop|quit)"
+        r"|(stop|cancel|quit)( please| now| thanks)?\s*$"
     ),
     "greet": r"hi|hello|hey|hiya|heya|howdy|good (morning|afternoon|evening)|morning|greetings|yo|hallo",
     "goodbye": (

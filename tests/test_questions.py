@@ -249,3 +249,19 @@ def test_a_follow_up_for_someone_else_gets_the_same_answer():
 def test_every_phrase_the_pipeline_caught_before_is_still_an_emergency():
     said = ["I took too many of my mum's pills and feel weird", "he's not breathing", "I've got chest pains"]
     assert all(danger(text) for text in said)
+
+
+@pytest.mark.parametrize(
+    "text", ["I want to stop", "can we stop", "stop please", "let's quit", "stop the check"]
+)
+def test_stopping_in_so_many_words(text):
+    assert decide(RULES, text, ranking("stop")).intent is None
+
+
+def test_answers_citing_the_same_pages_are_shown_as_one():
+    from careers.answers import merged_by_sources
+
+    shown = merged_by_sources(
+        [{"answer": "A", "sources": "x"}, {"answer": "B", "sources": "y"}, {"answer": "C", "sources": "x"}]
+    )
+    assert shown == [{"answer": "A\n\nC", "sources": "x"}, {"answer": "B", "sources": "y"}]
