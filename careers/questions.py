@@ -53,7 +53,8 @@ _FIELD = (
     r"|medical engineer\w*"
     r"|rehab\w* engineer\w*|clinical technolog\w*|ebme|medical devices?|medical equipment"
     r"|stps?|ptps?|scientist training|practitioner|nshcs|national school|nhs|hospitals?|trusts?"
-    r"|recruitment|programmes?|schemes?|earn|earnings|dbs|shifts?|shift work|working hours"
+    r"|recruitment|programmes?|schemes?|earn|earnings|dbs|night shifts?|shift work"
+    r"|shift patterns?|working hours"
     r"|gcses?|a-? ?levels?|alevels?|btecs?|hnds?|hncs?|t-? ?levels?|highers"
     r"|year 1[0-3]|sixth form|degrees?|bsc|msc|meng|mphys|phd|masters"
     r"|master's|honours"
@@ -78,7 +79,8 @@ _OTHER_CAREERS_RE = re.compile(
     r"|accountan\w*|civil engineer\w*|software engineer\w*|mechanical engineer\w*|biomedical scientists?"
     r"|occupational therap\w*|speech (and language )?therap\w*|dietitians?|optometrists?|audiologists?"
     r"|psycholog(ist|ists)|social work\w*|porters?|healthcare assistants?|hcas?|management (training )?scheme"
-    r"|retail|hospitality|plumb\w*|electricians?|aircraft engineer\w*|pilots?|cover letter)(?![\w-])",
+    r"|retail|hospitality|plumb\w*|electricians?|aircraft engineer\w*|pilots?|cover letter"
+    r"|laptops?)(?![\w-])",
     re.IGNORECASE,
 )
 
@@ -86,7 +88,9 @@ _OTHER_CAREERS_RE = re.compile(
 # one of these intents stands only when its words are there.
 _CUES: Dict[str, str] = {
     CHECK_INTENT: (
-        r"eligib\w*|check (my|me|if|whether|whatever)|qualify|qualified|my chances|any chance|a chance"
+        r"eligib\w*|elig[ae]b\w*|elligib\w*|check (my|me|if|whether|whatever)|qualify|qualified|my chances"
+        r"|any chance|a chance|allowed to apply|good enough|meet the (criteria|requirements)|whether i can"
+        r"|if i can|mean i can|if i meet"
         r"|(can|could|would|will|do|does|am|is) (i|he|she|they|we|my \w+) (still |even |ever )?"
         r"(apply|get|go for|be (eligible|accepted|considered)|qualify|join|enter|start|do|meet|have a chance)"
         r"|(is|are) (that|this|it|these|those|they) (enough|good enough|ok|okay|acceptable)|enough to"
@@ -101,22 +105,34 @@ _CUES: Dict[str, str] = {
         r"(stop|cancel|quit|exit|end|leave|pause)\W+(the\W+|this\W+|my\W+)?(check|checking|questions?|quiz|it"
         r"|this|that|eligibility\w*|now)|forget it|no more questions|i'?ve had enough|that'?s enough"
         r"|(don'?t|do not|dont) want to (do|continue|carry on|finish)|stop asking|not checking"
-        r"|(want|like|need|wanna|going) to (stop|quit|cancel|end)|let'?s (stop|quit)|can we (stop|quit)"
+        r"|(want|like|need|wanna|going) to (stop|quit|cancel|end)|let'?s (stop|quit)"
+        r"|can we (just )?(stop|quit)"
+        r"|stop here|don'?t bother|dont bother|nvm|rather not (carry on|continue|go on)|not carry on"
         r"|(stop|cancel|quit)( please| now| thanks)?\s*$"
     ),
-    "greet": r"hi|hello|hey|hiya|heya|howdy|good (morning|afternoon|evening)|morning|greetings|yo|hallo",
+    "greet": (
+        r"hi|hello|hey|hiya|heya|howdy|good (morning|afternoon|evening)|morning|evening"
+        r"|afternoon|greetings|yo"
+        r"|hallo|alright|how'?s it going|hows it going|how are you"
+    ),
     "goodbye": (
         r"bye|goodbye|see (you|ya)|cya|later|that'?s all|that is all|good ?night|farewell|cheerio|ttyl"
+        r"|take care|i'?m off|im off|have a good (one|day|evening)|all the best"
     ),
-    "thank": r"thank\w*|thanx|thx|ty|cheers|ta|appreciated?|helpful|brilliant|perfect|lovely|great|awesome",
+    "thank": (
+        r"thank\w*|thanx|thx|ty|cheers|ta|appreciated?|helpful|brilliant|perfect|lovely|great|awesome|star"
+        r"|you'?ve been|legend|nice one"
+    ),
     "bot_challenge": (
-        r"bot|robot|human|person|real|ai|machine|chatbot|computer|automated|who are you|what are you"
+        r"bots?|robots?|human|person|real|ai|machine|chatbots?|computer|automated|who are you|what are you"
+        r"|anyone (actually )?(reading|there|here)|talking to a"
         r"|are you"
     ),
     "help": (
         r"help|what can you|what do you (do|know)|options|menu|topics|what can i ask|what else"
         r"|how does this work|how do you work|can i ask|things you|what you cover|do you cover|overview"
-        r"|how does this (chat|thing)|what are you for"
+        r"|how does this (chat|thing)|what are you for|use this|what to type|what to ask"
+        r"|examples|what should i ask"
     ),
     AFFIRM_INTENT: (
         r"yes|yeah|yep|yup|ya|yea|yh|ok|okay|k|sure|correct|right|true|indeed|absolutely|definitely"
@@ -124,16 +140,18 @@ _CUES: Dict[str, str] = {
     ),
     DENY_INTENT: (
         r"no|nope|nah|not|don'?t|do not|never|none|neither|n|wrong|incorrect|not sure|unsure|no idea"
-        r"|dunno|haven'?t|didn'?t|i'?m not"
+        r"|dunno|haven'?t|didn'?t|i'?m not|dont think so|don'?t think so"
     ),
     FOLLOW_UP_INTENT: (
         r"what about|how about|and (what|how|if|for|with|the|my|a|an|is|are|does|do|can)|what if|the other"
         r"|other (one|route|programme|way)|same for|also|instead|about the|for (my|a|an|the)|if (it|i|he|she)"
         r"|(does|do|is|would|will|can) (that|this|it) (include|cover|apply|count|mean|work)|that include"
+        r"|wat about|n the|and the|same (go|goes|with|for|applies)|go for|goes for|still apply|too\s*$"
     ),
     WHY_INTENT: (
         r"why|how come|reason|explain|sources?|where does|where did|says who|evidence|how do you know"
         r"|how did you|where (are|is|did) you get\w*|based on|where'?s that from|what makes you say"
+        r"|whys|why'?s|y not|how so"
     ),
 }
 _CUE_RES = {
@@ -158,6 +176,9 @@ _PROGRAMME_NAMES = re.compile(
 )
 # Qualifications named: with these, "can I apply?" is a check.
 _QUALIFICATION_ENTITIES = ("degree_class", "qualification", "subject", "grade", "count")
+# A question stating one of these is about the person's own qualifications (a subject alone
+# is not: "will I see blood working in medical engineering?").
+_STATED = ("degree_class", "qualification", "grade")
 # Entities that only our field's messages have.
 _FIELD_ENTITIES = ("programme", "degree_class")
 # A topic or concept guessed below this is not offered as the answer.
@@ -207,7 +228,8 @@ def in_field(text: str) -> bool:
 
 # "my experience as a nurse", "I'm a teacher": the person's background, not another career asked about.
 _BACKGROUND_BEFORE = re.compile(
-    r"(?<![\w'-])(as|i'?m|im|i am|he'?s|she'?s|is|was|currently|former|ex-?)\W+an?\W+([\w-]+\W+)?$",
+    r"(?<![\w'-])(as|i'?m|im|i am|he'?s|she'?s|is|was|used to be|have been|i'?ve been|ive been|currently"
+    r"|former|ex-?)\W+an?\W+([\w-]+\W+)?$",
     re.IGNORECASE,
 )
 
@@ -228,7 +250,7 @@ def about_another_career(text: str) -> bool:
 # "what are your main responsibilities?"): the assistant has none, and they are not ours.
 _YOUR_LIFE_RE = re.compile(
     r"(?<![\w'-])((did|were|was|had) you|why did you|when did you|how did you|your (job|role|career|current"
-    r"|responsibilities|day|main|first|dream|apprenticeship)|you (become|decide|decided|end up|ended up|"
+    r"|responsibilities|day|main|first|dream|apprenticeship)|you (become|decide|decided|"
     r"first hear|always want\w*))(?![\w'-])",
     re.IGNORECASE,
 )
@@ -327,12 +349,14 @@ def decide(
             _ASKS_FOR_A_CHECK.search(normalise(text))
             or (asks_check and (field or has_facts or words <= 5))
             or (has_facts and not _asks(text) and ours)
+            # A question that states someone's qualifications: "2:2 in sports science + a PGDip, can I?"
+            or (any(e.get("entity") in _STATED for e in entities) and _asks(text) and ours)
         ):
             return Decision(None, "asks for a check in so many words")
         if top != CHECK_INTENT and has_cue(top, text):
             return Decision(None, f"asks for {top} in so many words")
     elif top == INFORM_INTENT:
-        if has_facts or words <= SHORT_MESSAGE_WORDS:
+        if has_facts or words <= SHORT_MESSAGE_WORDS or any(e.get("entity") == "programme" for e in entities):
             return Decision(None, "states facts")
     elif top in _CUE_RES:
         if has_cue(top, text) or (words <= SHORT_MESSAGE_WORDS and top in (AFFIRM_INTENT, DENY_INTENT)):
@@ -380,7 +404,7 @@ def _what_is_asked(
         if _asks(text) or field_guess:
             return Decision(NOT_COVERED_INTENT, "a question in the field that no answer covers")
         return Decision(FALLBACK_INTENT, "in the field, but asks nothing clear")
-    if has_facts and top_confidence:
+    if any(e.get("entity") in _QUALIFICATION_ENTITIES for e in entities) and top_confidence:
         return Decision(FALLBACK_INTENT, "facts, in words that ask nothing clear")
     return Decision(OUT_OF_SCOPE_INTENT, "outside the field")
 
