@@ -151,9 +151,10 @@ eval: $(MODEL)   ## the held-out sets: NLU figures, realistic messages and verdi
 nlu-report: $(SPACY)/meta.json   ## trains and compares three NLU pipelines; writes docs/nlu-report.md
 	$(BIN)/python -m tools.evaluation.compare_nlu
 
-crossval: $(SPACY)/meta.json   ## cross-validation (FOLDS=3 folds) of our pipeline on the training data; fails below 0.90
+crossval: $(SPACY)/meta.json   ## cross-validation (FOLDS=3 folds) of the classifier and its cues on the training data; fails below 0.90
 	@mkdir -p results
-	$(BIN)/python -m tools.evaluation.crossval 0 -- --folds $(FOLDS) --config config.yml --nlu data/nlu \
+	$(BIN)/python -m tools.evaluation.crossval 0 --without nlp.rasa_components.OpenWorld -- --folds $(FOLDS) \
+		--config config.yml --nlu data/nlu \
 		--out results/crossval --no-plot > results/crossval.log 2>&1
 	$(BIN)/python -m tools.evaluation.crossval_summary results/crossval.log docs/nlu-crossval.json $(FOLDS)
 
