@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tools.evaluation.open_world import SETS, declared_coverage, judge, load_items, reply_kinds
+from tools.evaluation.outside_sample import draw, pool
 
 DECLARED = declared_coverage()
 
@@ -54,6 +55,11 @@ def test_reply_kinds_read_the_latest_turn_only():
         ({"expect": "emergency"}, ["decline"], "missed_emergency"),
         ({"expect": "privacy"}, ["privacy"], "right_answer"),
         ({"expect": "privacy"}, ["delete_asked"], "right_answer"),
+        # Small talk with the assistant, answered in kind, is as right as declining...
+        ({"expect": "decline", "label": "goodbye"}, ["other"], "small_talk"),
+        # ... but not another errand, nor a reply that acts.
+        ({"expect": "decline", "label": "cancel_reservation"}, ["other"], "other"),
+        ({"expect": "decline", "label": "goodbye"}, ["cleared"], "acted"),
     ],
 )
 def test_judge(item, kinds, judged):
@@ -61,8 +67,34 @@ def test_judge(item, kinds, judged):
 
 
 def test_the_committed_sets_load_with_their_labels():
-    for name in ("real", "real2", "dev", "emergencies", "near_misses", "privacy"):
+    for name in ("real", "real2", "real3", "dev", "emergencies", "near_misses", "privacy"):
         items = load_items(name, SETS[name])
         assert items and all(item["expect"] for item in items), name
     real = load_items("real", SETS["real"])
     assert len(real) >= 120 and len({item["url"] for item in real}) >= 30
+
+
+def test_a_request_with_quotes_is_one_request(tmp_path):
+    # CLINC150 has requests with quotation marks; a TSV reader that honours quotes merges lines.
+    path = tmp_path / "outside.tsv"
+    path.write_text('# a header\nsay "hi" to mum\ttext\nwhat\'s the "best" pizza\toos\n', encoding="utf-8")
+    items = load_items("outside", path)
+    assert [i["text"] for i in items] == ['say "hi" to mum', 'what\'s the "best" pizza']
+    assert [i["label"] for i in items] == ["text", "oos"]
+
+
+def test_the_outside_sets_are_drawn_the_same_way_every_time_and_apart():
+    data = {
+        "test": [[f"request {i}", "intent"] for i in range(2000)],
+        "oos_test": [["request 1", "oos"], ["another\twith a tab", "oos"]],
+        "val": [["held back", "intent"]],
+        "oos_val": [],
+    }
+    requests = pool(data)
+    assert len(requests) == 2001  # the repeat left out
+    assert ("another with a tab", "oos") in requests  # a tab would split the line
+    first, again = draw(requests), draw(requests)
+    assert first == again
+    (_, outside, _), (_, dev, _) = first
+    assert len(outside) == 1200 and len(dev) == 300 and not set(outside) & set(dev)
+    assert pool(data, ("val", "oos_val")) == [("held back", "intent")]

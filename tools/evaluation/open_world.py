@@ -20,7 +20,10 @@ check it started. Every reply falls in one kind:
 - `wrong_topic`: an answer (or a named "not covered") about something not asked;
 - `not_understood`: a clarifying question, "not sure what you mean" or the help list;
 - `acted`: the emergency reply, clearing, deletion, stopping or a check, unasked for;
-- `other`: anything else (small talk).
+- `small_talk`: for an outside request that is small talk with the assistant itself
+  (CLINC150's "goodbye", "are you a bot?": SMALL_TALK_LABELS), a reply in kind that does
+  nothing else; as right as declining;
+- `other`: anything else.
 
 The sets live in tests/open_world/ (README there: where each came from, and which may
 be tuned on). The real questions are judged by their labels; the outside requests
@@ -50,9 +53,11 @@ DATASETS = Path(os.environ.get("OPEN_WORLD_DATASETS", ROOT.parent / "shared" / "
 SETS = {
     "real": SETS_DIR / "real_questions.yml",
     "real2": SETS_DIR / "real_questions_round2.yml",
+    "real3": SETS_DIR / "real_questions_round3.yml",
     "dev": SETS_DIR / "dev_questions.yml",
     "outside": DATASETS / "clinc150_oos_eval" / "outside_requests.tsv",
     "outside_dev": DATASETS / "clinc150_oos_eval" / "outside_dev.tsv",
+    "outside_val": DATASETS / "clinc150_oos_eval" / "outside_val.tsv",
     "emergencies": SETS_DIR / "emergencies.tsv",
     "near_misses": SETS_DIR / "near_misses.tsv",
     "privacy": SETS_DIR / "privacy.tsv",
@@ -78,6 +83,28 @@ _UTTERED = {
     "utter_privacy": "privacy",
 }
 _FORM = "eligibility_form"
+# CLINC150's intents that are small talk with the assistant itself ("goodbye", "are you a
+# bot?"): a reply in kind that does nothing else is as right as declining.
+SMALL_TALK_LABELS = frozenset(
+    {
+        "greeting",
+        "goodbye",
+        "thank_you",
+        "are_you_a_bot",
+        "what_can_i_ask_you",
+        "what_is_your_name",
+        "who_made_you",
+        "how_old_are_you",
+        "where_are_you_from",
+        "who_do_you_work_for",
+        "what_are_your_hobbies",
+        "do_you_have_pets",
+        "yes",
+        "no",
+        "maybe",
+        "cancel",
+    }
+)
 _LAST_ANSWER = "last_answer"
 _NOT_COVERED = "not_covered:"
 _VERDICT = "verdict"
@@ -107,6 +134,7 @@ def load_items(name: str, path: Path) -> List[Dict[str, Any]]:
     expect = {
         "outside": "decline",
         "outside_dev": "decline",
+        "outside_val": "decline",
         "emergencies": "emergency",
         "near_misses": "not_emergency",
         "privacy": "privacy",
@@ -114,7 +142,9 @@ def load_items(name: str, path: Path) -> List[Dict[str, Any]]:
     items = []
     with path.open(encoding="utf-8") as lines:
         rows = csv.reader(
-            (line for line in lines if line.strip() and not line.startswith("#")), delimiter="\t"
+            (line for line in lines if line.strip() and not line.startswith("#")),
+            delimiter="\t",
+            quoting=csv.QUOTE_NONE,
         )
         for row in rows:
             items.append({"text": row[0], "label": row[1] if len(row) > 1 else "", "expect": expect})
@@ -203,6 +233,8 @@ def judge(item: Mapping[str, Any], kinds: Iterable[str], declared: Mapping[str, 
         return "honest_pointer"
     if expect in ("decline", "not_emergency") and "decline" in kinds:
         return "decline"
+    if expect == "decline" and kinds == ["other"] and item.get("label") in SMALL_TALK_LABELS:
+        return "small_talk"
     return _plain(kinds)
 
 
@@ -229,15 +261,15 @@ def score(name: str, results: List[Dict[str, Any]]) -> Dict[str, Any]:
     counts = Counter(r["judged"] for r in results)
     total = len(results)
     summary: Dict[str, Any] = {"set": name, "messages": total, "kinds": dict(counts.most_common())}
-    if name in ("real", "real2", "dev"):
+    if name in ("real", "real2", "real3", "dev"):
         summary["right_or_honest"] = _ratio(sum(counts[k] for k in SUCCESS), total)
         summary["wrong_topic"] = counts["wrong_topic"]
         summary["by_expectation"] = {
             expect: dict(Counter(r["judged"] for r in results if r["expect"] == expect))
             for expect in sorted({r["expect"] for r in results})
         }
-    elif name in ("outside", "outside_dev"):
-        wrong = total - counts["decline"] - counts["not_understood"]
+    elif name in ("outside", "outside_dev", "outside_val"):
+        wrong = total - counts["decline"] - counts["not_understood"] - counts["small_talk"]
         summary["wrong_rate"] = _ratio(wrong, total)
         summary["acted"] = counts["acted"]
     elif name == "near_misses":
@@ -259,19 +291,23 @@ def _ratio(numerator: float, denominator: float) -> float:
 TARGETS: Dict[str, Tuple[str, float, str]] = {
     "real": ("right_or_honest", 0.90, "min"),
     "real2": ("right_or_honest", 0.90, "min"),
+    "real3": ("right_or_honest", 0.90, "min"),
     "dev": ("right_or_honest", 0.85, "min"),
     "outside": ("wrong_rate", 0.02, "max"),
     "outside_dev": ("wrong_rate", 0.02, "max"),
+    "outside_val": ("wrong_rate", 0.02, "max"),
     "emergencies": ("right_rate", 1.0, "min"),
     "near_misses": ("emergency", 0, "max"),
     "privacy": ("right_rate", 0.90, "min"),
 }
-GATED = {"dev", "outside", "outside_dev", "emergencies", "near_misses", "privacy"}
+GATED = {"dev", "outside", "outside_dev", "outside_val", "emergencies", "near_misses", "privacy"}
 ZERO = {
     "real": "wrong_topic",
     "real2": "wrong_topic",
+    "real3": "wrong_topic",
     "outside": "acted",
     "outside_dev": "acted",
+    "outside_val": "acted",
     "near_misses": "acted",
 }
 
