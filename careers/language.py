@@ -74,7 +74,8 @@ _QUALIFICATION_PATTERNS = [
     ("mres", r"\bm\.?\s?res\b|\bresearch master"),
     ("mphil", r"\bm\.?\s?phil\b"),
     ("phd", r"\bph\.?\s?d\b|\bd\.?phil\b|\bdoctorate\b|\beng\.?d\b"),
-    ("msc", r"\bm\.?\s?sc\b|\bmasters?\b|\bmaster'?s\b|\bm\.?a\b"),
+    # ("a Mastercard", "master card" are payment cards)
+    ("msc", r"\bm\.?\s?sc\b|\bmasters?\b(?!\W*cards?\b)|\bmaster'?s\b|\bm\.?a\b"),
     ("medical_degree", r"\bmbbs\b|\bmb\s?ch\s?b\b|\bmedical degree\b"),
 ]
 _NUMBER_WORDS = {
@@ -128,7 +129,9 @@ _REPLACED_BEFORE = re.compile(r"\b(instead of|rather than|in place of|not)\s+(th
 # Only a first degree: "no other degree", "just my bachelor's", "no master's".
 _NO_HIGHER = re.compile(
     r"\b(no|not any|without an?y?|never did an?y?|don'?t have an?y?|doesn'?t have an?y?"
-    r"|haven'?t got an?y?|hasn'?t got an?y?|didn'?t do an?y?)\s+(other|further|higher|more"
+    r"|haven'?t got an?y?|hasn'?t got an?y?|didn'?t do an?y?)\s+((other|further|higher|more)"
+    # (of study, not "no more steak")
+    r"(?=\s*($|[.,!?;)]|degrees?\b|qualifications?\b|stud(y|ies)\b|education\b|than\b|postgrad\w*))"
     r"|postgrad\w*|post-?graduate|master'?s?|second)\b"
     r"|\b(just|only)\s+(my|the|a|an|her|his|one|the one)?\s*(bachelor'?s|undergrad\w*|first"
     r" degree|b\.?sc|b\.?a|b\.?eng|degree|one degree|honours degree)\b"

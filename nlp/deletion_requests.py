@@ -80,7 +80,8 @@ _ASKS = [
     r"\bforget\W+(?:everything|all)\W+(?:about\W+me|i\W+(?:told|said)|you\W+know)\b",
     r"\bright\W+to\W+(?:be\W+forgotten|erasure)\b",
     # "can you forget what I told you", "forget my name and email"
-    rf"\bforget\W+(?:what|everything|all)\W+(?:that\W+)?{_WHO}\W+{_GAP}{_SAID}\b",
+    # (not "forget what I told you to do": cancelling an instruction, not deleting)
+    rf"\bforget\W+(?:what|everything|all)\W+(?:that\W+)?{_WHO}\W+{_GAP}{_SAID}\b(?!\W+(?:\w+\W+)?to\W+do\b)",
     r"\bforget\W+my\W+(?:name|email|e-mail|number|phone|address|details|postcode)\b",
     # "I didn't mean to type my phone number, can you get rid of it"
     rf"\b{_SAID}\W+{_GAP}(?:my|our)\W+{_GAP}(?:name|email|e-mail|number|address|details|postcode)\b"
@@ -125,7 +126,10 @@ _PRIVACY = [
     r"\b(?:information|info|data|details)\W+(?:you|u)\W+(?:hold|have|keep|store)\W+(?:about|on)\W+me\b",
     r"\b(?:find|found)\W+out\W+(?:i'?ve|i have|that i)\W+(?:been\W+)?(?:asking|asked|using|talking"
     r"|chatting)\b",
-    r"\b(?:privacy|data protection|gdpr|personal data|cookies)\b",
+    r"\b(?:privacy|data protection|gdpr|personal data)\b",
+    # cookies on a website, not in an oven ("how long do I bake sugar cookies?")
+    r"\b(?:use|uses|using|accept|store|stores|set|sets|track\w*|about)\W+(?:\w+\W+){0,2}?cookies\b"
+    r"|\bcookies?\W+(?:policy|policies|settings|consent|banner|preferences)\b",
     r"\bwhat\W+(?:information|info|data|details)\W+(?:do|does)\W+(?:you|it)\W+(?:hold|have|keep|store)\b",
 ]
 _PRIVACY_RE = re.compile("|".join(f"(?:{p})" for p in _PRIVACY), re.IGNORECASE)
@@ -135,7 +139,16 @@ _PRIVACY_RE = re.compile("|".join(f"(?:{p})" for p in _PRIVACY), re.IGNORECASE)
 _ABOUT_US = re.compile(
     r"\b(?:you|u|your|here|this chat|this conversation|this bot|anyone|anybody|someone|staff|people|"
     r"stored?|saved?|kept|keep|recorded|record|recording|anonymous|private|confidential|privacy|gdpr|"
-    r"data protection|who can|the ai|cookies|nhs|employer)\b",
+    r"data protection|who can|the ai|nhs|employer)\b",
+    re.IGNORECASE,
+)
+
+
+# Asking the assistant to pass something on to someone ("share my location with Roger"):
+# a request to act elsewhere, not a question about what this chat keeps.
+_PASS_ON = re.compile(
+    r"\b(?:share|send|text|email|forward)\W+(?:my|our)\W+(?:[\w']+\W+){0,2}?(?:with|to)\W+"
+    r"(?!(?:you|u|anyone|anybody|others?|third|the|nhs|employers?|staff|people)\b)\w+",
     re.IGNORECASE,
 )
 
@@ -144,4 +157,6 @@ def asks_about_privacy(text: str) -> bool:
     """True if `text` asks what the assistant keeps of the conversation, who sees it,
     or for how long (the privacy answer); deletion itself is asks_to_delete's."""
     text = text.replace("\u2019", "'")
+    if _PASS_ON.search(text):
+        return False
     return bool(_PRIVACY_RE.search(text) and _ABOUT_US.search(text)) and not asks_to_delete(text)

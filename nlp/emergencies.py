@@ -153,7 +153,8 @@ _GROUPS = {
     "burns": [
         r"\b(?:boiling water|kettle)\b.*\b(?:over|on)\W+(?:him|her|them|me|my|his)\b",
         r"\b(?:badly|seriously|severely)\W+(?:burned|burnt)\b|\bburns\W+(?:on|to)\W+(?:his|her|my|their)\b",
-        r"\b(?:caught|on)\W+fire\b|\bhouse fire\b",
+        # (not "caught my card on fire": a thing, no one in danger)
+        r"(?<!\bcard )\bon\W+fire\b|\bcaught\W+fire\b|\bhouse fire\b",
         r"\b(?:in|into)\W+(?:my|his|her|their)\W+eyes\b.*\bburning\b",
     ],
     "danger": [

@@ -99,6 +99,12 @@ _CLASS_BEFORE = {
 }
 _CLASS_AFTER = {"class", "-", "honours", "hons", "in", "from", "at", "degree"}
 _NOT_CLASS_AFTER = {"year", "time", "job", "step", "place", "language", "name", "of"}
+# "March 1st to 3rd" is a date, not a degree class.
+_MONTHS = {
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep",
+    "sept", "oct", "nov", "dec",
+}  # fmt: skip
 _COUNTABLE = {"a_level", "gcse"}
 # The career's own name is a subject only when it is what someone studied.
 _CAREER_SUBJECTS = {"clinical engineering"}
@@ -281,11 +287,18 @@ def _plausible(doc: Any, ent: Any, ents: List[Any]) -> bool:
             return True
         before = doc[ent.start - 1].lower_ if ent.start > 0 else ""
         after = doc[ent.end].lower_ if ent.end < len(doc) else ""
-        if after in _NOT_CLASS_AFTER:
+        if after in _NOT_CLASS_AFTER or _MONTHS & {
+            t.lower_ for t in doc[max(0, ent.start - 3) : ent.end + 2]
+        }:
             return False
         if before in _CLASS_BEFORE:
             return after != "degree" or before in {"a", "got", "achieved", "with"}
         return after in _CLASS_AFTER and after != "degree"
+    if ent.label_ == "qualification" and ent.text.lower().startswith("master"):
+        # "a PayPal master card" is a payment card
+        after = doc[ent.end].lower_ if ent.end < len(doc) else ""
+        if after in ("card", "cards"):
+            return False
     if ent.label_ == "subject":
         before = doc[ent.start - 1].lower_ if ent.start > 0 else ""
         if before in _NOT_STUDIED_BEFORE:

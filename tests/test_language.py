@@ -12,6 +12,7 @@ from careers.language import (
     canonical_degree_class,
     canonical_qualification,
     clean_subject,
+    facts_from_message,
     is_question,
     judge_gcses,
     parse_count,
@@ -498,3 +499,13 @@ def test_facts_made_stale_by_a_correction_are_cleared():
 )
 def test_questions_and_statements(text, question):
     assert is_question(text) is question
+
+
+def test_no_more_of_something_else_is_not_no_higher_degree(rules):
+    facts = facts_from_message(rules, "i don't have any more steak, please put that on my grocery list", [])
+    assert "higher_degree" not in facts
+    assert facts_from_message(rules, "I don't have any more degrees", []).get("higher_degree") == "none"
+    assert (
+        facts_from_message(rules, "I don't have any further qualifications", []).get("higher_degree")
+        == "none"
+    )

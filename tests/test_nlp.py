@@ -75,6 +75,8 @@ def test_entities_with_canonical_values(nlp, text, expected):
         ("this is my first time here", ("degree_class", "first")),
         ("I am 22 and have a 2:1", ("count", "22")),
         ("I waited 3 years for this", ("count", "3")),
+        ("can you get me a car rental for march 1st to 3rd in seattle", ("degree_class", "3rd")),
+        ("can i apply for a paypal master card", ("qualification", "master")),
     ],
 )
 def test_words_that_only_look_like_entities_are_dropped(nlp, text, absent):
