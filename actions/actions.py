@@ -28,6 +28,7 @@ from careers.answers import (
     feedback_sources,
     is_feedback_topic,
     merged_by_sources,
+    partly_covered,
     source_list,
     topic_answer,
     topic_for_follow_up,
@@ -47,7 +48,7 @@ from careers.language import (
     says_no,
     says_yes,
 )
-from careers.questions import about_another_career, concepts_asked, other_questions, other_topic
+from careers.questions import about_another_career, concepts_asked, other_questions, other_topic, unanswered
 from careers.rules_file import NOT_COVERED_GENERAL, default_rules
 from careers.vocabulary import (
     A_LEVEL_COUNT,
@@ -371,7 +372,7 @@ def answer_what_is_named(dispatcher: CollectingDispatcher, tracker: Tracker) -> 
         replies = []
     if also:
         replies.append((also, topic_answer(RULES, also) or {}))
-    for values in merged_by_sources([values for _, values in replies]):
+    for values in merged_by_sources([values for _, values in replies if values]):
         dispatcher.utter_message(response="utter_topic_answer", **values)
     # One `last_answer` per answer given, in order: the latest is what "why?" explains.
     topic = replies[-1][0]
@@ -443,10 +444,16 @@ class ActionAnswerTopic(Action):
         if values is None:
             dispatcher.utter_message(response="utter_help")
             return []
+        text = tracker.latest_message.get("text") or ""
         said = [SlotSet(LAST_ANSWER_SLOT, intent)]
+        # What the question asks that this answer does not speak to is named first
+        # ("Will an accredited MSc exempt me from the STP's MSc?": nothing on "exempt").
+        missing = unanswered(RULES, intent, text)
+        if missing:
+            values = partly_covered(RULES, values, RULES.topics[intent].title, missing)
+            said.insert(0, SlotSet(LAST_ANSWER_SLOT, NOT_COVERED_PREFIX + NOT_COVERED_GENERAL))
         answers = [values]
         # Another question in the same message ("... and when do applications open?").
-        text = tracker.latest_message.get("text") or ""
         for name in other_questions(RULES, text, intent)[:MAX_CONCEPT_REPLIES]:
             answers.append(concept_reply(RULES, name, text))
             said.append(SlotSet(LAST_ANSWER_SLOT, name))

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from careers.engine import Assessment
-from careers.rules_file import EntryRules, Source
+from careers.rules_file import NOT_COVERED_GENERAL, EntryRules, Source
 from careers.vocabulary import (
     A_LEVEL_ALTERNATIVE,
     A_LEVEL_ALTERNATIVES,
@@ -379,6 +379,23 @@ def plain_words(text: str, limit: int = 90) -> str:
     return words[:limit].rsplit(" ", 1)[0] + "..."
 
 
+def partly_covered(
+    rules: EntryRules, values: Dict[str, str], title: str, missing: Sequence[str]
+) -> Dict[str, str]:
+    """An answer that does not speak to every word of the question
+    (careers.questions.unanswered), with those words named first: "My sources may not
+    answer all of that: they say nothing about "held". What they say on ..."."""
+    if not missing:
+        return values
+    quoted = [f"\u201c{plain_words(word, 30)}\u201d" for word in missing[:MAX_MISSING_NAMED]]
+    named = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+    lead = rules.not_covered[NOT_COVERED_GENERAL].partly.replace("{missing}", named).replace("{title}", title)
+    return {**values, "answer": lead + "\n\n" + values["answer"]}
+
+
+# At most this many of a question's words are named as not covered.
+MAX_MISSING_NAMED = 4
+
 MAX_CONCEPT_REPLIES = 3
 
 
@@ -407,19 +424,31 @@ def concept_replies(rules: EntryRules, text: str) -> List[Tuple[str, Dict[str, s
     """For a question no topic answers: (the `last_answer` value, template values) for
     each thing it names (careers.questions.concepts_asked), the applying answer or "my
     sources don't cover ..."; the general "not covered" naming the question when it
-    names nothing known."""
-    from careers.questions import concepts_asked, parts
-    from careers.rules_file import NOT_COVERED_GENERAL
+    names nothing known. An applying answer that does not speak to every word of its
+    question is said with those words named (partly_covered), after a general "not
+    covered" entry with no template values of its own: said, inside the next reply."""
+    from careers.questions import concepts_asked, parts, unanswered
 
-    names: List[str] = []
+    general = NOT_COVERED_PREFIX + NOT_COVERED_GENERAL
+    asked: Dict[str, str] = {}  # what is named -> the part of the message naming it
     for part in parts(text):
         named = concepts_asked(rules, part)
         # In one question, one answer from the applicant pages (the one named first, by
         # the longest words); every part the sources don't cover is said.
         answered = [n for n in named if n.startswith(APPLYING_PREFIX)][:1]
-        names += [n for n in named if n not in names and (n in answered or not n.startswith(APPLYING_PREFIX))]
-    replies = [(name, concept_reply(rules, name, text)) for name in names[:MAX_CONCEPT_REPLIES]]
-    if not replies:
-        general = NOT_COVERED_PREFIX + NOT_COVERED_GENERAL
+        for name in named:
+            if name not in asked and (name in answered or not name.startswith(APPLYING_PREFIX)):
+                asked[name] = part
+    replies: List[Tuple[str, Dict[str, str]]] = []
+    for name, part in list(asked.items())[:MAX_CONCEPT_REPLIES]:
+        values = concept_reply(rules, name, text)
+        missing = unanswered(rules, name, part) if name.startswith(APPLYING_PREFIX) else []
+        if missing:
+            # "Where and when will the interviews be held?": the selection stages, but not where.
+            title = rules.applying[name[len(APPLYING_PREFIX) :]].title
+            replies.append((general, {}))
+            values = partly_covered(rules, values, title, missing)
+        replies.append((name, values))
+    if not asked:
         replies.append((general, not_covered_answer(rules, NOT_COVERED_GENERAL, text)))
     return replies

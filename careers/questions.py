@@ -52,19 +52,40 @@ _FIELD = (
     r"|health science|ipem|medical physic\w*|biomedical engineer\w*|bio-medical engineer\w*"
     r"|medical engineer\w*"
     r"|rehab\w* engineer\w*|clinical technolog\w*|ebme|medical devices?|medical equipment"
-    r"|stps?|ptps?|scientist training|practitioner|nshcs|national school|nhs|hospitals?|trusts?"
-    r"|recruitment|programmes?|schemes?|earn|earnings|dbs|night shifts?|shift work"
-    r"|shift patterns?|working hours"
+    r"|stps?|ptps?|scientist training|practitioner|nshcs|national school|nhs"
+    r"|sjt|situational judge?ment|shortlist\w*|short-? ?listing|hcpc|ahcs|oriel|ucas|equivalence"
+    r"|register of clinical technologists"
     r"|gcses?|a-? ?levels?|alevels?|btecs?|hnds?|hncs?|t-? ?levels?|highers"
-    r"|year 1[0-3]|sixth form|degrees?|bsc|msc|meng|mphys|phd|masters"
-    r"|master's|honours"
-    r"|undergrad\w*|postgrad\w*|graduat\w*|universit\w*|uni|ucas|course|courses|modules?"
-    r"|apply|applying|applied|applications?|applicants?|oriel|entry requirements?|requirements?"
+    r"|year 1[0-3]|sixth form|meng|mphys|apprentice\w*|specialisms?|specialt(y|ies)|speciali(ty|ties)"
+)
+# Words of the field that other requests use too ("how to apply cream", "a credit card
+# application", "the median salary for an engineering degree"): a message with only these
+# is ours when nothing else in it is foreign to the field (in_field).
+_FIELD_SHARED = (
+    r"hospitals?|trusts?|recruitment|programmes?|schemes?|earn|earnings|dbs|night shifts?|shift work"
+    r"|shift patterns?|working hours|degrees?|bsc|msc|phd|masters|master's|honours"
+    r"|undergrad\w*|postgrad\w*|graduat\w*|universit\w*|uni|course|courses|modules?"
+    r"|apply|applying|applied|applications?|applicants?|entry requirements?|requirements?"
     r"|interviews?|qualif\w*|careers?|jobs?|roles?|profession\w*|vacanc\w*|posts?"
-    r"|train|training|trainees?|traineeships?|apprentice\w*|placements?|specialisms?|specialt(y|ies)"
-    r"|speciali(ty|ties)|engineering|engineers?|scientists?|technicians?|salary|salaries|pay band\w*"
+    r"|train|training|trainees?|traineeships?|placements?|engineering|engineers?|scientists?|technicians?"
+    r"|salary|salaries|pay band\w*|registration|registered|register"
 )
 _FIELD_RE = re.compile(rf"(?<![\w-])({_FIELD})(?![\w-])", re.IGNORECASE)
+# The person's own money ("how much is my salary?", "how much am I taxed?"), not the career's.
+_OWN_MONEY_RE = re.compile(
+    r"(?<![\w-])(my|our)( total| work| monthly| annual| current)? (salary|pay|paycheck|payslip|earnings"
+    r"|income|wages?|bills?|tax|taxes)(?![\w-])|(?<![\w-])(taxed|taxes)(?![\w-])"
+)
+# Errands of other assistants, whose words the field shares ("apply for a visa card", "a
+# student loan offer", "a plug in Wales"): a message with only shared words and one of
+# these is not ours (in_field).
+_OTHER_ERRANDS_RE = re.compile(
+    r"(?<![\w-])((credit|debit|visa|master|bank|new|gift|store|discover|amex|my) ?cards?|mastercard"
+    r"|american express|bank accounts?|loans?|mortgages?|reservations?|flights?|hotels?|recipes?"
+    r"|insurance|playlists?|plugs?|weather|traffic|restaurants?|groceries|grocery|shopping list"
+    r"|to-?do list)(?![\w-])"
+)
+_FIELD_SHARED_RE = re.compile(rf"(?<![\w-])({_FIELD_SHARED})(?![\w-])", re.IGNORECASE)
 # Our own career by name: a message naming it is ours whatever else it names.
 _OURS_RE = re.compile(
     r"(?<![\w-])(clinical engineer\w*|clin eng\w*|stps?|ptps?|scientist training|practitioner training"
@@ -97,7 +118,11 @@ _CUES: Dict[str, str] = {
         r"|do i need"
     ),
     START_AGAIN_INTENT: (
-        r"start (again|over|afresh|from the (beginning|start)|a new check)|restart|reset|begin again"
+        # (not "reset to factory settings", "start over using factory setting", "reset my
+        # password": the assistant has none of these)
+        r"(start (again|over|afresh|from the (beginning|start)|a new check)|restart|reset)"
+        r"(?!\W+((to|using|with|from)\W+)?(\w+\W+)?(factory|factor|settings?|password|pin|router|phone|alarm))"
+        r"|begin again"
         r"|from scratch|clear (everything|it all|my answers|what i (said|told you))|new check"
         r"|go back to the (beginning|start)|redo|do it again|from the top"
     ),
@@ -132,7 +157,7 @@ _CUES: Dict[str, str] = {
         r"help|what can you|what do you (do|know)|options|menu|topics|what can i ask|what else"
         r"|how does this work|how do you work|can i ask|things you|what you cover|do you cover|overview"
         r"|how does this (chat|thing)|what are you for|use this|what to type|what to ask"
-        r"|examples|what should i ask"
+        r"|examples|what should i ask|(questions|things) can you (answer|help)|can you answer"
     ),
     AFFIRM_INTENT: (
         r"yes|yeah|yep|yup|ya|yea|yh|ok|okay|k|sure|correct|right|true|indeed|absolutely|definitely"
@@ -185,6 +210,9 @@ _FIELD_ENTITIES = ("programme", "degree_class")
 MIN_TOPIC_CONFIDENCE = 0.1
 # A guess of the field, in a message with no word of the field, counts from this confidence.
 TRUSTED_CONFIDENCE = 0.5
+# A message with only words the field shares with others is outside it from this many
+# words the rules file has no word for (in_field).
+MIN_FOREIGN_WORDS = 2
 # A message this short that the classifier read as small talk or an answer keeps it.
 SHORT_MESSAGE_WORDS = 3
 
@@ -219,11 +247,56 @@ def _spans(phrases: Sequence[str], text: str) -> List[Tuple[int, int]]:
     return [m.span() for m in pattern.finditer(normalise(text))]
 
 
-def in_field(text: str) -> bool:
-    """True when the message names something of our field, and not only another career."""
+def in_field(text: str, rules: Optional[EntryRules] = None) -> bool:
+    """True when the message names something of our field, and not only another career.
+    Words our field shares with others ("apply", "degree", "salary") count unless more
+    of the message is foreign to the field (foreign_words: "how to apply cream to
+    smooth itchiness", "a credit card application"); without `rules`, they count alone."""
     if about_another_career(text):
         return False
-    return bool(_FIELD_RE.search(normalise(text)))
+    value = normalise(text)
+    if _FIELD_RE.search(value):
+        return True
+    shared = len(_FIELD_SHARED_RE.findall(value))
+    if _OWN_MONEY_RE.search(value) or _OTHER_ERRANDS_RE.search(value):
+        return False  # "how much is my salary?", "can I apply for a new card?": not the career's
+    if not shared or rules is None:
+        return bool(shared)
+    foreign = len(foreign_words(rules, text))
+    return foreign < MIN_FOREIGN_WORDS or shared > foreign
+
+
+def foreign_words(rules: EntryRules, text: str) -> List[str]:
+    """The words of substance in `text` that appear nowhere in the rules file ("cream",
+    "loan", "credit"): what the field has no word for."""
+    known = _field_vocabulary(rules)
+    return [
+        word
+        for word in _WORD_RE.findall(normalise(text))
+        if len(word) >= _MIN_ASPECT_LETTERS
+        and "'" not in word
+        and _stem(word) not in known
+        and _stem(word) not in _SET_ASIDE
+    ]
+
+
+_VOCABULARIES: Dict[Tuple[str, str], frozenset] = {}
+
+
+def _field_vocabulary(rules: EntryRules) -> frozenset:
+    """Every stem of the rules file's answers, titles and keywords."""
+    key = (str(rules.path), str(rules.last_reviewed))
+    if key not in _VOCABULARIES:
+        texts: List[str] = list(rules.subjects)
+        for topic in rules.topics.values():
+            texts += [topic.text, topic.title, *topic.asked_by]
+        for answer in rules.applying.values():
+            texts += [answer.text, answer.title, *answer.keywords]
+        for missing in rules.not_covered.values():
+            texts += [missing.title, *missing.keywords]
+        texts += [label for _, label in rules.qualifications.values()]
+        _VOCABULARIES[key] = _stems(" ".join(texts))
+    return _VOCABULARIES[key]
 
 
 # "my experience as a nurse", "I'm a teacher": the person's background, not another career asked about.
@@ -249,7 +322,9 @@ def about_another_career(text: str) -> bool:
 # Questions to a person about their own life or job ("when did you decide to be an engineer?",
 # "what are your main responsibilities?"): the assistant has none, and they are not ours.
 _YOUR_LIFE_RE = re.compile(
-    r"(?<![\w'-])((did|were|was|had) you|why did you|when did you|how did you|your (job|role|career|current"
+    r"(?<![\w'-])((did|were|was|had) you|why did you|when did you|how did you|why didn'?t you|why didnt you"
+    r"|how long have you been|what made you|made you (interested|want|choose|decide)|you'?ve chosen"
+    r"|what (qualities|skills) do you have(?! to)|your (job|role|career|current"
     r"|responsibilities|day|main|first|dream|apprenticeship)|you (become|decide|decided|"
     r"first hear|always want\w*))(?![\w'-])",
     re.IGNORECASE,
@@ -317,7 +392,7 @@ def decide(
     words = len(normalise(text).split())
     entities = list(entities)
     has_facts = any(e.get("entity") in _FACT_ENTITIES for e in entities)
-    field = in_field(text) or (
+    field = in_field(text, rules) or (
         any(e.get("entity") in _FIELD_ENTITIES for e in entities) and not about_another_career(text)
     )
     named = bool(concepts_asked(rules, text)) and not has_facts
@@ -344,10 +419,11 @@ def decide(
             return _what_is_asked(rules, text, ranked, field, has_facts, entities)
         # Facts alone start a check only when they are plainly ours: a degree class, or
         # a word of the field ("add up my reward points for master card" is not).
-        ours = in_field(text) or any(e.get("entity") == "degree_class" for e in entities)
+        ours = in_field(text, rules) or any(e.get("entity") == "degree_class" for e in entities)
         if top == CHECK_INTENT and (
             _ASKS_FOR_A_CHECK.search(normalise(text))
-            or (asks_check and (field or has_facts or words <= 5))
+            # (where a degree is from is no fact of our field on its own: "an American Express")
+            or (asks_check and (field or qualifications or words <= 5))
             or (has_facts and not _asks(text) and ours)
             # A question that states someone's qualifications: "2:2 in sports science + a PGDip, can I?"
             or (any(e.get("entity") in _STATED for e in entities) and _asks(text) and ours)
@@ -392,8 +468,10 @@ def _what_is_asked(
     ):
         return Decision(top, f"asks what {top} answers")
     # 2. What the message names that the sources answer, or say they don't ("English
-    #    language" names our field's question in two words; "pay" alone does not).
-    if concepts and (trusted or _named_in_full(rules, text)):
+    #    language" names our field's question in two words, unless the rest of the message
+    #    is foreign to the field: "how to apply cream to my skin"; "pay" alone does not).
+    named_ours = _named_in_full(rules, text) and len(foreign_words(rules, text)) < MIN_FOREIGN_WORDS
+    if concepts and (trusted or named_ours):
         return Decision(NOT_COVERED_INTENT, "names " + ", ".join(concepts))
     # 3. A less likely topic that the message does ask about.
     for name, confidence in ranked[1:3]:
@@ -482,3 +560,141 @@ def other_topic(
             if likely and topic_asked(rules, name, part):
                 return name
     return None
+
+
+# --- Does the answer cover what was asked? -------------------------------------------
+# An answer is chosen by the words that ask for it; a question can still ask something
+# the answer does not speak to ("Where and when will the interviews be held?" names the
+# selection stages, but asks where and when). What is left of a question once the words
+# that ask nothing in particular are set aside must appear in the answer chosen (its
+# text, title and the words that ask for it); what does not is named back to the person
+# as what the sources don't say (careers.answers.partly_covered).
+
+
+def _word_set(words: str) -> frozenset:
+    return frozenset(words.split())
+
+
+# Words that ask nothing in particular: grammar, asking, greeting and politeness.
+_PLAIN_WORDS = _word_set(
+    """
+    about above after again against also although always among another anyone anything anyway
+    around asked asking asks away back because been before being below between both bother came
+    cannot certain come comes could currently does doing done down during each either else enough
+    even ever every exactly fine first from further gets getting give given gives giving going gone
+    good great have having hear hello help here hers herself himself into itself just keen kind
+    know knows know later least less like likely little look looking lots made make makes making
+    many maybe mean means might more most much must myself need needed needs never next okay only
+    other others otherwise ours over please plus possible pretty probably quite rather really right
+    said same says seem seems should since some someone something soon sort still such sure take
+    taken takes tell than thank thanks that their theirs them then there these they thing things
+    think this those though through thus together told under until upon usually very want wanted
+    wants well were what whatever whats when where whether which while whilst will wish with within
+    without wonder wondered wondering would your yours yourself hiya cheers advice actually
+    basically really somebody anybody everyone everything possible question questions query
+    enquiry info information details detail guys folks sorry confused asap onto instead find
+    finding found happen happens happened part full last checked difference differences different
+    differently same treat treated rely relying finish finished live lives living call called
+    calls run runs running real really prior reach reached close closed closing open opens opened
+    certain number numbers differentiate distinguish usual normal normally typical typically worth
+    true false start starts started stop keep kept stay move moved moving late early soon long
+    short high higher low lower big small best better worse worst easy easier hard harder
+    """
+)
+# Words of our field that every answer speaks to: the career, the programmes and applying.
+_FIELD_WORDS = _word_set(
+    """
+    clinical engineer engineering engineers scientist scientists science sciences healthcare health
+    medical physics physicist physicists biomedical nhs national school nshcs stp stps ptp ptps
+    programme programmes program programs scheme schemes training train trainee trainees course
+    courses career careers job jobs role roles apply applying applied application applications
+    applicant applicants candidate candidates entry enter eligible eligibility allowed accept
+    accepted acceptable count counts counted require requires required requirement requirements
+    need criteria qualify qualified qualification qualifications route routes path pathway become
+    becoming student students people person uk england british post posts position positions
+    field area sector profession professional work working degree degrees undergrad undergraduate
+    postgrad postgraduate graduate graduates vacancy vacancies academic technologist technologists
+    advert adverts advertise advertised advertising wales welsh scotland scottish northern ireland
+    united kingdom country countries nation nations
+    maths math setting
+    """
+)
+# The person asked about: "my daughter", "one of my students", "as a careers adviser".
+_PEOPLE_WORDS = _word_set(
+    """
+    son sons daughter daughters child children kid kids teen teenager pupil pupils adviser advisers
+    advisor advisors teacher teachers parent parents mum mom dad father mother friend friends
+    partner wife husband brother sister nephew niece grandson granddaughter colleague colleagues
+    myself himself herself someone year years old aged college sixth form school
+    """
+)
+_WORD_RE = re.compile(r"[a-z][a-z'-]*[a-z]|[a-z]")
+# Shorter words are grammar or too short to name a question ("uni", "set", "tho").
+_MIN_ASPECT_LETTERS = 4
+
+
+def _stem(word: str) -> str:
+    """A crude stem, enough to match "offered", "offering" and "offers" with "offer"."""
+    word = word.lower().strip("'-")
+    if word.endswith("'s"):
+        word = word[:-2]
+    for suffix, replacement in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: len(word) - len(suffix)] + replacement
+            break
+    return word[:-1] if word.endswith("e") and len(word) > 4 else word
+
+
+@lru_cache(maxsize=256)
+def _stems(text: str) -> frozenset:
+    return frozenset(_stem(w) for w in _WORD_RE.findall(text.lower()))
+
+
+_SET_ASIDE = _stems(" ".join(_PLAIN_WORDS | _FIELD_WORDS | _PEOPLE_WORDS))
+
+
+def _answer_words(rules: EntryRules, answer: str) -> frozenset:
+    """The stems an answer speaks to: its text, title and the words that ask for it."""
+    if answer.startswith(APPLYING_PREFIX):
+        known = rules.applying.get(answer[len(APPLYING_PREFIX) :])
+        if known is None:
+            return frozenset()
+        words = [known.text, known.title, *known.keywords, *known.answers]
+    else:
+        topic = rules.topics.get(answer)
+        if topic is None:
+            return frozenset()
+        words = [topic.text, topic.title, *topic.asked_by]
+    return _stems(" ".join(words))
+
+
+def unanswered(rules: EntryRules, answer: str, text: str) -> List[str]:
+    """The words of the question in `text` that the answer `answer` (a topic, or
+    `applying:<key>`) does not speak to, in the order asked; [] when it covers them all.
+    Only the parts that ask are read ("I volunteer at a hospital radio. Where can I get
+    experience?" asks about experience), and subjects and qualifications a person names
+    about themselves are facts, not what is asked."""
+    if answer == NOT_COVERED_INTENT:
+        return []
+    covered = _answer_words(rules, answer)
+    if not covered:
+        return []
+    asking = [p for p in parts(text) if _asks(p)] or [text]
+    facts = _stems(" ".join(rules.subjects)) | _stems(
+        " ".join(f"{key.replace('_', ' ')} {label}" for key, (_, label) in rules.qualifications.items())
+    )
+    missing: List[str] = []
+    for part in asking:
+        for word in _WORD_RE.findall(normalise(part)):
+            stem = _stem(word)
+            if (
+                len(word) < _MIN_ASPECT_LETTERS
+                or ("'" in word and not word.endswith("'s"))  # "don't", "you're"
+                or stem in _SET_ASIDE
+                or stem in covered
+                or stem in facts
+                or word in missing
+            ):
+                continue
+            missing.append(word)
+    return missing

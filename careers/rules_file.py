@@ -137,6 +137,9 @@ class NotCovered:
     text: str
     keywords: Tuple[str, ...]
     read: Tuple[Source, ...]
+    # Said before an answer that does not cover every word of the question (the general
+    # entry's `partly`: careers.questions.unanswered).
+    partly: str = ""
 
 
 @dataclass(frozen=True)
@@ -425,6 +428,7 @@ def load_rules(path: Optional[Path] = None) -> EntryRules:
             check.text(entry, "text"),
             _keywords(check, entry, "keywords", allow_empty=True),
             _source_list(check, entry, "read", sources),
+            check.text(entry, "partly") if key == NOT_COVERED_GENERAL else "",
         )
     if NOT_COVERED_GENERAL not in not_covered:
         raise check.fail(raw.lines["not_covered"], f"'not_covered' needs '{NOT_COVERED_GENERAL}'")

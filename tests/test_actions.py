@@ -915,3 +915,29 @@ async def test_a_follow_up_after_not_covered_says_the_same_again(dispatcher, dom
     events = await ActionFollowUp().run(dispatcher, tracker, domain)
     assert dispatcher.messages[0]["answer"] == rules.not_covered["overseas"].text
     assert SlotSet("last_answer", "not_covered:overseas") in events
+
+
+async def test_an_answer_that_misses_part_of_the_question_says_which_part(dispatcher, domain, rules):
+    text = "Where and when will the interviews be held?"
+    events = await ActionAnswerNotCovered().run(dispatcher, make_tracker(text, "not_covered"), domain)
+    said = [e["value"] for e in events if e.get("name") == "last_answer"]
+    assert said == ["not_covered:general", "applying:selection"]
+    answer = dispatcher.messages[0]["answer"]
+    assert answer.startswith(
+        "My sources may not answer all of that: they say nothing about \u201cheld\u201d."
+    )
+    assert rules.applying["selection"].text in answer
+    assert [m["response"] for m in dispatcher.messages].count("utter_topic_answer") == 1
+
+
+async def test_a_topic_answer_names_what_it_does_not_cover_and_only_that(dispatcher, domain, rules):
+    exempt = "Will an accredited MSc make me exempt from the STP's master's component?"
+    events = await ActionAnswerTopic().run(dispatcher, make_tracker(exempt, "ask_stp_programme"), domain)
+    said = [e["value"] for e in events if e.get("name") == "last_answer"]
+    assert said == ["not_covered:general", "ask_stp_programme"]
+    assert "\u201cexempt\u201d or \u201ccomponent\u201d" in dispatcher.messages[0]["answer"]
+    dispatcher.messages.clear()
+    plain = "My daughter is in Year 10. How long is the STP?"
+    events = await ActionAnswerTopic().run(dispatcher, make_tracker(plain, "ask_stp_programme"), domain)
+    assert [e["value"] for e in events if e.get("name") == "last_answer"] == ["ask_stp_programme"]
+    assert dispatcher.messages[0]["answer"] == rules.topics["ask_stp_programme"].text

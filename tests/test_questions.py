@@ -10,7 +10,17 @@ from pathlib import Path
 import pytest
 
 from careers.answers import concept_replies, plain_words, topic_for_follow_up
-from careers.questions import Decision, concepts_asked, decide, has_cue, in_field, topic_asked
+from careers.questions import (
+    Decision,
+    about_the_assistants_life,
+    concepts_asked,
+    decide,
+    foreign_words,
+    has_cue,
+    in_field,
+    topic_asked,
+    unanswered,
+)
 from careers.rules_file import default_rules
 from careers.vocabulary import APPLYING_PREFIX, NOT_COVERED_PREFIX
 from nlp.deletion_requests import asks_about_privacy, asks_to_delete
@@ -265,3 +275,138 @@ def test_answers_citing_the_same_pages_are_shown_as_one():
         [{"answer": "A", "sources": "x"}, {"answer": "B", "sources": "y"}, {"answer": "C", "sources": "x"}]
     )
     assert shown == [{"answer": "A\n\nC", "sources": "x"}, {"answer": "B", "sources": "y"}]
+
+
+# --- Does the answer cover what was asked? (unanswered) -----------------------------
+
+
+@pytest.mark.parametrize(
+    "answer, text, missing",
+    [
+        ("applying:selection", "Where and when will the interviews be held?", ["held"]),
+        ("ask_stp_programme", "How long is the STP?", []),
+        # Who asks, greetings and the field's own words ask nothing of their own.
+        ("ask_stp_programme", "Hi, my daughter is in Year 10. What is the STP?", []),
+        # Only the parts that ask: the context before the question is not what is asked.
+        (
+            "ask_work_experience",
+            "I volunteer at a hospital radio station. What work experience helps?",
+            [],
+        ),
+        # A subject or qualification someone names is a fact, not the question.
+        ("ask_a_levels", "do i need a science a level or can i just do maths", []),
+        (
+            "ask_training_registration",
+            "Will an accredited MSc make me exempt from part of the training?",
+            ["exempt"],
+        ),
+        ("not_covered", "anything at all", []),
+    ],
+)
+def test_what_an_answer_leaves_unanswered(answer, text, missing):
+    assert unanswered(RULES, answer, text) == missing
+
+
+@pytest.mark.parametrize(
+    "text, field",
+    [
+        # Words the field shares with other errands count when the rest is ours...
+        ("Is it worth applying if I've just graduated from university?", True),
+        ("How do I apply?", True),
+        ("Do I need Equivalence?", True),
+        # ... and not when more of the message is foreign to it, or it is another errand.
+        ("look up how to apply cream to smooth itchiness", False),
+        ("i need to get a new credit card application", False),
+        ("can i apply here for a new card", False),
+        ("how much is my salary", False),
+        ("what do i need for a plug in wales", False),
+        # A strong word of the field decides it, whatever else is there.
+        ("can I get a student loan for the PTP?", True),
+    ],
+)
+def test_in_field_with_the_rules_file(text, field):
+    assert in_field(text, RULES) is field
+
+
+def test_foreign_words_are_those_the_rules_file_has_no_word_for():
+    assert foreign_words(RULES, "look up how to apply cream to smooth itchiness") == [
+        "cream",
+        "smooth",
+        "itchiness",
+    ]
+    assert foreign_words(RULES, "What A-levels do I need for the PTP?") == []
+
+
+@pytest.mark.parametrize(
+    "intent, text, cue",
+    [
+        ("start_again", "start over", True),
+        ("start_again", "reset", True),
+        ("start_again", "reset to factory settings", False),
+        ("start_again", "start over using factory setting", False),
+        ("help", "what questions can you answer", True),
+    ],
+)
+def test_replies_that_act_need_their_own_words_and_not_anothers(intent, text, cue):
+    assert has_cue(intent, text) is cue
+
+
+@pytest.mark.parametrize(
+    "text, life",
+    [
+        ("why didnt you become a doctor", True),
+        ("how long have you been interested in engineering", True),
+        ("what qualities do you have?", True),
+        # "you" for anyone: the field's question
+        ("what qualities do you have to succeed in clinical engineering?", False),
+        ("do you need a degree?", False),
+    ],
+)
+def test_questions_about_a_persons_own_life(text, life):
+    assert about_the_assistants_life(text) is life
+
+
+def test_a_check_is_not_started_by_where_a_degree_is_from_alone():
+    entities = [{"entity": "origin", "value": "overseas"}]
+    decision = decide(
+        RULES, "how would i apply for an american express", ranking("check_eligibility"), entities
+    )
+    assert decision.intent == "out_of_scope"
+
+
+@pytest.mark.parametrize(
+    "text, deletes",
+    [
+        ("forget what i told you", True),
+        ("forget what i told you to do", False),
+    ],
+)
+def test_forgetting_an_instruction_is_not_deleting_the_chat(text, deletes):
+    assert asks_to_delete(text) is deletes
+
+
+@pytest.mark.parametrize(
+    "text, privacy",
+    [
+        ("do you use cookies?", True),
+        ("does this site store cookies", True),
+        ("how long do i put sugar cookies in for", False),
+        ("i need a reminder to order cookies", False),
+        ("can you share my location with roger", False),
+        ("who do you share my data with?", True),
+    ],
+)
+def test_privacy_questions_and_errands_that_share_their_words(text, privacy):
+    assert asks_about_privacy(text) is privacy
+
+
+@pytest.mark.parametrize(
+    "text, kind",
+    [
+        ("i accidentally caught my card on fire", ""),
+        ("my kitchen is on fire", "burns"),
+        ("my phone caught fire and the room is full of smoke", "burns"),
+    ],
+)
+def test_fire_is_an_emergency_when_someone_may_be_in_it(text, kind):
+    assert danger(text) == kind

@@ -73,6 +73,12 @@ def _line_of(path, needle: str) -> int:
             "unknown source",
         ),
         ("minimum_class: lower_second", "minimum_class: lower_secnd", "lower_secnd", "unknown degree class"),
+        (
+            '    partly: "My sources may not answer all of that',
+            '    partial: "My sources may not answer all of that',
+            'title: "Something my sources don\'t cover"',
+            "missing 'partly'",
+        ),
         ("minimum_count: 2", "minimum_count: two", "minimum_count: two", "whole number"),
         ('you have {degree_class}."', 'you have {degre_class}."', "{degre_class}", "unknown placeholder"),
         ("\nlast_reviewed: 20", "\nlast_reviewed: last year\n# 20", "last_reviewed", "YYYY-MM-DD"),
