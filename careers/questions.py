@@ -599,6 +599,12 @@ _PLAIN_WORDS = _word_set(
     certain number numbers differentiate distinguish usual normal normally typical typically worth
     true false start starts started stop keep kept stay move moved moving late early soon long
     short high higher low lower big small best better worse worst easy easier hard harder
+    explain explained matter matters important importance essential nice points point used using
+    use actual actually seen mention mentioned mentioning once able stuff read link links list
+    somewhere anywhere everywhere overall whole time times main mainly couple outline completely
+    definition problem rule tend pulled brilliant love care cover covers classed class classified
+    considered consider count counted purpose purposes recommended recommend expected expect
+    assessed assess recognised recognized personal mine choices choosing choose chosen
     """
 )
 # Words of our field that every answer speaks to: the career, the programmes and applying.
@@ -614,6 +620,7 @@ _FIELD_WORDS = _word_set(
     becoming student students people person uk england british post posts position positions
     field area sector profession professional work working degree degrees undergrad undergraduate
     postgrad postgraduate graduate graduates vacancy vacancies academic technologist technologists
+    clin eng chem bio reqs grads unis uni hospital hospitals
     advert adverts advertise advertised advertising wales welsh scotland scottish northern ireland
     united kingdom country countries nation nations
     maths math setting
@@ -664,7 +671,7 @@ def _answer_words(rules: EntryRules, answer: str) -> frozenset:
         topic = rules.topics.get(answer)
         if topic is None:
             return frozenset()
-        words = [topic.text, topic.title, *topic.asked_by]
+        words = [topic.text, topic.title, *topic.asked_by, *topic.answers]
     return _stems(" ".join(words))
 
 

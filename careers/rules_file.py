@@ -112,6 +112,8 @@ class Topic:
     sources: Tuple[Source, ...]
     # Words a question must contain for this answer to answer it (careers/questions.py).
     asked_by: Tuple[str, ...] = ()
+    # What it answers besides its intent, for the evaluation's labels ("registration").
+    answers: Tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -405,6 +407,7 @@ def load_rules(path: Optional[Path] = None) -> EntryRules:
             check.text(entry, "text"),
             _source_list(check, entry, "sources", sources),
             _asked_by(check, entry),
+            _keywords(check, entry, "answers") if "answers" in entry else (),
         )
 
     applying: Dict[str, ConceptAnswer] = {}

@@ -98,3 +98,15 @@ def test_the_outside_sets_are_drawn_the_same_way_every_time_and_apart():
     (_, outside, _), (_, dev, _) = first
     assert len(outside) == 1200 and len(dev) == 300 and not set(outside) & set(dev)
     assert pool(data, ("val", "oos_val")) == [("held back", "intent")]
+
+
+def test_the_realistic_sets_count_an_answer_said_after_what_it_leaves_out_as_that_answer():
+    from tools.evaluation.evaluate_realistic import outcome
+
+    said = [
+        {"event": "user", "parse_data": {"intent": {"name": "ask_not_covered"}}},
+        {"event": "slot", "name": "last_answer", "value": "not_covered:general"},
+        {"event": "slot", "name": "last_answer", "value": "ask_stp_programme"},
+    ]
+    assert outcome(said) == ("ask_not_covered", "ask_stp_programme")
+    assert outcome(said[:2]) == ("ask_not_covered", "ask_not_covered")

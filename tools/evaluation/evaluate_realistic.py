@@ -33,6 +33,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import yaml
 
+from careers.rules_file import NOT_COVERED_GENERAL
 from careers.vocabulary import (
     APPLYING_PREFIX,
     CHECK_INTENT,
@@ -97,15 +98,22 @@ def outcome(events: List[dict]) -> Tuple[Optional[str], str]:
     users = [e for e in events if e.get("event") == "user"]
     intent = ((users[-1].get("parse_data") or {}).get("intent") or {}).get("name") if users else None
     turn = _turn_events(events)
-    for event in turn:
-        if event.get("event") == "slot" and event.get("name") == LAST_ANSWER_SLOT and event.get("value"):
-            value = str(event["value"])
-            if value == VERDICT_ANSWER:
-                return intent, "check"
-            # An answer from the National School's applicant pages (`applying` in the
-            # rules file) is what these sets call "not covered": not on the careers page.
-            covered_elsewhere = value.startswith((NOT_COVERED_PREFIX, APPLYING_PREFIX))
-            return intent, NOT_COVERED if covered_elsewhere else value
+    said = [
+        str(e["value"])
+        for e in turn
+        if e.get("event") == "slot" and e.get("name") == LAST_ANSWER_SLOT and e.get("value")
+    ]
+    # "My sources may not answer all of that ..." before an answer: the answer is what it did.
+    general = NOT_COVERED_PREFIX + NOT_COVERED_GENERAL
+    said = [value for value in said if value != general] or said
+    if said:
+        value = said[0]
+        if value == VERDICT_ANSWER:
+            return intent, "check"
+        # An answer from the National School's applicant pages (`applying` in the
+        # rules file) is what these sets call "not covered": not on the careers page.
+        covered_elsewhere = value.startswith((NOT_COVERED_PREFIX, APPLYING_PREFIX))
+        return intent, NOT_COVERED if covered_elsewhere else value
     for event in turn:
         if event.get("event") == "active_loop" and event.get("name") == FORM:
             return intent, "check"
