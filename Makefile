@@ -136,7 +136,7 @@ stories: $(MODEL)   ## Rasa's story tests (tests/test_*.yml): the dialogue, step
 shell: $(MODEL)   ## chat in the terminal (start `make run` first, for the actions)
 	$(BIN)/python -m runtime shell --model $(MODEL) --endpoints endpoints.yml --interface 127.0.0.1 --port 5006
 
-eval: $(MODEL)   ## the held-out sets: NLU figures, realistic messages and verdicts, the open-world sets (whole replies)
+eval: $(MODEL)   ## the held-out sets: NLU figures, realistic messages and verdicts, the open-world sets (whole replies), the reading table (reported)
 	@mkdir -p results; status=0; \
 	$(BIN)/python -m tools.evaluation.evaluate_realistic --model $(MODEL) \
 		--data tests/heldout_final.yml --json results/realistic-final.json \
@@ -146,6 +146,7 @@ eval: $(MODEL)   ## the held-out sets: NLU figures, realistic messages and verdi
 		--json results/nlu-heldout.json --report docs/nlu-report.md --check-targets || status=1; \
 	$(BIN)/python -m tools.evaluation.open_world --model $(MODEL) --json results/open-world.json \
 		--check-targets || status=1; \
+	$(BIN)/python -m tools.evaluation.reading --model $(MODEL) --json results/reading.json || status=1; \
 	exit $$status
 
 nlu-report: $(SPACY)/meta.json   ## trains and compares three NLU pipelines; writes docs/nlu-report.md

@@ -1,0 +1,382 @@
+"""How well the assistant reads what people say of their qualifications (issue 26).
+
+    python -m tools.evaluation.reading [--model models/careers.tar.gz] \
+        [--table tests/reading/reading_table.yml] [--json results/reading.json] [--show N]
+
+Each message of the reading table is sent as the first message of a new conversation,
+through the trained model and the real actions (in this process). What the assistant then
+holds (its profile slots), the verdict it gave, if any, and the question it asked next are
+compared with what a careful adviser took from the message (the table's facts, each with
+its status: held, predicted, in_progress, planned, abandoned or denied) and the verdict the
+sources support from that message alone.
+
+Per message:
+
+- `facts_right`: every fact of the table read as the assistant can hold it, and no fact
+  held that the message did not state. A fact the assistant has no way to hold (A-level
+  grades; A-levels or GCSEs still being taken) counts as not read.
+- `unsupported_eligible`: "eligible" where the table says anything else;
+- `unsupported_not_eligible`: "not eligible" where the table does not;
+- `needless_question`: the question asked next is for a fact the message stated.
+
+The figures are reported against issue 26's targets; they are not a CI gate until the
+change they measure is made.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import uuid
+from collections import Counter
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+
+import yaml
+
+from careers.vocabulary import (
+    A_LEVEL_ALTERNATIVES,
+    A_LEVEL_COUNT,
+    A_LEVEL_SUBJECTS,
+    ASSESSMENT_SLOT,
+    DEGREE_CLASS,
+    DEGREE_OVERSEAS,
+    DEGREE_PREDICTED,
+    DEGREE_SUBJECT,
+    DEGREE_TYPE,
+    ELIGIBLE,
+    GCSE_GRADES,
+    HIGHER_DEGREE,
+    HIGHER_DEGREE_IN_PROGRESS,
+    HIGHER_DEGREE_SUBJECT,
+    NOT_ELIGIBLE,
+    NOT_UNDERSTOOD,
+    PROFILE_FACTS,
+    PROGRAMME,
+    REQUESTED_SLOT,
+    SCIENCE_A_LEVEL,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+TABLE = ROOT / "tests" / "reading" / "reading_table.yml"
+ASK = "ask"
+TARGETS = {
+    "facts_right": (0.95, "min"),
+    "unsupported_not_eligible": (0, "max"),
+    "unsupported_eligible": (0, "max"),
+    "needless_question_rate": (0.02, "max"),
+}
+
+# The table's fact for each slot the check asks for: a question for a stated fact is needless.
+_ASKED_FACT = {
+    DEGREE_CLASS: ("degree_class", "degree_type"),
+    DEGREE_SUBJECT: ("degree_subject",),
+    HIGHER_DEGREE: ("higher_degree",),
+    HIGHER_DEGREE_SUBJECT: ("higher_degree_subject",),
+    GCSE_GRADES: ("gcse_grades",),
+    A_LEVEL_COUNT: ("a_level_count", "a_level_subjects", "a_level_alternative"),
+    SCIENCE_A_LEVEL: ("science_a_level", "a_level_subjects"),
+    PROGRAMME: (),
+}
+# The table's names for kinds of degree, as the assistant's qualification ids.
+_DEGREE_TYPES = {
+    "honours": {"bachelors"},
+    "integrated_masters": {"integrated_masters"},
+    "ordinary": {"ordinary_degree"},
+    "hnd": {"hnd"},
+    "hnc": {"hnc"},
+    "foundation": {"foundation_degree"},
+    "medical": {"medical_degree"},
+}
+_ALTERNATIVES = {
+    "btec": "btec",
+    "access": "access_to_he",
+    "t_level": "t_level",
+    "highers": "scottish_highers",
+    "advanced_highers": "advanced_highers",
+}
+# Facts the assistant holds that say nothing on their own (a flag left False, an empty list).
+_EMPTY: Tuple[Any, ...] = (None, False, [], "", NOT_UNDERSTOOD)
+
+
+def load_table(path: Path = TABLE) -> List[Dict[str, Any]]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return list(data.get("messages") or [])
+
+
+def _words(value: Any) -> str:
+    text = str(value or "").lower().replace("&", "and")
+    text = re.sub(r"\bmaths?\b", "mathematics", text)
+    return " ".join(re.sub(r"[^a-z0-9 ]", " ", text).split())
+
+
+def _same_subject(expected: Any, held: Any) -> bool:
+    a, b = _words(expected), _words(held)
+    return bool(a and b) and (a == b or a in b or b in a)
+
+
+def _subjects(value: Any) -> set:
+    items = value if isinstance(value, list) else re.split(r",| and ", str(value or ""))
+    return {_words(re.sub(r"\(.*?\)", "", str(s))) for s in items if _words(s)}
+
+
+def fact_problems(fact: Mapping[str, Any], held: Mapping[str, Any]) -> List[str]:
+    """What is wrong with how the assistant holds one of the table's facts ([] if right)."""
+    name, value, status = fact["fact"], fact.get("value"), fact.get("status", "held")
+    stated = status in ("held", "predicted", "in_progress")
+    if name == "degree_class":
+        if value is None:  # a grade with no UK class (a GPA): no class should be guessed
+            return [f"degree_class guessed as {held.get(DEGREE_CLASS)}"] if held.get(DEGREE_CLASS) else []
+        if held.get(DEGREE_CLASS) != value:
+            return [f"degree_class {value} ({status}) read as {held.get(DEGREE_CLASS)}"]
+        if (status == "predicted") != bool(held.get(DEGREE_PREDICTED)):
+            read = "predicted" if held.get(DEGREE_PREDICTED) else "held"
+            return [f"degree_class {value} is {status}, read as {read}"]
+        return []
+    if name == "degree_subject":
+        if stated and not _same_subject(value, held.get(DEGREE_SUBJECT)):
+            return [f"degree_subject {value!r} read as {held.get(DEGREE_SUBJECT)!r}"]
+        if not stated and _same_subject(value, held.get(DEGREE_SUBJECT)):
+            return [f"degree_subject {value!r} is {status}, read as held"]
+        return []
+    if name == "degree_type":
+        ids = _DEGREE_TYPES.get(str(value))
+        if value == "none":  # no degree
+            ok = held.get(DEGREE_CLASS) == "none" or held.get(DEGREE_TYPE) == "none"
+            return [] if ok else ["no degree not read"]
+        if ids is None:
+            return []  # a kind the assistant has no name for: nothing to compare
+        # An honours degree is what the assistant assumes when none is named.
+        assumed = value == "honours" and held.get(DEGREE_TYPE) in (None, "bachelors")
+        if stated and held.get(DEGREE_TYPE) not in ids and not assumed:
+            return [f"degree_type {value} read as {held.get(DEGREE_TYPE)}"]
+        if not stated and held.get(DEGREE_TYPE) in ids:
+            return [f"degree_type {value} is {status}, read as held"]
+        return []
+    if name == "degree_origin":
+        overseas = held.get(DEGREE_OVERSEAS)
+        if value == "overseas" and overseas is not True:
+            return ["an overseas degree read as UK" if overseas is False else "an overseas degree not read"]
+        if value == "uk" and overseas is True:
+            return ["a UK degree read as overseas"]
+        if value == "unknown" and overseas is not None:
+            return [f"an origin nobody stated read as {'overseas' if overseas else 'UK'}"]
+        return []
+    if name == "higher_degree":
+        got, going = held.get(HIGHER_DEGREE), bool(held.get(HIGHER_DEGREE_IN_PROGRESS))
+        if value == "none" or status == "denied":
+            return [] if got == "none" else [f"no higher degree read as {got}"]
+        if status == "held":
+            if got != value:
+                return [f"higher_degree {value} read as {got}"]
+            return ["a higher degree held read as in progress"] if going else []
+        if status == "in_progress":
+            if got != value:
+                return [f"higher_degree {value} (in progress) read as {got}"]
+            return [] if going else ["a higher degree in progress read as held"]
+        # planned or abandoned: it must not be held
+        return (
+            [f"higher_degree {value} is {status}, read as {'in progress' if going else 'held'}"]
+            if got == value
+            else []
+        )
+    if name == "higher_degree_subject":
+        if status in ("held", "in_progress") and not _same_subject(value, held.get(HIGHER_DEGREE_SUBJECT)):
+            return [f"higher_degree_subject {value!r} read as {held.get(HIGHER_DEGREE_SUBJECT)!r}"]
+        return []
+    if name == "a_level_count":
+        if status == "held":
+            return (
+                []
+                if held.get(A_LEVEL_COUNT) == int(str(value))
+                else [f"a_level_count {value} read as {held.get(A_LEVEL_COUNT)}"]
+            )
+        if held.get(A_LEVEL_COUNT) not in (None, 0):
+            return [f"A-levels {status} read as held ({held.get(A_LEVEL_COUNT)})"]
+        return [f"A-levels {status}: the assistant cannot hold that"] if status == "in_progress" else []
+    if name == "a_level_subjects":
+        got = _subjects(held.get(A_LEVEL_SUBJECTS))
+        want = _subjects(value)
+        if status == "held":
+            return [] if want <= got else [f"a_level_subjects {sorted(want)} read as {sorted(got)}"]
+        if want & got:
+            return [f"A-level subjects {status} read as held"]
+        return (
+            [f"A-level subjects {status}: the assistant cannot hold that"] if status == "in_progress" else []
+        )
+    if name == "science_a_level":
+        got = held.get(SCIENCE_A_LEVEL)
+        if status == "held":
+            return [] if got == value else [f"science_a_level {value} read as {got}"]
+        if got == "yes" and value == "yes":
+            return [f"a science A-level {status} read as held"]
+        return []
+    if name == "a_level_alternative":
+        wanted = _ALTERNATIVES.get(str(value))
+        alternatives = held.get(A_LEVEL_ALTERNATIVES) or []
+        if wanted is None:
+            return []
+        if status == "held":
+            return [] if wanted in alternatives else [f"a_level_alternative {value} not read"]
+        if wanted in alternatives:
+            return [f"{value} {status} read as held"]
+        return [f"{value} {status}: the assistant cannot hold that"]
+    if name == "gcse_grades":
+        if held.get(GCSE_GRADES) in _EMPTY:
+            return [f"GCSEs ({status}) not read"]
+        return [] if status == "held" else [f"GCSEs {status} read as held"]
+    if name == "a_level_grades":
+        return ["A-level grades: the assistant cannot hold them"]
+    return []
+
+
+# Which of the assistant's facts each table fact accounts for.
+_ACCOUNTS = {
+    "degree_class": (DEGREE_CLASS, DEGREE_PREDICTED),
+    "degree_subject": (DEGREE_SUBJECT,),
+    "degree_type": (DEGREE_TYPE, DEGREE_CLASS),
+    "degree_origin": (DEGREE_OVERSEAS,),
+    "higher_degree": (HIGHER_DEGREE, HIGHER_DEGREE_IN_PROGRESS),
+    "higher_degree_subject": (HIGHER_DEGREE_SUBJECT,),
+    "a_level_count": (A_LEVEL_COUNT, SCIENCE_A_LEVEL),
+    "a_level_subjects": (A_LEVEL_SUBJECTS, A_LEVEL_COUNT, SCIENCE_A_LEVEL),
+    "science_a_level": (SCIENCE_A_LEVEL,),
+    "a_level_alternative": (A_LEVEL_ALTERNATIVES, A_LEVEL_COUNT),
+    "gcse_grades": (GCSE_GRADES,),
+    "a_level_grades": (),
+}
+
+
+def unstated(facts: Sequence[Mapping[str, Any]], held: Mapping[str, Any]) -> List[str]:
+    """The facts the assistant holds that no fact of the message accounts for."""
+    accounted = {PROGRAMME}
+    for fact in facts:
+        accounted |= set(_ACCOUNTS.get(fact["fact"], ()))
+    # "a BSc", "a 2:1 in physics": a bachelor's degree is what any degree named implies.
+    if held.get(DEGREE_TYPE) == "bachelors" and {f["fact"] for f in facts} & {
+        "degree_class",
+        "degree_subject",
+    }:
+        accounted.add(DEGREE_TYPE)
+    return sorted(k for k in PROFILE_FACTS if k not in accounted and held.get(k) not in _EMPTY)
+
+
+def judge(
+    item: Mapping[str, Any], held: Mapping[str, Any], verdict: Optional[str], asked: Optional[str]
+) -> Dict[str, Any]:
+    facts = list(item.get("facts") or [])
+    problems = [p for fact in facts for p in fact_problems(fact, held)]
+    extra = unstated(facts, held)
+    problems += [f"{k} held, but not stated ({held.get(k)!r})" for k in extra]
+    expected = item.get("verdict")
+    stated = {f["fact"] for f in facts}
+    return {
+        "facts_right": not problems,
+        "problems": problems,
+        "verdict": verdict or ASK,
+        "unsupported_eligible": verdict == ELIGIBLE and expected != ELIGIBLE,
+        "unsupported_not_eligible": verdict == NOT_ELIGIBLE and expected != NOT_ELIGIBLE,
+        "needless_question": bool(asked) and bool(set(_ASKED_FACT.get(asked or "", ())) & stated),
+        "asked": asked,
+    }
+
+
+def _held(events: Sequence[Mapping[str, Any]]) -> Tuple[Dict[str, Any], Optional[str], Optional[str]]:
+    slots: Dict[str, Any] = {}
+    for event in events:
+        if event.get("event") == "slot":
+            slots[str(event.get("name"))] = event.get("value")
+    assessment = slots.get(ASSESSMENT_SLOT) or {}
+    verdict = assessment.get("verdict") if isinstance(assessment, dict) else None
+    return slots, verdict, slots.get(REQUESTED_SLOT)
+
+
+def score(results: List[Dict[str, Any]]) -> Dict[str, Any]:
+    total = len(results)
+    ratio = (lambda n: round(n / total, 4)) if total else (lambda n: 1.0)
+    return {
+        "messages": total,
+        "facts_right": ratio(sum(r["facts_right"] for r in results)),
+        "unsupported_eligible": sum(r["unsupported_eligible"] for r in results),
+        "unsupported_not_eligible": sum(r["unsupported_not_eligible"] for r in results),
+        "needless_question_rate": ratio(sum(r["needless_question"] for r in results)),
+        "verdicts": dict(Counter(f"{r['expect_verdict']} -> {r['verdict']}" for r in results).most_common()),
+    }
+
+
+def below_target(summary: Mapping[str, Any]) -> List[str]:
+    failures = []
+    for key, (target, kind) in TARGETS.items():
+        value = summary[key]
+        if (kind == "min" and value < target) or (kind == "max" and value > target):
+            failures.append(f"{key} {value} ({'<' if kind == 'min' else '>'} {target})")
+    return failures
+
+
+def run(model: Path, table: Path) -> List[Dict[str, Any]]:
+    from tools.careers_team.converse import InProcessAssistant
+
+    assistant = InProcessAssistant(model)
+    results = []
+    try:
+        for item in load_table(table):
+            sender = f"reading-{uuid.uuid4().hex}"
+            assistant.send(sender, str(item["text"]))
+            held, verdict, asked = _held(assistant.events(sender))
+            results.append(
+                {
+                    "text": item["text"],
+                    "expect_verdict": item.get("verdict"),
+                    **judge(item, held, verdict, asked),
+                }
+            )
+    finally:
+        assistant.close()
+    return results
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=ROOT / "models" / "careers.tar.gz")
+    parser.add_argument("--table", type=Path, default=TABLE)
+    parser.add_argument("--json", type=Path, help="write the figures and every judged message here")
+    parser.add_argument("--show", type=int, default=0, help="list up to N messages with problems")
+    args = parser.parse_args(argv)
+    results = run(args.model, args.table)
+    summary = score(results)
+    print(
+        f"Reading table ({args.table.name}): {summary['messages']} messages;"
+        f" facts right {summary['facts_right']} (target >= 0.95);"
+        f" unsupported eligible {summary['unsupported_eligible']},"
+        f" unsupported not eligible {summary['unsupported_not_eligible']} (targets 0); needless questions"
+        f" {summary['needless_question_rate']} (target <= 0.02)"
+    )
+    failures = below_target(summary)
+    if failures:
+        print("  issue 26's targets not met (reported, not a CI gate): " + "; ".join(failures))
+    shown = 0
+    for r in results:
+        if shown >= args.show:
+            break
+        if (
+            r["problems"]
+            or r["unsupported_eligible"]
+            or r["unsupported_not_eligible"]
+            or r["needless_question"]
+        ):
+            shown += 1
+            print(f"  - {r['text'][:100]!r}: expected {r['expect_verdict']}, gave {r['verdict']}")
+            for problem in r["problems"]:
+                print(f"      {problem}")
+            if r["needless_question"]:
+                print(f"      asked again for {r['asked']}")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(
+            json.dumps({"summary": summary, "results": results}, indent=1, default=str) + "\n"
+        )
+
+
+if __name__ == "__main__":
+    main()
