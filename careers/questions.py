@@ -620,7 +620,7 @@ _FIELD_WORDS = _word_set(
     becoming student students people person uk england british post posts position positions
     field area sector profession professional work working degree degrees undergrad undergraduate
     postgrad postgraduate graduate graduates vacancy vacancies academic technologist technologists
-    clin eng chem bio reqs grads unis uni hospital hospitals
+    clin eng chem bio biochem phys reqs grads unis uni hospital hospitals
     advert adverts advertise advertised advertising wales welsh scotland scottish northern ireland
     united kingdom country countries nation nations
     maths math setting
@@ -675,6 +675,15 @@ def _answer_words(rules: EntryRules, answer: str) -> frozenset:
     return _stems(" ".join(words))
 
 
+# A capitalised word inside a sentence names a place or an institution ("from Dundee", "at
+# Swansea"): who or where, not what is asked. (An acronym, "HSST", may be what is asked.)
+_NAME_RE = re.compile(r"(?:(?<=[\w,;:)'\u2019\"-] )|(?<=\())([A-Z][a-z]+)\b")
+
+
+def _names(text: str) -> set:
+    return {m.group(1).lower() for m in _NAME_RE.finditer(text or "")}
+
+
 def unanswered(rules: EntryRules, answer: str, text: str) -> List[str]:
     """The words of the question in `text` that the answer `answer` (a topic, or
     `applying:<key>`) does not speak to, in the order asked; [] when it covers them all.
@@ -692,11 +701,13 @@ def unanswered(rules: EntryRules, answer: str, text: str) -> List[str]:
     )
     missing: List[str] = []
     for part in asking:
+        names = _names(part)
         for word in _WORD_RE.findall(normalise(part)):
             stem = _stem(word)
             if (
                 len(word) < _MIN_ASPECT_LETTERS
                 or ("'" in word and not word.endswith("'s"))  # "don't", "you're"
+                or word in names
                 or stem in _SET_ASIDE
                 or stem in covered
                 or stem in facts

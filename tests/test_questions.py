@@ -301,6 +301,9 @@ def test_answers_citing_the_same_pages_are_shown_as_one():
             ["exempt"],
         ),
         ("not_covered", "anything at all", []),
+        # Places and institutions named inside a sentence are who or where, not what is asked.
+        ("ask_relevant_subjects", "2:1 in Biochemistry (Dundee) - is biochem relevant for the STP?", []),
+        ("ask_work_experience", "What experience is a HSST trainee expected to have?", ["hsst"]),
     ],
 )
 def test_what_an_answer_leaves_unanswered(answer, text, missing):
