@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from careers.engine import Assessment
@@ -349,12 +350,17 @@ def not_covered_topic(rules: EntryRules, text: str) -> str:
     value = " " + re.sub(r"[^\w'+ -]", " ", (text or "").lower()) + " "
     best, hits = NOT_COVERED_GENERAL, 0
     for key, topic in rules.not_covered.items():
-        found = sum(
-            1 for word in topic.keywords if re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", value)
-        )
+        found = sum(1 for pattern in _keyword_patterns(topic.keywords) if pattern.search(value))
         if found > hits:
             best, hits = key, found
     return best
+
+
+@lru_cache(maxsize=64)
+def _keyword_patterns(keywords: Tuple[str, ...]) -> Tuple["re.Pattern[str]", ...]:
+    """One compiled pattern per keyword, compiled once (re's own cache is too small to
+    keep every keyword of the rules file between messages)."""
+    return tuple(re.compile(rf"(?<![\w-]){re.escape(word)}(?![\w-])") for word in keywords)
 
 
 def not_covered_answer(rules: EntryRules, key: str, question: str = "") -> Dict[str, str]:

@@ -225,6 +225,7 @@ class Decision:
     reason: str
 
 
+@lru_cache(maxsize=1024)
 def normalise(text: str) -> str:
     """Lower case, curly quotes straightened, punctuation other than ' + : . & / - as spaces."""
     text = (text or "").lower().replace("\u2019", "'").replace("\u2018", "'")
