@@ -48,7 +48,7 @@ from careers.language import (
     says_no,
     says_yes,
 )
-from careers.questions import about_another_career, concepts_asked, other_questions, other_topic, unanswered
+from careers.questions import about_another_career, concepts_asked, other_questions, other_topic
 from careers.rules_file import NOT_COVERED_GENERAL, default_rules
 from careers.vocabulary import (
     A_LEVEL_COUNT,
@@ -448,9 +448,9 @@ class ActionAnswerTopic(Action):
         said = [SlotSet(LAST_ANSWER_SLOT, intent)]
         # What the question asks that this answer does not speak to is named first
         # ("Will an accredited MSc exempt me from the STP's MSc?": nothing on "exempt").
-        missing = unanswered(RULES, intent, text)
-        if missing:
-            values = partly_covered(RULES, values, RULES.topics[intent].title, missing)
+        partly = partly_covered(RULES, intent, values, text)
+        if partly is not None:
+            values = partly
             said.insert(0, SlotSet(LAST_ANSWER_SLOT, NOT_COVERED_PREFIX + NOT_COVERED_GENERAL))
         answers = [values]
         # Another question in the same message ("... and when do applications open?").

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 from functools import lru_cache
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from careers.engine import Assessment
 from careers.rules_file import NOT_COVERED_GENERAL, EntryRules, Source
@@ -386,13 +386,21 @@ def plain_words(text: str, limit: int = 90) -> str:
 
 
 def partly_covered(
-    rules: EntryRules, values: Dict[str, str], title: str, missing: Sequence[str]
-) -> Dict[str, str]:
-    """An answer that does not speak to every word of the question
-    (careers.questions.unanswered), with those words named first: "My sources may not
-    answer all of that: they say nothing about "held". What they say on ..."."""
+    rules: EntryRules, answer: str, values: Dict[str, str], question: str
+) -> Optional[Dict[str, str]]:
+    """`values` of `answer` (a topic, or `applying:<key>`) with what `question` asks that
+    it does not speak to (careers.questions.unanswered) named first: "My sources may not
+    answer all of that: they say nothing about "held". What they say on ..."; None when
+    the answer speaks to all of it."""
+    from careers.questions import unanswered
+
+    missing = unanswered(rules, answer, question)
     if not missing:
-        return values
+        return None
+    if answer.startswith(APPLYING_PREFIX):
+        title = rules.applying[answer[len(APPLYING_PREFIX) :]].title
+    else:
+        title = rules.topics[answer].title
     quoted = [f"\u201c{plain_words(word, 30)}\u201d" for word in missing[:MAX_MISSING_NAMED]]
     named = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
     lead = rules.not_covered[NOT_COVERED_GENERAL].partly.replace("{missing}", named).replace("{title}", title)
@@ -433,7 +441,7 @@ def concept_replies(rules: EntryRules, text: str) -> List[Tuple[str, Dict[str, s
     names nothing known. An applying answer that does not speak to every word of its
     question is said with those words named (partly_covered), after a general "not
     covered" entry with no template values of its own: said, inside the next reply."""
-    from careers.questions import concepts_asked, parts, unanswered
+    from careers.questions import concepts_asked, parts
 
     general = NOT_COVERED_PREFIX + NOT_COVERED_GENERAL
     asked: Dict[str, str] = {}  # what is named -> the part of the message naming it
@@ -448,12 +456,11 @@ def concept_replies(rules: EntryRules, text: str) -> List[Tuple[str, Dict[str, s
     replies: List[Tuple[str, Dict[str, str]]] = []
     for name, part in list(asked.items())[:MAX_CONCEPT_REPLIES]:
         values = concept_reply(rules, name, text)
-        missing = unanswered(rules, name, part) if name.startswith(APPLYING_PREFIX) else []
-        if missing:
-            # "Where and when will the interviews be held?": the selection stages, but not where.
-            title = rules.applying[name[len(APPLYING_PREFIX) :]].title
+        # "Where and when will the interviews be held?": the selection stages, but not where.
+        partly = partly_covered(rules, name, values, part) if name.startswith(APPLYING_PREFIX) else None
+        if partly is not None:
             replies.append((general, {}))
-            values = partly_covered(rules, values, title, missing)
+            values = partly
         replies.append((name, values))
     if not asked:
         replies.append((general, not_covered_answer(rules, NOT_COVERED_GENERAL, text)))

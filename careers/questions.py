@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from careers.rules_file import NOT_COVERED_GENERAL, EntryRules
 from careers.vocabulary import (
@@ -248,11 +248,11 @@ def _spans(phrases: Sequence[str], text: str) -> List[Tuple[int, int]]:
     return [m.span() for m in pattern.finditer(normalise(text))]
 
 
-def in_field(text: str, rules: Optional[EntryRules] = None) -> bool:
+def in_field(text: str, rules: EntryRules) -> bool:
     """True when the message names something of our field, and not only another career.
     Words our field shares with others ("apply", "degree", "salary") count unless more
     of the message is foreign to the field (foreign_words: "how to apply cream to
-    smooth itchiness", "a credit card application"); without `rules`, they count alone."""
+    smooth itchiness", "a credit card application")."""
     if about_another_career(text):
         return False
     value = normalise(text)
@@ -261,8 +261,8 @@ def in_field(text: str, rules: Optional[EntryRules] = None) -> bool:
     shared = len(_FIELD_SHARED_RE.findall(value))
     if _OWN_MONEY_RE.search(value) or _OTHER_ERRANDS_RE.search(value):
         return False  # "how much is my salary?", "can I apply for a new card?": not the career's
-    if not shared or rules is None:
-        return bool(shared)
+    if not shared:
+        return False
     foreign = len(foreign_words(rules, text))
     return foreign < MIN_FOREIGN_WORDS or shared > foreign
 
@@ -281,23 +281,44 @@ def foreign_words(rules: EntryRules, text: str) -> List[str]:
     ]
 
 
-_VOCABULARIES: Dict[Tuple[str, str], frozenset] = {}
+# Stems of the rules file, by (file, review date, what): worked out once, not per message.
+_VOCABULARIES: Dict[Tuple[str, str, str], frozenset] = {}
+
+
+def _once(rules: EntryRules, what: str, texts: Callable[[EntryRules], List[str]]) -> frozenset:
+    key = (str(rules.path), str(rules.last_reviewed), what)
+    if key not in _VOCABULARIES:
+        _VOCABULARIES[key] = _stems(" ".join(texts(rules)))
+    return _VOCABULARIES[key]
+
+
+def _fact_words(rules: EntryRules) -> frozenset:
+    """The stems of every subject and qualification the rules file names (by id and label)."""
+    return _once(
+        rules,
+        "facts",
+        lambda r: [
+            *r.subjects,
+            *(f"{q.replace('_', ' ')} {label}" for q, (_, label) in r.qualifications.items()),
+        ],
+    )
 
 
 def _field_vocabulary(rules: EntryRules) -> frozenset:
     """Every stem of the rules file's answers, titles and keywords."""
-    key = (str(rules.path), str(rules.last_reviewed))
-    if key not in _VOCABULARIES:
-        texts: List[str] = list(rules.subjects)
-        for topic in rules.topics.values():
-            texts += [topic.text, topic.title, *topic.asked_by]
-        for answer in rules.applying.values():
-            texts += [answer.text, answer.title, *answer.keywords]
-        for missing in rules.not_covered.values():
-            texts += [missing.title, *missing.keywords]
-        texts += [label for _, label in rules.qualifications.values()]
-        _VOCABULARIES[key] = _stems(" ".join(texts))
-    return _VOCABULARIES[key]
+    return _once(rules, "field", _field_texts)
+
+
+def _field_texts(rules: EntryRules) -> List[str]:
+    texts: List[str] = list(rules.subjects)
+    for topic in rules.topics.values():
+        texts += [topic.text, topic.title, *topic.asked_by]
+    for answer in rules.applying.values():
+        texts += [answer.text, answer.title, *answer.keywords]
+    for missing in rules.not_covered.values():
+        texts += [missing.title, *missing.keywords]
+    texts += [label for _, label in rules.qualifications.values()]
+    return texts
 
 
 # "my experience as a nurse", "I'm a teacher": the person's background, not another career asked about.
@@ -393,7 +414,8 @@ def decide(
     words = len(normalise(text).split())
     entities = list(entities)
     has_facts = any(e.get("entity") in _FACT_ENTITIES for e in entities)
-    field = in_field(text, rules) or (
+    words_of_the_field = in_field(text, rules)
+    field = words_of_the_field or (
         any(e.get("entity") in _FIELD_ENTITIES for e in entities) and not about_another_career(text)
     )
     named = bool(concepts_asked(rules, text)) and not has_facts
@@ -420,7 +442,7 @@ def decide(
             return _what_is_asked(rules, text, ranked, field, has_facts, entities)
         # Facts alone start a check only when they are plainly ours: a degree class, or
         # a word of the field ("add up my reward points for master card" is not).
-        ours = in_field(text, rules) or any(e.get("entity") == "degree_class" for e in entities)
+        ours = words_of_the_field or any(e.get("entity") == "degree_class" for e in entities)
         if top == CHECK_INTENT and (
             _ASKS_FOR_A_CHECK.search(normalise(text))
             # (where a degree is from is no fact of our field on its own: "an American Express")
@@ -691,15 +713,11 @@ def unanswered(rules: EntryRules, answer: str, text: str) -> List[str]:
     Only the parts that ask are read ("I volunteer at a hospital radio. Where can I get
     experience?" asks about experience), and subjects and qualifications a person names
     about themselves are facts, not what is asked."""
-    if answer == NOT_COVERED_INTENT:
-        return []
     covered = _answer_words(rules, answer)
     if not covered:
-        return []
+        return []  # not an answer the rules file has
     asking = [p for p in parts(text) if _asks(p)] or [text]
-    facts = _stems(" ".join(rules.subjects)) | _stems(
-        " ".join(f"{key.replace('_', ' ')} {label}" for key, (_, label) in rules.qualifications.items())
-    )
+    facts = _fact_words(rules)
     missing: List[str] = []
     for part in asking:
         names = _names(part)

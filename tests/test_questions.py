@@ -65,7 +65,7 @@ def test_what_a_question_names_the_longest_match_first(text, expected):
     ],
 )
 def test_in_field(text, field):
-    assert in_field(text) is field
+    assert in_field(text, RULES) is field
 
 
 @pytest.mark.parametrize(

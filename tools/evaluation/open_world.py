@@ -45,6 +45,8 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set, 
 
 import yaml
 
+from careers.vocabulary import APPLYING_PREFIX, FORM, LAST_ANSWER_SLOT, NOT_COVERED_PREFIX, VERDICT_ANSWER
+
 ROOT = Path(__file__).resolve().parents[2]
 SETS_DIR = ROOT / "tests" / "open_world"
 # The outside requests are drawn from a public data set (CLINC150, CC BY 3.0) that this
@@ -82,7 +84,6 @@ _UTTERED = {
     "utter_explain_nothing": "unsure",
     "utter_privacy": "privacy",
 }
-_FORM = "eligibility_form"
 # CLINC150's intents that are small talk with the assistant itself ("goodbye", "are you a
 # bot?"): a reply in kind that does nothing else is as right as declining.
 SMALL_TALK_LABELS = frozenset(
@@ -105,9 +106,6 @@ SMALL_TALK_LABELS = frozenset(
         "cancel",
     }
 )
-_LAST_ANSWER = "last_answer"
-_NOT_COVERED = "not_covered:"
-_VERDICT = "verdict"
 
 
 class SetError(ValueError):
@@ -165,15 +163,15 @@ def reply_kinds(events: Sequence[Mapping[str, Any]]) -> List[str]:
     kinds: List[str] = []
     for event in _turn(events):
         kind = event.get("event")
-        if kind == "slot" and event.get("name") == _LAST_ANSWER and event.get("value"):
+        if kind == "slot" and event.get("name") == LAST_ANSWER_SLOT and event.get("value"):
             value = str(event["value"])
-            if value == _VERDICT:
+            if value == VERDICT_ANSWER:
                 kinds.append("verdict")
-            elif value.startswith(_NOT_COVERED):
-                kinds.append("pointer:" + value[len(_NOT_COVERED) :])
+            elif value.startswith(NOT_COVERED_PREFIX):
+                kinds.append("pointer:" + value[len(NOT_COVERED_PREFIX) :])
             else:
                 kinds.append("answer:" + value)
-        elif kind == "active_loop" and event.get("name") == _FORM:
+        elif kind == "active_loop" and event.get("name") == FORM:
             kinds.append("check_started")
         elif kind == "bot":
             uttered = _UTTERED.get((event.get("metadata") or {}).get("utter_action") or "")
@@ -249,11 +247,13 @@ def _plain(kinds: List[str]) -> str:
 def declared_coverage() -> Dict[str, Set[str]]:
     """fact -> the concepts it declares it answers (`answers:` in the rules file), and
     under `__not_covered__` the keys of the not-covered topics."""
-    rules = yaml.safe_load((ROOT / "careers" / "entry_rules.yml").read_text(encoding="utf-8"))
-    declared = {key: set(topic.get("answers") or []) for key, topic in (rules.get("topics") or {}).items()}
-    for key, answer in (rules.get("applying") or {}).items():
-        declared["applying:" + key] = {key, *(answer.get("answers") or [])}
-    declared["__not_covered__"] = set(rules.get("not_covered") or {})
+    from careers.rules_file import load_rules
+
+    rules = load_rules(ROOT / "careers" / "entry_rules.yml")
+    declared = {key: set(topic.answers) for key, topic in rules.topics.items()}
+    for key, answer in rules.applying.items():
+        declared[APPLYING_PREFIX + key] = {key, *answer.answers}
+    declared["__not_covered__"] = set(rules.not_covered)
     return declared
 
 

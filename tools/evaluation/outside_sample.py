@@ -36,7 +36,7 @@ OUTSIDE_DEV = ("outside_dev.tsv", 300, 7)
 VALIDATION = "outside_val.tsv"
 HEADER = (
     "# {count} requests from CLINC150 (github.com/clinc/oos-eval, data/data_full.json, splits "
-    "test + oos_test), seed {seed}.\n# Licence: CC BY 3.0, Larson et al. 2019, 'An Evaluation "
+    "{how}.\n# Licence: CC BY 3.0, Larson et al. 2019, 'An Evaluation "
     "Dataset for Intent Classification and Out-of-Scope Prediction'. Drawn by "
     "tools/evaluation/outside_sample.py.\n"
 )
@@ -53,13 +53,18 @@ def pool(data: dict, splits: Sequence[str] = ("test", "oos_test")) -> List[Tuple
     return requests
 
 
-def draw(requests: Sequence[Tuple[str, str]]) -> List[Tuple[str, List[Tuple[str, str]], int]]:
-    """The two sets: the outside set first, then the development set from what is left."""
+def draw(requests: Sequence[Tuple[str, str]]) -> List[Tuple[str, List[Tuple[str, str]], str]]:
+    """The two sets, each (file name, requests, how they were drawn): the outside set
+    first, then the development set from what is left."""
     chosen = random.Random(OUTSIDE[2]).sample(list(requests), OUTSIDE[1])
     taken = set(chosen)
     rest = [r for r in requests if r not in taken]
     dev = random.Random(OUTSIDE_DEV[2]).sample(rest, OUTSIDE_DEV[1])
-    return [(OUTSIDE[0], chosen, OUTSIDE[2]), (OUTSIDE_DEV[0], dev, OUTSIDE_DEV[2])]
+    drawn = "test + oos_test), seed {}"
+    return [
+        (OUTSIDE[0], chosen, drawn.format(OUTSIDE[2])),
+        (OUTSIDE_DEV[0], dev, drawn.format(OUTSIDE_DEV[2])),
+    ]
 
 
 def main(argv: Optional[List[str]] = None) -> None:
@@ -71,12 +76,9 @@ def main(argv: Optional[List[str]] = None) -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     sums = []
     drawn = draw(pool(data))
-    drawn.append((VALIDATION, pool(data, ("val", "oos_val")), 0))
-    for name, rows, seed in drawn:
-        header = HEADER.format(count=len(rows), seed=seed)
-        if name == VALIDATION:
-            header = header.replace("splits test + oos_test), seed 0", "splits val + oos_val), all of them")
-        body = header + "".join(f"{t}\t{i}\n" for t, i in rows)
+    drawn.append((VALIDATION, pool(data, ("val", "oos_val")), "val + oos_val), all of them"))
+    for name, rows, how in drawn:
+        body = HEADER.format(count=len(rows), how=how) + "".join(f"{t}\t{i}\n" for t, i in rows)
         (args.out / name).write_text(body, encoding="utf-8")
         sums.append(f"{hashlib.sha256(body.encode('utf-8')).hexdigest()}  {name}\n")
         print(f"{args.out / name}: {len(rows)} requests")
