@@ -325,16 +325,17 @@ class ActionGiveVerdict(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        assessment = assess(RULES, profile_from_tracker(tracker))
+        profile = profile_from_tracker(tracker)
+        assessment = assess(RULES, profile)
         if assessment.verdict is None:
             stuck = int(tracker.get_slot(UNREADABLE_SLOT) or 0) >= MAX_UNREADABLE
             dispatcher.utter_message(response="utter_check_way_out" if stuck else "utter_check_stopped")
             return [SlotSet(UNREADABLE_SLOT, 0), SlotSet(REQUESTED_SLOT, None)]
-        payload = assessment_payload(RULES, assessment)
+        payload = assessment_payload(RULES, assessment, profile)
         dispatcher.utter_message(
             response=f"utter_verdict_{assessment.verdict}",
             json_message=payload,
-            **verdict_values(RULES, assessment),
+            **verdict_values(RULES, assessment, profile),
         )
         return [
             SlotSet(ASSESSMENT_SLOT, payload[ASSESSMENT_SLOT]),

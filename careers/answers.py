@@ -14,26 +14,33 @@ from careers.vocabulary import (
     A_LEVEL_ALTERNATIVE,
     A_LEVEL_ALTERNATIVES,
     A_LEVEL_COUNT,
+    A_LEVEL_GRADES,
+    A_LEVEL_STATUS,
     A_LEVEL_SUBJECTS,
+    ABANDONED,
     APPLYING_PREFIX,
     ASSESSMENT_SLOT,
     CHECK_INTENT,
     CHECK_TOPIC,
     DEGREE_CLASS,
     DEGREE_OVERSEAS,
-    DEGREE_PREDICTED,
+    DEGREE_STATUS,
     DEGREE_SUBJECT,
     DEGREE_TYPE,
     FIRST,
     GCSE_ALTERNATIVE,
     GCSE_GRADES,
     HIGHER_DEGREE,
-    HIGHER_DEGREE_IN_PROGRESS,
+    HIGHER_DEGREE_ENDS,
+    HIGHER_DEGREE_STATUS,
     HIGHER_DEGREE_SUBJECT,
+    IN_PROGRESS,
     LOWER_SECOND,
     NON_HONOURS,
     NOT_COVERED_PREFIX,
     NOT_HIGHER_DEGREE,
+    PLANNED,
+    PREDICTED,
     PROGRAMME,
     PTP,
     SCIENCE_A_LEVEL,
@@ -64,8 +71,11 @@ def topic_answer(rules: EntryRules, intent: str) -> Optional[Dict[str, str]]:
     return {"answer": topic.text, "sources": source_list(topic.sources)}
 
 
-def verdict_values(rules: EntryRules, assessment: Assessment) -> Dict[str, str]:
-    """Template values for a verdict message: the programme, why, next steps, links."""
+def verdict_values(
+    rules: EntryRules, assessment: Assessment, profile: Optional[Mapping[str, Any]] = None
+) -> Dict[str, str]:
+    """Template values for a verdict message: what was understood (so a misreading can be
+    spotted and corrected), the programme, why, next steps, links."""
     programme = assessment.programme or ""
     name, programme_source = rules.programmes[programme]
     links: List[Source] = [f.source for f in assessment.findings]
@@ -74,6 +84,7 @@ def verdict_values(rules: EntryRules, assessment: Assessment) -> Dict[str, str]:
     links.append(rules.next_steps[programme][assessment.verdict or ""][1])
     links.append(programme_source)
     return {
+        "understood": describe_facts(rules, profile or {}) or "only the programme",
         "programme_name": name,
         "decider": rules.deciders[programme][0],
         "reasons": bullet_list(assessment.reasons),
@@ -82,11 +93,16 @@ def verdict_values(rules: EntryRules, assessment: Assessment) -> Dict[str, str]:
     }
 
 
-def assessment_payload(rules: EntryRules, assessment: Assessment) -> Dict[str, object]:
-    """The `custom` payload a website or test reads: verdict, reasons, sources, and how
-    to show the verdict and programme, so no channel needs to spell their names."""
+def assessment_payload(
+    rules: EntryRules, assessment: Assessment, profile: Optional[Mapping[str, Any]] = None
+) -> Dict[str, object]:
+    """The `custom` payload a website or test reads: verdict, reasons, sources, what was
+    understood, and how to show the verdict and programme, so no channel needs to spell
+    their names."""
     payload = assessment.as_payload()
-    payload["sources"] = verdict_values(rules, assessment)["sources"].split("\n")
+    values = verdict_values(rules, assessment, profile)
+    payload["sources"] = values["sources"].split("\n")
+    payload["understood"] = values["understood"]
     if assessment.verdict is not None:
         payload["verdict_label"] = VERDICT_LABELS[assessment.verdict]
         payload["verdict_mark"] = VERDICT_MARKS[assessment.verdict]
@@ -288,8 +304,11 @@ def describe_facts(rules: EntryRules, facts: Mapping[str, Any]) -> str:
             words = "a degree"
         if subject(facts.get(DEGREE_SUBJECT)) and degree_type != "medical_degree":
             words += f" in {facts['degree_subject']}"
-        if facts.get(DEGREE_PREDICTED):
+        status = facts.get(DEGREE_STATUS)
+        if status == PREDICTED:
             words += " (predicted)"
+        elif status == IN_PROGRESS:
+            words += " (still studying)"
         parts.append(words)
     if facts.get(DEGREE_OVERSEAS) is True:
         parts.append("a degree from outside the UK")
@@ -300,8 +319,13 @@ def describe_facts(rules: EntryRules, facts: Mapping[str, Any]) -> str:
         words = rules.qualification_label(higher)
         if subject(facts.get(HIGHER_DEGREE_SUBJECT)):
             words += f" in {facts['higher_degree_subject']}"
-        if facts.get(HIGHER_DEGREE_IN_PROGRESS):
-            words += ", still to be awarded"
+        words += {
+            IN_PROGRESS: ", still to be awarded",
+            PLANNED: ", planned",
+            ABANDONED: ", not finished",
+        }.get(str(facts.get(HIGHER_DEGREE_STATUS)), "")
+        if facts.get(HIGHER_DEGREE_STATUS) == IN_PROGRESS and facts.get(HIGHER_DEGREE_ENDS):
+            words += f" (ending {facts[HIGHER_DEGREE_ENDS]})"
         parts.append(words)
     elif subject(facts.get(HIGHER_DEGREE_SUBJECT)):
         parts.append(f"a higher degree in {facts['higher_degree_subject']}")
@@ -315,13 +339,22 @@ def describe_facts(rules: EntryRules, facts: Mapping[str, Any]) -> str:
         parts.append(gcses)
     count = facts.get(A_LEVEL_COUNT)
     subjects = [s for s in facts.get(A_LEVEL_SUBJECTS) or [] if subject(s)]
+    a_level_words = ""
     if count is not None:
-        words = {0: "no A-levels", 1: "one A-level"}.get(count, f"{_number(count)} A-levels")
+        a_level_words = {0: "no A-levels", 1: "one A-level"}.get(count, f"{_number(count)} A-levels")
         if subjects and count:
-            words += " (" + ", ".join(subjects) + ")"
-        parts.append(words)
+            a_level_words += " (" + ", ".join(subjects) + ")"
     elif subjects:
-        parts.append("A-levels in " + ", ".join(subjects))
+        a_level_words = "A-levels in " + ", ".join(subjects)
+    grades = str(facts.get(A_LEVEL_GRADES) or "")
+    if grades and re.fullmatch(r"(A\*|[A-E])+", grades):
+        a_level_words = (a_level_words or "A-levels") + f" at {grades}"
+    if a_level_words and count != 0:
+        a_level_words += {IN_PROGRESS: ", still being taken", PLANNED: ", planned"}.get(
+            str(facts.get(A_LEVEL_STATUS)), ""
+        )
+    if a_level_words:
+        parts.append(a_level_words)
     for alternative in facts.get(A_LEVEL_ALTERNATIVES) or []:
         if rules.qualification_group(alternative):
             parts.append(rules.qualification_label(alternative))

@@ -11,11 +11,15 @@ open makes at most a "possibly eligible", naming who decides.
 Profile keys (all optional; values are canonical, see `careers/language.py`):
 programme ("STP"/"PTP"), degree_class, degree_type (a qualification id such as
 "bachelors", "hnd", "medical_degree"), degree_overseas (bool), degree_subject,
-degree_predicted (bool), higher_degree, higher_degree_subject,
-higher_degree_in_progress (bool), gcse_grades ("met", "not_met", "unsure",
-"equivalent", or a lowest letter or number), a_level_count (int),
-a_level_subjects (list), a_level_alternatives (list of qualification ids),
+degree_status, higher_degree, higher_degree_subject, higher_degree_status,
+higher_degree_ends (text), gcse_grades ("met", "not_met", "unsure", "equivalent", or a
+lowest letter or number), a_level_count (int), a_level_subjects (list), a_level_status,
+a_level_grades (text), a_level_alternatives (list of qualification ids),
 science_a_level ("yes"/"no"/"unsure").
+
+A status (`careers.vocabulary.STATUSES`) says where a qualification stands; with none it
+is held. A qualification that is not held never counts as held: the rules file's
+`statuses:` section names the rule and outcome for each status, and none of them passes.
 """
 
 from __future__ import annotations
@@ -23,23 +27,25 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from careers.rules_file import GCSE_LETTERS, EntryRules, Source
+from careers.rules_file import GCSE_LETTERS, OPEN_OUTCOMES, EntryRules, Source
 from careers.vocabulary import (
     A_LEVEL_ALTERNATIVE,
     A_LEVEL_ALTERNATIVES,
     A_LEVEL_COUNT,
+    A_LEVEL_GRADES,
     A_LEVEL_SUBJECTS,
+    ABANDONED,
     ANIMAL_PLANT_SCIENCE,
     COMMONLY_ACCEPTED,
     DEGREE_CLASS,
     DEGREE_OVERSEAS,
-    DEGREE_PREDICTED,
     DEGREE_SUBJECT,
     DEGREE_TYPE,
     ELIGIBLE,
     GCSE_GRADES,
+    HELD,
     HIGHER_DEGREE,
-    HIGHER_DEGREE_IN_PROGRESS,
+    HIGHER_DEGREE_ENDS,
     HIGHER_DEGREE_SUBJECT,
     NON_HONOURS,
     NOT_DECIDED_SUBJECT,
@@ -51,6 +57,8 @@ from careers.vocabulary import (
     PROGRAMME,
     PTP,
     SCIENCE_A_LEVEL,
+    STATUS_FACTS,
+    STATUSES,
     STP,
 )
 
@@ -190,14 +198,15 @@ class _Context:
             A_LEVEL_COUNT: str(count) if count is None else _COUNT_WORDS.get(count, str(count)),
             A_LEVEL_SUBJECTS: " or ".join(subjects) or "your subject",
             "alternatives": _join(alternatives) or "other qualifications",
+            "higher_degree_ends": f" (you said it ends {p[HIGHER_DEGREE_ENDS]})"
+            if p.get(HIGHER_DEGREE_ENDS)
+            else "",
         }
 
     def finding(self, rule_id: str, key: str) -> Finding:
         """The rule's outcome `key` ("met", "not_met_class", "note", ...) for this profile."""
         rule = self.rules.rules[rule_id]
-        outcome = "not_met" if key.startswith("not_met") else key
-        if key == "not_decided":
-            outcome = "unclear"
+        outcome = "not_met" if key.startswith("not_met") else "unclear" if key in OPEN_OUTCOMES else key
         return Finding(
             rule_id=rule_id,
             outcome=outcome,
@@ -207,6 +216,15 @@ class _Context:
             decisive=rule.is_decisive(key),
             quote=rule.quotes.get(key),
         )
+
+    def status(self, kind: str) -> str:
+        """Where the person's qualification of this kind stands: held unless they said."""
+        return str(self.profile.get(STATUS_FACTS[kind]) or HELD)
+
+    def status_finding(self, kind: str) -> Finding:
+        """The rules file's finding for a qualification of this kind that is not held."""
+        rule_id, outcome = self.rules.statuses[kind][self.status(kind)]
+        return self.finding(rule_id, outcome)
 
     def next_step(self, rule_id: str) -> List[str]:
         step = self.rules.rules[rule_id].texts.get("next_step")
@@ -254,8 +272,10 @@ _TEXT_FACTS = (
     DEGREE_SUBJECT,
     HIGHER_DEGREE_SUBJECT,
     SCIENCE_A_LEVEL,
+    HIGHER_DEGREE_ENDS,
+    A_LEVEL_GRADES,
 )
-_YES_NO_FACTS = (DEGREE_OVERSEAS, DEGREE_PREDICTED, HIGHER_DEGREE_IN_PROGRESS)
+_YES_NO_FACTS = (DEGREE_OVERSEAS,)
 _LIST_FACTS = (A_LEVEL_SUBJECTS, A_LEVEL_ALTERNATIVES)
 
 
@@ -275,6 +295,10 @@ def readable_profile(rules: EntryRules, profile: Any) -> Dict[str, Any]:
             readable[fact] = value
     for fact in _YES_NO_FACTS:
         if isinstance(profile.get(fact), bool):
+            readable[fact] = profile[fact]
+    for kind, fact in STATUS_FACTS.items():
+        # A status the rules file has no rule for is not one this kind can have.
+        if profile.get(fact) in STATUSES and profile[fact] in set(rules.statuses[kind]) | {HELD}:
             readable[fact] = profile[fact]
     for fact in _LIST_FACTS:
         value = profile.get(fact)
@@ -386,8 +410,9 @@ def _stp_degree_route(ctx: _Context) -> _Route:
     minimum = rules.rules["stp_degree_class"].minimum_class
     assert minimum is not None, "load_rules requires 'minimum_class' for stp_degree_class"
     # A class from outside the UK is not read as a UK class: the School compares them.
+    predicted = ctx.status("degree") != HELD
     if not overseas and not rules.class_at_least(p[DEGREE_CLASS], minimum):
-        rule = "stp_predicted_result" if p.get(DEGREE_PREDICTED) else "stp_degree_class"
+        rule = "stp_predicted_result" if predicted else "stp_degree_class"
         return route.decide(ctx.finding(rule, "not_met"))
     subject = p.get(DEGREE_SUBJECT)
     if not subject:
@@ -397,11 +422,14 @@ def _stp_degree_route(ctx: _Context) -> _Route:
         steps = ctx.next_step("stp_overseas_degree") if p.get(DEGREE_OVERSEAS) else []
         return route.decide(relevance, *_overseas(ctx), steps=steps)
     findings = [relevance, *_overseas(ctx)]
-    if not overseas:
+    if not overseas and not predicted:
         findings.insert(0, ctx.finding("stp_degree_class", "met"))
-    if p.get(DEGREE_PREDICTED):
-        findings.append(ctx.finding("stp_predicted_result", "met"))
-    if rules.qualification_group(p.get(HIGHER_DEGREE) or "") != HIGHER_DEGREE:
+    if predicted:
+        findings.insert(0, ctx.status_finding("degree"))
+    if (
+        rules.qualification_group(p.get(HIGHER_DEGREE) or "") != HIGHER_DEGREE
+        or ctx.status(HIGHER_DEGREE) != HELD
+    ):
         findings.append(ctx.finding("stp_research_experience", "note"))
     steps = ctx.next_step("stp_overseas_degree") if p.get(DEGREE_OVERSEAS) else []
     return route.decide(*findings, steps=steps)
@@ -431,14 +459,18 @@ def _stp_higher_degree_route(ctx: _Context) -> _Route:
             return route.decide(ctx.finding(route_rule, "not_met_class"))
         good_class = rules.rules["stp_degree_class"].minimum_class
         assert good_class is not None, "load_rules requires 'minimum_class' for stp_degree_class"
-        if p.get(DEGREE_PREDICTED) and not rules.class_at_least(p[DEGREE_CLASS], good_class):
+        if ctx.status("degree") != HELD and not rules.class_at_least(p[DEGREE_CLASS], good_class):
             return route.decide(ctx.finding("stp_predicted_result", "not_met"))
-    # After a medical degree or one from outside the UK this route can only be open.
-    ceiling = POSSIBLE if medical or p.get(DEGREE_OVERSEAS) else PASS
+    # After a medical degree, one from outside the UK or one not yet awarded this route
+    # can only be open.
+    ceiling = POSSIBLE if medical or p.get(DEGREE_OVERSEAS) or ctx.status("degree") != HELD else PASS
     higher = p.get(HIGHER_DEGREE)
     if not higher:
         return route.need(HIGHER_DEGREE, ceiling)
     group = rules.qualification_group(higher)
+    if group is not None and ctx.status(HIGHER_DEGREE) == ABANDONED:
+        # Started, not finished: it opens nothing, whatever its subject.
+        return route.decide(ctx.status_finding(HIGHER_DEGREE), steps=ctx.next_step(route_rule))
     if group != HIGHER_DEGREE:
         finding = (
             ctx.finding("stp_not_a_higher_degree", "not_met")
@@ -458,8 +490,12 @@ def _stp_higher_degree_route(ctx: _Context) -> _Route:
         # A relevant higher degree after a medical degree: the sources do not say.
         findings = [ctx.finding("stp_medical_degree", "unclear")]
     findings += _overseas(ctx)
-    if p.get(HIGHER_DEGREE_IN_PROGRESS):
-        findings.append(ctx.finding("stp_awarded_by_start", "met"))
+    if ctx.status("degree") != HELD and not medical and not p.get(DEGREE_OVERSEAS):
+        # The first degree this route builds on is not awarded yet either.
+        findings.insert(0, ctx.status_finding("degree"))
+    if ctx.status(HIGHER_DEGREE) != HELD:
+        # In progress or planned: it must be awarded before the programme starts.
+        findings.append(ctx.status_finding(HIGHER_DEGREE))
     steps = ctx.next_step("stp_overseas_degree") if p.get(DEGREE_OVERSEAS) else []
     return route.decide(*findings, steps=steps)
 
@@ -539,7 +575,8 @@ def _ptp_route(ctx: _Context) -> _Route:
     if count is None:
         missing.append(A_LEVEL_COUNT)
     elif count >= minimum:
-        findings.append(ctx.finding("ptp_a_levels", "met"))
+        held = ctx.status("a_levels") == HELD
+        findings.append(ctx.finding("ptp_a_levels", "met") if held else ctx.status_finding("a_levels"))
         science = science_a_level_status(rules, p)
         if science is None:
             missing.append(SCIENCE_A_LEVEL)

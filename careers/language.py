@@ -18,20 +18,25 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
+from careers import timing
 from careers.engine import science_a_level_status
 from careers.rules_file import GCSE_LETTERS, EntryRules
+from careers.timing import Span
 from careers.vocabulary import (
     A_LEVEL_ALTERNATIVE,
     A_LEVEL_ALTERNATIVES,
     A_LEVEL_COUNT,
+    A_LEVEL_GRADES,
+    A_LEVEL_STATUS,
     A_LEVEL_SUBJECTS,
+    ABANDONED,
     AFFIRM_INTENT,
     ANIMAL_PLANT_SCIENCE,
     CHECK_INTENT,
     COMMONLY_ACCEPTED,
     DEGREE_CLASS,
     DEGREE_OVERSEAS,
-    DEGREE_PREDICTED,
+    DEGREE_STATUS,
     DEGREE_SUBJECT,
     DEGREE_TYPE,
     DENY_INTENT,
@@ -41,8 +46,10 @@ from careers.vocabulary import (
     GCSE_ALTERNATIVE,
     GCSE_GRADES,
     HIGHER_DEGREE,
-    HIGHER_DEGREE_IN_PROGRESS,
+    HIGHER_DEGREE_ENDS,
+    HIGHER_DEGREE_STATUS,
     HIGHER_DEGREE_SUBJECT,
+    IN_PROGRESS,
     INFORM_INTENT,
     LOWER_SECOND,
     NON_HONOURS,
@@ -52,6 +59,8 @@ from careers.vocabulary import (
     OTHER_SCIENCES,
     OUT_OF_SCOPE_INTENT,
     OUTSIDE_SCIENCE,
+    PLANNED,
+    PREDICTED,
     PROGRAMME,
     PTP,
     SCIENCE_A_LEVEL,
@@ -99,21 +108,6 @@ _NUMBER_WORDS = {
 }
 _NUMBER = r"(\d{1,2}|" + "|".join(w for w in _NUMBER_WORDS if " " not in w and w not in ("no", "none")) + ")"
 
-# Words that put a qualification in the future or in progress. A cue belongs to the
-# first qualification after it in the same clause, or else to the one just before.
-_PREDICTED = re.compile(
-    r"\b(predicted|expect(ing|ed)?|on track|final[- ]year|graduat(e|ing) (this|next)"
-    r"|still (at uni|at university|studying|waiting)|due to (finish|graduate)"
-    r"|going to get|should get|will get|hoping for|aiming for|currently studying"
-    r"|at uni|at university|in my (first|second|third|fourth|final|last) year)\b",
-    re.IGNORECASE,
-)
-_IN_PROGRESS = re.compile(
-    r"\b(doing|studying|currently|half ?way|part[- ]way|finishing|will finish|in progress"
-    r"|started|starting|working towards|predicted|expect(ing|ed)?|enrolled|taking"
-    r"|due to (finish|complete)|will (complete|have)|should finish|on track)\b",
-    re.IGNORECASE,
-)
 _UNSURE = re.compile(
     r"\b(not sure|unsure|don'?t know|do not know|dunno|no idea|maybe|possibly|not certain"
     r"|can'?t remember|no clue|idk)\b",
@@ -129,15 +123,47 @@ _REPLACED_BEFORE = re.compile(r"\b(instead of|rather than|in place of|not)\s+(th
 # Only a first degree: "no other degree", "just my bachelor's", "no master's".
 _NO_HIGHER = re.compile(
     r"\b(no|not any|without an?y?|never did an?y?|don'?t have an?y?|doesn'?t have an?y?"
-    r"|haven'?t got an?y?|hasn'?t got an?y?|didn'?t do an?y?)\s+((other|further|higher|more)"
+    r"|haven'?t (got|done|completed|taken|studied|started) an?y?|hasn'?t (got|done|completed) an?y?"
+    r"|didn'?t do an?y?|no plans? (for|to do) an?y?|not planning (on |to do )?an?y?"
+    r"|never (done|studied|started) an?y?)\s+((other|further|higher|more)"
     # (of study, not "no more steak")
     r"(?=\s*($|[.,!?;)]|degrees?\b|qualifications?\b|stud(y|ies)\b|education\b|than\b|postgrad\w*))"
     r"|postgrad\w*|post-?graduate|master'?s?|second)\b"
     r"|\b(just|only)\s+(my|the|a|an|her|his|one|the one)?\s*(bachelor'?s|undergrad\w*|first"
     r" degree|b\.?sc|b\.?a|b\.?eng|degree|one degree|honours degree)\b"
-    r"|\bnothing postgrad\w*\b|\bundergrad(uate)? only\b",
+    r"|\bnothing postgrad\w*\b|\bundergrad(uate)? only\b"
+    r"|\b(postgrad\w*|post-?graduate|master'?s?|msc|higher degree)\s*[:\-–?]+\s*"
+    r"(none|no+|nope|nah|n/?a|nil)\b",
     re.I,
 )
+# A qualification asked about, not had: "do I need a masters", "does an integrated masters
+# count?", "is an MSc worth doing", "should I do a PhD".
+_ASKED_ABOUT = re.compile(
+    r"(\b(need|needs|needed|require[sd]?|have to (do|get|take)|worth (doing|getting|taking))"
+    r"|^\W*(does|do|is|would|will|should|could|can)\s+(i|he|she|they|we|you)?\s*(do|get|take|need)?)"
+    r"\s*(an?|any|the|another|separate|a separate)?\s*$",
+    re.I,
+)
+# "haven't got my A-level results yet": the results are awaited, the A-levels are not denied.
+_RESULTS_AFTER = re.compile(r"(?:'s|s'|’s)?[ \t]*(results?|grades?|exams?|marks?)\b", re.I)
+# "the MEng is my masters": the same degree named again, not another one.
+_SAME_DEGREE_BEFORE = re.compile(r"\b(is|was|as|counts as) (my|his|her|their|the|a)\s*$", re.I)
+# "Masters? Haven't done one.", "Postgrad: none", "MSc - no": denied after it is named.
+_DENIED_AFTER = re.compile(
+    r"\s*[?:\-–]+\s*(no+|none|nope|nah|n/?a|nil|never|not yet|i haven'?t|haven'?t|hasn'?t|didn'?t"
+    r"|not done|not really)\b",
+    re.I,
+)
+# A-level grades in a row ("AAB", "A*AB", "BCC"), in capitals as people write them.
+_A_LEVEL_GRADE_LIST = re.compile(
+    r"(?<![\w*])((?:A\*|[A-E]){3,5}|A\*(?:A\*|[A-E]){1,4}|(?:A\*|[A-E])A\*)(?![\w*])"
+)
+_GRADE_LIST_CONTEXT = re.compile(
+    r"\b(predicted|got|achieved|get|getting|results?|grades?|sixth form|year 1[23]|yr 1[23]|ucas)\b", re.I
+)
+_GRADE_AFTER_SUBJECT = re.compile(r"\s*[(:\-–]?\s*(A\*|[A-E])(?![\w*\-])(?!\s*levels?\b)\)?")
+# What joins the subjects of one list: "physics, maths and further maths".
+_LIST_JOIN = re.compile(r"\s*(,|&|\+|/|and|,\s*and)?\s*(\([A-E]\*?\)\s*,?\s*(and\s*)?)?", re.I)
 _NO_DEGREE = re.compile(
     r"\b(no|not got an?y?|don'?t have an?y?|doesn'?t have an?y?|haven'?t got an?y?|hasn'?t got an?y?"
     r"|never (did|got|went to)|didn'?t (do|go to|get))\s+(a\s+)?(degree|uni|university)\b"
@@ -194,6 +220,10 @@ _DEGREE_IN = re.compile(
 )
 _STUDIED_AFTER = re.compile(r"^\s*(degree|graduate|grad|student|course|bsc|ba|beng|meng|hons)\b", re.I)
 
+_NOT_STUDIED_BEFORE = re.compile(
+    r"\b(teach|teaches|teaching|taught|teacher of|lecture in|lecturer in|tutor in|tutoring)\s+$", re.I
+)
+_SCHOOL_YEAR = re.compile(r"\b(year|yr) ?1[0-3]\b|\bsixth[- ]form\b|\b6th form\b", re.I)
 # Which qualification is worth more when someone names two of the same kind.
 _HIGHER_RANK = ("phd", "mphil", "mres", "msc", "ma", "pgdip", "pgcert")
 _SUBJECT_SLOTS = {DEGREE_SUBJECT: "degree", HIGHER_DEGREE_SUBJECT: HIGHER_DEGREE}
@@ -261,7 +291,8 @@ def _grade_is_good(rules: EntryRules, grade: str) -> Optional[bool]:
 _GCSE_MET = re.compile(
     r"\bgood range\b|\ball (passed|passes)\b|\bpassed (them )?all\b|\ball (at |grade )?[a-c4-9]\b"
     r"|\b(a\*?|9)\s*(-|to|–)\s*(c|4)\b|\b(4|c)\s*(-|to|–)\s*(9|a\*?)\b|\b(4|c) or (above|higher|better)\b"
-    r"|\b(4|c)\+|\bgood gcses\b|\bdecent gcses\b|\bstrong gcses\b|\bplenty of gcses\b",
+    r"|\b(4|c)\+|\bgood gcses\b|\bdecent gcses\b|\bstrong gcses\b|\bplenty of gcses\b"
+    r"|\bgood (spread|mix|set|selection) of gcses\b|\bgcses (are |were )?(fine|good|ok|okay|decent|solid)\b",
     re.I,
 )
 _GCSE_NOT_MET = re.compile(
@@ -271,9 +302,15 @@ _GCSE_NOT_MET = re.compile(
     r"|\bdon'?t have (a )?good range\b|\bbarely passed any\b|\bonly passed (one|two|1|2)\b",
     re.I,
 )
+# (count) GCSEs (range): "8 GCSEs (grades 9-5)", "7 GCSEs 4-7".
+_COUNT_RANGE = re.compile(
+    _NUMBER + r"\s+gcses?\s*[(:,]?\s*(?:at\s+)?(?:grades?\s*)?"
+    r"(A\*|[A-G]|[1-9])\s*(?:-|to|–)\s*(A\*|[A-G]|[1-9])\b",
+    re.I,
+)
 # (count) at (grade): "five at B", "5 Bs", "3 grade 7s", "two 4s".
 _COUNT_GRADE = re.compile(
-    r"(?<![\w.:/])" + _NUMBER + r"\s+(?:gcses?\s+)?(?:(?:at|of|x|with)\s+)?(?:grade\s*)?"
+    r"(?<![\w.:/])" + _NUMBER + r"\s+(?:gcses?\s+|passes\s+)?(?:(?:at|of|x|with)\s+)?(?:grade\s*)?"
     r"(A\*|[A-G]|[1-9])(?:'?s)?(?![\w*:./])",
     re.I,
 )
@@ -310,10 +347,18 @@ def judge_gcses(rules: EntryRules, text: str) -> Optional[str]:
     value = text or ""
     if _UNSURE.search(value):
         return "unsure"  # "not sure they count as a good range"
-    if re.search(r"\b(national 5s?|nat ?5s?|n5s|standard grades?|o[- ]?levels?)\b", value, re.I):
+    if re.search(r"\b(national 5s?|nat ?5s?|n5s|standard grades?|o[- ]?levels?|igcses?)\b", value, re.I):
         return "equivalent"
     if _GCSE_NOT_MET.search(value):
         return "not_met"
+    spread = _COUNT_RANGE.search(value)
+    if spread:
+        # "8 GCSEs (grades 9-5)", "7 GCSEs 4-7": how many, and the lowest grade among them.
+        how_many = parse_count(spread.group(1)) or 0
+        grades = [g for g in (spread.group(2), spread.group(3)) if _grade_is_good(rules, g) is not None]
+        if grades:
+            lowest_good = all(_grade_is_good(rules, g) for g in grades)
+            return "met" if lowest_good and how_many >= rules.gcse_good_range_count else "unsure"
     good = low = 0
     explicit = False
     covered: List[Tuple[int, int]] = []
@@ -466,6 +511,7 @@ def facts_from_message(
     text = text or ""
     mentions = _mentions(entities)
     facts: Dict[str, Any] = {}
+    implied_subject: Optional[str] = None
     anchors: List[_Anchor] = []
     higher_seen: List[str] = []
     higher_denied = False
@@ -483,7 +529,9 @@ def facts_from_message(
     for m in mentions:
         if m.kind == DEGREE_CLASS:
             class_id = canonical_degree_class(m.value)
-            if class_id and not _negated(text, m):
+            # "First Division" is an Indian or Pakistani grade, not a UK first.
+            overseas_grade = re.match(r"\s*division\b", text[m.end :], re.I) and class_id == FIRST
+            if class_id and not _negated(text, m) and not overseas_grade:
                 classes.append((m, class_id))
         elif m.kind == "qualification":
             qual = canonical_qualification(m.value, rules.qualifications)
@@ -492,7 +540,14 @@ def facts_from_message(
                 if qual == "a_level":
                     facts[A_LEVEL_COUNT] = 0  # "a T-level instead of A-levels"
                 continue
-            negated = _negated(text, m)
+            if _ASKED_ABOUT.search(_clause_before(text, m.start, 40)):
+                continue  # "do I need a masters?", "does an integrated masters count?"
+            if group == HIGHER_DEGREE and _SAME_DEGREE_BEFORE.search(text[max(0, m.start - 20) : m.start]):
+                continue
+            # "haven't got my A-level results yet" is no denial; "Masters? Haven't done one" is.
+            negated = (_negated(text, m) and not _RESULTS_AFTER.match(text[m.end :])) or bool(
+                _DENIED_AFTER.match(text[m.end :])
+            )
             if group in (UNDERGRADUATE_HONOURS, NON_HONOURS, "medical"):
                 if negated:
                     continue
@@ -502,7 +557,7 @@ def facts_from_message(
                     facts[DEGREE_SUBJECT] = "medicine"
                 named = _SUBJECT_OF_DEGREE_NAME.get(text[m.start : m.end].lower().replace(".", ""))
                 if named:
-                    facts.setdefault(DEGREE_SUBJECT, named)
+                    implied_subject = implied_subject or named  # unless a subject is named
             elif group in (HIGHER_DEGREE, NOT_HIGHER_DEGREE):
                 if negated:
                     higher_denied = True
@@ -550,9 +605,16 @@ def facts_from_message(
         facts[DEGREE_CLASS] = "none"
     if _NO_A_LEVELS.search(text):
         facts[A_LEVEL_COUNT] = 0
+    grade_list = _A_LEVEL_GRADE_LIST.search(text)
+    if grade_list and (any(a.role == "a_level" for a in anchors) or _GRADE_LIST_CONTEXT.search(text)):
+        # "AAB in physics, maths and further maths", "predicted A*AB": A-level grades.
+        facts[A_LEVEL_GRADES] = grade_list.group(1)
+        anchors.append(_Anchor(grade_list.start(1), grade_list.end(1), "a_level"))
     anchors.sort(key=lambda a: a.start)
 
     a_level_subjects: List[str] = []
+    subject_spans: List[Span] = []
+    previous: Optional[Tuple[_Mention, Optional[str]]] = None
     denied = {
         str(m.value).strip().lower()
         for m in mentions
@@ -566,6 +628,11 @@ def facts_from_message(
             role = _role_for(text, m, anchors, requested_slot, programme)
             if role is None:
                 role = _replaced_role(text, denied, profile or {})
+            if previous and previous[1] and _LIST_JOIN.fullmatch(text[previous[0].end : m.start]):
+                role = previous[1]  # "physics, maths and further maths": one list, one qualification
+            previous = (m, role)
+            if role in ("degree", HIGHER_DEGREE, "a_level"):
+                subject_spans.append(Span(m.start, m.end, role, subject))  # "doing mech eng": timed too
             if role == "degree":
                 # Joint honours: the subject that counts most is the one to judge.
                 current = facts.get(DEGREE_SUBJECT)
@@ -586,6 +653,8 @@ def facts_from_message(
             role = _role_for(text, m, anchors, requested_slot, programme, prefer_next=True)
             if count is not None and role == "a_level":
                 facts[A_LEVEL_COUNT] = count
+    if implied_subject:
+        facts.setdefault(DEGREE_SUBJECT, implied_subject)  # "an MPhys": physics
     if (
         facts.get(A_LEVEL_ALTERNATIVES)
         and A_LEVEL_COUNT not in facts
@@ -593,8 +662,21 @@ def facts_from_message(
     ):
         # "I'm taking Highers", or "a BTEC" in answer to "how many A-levels?": instead.
         facts[A_LEVEL_COUNT] = 0
+    if a_level_subjects and facts.get(A_LEVEL_COUNT) == 0 and not _NO_A_LEVELS.search(text):
+        del facts[A_LEVEL_COUNT]  # "didn't take it at A-level; my A-levels are maths, ..."
     if a_level_subjects:
         facts[A_LEVEL_SUBJECTS] = a_level_subjects
+        if A_LEVEL_GRADES not in facts:
+            # "Physics (A), Chemistry (B)", "Biology B, Chemistry C": a grade after each subject.
+            grades = [
+                g.group(1)
+                for m in mentions
+                if m.kind == "subject" and str(m.value).strip().lower() in a_level_subjects
+                for g in [_GRADE_AFTER_SUBJECT.match(text[m.end :])]
+                if g
+            ]
+            if len(grades) >= 2:
+                facts[A_LEVEL_GRADES] = "".join(grades)
         if A_LEVEL_COUNT not in facts and len(a_level_subjects) >= 2 and _all_named(text):
             facts[A_LEVEL_COUNT] = len(a_level_subjects)
 
@@ -604,7 +686,7 @@ def facts_from_message(
         if judged:
             facts[GCSE_GRADES] = judged
 
-    _status_words(text, anchors, facts)
+    _status_words(text, [Span(a.start, a.end, a.role) for a in anchors] + subject_spans, facts)
     _origin(text, mentions, anchors, facts, programme)
     return facts
 
@@ -669,43 +751,45 @@ def _class_of_higher_degree(text: str, mention: _Mention, anchors: List[_Anchor]
     return bool(re.fullmatch(r"\s*(in|for|on|from|with)\s+(my|the|an?|her|his|their)?\s*", between, re.I))
 
 
-def _status_words(text: str, anchors: List[_Anchor], facts: Dict[str, Any]) -> None:
-    """'predicted', 'expecting', 'halfway through': which qualification they are about."""
-    qualifications = [a for a in anchors if a.role in ("degree", HIGHER_DEGREE)]
-    if not qualifications:
-        return
-    for match in _PREDICTED.finditer(text):
-        if _cue_target(text, match, qualifications) == "degree":
-            facts[DEGREE_PREDICTED] = True
-    if HIGHER_DEGREE in facts and facts[HIGHER_DEGREE] != "none":
-        for match in _IN_PROGRESS.finditer(text):
-            if _cue_target(text, match, qualifications) == HIGHER_DEGREE:
-                facts[HIGHER_DEGREE_IN_PROGRESS] = True
-                # "expecting a distinction in my MSc": the MSc, not the first degree.
-                if _PREDICTED.fullmatch(match.group(0)) and not _predicted_degree(text, qualifications):
-                    facts.pop(DEGREE_PREDICTED, None)
-
-
-def _predicted_degree(text: str, qualifications: List[_Anchor]) -> bool:
-    return any(
-        _cue_target(text, m, qualifications) == "degree" and not _IN_PROGRESS.fullmatch(m.group(0))
-        for m in _PREDICTED.finditer(text)
+def _status_words(text: str, spans: List[Span], facts: Dict[str, Any]) -> None:
+    """'predicted a 2:1', 'finishing my MSc in December', 'thinking about a masters',
+    'dropped out of my PhD', 'year 13 taking physics': where each qualification stands
+    (careers.timing), as the status facts; a qualification with no such words is held."""
+    found = timing.statuses(text, spans)
+    gone = set(timing.dropped(text, spans))
+    if gone and facts.get(A_LEVEL_SUBJECTS):
+        # "dropped chemistry after AS": not one of the A-levels.
+        kept = [s for s in facts[A_LEVEL_SUBJECTS] if s not in gone]
+        if kept != facts[A_LEVEL_SUBJECTS]:
+            if facts.get(A_LEVEL_COUNT) == len(facts[A_LEVEL_SUBJECTS]):
+                facts[A_LEVEL_COUNT] = len(kept)
+            facts[A_LEVEL_SUBJECTS] = kept
+    if found.get("gcse") == IN_PROGRESS and facts.get(GCSE_GRADES) == "not_met":
+        facts[GCSE_GRADES] = "unsure"  # a GCSE being resat: the universities will judge the result
+    degree = found.get("degree")
+    has_degree = (
+        facts.get(DEGREE_CLASS) not in (None, "none") or DEGREE_SUBJECT in facts or DEGREE_TYPE in facts
     )
-
-
-def _cue_target(text: str, cue: "re.Match[str]", anchors: List[_Anchor]) -> Optional[str]:
-    """The qualification a status word is about: the first after it in its clause,
-    else the nearest before it."""
-    for anchor in anchors:
-        if anchor.start >= cue.end():
-            between = text[cue.end() : anchor.start]
-            if len(between) <= 45 and not re.search(r"[.;!?]|\b(but|and then|although)\b", between):
-                return anchor.role
-            break
-    before = [a for a in anchors if a.end <= cue.start()]
-    if before and cue.start() - before[-1].end <= 40:
-        return before[-1].role
-    return None
+    if degree in (PREDICTED, IN_PROGRESS) and has_degree:
+        has_class = facts.get(DEGREE_CLASS) not in (None, "none")
+        facts[DEGREE_STATUS] = PREDICTED if has_class else IN_PROGRESS
+    elif degree in (PLANNED, ABANDONED) and facts.get(DEGREE_CLASS) is None:
+        # A degree not started or not finished is no degree (yet): nothing about it is held.
+        for slot in (DEGREE_SUBJECT, DEGREE_TYPE, DEGREE_OVERSEAS):
+            facts.pop(slot, None)
+        if degree == ABANDONED:
+            facts[DEGREE_CLASS] = "none"
+    higher = found.get(HIGHER_DEGREE)
+    if higher and facts.get(HIGHER_DEGREE) not in (None, "none"):
+        status = IN_PROGRESS if higher == PREDICTED else higher
+        facts[HIGHER_DEGREE_STATUS] = status
+        if status == IN_PROGRESS:
+            ends = [timing.ends_of(text, s) for s in spans if s.role == HIGHER_DEGREE]
+            if any(ends):
+                facts[HIGHER_DEGREE_ENDS] = next(e for e in ends if e)
+    a_levels = found.get("a_level")
+    if a_levels in (PREDICTED, IN_PROGRESS, PLANNED):
+        facts[A_LEVEL_STATUS] = PLANNED if a_levels == PLANNED else IN_PROGRESS
 
 
 _DEGREE_WORDS = re.compile(r"\b(degree|uni|university|graduated|graduate|bachelor'?s|college)\b", re.I)
@@ -771,6 +855,8 @@ def _role_for(
     attached to any ("the engineering side of hospitals")."""
     before = [a for a in anchors if a.end <= mention.start]
     after = [a for a in anchors if a.start >= mention.end]
+    if _NOT_STUDIED_BEFORE.search(text[max(0, mention.start - 25) : mention.start]):
+        return None  # "I teach physics": a job, not what they studied
     if prefer_next and after and after[0].start - mention.end <= 12:
         return after[0].role
     # "physics degree", "chemistry and maths A-levels", "a physics graduate"
@@ -780,7 +866,7 @@ def _role_for(
         and (
             not before
             or _gap(text, before[-1].end, mention.start) > 25
-            or re.search(r"[.;!?]|\band\b", text[before[-1].end : mention.start])
+            or re.search(r"[.;!?]|\b(and|but)\b", text[before[-1].end : mention.start])
         )
         and (_STUDIED_AFTER.match(text[mention.end :]) or after[0].start - mention.end <= 25)
     ):
@@ -807,7 +893,10 @@ def _role_for(
     if mention.kind == "subject" and (
         _STUDIED_BEFORE.search(text[: mention.start]) or _STUDIED_AFTER.match(text[mention.end :])
     ):
-        return "a_level" if programme == PTP else "degree"
+        school = any(a.role in ("a_level", "gcse", "alternative") for a in anchors) or _SCHOOL_YEAR.search(
+            text
+        )
+        return "a_level" if programme == PTP or school else "degree"
     if before:
         return before[-1].role
     return None
@@ -931,9 +1020,16 @@ def understand(
     Questions about the rules give no facts ("is a BTEC ok instead of A-levels?");
     statements and answers do. An answer to `asked` that cannot be read is flagged
     `unreadable`, so that the check can say so instead of guessing."""
-    if intent not in FACT_INTENTS and asked is None:
-        return Understanding()  # a question outside a check: no facts, nothing to read
     entities = list(entities)
+    if intent not in FACT_INTENTS and asked is None:
+        # A question outside a check gives the facts it tells about someone ("I have a 2:2
+        # in physics, is that enough?"), not the ones it only asks about ("does a PGCert
+        # count?").
+        told = told_part(text)
+        if not told.strip():
+            return Understanding()
+        entities = [e for e in entities if _inside(told, e)]
+        text, intent = told, INFORM_INTENT
     programme = programme or (profile or {}).get(PROGRAMME)
     facts = facts_from_message(rules, text, entities, asked, programme, profile)
     stages = [str(e.get("value")) for e in entities if e.get("entity") == "stage"]
@@ -966,6 +1062,49 @@ def understand(
     return Understanding(facts)
 
 
+_SUPPOSING = re.compile(r"(^|[,;:(]\s*|\s)(what if|if|suppose|supposing|imagine|assuming|say)\b", re.I)
+# Where the question in a piece of a message starts: at its start, or after a comma.
+_ASKING_STARTS = re.compile(
+    r"(^\W*|[,:(]\s*)(?=(is|are|am|was|can|could|would|will|should|does|do|did|what|whats|what's|how"
+    r"|which|where|when|who|why|any chance|tell me|eligible)\b)",
+    re.I,
+)
+# Words that make a question about someone in particular: "can I...", "my son has...".
+_PERSONAL = re.compile(
+    r"\b(i|i'm|im|i've|ive|i'd|i'll|my|me|mine|we|our|he|she|his|her|him|he's|she's|hes|shes"
+    r"|they|their|them|son|daughter|child|kid|student|pupil|client|learner|friend|mate|brother"
+    r"|sister|wife|husband|partner|nephew|niece|stepson|stepdaughter|grandson|granddaughter)\b",
+    re.I,
+)
+
+
+def told_part(text: str) -> str:
+    """The message with the questions that tell nothing about anyone blanked out (the same
+    length, so entity offsets still hold): "I got a 2:2. Does a PGCert count?" keeps the
+    first sentence; "got a 2:1 in physics, is that ok?" keeps the part before the
+    question; "can I apply with my 2:2?" is kept whole."""
+    pieces = re.split(r"(?<=[.?!;\n])|(?<= [-–—] )", text or "")
+    kept = []
+    for piece in pieces:
+        if "?" in piece:
+            # "what if I had a 2:1?", "I have a 2:2, what if I do a masters?": supposed, not told.
+            supposed = _SUPPOSING.search(piece)
+            cut = supposed.start() if supposed else len(piece)
+            if not _PERSONAL.search(piece[:cut]):
+                start = _ASKING_STARTS.search(piece[:cut])
+                cut = start.start() if start else cut
+            piece = piece[:cut] + " " * (len(piece) - cut)
+        kept.append(piece)
+    return "".join(kept)
+
+
+def _inside(told: str, entity: Mapping[str, Any]) -> bool:
+    start, end = entity.get("start"), entity.get("end")
+    if not isinstance(start, int) or not isinstance(end, int):
+        return True
+    return bool(told[start:end].strip())
+
+
 _QUESTION_START = re.compile(
     r"^\W*(what|whats|what's|how|can|could|do|does|did|is|isn't|are|was|will|would|should"
     r"|which|where|when|who|why|am|any|shall|may|might|must|has|have|tell me)\b",
@@ -995,12 +1134,13 @@ def apply_facts(profile: Mapping[str, Any], facts: Mapping[str, Any]) -> Dict[st
     longer 'in progress' unless the message says so."""
     changes = dict(facts)
     if facts.get(HIGHER_DEGREE) == "none":
-        changes.setdefault(HIGHER_DEGREE_SUBJECT, None)
-        changes.setdefault(HIGHER_DEGREE_IN_PROGRESS, None)
+        for slot in (HIGHER_DEGREE_SUBJECT, HIGHER_DEGREE_STATUS, HIGHER_DEGREE_ENDS):
+            changes.setdefault(slot, None)
     elif HIGHER_DEGREE in facts and facts[HIGHER_DEGREE] != profile.get(HIGHER_DEGREE):
-        changes.setdefault(HIGHER_DEGREE_IN_PROGRESS, None)
+        changes.setdefault(HIGHER_DEGREE_STATUS, None)
+        changes.setdefault(HIGHER_DEGREE_ENDS, None)
     if facts.get(DEGREE_CLASS) == "none":
-        for slot in (DEGREE_SUBJECT, DEGREE_PREDICTED, DEGREE_TYPE, DEGREE_OVERSEAS):
+        for slot in (DEGREE_SUBJECT, DEGREE_STATUS, DEGREE_TYPE, DEGREE_OVERSEAS):
             changes.setdefault(slot, None)
     if (
         DEGREE_CLASS in facts

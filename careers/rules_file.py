@@ -16,9 +16,14 @@ from typing import AbstractSet, Any, Callable, Dict, FrozenSet, List, Mapping, O
 import yaml
 
 from careers.vocabulary import (
+    ABANDONED,
     DEGREE_CLASS_IDS,
     ENTITY_LABELS,
+    HIGHER_DEGREE,
+    IN_PROGRESS,
     PLACEHOLDERS,
+    PLANNED,
+    PREDICTED,
     PROGRAMMES,
     QUALIFICATION_GROUPS,
     SUBJECT_CATEGORIES,
@@ -37,14 +42,15 @@ EXPECTED_RULE_TEXTS: Dict[str, FrozenSet[str]] = {
     "stp_medical_degree": frozenset({"not_met", "unclear"}),
     "stp_higher_degree_route": frozenset(
         {"met", "unclear", "not_decided", "not_met_class", "not_met_none", "not_met_subject"}
+        | {"not_met_abandoned"}
     ),
     "stp_not_a_higher_degree": frozenset({"not_met"}),
     "stp_no_degree": frozenset({"not_met"}),
-    "stp_predicted_result": frozenset({"met", "not_met"}),
-    "stp_awarded_by_start": frozenset({"met"}),
+    "stp_predicted_result": frozenset({"unclear", "not_met"}),
+    "stp_awarded_by_start": frozenset({"unclear_in_progress", "unclear_planned"}),
     "stp_research_experience": frozenset({"note"}),
     "ptp_gcses": frozenset({"met", "unclear", "not_met"}),
-    "ptp_a_levels": frozenset({"met", "not_met"}),
+    "ptp_a_levels": frozenset({"met", "not_met", "unclear_in_progress", "unclear_planned"}),
     "ptp_a_level_alternatives": frozenset({"unclear", "next_step"}),
     "ptp_science_a_level": frozenset({"met", "unclear", "not_met"}),
     "ptp_university_requirements": frozenset({"note"}),
@@ -52,8 +58,16 @@ EXPECTED_RULE_TEXTS: Dict[str, FrozenSet[str]] = {
 # The outcomes a rule can have; `decisive` lists some of them.
 OUTCOME_KEYS = frozenset(
     {"met", "unclear", "not_decided", "not_met", "not_met_class", "not_met_none"}
-    | {"not_met_subject", "note"}
+    | {"not_met_subject", "not_met_abandoned", "unclear_in_progress", "unclear_planned", "note"}
 )
+# Outcomes that leave the case open: never decisive.
+OPEN_OUTCOMES = frozenset({"unclear", "not_decided", "unclear_in_progress", "unclear_planned"})
+# The statuses each kind of qualification must have a rule for (the rules file's `statuses:`).
+REQUIRED_STATUSES: Dict[str, FrozenSet[str]] = {
+    "degree": frozenset({PREDICTED, IN_PROGRESS}),
+    HIGHER_DEGREE: frozenset({IN_PROGRESS, PLANNED, ABANDONED}),
+    "a_levels": frozenset({IN_PROGRESS, PLANNED}),
+}
 TEXT_KEYS = OUTCOME_KEYS | {"next_step"}
 PARAM_KEYS = frozenset({"minimum_class", "minimum_count", "links"})
 GCSE_LETTERS = ("A*", "A", "B", "C", "D", "E", "F", "G", "U")
@@ -169,6 +183,8 @@ class EntryRules:
     reading_uses: Mapping[str, Tuple[str, ...]] = field(default_factory=dict)
     not_covered: Mapping[str, NotCovered] = field(default_factory=dict)
     applying: Mapping[str, ConceptAnswer] = field(default_factory=dict)
+    # kind of qualification -> status -> the rule and outcome that decide it (`statuses:`).
+    statuses: Mapping[str, Mapping[str, Tuple[str, str]]] = field(default_factory=dict)
     gcse_good_range_count: int = 5
     _class_rank: Mapping[str, int] = field(default_factory=dict, repr=False)
 
@@ -387,6 +403,8 @@ def load_rules(path: Optional[Path] = None) -> EntryRules:
 
     rules = _load_rules(check, check.mapping(raw, "rules"), source_ref, sources, class_ids, reading_refs)
 
+    statuses = _load_statuses(check, check.mapping(raw, "statuses"), rules)
+
     next_steps: Dict[str, Dict[str, Tuple[str, Source]]] = {}
     steps = check.mapping(raw, "next_steps")
     for programme in PROGRAMMES:
@@ -461,6 +479,7 @@ def load_rules(path: Optional[Path] = None) -> EntryRules:
         reading_uses={key: tuple(used) for key, used in uses.items()},
         not_covered=not_covered,
         applying=applying,
+        statuses=statuses,
         gcse_good_range_count=good_range,
         _class_rank={c: i for i, (c, _) in enumerate(degree_classes)},
     )
@@ -533,6 +552,36 @@ def _load_sources(check: _Checker, section: _Lined) -> Dict[str, Source]:
     return sources
 
 
+def _load_statuses(
+    check: _Checker, section: _Lined, rules: Mapping[str, Rule]
+) -> Dict[str, Dict[str, Tuple[str, str]]]:
+    """`statuses:` kind -> status -> {rule, outcome}: every status the engine needs, each
+    naming a rule that has the outcome's text."""
+    statuses: Dict[str, Dict[str, Tuple[str, str]]] = {}
+    for kind in section:
+        if kind not in REQUIRED_STATUSES:
+            raise check.fail(
+                section.lines[kind], f"unknown kind '{kind}'; known: {sorted(REQUIRED_STATUSES)}"
+            )
+    for kind, needed in REQUIRED_STATUSES.items():
+        entries = check.mapping(section, kind)
+        statuses[kind] = {}
+        for status in entries:
+            if status not in needed:
+                raise check.fail(
+                    entries.lines[status], f"'{kind}' has no status '{status}'; expected {sorted(needed)}"
+                )
+        for status in sorted(needed):
+            entry = check.mapping(entries, status)
+            rule_id, outcome = check.require(entry, "rule"), check.require(entry, "outcome")
+            if rule_id not in rules:
+                raise check.fail(entries.lines[status], f"unknown rule '{rule_id}'")
+            if outcome not in rules[rule_id].texts or outcome not in OUTCOME_KEYS:
+                raise check.fail(entries.lines[status], f"rule '{rule_id}' has no outcome '{outcome}'")
+            statuses[kind][status] = (rule_id, outcome)
+    return statuses
+
+
 def _load_degree_classes(check: _Checker, raw: _Lined) -> Tuple[Tuple[str, str], ...]:
     entries = check.require(raw, "degree_classes")
     line = raw.lines["degree_classes"]
@@ -593,7 +642,7 @@ def _load_rules(
                     entry.lines["decisive"],
                     f"rule '{rule_id}' has no outcome '{outcome}' to be decisive",
                 )
-            if outcome in ("unclear", "not_decided"):
+            if outcome in OPEN_OUTCOMES:
                 raise check.fail(
                     entry.lines["decisive"], f"'{outcome}' leaves the case open; it cannot be decisive"
                 )

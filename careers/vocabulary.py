@@ -107,6 +107,7 @@ PLACEHOLDERS: FrozenSet[str] = frozenset(
         "a_level_count",
         "a_level_subjects",
         "alternatives",
+        "higher_degree_ends",
     }
 )
 
@@ -120,10 +121,28 @@ A_LEVEL_COUNT = "a_level_count"
 SCIENCE_A_LEVEL = "science_a_level"
 DEGREE_TYPE = "degree_type"
 DEGREE_OVERSEAS = "degree_overseas"
-DEGREE_PREDICTED = "degree_predicted"
-HIGHER_DEGREE_IN_PROGRESS = "higher_degree_in_progress"
 A_LEVEL_SUBJECTS = "a_level_subjects"
 A_LEVEL_ALTERNATIVES = "a_level_alternatives"
+A_LEVEL_GRADES = "a_level_grades"
+# Where a qualification stands (issue 26). A fact with no status is held. "Denied" has no
+# status of its own: it is the value "none" (no degree, no higher degree, no A-levels).
+HELD = "held"
+PREDICTED = "predicted"  # still being studied, with a forecast result
+IN_PROGRESS = "in_progress"  # being studied, no result forecast
+PLANNED = "planned"  # intended, not started
+ABANDONED = "abandoned"  # started, not finished
+STATUSES: Tuple[str, ...] = (HELD, PREDICTED, IN_PROGRESS, PLANNED, ABANDONED)
+# The status of each kind of qualification, and when a higher degree ends ("December 2026").
+DEGREE_STATUS = "degree_status"
+HIGHER_DEGREE_STATUS = "higher_degree_status"
+HIGHER_DEGREE_ENDS = "higher_degree_ends"
+A_LEVEL_STATUS = "a_level_status"
+# The kinds of qualification a status belongs to (the rules file's `statuses:` section).
+STATUS_FACTS: Dict[str, str] = {
+    "degree": DEGREE_STATUS,
+    HIGHER_DEGREE: HIGHER_DEGREE_STATUS,
+    "a_levels": A_LEVEL_STATUS,
+}
 # Facts the check may ask for, in the order they are best asked.
 ASKABLE_FACTS: Tuple[str, ...] = (
     PROGRAMME,
@@ -139,9 +158,12 @@ ASKABLE_FACTS: Tuple[str, ...] = (
 VOLUNTEERED_FACTS: Tuple[str, ...] = (
     DEGREE_TYPE,
     DEGREE_OVERSEAS,
-    DEGREE_PREDICTED,
-    HIGHER_DEGREE_IN_PROGRESS,
+    DEGREE_STATUS,
+    HIGHER_DEGREE_STATUS,
+    HIGHER_DEGREE_ENDS,
+    A_LEVEL_STATUS,
     A_LEVEL_SUBJECTS,
+    A_LEVEL_GRADES,
     A_LEVEL_ALTERNATIVES,
 )
 PROFILE_FACTS: Tuple[str, ...] = ASKABLE_FACTS + VOLUNTEERED_FACTS

@@ -293,6 +293,13 @@ def _plausible(doc: Any, ent: Any, ents: List[Any]) -> bool:
             return False
         if before in _CLASS_BEFORE:
             return after != "degree" or before in {"a", "got", "achieved", "with"}
+        if before in ("(", ",") and after in (")", ",", "."):
+            # "an MPhys (first)", "BEng (Hons) Mechatronics, First, Ulster": a class set
+            # apart beside the degree it belongs to.
+            return any(
+                other.label_ in ("qualification", "subject") and 0 <= ent.start - other.end <= 3
+                for other in ents
+            )
         return after in _CLASS_AFTER and after != "degree"
     if ent.label_ == "qualification" and ent.text.lower().startswith("master"):
         # "a PayPal master card" is a payment card
@@ -321,8 +328,8 @@ def _plausible(doc: Any, ent: Any, ents: List[Any]) -> bool:
 def _studied(doc: Any, ent: Any) -> bool:
     """'studied clinical engineering', 'an MSc in clinical engineering'."""
     before = doc[ent.start - 1].lower_ if ent.start > 0 else ""
-    if before in _STUDIED_BEFORE:
-        return True
+    if before in _STUDIED_BEFORE or before in _DEGREE_WORDS:
+        return True  # "studied clinical engineering", "an MSc Clinical Engineering"
     window = {t.lower_ for t in doc[max(0, ent.start - 4) : ent.start - 1]}
     return before in {"in", "of"} and bool(window & _DEGREE_WORDS)
 

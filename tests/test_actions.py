@@ -764,13 +764,13 @@ async def test_a_correction_after_a_verdict_replaces_the_fact(dispatcher, domain
             "degree_class": "lower_second",
             "higher_degree": "msc",
             "higher_degree_subject": "biomedical engineering",
-            "higher_degree_in_progress": True,
-            "assessment": {"verdict": "eligible"},
+            "higher_degree_status": "in_progress",
+            "assessment": {"verdict": "possibly_eligible"},
             "last_answer": "verdict",
         },
     )
     slots = _slots(await ActionExtractProfile().run(dispatcher, tracker, domain))
-    assert slots["higher_degree"] == "pgdip" and slots["higher_degree_in_progress"] is None
+    assert slots["higher_degree"] == "pgdip" and slots["higher_degree_status"] is None
 
 
 def test_the_form_lists_every_fact_of_the_profile_in_the_engines_order(domain):

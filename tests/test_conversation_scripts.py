@@ -220,7 +220,7 @@ def test_a_failure_shows_expected_and_said_side_by_side(assistant, tmp_path):
     report = wrong.failure()
     assert "turn 1 (line 4)" in report
     row = next(line for line in report.splitlines() if "FAIL verdict: not_eligible" in line)
-    assert "| From what you've told me" in row
+    assert "| What I understood:" in row
     assert "[verdict: eligible for the STP]" in report
     assert 'no button "Purple"; offered: "How do I get in?"' in missing.failure()
 

@@ -42,7 +42,6 @@ HIGHER_ROUTE = (
 NOT_PGDIP = "this does not include postgraduate diplomas or postgraduate certificates"
 GRADUATE = "graduate-entry NHS Scientist Training Programme"
 PREDICTED = "which must itself be a 1st or 2:1"
-AWARDED = "must have been awarded that higher degree before the programme starts"
 ANIMAL = "animal or plant science (e.g. zoology, marine biology, botany)"
 MEDICAL = "Medical degrees are accepted only for Life and Physiological Sciences specialisms"
 HONOURS = "either in an undergraduate honours degree or an integrated master's degree"
@@ -82,10 +81,10 @@ VERDICTS = [
         STP_MAIN,
     ),
     (
-        "predicted 2:1 in physics can apply, with the condition",
-        {**STP, "degree_class": "upper_second", "degree_subject": "physics", "degree_predicted": True},
-        "eligible",
-        PREDICTED,
+        "predicted 2:1 in physics can apply, but it is not yet the result",
+        {**STP, "degree_class": "upper_second", "degree_subject": "physics", "degree_status": "predicted"},
+        "possibly_eligible",
+        NOT_DECIDED,
     ),
     (
         "predicted 1st in electronic engineering",
@@ -93,10 +92,10 @@ VERDICTS = [
             **STP,
             "degree_class": "first",
             "degree_subject": "electronic engineering",
-            "degree_predicted": True,
+            "degree_status": "predicted",
         },
-        "eligible",
-        PREDICTED,
+        "possibly_eligible",
+        NOT_DECIDED,
     ),
     (
         "2:1 in medical physics",
@@ -131,10 +130,35 @@ VERDICTS = [
             "degree_subject": "history",
             "higher_degree": "msc",
             "higher_degree_subject": "medical physics",
-            "higher_degree_in_progress": True,
+            "higher_degree_status": "in_progress",
         },
-        "eligible",
-        AWARDED,
+        "possibly_eligible",
+        NOT_DECIDED,
+    ),
+    (
+        "2:2 in history, an MSc in medical physics only planned",
+        {
+            **STP,
+            "degree_class": "lower_second",
+            "degree_subject": "history",
+            "higher_degree": "msc",
+            "higher_degree_subject": "medical physics",
+            "higher_degree_status": "planned",
+        },
+        "possibly_eligible",
+        NOT_DECIDED,
+    ),
+    (
+        "2:2 in physics and a PhD started but not finished",
+        {
+            **STP,
+            "degree_class": "lower_second",
+            "degree_subject": "physics",
+            "higher_degree": "phd",
+            "higher_degree_status": "abandoned",
+        },
+        "not_eligible",
+        HIGHER_ROUTE,
     ),
     (
         "2:2 in physics with a PhD in engineering",
@@ -156,10 +180,10 @@ VERDICTS = [
             "degree_subject": "business",
             "higher_degree": "msc",
             "higher_degree_subject": "biomedical engineering",
-            "higher_degree_in_progress": True,
+            "higher_degree_status": "in_progress",
         },
-        "eligible",
-        HIGHER_ROUTE,
+        "possibly_eligible",
+        NOT_DECIDED,
     ),
     (
         "2:1 in English with an MRes in physics",
@@ -212,13 +236,13 @@ VERDICTS = [
     # STP: what the sources rule out.
     (
         "predicted 2:2 cannot apply, even with a higher degree in view",
-        {**STP, "degree_class": "lower_second", "degree_subject": "physics", "degree_predicted": True},
+        {**STP, "degree_class": "lower_second", "degree_subject": "physics", "degree_status": "predicted"},
         "not_eligible",
         PREDICTED,
     ),
     (
         "predicted third",
-        {**STP, "degree_class": "third", "degree_subject": "engineering", "degree_predicted": True},
+        {**STP, "degree_class": "third", "degree_subject": "engineering", "degree_status": "predicted"},
         "not_eligible",
         PREDICTED,
     ),
@@ -648,11 +672,11 @@ _STP_SPACE = {
     "degree_class": [None, "first", "upper_second", "lower_second", "third", "none"],
     "degree_type": [None, "bachelors", "hnd", "medical_degree"],
     "degree_subject": [None, "physics", "chemistry", "history", "zoology", "ocean acoustics"],
-    "degree_predicted": [None, True],
+    "degree_status": [None, "predicted", "in_progress"],
     "degree_overseas": [None, True],
     "higher_degree": [None, "none", "msc", "pgdip"],
     "higher_degree_subject": [None, "engineering", "biology", "law"],
-    "higher_degree_in_progress": [None, True],
+    "higher_degree_status": [None, "in_progress", "planned", "abandoned"],
 }
 _PTP_SPACE = {
     "gcse_grades": [None, "met", "not_met", "unsure", "3", "B"],

@@ -193,7 +193,7 @@ READINGS = [
         {
             "degree_class": "upper_second",
             "degree_subject": "physics",
-            "degree_predicted": True,
+            "degree_status": "predicted",
             "degree_type": "integrated_masters",
         },
         (),
@@ -229,7 +229,7 @@ READINGS = [
     ("I have an ordinary degree in engineering", None, "inform", {"degree_type": "ordinary_degree"}, ()),
     ("I have an MBBS", None, "inform", {"degree_type": "medical_degree", "degree_subject": "medicine"}, ()),
     # Predicted first degree, or a higher degree still in progress.
-    ("I'm predicted a 2:1 in physics", None, "inform", {"degree_predicted": True}, ()),
+    ("I'm predicted a 2:1 in physics", None, "inform", {"degree_status": "predicted"}, ()),
     (
         "2:2 in history and I'm expecting a distinction in my MSc in medical physics",
         None,
@@ -237,17 +237,17 @@ READINGS = [
         {
             "degree_class": "lower_second",
             "higher_degree": "msc",
-            "higher_degree_in_progress": True,
+            "higher_degree_status": "in_progress",
             "higher_degree_subject": "medical physics",
         },
-        ("degree_predicted",),
+        ("degree_status",),
     ),
     (
         "2:2 in chemistry and I'm currently doing an MSc in clinical engineering",
         None,
         "inform",
-        {"higher_degree_in_progress": True},
-        ("degree_predicted",),
+        {"higher_degree_status": "in_progress"},
+        ("degree_status",),
     ),
     # Negations and corrections.
     (
@@ -477,14 +477,20 @@ def test_a_button_payload_without_offsets(rules):
 
 
 def test_facts_made_stale_by_a_correction_are_cleared():
-    profile = {"higher_degree": "msc", "higher_degree_subject": "physics", "higher_degree_in_progress": True}
+    profile = {
+        "higher_degree": "msc",
+        "higher_degree_subject": "physics",
+        "higher_degree_status": "in_progress",
+        "higher_degree_ends": "in June",
+    }
     assert apply_facts(profile, {"higher_degree": "none"}) == {
         "higher_degree": "none",
         "higher_degree_subject": None,
-        "higher_degree_in_progress": None,
+        "higher_degree_status": None,
+        "higher_degree_ends": None,
     }
     changes = apply_facts(profile, {"higher_degree": "pgdip"})
-    assert changes == {"higher_degree": "pgdip", "higher_degree_in_progress": None}
+    assert changes == {"higher_degree": "pgdip", "higher_degree_status": None, "higher_degree_ends": None}
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections import Counter
 from typing import Any, Dict, List
 
@@ -52,7 +53,10 @@ from careers.vocabulary import (
     A_LEVEL_ALTERNATIVE,
     A_LEVEL_ALTERNATIVES,
     A_LEVEL_COUNT,
+    A_LEVEL_GRADES,
+    A_LEVEL_STATUS,
     A_LEVEL_SUBJECTS,
+    ABANDONED,
     AFFIRM_INTENT,
     ASKABLE_FACTS,
     CHECK_INTENT,
@@ -60,7 +64,7 @@ from careers.vocabulary import (
     DEGREE_CLASS,
     DEGREE_CLASS_IDS,
     DEGREE_OVERSEAS,
-    DEGREE_PREDICTED,
+    DEGREE_STATUS,
     DEGREE_SUBJECT,
     DEGREE_TYPE,
     DENY_INTENT,
@@ -70,22 +74,28 @@ from careers.vocabulary import (
     FIRST,
     FOLLOW_UP_INTENT,
     GCSE_GRADES,
+    HELD,
     HIGHER_DEGREE,
-    HIGHER_DEGREE_IN_PROGRESS,
+    HIGHER_DEGREE_ENDS,
+    HIGHER_DEGREE_STATUS,
     HIGHER_DEGREE_SUBJECT,
+    IN_PROGRESS,
     INFORM_INTENT,
     NON_HONOURS,
     NOT_COVERED_INTENT,
     NOT_ELIGIBLE,
     NOT_HIGHER_DEGREE,
     OUT_OF_SCOPE_INTENT,
+    PLANNED,
     POSSIBLY_ELIGIBLE,
+    PREDICTED,
     PROFILE_FACTS,
     PROGRAMME,
     PROGRAMMES,
     PTP,
     SCIENCE_A_LEVEL,
     START_AGAIN_INTENT,
+    STATUSES,
     STP,
     UPPER_SECOND,
     VERDICTS,
@@ -133,12 +143,21 @@ DEGREE_FACTS = (
     DEGREE_TYPE,
     DEGREE_OVERSEAS,
     DEGREE_SUBJECT,
-    DEGREE_PREDICTED,
+    DEGREE_STATUS,
     HIGHER_DEGREE,
     HIGHER_DEGREE_SUBJECT,
-    HIGHER_DEGREE_IN_PROGRESS,
+    HIGHER_DEGREE_STATUS,
+    HIGHER_DEGREE_ENDS,
 )
-SCHOOL_FACTS = (GCSE_GRADES, A_LEVEL_COUNT, A_LEVEL_SUBJECTS, A_LEVEL_ALTERNATIVES, SCIENCE_A_LEVEL)
+SCHOOL_FACTS = (
+    GCSE_GRADES,
+    A_LEVEL_COUNT,
+    A_LEVEL_SUBJECTS,
+    A_LEVEL_ALTERNATIVES,
+    SCIENCE_A_LEVEL,
+    A_LEVEL_STATUS,
+    A_LEVEL_GRADES,
+)
 assert set(DEGREE_FACTS) | set(SCHOOL_FACTS) | {PROGRAMME} == set(PROFILE_FACTS)
 
 # Words and pieces the helpers' patterns look for, so that generated messages reach
@@ -231,10 +250,13 @@ FACT_VALUES = {
     DEGREE_TYPE: st.sampled_from(QUALIFICATIONS),
     DEGREE_OVERSEAS: st.booleans(),
     DEGREE_SUBJECT: subjects,
-    DEGREE_PREDICTED: st.booleans(),
+    DEGREE_STATUS: st.sampled_from((HELD, PREDICTED, IN_PROGRESS)),
     HIGHER_DEGREE: st.sampled_from(HIGHER_DEGREE_IDS + ("none",)),
     HIGHER_DEGREE_SUBJECT: subjects,
-    HIGHER_DEGREE_IN_PROGRESS: st.booleans(),
+    HIGHER_DEGREE_STATUS: st.sampled_from((HELD, IN_PROGRESS, PLANNED, ABANDONED)),
+    HIGHER_DEGREE_ENDS: st.sampled_from(("in December 2026", "next summer", "June")),
+    A_LEVEL_STATUS: st.sampled_from((HELD, IN_PROGRESS, PLANNED)),
+    A_LEVEL_GRADES: st.sampled_from(("AAB", "A*AB", "BCC", "AB")),
     GCSE_GRADES: st.sampled_from(GCSE_ANSWERS),
     A_LEVEL_COUNT: st.integers(0, 99),
     A_LEVEL_SUBJECTS: st.lists(subjects, max_size=5),
@@ -304,8 +326,14 @@ def canonical(key: str, value: Any) -> bool:
         return value in DEGREE_CLASS_IDS
     if key == DEGREE_TYPE:
         return value in RULES.qualifications
-    if key in (DEGREE_OVERSEAS, DEGREE_PREDICTED, HIGHER_DEGREE_IN_PROGRESS):
+    if key == DEGREE_OVERSEAS:
         return isinstance(value, bool)
+    if key in (DEGREE_STATUS, HIGHER_DEGREE_STATUS, A_LEVEL_STATUS):
+        return value in STATUSES
+    if key == HIGHER_DEGREE_ENDS:
+        return isinstance(value, str) and 0 < len(value) <= 60
+    if key == A_LEVEL_GRADES:
+        return isinstance(value, str) and bool(re.fullmatch(r"(A\*|[A-E])+", value))
     if key in (DEGREE_SUBJECT, HIGHER_DEGREE_SUBJECT):
         return isinstance(value, str)
     if key == HIGHER_DEGREE:
@@ -416,7 +444,7 @@ def test_understand_and_read_message_give_canonical_facts(
 @given(st.one_of(profiles, junk_profiles), st.one_of(facts(), junk_profiles))
 def test_apply_facts_keeps_every_fact_and_only_clears_stale_ones(profile, new):
     changes = apply_facts(profile, new)
-    stale = {HIGHER_DEGREE_SUBJECT, HIGHER_DEGREE_IN_PROGRESS, DEGREE_SUBJECT, DEGREE_PREDICTED}
+    stale = {HIGHER_DEGREE_SUBJECT, HIGHER_DEGREE_STATUS, HIGHER_DEGREE_ENDS, DEGREE_SUBJECT, DEGREE_STATUS}
     stale |= {DEGREE_TYPE, DEGREE_OVERSEAS}
     for key, value in new.items():
         if value is not None:

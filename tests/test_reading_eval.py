@@ -24,7 +24,7 @@ from tools.evaluation.reading import TABLE, fact_problems, judge, load_table, un
         ),
         (
             {"fact": "degree_class", "value": "upper_second", "status": "predicted"},
-            {"degree_class": "upper_second", "degree_predicted": True},
+            {"degree_class": "upper_second", "degree_status": "predicted"},
             True,
         ),
         (
@@ -34,8 +34,13 @@ from tools.evaluation.reading import TABLE, fact_problems, judge, load_table, un
         ),  # a GPA
         ({"fact": "higher_degree", "value": "msc", "status": "planned"}, {"higher_degree": "msc"}, False),
         (
+            {"fact": "higher_degree", "value": "msc", "status": "planned"},
+            {"higher_degree": "msc", "higher_degree_status": "planned"},
+            True,
+        ),
+        (
             {"fact": "higher_degree", "value": "msc", "status": "in_progress"},
-            {"higher_degree": "msc", "higher_degree_in_progress": True},
+            {"higher_degree": "msc", "higher_degree_status": "in_progress"},
             True,
         ),
         ({"fact": "higher_degree", "value": "none", "status": "denied"}, {"higher_degree": "msc"}, False),
@@ -53,7 +58,18 @@ from tools.evaluation.reading import TABLE, fact_problems, judge, load_table, un
             True,
         ),
         ({"fact": "a_level_count", "value": 3, "status": "in_progress"}, {"a_level_count": 3}, False),
-        ({"fact": "a_level_grades", "value": "AAB", "status": "held"}, {}, False),  # cannot be held yet
+        (
+            {"fact": "a_level_count", "value": 3, "status": "in_progress"},
+            {"a_level_count": 3, "a_level_status": "in_progress"},
+            True,
+        ),
+        ({"fact": "a_level_grades", "value": "AAB", "status": "held"}, {}, False),
+        ({"fact": "a_level_grades", "value": "AAB", "status": "held"}, {"a_level_grades": "ABA"}, True),
+        (
+            {"fact": "a_level_grades", "value": "A*AB", "status": "predicted"},
+            {"a_level_grades": "A*AB"},
+            False,  # predicted, read as held
+        ),
     ],
 )
 def test_a_fact_is_right_only_as_stated_and_with_its_status(fact, held, right):
@@ -65,8 +81,7 @@ def test_a_fact_nobody_stated_is_a_misreading():
     assert unstated(facts, {"degree_class": "first", "higher_degree": "msc"}) == ["higher_degree"]
     # A degree named implies a bachelor's; a flag left False says nothing.
     assert (
-        unstated(facts, {"degree_class": "first", "degree_type": "bachelors", "degree_predicted": False})
-        == []
+        unstated(facts, {"degree_class": "first", "degree_type": "bachelors", "degree_overseas": None}) == []
     )
 
 

@@ -12,9 +12,10 @@ sources support from that message alone.
 
 Per message:
 
-- `facts_right`: every fact of the table read as the assistant can hold it, and no fact
-  held that the message did not state. A fact the assistant has no way to hold (A-level
-  grades; A-levels or GCSEs still being taken) counts as not read.
+- `facts_right`: every fact of the table read as the assistant can hold it, with its
+  status (the status slots of `careers.vocabulary.STATUS_FACTS`), and no fact held that
+  the message did not state. A fact the assistant has no way to hold (GCSEs predicted,
+  an A-level alternative still being taken) counts as not read.
 - `unsupported_eligible`: "eligible" where the table says anything else;
 - `unsupported_not_eligible`: "not eligible" where the table does not;
 - `needless_question`: the question asked next is for a fact the message stated.
@@ -38,20 +39,26 @@ import yaml
 from careers.vocabulary import (
     A_LEVEL_ALTERNATIVES,
     A_LEVEL_COUNT,
+    A_LEVEL_GRADES,
+    A_LEVEL_STATUS,
     A_LEVEL_SUBJECTS,
     ASSESSMENT_SLOT,
     DEGREE_CLASS,
     DEGREE_OVERSEAS,
-    DEGREE_PREDICTED,
+    DEGREE_STATUS,
     DEGREE_SUBJECT,
     DEGREE_TYPE,
     ELIGIBLE,
     GCSE_GRADES,
     HIGHER_DEGREE,
-    HIGHER_DEGREE_IN_PROGRESS,
+    HIGHER_DEGREE_ENDS,
+    HIGHER_DEGREE_STATUS,
     HIGHER_DEGREE_SUBJECT,
+    IN_PROGRESS,
     NOT_ELIGIBLE,
     NOT_UNDERSTOOD,
+    PLANNED,
+    PREDICTED,
     PROFILE_FACTS,
     PROGRAMME,
     REQUESTED_SLOT,
@@ -130,13 +137,16 @@ def fact_problems(fact: Mapping[str, Any], held: Mapping[str, Any]) -> List[str]
             return [f"degree_class guessed as {held.get(DEGREE_CLASS)}"] if held.get(DEGREE_CLASS) else []
         if held.get(DEGREE_CLASS) != value:
             return [f"degree_class {value} ({status}) read as {held.get(DEGREE_CLASS)}"]
-        if (status == "predicted") != bool(held.get(DEGREE_PREDICTED)):
-            read = "predicted" if held.get(DEGREE_PREDICTED) else "held"
+        read = held.get(DEGREE_STATUS) or "held"
+        if (status == "predicted") != (read == PREDICTED):
             return [f"degree_class {value} is {status}, read as {read}"]
         return []
     if name == "degree_subject":
         if stated and not _same_subject(value, held.get(DEGREE_SUBJECT)):
             return [f"degree_subject {value!r} read as {held.get(DEGREE_SUBJECT)!r}"]
+        studying = held.get(DEGREE_STATUS) in (IN_PROGRESS, PREDICTED)
+        if stated and (status == "in_progress") != studying:
+            return [f"a degree {status.replace('_', ' ')} read as {held.get(DEGREE_STATUS) or 'held'}"]
         if not stated and _same_subject(value, held.get(DEGREE_SUBJECT)):
             return [f"degree_subject {value!r} is {status}, read as held"]
         return []
@@ -164,52 +174,47 @@ def fact_problems(fact: Mapping[str, Any], held: Mapping[str, Any]) -> List[str]
             return [f"an origin nobody stated read as {'overseas' if overseas else 'UK'}"]
         return []
     if name == "higher_degree":
-        got, going = held.get(HIGHER_DEGREE), bool(held.get(HIGHER_DEGREE_IN_PROGRESS))
+        got, read = held.get(HIGHER_DEGREE), held.get(HIGHER_DEGREE_STATUS) or "held"
         if value == "none" or status == "denied":
             return [] if got == "none" else [f"no higher degree read as {got}"]
-        if status == "held":
+        if status in ("held", "in_progress"):
             if got != value:
-                return [f"higher_degree {value} read as {got}"]
-            return ["a higher degree held read as in progress"] if going else []
-        if status == "in_progress":
-            if got != value:
-                return [f"higher_degree {value} (in progress) read as {got}"]
-            return [] if going else ["a higher degree in progress read as held"]
-        # planned or abandoned: it must not be held
+                return [f"higher_degree {value} ({status}) read as {got}"]
+            return [] if read == status else [f"a higher degree {status} read as {read}"]
+        # planned or abandoned: held with that status, or not held at all
         return (
-            [f"higher_degree {value} is {status}, read as {'in progress' if going else 'held'}"]
-            if got == value
-            else []
+            [f"higher_degree {value} is {status}, read as {read}"] if got == value and read != status else []
         )
     if name == "higher_degree_subject":
         if status in ("held", "in_progress") and not _same_subject(value, held.get(HIGHER_DEGREE_SUBJECT)):
             return [f"higher_degree_subject {value!r} read as {held.get(HIGHER_DEGREE_SUBJECT)!r}"]
         return []
+    a_levels = held.get(A_LEVEL_STATUS) or "held"
+    wanted_status = {"predicted": IN_PROGRESS, "in_progress": IN_PROGRESS, "planned": PLANNED}.get(
+        str(status), "held"
+    )
     if name == "a_level_count":
-        if status == "held":
-            return (
-                []
-                if held.get(A_LEVEL_COUNT) == int(str(value))
-                else [f"a_level_count {value} read as {held.get(A_LEVEL_COUNT)}"]
-            )
-        if held.get(A_LEVEL_COUNT) not in (None, 0):
-            return [f"A-levels {status} read as held ({held.get(A_LEVEL_COUNT)})"]
-        return [f"A-levels {status}: the assistant cannot hold that"] if status == "in_progress" else []
+        count = held.get(A_LEVEL_COUNT)
+        if count is None:
+            count = len(held.get(A_LEVEL_SUBJECTS) or []) or None
+        if status in ("held", "in_progress", "planned", "predicted"):
+            if count != int(str(value)):
+                return [f"a_level_count {value} ({status}) read as {count}"]
+            return [] if a_levels == wanted_status else [f"A-levels {status} read as {a_levels}"]
+        return []
     if name == "a_level_subjects":
         got = _subjects(held.get(A_LEVEL_SUBJECTS))
         want = _subjects(value)
-        if status == "held":
-            return [] if want <= got else [f"a_level_subjects {sorted(want)} read as {sorted(got)}"]
-        if want & got:
-            return [f"A-level subjects {status} read as held"]
-        return (
-            [f"A-level subjects {status}: the assistant cannot hold that"] if status == "in_progress" else []
-        )
+        if status in ("held", "in_progress", "planned", "predicted"):
+            if not want <= got:
+                return [f"a_level_subjects {sorted(want)} ({status}) read as {sorted(got)}"]
+            return [] if a_levels == wanted_status else [f"A-level subjects {status} read as {a_levels}"]
+        return [f"A-level subjects {status} read as held"] if want & got else []
     if name == "science_a_level":
         got = held.get(SCIENCE_A_LEVEL)
         if status == "held":
             return [] if got == value else [f"science_a_level {value} read as {got}"]
-        if got == "yes" and value == "yes":
+        if got == "yes" and value == "yes" and a_levels == "held":
             return [f"a science A-level {status} read as held"]
         return []
     if name == "a_level_alternative":
@@ -227,24 +232,27 @@ def fact_problems(fact: Mapping[str, Any], held: Mapping[str, Any]) -> List[str]
             return [f"GCSEs ({status}) not read"]
         return [] if status == "held" else [f"GCSEs {status} read as held"]
     if name == "a_level_grades":
-        return ["A-level grades: the assistant cannot hold them"]
+        got = str(held.get(A_LEVEL_GRADES) or "")
+        if sorted(re.findall(r"A\*|[A-E]", got)) != sorted(re.findall(r"A\*|[A-E]", str(value).upper())):
+            return [f"a_level_grades {value} ({status}) read as {got or None}"]
+        return [] if a_levels == wanted_status else [f"A-level grades {status} read as {a_levels}"]
     return []
 
 
 # Which of the assistant's facts each table fact accounts for.
 _ACCOUNTS = {
-    "degree_class": (DEGREE_CLASS, DEGREE_PREDICTED),
-    "degree_subject": (DEGREE_SUBJECT,),
+    "degree_class": (DEGREE_CLASS, DEGREE_STATUS),
+    "degree_subject": (DEGREE_SUBJECT, DEGREE_STATUS),
     "degree_type": (DEGREE_TYPE, DEGREE_CLASS),
     "degree_origin": (DEGREE_OVERSEAS,),
-    "higher_degree": (HIGHER_DEGREE, HIGHER_DEGREE_IN_PROGRESS),
+    "higher_degree": (HIGHER_DEGREE, HIGHER_DEGREE_STATUS, HIGHER_DEGREE_ENDS),
     "higher_degree_subject": (HIGHER_DEGREE_SUBJECT,),
-    "a_level_count": (A_LEVEL_COUNT, SCIENCE_A_LEVEL),
-    "a_level_subjects": (A_LEVEL_SUBJECTS, A_LEVEL_COUNT, SCIENCE_A_LEVEL),
-    "science_a_level": (SCIENCE_A_LEVEL,),
+    "a_level_count": (A_LEVEL_COUNT, SCIENCE_A_LEVEL, A_LEVEL_STATUS),
+    "a_level_subjects": (A_LEVEL_SUBJECTS, A_LEVEL_COUNT, SCIENCE_A_LEVEL, A_LEVEL_STATUS),
+    "science_a_level": (SCIENCE_A_LEVEL, A_LEVEL_STATUS),
     "a_level_alternative": (A_LEVEL_ALTERNATIVES, A_LEVEL_COUNT),
     "gcse_grades": (GCSE_GRADES,),
-    "a_level_grades": (),
+    "a_level_grades": (A_LEVEL_GRADES, A_LEVEL_STATUS),
 }
 
 

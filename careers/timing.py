@@ -1,0 +1,175 @@
+"""Where a qualification stands, read from the words around it (issue 26).
+
+Pure Python, no Rasa import. People state facts with their timing: "I'm finishing my MSc
+in December", "predicted a 2:1", "thinking about doing a masters", "dropped out of my
+PhD", "year 13, taking physics and maths". `status_cues` finds those words;
+`status_of` says which qualification in the message each one is about (the first after it
+in its clause, or else the nearest before it), and `ends_of` reads when a qualification
+still being studied ends, as the person said it.
+
+The statuses are `careers.vocabulary.STATUSES`; a qualification with no cue is held.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Dict, Iterable, List, Optional, Sequence
+
+from careers.vocabulary import ABANDONED, IN_PROGRESS, PLANNED, PREDICTED
+
+
+@dataclass(frozen=True)
+class Span:
+    """A qualification named in a message and the kind it is (degree, higher_degree,
+    a_level, gcse, alternative)."""
+
+    start: int
+    end: int
+    role: str
+    # The subject, when the span is a subject named for that kind ("dropped chemistry").
+    subject: str = ""
+
+
+# Each cue is a status and the words that say it. Order matters where cues overlap:
+# the first to match a stretch of text wins ("haven't got my results yet" is not a denial).
+_CUES = (
+    (
+        ABANDONED,
+        r"dropped out|drop out|dropping out|quit|gave up|give up|left (it|after|in|during|halfway)"
+        r"|didn'?t (finish|complete)|did not (finish|complete)|never (finished|completed)"
+        r"|withdrew|withdrawn|abandoned|failed to (finish|complete)|dropped",
+    ),
+    (
+        PLANNED,
+        r"thinking (about|of)( doing| taking| starting)?|planning( on| to)?|plan(s)? to|intend(ing)? to"
+        r"|going to (do|start|take|study|apply for)|want(s|ed)? to (do|take|study|start)"
+        r"|would like to (do|take|study)|hoping to (do|start|take|study)|considering( doing)?"
+        r"|about to (start|begin)|will (start|begin|be starting|be doing|be taking|do|take)"
+        r"|(start|starting|begin|beginning)( (a|an|my|her|his|the))? [\w' ]{0,40}? (in|this|next) "
+        r"(january|february|march|april|may|june|july|august|september|october|november|december"
+        r"|autumn|spring|summer|winter|year|the autumn|the new year)"
+        r"|starting sixth form|start sixth form"
+        r"|(do|doing|take|taking) (a|an) [\w' ]{0,30}? next year",
+    ),
+    (
+        PREDICTED,
+        r"predicted|predict(s|ing)?|expect(ing|ed|s)?|on (track|course) for|on (track|course) to get"
+        r"|aiming for|hoping for|should get|going to get|will (probably |likely )?get|tracking( at| a)?"
+        r"|getting [\w:.\- ]{0,12} marks|sitting on|averaging|currently on (a|for)|heading for",
+    ),
+    (
+        IN_PROGRESS,
+        r"doing|currently(?! (working|employed|work|a |an |in (a |my |the )?(job|role|post)))"
+        r"|studying|halfway|half way|part[- ]way|finishing|will finish|in progress"
+        r"|working towards|enrolled|taking|sitting|resitting|re-?taking|still (at|in|studying|doing|waiting)"
+        r"|in (my|her|his|their) (first|second|third|fourth|final|last|1st|2nd|3rd|4th) year"
+        r"|final[- ]year(?! (project|module|exam|dissertation))|final yr"
+        r"|(first|second|third|fourth|1st|2nd|3rd|4th)[- ]year"
+        r"|(year|yr) ?1[1-3]|haven'?t (got|had|received) (my|the|her|his|their)? ?[\w\- ]{0,12}results"
+        r"|results? (are |is )?(out|due|come out|won'?t be (out|confirmed))|won'?t be (confirmed|awarded)"
+        r"|should finish|due to (finish|complete|graduate)|will (complete|graduate|have)|graduating"
+        r"|in uni|in sixth form|rn|right now",
+    ),
+)
+_CUE_PATTERN = re.compile(
+    "|".join(rf"(?P<c{i}>\b(?:{words})\b)" for i, (_, words) in enumerate(_CUES)), re.IGNORECASE
+)
+_CLAUSE_BREAK = re.compile(r"[.;!?\n]|\s[-–—]\s|\b(but|and then|although|though|whereas|however)\b", re.I)
+
+# When something still being studied ends: "in December 2026", "next summer", "by June".
+_MONTHS = (
+    r"january|february|march|april|may|june|july|august|september|october|november|december"
+    r"|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
+)
+_WHEN = (
+    rf"(?:(?:in|by|before|until|around|this|next|early|late|end of|the end of)\s+)*"
+    rf"(?:(?:{_MONTHS}|summer|autumn|spring|winter|the summer|the autumn|the start)\b"
+    rf"(?:\s+(?:of\s+)?(?:20\d\d|'?\d\d)\b)?|20\d\d\b|next year\b|this year\b)"
+)
+_ENDS = re.compile(
+    rf"\b(?:finish(?:es|ing)?|end(?:s|ing)?|complet(?:e|es|ing)|graduat(?:e|es|ing)|done"
+    rf"|awarded|confirmed|submit(?:ting)?|hand(?:ing)? in|due)\b[\w' ]{{0,25}}?\b(?P<when>{_WHEN})",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Cue:
+    status: str
+    start: int
+    end: int
+
+
+def status_cues(text: str) -> List[Cue]:
+    """The timing words of a message, each with the status it says."""
+    cues = []
+    for match in _CUE_PATTERN.finditer(text or ""):
+        index = next(int(name[1:]) for name, value in match.groupdict().items() if value)
+        cues.append(Cue(_CUES[index][0], match.start(), match.end()))
+    return cues
+
+
+def cue_target(text: str, cue: Cue, spans: Sequence[Span]) -> Optional[Span]:
+    """The qualification a timing word is about: the first after it in its clause (within a
+    few words), else the nearest before it in its clause."""
+    ordered = sorted(spans, key=lambda s: s.start)
+    # "haven't got my A-level results": the qualification is named inside the words.
+    inside = [s for s in ordered if s.start >= cue.start and s.end <= cue.end]
+    if inside:
+        return inside[0]
+    for span in ordered:
+        if span.start >= cue.end:
+            between = text[cue.end : span.start]
+            if len(between) <= 45 and not _CLAUSE_BREAK.search(between):
+                return span
+            break
+    before = [s for s in ordered if s.end <= cue.start]
+    if (
+        before
+        and cue.start - before[-1].end <= 40
+        # ("I started a PhD but dropped out": past a "but", not past a sentence's end.)
+        and not re.search(r"[.;!?\n]", text[before[-1].end : cue.start])
+    ):
+        return before[-1]
+    return None
+
+
+def statuses(text: str, spans: Iterable[Span]) -> Dict[str, str]:
+    """The status of each kind of qualification the message times (role -> status).
+
+    The strongest word about a kind wins: abandoned over planned over predicted over in
+    progress ("I started an MSc but dropped out"; "doing my final year, predicted a 2:1")."""
+    spans = list(spans)
+    rank = {ABANDONED: 0, PLANNED: 1, PREDICTED: 2, IN_PROGRESS: 3}
+    found: Dict[str, str] = {}
+    for cue in status_cues(text):
+        target = cue_target(text, cue, spans)
+        if target is None:
+            continue
+        if target.subject and cue.status == ABANDONED:
+            continue  # one subject dropped, not the whole qualification (see `dropped`)
+        current = found.get(target.role)
+        if current is None or rank[cue.status] < rank[current]:
+            found[target.role] = cue.status
+    return found
+
+
+def dropped(text: str, spans: Iterable[Span]) -> List[str]:
+    """Subjects the message says were dropped or not finished ("dropped chemistry after AS")."""
+    spans = list(spans)
+    targets = [cue_target(text, cue, spans) for cue in status_cues(text) if cue.status == ABANDONED]
+    return [t.subject for t in targets if t is not None and t.subject]
+
+
+def ends_of(text: str, span: Span) -> Optional[str]:
+    """When the qualification at `span` ends, in the person's words ("in December 2026"),
+    if the same clause says so."""
+    clause_start = max((m.end() for m in _CLAUSE_BREAK.finditer(text[: span.start])), default=0)
+    rest = text[span.end :]
+    following = _CLAUSE_BREAK.search(rest)
+    clause = text[clause_start : span.end + (following.start() if following else len(rest))]
+    match = _ENDS.search(clause)
+    if not match:
+        return None
+    return " ".join(match.group("when").split())
