@@ -84,6 +84,7 @@ _QUALIFICATION_PATTERNS = [
     ("mphil", r"\bm\.?\s?phil\b"),
     ("phd", r"\bph\.?\s?d\b|\bd\.?phil\b|\bdoctorate\b|\beng\.?d\b"),
     # ("a Mastercard", "master card" are payment cards)
+    ("ma", r"^m\.?a\.?$"),
     ("msc", r"\bm\.?\s?sc\b|\bmasters?\b(?!\W*cards?\b)|\bmaster'?s\b|\bm\.?a\b"),
     ("medical_degree", r"\bmbbs\b|\bmb\s?ch\s?b\b|\bmedical degree\b"),
 ]
@@ -164,6 +165,8 @@ _GRADE_LIST_CONTEXT = re.compile(
 _GRADE_AFTER_SUBJECT = re.compile(r"\s*[(:\-–]?\s*(A\*|[A-E])(?![\w*\-])(?!\s*levels?\b)\)?")
 # What joins the subjects of one list: "physics, maths and further maths".
 _LIST_JOIN = re.compile(r"\s*(,|&|\+|/|and|,\s*and)?\s*(\([A-E]\*?\)\s*,?\s*(and\s*)?)?", re.I)
+# "I only got an AS in biology": an AS level, and no A-level.
+_ONLY_AS_LEVEL = re.compile(r"\b(only|just)\b[\w' ]{0,14}\b(AS|AS[- ]levels?)\b(?![- ]?(and|&) ?A)")
 _NO_DEGREE = re.compile(
     r"\b(no|not got an?y?|don'?t have an?y?|doesn'?t have an?y?|haven'?t got an?y?|hasn'?t got an?y?"
     r"|never (did|got|went to)|didn'?t (do|go to|get))\s+(a\s+)?(degree|uni|university)\b"
@@ -215,13 +218,19 @@ _STUDIED_BEFORE = re.compile(
     re.I,
 )
 _DEGREE_IN = re.compile(
-    r"\b(my|her|his|their|the|first|undergrad\w*|bachelor'?s|bsc|ba|beng)\s+degree\s+(is|was)?\s*in\s+$",
+    r"\b((my|her|his|their|the|first|undergrad\w*|bachelor'?s|bsc|ba|beng)\s+degree"
+    r"|(my|her|his|their|the)\s+(undergrad\w*|bachelor'?s|first degree|bsc|ba|beng))\s+(is|was)?\s*in\s+$",
     re.I,
 )
 _STUDIED_AFTER = re.compile(r"^\s*(degree|graduate|grad|student|course|bsc|ba|beng|meng|hons)\b", re.I)
 
 _NOT_STUDIED_BEFORE = re.compile(
     r"\b(teach|teaches|teaching|taught|teacher of|lecture in|lecturer in|tutor in|tutoring)\s+$", re.I
+)
+_NOT_STUDIED_AFTER = re.compile(
+    r"\s+(modules?|units?|placements?|side|department|firms?|company|companies|industry|sector|jobs?"
+    r"|roles?|work|background|experience|apprenticeships?|society|club)\b",
+    re.I,
 )
 _SCHOOL_YEAR = re.compile(r"\b(year|yr) ?1[0-3]\b|\bsixth[- ]form\b|\b6th form\b", re.I)
 # Which qualification is worth more when someone names two of the same kind.
@@ -302,6 +311,8 @@ _GCSE_NOT_MET = re.compile(
     r"|\bdon'?t have (a )?good range\b|\bbarely passed any\b|\bonly passed (one|two|1|2)\b",
     re.I,
 )
+# (grade) in (subjects): "C in maths, English, science", "a 4 in maths and English".
+_GRADE_IN_SUBJECTS = re.compile(r"(?<![\w*])(A\*|[A-G]|[1-9])'?s?\s+in\s+([^.;)!?]{1,80})")
 # (count) GCSEs (range): "8 GCSEs (grades 9-5)", "7 GCSEs 4-7".
 _COUNT_RANGE = re.compile(
     _NUMBER + r"\s+gcses?\s*[(:,]?\s*(?:at\s+)?(?:grades?\s*)?"
@@ -351,6 +362,19 @@ def judge_gcses(rules: EntryRules, text: str) -> Optional[str]:
         return "equivalent"
     if _GCSE_NOT_MET.search(value):
         return "not_met"
+    named = _GRADE_IN_SUBJECTS.search(value)
+    if (
+        named
+        and _grade_is_good(rules, named.group(1)) is not None
+        and len(re.split(r",|\band\b|&|\+", named.group(2))) >= 2
+        and not (_COUNT_GRADE.search(value) or _PLURAL_GRADE.search(value) or _COUNT_RANGE.search(value))
+    ):
+        # "C in maths, English, science": a grade for the GCSEs named; fewer than a good
+        # range's count is for the universities to judge.
+        how_many = len([s for s in re.split(r",|\band\b|&|\+", named.group(2)) if s.strip()])
+        if not _grade_is_good(rules, named.group(1)):
+            return "not_met" if how_many >= rules.gcse_good_range_count else "unsure"
+        return "met" if how_many >= rules.gcse_good_range_count else "unsure"
     spread = _COUNT_RANGE.search(value)
     if spread:
         # "8 GCSEs (grades 9-5)", "7 GCSEs 4-7": how many, and the lowest grade among them.
@@ -516,6 +540,7 @@ def facts_from_message(
     higher_seen: List[str] = []
     higher_denied = False
     classes: List[Tuple[_Mention, str]] = []
+    singular: List[_Mention] = []
     corrected_from = _correction_point(text)
 
     programmes = {
@@ -556,6 +581,8 @@ def facts_from_message(
                 if group == "medical":
                     facts[DEGREE_SUBJECT] = "medicine"
                 named = _SUBJECT_OF_DEGREE_NAME.get(text[m.start : m.end].lower().replace(".", ""))
+                if re.match(r"\s*\(?(eng|engg)\b", text[m.end :], re.I):
+                    named = "engineering"  # "BSc Eng"
                 if named:
                     implied_subject = implied_subject or named  # unless a subject is named
             elif group in (HIGHER_DEGREE, NOT_HIGHER_DEGREE):
@@ -570,6 +597,8 @@ def facts_from_message(
                 anchors.append(_Anchor(m.start, m.end, qual))
                 if qual == "a_level" and negated:
                     facts[A_LEVEL_COUNT] = 0
+                elif qual == "a_level" and re.fullmatch(r"a[- ]?level", text[m.start : m.end], re.I):
+                    singular.append(m)  # "plus A-level Maths": one A-level
             elif group == A_LEVEL_ALTERNATIVE and not negated:
                 anchors.append(_Anchor(m.start, m.end, "alternative"))
                 facts.setdefault(A_LEVEL_ALTERNATIVES, [])
@@ -603,7 +632,7 @@ def facts_from_message(
         facts[HIGHER_DEGREE] = "none"
     if _NO_DEGREE.search(text) and DEGREE_CLASS not in facts:
         facts[DEGREE_CLASS] = "none"
-    if _NO_A_LEVELS.search(text):
+    if _NO_A_LEVELS.search(text) or _ONLY_AS_LEVEL.search(text):
         facts[A_LEVEL_COUNT] = 0
     grade_list = _A_LEVEL_GRADE_LIST.search(text)
     if grade_list and (any(a.role == "a_level" for a in anchors) or _GRADE_LIST_CONTEXT.search(text)):
@@ -679,6 +708,8 @@ def facts_from_message(
                 facts[A_LEVEL_GRADES] = "".join(grades)
         if A_LEVEL_COUNT not in facts and len(a_level_subjects) >= 2 and _all_named(text):
             facts[A_LEVEL_COUNT] = len(a_level_subjects)
+        elif A_LEVEL_COUNT not in facts and len(a_level_subjects) == 1 and singular and _all_named(text):
+            facts[A_LEVEL_COUNT] = 1
 
     gcse_context = any(a.role == "gcse" for a in anchors) or requested_slot == GCSE_GRADES
     if gcse_context and facts.get(GCSE_GRADES) != "equivalent":
@@ -787,7 +818,8 @@ def _status_words(text: str, spans: List[Span], facts: Dict[str, Any]) -> None:
             ends = [timing.ends_of(text, s) for s in spans if s.role == HIGHER_DEGREE]
             if any(ends):
                 facts[HIGHER_DEGREE_ENDS] = next(e for e in ends if e)
-    a_levels = found.get("a_level")
+    # A BTEC, Access course, T-level or Highers being taken are the same stage as A-levels.
+    a_levels = found.get("a_level") or found.get("alternative")
     if a_levels in (PREDICTED, IN_PROGRESS, PLANNED):
         facts[A_LEVEL_STATUS] = PLANNED if a_levels == PLANNED else IN_PROGRESS
 
@@ -857,6 +889,8 @@ def _role_for(
     after = [a for a in anchors if a.start >= mention.end]
     if _NOT_STUDIED_BEFORE.search(text[max(0, mention.start - 25) : mention.start]):
         return None  # "I teach physics": a job, not what they studied
+    if mention.kind == "subject" and _NOT_STUDIED_AFTER.match(text[mention.end :]):
+        return None  # "lots of engineering modules", "the engineering side"
     if prefer_next and after and after[0].start - mention.end <= 12:
         return after[0].role
     # "physics degree", "chemistry and maths A-levels", "a physics graduate"

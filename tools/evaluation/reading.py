@@ -222,11 +222,10 @@ def fact_problems(fact: Mapping[str, Any], held: Mapping[str, Any]) -> List[str]
         alternatives = held.get(A_LEVEL_ALTERNATIVES) or []
         if wanted is None:
             return []
-        if status == "held":
-            return [] if wanted in alternatives else [f"a_level_alternative {value} not read"]
-        if wanted in alternatives:
-            return [f"{value} {status} read as held"]
-        return [f"{value} {status}: the assistant cannot hold that"]
+        if wanted not in alternatives:
+            return [f"a_level_alternative {value} ({status}) not read"]
+        # The A-level stage's status covers the qualifications taken in place of A-levels.
+        return [] if a_levels == wanted_status else [f"{value} {status} read as {a_levels}"]
     if name == "gcse_grades":
         if held.get(GCSE_GRADES) in _EMPTY:
             return [f"GCSEs ({status}) not read"]
@@ -250,7 +249,7 @@ _ACCOUNTS = {
     "a_level_count": (A_LEVEL_COUNT, SCIENCE_A_LEVEL, A_LEVEL_STATUS),
     "a_level_subjects": (A_LEVEL_SUBJECTS, A_LEVEL_COUNT, SCIENCE_A_LEVEL, A_LEVEL_STATUS),
     "science_a_level": (SCIENCE_A_LEVEL, A_LEVEL_STATUS),
-    "a_level_alternative": (A_LEVEL_ALTERNATIVES, A_LEVEL_COUNT),
+    "a_level_alternative": (A_LEVEL_ALTERNATIVES, A_LEVEL_COUNT, A_LEVEL_STATUS),
     "gcse_grades": (GCSE_GRADES,),
     "a_level_grades": (A_LEVEL_GRADES, A_LEVEL_STATUS),
 }
