@@ -107,9 +107,45 @@ _ALTERNATIVES = {
 _EMPTY: Tuple[Any, ...] = (None, False, [], "", NOT_UNDERSTOOD)
 
 
+# The second writer's fact names (tests/reading/fresh_60.yml) in the first table's terms:
+# name -> (name, value, or None to keep the value).
+_ALIASES: Dict[str, Tuple[str, Optional[str]]] = {
+    "a_levels": ("a_level_subjects", None),
+    "gcse": ("gcse_grades", None),
+    "btec": ("a_level_alternative", "btec"),
+    "access_course": ("a_level_alternative", "access"),
+    "highers": ("a_level_alternative", "highers"),
+    "hnd": ("degree_type", "hnd"),
+}
+
+
+def _in_table_terms(fact: Mapping[str, Any]) -> Optional[Dict[str, Any]]:
+    """A fact in the first table's names; None for a second fact about GCSEs (one is enough)."""
+    fact = dict(fact)
+    name = str(fact.get("fact"))
+    if name == "a_levels" and fact.get("status") == "denied":
+        return {**fact, "fact": "a_level_count", "value": 0, "status": "held"}  # "no A-levels"
+    if name in _ALIASES:
+        fact["fact"], value = _ALIASES[name]
+        if value is not None:
+            fact["value"] = value
+    return fact
+
+
 def load_table(path: Path = TABLE) -> List[Dict[str, Any]]:
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return list(data.get("messages") or [])
+    messages = list(data.get("messages") or [])
+    for message in messages:
+        facts, seen = [], set()
+        for fact in message.get("facts") or []:
+            translated = _in_table_terms(fact)
+            key = (translated or {}).get("fact")
+            if translated is None or (key == "gcse_grades" and key in seen):
+                continue
+            seen.add(key)
+            facts.append(translated)
+        message["facts"] = facts
+    return messages
 
 
 def _words(value: Any) -> str:
