@@ -116,7 +116,9 @@ _UNSURE = re.compile(
 )
 # A word before a qualification that says the person does not have it.
 _NEGATION_BEFORE = re.compile(
-    r"(\b(no|not|never|without|nor|neither|none)\b|n't\b|\bnot got\b)[\w' ]{0,18}$", re.I
+    r"(\b(no|not|never|without|nor|neither|none)\b|n't\b|\bnot got\b"
+    r"|\b(haven|hasn|hadn|didn|don|doesn|isn|wasn|aren|weren)t\b)[\w' ]{0,18}$",
+    re.I,
 )
 _NOT_A_NEGATION = re.compile(r"\b(not sure|no idea|don'?t know|not certain|dunno)\b", re.I)
 # "a PGDip instead of the MSc": the MSc is replaced, not denied.
@@ -129,7 +131,7 @@ _NO_HIGHER = re.compile(
     r"|never (done|studied|started) an?y?)\s+((other|further|higher|more)"
     # (of study, not "no more steak")
     r"(?=\s*($|[.,!?;)]|degrees?\b|qualifications?\b|stud(y|ies)\b|education\b|than\b|postgrad\w*))"
-    r"|postgrad\w*|post-?graduate|master'?s?|second)\b"
+    r"|postgrad\w*|post-?graduate|master'?s?|second|grad(uate)? school)\b"
     r"|\b(just|only)\s+(my|the|a|an|her|his|one|the one)?\s*(bachelor'?s|undergrad\w*|first"
     r" degree|b\.?sc|b\.?a|b\.?eng|degree|one degree|honours degree)\b"
     r"|\bnothing postgrad\w*\b|\bundergrad(uate)? only\b"
@@ -213,7 +215,7 @@ _NOT_A_SUBJECT = re.compile(
 )
 # Words before a subject that show it is what someone studied.
 _STUDIED_BEFORE = re.compile(
-    r"\b(studied|study|studying|studies|read|reading|did|doing|taking|take|took|majored in"
+    r"\b(studied|study|studying|studies|read|reading|did|doing|taking|take|took|majored in|(year|yr) of"
     r"|major in|degree in|graduate in|graduated in|qualified in|qualification in)\s+$",
     re.I,
 )
@@ -232,6 +234,12 @@ _NOT_STUDIED_AFTER = re.compile(
     r"|roles?|work|background|experience|apprenticeships?|society|club)\b",
     re.I,
 )
+_OCCUPATION = re.compile(
+    r"(^\W*|\b(i'?m|i am|am|he'?s|she'?s|is|as|work as|working as)\s+(an?|a qualified|a chartered)\s+)"
+    r"(?P<branch>\w+)\s+engineer\b",
+    re.I,
+)
+_ALL_SCHOOL = re.compile(r"\ba[- ]?levels?\b|\bgcses?\b|\bbtec\b", re.I)
 _SCHOOL_YEAR = re.compile(r"\b(year|yr) ?1[0-3]\b|\bsixth[- ]form\b|\b6th form\b", re.I)
 # Which qualification is worth more when someone names two of the same kind.
 _HIGHER_RANK = ("phd", "mphil", "mres", "msc", "ma", "pgdip", "pgcert")
@@ -654,18 +662,25 @@ def facts_from_message(
             subject = str(m.value).strip().lower()
             if subject in denied:
                 continue  # "chemistry, not physics"
-            role = _role_for(text, m, anchors, requested_slot, programme)
+            role = _role_for(text, m, anchors, requested_slot, programme or facts.get(PROGRAMME))
             if role is None:
                 role = _replaced_role(text, denied, profile or {})
-            if previous and previous[1] and _LIST_JOIN.fullmatch(text[previous[0].end : m.start]):
+            joined = bool(previous and _LIST_JOIN.fullmatch(text[previous[0].end : m.start]))
+            if previous and previous[1] and joined:
                 role = previous[1]  # "physics, maths and further maths": one list, one qualification
+            joint = joined or bool(
+                previous and re.fullmatch(r"\s*with\s*", text[previous[0].end : m.start], re.I)
+            )
             previous = (m, role)
             if role in ("degree", HIGHER_DEGREE, "a_level"):
                 subject_spans.append(Span(m.start, m.end, role, subject))  # "doing mech eng": timed too
             if role == "degree":
-                # Joint honours: the subject that counts most is the one to judge.
+                # Joint honours ("maths and physics", "physics with astrophysics"): the
+                # subject that counts most is the one to judge; otherwise the first named.
                 current = facts.get(DEGREE_SUBJECT)
-                if current is None or _relevance_rank(rules, subject) < _relevance_rank(rules, current):
+                if current is None or (
+                    joint and _relevance_rank(rules, subject) < _relevance_rank(rules, current)
+                ):
                     facts[DEGREE_SUBJECT] = subject
             elif role == HIGHER_DEGREE:
                 current = facts.get(HIGHER_DEGREE_SUBJECT)
@@ -684,6 +699,12 @@ def facts_from_message(
                 facts[A_LEVEL_COUNT] = count
     if implied_subject:
         facts.setdefault(DEGREE_SUBJECT, implied_subject)  # "an MPhys": physics
+    occupation = _OCCUPATION.search(text)
+    if occupation and DEGREE_SUBJECT not in facts and not _ALL_SCHOOL.search(text):
+        # "I'm a chemical engineer": the branch of engineering the person works in.
+        subject = f"{occupation.group('branch').lower()} engineering"
+        if rules.subject_category(subject) != "unknown":
+            facts[DEGREE_SUBJECT] = subject
     if (
         facts.get(A_LEVEL_ALTERNATIVES)
         and A_LEVEL_COUNT not in facts
@@ -853,7 +874,17 @@ def _origin(
         target = degree[0]
         origin = min(origins, key=lambda m: min(abs(m.start - target.end), abs(target.start - m.end)))
         nearest_anchor = min(anchors, key=lambda a: min(abs(origin.start - a.end), abs(a.start - origin.end)))
-        if nearest_anchor.role != "degree":
+        before = [a for a in anchors if a.end <= origin.start]
+        # "Second class lower in Physics from University of Ghana, then MSc ...": a place
+        # after "from" or "at" belongs to the qualification before it.
+        from_before = (
+            before
+            and before[-1].role == "degree"
+            and re.fullmatch(
+                r"[^.;!?]{0,60}\b(from|at)\b[^.;!?]{0,30}", text[before[-1].end : origin.start], re.I
+            )
+        )
+        if nearest_anchor.role != "degree" and not from_before:
             return
     else:
         origin = origins[0]
@@ -1025,13 +1056,20 @@ def programme_from_answer(text: str) -> Optional[str]:
     return None
 
 
+_NOT_A_DEGREE = ("hnd", "hnc", "foundation_degree")
+# (a dot inside "B.Sc. (Physics)" is no sentence's end)
+_FROM_PLACE = r"(?:[^.;!?]|\.(?=\S|\s*\())){0,60}\b(from|at)\b[^.;!?]{0,30}"
 # Stages of life that say which programme someone means.
 _STAGE_PROGRAMMES = {"graduate": STP, "university": STP, "school": PTP}
 
 
 def programme_implied_by(facts: Mapping[str, Any], stages: Iterable[str] = ()) -> Optional[str]:
-    """A degree points to the graduate STP; school qualifications alone to the PTP."""
-    if facts.keys() & {DEGREE_CLASS, DEGREE_SUBJECT, HIGHER_DEGREE, DEGREE_TYPE}:
+    """A degree points to the graduate STP; school qualifications alone to the PTP. An HND,
+    HNC or foundation degree alone points to neither: the person may mean either route."""
+    degree_facts = facts.keys() & {DEGREE_CLASS, DEGREE_SUBJECT, HIGHER_DEGREE, DEGREE_TYPE}
+    if degree_facts and not (
+        degree_facts <= {DEGREE_TYPE, DEGREE_SUBJECT} and facts.get(DEGREE_TYPE) in _NOT_A_DEGREE
+    ):
         return STP
     if facts.keys() & {GCSE_GRADES, A_LEVEL_COUNT, A_LEVEL_SUBJECTS, A_LEVEL_ALTERNATIVES}:
         return PTP

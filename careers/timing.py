@@ -36,7 +36,8 @@ class Span:
 _CUES = (
     (
         ABANDONED,
-        r"dropped out|drop out|dropping out|quit|gave up|give up|left (it|after|in|during|halfway)"
+        r"dropped out|drop out|dropping out|(planning|plan|going|want(ing)?) to drop|will drop"
+        r"|quit|gave up|give up|left (it|after|in|during|halfway)"
         r"|didn'?t (finish|complete)|did not (finish|complete)|never (finished|completed)"
         r"|withdrew|withdrawn|abandoned|failed to (finish|complete)|dropped",
     ),
@@ -44,7 +45,7 @@ _CUES = (
         PLANNED,
         r"thinking (about|of)( doing| taking| starting)?|planning( on| to)?|plan(s)? to|intend(ing)? to"
         r"|going to (do|start|take|study|apply for)|want(s|ed)? to (do|take|study|start)"
-        r"|would like to (do|take|study)|hoping to (do|start|take|study)|considering( doing)?"
+        r"|would like to (do|take|study)|hoping to (do|start|take|study)|considering( doing)?|weighing up"
         r"|about to (start|begin)|will (start|begin|be starting|be doing|be taking|do|take)"
         r"|(start|starting|begin|beginning)( (a|an|my|her|his|the))? [\w' ]{0,40}? (in|this|next) "
         r"(january|february|march|april|may|june|july|august|september|october|november|december"
@@ -56,6 +57,8 @@ _CUES = (
         PREDICTED,
         r"predicted|predict(s|ing)?|expect(ing|ed|s)?|on (track|course) for|on (track|course) to get"
         r"|aiming for|hoping for|should get|going to get|will (probably |likely )?get|tracking( at| a)?"
+        r"|reckon (he|she|they|i)'?(ll| will) get|(he|she|they|i)'ll get|likely to get"
+        r"|looking like|looks like"
         r"|getting [\w:.\- ]{0,12} marks|sitting on|averaging|currently on (a|for)|heading for",
     ),
     (
@@ -65,7 +68,7 @@ _CUES = (
         r"|working towards|enrolled|taking|sitting|resitting|re-?taking|still (at|in|studying|doing|waiting)"
         r"|in (my|her|his|their) (first|second|third|fourth|final|last|1st|2nd|3rd|4th) year"
         r"|final[- ]year(?! (project|module|exam|dissertation))|final yr"
-        r"|(first|second|third|fourth|1st|2nd|3rd|4th)[- ]year"
+        r"|(first|second|third|fourth|1st|2nd|3rd|4th)[- ](year|yr)|(last|final) (year|yr) of"
         r"|(year|yr) ?1[1-3]|haven'?t (got|had|received) (my|the|her|his|their)? ?[\w\- ]{0,12}results"
         r"|results? (are |is )?(out|due|come out|won'?t be (out|confirmed))|won'?t be (confirmed|awarded)"
         r"|should finish|due to (finish|complete|graduate)|will (complete|graduate|have)|graduating"

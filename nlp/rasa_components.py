@@ -293,7 +293,7 @@ def _plausible(doc: Any, ent: Any, ents: List[Any]) -> bool:
             return False
         if before in _CLASS_BEFORE:
             return after != "degree" or before in {"a", "got", "achieved", "with"}
-        if before in ("(", ",") and after in (")", ",", "."):
+        if before in ("(", ",", ")") and after in (")", ",", ".", "-"):
             # "an MPhys (first)", "BEng (Hons) Mechatronics, First, Ulster": a class set
             # apart beside the degree it belongs to.
             return any(
