@@ -17,18 +17,15 @@ from rasa_sdk.types import DomainDict
 
 from careers.answers import (
     HELPFUL_VALUES,
-    MAX_CONCEPT_REPLIES,
     assessment_payload,
     bullet_list,
     clarifying_buttons,
-    concept_replies,
     concept_reply,
     describe_facts,
     feedback_buttons,
     feedback_sources,
     is_feedback_topic,
     merged_by_sources,
-    partly_covered,
     source_list,
     topic_answer,
     topic_for_follow_up,
@@ -40,15 +37,6 @@ from careers.engine import (
     missing_facts,
     subject_relevance,
 )
-from careers.language import (
-    apply_facts,
-    facts_from_message,
-    is_question,
-    read_message,
-    says_no,
-    says_yes,
-)
-from careers.questions import about_another_career, concepts_asked, other_questions, other_topic
 from careers.rules_file import NOT_COVERED_GENERAL, default_rules
 from careers.vocabulary import (
     A_LEVEL_COUNT,
@@ -78,6 +66,17 @@ from careers.vocabulary import (
     VERDICT_ANSWER,
     YES_NO_UNSURE,
 )
+from dialogue.denials import says_no, says_yes
+from dialogue.facts import facts_from_message
+from dialogue.history import (
+    fact_set_since_latest_message,
+    previous_user_intent,
+    said_before_latest,
+    slots_set_since_latest_message,
+)
+from dialogue.questions import about_another_career, concepts_asked, other_questions, other_topic
+from dialogue.replies import MAX_CONCEPT_REPLIES, concept_replies, partly_covered
+from dialogue.turns import Turn, is_question, take_turn
 
 RULES = default_rules()
 
@@ -119,19 +118,11 @@ def offer_feedback(dispatcher: CollectingDispatcher, tracker: Tracker, topic: st
 def pending_feedback_topic(tracker: Tracker) -> Optional[str]:
     """The topic of "Did that answer help?" when it was the assistant's last message
     before the latest one from the person; a reply to anything later is not feedback."""
-    latest_user_seen = False
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            if latest_user_seen:
-                return None
-            latest_user_seen = True
-        elif event.get("event") == "bot" and latest_user_seen:
-            if (event.get("metadata") or {}).get("utter_action") != ASK_FEEDBACK:
-                return None
-            # The question follows the answer it asks about, which set `last_answer`.
-            last = tracker.get_slot(LAST_ANSWER_SLOT)
-            return CHECK_TOPIC if last == VERDICT_ANSWER else last
-    return None
+    if said_before_latest(tracker.events) != ASK_FEEDBACK:
+        return None
+    # The question follows the answer it asks about, which set `last_answer`.
+    last = tracker.get_slot(LAST_ANSWER_SLOT)
+    return CHECK_TOPIC if last == VERDICT_ANSWER else last
 
 
 def record_feedback(
@@ -152,14 +143,6 @@ def record_feedback(
     return [SlotSet(FEEDBACK_SLOT, {"topic": topic, "helpful": HELPFUL_VALUES[helpful]})]
 
 
-def previous_user_intent(tracker: Tracker) -> Optional[str]:
-    """The intent of the user message before the latest one."""
-    users = [e for e in tracker.events if e.get("event") == "user"]
-    if len(users) < 2:
-        return None
-    return ((users[-2].get("parse_data") or {}).get("intent") or {}).get("name")
-
-
 class ActionExtractProfile(Action):
     """Fills the profile slots from every message that states facts, replacing the
     facts it corrects (and those they make stale)."""
@@ -171,39 +154,24 @@ class ActionExtractProfile(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         message = tracker.latest_message
-        intent = latest_intent(tracker)
-        text = message.get("text") or ""
-        in_check = tracker.active_loop_name == FORM
-        asked = tracker.get_slot(REQUESTED_SLOT) if in_check else None
-        if message.get("truncated") or not text.strip():
+        if message.get("truncated"):
             return []
-        profile = profile_from_tracker(tracker)
-        understood = read_message(
-            RULES,
-            text,
-            message.get("entities") or [],
-            intent,
-            asked,
-            profile,
+        in_check = tracker.active_loop_name == FORM
+        turn = Turn(
+            text=message.get("text") or "",
+            entities=tuple(message.get("entities") or []),
+            intent=latest_intent(tracker),
+            asked=tracker.get_slot(REQUESTED_SLOT) if in_check else None,
+            facts=profile_from_tracker(tracker),
             in_check=in_check,
             after_verdict=after_verdict(tracker),
+            had_verdict=bool(tracker.get_slot(ASSESSMENT_SLOT)),
         )
-        facts = dict(understood.facts)
-        events: List[EventType] = []
-        if (
-            intent == CHECK_INTENT
-            and not in_check
-            and tracker.get_slot(ASSESSMENT_SLOT)
-            and set(facts) <= {PROGRAMME}
-        ):
-            # A new check after a verdict, with no new facts: start afresh.
-            events += [SlotSet(slot, None) for slot in PROFILE_FACTS]
+        result = take_turn(RULES, turn)
+        events: List[EventType] = [SlotSet(slot, value) for slot, value in result.changes.items()]
+        if result.start_afresh:
             events.append(SlotSet(ASSESSMENT_SLOT, None))
-            profile = {}
-        if understood.unreadable and asked:
-            facts[asked] = NOT_UNDERSTOOD
-        changes = apply_facts(profile, facts)
-        return events + [SlotSet(slot, value) for slot, value in changes.items()]
+        return events
 
 
 class ValidateEligibilityForm(FormValidationAction):
@@ -363,7 +331,7 @@ class ActionAnswerNotCovered(Action):
 
 def answer_what_is_named(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
     """The applying answers and "my sources don't cover ..." for what the latest message
-    names (careers.answers.concept_replies), and a topic asked in another part of it."""
+    names (dialogue.replies.concept_replies), and a topic asked in another part of it."""
     text = tracker.latest_message.get("text") or ""
     replies = concept_replies(RULES, text)
     # A topic asked in another part of the message ("..., and what A-levels do I need?").
@@ -467,7 +435,7 @@ def reply_not_understood(dispatcher: CollectingDispatcher, tracker: Tracker, dom
     """Offers the two likeliest topics once; if still unclear, says what is on offer."""
     ranking = tracker.latest_message.get("intent_ranking") or []
     buttons = clarifying_buttons(RULES, ranking, domain)
-    if buttons and previous_user_intent(tracker) != FALLBACK_INTENT:
+    if buttons and previous_user_intent(tracker.events) != FALLBACK_INTENT:
         dispatcher.utter_message(response="utter_clarify", buttons=buttons)
     else:
         dispatcher.utter_message(response="utter_not_understood")
@@ -494,16 +462,7 @@ def answered_check_question(tracker: Tracker) -> bool:
     text = tracker.latest_message.get("text") or ""
     if tracker.active_loop_name != FORM or is_question(text):
         return False
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            return False
-        if (
-            event.get("event") == "slot"
-            and event.get("name") in PROFILE_FACTS
-            and event.get("value") is not None
-        ):
-            return True
-    return False
+    return fact_set_since_latest_message(tracker.events, PROFILE_FACTS)
 
 
 def respond_to_answer(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
@@ -512,7 +471,7 @@ def respond_to_answer(dispatcher: CollectingDispatcher, tracker: Tracker) -> Lis
     said, since the form does not validate a message once another action has run."""
     asked = tracker.get_slot(REQUESTED_SLOT)
     count = int(tracker.get_slot(UNREADABLE_SLOT) or 0)
-    said = _slots_set_since_user(tracker)
+    said = slots_set_since_latest_message(tracker.events)
     if asked and said.get(asked) == NOT_UNDERSTOOD:
         if count + 1 < MAX_UNREADABLE:
             dispatcher.utter_message(response=f"utter_hint_{asked}")
@@ -533,29 +492,9 @@ def say_what_was_understood(
             dispatcher.utter_message(response="utter_understood", facts=summary)
 
 
-def _slots_set_since_user(tracker: Tracker) -> Dict[str, Any]:
-    said: Dict[str, Any] = {}
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            break
-        if event.get("event") == "slot":
-            said.setdefault(event["name"], event.get("value"))
-    return said
-
-
 def facts_in_latest_message(tracker: Tracker, besides: tuple = ()) -> bool:
     """True when the latest message added a fact to the profile (other than `besides`)."""
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            return False
-        if (
-            event.get("event") == "slot"
-            and event.get("name") in PROFILE_FACTS
-            and event.get("name") not in besides
-            and event.get("value") not in (None, NOT_UNDERSTOOD)
-        ):
-            return True
-    return False
+    return fact_set_since_latest_message(tracker.events, PROFILE_FACTS, besides, unset=(None, NOT_UNDERSTOOD))
 
 
 class ActionFallback(Action):

@@ -8,7 +8,7 @@ A "not eligible" needs a rule outcome the rules file marks decisive, and each
 decisive outcome rests on a quoted source sentence; anything the sources leave
 open makes at most a "possibly eligible", naming who decides.
 
-Profile keys (all optional; values are canonical, see `careers/language.py`):
+Profile keys (all optional; values are canonical, read by `dialogue/`):
 programme ("STP"/"PTP"), degree_class, degree_type (a qualification id such as
 "bachelors", "hnd", "medical_degree"), degree_overseas (bool), degree_subject,
 degree_status, higher_degree, higher_degree_subject, higher_degree_status,

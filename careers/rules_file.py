@@ -124,7 +124,7 @@ class Topic:
     title: str
     text: str
     sources: Tuple[Source, ...]
-    # Words a question must contain for this answer to answer it (careers/questions.py).
+    # Words a question must contain for this answer to answer it (dialogue/questions.py).
     asked_by: Tuple[str, ...] = ()
     # What it answers besides its intent, for the evaluation's labels ("registration").
     answers: Tuple[str, ...] = ()
@@ -154,7 +154,7 @@ class NotCovered:
     keywords: Tuple[str, ...]
     read: Tuple[Source, ...]
     # Said before an answer that does not cover every word of the question (the general
-    # entry's `partly`: careers.questions.unanswered).
+    # entry's `partly`: dialogue.questions.unanswered).
     partly: str = ""
 
 

@@ -23,7 +23,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDE
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from careers.language import is_question
+from dialogue.turns import is_question
 
 logger = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@
   whether they can apply, so it is an eligibility check, not the general question
   about medical degrees its words resemble.
 - `OpenWorld` goes after the intent classifier: the classifier's guess stands only
-  when the message has the words that ask for it (careers/questions.py); replies that
+  when the message has the words that ask for it (dialogue/questions.py); replies that
   act (the emergency reply, clearing, deleting, a check) need explicit words.
 - `SafetyCues` goes after the intent classifier: a message that says someone's life
   may be at risk ("I want to kill myself", "he's not breathing": nlp/emergencies.py)
@@ -485,13 +485,13 @@ class NotCoveredCues(ConfiguredComponent):
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class OpenWorld(ConfiguredComponent):
     """Takes the classifier's guess only when the message has the words that ask for it
-    (careers.questions.decide): otherwise "not covered", out of scope or not understood,
+    (dialogue.questions.decide): otherwise "not covered", out of scope or not understood,
     with certainty. Replies that act need explicit words; the emergency reply and
     deletion are left to the components after this one."""
 
     def process(self, messages: List[Message]) -> List[Message]:
-        from careers.questions import decide
         from careers.rules_file import default_rules
+        from dialogue.questions import decide
 
         rules = default_rules()
         for message in messages:

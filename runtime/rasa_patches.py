@@ -36,6 +36,8 @@ from typing import (
 
 import rasa
 
+from dialogue.history import TURNS_NEEDED
+
 if TYPE_CHECKING:
     from rasa.shared.core.domain import Domain, State
     from rasa.shared.core.events import Event
@@ -253,12 +255,11 @@ def _keep_action_server_connections_open() -> None:
 IDLE_CONNECTION_S = 2.0
 
 
-# How many of the person's latest messages the action server sees the events of.
-# The actions look back to the message before the latest at most (actions/actions.py:
-# pending_feedback_topic, previous_user_intent), and rasa-sdk's form validation to
-# the latest; slots, the latest message and the active loop come with the tracker's
-# state whatever this says.
-ACTION_SERVER_TURNS = 2
+# How many of the person's latest messages the action server sees the events of: what
+# the dialogue layer's history needs (dialogue/history.py, where the contract is written
+# and tested); rasa-sdk's form validation needs the latest only. Slots, the latest
+# message and the active loop come with the tracker's state whatever this says.
+ACTION_SERVER_TURNS = TURNS_NEEDED
 
 
 def recent_events(events: Reversible[Event], turns: int = ACTION_SERVER_TURNS) -> List[Event]:

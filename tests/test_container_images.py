@@ -243,6 +243,7 @@ def test_actions_image_runs_the_checked_action_server_without_rasa():
     assert not re.search(r"^rasa\s*$", wanted, re.MULTILINE), "the action server image leaves Rasa out"
     # ... which holds only while the code it carries never imports Rasa.
     carried = [*(ROOT / "actions").glob("*.py"), *(ROOT / "careers").glob("*.py")]
+    carried += [*(ROOT / "dialogue").glob("*.py")]
     carried += [ROOT / "runtime" / "__init__.py", ROOT / "runtime" / "action_server.py"]
     for path in carried:
         text = path.read_text(encoding="utf-8")

@@ -6,16 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-from careers.language import (
+from dialogue.facts import apply_facts, facts_from_message
+from dialogue.grades import canonical_degree_class, canonical_qualification, judge_gcses, parse_count
+from dialogue.subjects import clean_subject
+from dialogue.turns import (
     answer_for_requested_slot,
-    apply_facts,
-    canonical_degree_class,
-    canonical_qualification,
-    clean_subject,
-    facts_from_message,
     is_question,
-    judge_gcses,
-    parse_count,
     programme_from_answer,
     read_message,
     understand,

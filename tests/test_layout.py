@@ -9,7 +9,10 @@ from typing import Dict, List, Set
 
 from tests.conftest import ROOT
 
-PACKAGES = ("careers", "actions", "nlp", "channels", "runtime", "tools")
+PACKAGES = ("careers", "dialogue", "actions", "nlp", "channels", "runtime", "tools")
+# Layers, lowest first: each imports only from layers below it (and itself). The domain
+# knows nothing of how messages are read; the dialogue layer nothing of Rasa's adapters.
+LAYERS = (("careers",), ("dialogue",), ("actions", "nlp"))
 
 
 def _module_name(path: Path) -> str:
@@ -45,9 +48,9 @@ def _graph() -> Dict[str, Set[str]]:
     return {name: {m for m in _imports(path) if m in modules and m != name} for name, path in modules.items()}
 
 
-def test_the_domain_imports_no_rasa():
+def test_the_domain_and_the_dialogue_layer_import_no_rasa():
     for name, path in _modules().items():
-        if name.split(".")[0] == "careers":
+        if name.split(".")[0] in ("careers", "dialogue"):
             rasa = {m for m in _imports(path) if m.split(".")[0] in ("rasa", "rasa_sdk")}
             assert not rasa, f"{path.relative_to(ROOT)} imports {sorted(rasa)}"
 
@@ -101,3 +104,31 @@ def test_no_import_cycles():
 def test_a_cycle_would_be_found():
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
     assert _cycles(graph) == [["a", "b", "c"]]
+
+
+def upward_imports(graph: Dict[str, Set[str]]) -> List[str]:
+    """Imports from a module to one in a higher layer (see LAYERS)."""
+    level = {package: i for i, layer in enumerate(LAYERS) for package in layer}
+    found = []
+    for name, targets in graph.items():
+        mine = level.get(name.split(".")[0])
+        if mine is None:
+            continue
+        for target in sorted(targets):
+            theirs = level.get(target.split(".")[0])
+            if theirs is not None and theirs > mine:
+                found.append(f"{name} -> {target}")
+    return found
+
+
+def test_layers_only_look_down():
+    assert upward_imports(_graph()) == []
+
+
+def test_an_upward_import_is_caught():
+    graph = {
+        "careers.engine": {"dialogue.turns"},
+        "dialogue.turns": {"careers.engine"},
+        "actions.a": {"dialogue.x"},
+    }
+    assert upward_imports(graph) == ["careers.engine -> dialogue.turns"]

@@ -30,24 +30,6 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from careers.engine import Assessment, assess, missing_facts
-from careers.language import (
-    Understanding,
-    answer_for_requested_slot,
-    apply_facts,
-    canonical_degree_class,
-    canonical_qualification,
-    clean_subject,
-    facts_from_message,
-    is_question,
-    judge_gcses,
-    parse_count,
-    programme_from_answer,
-    programme_implied_by,
-    read_message,
-    says_no,
-    says_yes,
-    understand,
-)
 from careers.rules_file import GCSE_LETTERS, default_rules
 from careers.vocabulary import (
     A_LEVEL_ALTERNATIVE,
@@ -101,6 +83,19 @@ from careers.vocabulary import (
     VERDICTS,
     WHY_INTENT,
     YES_NO_UNSURE,
+)
+from dialogue.denials import says_no, says_yes
+from dialogue.facts import apply_facts, facts_from_message
+from dialogue.grades import canonical_degree_class, canonical_qualification, judge_gcses, parse_count
+from dialogue.subjects import clean_subject
+from dialogue.turns import (
+    Understanding,
+    answer_for_requested_slot,
+    is_question,
+    programme_from_answer,
+    programme_implied_by,
+    read_message,
+    understand,
 )
 
 RULES = default_rules()

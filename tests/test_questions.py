@@ -1,4 +1,4 @@
-"""The open-world decisions (careers/questions.py), without Rasa: is a message about our
+"""The open-world decisions (dialogue/questions.py), without Rasa: is a message about our
 field, what exactly does it ask, do the sources answer that, and which replies need
 explicit words. The trained pipeline's side is in test_nlp.py and the evaluation in
 tools/evaluation/open_world.py."""
@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from careers.answers import concept_replies, plain_words, topic_for_follow_up
-from careers.questions import (
+from careers.answers import plain_words, topic_for_follow_up
+from careers.rules_file import default_rules
+from careers.vocabulary import APPLYING_PREFIX, NOT_COVERED_PREFIX
+from dialogue.questions import (
     Decision,
     about_the_assistants_life,
     concepts_asked,
@@ -21,8 +23,7 @@ from careers.questions import (
     topic_asked,
     unanswered,
 )
-from careers.rules_file import default_rules
-from careers.vocabulary import APPLYING_PREFIX, NOT_COVERED_PREFIX
+from dialogue.replies import concept_replies
 from nlp.deletion_requests import asks_about_privacy, asks_to_delete
 from nlp.emergencies import danger
 
@@ -240,7 +241,7 @@ def test_what_a_question_names_comes_before_a_check_or_a_follow_up():
 
 
 def test_several_questions_in_one_message_are_kept_apart():
-    from careers.questions import other_questions, other_topic, parts
+    from dialogue.questions import other_questions, other_topic, parts
 
     text = "What A-levels do I need and when do applications open?"
     assert parts(text) == ["What A-levels do I need", "when do applications open"]

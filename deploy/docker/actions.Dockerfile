@@ -6,7 +6,7 @@
 #   podman build --format docker -f deploy/docker/actions.Dockerfile -t careers-actions .
 #
 # It installs rasa-sdk and PyYAML only (deploy/docker/actions-requirements.txt), not
-# Rasa: actions/ and careers/ never import Rasa, so TensorFlow and the rest stay out.
+# Rasa: actions/, dialogue/ and careers/ never import Rasa, so TensorFlow and the rest stay out.
 # Two stages: the venv is installed in the first, and the second takes the venv and
 # the code. docs/containers.md says how to run it.
 
@@ -22,10 +22,11 @@ RUN python -m venv /opt/venv \
     && /opt/venv/bin/pip install --no-cache-dir \
         -r /tmp/requirements/actions-requirements.txt -c /tmp/requirements/requirements-lock.txt
 COPY careers/ careers/
+COPY dialogue/ dialogue/
 COPY actions/ actions/
 # The action server and the package's names; the rest of runtime/ is Rasa's side.
 COPY runtime/__init__.py runtime/action_server.py runtime/
-RUN /opt/venv/bin/python -m compileall -q careers actions runtime
+RUN /opt/venv/bin/python -m compileall -q careers dialogue actions runtime
 
 # ---- 2. What runs ----
 FROM ${PYTHON_IMAGE}
@@ -40,6 +41,7 @@ RUN groupadd --gid 10001 careers \
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 COPY --from=build /app/careers/ careers/
+COPY --from=build /app/dialogue/ dialogue/
 COPY --from=build /app/actions/ actions/
 COPY --from=build /app/runtime/ runtime/
 USER 10001:10001

@@ -46,6 +46,7 @@ RUN python -m venv /opt/venv \
         -r /tmp/requirements/rasa-requirements.txt -c /tmp/requirements/requirements-lock.txt
 ENV PATH=/opt/venv/bin:$PATH
 COPY careers/ careers/
+COPY dialogue/ dialogue/
 COPY nlp/ nlp/
 RUN python -m nlp.build_pipeline build/spacy-en-careers
 COPY config.yml domain.yml ./
@@ -57,7 +58,7 @@ COPY runtime/ runtime/
 COPY tools/__init__.py tools/quiet.py tools/
 COPY tools/careers_team/ tools/careers_team/
 COPY tools/running/__init__.py tools/running/demo_site.py tools/running/
-RUN python -m compileall -q careers nlp channels runtime tools
+RUN python -m compileall -q careers dialogue nlp channels runtime tools
 
 # ---- 3. What runs: the venv, the code, the model, the pipeline, the widget ----
 FROM ${PYTHON_IMAGE}
@@ -78,6 +79,7 @@ RUN groupadd --gid 10001 careers \
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 COPY --from=build /app/careers/ careers/
+COPY --from=build /app/dialogue/ dialogue/
 COPY --from=build /app/nlp/ nlp/
 COPY --from=build /app/channels/ channels/
 COPY --from=build /app/runtime/ runtime/

@@ -591,7 +591,7 @@ def other_topic(
 # selection stages, but asks where and when). What is left of a question once the words
 # that ask nothing in particular are set aside must appear in the answer chosen (its
 # text, title and the words that ask for it); what does not is named back to the person
-# as what the sources don't say (careers.answers.partly_covered).
+# as what the sources don't say (dialogue.replies.partly_covered).
 
 
 def _word_set(words: str) -> frozenset:

@@ -92,7 +92,7 @@ _WHEN = (
 )
 _ENDS = re.compile(
     rf"\b(?:finish(?:es|ing)?|end(?:s|ing)?|complet(?:e|es|ing)|graduat(?:e|es|ing)|done"
-    rf"|awarded|confirmed|submit(?:ting)?|hand(?:ing)? in|due)\b[\w' ]{{0,25}}?\b(?P<when>{_WHEN})",
+    rf"|awarded|confirmed|submit(?:ting)?|hand(?:ing)? in|due)\b[\w' ]{{0,45}}?\b(?P<when>{_WHEN})",
     re.IGNORECASE,
 )
 

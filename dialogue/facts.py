@@ -1,0 +1,443 @@
+"""The facts a message states about someone's qualifications (`facts_from_message`), with
+their timing (dialogue.timing), and the changes new facts make to a profile
+(`apply_facts`). Pure Python, no Rasa import.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
+
+from careers.rules_file import EntryRules
+from careers.vocabulary import (
+    A_LEVEL_ALTERNATIVE,
+    A_LEVEL_ALTERNATIVES,
+    A_LEVEL_COUNT,
+    A_LEVEL_GRADES,
+    A_LEVEL_STATUS,
+    A_LEVEL_SUBJECTS,
+    ABANDONED,
+    DEGREE_CLASS,
+    DEGREE_OVERSEAS,
+    DEGREE_STATUS,
+    DEGREE_SUBJECT,
+    DEGREE_TYPE,
+    FIRST,
+    GCSE_ALTERNATIVE,
+    GCSE_GRADES,
+    HIGHER_DEGREE,
+    HIGHER_DEGREE_ENDS,
+    HIGHER_DEGREE_STATUS,
+    HIGHER_DEGREE_SUBJECT,
+    IN_PROGRESS,
+    NON_HONOURS,
+    NOT_HIGHER_DEGREE,
+    PLANNED,
+    PREDICTED,
+    PROGRAMME,
+    PTP,
+    STP,
+    UNDERGRADUATE_HONOURS,
+)
+from dialogue import timing
+from dialogue.denials import (
+    _ASKED_ABOUT,
+    _CORRECTION,
+    _DENIED_AFTER,
+    _NO_A_LEVELS,
+    _NO_DEGREE,
+    _NO_HIGHER,
+    _ONLY_AS_LEVEL,
+    _RESULTS_AFTER,
+    _SAME_DEGREE_BEFORE,
+    _negated,
+    _replaced,
+)
+from dialogue.grades import (
+    _A_LEVEL_GRADE_LIST,
+    _GRADE_AFTER_SUBJECT,
+    _GRADE_LIST_CONTEXT,
+    canonical_degree_class,
+    canonical_qualification,
+    judge_gcses,
+    parse_count,
+)
+from dialogue.mentions import _Anchor, _clause_before, _Mention, _mentions
+from dialogue.subjects import (
+    _ALL_SCHOOL,
+    _LIST_JOIN,
+    _OCCUPATION,
+    _SUBJECT_OF_DEGREE_NAME,
+    _all_named,
+    _relevance_rank,
+    _replaced_role,
+    _role_for,
+)
+from dialogue.timing import Span
+
+# Which qualification is worth more when someone names two of the same kind.
+_HIGHER_RANK = ("phd", "mphil", "mres", "msc", "ma", "pgdip", "pgcert")
+
+
+def facts_from_message(
+    rules: EntryRules,
+    text: str,
+    entities: Iterable[Mapping[str, Any]],
+    requested_slot: Optional[str] = None,
+    programme: Optional[str] = None,
+    profile: Optional[Mapping[str, Any]] = None,
+) -> Dict[str, Any]:
+    """The profile facts a message states about the person's qualifications, keyed by slot.
+
+    A subject, count or grade belongs to the qualification it is attached to ("2:2 in
+    history and an MSc in medical physics", "physics A-level"); with none, to the question
+    just asked; otherwise it is not taken as a fact ("the engineering side of hospitals").
+    Qualifications that are denied ("no master's") or replaced ("a PGDip instead of the
+    MSc") do not count.
+    """
+    text = text or ""
+    mentions = _mentions(entities)
+    facts: Dict[str, Any] = {}
+    implied_subject: Optional[str] = None
+    anchors: List[_Anchor] = []
+    higher_seen: List[str] = []
+    higher_denied = False
+    classes: List[Tuple[_Mention, str]] = []
+    singular: List[_Mention] = []
+    corrected_from = _correction_point(text)
+
+    programmes = {
+        str(m.value).upper()
+        for m in mentions
+        if m.kind == PROGRAMME and str(m.value).upper() in (STP, PTP) and not _negated(text, m)
+    }
+    if len(programmes) == 1:
+        facts[PROGRAMME] = programmes.pop()
+
+    for m in mentions:
+        if m.kind == DEGREE_CLASS:
+            class_id = canonical_degree_class(m.value)
+            # "First Division" is an Indian or Pakistani grade, not a UK first.
+            overseas_grade = re.match(r"\s*division\b", text[m.end :], re.I) and class_id == FIRST
+            if class_id and not _negated(text, m) and not overseas_grade:
+                classes.append((m, class_id))
+        elif m.kind == "qualification":
+            qual = canonical_qualification(m.value, rules.qualifications)
+            group = rules.qualification_group(qual or "")
+            if _replaced(text, m):
+                if qual == "a_level":
+                    facts[A_LEVEL_COUNT] = 0  # "a T-level instead of A-levels"
+                continue
+            if _ASKED_ABOUT.search(_clause_before(text, m.start, 40)):
+                continue  # "do I need a masters?", "does an integrated masters count?"
+            if group == HIGHER_DEGREE and _SAME_DEGREE_BEFORE.search(text[max(0, m.start - 20) : m.start]):
+                continue
+            # "haven't got my A-level results yet" is no denial; "Masters? Haven't done one" is.
+            negated = (_negated(text, m) and not _RESULTS_AFTER.match(text[m.end :])) or bool(
+                _DENIED_AFTER.match(text[m.end :])
+            )
+            if group in (UNDERGRADUATE_HONOURS, NON_HONOURS, "medical"):
+                if negated:
+                    continue
+                anchors.append(_Anchor(m.start, m.end, "degree"))
+                facts[DEGREE_TYPE] = qual
+                if group == "medical":
+                    facts[DEGREE_SUBJECT] = "medicine"
+                named = _SUBJECT_OF_DEGREE_NAME.get(text[m.start : m.end].lower().replace(".", ""))
+                if re.match(r"\s*\(?(eng|engg)\b", text[m.end :], re.I):
+                    named = "engineering"  # "BSc Eng"
+                if named:
+                    implied_subject = implied_subject or named  # unless a subject is named
+            elif group in (HIGHER_DEGREE, NOT_HIGHER_DEGREE):
+                if negated:
+                    higher_denied = True
+                    continue
+                # Only a known qualification id has a group.
+                assert qual is not None
+                higher_seen.append(qual)
+                anchors.append(_Anchor(m.start, m.end, HIGHER_DEGREE))
+            elif qual in ("a_level", "gcse"):
+                anchors.append(_Anchor(m.start, m.end, qual))
+                if qual == "a_level" and negated:
+                    facts[A_LEVEL_COUNT] = 0
+                elif qual == "a_level" and re.fullmatch(r"a[- ]?level", text[m.start : m.end], re.I):
+                    singular.append(m)  # "plus A-level Maths": one A-level
+            elif group == A_LEVEL_ALTERNATIVE and not negated:
+                anchors.append(_Anchor(m.start, m.end, "alternative"))
+                facts.setdefault(A_LEVEL_ALTERNATIVES, [])
+                if qual not in facts[A_LEVEL_ALTERNATIVES]:
+                    facts[A_LEVEL_ALTERNATIVES].append(qual)
+            elif group == GCSE_ALTERNATIVE and not negated:
+                anchors.append(_Anchor(m.start, m.end, "gcse"))
+                facts[GCSE_GRADES] = "equivalent"
+
+    # "I graduated in physics", "a physics graduate": the degree is the anchor.
+    for m in mentions:
+        if m.kind == "stage" and m.value in ("graduate", "university") and not _negated(text, m):
+            anchors.append(_Anchor(m.start, m.end, "degree"))
+
+    # A class belongs to the first degree unless it is the result of a higher one
+    # ("a first in my MSc"); after "actually", the corrected one counts.
+    for m, class_id in classes:
+        if _class_of_higher_degree(text, m, anchors):
+            continue
+        if (
+            corrected_from is not None
+            and m.start < corrected_from
+            and any(c.start >= corrected_from for c, _ in classes)
+        ):
+            continue
+        facts[DEGREE_CLASS] = class_id
+        anchors.append(_Anchor(m.start, m.end, "degree"))
+    if higher_seen:
+        facts[HIGHER_DEGREE] = min(higher_seen, key=_HIGHER_RANK.index)
+    elif higher_denied or _NO_HIGHER.search(text):
+        facts[HIGHER_DEGREE] = "none"
+    if _NO_DEGREE.search(text) and DEGREE_CLASS not in facts:
+        facts[DEGREE_CLASS] = "none"
+    if _NO_A_LEVELS.search(text) or _ONLY_AS_LEVEL.search(text):
+        facts[A_LEVEL_COUNT] = 0
+    grade_list = _A_LEVEL_GRADE_LIST.search(text)
+    if grade_list and (any(a.role == "a_level" for a in anchors) or _GRADE_LIST_CONTEXT.search(text)):
+        # "AAB in physics, maths and further maths", "predicted A*AB": A-level grades.
+        facts[A_LEVEL_GRADES] = grade_list.group(1)
+        anchors.append(_Anchor(grade_list.start(1), grade_list.end(1), "a_level"))
+    anchors.sort(key=lambda a: a.start)
+
+    a_level_subjects: List[str] = []
+    subject_spans: List[Span] = []
+    previous: Optional[Tuple[_Mention, Optional[str]]] = None
+    denied = {
+        str(m.value).strip().lower()
+        for m in mentions
+        if m.kind == "subject" and (_negated(text, m) or _replaced(text, m))
+    }
+    for m in mentions:
+        if m.kind == "subject":
+            subject = str(m.value).strip().lower()
+            if subject in denied:
+                continue  # "chemistry, not physics"
+            role = _role_for(text, m, anchors, requested_slot, programme or facts.get(PROGRAMME))
+            if role is None:
+                role = _replaced_role(text, denied, profile or {})
+            joined = bool(previous and _LIST_JOIN.fullmatch(text[previous[0].end : m.start]))
+            if previous and previous[1] and joined:
+                role = previous[1]  # "physics, maths and further maths": one list, one qualification
+            joint = joined or bool(
+                previous and re.fullmatch(r"\s*with\s*", text[previous[0].end : m.start], re.I)
+            )
+            previous = (m, role)
+            if role in ("degree", HIGHER_DEGREE, "a_level"):
+                subject_spans.append(Span(m.start, m.end, role, subject))  # "doing mech eng": timed too
+            if role == "degree":
+                # Joint honours ("maths and physics", "physics with astrophysics"): the
+                # subject that counts most is the one to judge; otherwise the first named.
+                current = facts.get(DEGREE_SUBJECT)
+                if current is None or (
+                    joint and _relevance_rank(rules, subject) < _relevance_rank(rules, current)
+                ):
+                    facts[DEGREE_SUBJECT] = subject
+            elif role == HIGHER_DEGREE:
+                current = facts.get(HIGHER_DEGREE_SUBJECT)
+                if current is None or _relevance_rank(rules, subject) < _relevance_rank(rules, current):
+                    facts[HIGHER_DEGREE_SUBJECT] = subject
+            elif role == "a_level" and subject not in a_level_subjects:
+                a_level_subjects.append(subject)
+        elif m.kind == "count":
+            if re.match(
+                r"\s*((at|x|grade)\s*(grade\s*)?(A\*|[A-G]|[1-9])|(A\*|[A-G]|[1-9])'?s)\b", text[m.end :]
+            ):
+                continue  # "five at B": a number of GCSEs at a grade
+            count = parse_count(m.value)
+            role = _role_for(text, m, anchors, requested_slot, programme, prefer_next=True)
+            if count is not None and role == "a_level":
+                facts[A_LEVEL_COUNT] = count
+    if implied_subject:
+        facts.setdefault(DEGREE_SUBJECT, implied_subject)  # "an MPhys": physics
+    occupation = _OCCUPATION.search(text)
+    if occupation and DEGREE_SUBJECT not in facts and not _ALL_SCHOOL.search(text):
+        # "I'm a chemical engineer": the branch of engineering the person works in.
+        subject = f"{occupation.group('branch').lower()} engineering"
+        if rules.subject_category(subject) != "unknown":
+            facts[DEGREE_SUBJECT] = subject
+    if (
+        facts.get(A_LEVEL_ALTERNATIVES)
+        and A_LEVEL_COUNT not in facts
+        and not any(a.role == "a_level" for a in anchors)
+    ):
+        # "I'm taking Highers", or "a BTEC" in answer to "how many A-levels?": instead.
+        facts[A_LEVEL_COUNT] = 0
+    if a_level_subjects and facts.get(A_LEVEL_COUNT) == 0 and not _NO_A_LEVELS.search(text):
+        del facts[A_LEVEL_COUNT]  # "didn't take it at A-level; my A-levels are maths, ..."
+    if a_level_subjects:
+        facts[A_LEVEL_SUBJECTS] = a_level_subjects
+        if A_LEVEL_GRADES not in facts:
+            # "Physics (A), Chemistry (B)", "Biology B, Chemistry C": a grade after each subject.
+            grades = [
+                g.group(1)
+                for m in mentions
+                if m.kind == "subject" and str(m.value).strip().lower() in a_level_subjects
+                for g in [_GRADE_AFTER_SUBJECT.match(text[m.end :])]
+                if g
+            ]
+            if len(grades) >= 2:
+                facts[A_LEVEL_GRADES] = "".join(grades)
+        if A_LEVEL_COUNT not in facts and len(a_level_subjects) >= 2 and _all_named(text):
+            facts[A_LEVEL_COUNT] = len(a_level_subjects)
+        elif A_LEVEL_COUNT not in facts and len(a_level_subjects) == 1 and singular and _all_named(text):
+            facts[A_LEVEL_COUNT] = 1
+
+    gcse_context = any(a.role == "gcse" for a in anchors) or requested_slot == GCSE_GRADES
+    if gcse_context and facts.get(GCSE_GRADES) != "equivalent":
+        judged = judge_gcses(rules, _gcse_part(text, anchors))
+        if judged:
+            facts[GCSE_GRADES] = judged
+
+    _status_words(text, [Span(a.start, a.end, a.role) for a in anchors] + subject_spans, facts)
+    _origin(text, mentions, anchors, facts, programme)
+    return facts
+
+
+def _gcse_part(text: str, anchors: List[_Anchor]) -> str:
+    """The part of a message about GCSEs, so that A-level grades are not read as GCSEs."""
+    others = [a for a in anchors if a.role in ("a_level", "alternative", "degree", HIGHER_DEGREE)]
+    gcse = [a for a in anchors if a.role == "gcse"]
+    if not gcse or not others:
+        return text
+    start = max([a.end for a in others if a.end <= gcse[0].start] or [0])
+    ends = [a.start for a in others if a.start >= gcse[-1].end]
+    return text[start : min(ends) if ends else len(text)]
+
+
+def _correction_point(text: str) -> Optional[int]:
+    match = _CORRECTION.search(text or "")
+    return match.end() if match else None
+
+
+def _class_of_higher_degree(text: str, mention: _Mention, anchors: List[_Anchor]) -> bool:
+    """'a first in my MSc': the class is the higher degree's result."""
+    after = [a for a in anchors if a.start >= mention.end]
+    if not after or after[0].role != HIGHER_DEGREE:
+        return False
+    between = text[mention.end : after[0].start]
+    return bool(re.fullmatch(r"\s*(in|for|on|from|with)\s+(my|the|an?|her|his|their)?\s*", between, re.I))
+
+
+def _status_words(text: str, spans: List[Span], facts: Dict[str, Any]) -> None:
+    """'predicted a 2:1', 'finishing my MSc in December', 'thinking about a masters',
+    'dropped out of my PhD', 'year 13 taking physics': where each qualification stands
+    (careers.timing), as the status facts; a qualification with no such words is held."""
+    found = timing.statuses(text, spans)
+    gone = set(timing.dropped(text, spans))
+    if gone and facts.get(A_LEVEL_SUBJECTS):
+        # "dropped chemistry after AS": not one of the A-levels.
+        kept = [s for s in facts[A_LEVEL_SUBJECTS] if s not in gone]
+        if kept != facts[A_LEVEL_SUBJECTS]:
+            if facts.get(A_LEVEL_COUNT) == len(facts[A_LEVEL_SUBJECTS]):
+                facts[A_LEVEL_COUNT] = len(kept)
+            facts[A_LEVEL_SUBJECTS] = kept
+    if found.get("gcse") == IN_PROGRESS and facts.get(GCSE_GRADES) == "not_met":
+        facts[GCSE_GRADES] = "unsure"  # a GCSE being resat: the universities will judge the result
+    degree = found.get("degree")
+    has_degree = (
+        facts.get(DEGREE_CLASS) not in (None, "none") or DEGREE_SUBJECT in facts or DEGREE_TYPE in facts
+    )
+    if degree in (PREDICTED, IN_PROGRESS) and has_degree:
+        has_class = facts.get(DEGREE_CLASS) not in (None, "none")
+        facts[DEGREE_STATUS] = PREDICTED if has_class else IN_PROGRESS
+    elif degree in (PLANNED, ABANDONED) and facts.get(DEGREE_CLASS) is None:
+        # A degree not started or not finished is no degree (yet): nothing about it is held.
+        for slot in (DEGREE_SUBJECT, DEGREE_TYPE, DEGREE_OVERSEAS):
+            facts.pop(slot, None)
+        if degree == ABANDONED:
+            facts[DEGREE_CLASS] = "none"
+    higher = found.get(HIGHER_DEGREE)
+    if higher and facts.get(HIGHER_DEGREE) not in (None, "none"):
+        status = IN_PROGRESS if higher == PREDICTED else higher
+        facts[HIGHER_DEGREE_STATUS] = status
+        if status == IN_PROGRESS:
+            ends = [timing.ends_of(text, s) for s in spans if s.role == HIGHER_DEGREE]
+            if any(ends):
+                facts[HIGHER_DEGREE_ENDS] = next(e for e in ends if e)
+    # A BTEC, Access course, T-level or Highers being taken are the same stage as A-levels.
+    a_levels = found.get("a_level") or found.get("alternative")
+    if a_levels in (PREDICTED, IN_PROGRESS, PLANNED):
+        facts[A_LEVEL_STATUS] = PLANNED if a_levels == PLANNED else IN_PROGRESS
+
+
+_DEGREE_WORDS = re.compile(r"\b(degree|uni|university|graduated|graduate|bachelor'?s|college)\b", re.I)
+
+
+def _origin(
+    text: str,
+    mentions: List[_Mention],
+    anchors: List[_Anchor],
+    facts: Dict[str, Any],
+    programme: Optional[str],
+) -> None:
+    """'a 2:1 from Nigeria', 'my degree is from a university in India': a first
+    degree from outside the UK ("not the UK" is not an origin)."""
+    origins = [m for m in mentions if m.kind == "origin" and not _negated(text, m)]
+    degree = [a for a in anchors if a.role == "degree"]
+    about_degree = (
+        degree
+        or facts.get(DEGREE_SUBJECT)
+        or (
+            _DEGREE_WORDS.search(text)
+            and programme != PTP
+            and not any(a.role in ("a_level", "gcse", "alternative") for a in anchors)
+        )
+    )
+    if not origins or not about_degree:
+        return
+    if degree:
+        target = degree[0]
+        origin = min(origins, key=lambda m: min(abs(m.start - target.end), abs(target.start - m.end)))
+        nearest_anchor = min(anchors, key=lambda a: min(abs(origin.start - a.end), abs(a.start - origin.end)))
+        before = [a for a in anchors if a.end <= origin.start]
+        # "Second class lower in Physics from University of Ghana, then MSc ...": a place
+        # after "from" or "at" belongs to the qualification before it.
+        from_before = (
+            before
+            and before[-1].role == "degree"
+            and re.fullmatch(
+                r"[^.;!?]{0,60}\b(from|at)\b[^.;!?]{0,30}", text[before[-1].end : origin.start], re.I
+            )
+        )
+        if nearest_anchor.role != "degree" and not from_before:
+            return
+    else:
+        origin = origins[0]
+    facts[DEGREE_OVERSEAS] = origin.value == "overseas"
+
+
+_NOT_A_DEGREE = ("hnd", "hnc", "foundation_degree")
+
+
+# (a dot inside "B.Sc. (Physics)" is no sentence's end)
+_FROM_PLACE = r"(?:[^.;!?]|\.(?=\S|\s*\())){0,60}\b(from|at)\b[^.;!?]{0,30}"
+
+
+def apply_facts(profile: Mapping[str, Any], facts: Mapping[str, Any]) -> Dict[str, Any]:
+    """The slot changes that new facts make to a profile, including the facts they
+    make stale: no higher degree has no subject, a different qualification is no
+    longer 'in progress' unless the message says so."""
+    changes = dict(facts)
+    if facts.get(HIGHER_DEGREE) == "none":
+        for slot in (HIGHER_DEGREE_SUBJECT, HIGHER_DEGREE_STATUS, HIGHER_DEGREE_ENDS):
+            changes.setdefault(slot, None)
+    elif HIGHER_DEGREE in facts and facts[HIGHER_DEGREE] != profile.get(HIGHER_DEGREE):
+        changes.setdefault(HIGHER_DEGREE_STATUS, None)
+        changes.setdefault(HIGHER_DEGREE_ENDS, None)
+    if facts.get(DEGREE_CLASS) == "none":
+        for slot in (DEGREE_SUBJECT, DEGREE_STATUS, DEGREE_TYPE, DEGREE_OVERSEAS):
+            changes.setdefault(slot, None)
+    if (
+        DEGREE_CLASS in facts
+        and facts.get(DEGREE_CLASS) != "none"
+        and profile.get(DEGREE_TYPE) in ("ordinary_degree", "hnd", "hnc", "foundation_degree")
+        and DEGREE_TYPE not in facts
+    ):
+        changes[DEGREE_TYPE] = None
+    # Facts said again are kept (they still answer); clearing what is not there is noise.
+    return {k: v for k, v in changes.items() if v is not None or profile.get(k) is not None}

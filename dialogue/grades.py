@@ -1,0 +1,286 @@
+"""Qualifications and grades as people write them: degree classes ("2.1", "two-one",
+"Second Class Upper"), qualification names ("MSc", "PG cert"), counts ("two", "3"), GCSE
+answers read as the source words them (a good range at A-C), and A-level grade lists
+("AAB", "A*AB"). Pure Python, no Rasa import.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterable, List, Optional, Tuple
+
+from careers.rules_file import GCSE_LETTERS, EntryRules
+from careers.vocabulary import (
+    FIRST,
+    LOWER_SECOND,
+    THIRD,
+    UPPER_SECOND,
+)
+from dialogue.denials import _NO_DEGREE, _UNSURE
+
+_CLASS_PATTERNS = [
+    (FIRST, r"\b(first|1st|1:1)(\s*-?\s*class)?\b|\bfirsts\b"),
+    (UPPER_SECOND, r"\b2\s*[:.\-/ ]?\s*(1|i)\b|\bupper\s*(second|2nd)\b|\btwo[ -]one\b"),
+    (LOWER_SECOND, r"\b2\s*[:.\-/ ]?\s*(2|ii)\b|\blower\s*(second|2nd)\b|\btwo[ -]two\b"),
+    (THIRD, r"\b(third|3rd)(\s*-?\s*class)?\b"),
+]
+
+
+_QUALIFICATION_PATTERNS = [
+    ("integrated_masters", r"\bintegrated\s+master|\bm(eng|phys|sci|chem|math)\b"),
+    ("pgdip", r"\bp(ost)?\s*-?\s*g(rad(uate)?)?\s*dip"),
+    ("pgcert", r"\bp(ost)?\s*-?\s*g(rad(uate)?)?\s*cert|\bpgce\b"),
+    ("mres", r"\bm\.?\s?res\b|\bresearch master"),
+    ("mphil", r"\bm\.?\s?phil\b"),
+    ("phd", r"\bph\.?\s?d\b|\bd\.?phil\b|\bdoctorate\b|\beng\.?d\b"),
+    # ("a Mastercard", "master card" are payment cards)
+    ("ma", r"^m\.?a\.?$"),
+    ("msc", r"\bm\.?\s?sc\b|\bmasters?\b(?!\W*cards?\b)|\bmaster'?s\b|\bm\.?a\b"),
+    ("medical_degree", r"\bmbbs\b|\bmb\s?ch\s?b\b|\bmedical degree\b"),
+]
+
+
+_NUMBER_WORDS = {
+    "no": 0,
+    "none": 0,
+    "zero": 0,
+    "one": 1,
+    "a single": 1,
+    "two": 2,
+    "a couple": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+}
+
+
+_NUMBER = r"(\d{1,2}|" + "|".join(w for w in _NUMBER_WORDS if " " not in w and w not in ("no", "none")) + ")"
+
+
+# A-level grades in a row ("AAB", "A*AB", "BCC"), in capitals as people write them.
+_A_LEVEL_GRADE_LIST = re.compile(
+    r"(?<![\w*])((?:A\*|[A-E]){3,5}|A\*(?:A\*|[A-E]){1,4}|(?:A\*|[A-E])A\*)(?![\w*])"
+)
+
+
+_GRADE_LIST_CONTEXT = re.compile(
+    r"\b(predicted|got|achieved|get|getting|results?|grades?|sixth form|year 1[23]|yr 1[23]|ucas)\b", re.I
+)
+
+
+_GRADE_AFTER_SUBJECT = re.compile(r"\s*[(:\-–]?\s*(A\*|[A-E])(?![\w*\-])(?!\s*levels?\b)\)?")
+
+
+def canonical_degree_class(text: Any) -> Optional[str]:
+    """'2.1', 'upper second', 'first class', 'upper_second' -> a degree-class id."""
+    value = str(text or "").strip().lower()
+    if value in {FIRST, UPPER_SECOND, LOWER_SECOND, THIRD, "none"}:
+        return value
+    if _NO_DEGREE.search(value) or value in ("no degree", "none"):
+        return "none"
+    for class_id, pattern in _CLASS_PATTERNS:
+        if re.search(pattern, value):
+            return class_id
+    return None
+
+
+def canonical_qualification(text: Any, known: Iterable[str] = ()) -> Optional[str]:
+    """'MSc', 'PG cert', 'integrated masters', 'none' -> a qualification id."""
+    value = str(text or "").strip().lower()
+    if value in set(known) or value == "none":
+        return value
+    for qualification, pattern in _QUALIFICATION_PATTERNS:
+        if re.search(pattern, value):
+            return qualification
+    return None
+
+
+def parse_count(text: Any) -> Optional[int]:
+    """'two', '3', 'no' -> a whole number; None when there is no number."""
+    value = str(text if text is not None else "").strip().lower()
+    digits = re.search(r"\b(\d{1,2})\b", value)
+    if digits:
+        return int(digits.group(1))
+    for word, number in sorted(_NUMBER_WORDS.items(), key=lambda kv: -len(kv[0])):
+        if re.search(rf"\b{word}\b", value):
+            return number
+    return None
+
+
+def _grade_is_good(rules: EntryRules, grade: str) -> Optional[bool]:
+    grade = grade.upper().rstrip("S'").rstrip("'")
+    if grade.isdigit():
+        return int(grade) >= rules.gcse_minimum_number
+    if grade in GCSE_LETTERS:
+        return GCSE_LETTERS.index(grade) <= GCSE_LETTERS.index(rules.gcse_minimum_letter)
+    return None
+
+
+_GCSE_MET = re.compile(
+    r"\bgood range\b|\ball (passed|passes)\b|\bpassed (them )?all\b|\ball (at |grade )?[a-c4-9]\b"
+    r"|\b(a\*?|9)\s*(-|to|–)\s*(c|4)\b|\b(4|c)\s*(-|to|–)\s*(9|a\*?)\b|\b(4|c) or (above|higher|better)\b"
+    r"|\b(4|c)\+|\bgood gcses\b|\bdecent gcses\b|\bstrong gcses\b|\bplenty of gcses\b"
+    r"|\bgood (spread|mix|set|selection) of gcses\b|\bgcses (are |were )?(fine|good|ok|okay|decent|solid)\b",
+    re.I,
+)
+
+
+_GCSE_NOT_MET = re.compile(
+    r"\bfailed (most|all|nearly all|almost all|them|my gcses|loads)\b|\bdidn'?t pass\b"
+    r"|\bno (gcses|passes|good gcses)\b|\bnone (at|above|were)\b|\ball (below|under|fails?)\b"
+    r"|\bmostly (fails|u'?s|ungraded)\b|\bnot (a )?good range\b|\bno good range\b"
+    r"|\bdon'?t have (a )?good range\b|\bbarely passed any\b|\bonly passed (one|two|1|2)\b",
+    re.I,
+)
+
+
+# (grade) in (subjects): "C in maths, English, science", "a 4 in maths and English".
+_GRADE_IN_SUBJECTS = re.compile(r"(?<![\w*])(A\*|[A-G]|[1-9])'?s?\s+in\s+([^.;)!?]{1,80})")
+
+
+# (count) GCSEs (range): "8 GCSEs (grades 9-5)", "7 GCSEs 4-7".
+_COUNT_RANGE = re.compile(
+    _NUMBER + r"\s+gcses?\s*[(:,]?\s*(?:at\s+)?(?:grades?\s*)?"
+    r"(A\*|[A-G]|[1-9])\s*(?:-|to|–)\s*(A\*|[A-G]|[1-9])\b",
+    re.I,
+)
+
+
+# (count) at (grade): "five at B", "5 Bs", "3 grade 7s", "two 4s".
+_COUNT_GRADE = re.compile(
+    r"(?<![\w.:/])" + _NUMBER + r"\s+(?:gcses?\s+|passes\s+)?(?:(?:at|of|x|with)\s+)?(?:grade\s*)?"
+    r"(A\*|[A-G]|[1-9])(?:'?s)?(?![\w*:./])",
+    re.I,
+)
+
+
+# grades with a quantifier: "mostly Bs", "all 4s", "a D", "one 3", "mainly 5s and 6s".
+_QUANTIFIED_GRADE = re.compile(
+    r"\b(mostly|mainly|most|all|largely|a|an|one|only one|single|couple of|a few|few|some)"
+    r"\s+(?:grade\s*)?(A\*|[A-G]|[1-9])(?:'?s)?(?![\w*])",
+    re.I,
+)
+
+
+_PLURAL_GRADE = re.compile(r"(?<![\w*])(A\*|[A-G]|[4-9]|[1-3])'?s(?![\w*])")
+
+
+_WEIGHTS = {
+    "mostly": 5,
+    "mainly": 5,
+    "most": 5,
+    "largely": 5,
+    "all": 8,
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "only one": 1,
+    "single": 1,
+    "couple of": 2,
+    "a few": 2,
+    "few": 2,
+    "some": 2,
+}
+
+
+def judge_gcses(rules: EntryRules, text: str) -> Optional[str]:
+    """'met', 'not_met' or 'unsure' for what a message says about someone's GCSEs,
+    read as the source words it: a good range at A-C (grade 4 or above). One or
+    two low grades among good ones are fine; fewer than five at A-C is left to the
+    universities (the rules file's 'good_range' reading). None when it says nothing."""
+    value = text or ""
+    if _UNSURE.search(value):
+        return "unsure"  # "not sure they count as a good range"
+    if re.search(r"\b(national 5s?|nat ?5s?|n5s|standard grades?|o[- ]?levels?|igcses?)\b", value, re.I):
+        return "equivalent"
+    if _GCSE_NOT_MET.search(value):
+        return "not_met"
+    named = _GRADE_IN_SUBJECTS.search(value)
+    if (
+        named
+        and _grade_is_good(rules, named.group(1)) is not None
+        and len(re.split(r",|\band\b|&|\+", named.group(2))) >= 2
+        and not (_COUNT_GRADE.search(value) or _PLURAL_GRADE.search(value) or _COUNT_RANGE.search(value))
+    ):
+        # "C in maths, English, science": a grade for the GCSEs named; fewer than a good
+        # range's count is for the universities to judge.
+        how_many = len([s for s in re.split(r",|\band\b|&|\+", named.group(2)) if s.strip()])
+        if not _grade_is_good(rules, named.group(1)):
+            return "not_met" if how_many >= rules.gcse_good_range_count else "unsure"
+        return "met" if how_many >= rules.gcse_good_range_count else "unsure"
+    spread = _COUNT_RANGE.search(value)
+    if spread:
+        # "8 GCSEs (grades 9-5)", "7 GCSEs 4-7": how many, and the lowest grade among them.
+        how_many = parse_count(spread.group(1)) or 0
+        grades = [g for g in (spread.group(2), spread.group(3)) if _grade_is_good(rules, g) is not None]
+        if grades:
+            lowest_good = all(_grade_is_good(rules, g) for g in grades)
+            return "met" if lowest_good and how_many >= rules.gcse_good_range_count else "unsure"
+    good = low = 0
+    explicit = False
+    covered: List[Tuple[int, int]] = []
+    for match in _COUNT_GRADE.finditer(value):
+        count = parse_count(match.group(1))
+        is_good = _grade_is_good(rules, match.group(2))
+        if (
+            count is None
+            or is_good is None
+            or (match.group(2).islower() and not re.search(r"\b(at|grade)\b", match.group(0), re.I))
+        ):
+            continue
+        explicit = True
+        covered.append(match.span())
+        if is_good:
+            good += count
+        else:
+            low += count
+    for match in _QUANTIFIED_GRADE.finditer(value):
+        if any(s <= match.start() < e for s, e in covered):
+            continue
+        letter = match.group(2)
+        if letter.islower() and not letter.isdigit():
+            continue  # "a b" is not a grade B
+        is_good = _grade_is_good(rules, letter)
+        if is_good is None:
+            continue
+        covered.append(match.span())
+        # IGNORECASE also matches "ſome" or "maınly", which .lower() leaves unlike
+        # any key: such a word is no quantifier we know.
+        weight = _WEIGHTS.get(match.group(1).lower())
+        if weight is None:
+            continue
+        if is_good:
+            good += weight
+        else:
+            low += weight
+    for match in _PLURAL_GRADE.finditer(value):
+        if any(s <= match.start() < e for s, e in covered):
+            continue
+        is_good = _grade_is_good(rules, match.group(1))
+        if is_good is None:
+            continue
+        if is_good:
+            good += 3
+        else:
+            low += 3
+    if _GCSE_MET.search(value) and not low:
+        return "met"
+    if not good and not low:
+        single = re.search(r"(?:grade\s*)([1-9]|[A-G])\b", value, re.I)
+        if single:
+            return "met" if _grade_is_good(rules, single.group(1)) else "not_met"
+        return None
+    if good > low:
+        if explicit and good < rules.gcse_good_range_count:
+            return "unsure"
+        return "met"
+    if low > good:
+        return "not_met"
+    return "unsure"

@@ -1,0 +1,234 @@
+"""Subjects: which qualification a subject named in a message belongs to ("a 2:2 in
+history and an MSc in medical physics", "physics, maths and further maths A-levels"), and
+a free-text subject answer as a subject name. Pure Python, no Rasa import.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, List, Mapping, Optional
+
+from careers.rules_file import EntryRules
+from careers.vocabulary import (
+    A_LEVEL_COUNT,
+    ANIMAL_PLANT_SCIENCE,
+    COMMONLY_ACCEPTED,
+    DEGREE_CLASS,
+    DEGREE_SUBJECT,
+    GCSE_GRADES,
+    HIGHER_DEGREE,
+    HIGHER_DEGREE_SUBJECT,
+    NOT_DECIDED_SUBJECT,
+    OTHER_SCIENCES,
+    OUTSIDE_SCIENCE,
+    PTP,
+    SCIENCE_A_LEVEL,
+)
+from dialogue.denials import _CORRECTION, says_yes
+from dialogue.grades import canonical_degree_class
+from dialogue.mentions import _Anchor, _gap, _Mention
+
+# What joins the subjects of one list: "physics, maths and further maths".
+_LIST_JOIN = re.compile(r"\s*(,|&|\+|/|and|,\s*and)?\s*(\([A-E]\*?\)\s*,?\s*(and\s*)?)?", re.I)
+
+
+_SUBJECT_NOISE = re.compile(
+    r"^(it'?s|it is|it was|i did|i studied|i study|i'm doing|doing|in|a|an|the|my|his|her|their|"
+    r"degree|bsc|ba|beng|msc|subject|(\w+ )?degree in|studied|was in|she did|he did|they did|"
+    r"she studied|he studied|hons|honours)\s+",
+    re.IGNORECASE,
+)
+
+
+# Words that show a free-text answer is not the name of a subject.
+_NOT_A_SUBJECT = re.compile(
+    r"\b(i|i'm|im|me|my|she|he|they|her|his|their|it|you|no|not|none|don'?t|doesn'?t|haven'?t"
+    r"|hasn'?t|didn'?t|yes|yeah|ok|okay|why|what|how|when|who|where|which|can|could|would"
+    r"|should|sure|know|maybe|thanks|thank|help|stop|cancel|lol|idk|dunno|one|any)\b",
+    re.I,
+)
+
+
+# Words before a subject that show it is what someone studied.
+_STUDIED_BEFORE = re.compile(
+    r"\b(studied|study|studying|studies|read|reading|did|doing|taking|take|took|majored in|(year|yr) of"
+    r"|major in|degree in|graduate in|graduated in|qualified in|qualification in)\s+$",
+    re.I,
+)
+
+
+_DEGREE_IN = re.compile(
+    r"\b((my|her|his|their|the|first|undergrad\w*|bachelor'?s|bsc|ba|beng)\s+degree"
+    r"|(my|her|his|their|the)\s+(undergrad\w*|bachelor'?s|first degree|bsc|ba|beng))\s+(is|was)?\s*in\s+$",
+    re.I,
+)
+
+
+_STUDIED_AFTER = re.compile(r"^\s*(degree|graduate|grad|student|course|bsc|ba|beng|meng|hons)\b", re.I)
+
+
+_NOT_STUDIED_BEFORE = re.compile(
+    r"\b(teach|teaches|teaching|taught|teacher of|lecture in|lecturer in|tutor in|tutoring)\s+$", re.I
+)
+
+
+_NOT_STUDIED_AFTER = re.compile(
+    r"\s+(modules?|units?|placements?|side|department|firms?|company|companies|industry|sector|jobs?"
+    r"|roles?|work|background|experience|apprenticeships?|society|club)\b",
+    re.I,
+)
+
+
+_OCCUPATION = re.compile(
+    r"(^\W*|\b(i'?m|i am|am|he'?s|she'?s|is|as|work as|working as)\s+(an?|a qualified|a chartered)\s+)"
+    r"(?P<branch>\w+)\s+engineer\b",
+    re.I,
+)
+
+
+_ALL_SCHOOL = re.compile(r"\ba[- ]?levels?\b|\bgcses?\b|\bbtec\b", re.I)
+
+
+_SCHOOL_YEAR = re.compile(r"\b(year|yr) ?1[0-3]\b|\bsixth[- ]form\b|\b6th form\b", re.I)
+
+
+_SUBJECT_SLOTS = {DEGREE_SUBJECT: "degree", HIGHER_DEGREE_SUBJECT: HIGHER_DEGREE}
+
+
+_SLOT_ROLES = {
+    DEGREE_CLASS: "degree",
+    DEGREE_SUBJECT: "degree",
+    HIGHER_DEGREE: HIGHER_DEGREE,
+    HIGHER_DEGREE_SUBJECT: HIGHER_DEGREE,
+    SCIENCE_A_LEVEL: "a_level",
+    A_LEVEL_COUNT: "a_level",
+    GCSE_GRADES: "gcse",
+}
+
+
+def clean_subject(text: Any) -> Optional[str]:
+    """A free-text subject answer as a lower-case subject name, or None when it does
+    not look like the name of a subject ("she doesn't have one", "why?")."""
+    value = re.sub(r"[^\w&'\- ]", " ", str(text or "")).strip().lower()
+    value = re.sub(r"\s+", " ", value)
+    previous = None
+    while previous != value:
+        previous, value = value, _SUBJECT_NOISE.sub("", value).strip()
+    if not value or len(value) > 40 or len(value.split()) > 5:
+        return None
+    if _NOT_A_SUBJECT.search(value) or not re.search(r"[a-z]{3}", value):
+        return None
+    if canonical_degree_class(value) or re.search(r"\d", value):
+        return None
+    return value
+
+
+# Degree names that say their subject: an MPhys is in physics.
+_SUBJECT_OF_DEGREE_NAME = {
+    "mphys": "physics",
+    "meng": "engineering",
+    "beng": "engineering",
+    "mchem": "chemistry",
+    "mmath": "mathematics",
+    "mmathphys": "mathematical physics",
+    "bachelor of engineering": "engineering",
+}
+
+
+def _replaced_role(text: str, denied: set, profile: Mapping[str, Any]) -> Optional[str]:
+    """A subject named on its own in a correction takes the place of the one it
+    corrects: "it's chemistry, not physics" after "a 2:1 in physics"."""
+    for slot, role in ((DEGREE_SUBJECT, "degree"), (HIGHER_DEGREE_SUBJECT, HIGHER_DEGREE)):
+        named = profile.get(slot)
+        if isinstance(named, str) and named in denied:
+            return role
+    if _CORRECTION.search(text):
+        filled = [
+            role
+            for slot, role in ((DEGREE_SUBJECT, "degree"), (HIGHER_DEGREE_SUBJECT, HIGHER_DEGREE))
+            if profile.get(slot)
+        ]
+        if len(filled) == 1:
+            return filled[0]
+    return None
+
+
+def _all_named(text: str) -> bool:
+    """False when the subjects named may be only some of the A-levels ("including")."""
+    return not re.search(r"\b(including|incl|inc|such as|e\.g|among|amongst|as well as)\b", text, re.I)
+
+
+_RELEVANCE_ORDER = (
+    COMMONLY_ACCEPTED,
+    OTHER_SCIENCES,
+    NOT_DECIDED_SUBJECT,
+    "unknown",
+    ANIMAL_PLANT_SCIENCE,
+    OUTSIDE_SCIENCE,
+    "medical",
+)
+
+
+def _relevance_rank(rules: EntryRules, subject: str) -> int:
+    return _RELEVANCE_ORDER.index(rules.subject_category(subject))
+
+
+def _role_for(
+    text: str,
+    mention: _Mention,
+    anchors: List[_Anchor],
+    requested_slot: Optional[str],
+    programme: Optional[str],
+    prefer_next: bool = False,
+) -> Optional[str]:
+    """Which qualification a subject or count belongs to, or None when it is not
+    attached to any ("the engineering side of hospitals")."""
+    before = [a for a in anchors if a.end <= mention.start]
+    after = [a for a in anchors if a.start >= mention.end]
+    if _NOT_STUDIED_BEFORE.search(text[max(0, mention.start - 25) : mention.start]):
+        return None  # "I teach physics": a job, not what they studied
+    if mention.kind == "subject" and _NOT_STUDIED_AFTER.match(text[mention.end :]):
+        return None  # "lots of engineering modules", "the engineering side"
+    if prefer_next and after and after[0].start - mention.end <= 12:
+        return after[0].role
+    # "physics degree", "chemistry and maths A-levels", "a physics graduate"
+    if (
+        after
+        and re.fullmatch(r"[\s\w&,]{0,30}", text[mention.end : after[0].start])
+        and (
+            not before
+            or _gap(text, before[-1].end, mention.start) > 25
+            or re.search(r"[.;!?]|\b(and|but)\b", text[before[-1].end : mention.start])
+        )
+        and (_STUDIED_AFTER.match(text[mention.end :]) or after[0].start - mention.end <= 25)
+    ):
+        return after[0].role
+    if (
+        before
+        and _gap(text, before[-1].end, mention.start) <= 40
+        and not re.search(r"[.;!?]", text[before[-1].end : mention.start])
+    ):
+        return before[-1].role
+    if (
+        after
+        and after[0].start - mention.end <= 25
+        and not re.search(r"[.;!?]", text[mention.end : after[0].start])
+    ):
+        return after[0].role
+    if mention.kind == "subject" and _DEGREE_IN.search(text[: mention.start]):
+        return "degree"  # "actually my degree is in physics"
+    if requested_slot == HIGHER_DEGREE and mention.kind == "subject" and not says_yes(text):
+        # "Do you have a higher degree?" "physics": the subject of the degree they have.
+        return "degree"
+    if requested_slot in _SLOT_ROLES:
+        return _SLOT_ROLES[requested_slot]
+    if mention.kind == "subject" and (
+        _STUDIED_BEFORE.search(text[: mention.start]) or _STUDIED_AFTER.match(text[mention.end :])
+    ):
+        school = any(a.role in ("a_level", "gcse", "alternative") for a in anchors) or _SCHOOL_YEAR.search(
+            text
+        )
+        return "a_level" if programme == PTP or school else "degree"
+    if before:
+        return before[-1].role
+    return None
