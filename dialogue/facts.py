@@ -221,7 +221,10 @@ def facts_from_message(
             if role is None:
                 role = _replaced_role(text, denied, profile or {})
             joined = bool(previous and _LIST_JOIN.fullmatch(text[previous[0].end : m.start]))
-            if previous and previous[1] and joined:
+            named_after = _list_named_after(text, m, mentions, anchors)
+            if named_after:
+                role = named_after  # "maths, further maths and physics A-levels"
+            elif previous and previous[1] and joined:
                 role = previous[1]  # "physics, maths and further maths": one list, one qualification
             joint = joined or bool(
                 previous and re.fullmatch(r"\s*with\s*", text[previous[0].end : m.start], re.I)
@@ -296,6 +299,23 @@ def facts_from_message(
     _status_words(text, [Span(a.start, a.end, a.role) for a in anchors] + subject_spans, facts)
     _origin(text, mentions, anchors, facts, programme)
     return facts
+
+
+def _list_named_after(
+    text: str, mention: _Mention, mentions: List[_Mention], anchors: List[_Anchor]
+) -> Optional[str]:
+    """The qualification named right after the list of subjects `mention` is in ("maths,
+    further maths and physics A-levels"), or None."""
+    subjects = [m for m in mentions if m.kind == "subject" and m.start >= mention.start]
+    last = mention
+    for following in subjects[1:]:
+        if not _LIST_JOIN.fullmatch(text[last.end : following.start]):
+            break
+        last = following
+    anchor = next((a for a in anchors if a.start >= last.end), None)
+    if anchor and re.fullmatch(r"\s*(at\s+)?", text[last.end : anchor.start], re.I):
+        return anchor.role
+    return None
 
 
 def _gcse_part(text: str, anchors: List[_Anchor]) -> str:
