@@ -102,6 +102,8 @@ _ALTERNATIVES = {
     "t_level": "t_level",
     "highers": "scottish_highers",
     "advanced_highers": "advanced_highers",
+    "ib": "ib",
+    "irish_leaving_cert": "irish_leaving_cert",
 }
 # Facts the assistant holds that say nothing on their own (a flag left False, an empty list).
 _EMPTY: Tuple[Any, ...] = (None, False, [], "", NOT_UNDERSTOOD)
