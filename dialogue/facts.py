@@ -104,6 +104,7 @@ def facts_from_message(
     higher_denied = False
     classes: List[Tuple[_Mention, str]] = []
     singular: List[_Mention] = []
+    gcses_denied = False
     corrected_from = _correction_point(text)
 
     programmes = {
@@ -158,6 +159,8 @@ def facts_from_message(
                 anchors.append(_Anchor(m.start, m.end, HIGHER_DEGREE))
             elif qual in ("a_level", "gcse"):
                 anchors.append(_Anchor(m.start, m.end, qual))
+                if qual == "gcse" and negated:
+                    gcses_denied = True  # "we don't do GCSEs here": see the school-leaving qualifications
                 if qual == "a_level" and negated:
                     facts[A_LEVEL_COUNT] = 0
                 elif qual == "a_level" and re.fullmatch(r"a[- ]?level", text[m.start : m.end], re.I):
@@ -297,8 +300,33 @@ def facts_from_message(
             facts[GCSE_GRADES] = judged
 
     _status_words(text, [Span(a.start, a.end, a.role) for a in anchors] + subject_spans, facts)
+    if (
+        gcses_denied
+        and GCSE_GRADES not in facts
+        and set(facts.get(A_LEVEL_ALTERNATIVES) or ()) & _NOT_UK_SCHOOL
+    ):
+        facts[GCSE_GRADES] = "equivalent"  # a school system without GCSEs: the universities compare
     _origin(text, mentions, anchors, facts, programme)
+    if DEGREE_OVERSEAS not in facts and _OVERSEAS_GRADING.search(text) and _has_degree(facts):
+        # "CGPA 3.5", "Second Class Lower Division", "First Division", "B.Tech": a degree
+        # graded outside the UK system, whatever university is named.
+        facts[DEGREE_OVERSEAS] = True
     return facts
+
+
+# School-leaving qualifications of systems without GCSEs.
+_NOT_UK_SCHOOL = {"irish_leaving_cert", "ib", "overseas_school"}
+# Ways of grading a degree that UK universities do not use (a UK degree's formal name is
+# "Second Class Honours (Upper Division)", with "Honours").
+_OVERSEAS_GRADING = re.compile(
+    r"\bc\.?g\.?p\.?a\b|\bg\.?p\.?a\b|\bfirst division\b|\bb\.?\s?tech\b"
+    r"|\bsecond class (upper|lower)( division)?\b|\b\d{2}(\.\d+)?\s?%",
+    re.I,
+)
+
+
+def _has_degree(facts: Mapping[str, Any]) -> bool:
+    return facts.get(DEGREE_CLASS) not in (None, "none") or bool(facts.keys() & {DEGREE_SUBJECT, DEGREE_TYPE})
 
 
 def _list_named_after(

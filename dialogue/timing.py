@@ -63,7 +63,8 @@ _CUES = (
     ),
     (
         IN_PROGRESS,
-        r"doing|currently(?! (working|employed|work|a |an |in (a |my |the )?(job|role|post)))"
+        r"doing|currently(?! (working|employed|work|have|hold|has|got|a |an"
+        r"|in (a |my |the )?(job|role|post)))"
         r"|studying|halfway|half way|part[- ]way|finishing|will finish|in progress"
         r"|working towards|enrolled|taking|sitting|resitting|re-?taking|still (at|in|studying|doing|waiting)"
         r"|in (my|her|his|their) (first|second|third|fourth|final|last|1st|2nd|3rd|4th) year"
@@ -130,9 +131,12 @@ def cue_target(text: str, cue: Cue, spans: Sequence[Span]) -> Optional[Span]:
                 return span
             break
     before = [s for s in ordered if s.end <= cue.start]
+    # Giving up comes later in the telling ("started an MSc in 2024 but my mum got ill and I
+    # dropped out in the January"): it reaches further back, within the sentence.
+    reach = 100 if cue.status == ABANDONED else 40
     if (
         before
-        and cue.start - before[-1].end <= 40
+        and cue.start - before[-1].end <= reach
         # ("I started a PhD but dropped out": past a "but", not past a sentence's end.)
         and not re.search(r"[.;!?\n]", text[before[-1].end : cue.start])
     ):
@@ -152,8 +156,8 @@ def statuses(text: str, spans: Iterable[Span]) -> Dict[str, str]:
         target = cue_target(text, cue, spans)
         if target is None:
             continue
-        if target.subject and cue.status == ABANDONED:
-            continue  # one subject dropped, not the whole qualification (see `dropped`)
+        if target.subject and target.role == "a_level" and cue.status == ABANDONED:
+            continue  # one A-level subject dropped, not them all (see `dropped`)
         current = found.get(target.role)
         if current is None or rank[cue.status] < rank[current]:
             found[target.role] = cue.status
@@ -161,10 +165,10 @@ def statuses(text: str, spans: Iterable[Span]) -> Dict[str, str]:
 
 
 def dropped(text: str, spans: Iterable[Span]) -> List[str]:
-    """Subjects the message says were dropped or not finished ("dropped chemistry after AS")."""
+    """A-level subjects the message says were dropped ("dropped chemistry after AS")."""
     spans = list(spans)
     targets = [cue_target(text, cue, spans) for cue in status_cues(text) if cue.status == ABANDONED]
-    return [t.subject for t in targets if t is not None and t.subject]
+    return [t.subject for t in targets if t is not None and t.subject and t.role == "a_level"]
 
 
 def ends_of(text: str, span: Span) -> Optional[str]:
