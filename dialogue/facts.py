@@ -25,6 +25,7 @@ from careers.vocabulary import (
     FIRST,
     GCSE_ALTERNATIVE,
     GCSE_GRADES,
+    HELD,
     HIGHER_DEGREE,
     HIGHER_DEGREE_ENDS,
     HIGHER_DEGREE_STATUS,
@@ -390,7 +391,9 @@ def _status_words(text: str, spans: List[Span], facts: Dict[str, Any]) -> None:
     has_degree = (
         facts.get(DEGREE_CLASS) not in (None, "none") or DEGREE_SUBJECT in facts or DEGREE_TYPE in facts
     )
-    if degree in (PREDICTED, IN_PROGRESS) and has_degree:
+    if degree == HELD and has_degree and facts.get(DEGREE_CLASS):
+        facts[DEGREE_STATUS] = HELD  # "I've graduated now, I got a first": no longer predicted
+    elif degree in (PREDICTED, IN_PROGRESS) and has_degree:
         has_class = facts.get(DEGREE_CLASS) not in (None, "none")
         facts[DEGREE_STATUS] = PREDICTED if has_class else IN_PROGRESS
     elif degree in (PLANNED, ABANDONED) and facts.get(DEGREE_CLASS) is None:
@@ -400,7 +403,10 @@ def _status_words(text: str, spans: List[Span], facts: Dict[str, Any]) -> None:
         if degree == ABANDONED:
             facts[DEGREE_CLASS] = "none"
     higher = found.get(HIGHER_DEGREE)
-    if higher and facts.get(HIGHER_DEGREE) not in (None, "none"):
+    if higher == HELD:
+        if facts.get(HIGHER_DEGREE) not in (None, "none"):
+            facts[HIGHER_DEGREE_STATUS] = HELD  # "my MSc was awarded in June"
+    elif higher and facts.get(HIGHER_DEGREE) not in (None, "none"):
         status = IN_PROGRESS if higher == PREDICTED else higher
         facts[HIGHER_DEGREE_STATUS] = status
         if status == IN_PROGRESS:
@@ -411,6 +417,8 @@ def _status_words(text: str, spans: List[Span], facts: Dict[str, Any]) -> None:
     a_levels = found.get("a_level") or found.get("alternative")
     if a_levels in (PREDICTED, IN_PROGRESS, PLANNED):
         facts[A_LEVEL_STATUS] = PLANNED if a_levels == PLANNED else IN_PROGRESS
+    elif a_levels == HELD and facts.keys() & {A_LEVEL_COUNT, A_LEVEL_SUBJECTS, A_LEVEL_GRADES}:
+        facts[A_LEVEL_STATUS] = HELD  # "I got my results: AAB"
 
 
 _DEGREE_WORDS = re.compile(r"\b(degree|uni|university|graduated|graduate|bachelor'?s|college)\b", re.I)

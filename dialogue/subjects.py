@@ -64,6 +64,7 @@ _DEGREE_IN = re.compile(
 )
 
 
+_DEGREE_AFTER = re.compile(r"^\s*(degree|graduate|grad|undergrad\w*|bsc|ba|beng|meng|hons)\b", re.I)
 _STUDIED_AFTER = re.compile(r"^\s*(degree|graduate|grad|student|course|bsc|ba|beng|meng|hons)\b", re.I)
 
 
@@ -189,6 +190,8 @@ def _role_for(
         return None  # "I teach physics": a job, not what they studied
     if mention.kind == "subject" and _NOT_STUDIED_AFTER.match(text[mention.end :]):
         return None  # "lots of engineering modules", "the engineering side"
+    if mention.kind == "subject" and _DEGREE_AFTER.match(text[mention.end :]):
+        return "degree"  # "his chemistry degree", "a physics graduate", even beside A-levels
     if prefer_next and after and after[0].start - mention.end <= 12:
         return after[0].role
     # "physics degree", "chemistry and maths A-levels", "a physics graduate"

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Optional, Sequence
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
-from careers.vocabulary import ABANDONED, IN_PROGRESS, PLANNED, PREDICTED
+from careers.vocabulary import ABANDONED, HELD, IN_PROGRESS, PLANNED, PREDICTED
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class Span:
 
 # Each cue is a status and the words that say it. Order matters where cues overlap:
 # the first to match a stretch of text wins ("haven't got my results yet" is not a denial).
-_CUES = (
+_CUES: Tuple[Tuple[str, str], ...] = (
     (
         ABANDONED,
         r"dropped out|drop out|dropping out|(planning|plan|going|want(ing)?) to drop|will drop"
@@ -76,6 +76,15 @@ _CUES = (
         r"|results? (are |is )?(out|due|come out|won'?t be (out|confirmed))|won'?t be (confirmed|awarded)"
         r"|should finish|due to (finish|complete|graduate)|will (complete|graduate|have)|graduating"
         r"|in uni|in sixth form|rn|right now",
+    ),
+)
+# Words that say a qualification is done, the weakest cue: any other about the same
+# qualification wins ("I got a 2:2 and I'm doing an MSc": the 2:2 is held, the MSc not).
+_CUES = _CUES + (
+    (
+        HELD,
+        r"graduated|i'?ve graduated|got|have got|'ve got|achieved|was awarded|were awarded|received"
+        r"|finished (uni|university|my degree|her degree|his degree)|completed|passed",
     ),
 )
 _CUE_PATTERN = re.compile(
@@ -124,22 +133,22 @@ def cue_target(text: str, cue: Cue, spans: Sequence[Span]) -> Optional[Span]:
     inside = [s for s in ordered if s.start >= cue.start and s.end <= cue.end]
     if inside:
         return inside[0]
-    for span in ordered:
-        if span.start >= cue.end:
-            between = text[cue.end : span.start]
-            if len(between) <= 45 and not _CLAUSE_BREAK.search(between):
-                return span
-            break
+    following = next((s for s in ordered if s.start >= cue.end), None)
+    between_after = text[cue.end : following.start] if following else ""
+    after_ok = following is not None and len(between_after) <= 45 and not _CLAUSE_BREAK.search(between_after)
     before = [s for s in ordered if s.end <= cue.start]
     # Giving up comes later in the telling ("started an MSc in 2024 but my mum got ill and I
     # dropped out in the January"): it reaches further back, within the sentence.
     reach = 100 if cue.status == ABANDONED else 40
-    if (
-        before
-        and cue.start - before[-1].end <= reach
-        # ("I started a PhD but dropped out": past a "but", not past a sentence's end.)
-        and not re.search(r"[.;!?\n]", text[before[-1].end : cue.start])
-    ):
+    between_before = text[before[-1].end : cue.start] if before else ""
+    # ("I started a PhD but dropped out": past a "but", not past a sentence's end.)
+    before_ok = bool(before) and len(between_before) <= reach and not re.search(r"[.;!?\n]", between_before)
+    if after_ok and before_ok and "," in between_after and "," not in between_before:
+        # "his chemistry degree in second year, he's got A-levels": the year is the degree's.
+        return before[-1]
+    if after_ok:
+        return following
+    if before_ok:
         return before[-1]
     return None
 
@@ -150,7 +159,7 @@ def statuses(text: str, spans: Iterable[Span]) -> Dict[str, str]:
     The strongest word about a kind wins: abandoned over planned over predicted over in
     progress ("I started an MSc but dropped out"; "doing my final year, predicted a 2:1")."""
     spans = list(spans)
-    rank = {ABANDONED: 0, PLANNED: 1, PREDICTED: 2, IN_PROGRESS: 3}
+    rank = {ABANDONED: 0, PLANNED: 1, PREDICTED: 2, IN_PROGRESS: 3, HELD: 4}
     found: Dict[str, str] = {}
     for cue in status_cues(text):
         target = cue_target(text, cue, spans)

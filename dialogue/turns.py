@@ -157,6 +157,8 @@ def programme_implied_by(facts: Mapping[str, Any], stages: Iterable[str] = ()) -
     """A degree points to the graduate STP; school qualifications alone to the PTP. An HND,
     HNC or foundation degree alone points to neither: the person may mean either route."""
     degree_facts = facts.keys() & {DEGREE_CLASS, DEGREE_SUBJECT, HIGHER_DEGREE, DEGREE_TYPE}
+    if facts.get(DEGREE_CLASS) == "none":
+        degree_facts -= {DEGREE_CLASS}  # no degree points to neither programme on its own
     if degree_facts and not (
         degree_facts <= {DEGREE_TYPE, DEGREE_SUBJECT} and facts.get(DEGREE_TYPE) in _NOT_A_DEGREE
     ):

@@ -144,3 +144,16 @@ def test_one_turn_fewer_would_break_the_contract():
     fewer = [e.as_dict() for e in recent_events(events, history.TURNS_NEEDED - 1)]
     assert history.previous_user_intent(full) is not None
     assert history.previous_user_intent(fewer) != history.previous_user_intent(full)
+
+
+def test_a_result_said_to_be_in_replaces_a_prediction(entities_of):
+    facts = {
+        PROGRAMME: STP,
+        DEGREE_CLASS: "upper_second",
+        DEGREE_SUBJECT: "physics",
+        DEGREE_STATUS: "predicted",
+    }
+    text = "actually I've graduated now, I got a first"
+    result = take_turn(RULES, Turn(text, tuple(entities_of(text)), "inform", facts=facts, after_verdict=True))
+    assert result.changes[DEGREE_CLASS] == "first"
+    assert result.changes[DEGREE_STATUS] == "held"

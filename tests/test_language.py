@@ -386,8 +386,8 @@ READINGS = [
         "Got AAB in Physics, Maths and Further Maths last summer",
         None,
         "inform",
-        {"a_level_grades": "AAB", "a_level_count": 3},
-        ("a_level_status", "degree_subject"),
+        {"a_level_grades": "AAB", "a_level_count": 3, "a_level_status": "held"},
+        ("degree_subject",),
     ),
     (
         "BEng (Hons) Mechatronics, First, Ulster 2017. Masters? Haven't done one.",
@@ -429,6 +429,15 @@ READINGS = [
         (),
     ),
     ("I'm a chemical engineer", None, "inform", {"degree_subject": "chemical engineering"}, ()),
+    (
+        "my nephew dropped out of his chemistry degree in second year, he's got A levels in chemistry"
+        " and biology",
+        None,
+        "inform",
+        {"degree_class": "none", "a_level_count": 2, "a_level_status": "held", "programme": "PTP"},
+        ("degree_subject",),
+    ),
+    ("actually I've graduated now, I got a first", None, "inform", {"degree_status": "held"}, ()),
 ]
 
 
