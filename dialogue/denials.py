@@ -19,7 +19,7 @@ _UNSURE = re.compile(
 # A word before a qualification that says the person does not have it.
 _NEGATION_BEFORE = re.compile(
     r"(\b(no|not|never|without|nor|neither|none)\b|n't\b|\bnot got\b"
-    r"|\b(haven|hasn|hadn|didn|don|doesn|isn|wasn|aren|weren)t\b)[\w' ]{0,18}$",
+    r"|\b(haven|hasn|hadn|didn|don|doesn|isn|wasn|aren|weren)t\b)[\w' ]{0,24}$",
     re.I,
 )
 
@@ -35,7 +35,7 @@ _REPLACED_BEFORE = re.compile(r"\b(instead of|rather than|in place of|not)\s+(th
 _NO_HIGHER = re.compile(
     r"\b(no|not any|without an?y?|never did an?y?|don'?t have an?y?|doesn'?t have an?y?"
     r"|haven'?t (got|done|completed|taken|studied|started) an?y?|hasn'?t (got|done|completed) an?y?"
-    r"|didn'?t do an?y?|no plans? (for|to do) an?y?|not planning (on |to do )?an?y?"
+    r"|didn'?t do an?y?|no plans? (for|to do) an?y?|not planning (on doing |on |to do )?an?y?"
     r"|never (done|studied|started) an?y?)\s+((other|further|higher|more)"
     # (of study, not "no more steak")
     r"(?=\s*($|[.,!?;)]|degrees?\b|qualifications?\b|stud(y|ies)\b|education\b|than\b|postgrad\w*))"

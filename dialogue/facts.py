@@ -117,7 +117,15 @@ def facts_from_message(
         facts[PROGRAMME] = programmes.pop()
 
     for m in mentions:
-        if m.kind == DEGREE_CLASS:
+        if (
+            m.kind == "grade"
+            and text[m.start : m.end] in ("BS", "B.S.", "B.S")
+            and _SUBJECT_NEXT.match(text[m.end :])
+        ):
+            # "BS in biomedical engineering": an American bachelor's, not B grades.
+            anchors.append(_Anchor(m.start, m.end, "degree"))
+            facts[DEGREE_TYPE] = "bachelors"
+        elif m.kind == DEGREE_CLASS:
             class_id = canonical_degree_class(m.value)
             # "First Division" is an Indian or Pakistani grade, not a UK first.
             overseas_grade = re.match(r"\s*division\b", text[m.end :], re.I) and class_id == FIRST
@@ -125,6 +133,8 @@ def facts_from_message(
                 classes.append((m, class_id))
         elif m.kind == "qualification":
             qual = canonical_qualification(m.value, rules.qualifications)
+            if qual == "ma" and re.match(r"\s*\(?\s*hons\b", text[m.end :], re.I):
+                qual = "bachelors"  # "an MA Hons": a Scottish first degree, not a higher one
             group = rules.qualification_group(qual or "")
             if _replaced(text, m):
                 if qual == "a_level":
@@ -204,8 +214,9 @@ def facts_from_message(
     grade_list = _A_LEVEL_GRADE_LIST.search(text)
     if grade_list and (any(a.role == "a_level" for a in anchors) or _GRADE_LIST_CONTEXT.search(text)):
         # "AAB in physics, maths and further maths", "predicted A*AB": A-level grades.
-        facts[A_LEVEL_GRADES] = grade_list.group(1)
-        anchors.append(_Anchor(grade_list.start(1), grade_list.end(1), "a_level"))
+        which = 1 if grade_list.group(1) else 2
+        facts[A_LEVEL_GRADES] = grade_list.group(which)
+        anchors.append(_Anchor(grade_list.start(which), grade_list.end(which), "a_level"))
     anchors.sort(key=lambda a: a.start)
 
     a_level_subjects: List[str] = []
@@ -315,6 +326,7 @@ def facts_from_message(
     return facts
 
 
+_SUBJECT_NEXT = re.compile(r"\s*(in\s+)?[A-Za-z]", re.I)
 # School-leaving qualifications of systems without GCSEs.
 _NOT_UK_SCHOOL = {"irish_leaving_cert", "ib", "overseas_school"}
 # Ways of grading a degree that UK universities do not use (a UK degree's formal name is

@@ -67,6 +67,7 @@ _NUMBER = r"(\d{1,2}|" + "|".join(w for w in _NUMBER_WORDS if " " not in w and w
 # A-level grades in a row ("AAB", "A*AB", "BCC"), in capitals as people write them.
 _A_LEVEL_GRADE_LIST = re.compile(
     r"(?<![\w*])((?:A\*|[A-E]){3,5}|A\*(?:A\*|[A-E]){1,4}|(?:A\*|[A-E])A\*)(?![\w*])"
+    r"|(?<=\()((?:A\*|[A-E]){2})(?=\))"  # two grades in brackets: "physics and chemistry (BB)"
 )
 
 

@@ -66,9 +66,12 @@ _CUES: Tuple[Tuple[str, str], ...] = (
         r"doing|currently(?! (working|employed|work|have|hold|has|got|a |an"
         r"|in (a |my |the )?(job|role|post)))"
         r"|studying|halfway|half way|part[- ]way|finishing|will finish|in progress"
-        r"|working towards|enrolled|taking|sitting|resitting|re-?taking|still (at|in|studying|doing|waiting)"
+        r"|working towards|enrolled|taking(?! a gap)|resitting|re-?taking"
+        r"|still (at|in|studying|doing|waiting)"
         r"|in (my|her|his|their) (first|second|third|fourth|final|last|1st|2nd|3rd|4th) year"
-        r"|final[- ]year(?! (project|module|exam|dissertation))|final yr"
+        r"|(?<!bad )(?<!tough )(?<!rough )(?<!hard )final[- ]year(?! (project|module|exam|dissertation))"
+        r"|final yr"
+        r"|(just |have |has |'ve )?started|sits|sitting|sit (them|it|my|his|her)"
         r"|(first|second|third|fourth|1st|2nd|3rd|4th)[- ](year|yr)"
         r"(?! (marks|results|grades|exams|modules|project))"
         r"|(last|final) (year|yr) of"
@@ -125,9 +128,16 @@ def status_cues(text: str) -> List[Cue]:
     return cues
 
 
-def cue_target(text: str, cue: Cue, spans: Sequence[Span]) -> Optional[Span]:
+def cue_target(text: str, cue: Cue, spans: Sequence[Span], cues: Sequence[Cue] = ()) -> Optional[Span]:
     """The qualification a timing word is about: the first after it in its clause (within a
-    few words), else the nearest before it in its clause."""
+    few words), else the nearest before it in its clause; never one another timing word
+    stands nearer to, between them ("want to do the PTP, doing 3 A-levels": the A-levels
+    are being done, not wanted)."""
+    others = [c for c in cues if c != cue]
+
+    def blocked(start: int, end: int) -> bool:
+        return any(start <= c.start and c.end <= end for c in others)
+
     ordered = sorted(spans, key=lambda s: s.start)
     # "haven't got my A-level results": the qualification is named inside the words.
     inside = [s for s in ordered if s.start >= cue.start and s.end <= cue.end]
@@ -135,14 +145,26 @@ def cue_target(text: str, cue: Cue, spans: Sequence[Span]) -> Optional[Span]:
         return inside[0]
     following = next((s for s in ordered if s.start >= cue.end), None)
     between_after = text[cue.end : following.start] if following else ""
-    after_ok = following is not None and len(between_after) <= 45 and not _CLAUSE_BREAK.search(between_after)
+    after_ok = (
+        following is not None
+        and len(between_after) <= 45
+        and not _CLAUSE_BREAK.search(between_after)
+        and not blocked(cue.end, following.start)
+    )
     before = [s for s in ordered if s.end <= cue.start]
     # Giving up comes later in the telling ("started an MSc in 2024 but my mum got ill and I
     # dropped out in the January"): it reaches further back, within the sentence.
     reach = 100 if cue.status == ABANDONED else 40
     between_before = text[before[-1].end : cue.start] if before else ""
     # ("I started a PhD but dropped out": past a "but", not past a sentence's end.)
-    before_ok = bool(before) and len(between_before) <= reach and not re.search(r"[.;!?\n]", between_before)
+    before_ok = (
+        bool(before)
+        and len(between_before) <= reach
+        and not re.search(r"[.;!?\n]", between_before)
+        and not blocked(before[-1].end, cue.start)
+    )
+    if following is not None and len(between_after) <= 45 and blocked(cue.end, following.start):
+        return None  # "currently doing an MSc": the nearer word speaks for both
     if after_ok and before_ok and "," in between_after and "," not in between_before:
         # "his chemistry degree in second year, he's got A-levels": the year is the degree's.
         return before[-1]
@@ -161,8 +183,9 @@ def statuses(text: str, spans: Iterable[Span]) -> Dict[str, str]:
     spans = list(spans)
     rank = {ABANDONED: 0, PLANNED: 1, PREDICTED: 2, IN_PROGRESS: 3, HELD: 4}
     found: Dict[str, str] = {}
-    for cue in status_cues(text):
-        target = cue_target(text, cue, spans)
+    cues = status_cues(text)
+    for cue in cues:
+        target = cue_target(text, cue, spans, cues)
         if target is None:
             continue
         if target.subject and target.role == "a_level" and cue.status == ABANDONED:
@@ -176,7 +199,8 @@ def statuses(text: str, spans: Iterable[Span]) -> Dict[str, str]:
 def dropped(text: str, spans: Iterable[Span]) -> List[str]:
     """A-level subjects the message says were dropped ("dropped chemistry after AS")."""
     spans = list(spans)
-    targets = [cue_target(text, cue, spans) for cue in status_cues(text) if cue.status == ABANDONED]
+    cues = status_cues(text)
+    targets = [cue_target(text, cue, spans, cues) for cue in cues if cue.status == ABANDONED]
     return [t.subject for t in targets if t is not None and t.subject and t.role == "a_level"]
 
 
