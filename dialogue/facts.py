@@ -217,6 +217,9 @@ def facts_from_message(
         which = 1 if grade_list.group(1) else 2
         facts[A_LEVEL_GRADES] = grade_list.group(which)
         anchors.append(_Anchor(grade_list.start(which), grade_list.end(which), "a_level"))
+    for grading in _OVERSEAS_GRADING.finditer(text):
+        # "CGPA 3.45 in Electrical Engineering": a degree's grade, and its subject after it.
+        anchors.append(_Anchor(grading.start(), grading.end(), "degree"))
     anchors.sort(key=lambda a: a.start)
 
     a_level_subjects: List[str] = []
@@ -319,7 +322,7 @@ def facts_from_message(
     ):
         facts[GCSE_GRADES] = "equivalent"  # a school system without GCSEs: the universities compare
     _origin(text, mentions, anchors, facts, programme)
-    if DEGREE_OVERSEAS not in facts and _OVERSEAS_GRADING.search(text) and _has_degree(facts):
+    if _OVERSEAS_GRADING.search(text) and _has_degree(facts):
         # "CGPA 3.5", "Second Class Lower Division", "First Division", "B.Tech": a degree
         # graded outside the UK system, whatever university is named.
         facts[DEGREE_OVERSEAS] = True
@@ -460,7 +463,10 @@ def _origin(
         return
     if degree:
         target = degree[0]
-        origin = min(origins, key=lambda m: min(abs(m.start - target.end), abs(target.start - m.end)))
+        # A country outside the UK named anywhere near the degree outweighs "UK" said of
+        # something else ("from the US and UK ENIC says it's 2.1 equivalent").
+        abroad = [m for m in origins if m.value == "overseas"] or origins
+        origin = min(abroad, key=lambda m: min(abs(m.start - target.end), abs(target.start - m.end)))
         nearest_anchor = min(anchors, key=lambda a: min(abs(origin.start - a.end), abs(a.start - origin.end)))
         before = [a for a in anchors if a.end <= origin.start]
         # "Second class lower in Physics from University of Ghana, then MSc ...": a place

@@ -148,7 +148,7 @@ _GRADE_IN_SUBJECTS = re.compile(r"(?<![\w*])(A\*|[A-G]|[1-9])'?s?\s+in\s+([^.;)!
 
 # (count) GCSEs (range): "8 GCSEs (grades 9-5)", "7 GCSEs 4-7".
 _COUNT_RANGE = re.compile(
-    _NUMBER + r"\s+gcses?\s*[(:,]?\s*(?:at\s+)?(?:grades?\s*)?"
+    _NUMBER + r"\s+(?:gcses?|passes)\s*[(:,]?\s*(?:at\s+)?(?:grades?\s*)?"
     r"(A\*|[A-G]|[1-9])\s*(?:-|to|–)\s*(A\*|[A-G]|[1-9])\b",
     re.I,
 )
@@ -170,6 +170,7 @@ _QUANTIFIED_GRADE = re.compile(
 )
 
 
+_GRADE_AFTER_WORD = re.compile(r"(?<=[a-z] )((?:A\*|[A-G]){1,2})(?![\w*'])")
 _PLURAL_GRADE = re.compile(r"(?<![\w*])(A\*|[A-G]|[4-9]|[1-3])'?s(?![\w*])")
 
 
@@ -271,6 +272,17 @@ def judge_gcses(rules: EntryRules, text: str) -> Optional[str]:
             good += 3
         else:
             low += 3
+        covered.append(match.span())
+    for match in _GRADE_AFTER_WORD.finditer(value):
+        # "English C, Maths D, double science CC": a grade (or two) after each subject.
+        if any(s <= match.start() < e for s, e in covered):
+            continue
+        explicit = True  # as good as counted: fewer than a good range's count stays open
+        for letter in re.findall(r"A\*|[A-G]", match.group(1)):
+            if _grade_is_good(rules, letter):
+                good += 1
+            else:
+                low += 1
     if _GCSE_MET.search(value) and not low:
         return "met"
     if not good and not low:
@@ -283,5 +295,7 @@ def judge_gcses(rules: EntryRules, text: str) -> Optional[str]:
             return "unsure"
         return "met"
     if low > good:
-        return "not_met"
+        # Mostly below C: not a good range, unless some are at A-C, when fewer than a good
+        # range's count is for the universities to judge (the rules file's good_range).
+        return "not_met" if not good else "unsure"
     return "unsure"

@@ -438,6 +438,30 @@ READINGS = [
         ("degree_subject",),
     ),
     ("actually I've graduated now, I got a first", None, "inform", {"degree_status": "held"}, ()),
+    (
+        "my degree is from the US and UK ENIC says it's 2.1 equivalent. BSc physics",
+        None,
+        "inform",
+        {"degree_overseas": True},
+        (),
+    ),
+    ("CGPA 3.45 in Electrical Engineering from UTM", None, "inform", {"degree_overseas": True}, ()),
+    (
+        "GCSE English C, Maths D, double science CC, the rest Ds",
+        None,
+        "inform",
+        {"gcse_grades": "unsure"},  # some at A-C, fewer than a good range: for the universities
+        (),
+    ),
+    ("GCSEs: 9 passes, grades 4 to 7", None, "inform", {"gcse_grades": "met"}, ()),
+    ("I've got A-levels in physics and chemistry (BB)", None, "inform", {"a_level_grades": "BB"}, ()),
+    (
+        "I graduated with a first in History (an MA Hons)",
+        None,
+        "inform",
+        {"degree_type": "bachelors"},
+        ("higher_degree",),
+    ),
 ]
 
 
