@@ -1,7 +1,8 @@
-"""Rasa custom actions: thin adapters between the conversation and the engine.
+"""Rasa custom actions: thin adapters between Rasa and the dialogue layer.
 
-The knowledge is in `entry_rules.yml`, the logic in `engine.py`, the reading of
-messages in `language.py`, the wording in `domain.yml`. The rules file is loaded
+The knowledge is in `careers/entry_rules.yml`, the logic in `careers/engine.py`, the
+reading of messages and what a turn changes in `dialogue/` (`take_turn`), the wording in
+`domain.yml`; the actions turn their results into Rasa events. The rules file is loaded
 when this module is imported, so a malformed file stops the action server at
 start-up with the file and line.
 """
