@@ -33,12 +33,14 @@ from careers.vocabulary import (
     A_LEVEL_ALTERNATIVES,
     A_LEVEL_COUNT,
     A_LEVEL_GRADES,
+    A_LEVEL_STATUS,
     A_LEVEL_SUBJECTS,
     ABANDONED,
     ANIMAL_PLANT_SCIENCE,
     COMMONLY_ACCEPTED,
     DEGREE_CLASS,
     DEGREE_OVERSEAS,
+    DEGREE_STATUS,
     DEGREE_SUBJECT,
     DEGREE_TYPE,
     ELIGIBLE,
@@ -46,7 +48,9 @@ from careers.vocabulary import (
     HELD,
     HIGHER_DEGREE,
     HIGHER_DEGREE_ENDS,
+    HIGHER_DEGREE_STATUS,
     HIGHER_DEGREE_SUBJECT,
+    IN_PROGRESS,
     NON_HONOURS,
     NOT_DECIDED_SUBJECT,
     NOT_ELIGIBLE,
@@ -54,6 +58,7 @@ from careers.vocabulary import (
     OTHER_SCIENCES,
     OUTSIDE_SCIENCE,
     POSSIBLY_ELIGIBLE,
+    PREDICTED,
     PROGRAMME,
     PTP,
     SCIENCE_A_LEVEL,
@@ -279,6 +284,15 @@ _YES_NO_FACTS = (DEGREE_OVERSEAS,)
 _LIST_FACTS = (A_LEVEL_SUBJECTS, A_LEVEL_ALTERNATIVES)
 
 
+# For each kind of qualification: the fact that says it is not had, and the facts about it
+# that then no longer apply.
+_NOT_HAD: Dict[str, Tuple[Tuple[str, Any], Tuple[str, ...]]] = {
+    "degree": ((DEGREE_CLASS, "none"), (DEGREE_SUBJECT, DEGREE_TYPE, DEGREE_STATUS)),
+    HIGHER_DEGREE: ((HIGHER_DEGREE, "none"), (HIGHER_DEGREE_SUBJECT, HIGHER_DEGREE_STATUS)),
+    "a_levels": ((A_LEVEL_COUNT, 0), (A_LEVEL_SUBJECTS, A_LEVEL_STATUS, SCIENCE_A_LEVEL)),
+}
+
+
 def readable_profile(rules: EntryRules, profile: Any) -> Dict[str, Any]:
     """The profile's facts in the forms the engine reads (see the module docstring);
     a value in any other form is left out, as if not given, so the check asks for it
@@ -296,10 +310,20 @@ def readable_profile(rules: EntryRules, profile: Any) -> Dict[str, Any]:
     for fact in _YES_NO_FACTS:
         if isinstance(profile.get(fact), bool):
             readable[fact] = profile[fact]
+    not_had = []
     for kind, fact in STATUS_FACTS.items():
-        # A status the rules file has no rule for is not one this kind can have.
-        if profile.get(fact) in STATUSES and profile[fact] in set(rules.statuses[kind]) | {HELD}:
-            readable[fact] = profile[fact]
+        status = profile.get(fact)
+        if status not in STATUSES:
+            continue
+        listed = set(rules.statuses[kind]) | {HELD}
+        if status == PREDICTED and status not in listed and IN_PROGRESS in listed:
+            status = IN_PROGRESS  # a forecast for something under way
+        if status in listed:
+            readable[fact] = status
+        else:
+            # A status the rules file gives no rule for (a degree planned or abandoned):
+            # never held, so the qualification is not had.
+            not_had.append(kind)
     for fact in _LIST_FACTS:
         value = profile.get(fact)
         if isinstance(value, (list, tuple)):
@@ -312,6 +336,10 @@ def readable_profile(rules: EntryRules, profile: Any) -> Dict[str, Any]:
         count = int(count)  # a Rasa float slot
     if isinstance(count, int) and not isinstance(count, bool) and count >= 0:
         readable[A_LEVEL_COUNT] = count
+    for kind in not_had:
+        for dropped in _NOT_HAD[kind][1]:
+            readable.pop(dropped, None)
+        readable[_NOT_HAD[kind][0][0]] = _NOT_HAD[kind][0][1]
     return readable
 
 

@@ -24,7 +24,14 @@ _NEGATION_BEFORE = re.compile(
 )
 
 
-_NOT_A_NEGATION = re.compile(r"\b(not sure|no idea|don'?t know|not certain|dunno)\b", re.I)
+# Not denials: doubt, and a qualification not finished yet ("I haven't finished my MSc").
+_NOT_A_NEGATION = re.compile(
+    r"\b(not sure|no idea|don'?t know|not certain|dunno)\b"
+    r"|n'?t (finished|completed)|\bnot (finished|completed)|\byet to\b",
+    re.I,
+)
+# "I haven't got a degree yet": still to come, not none.
+NOT_YET = re.compile(r"\b(yet|still (studying|at uni|doing)|final (year|yr)|in my \w+ year)\b", re.I)
 
 
 # "a PGDip instead of the MSc": the MSc is replaced, not denied.
@@ -59,6 +66,10 @@ _ASKED_ABOUT = re.compile(
 )
 
 
+# A degree class asked about, not had: "do I need a first?", "you have to get a 2:1".
+NEEDED_BEFORE = re.compile(
+    r"\b(need|needs|needed|require[sd]?|(have|has) to (get|have)|must (get|have))\s+(an?\s+)?$", re.I
+)
 # "haven't got my A-level results yet": the results are awaited, the A-levels are not denied.
 _RESULTS_AFTER = re.compile(r"(?:'s|s'|’s)?[ \t]*(results?|grades?|exams?|marks?)\b", re.I)
 

@@ -51,6 +51,8 @@ from dialogue.denials import (
     _ONLY_AS_LEVEL,
     _RESULTS_AFTER,
     _SAME_DEGREE_BEFORE,
+    NEEDED_BEFORE,
+    NOT_YET,
     _negated,
     _replaced,
 )
@@ -127,6 +129,8 @@ def facts_from_message(
             facts[DEGREE_TYPE] = "bachelors"
         elif m.kind == DEGREE_CLASS:
             class_id = canonical_degree_class(m.value)
+            if NEEDED_BEFORE.search(_clause_before(text, m.start, 40)):
+                continue  # "do I need a first?": asked about, not had
             # "First Division" is an Indian or Pakistani grade, not a UK first.
             overseas_grade = re.match(r"\s*division\b", text[m.end :], re.I) and class_id == FIRST
             if class_id and not _negated(text, m) and not overseas_grade:
@@ -140,8 +144,10 @@ def facts_from_message(
                 if qual == "a_level":
                     facts[A_LEVEL_COUNT] = 0  # "a T-level instead of A-levels"
                 continue
-            if _ASKED_ABOUT.search(_clause_before(text, m.start, 40)):
-                continue  # "do I need a masters?", "does an integrated masters count?"
+            if _ASKED_ABOUT.search(_clause_before(text, m.start, 40)) or _ASKED_ALTERNATIVE.search(
+                _sentence_before(text, m.start)
+            ):
+                continue  # "do I need a masters?", "should I do a masters or a PhD?"
             if group == HIGHER_DEGREE and _SAME_DEGREE_BEFORE.search(text[max(0, m.start - 20) : m.start]):
                 continue
             # "haven't got my A-level results yet" is no denial; "Masters? Haven't done one" is.
@@ -207,7 +213,12 @@ def facts_from_message(
         facts[HIGHER_DEGREE] = min(higher_seen, key=_HIGHER_RANK.index)
     elif higher_denied or _NO_HIGHER.search(text):
         facts[HIGHER_DEGREE] = "none"
-    if _NO_DEGREE.search(text) and DEGREE_CLASS not in facts:
+    no_degree = _NO_DEGREE.search(text)
+    if (
+        no_degree
+        and DEGREE_CLASS not in facts
+        and not NOT_YET.search(text[no_degree.end() : no_degree.end() + 40])
+    ):
         facts[DEGREE_CLASS] = "none"
     if _NO_A_LEVELS.search(text) or _ONLY_AS_LEVEL.search(text):
         facts[A_LEVEL_COUNT] = 0
@@ -329,6 +340,17 @@ def facts_from_message(
     return facts
 
 
+# "Should I do a masters or a PhD?": the second is asked about too.
+_ASKED_ALTERNATIVE = re.compile(
+    r"^\W*(should|would|do|does|is|can|could|will)\b.*\bor\s+(an?\s+|the\s+)?$", re.I | re.S
+)
+
+
+def _sentence_before(text: str, position: int) -> str:
+    """The words from the start of the sentence up to `position`."""
+    return re.split(r"[.?!\n]", text[:position])[-1]
+
+
 _SUBJECT_NEXT = re.compile(r"\s*(in\s+)?[A-Za-z]", re.I)
 # School-leaving qualifications of systems without GCSEs.
 _NOT_UK_SCHOOL = {"irish_leaving_cert", "ib", "overseas_school"}
@@ -411,9 +433,10 @@ def _status_words(text: str, spans: List[Span], facts: Dict[str, Any]) -> None:
     elif degree in (PREDICTED, IN_PROGRESS) and has_degree:
         has_class = facts.get(DEGREE_CLASS) not in (None, "none")
         facts[DEGREE_STATUS] = PREDICTED if has_class else IN_PROGRESS
-    elif degree in (PLANNED, ABANDONED) and facts.get(DEGREE_CLASS) is None:
-        # A degree not started or not finished is no degree (yet): nothing about it is held.
-        for slot in (DEGREE_SUBJECT, DEGREE_TYPE, DEGREE_OVERSEAS):
+    elif degree in (PLANNED, ABANDONED):
+        # A degree not started or not finished is no degree (yet): nothing about it is held,
+        # not even the class it was heading for ("dropped out, I was on track for a 2:1").
+        for slot in (DEGREE_SUBJECT, DEGREE_TYPE, DEGREE_OVERSEAS, DEGREE_CLASS, DEGREE_STATUS):
             facts.pop(slot, None)
         if degree == ABANDONED:
             facts[DEGREE_CLASS] = "none"
@@ -430,7 +453,10 @@ def _status_words(text: str, spans: List[Span], facts: Dict[str, Any]) -> None:
                 facts[HIGHER_DEGREE_ENDS] = next(e for e in ends if e)
     # A BTEC, Access course, T-level or Highers being taken are the same stage as A-levels.
     a_levels = found.get("a_level") or found.get("alternative")
-    if a_levels in (PREDICTED, IN_PROGRESS, PLANNED):
+    if found.get("a_level") == ABANDONED:
+        facts[A_LEVEL_COUNT] = 0  # "I quit my A-levels"
+        facts.pop(A_LEVEL_STATUS, None)
+    elif a_levels in (PREDICTED, IN_PROGRESS, PLANNED):
         facts[A_LEVEL_STATUS] = PLANNED if a_levels == PLANNED else IN_PROGRESS
     elif a_levels == HELD and facts.keys() & {A_LEVEL_COUNT, A_LEVEL_SUBJECTS, A_LEVEL_GRADES}:
         facts[A_LEVEL_STATUS] = HELD  # "I got my results: AAB"
@@ -503,6 +529,9 @@ def apply_facts(profile: Mapping[str, Any], facts: Mapping[str, Any]) -> Dict[st
     elif HIGHER_DEGREE in facts and facts[HIGHER_DEGREE] != profile.get(HIGHER_DEGREE):
         changes.setdefault(HIGHER_DEGREE_STATUS, None)
         changes.setdefault(HIGHER_DEGREE_ENDS, None)
+    if facts.get(A_LEVEL_COUNT) == 0:
+        for slot in (A_LEVEL_SUBJECTS, A_LEVEL_STATUS, A_LEVEL_GRADES):
+            changes.setdefault(slot, None)  # "a BTEC instead of A-levels": none of them stands
     if facts.get(DEGREE_CLASS) == "none":
         for slot in (DEGREE_SUBJECT, DEGREE_STATUS, DEGREE_TYPE, DEGREE_OVERSEAS):
             changes.setdefault(slot, None)

@@ -44,7 +44,7 @@ _CUES: Tuple[Tuple[str, str], ...] = (
     (
         PLANNED,
         r"thinking (about|of)( doing| taking| starting)?|planning( on| to)?|plan(s)? to|intend(ing)? to"
-        r"|going to (do|start|take|study|apply for)|want(s|ed)? to (do|take|study|start)"
+        r"|going to (do|start|take|study)|want(s|ed)? to (do|take|study|start)"
         r"|would like to (do|take|study)|hoping to (do|start|take|study)|considering( doing)?|weighing up"
         r"|about to (start|begin)|will (start|begin|be starting|be doing|be taking|do|take)"
         r"|(start|starting|begin|beginning)( (a|an|my|her|his|the))? [\w' ]{0,40}? (in|this|next) "
@@ -57,7 +57,8 @@ _CUES: Tuple[Tuple[str, str], ...] = (
         PREDICTED,
         r"predicted|predict(s|ing)?|expect(ing|ed|s)?|on (track|course) for|on (track|course) to get"
         r"|aiming for|hoping for|should get|going to get|will (probably |likely )?get|tracking( at| a)?"
-        r"|reckon (he|she|they|i)'?(ll| will) get|(he|she|they|i)'ll get|likely to get"
+        r"|reckon (he|she|they|i)'?(ll| will) get|(he|she|they|i)'ll (probably |likely )?get|likely to get"
+        r"|so far|on a (first|2[:.]?[12]|2i|2ii)"
         r"|looking like|looks like"
         r"|getting [\w:.\- ]{0,12} marks|sitting on|averaging|currently on (a|for)|heading for",
     ),
@@ -78,7 +79,9 @@ _CUES: Tuple[Tuple[str, str], ...] = (
         r"|(year|yr) ?1[1-3]|haven'?t (got|had|received) (my|the|her|his|their)? ?[\w\- ]{0,12}results"
         r"|results? (are |is )?(out|due|come out|won'?t be (out|confirmed))|won'?t be (confirmed|awarded)"
         r"|should finish|due to (finish|complete|graduate)|will (complete|graduate|have)|graduating"
-        r"|in uni|in sixth form|rn|right now",
+        r"|in uni|in sixth form|rn|right now|finishes|ends in"
+        r"|(i|he|she|they)'ll (graduate|finish|complete)|(has|have)n'?t (finished|completed)"
+        r"|not (finished|completed) (it )?yet|yet to (finish|complete|sit|graduate)",
     ),
 )
 # Words that say a qualification is done, the weakest cue: any other about the same
@@ -87,8 +90,13 @@ _CUES = _CUES + (
     (
         HELD,
         r"graduated|i'?ve graduated|got|have got|'ve got|achieved|was awarded|were awarded|received"
-        r"|finished (uni|university|my degree|her degree|his degree)|completed|passed",
+        r"|finished|completed|passed|been awarded|(is|was) done",
     ),
+)
+_FORWARD_ONLY = re.compile(
+    r"(currently|doing|taking|studying|working towards|enrolled|sitting|sits|sit |resitting|re-?taking"
+    r"|(just |have |has |'ve )?started|in uni|in sixth form)",
+    re.IGNORECASE,
 )
 _CUE_PATTERN = re.compile(
     "|".join(rf"(?P<c{i}>\b(?:{words})\b)" for i, (_, words) in enumerate(_CUES)), re.IGNORECASE
@@ -117,6 +125,10 @@ class Cue:
     status: str
     start: int
     end: int
+    # A word that takes its qualification after it ("currently doing an MSc", "thinking
+    # about a masters") never reaches back to one named before ("a 2:2, and I'm currently
+    # applying").
+    forward_only: bool = False
 
 
 def status_cues(text: str) -> List[Cue]:
@@ -124,7 +136,9 @@ def status_cues(text: str) -> List[Cue]:
     cues = []
     for match in _CUE_PATTERN.finditer(text or ""):
         index = next(int(name[1:]) for name, value in match.groupdict().items() if value)
-        cues.append(Cue(_CUES[index][0], match.start(), match.end()))
+        status = _CUES[index][0]
+        forward = status == PLANNED or bool(_FORWARD_ONLY.match(match.group(0)))
+        cues.append(Cue(status, match.start(), match.end(), forward))
     return cues
 
 
@@ -158,7 +172,8 @@ def cue_target(text: str, cue: Cue, spans: Sequence[Span], cues: Sequence[Cue] =
     between_before = text[before[-1].end : cue.start] if before else ""
     # ("I started a PhD but dropped out": past a "but", not past a sentence's end.)
     before_ok = (
-        bool(before)
+        not cue.forward_only
+        and bool(before)
         and len(between_before) <= reach
         and not re.search(r"[.;!?\n]", between_before)
         and not blocked(before[-1].end, cue.start)
@@ -197,11 +212,22 @@ def statuses(text: str, spans: Iterable[Span]) -> Dict[str, str]:
 
 
 def dropped(text: str, spans: Iterable[Span]) -> List[str]:
-    """A-level subjects the message says were dropped ("dropped chemistry after AS")."""
-    spans = list(spans)
-    cues = status_cues(text)
-    targets = [cue_target(text, cue, spans, cues) for cue in cues if cue.status == ABANDONED]
-    return [t.subject for t in targets if t is not None and t.subject and t.role == "a_level"]
+    """A-level subjects the message says were dropped, named right after the word that says
+    so ("dropped chemistry after AS", "planning to drop the chem")."""
+    found = []
+    for cue in status_cues(text):
+        if cue.status != ABANDONED:
+            continue
+        for span in spans:
+            between = text[cue.end : span.start]
+            if (
+                span.subject
+                and span.role == "a_level"
+                and span.start >= cue.end
+                and re.fullmatch(r"\s*(the|my|her|his|out of)?\s*", between, re.I)
+            ):
+                found.append(span.subject)
+    return found
 
 
 def ends_of(text: str, span: Span) -> Optional[str]:

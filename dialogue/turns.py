@@ -43,7 +43,7 @@ from careers.vocabulary import (
     SCIENCE_A_LEVEL,
     STP,
 )
-from dialogue.denials import _NO_HIGHER, _UNSURE, says_no, says_yes
+from dialogue.denials import _NO_HIGHER, _UNSURE, NOT_YET, says_no, says_yes
 from dialogue.facts import _NOT_A_DEGREE, apply_facts, facts_from_message
 from dialogue.grades import (
     _COUNT_GRADE,
@@ -108,8 +108,8 @@ def answer_for_requested_slot(
         # "five at B and three at A" counts GCSEs at grades, not A-levels.
         return parse_count(_COUNT_GRADE.sub(" ", text))
     if requested_slot == DEGREE_CLASS:
-        if deny:
-            return "none"
+        if deny and not NOT_YET.search(text):
+            return "none"  # ("not yet, I'm still in my final year" is no answer: the hint asks)
         return canonical_degree_class(text)
     if requested_slot == PROGRAMME:
         return programme_from_answer(text)
@@ -367,7 +367,7 @@ class TurnResult:
 def take_turn(rules: EntryRules, turn: Turn) -> TurnResult:
     """The facts a message gives, what they change in the profile, and what the check
     needs next: everything the actions turn into slot events."""
-    if not turn.text.strip():
+    if not (turn.text or "").strip():
         return TurnResult({})
     understanding = read_message(
         rules,

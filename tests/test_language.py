@@ -462,6 +462,45 @@ READINGS = [
         {"degree_type": "bachelors"},
         ("higher_degree",),
     ),
+    # From a review: what must not be read as held.
+    ("Do I need a first in physics for the STP?", None, "ask_stp_requirements", {}, ("degree_class",)),
+    ("Should I do a masters in engineering or a PhD?", None, "inform", {}, ("higher_degree",)),
+    (
+        "I have an MSc in physics and a 2:2 in history, and I'm currently applying",
+        None,
+        "inform",
+        {"degree_class": "lower_second"},
+        ("degree_status",),
+    ),
+    (
+        "2:2 in history and I haven't finished my MSc in physics yet",
+        None,
+        "inform",
+        {"higher_degree": "msc", "higher_degree_status": "in_progress"},
+        (),
+    ),
+    (
+        "I dropped out of my physics degree in third year, I was on track for a 2:1",
+        None,
+        "inform",
+        {"degree_class": "none"},
+        ("degree_subject", "degree_status"),
+    ),
+    (
+        "I haven't got a degree yet but I'm in my final year of physics",
+        None,
+        "inform",
+        {"degree_status": "in_progress"},
+        ("degree_class",),
+    ),
+    (
+        "I quit my A-levels in physics, maths and chemistry",
+        None,
+        "inform",
+        {"a_level_count": 0},
+        ("a_level_status",),
+    ),
+    ("she hasnt done a masters", None, "inform", {"higher_degree": "none"}, ()),
 ]
 
 

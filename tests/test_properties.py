@@ -440,7 +440,7 @@ def test_understand_and_read_message_give_canonical_facts(
 def test_apply_facts_keeps_every_fact_and_only_clears_stale_ones(profile, new):
     changes = apply_facts(profile, new)
     stale = {HIGHER_DEGREE_SUBJECT, HIGHER_DEGREE_STATUS, HIGHER_DEGREE_ENDS, DEGREE_SUBJECT, DEGREE_STATUS}
-    stale |= {DEGREE_TYPE, DEGREE_OVERSEAS}
+    stale |= {DEGREE_TYPE, DEGREE_OVERSEAS, A_LEVEL_SUBJECTS, A_LEVEL_STATUS, A_LEVEL_GRADES}
     for key, value in new.items():
         if value is not None:
             assert key in changes and changes[key] is value

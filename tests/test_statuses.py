@@ -43,16 +43,16 @@ RULES = default_rules()
 _STP = {
     DEGREE_CLASS: ["first", "upper_second", "lower_second", "third"],
     DEGREE_SUBJECT: ["physics", "chemistry", "history", "zoology"],
-    DEGREE_STATUS: [None, PREDICTED, IN_PROGRESS],
+    DEGREE_STATUS: [None, PREDICTED, IN_PROGRESS, PLANNED, "abandoned"],
     HIGHER_DEGREE: ["none", "msc", "phd", "pgdip"],
     HIGHER_DEGREE_SUBJECT: [None, "engineering", "biology", "law"],
-    HIGHER_DEGREE_STATUS: [None, IN_PROGRESS, PLANNED, "abandoned"],
+    HIGHER_DEGREE_STATUS: [None, PREDICTED, IN_PROGRESS, PLANNED, "abandoned"],
 }
 _PTP = {
     GCSE_GRADES: ["met", "unsure", "not_met"],
     A_LEVEL_COUNT: [None, 1, 2, 3],
     A_LEVEL_SUBJECTS: [["physics", "mathematics"], ["history", "art"], ["psychology", "english"]],
-    A_LEVEL_STATUS: [None, IN_PROGRESS, PLANNED],
+    A_LEVEL_STATUS: [None, PREDICTED, IN_PROGRESS, PLANNED, "abandoned"],
 }
 
 
@@ -63,9 +63,9 @@ def _profiles(programme: str, space: Mapping[str, list]) -> Iterator[Dict[str, A
 
 
 def _held(profile: Mapping[str, Any]) -> Dict[str, Any]:
-    """The same profile with every qualification still under way (predicted, in progress,
-    planned) held; one abandoned stays abandoned."""
-    return {k: v for k, v in profile.items() if k not in STATUS_FACTS.values() or v == "abandoned"}
+    """The same profile with every qualification still under way (predicted, in progress)
+    held; one planned or abandoned stays so."""
+    return {k: v for k, v in profile.items() if k not in STATUS_FACTS.values() or v in (PLANNED, "abandoned")}
 
 
 def _without_higher_degree(profile: Mapping[str, Any]) -> Dict[str, Any]:
@@ -105,7 +105,8 @@ def test_not_eligible_never_comes_from_a_qualification_still_under_way(programme
     checked = 0
     for profile in _profiles(programme, space):
         assessment = assess(RULES, profile)
-        timed = any(profile.get(fact, HELD) not in (HELD, "abandoned") for fact in STATUS_FACTS.values())
+        # (Planned or abandoned is not having it: "not eligible" may rest on that.)
+        timed = any(profile.get(fact, HELD) in (PREDICTED, IN_PROGRESS) for fact in STATUS_FACTS.values())
         if assessment.verdict != NOT_ELIGIBLE or not timed:
             continue
         checked += 1
