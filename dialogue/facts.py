@@ -228,9 +228,11 @@ def facts_from_message(
         which = 1 if grade_list.group(1) else 2
         facts[A_LEVEL_GRADES] = grade_list.group(which)
         anchors.append(_Anchor(grade_list.start(which), grade_list.end(which), "a_level"))
+    graded_abroad = False
     for grading in _OVERSEAS_GRADING.finditer(text):
         # "CGPA 3.45 in Electrical Engineering": a degree's grade, and its subject after it.
         anchors.append(_Anchor(grading.start(), grading.end(), "degree"))
+        graded_abroad = True
     anchors.sort(key=lambda a: a.start)
 
     a_level_subjects: List[str] = []
@@ -333,7 +335,7 @@ def facts_from_message(
     ):
         facts[GCSE_GRADES] = "equivalent"  # a school system without GCSEs: the universities compare
     _origin(text, mentions, anchors, facts, programme)
-    if _OVERSEAS_GRADING.search(text) and _has_degree(facts):
+    if graded_abroad and _has_degree(facts):
         # "CGPA 3.5", "Second Class Lower Division", "First Division", "B.Tech": a degree
         # graded outside the UK system, whatever university is named.
         facts[DEGREE_OVERSEAS] = True
@@ -413,8 +415,9 @@ def _status_words(text: str, spans: List[Span], facts: Dict[str, Any]) -> None:
     """'predicted a 2:1', 'finishing my MSc in December', 'thinking about a masters',
     'dropped out of my PhD', 'year 13 taking physics': where each qualification stands
     (careers.timing), as the status facts; a qualification with no such words is held."""
-    found = timing.statuses(text, spans)
-    gone = set(timing.dropped(text, spans))
+    cues = timing.status_cues(text)
+    found = timing.statuses(text, spans, cues)
+    gone = set(timing.dropped(text, spans, cues))
     if gone and facts.get(A_LEVEL_SUBJECTS):
         # "dropped chemistry after AS": not one of the A-levels.
         kept = [s for s in facts[A_LEVEL_SUBJECTS] if s not in gone]
@@ -425,9 +428,7 @@ def _status_words(text: str, spans: List[Span], facts: Dict[str, Any]) -> None:
     if found.get("gcse") == IN_PROGRESS and facts.get(GCSE_GRADES) == "not_met":
         facts[GCSE_GRADES] = "unsure"  # a GCSE being resat: the universities will judge the result
     degree = found.get("degree")
-    has_degree = (
-        facts.get(DEGREE_CLASS) not in (None, "none") or DEGREE_SUBJECT in facts or DEGREE_TYPE in facts
-    )
+    has_degree = _has_degree(facts)
     if degree == HELD and has_degree and facts.get(DEGREE_CLASS):
         facts[DEGREE_STATUS] = HELD  # "I've graduated now, I got a first": no longer predicted
     elif degree in (PREDICTED, IN_PROGRESS) and has_degree:

@@ -83,10 +83,8 @@ _CUES: Tuple[Tuple[str, str], ...] = (
         r"|(i|he|she|they)'ll (graduate|finish|complete)|(has|have)n'?t (finished|completed)"
         r"|not (finished|completed) (it )?yet|yet to (finish|complete|sit|graduate)",
     ),
-)
-# Words that say a qualification is done, the weakest cue: any other about the same
-# qualification wins ("I got a 2:2 and I'm doing an MSc": the 2:2 is held, the MSc not).
-_CUES = _CUES + (
+    # Words that say a qualification is done, the weakest cue: any other about the same
+    # qualification wins ("I got a 2:2 and I'm doing an MSc": the 2:2 is held, the MSc not).
     (
         HELD,
         r"graduated|i'?ve graduated|got|have got|'ve got|achieved|was awarded|were awarded|received"
@@ -190,7 +188,7 @@ def cue_target(text: str, cue: Cue, spans: Sequence[Span], cues: Sequence[Cue] =
     return None
 
 
-def statuses(text: str, spans: Iterable[Span]) -> Dict[str, str]:
+def statuses(text: str, spans: Iterable[Span], cues: Optional[Sequence[Cue]] = None) -> Dict[str, str]:
     """The status of each kind of qualification the message times (role -> status).
 
     The strongest word about a kind wins: abandoned over planned over predicted over in
@@ -198,7 +196,7 @@ def statuses(text: str, spans: Iterable[Span]) -> Dict[str, str]:
     spans = list(spans)
     rank = {ABANDONED: 0, PLANNED: 1, PREDICTED: 2, IN_PROGRESS: 3, HELD: 4}
     found: Dict[str, str] = {}
-    cues = status_cues(text)
+    cues = status_cues(text) if cues is None else cues
     for cue in cues:
         target = cue_target(text, cue, spans, cues)
         if target is None:
@@ -211,11 +209,11 @@ def statuses(text: str, spans: Iterable[Span]) -> Dict[str, str]:
     return found
 
 
-def dropped(text: str, spans: Iterable[Span]) -> List[str]:
+def dropped(text: str, spans: Iterable[Span], cues: Optional[Sequence[Cue]] = None) -> List[str]:
     """A-level subjects the message says were dropped, named right after the word that says
     so ("dropped chemistry after AS", "planning to drop the chem")."""
     found = []
-    for cue in status_cues(text):
+    for cue in status_cues(text) if cues is None else cues:
         if cue.status != ABANDONED:
             continue
         for span in spans:

@@ -358,10 +358,24 @@ class TurnResult:
     start_afresh: bool = False
     # An answer to the question asked that could not be read.
     unreadable: bool = False
-    # What the message said, in a few words ("a 2:1 in physics (predicted)").
-    understood: str = ""
-    # The fact the check asks for next, None when it has what it needs for a verdict.
-    ask_next: Optional[str] = None
+    # What `understood` and `ask_next` are worked out from, only when asked for: the
+    # actions need neither on every message.
+    rules: Optional[EntryRules] = field(default=None, repr=False)
+    read: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    profile: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def understood(self) -> str:
+        """What the message said, in a few words ("a 2:1 in physics (predicted)")."""
+        return describe_facts(self.rules, self.read) if self.rules else ""
+
+    @property
+    def ask_next(self) -> Optional[str]:
+        """The fact the check asks for next, None when it has what it needs for a verdict."""
+        if self.rules is None:
+            return None
+        missing = missing_facts(self.rules, self.profile)
+        return missing[0] if missing else None
 
 
 def take_turn(rules: EntryRules, turn: Turn) -> TurnResult:
@@ -392,12 +406,11 @@ def take_turn(rules: EntryRules, turn: Turn) -> TurnResult:
         facts[turn.asked] = NOT_UNDERSTOOD
     changes.update(apply_facts(profile, facts))
     after = {**profile, **changes}
-    known = {k: v for k, v in after.items() if v is not None and v != NOT_UNDERSTOOD}
-    missing = missing_facts(rules, known)
     return TurnResult(
         changes=changes,
         start_afresh=start_afresh,
         unreadable=understanding.unreadable,
-        understood=describe_facts(rules, understanding.facts),
-        ask_next=missing[0] if missing else None,
+        rules=rules,
+        read=understanding.facts,
+        profile={k: v for k, v in after.items() if v is not None and v != NOT_UNDERSTOOD},
     )
