@@ -355,9 +355,15 @@ def describe_facts(rules: EntryRules, facts: Mapping[str, Any]) -> str:
         )
     if a_level_words:
         parts.append(a_level_words)
+    # With no A-levels of their own, the status is the alternative's ("doing a BTEC").
+    alternative_timing = (
+        {IN_PROGRESS: ", still being taken", PLANNED: ", planned"}.get(str(facts.get(A_LEVEL_STATUS)), "")
+        if not count
+        else ""
+    )
     for alternative in facts.get(A_LEVEL_ALTERNATIVES) or []:
         if rules.qualification_group(alternative):
-            parts.append(rules.qualification_label(alternative))
+            parts.append(rules.qualification_label(alternative) + alternative_timing)
     science = {
         "yes": "a science A-level",
         "no": "no science A-level",

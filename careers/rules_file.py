@@ -196,8 +196,18 @@ class EntryRules:
         return self._class_rank[class_id] <= self._class_rank[minimum]
 
     def subject_category(self, subject: str) -> str:
-        """The relevance category of a subject, or 'unknown' when not listed."""
-        return self.subjects.get(subject.strip().lower(), "unknown")
+        """The relevance category of a subject, or 'unknown' when not listed.
+
+        A branch of engineering or physics the file does not list ("medical device
+        engineering") is in the category of engineering or physics (reading
+        subject_branches), unless its first word says it is something else."""
+        name = " ".join(subject.strip().lower().split())
+        if name in self.subjects:
+            return self.subjects[name]
+        words = name.split()
+        if len(words) > 1 and words[-1] in _BRANCHED and not set(words[:-1]) & _NOT_BRANCHES:
+            return self.subjects.get(words[-1], "unknown")
+        return "unknown"
 
     def is_known_subject(self, subject: Any) -> bool:
         """True for a subject the rules file names (safe to repeat back to people)."""
@@ -213,6 +223,14 @@ class EntryRules:
 
     def qualifications_in(self, group: str) -> List[str]:
         return [q for q, (g, _) in self.qualifications.items() if g == group]
+
+
+# Subjects whose named branches count as them (reading subject_branches), and words that
+# make "... engineering" another subject: genetic engineering is biology.
+_BRANCHED = frozenset({"engineering", "physics"})
+_NOT_BRANCHES = frozenset(
+    {"genetic", "social", "financial", "sales", "prompt", "business", "tissue", "no", "not"}
+)
 
 
 class _LineLoader(yaml.SafeLoader):

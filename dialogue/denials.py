@@ -58,6 +58,15 @@ _NO_HIGHER = re.compile(
 
 # A qualification asked about, not had: "do I need a masters", "does an integrated masters
 # count?", "is an MSc worth doing", "should I do a PhD".
+# A degree named as the course someone wants a place on, not one they have: "can I get
+# onto the clinical engineering BSc?", "apply for a BSc in healthcare science".
+_WANTED_COURSE = re.compile(
+    r"\b(get(ting)?|go(ing)?|be accepted|accepted|a place|places?|enrol(l?ing)?|apply(ing)?|applications?)"
+    r"\s+(on|onto|into|for|to|in)\s+(the|a|an)\s+[\w\- ]{0,40}$",
+    re.I,
+)
+
+
 _ASKED_ABOUT = re.compile(
     r"(\b(need|needs|needed|require[sd]?|have to (do|get|take)|worth (doing|getting|taking))"
     r"|^\W*(does|do|is|would|will|should|could|can)\s+(i|he|she|they|we|you)?\s*(do|get|take|need)?)"

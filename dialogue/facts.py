@@ -51,6 +51,7 @@ from dialogue.denials import (
     _ONLY_AS_LEVEL,
     _RESULTS_AFTER,
     _SAME_DEGREE_BEFORE,
+    _WANTED_COURSE,
     NEEDED_BEFORE,
     NOT_YET,
     _negated,
@@ -59,7 +60,10 @@ from dialogue.denials import (
 from dialogue.grades import (
     _A_LEVEL_GRADE_LIST,
     _GRADE_AFTER_SUBJECT,
+    _GRADE_BEFORE_SUBJECT,
     _GRADE_LIST_CONTEXT,
+    _GRADE_ORDER,
+    best_first,
     canonical_degree_class,
     canonical_qualification,
     judge_gcses,
@@ -75,6 +79,7 @@ from dialogue.subjects import (
     _relevance_rank,
     _replaced_role,
     _role_for,
+    with_named_subjects,
 )
 from dialogue.timing import Span
 
@@ -99,7 +104,7 @@ def facts_from_message(
     MSc") do not count.
     """
     text = text or ""
-    mentions = _mentions(entities)
+    mentions = with_named_subjects(rules, text, _with_american_masters(text, _mentions(entities)))
     facts: Dict[str, Any] = {}
     implied_subject: Optional[str] = None
     anchors: List[_Anchor] = []
@@ -150,13 +155,15 @@ def facts_from_message(
                 continue  # "do I need a masters?", "should I do a masters or a PhD?"
             if group == HIGHER_DEGREE and _SAME_DEGREE_BEFORE.search(text[max(0, m.start - 20) : m.start]):
                 continue
+            if group == HIGHER_DEGREE and _integrated_called_masters(text, m, mentions, rules):
+                continue  # "The M in MEng means it's a masters, right?"
             # "haven't got my A-level results yet" is no denial; "Masters? Haven't done one" is.
             negated = (_negated(text, m) and not _RESULTS_AFTER.match(text[m.end :])) or bool(
                 _DENIED_AFTER.match(text[m.end :])
             )
             if group in (UNDERGRADUATE_HONOURS, NON_HONOURS, "medical"):
-                if negated:
-                    continue
+                if negated or _WANTED_COURSE.search(_clause_before(text, m.start, 60)):
+                    continue  # "no degree"; "get onto the clinical engineering BSc"
                 anchors.append(_Anchor(m.start, m.end, "degree"))
                 facts[DEGREE_TYPE] = qual
                 if group == "medical":
@@ -222,7 +229,7 @@ def facts_from_message(
         facts[DEGREE_CLASS] = "none"
     if _NO_A_LEVELS.search(text) or _ONLY_AS_LEVEL.search(text):
         facts[A_LEVEL_COUNT] = 0
-    grade_list = _A_LEVEL_GRADE_LIST.search(text)
+    grade_list = next((g for g in _A_LEVEL_GRADE_LIST.finditer(text) if best_first(g.group(0))), None)
     if grade_list and (any(a.role == "a_level" for a in anchors) or _GRADE_LIST_CONTEXT.search(text)):
         # "AAB in physics, maths and further maths", "predicted A*AB": A-level grades.
         which = 1 if grade_list.group(1) else 2
@@ -237,6 +244,8 @@ def facts_from_message(
 
     a_level_subjects: List[str] = []
     subject_spans: List[Span] = []
+    previous_degree_mention: Optional[_Mention] = None
+    a_level_mentions: List[_Mention] = []
     previous: Optional[Tuple[_Mention, Optional[str]]] = None
     denied = {
         str(m.value).strip().lower()
@@ -260,23 +269,35 @@ def facts_from_message(
             joint = joined or bool(
                 previous and re.fullmatch(r"\s*with\s*", text[previous[0].end : m.start], re.I)
             )
+            previous_mention = previous[0] if previous else None
             previous = (m, role)
             if role in ("degree", HIGHER_DEGREE, "a_level"):
                 subject_spans.append(Span(m.start, m.end, role, subject))  # "doing mech eng": timed too
             if role == "degree":
                 # Joint honours ("maths and physics", "physics with astrophysics"): the
                 # subject that counts most is the one to judge; otherwise the first named.
+                # A list elsewhere ("do they only want physics and engineering people?")
+                # is no joint honours of the degree already named.
                 current = facts.get(DEGREE_SUBJECT)
+                joint_degree = (
+                    joint
+                    and previous_degree_mention is not None
+                    and previous_degree_mention is previous_mention
+                )
                 if current is None or (
-                    joint and _relevance_rank(rules, subject) < _relevance_rank(rules, current)
+                    joint_degree and _relevance_rank(rules, subject) < _relevance_rank(rules, current)
                 ):
                     facts[DEGREE_SUBJECT] = subject
+                if current is None or joint_degree:
+                    previous_degree_mention = m
             elif role == HIGHER_DEGREE:
                 current = facts.get(HIGHER_DEGREE_SUBJECT)
                 if current is None or _relevance_rank(rules, subject) < _relevance_rank(rules, current):
                     facts[HIGHER_DEGREE_SUBJECT] = subject
-            elif role == "a_level" and subject not in a_level_subjects:
-                a_level_subjects.append(subject)
+            elif role == "a_level":
+                a_level_mentions.append(m)
+                if subject not in a_level_subjects:
+                    a_level_subjects.append(subject)
         elif m.kind == "count":
             if re.match(
                 r"\s*((at|x|grade)\s*(grade\s*)?(A\*|[A-G]|[1-9])|(A\*|[A-G]|[1-9])'?s)\b", text[m.end :]
@@ -308,14 +329,15 @@ def facts_from_message(
         if A_LEVEL_GRADES not in facts:
             # "Physics (A), Chemistry (B)", "Biology B, Chemistry C": a grade after each subject.
             grades = [
-                g.group(1)
-                for m in mentions
-                if m.kind == "subject" and str(m.value).strip().lower() in a_level_subjects
-                for g in [_GRADE_AFTER_SUBJECT.match(text[m.end :])]
-                if g
+                g.group(1) for m in a_level_mentions for g in [_GRADE_AFTER_SUBJECT.match(text[m.end :])] if g
             ]
-            if len(grades) >= 2:
-                facts[A_LEVEL_GRADES] = "".join(grades)
+            if len(grades) >= 2 or (grades and len(grades) == len(a_level_subjects)):
+                # "one A-level (physics, grade B)"; listed best first, as people list them
+                facts[A_LEVEL_GRADES] = "".join(sorted(grades, key=_GRADE_ORDER.index))
+            elif len(a_level_subjects) == 1:
+                before = _GRADE_BEFORE_SUBJECT.search(text[: a_level_mentions[0].start])
+                if before:
+                    facts[A_LEVEL_GRADES] = before.group(1)  # "a B in A-level maths"
         if A_LEVEL_COUNT not in facts and len(a_level_subjects) >= 2 and _all_named(text):
             facts[A_LEVEL_COUNT] = len(a_level_subjects)
         elif A_LEVEL_COUNT not in facts and len(a_level_subjects) == 1 and singular and _all_named(text):
@@ -346,6 +368,40 @@ def facts_from_message(
 _ASKED_ALTERNATIVE = re.compile(
     r"^\W*(should|would|do|does|is|can|could|will)\b.*\bor\s+(an?\s+|the\s+)?$", re.I | re.S
 )
+
+
+def _integrated_called_masters(text: str, m: _Mention, mentions: List[_Mention], rules: EntryRules) -> bool:
+    """True when "a masters" names an integrated master's said in the same sentence
+    ("my MEng ... it's a masters, right?"), not a higher degree of its own."""
+    if not re.fullmatch(r"master'?s?( degree)?", text[m.start : m.end], re.I):
+        return False
+    if not re.search(
+        r"\b(it'?s|it is|is|as|means?|counts? as)\s+(a|an)?\s*$", text[max(0, m.start - 20) : m.start], re.I
+    ):
+        return False
+    sentence_start = max((i.end() for i in re.finditer(r"[.!?]\s", text[: m.start])), default=0)
+    return any(
+        other.kind == "qualification"
+        and canonical_qualification(other.value, rules.qualifications) == "integrated_masters"
+        and sentence_start <= other.start < m.start
+        for other in mentions
+    )
+
+
+# "MS Biomedical Engineering", "an M.S. in physics": an American-style master's (upper
+# case only, so "ms" and "Ms Smith" are not degrees).
+_AMERICAN_MASTERS = re.compile(r"\bM\.?S\.?(?=\s+(in\s+)?[A-Za-z])")
+
+
+def _with_american_masters(text: str, mentions: List[_Mention]) -> List[_Mention]:
+    """The mentions, with an "MS" named just before a subject read as a master's degree."""
+    found = [
+        _Mention("qualification", "msc", match.start(), match.end())
+        for match in _AMERICAN_MASTERS.finditer(text)
+        if any(m.kind == "subject" and 0 <= m.start - match.end() <= 4 for m in mentions)
+        and not any(m.start <= match.start() < m.end for m in mentions)
+    ]
+    return sorted(mentions + found, key=lambda m: m.start) if found else mentions
 
 
 def _sentence_before(text: str, position: int) -> str:

@@ -76,7 +76,25 @@ _GRADE_LIST_CONTEXT = re.compile(
 )
 
 
-_GRADE_AFTER_SUBJECT = re.compile(r"\s*[(:\-–]?\s*(A\*|[A-E])(?![\w*\-])(?!\s*levels?\b)\)?")
+# A grade named after its subject: "Physics (A)", "Biology B", "physics, grade B",
+# "Electronics A-level (A)".
+_GRADE_AFTER_SUBJECT = re.compile(
+    r"\s*(?:A[- ]?level\s*)?[(:\-–,]?\s*(?:grade\s+)?(A\*|[A-E])(?![\w*\-])(?!\s*levels?\b)\)?"
+)
+
+# A grade named just before its subject: "a B in A-level maths", "got an A* in maths".
+_GRADE_BEFORE_SUBJECT = re.compile(
+    r"\b(?:an?|got|with|grade)\s+(A\*|[A-E])\s+in\s+(?:A[- ]?level\s+|my\s+)?$"
+)
+
+_GRADE_ORDER = ("A*", "A", "B", "C", "D", "E")
+
+
+def best_first(grades: str) -> bool:
+    """True when a run of letter grades is listed best first, as people list A-level
+    grades ("A*AB", "BCC"); "ACCA" (an accountancy body) is not a list of grades."""
+    ranks = [_GRADE_ORDER.index(g) for g in re.findall(r"A\*|[A-E]", grades)]
+    return all(a <= b for a, b in zip(ranks, ranks[1:], strict=False))
 
 
 def canonical_degree_class(text: Any) -> Optional[str]:
@@ -144,6 +162,19 @@ _GCSE_NOT_MET = re.compile(
 
 # (grade) in (subjects): "C in maths, English, science", "a 4 in maths and English".
 _GRADE_IN_SUBJECTS = re.compile(r"(?<![\w*])(A\*|[A-G]|[1-9])'?s?\s+in\s+([^.;)!?]{1,80})")
+
+
+# GCSE subjects, then the grade they share: "maths and English at C", "gcse maths and
+# english grade 5".
+_GCSE_SUBJECT = (
+    r"(?:maths|math|mathematics|english(?: language| lang| literature| lit)?"
+    r"|(?:double |combined |triple )?science|physics|chemistry|biology)"
+)
+_SUBJECTS_AT_GRADE = re.compile(
+    rf"\b({_GCSE_SUBJECT}(?:\s*(?:,|and|&|\+)\s*{_GCSE_SUBJECT})*)\s*(?:[:(-]\s*)?(?:at|both|all)?\s*(?:grades?\s*)?"
+    r"(A\*|[A-G]|[1-9])(?![\w*])",
+    re.I,
+)
 
 
 # (count) GCSEs (range): "8 GCSEs (grades 9-5)", "7 GCSEs 4-7".
@@ -215,6 +246,18 @@ def judge_gcses(rules: EntryRules, text: str) -> Optional[str]:
         # range's count is for the universities to judge.
         how_many = len([s for s in re.split(r",|\band\b|&|\+", named.group(2)) if s.strip()])
         if not _grade_is_good(rules, named.group(1)):
+            return "not_met" if how_many >= rules.gcse_good_range_count else "unsure"
+        return "met" if how_many >= rules.gcse_good_range_count else "unsure"
+    listed = _SUBJECTS_AT_GRADE.search(value)
+    if (
+        listed
+        and _grade_is_good(rules, listed.group(2)) is not None
+        and not (_COUNT_GRADE.search(value) or _PLURAL_GRADE.search(value) or _COUNT_RANGE.search(value))
+        and not re.search(_NUMBER + r"\s+(gcses?|passes)\b", value, re.I)
+    ):
+        # "maths and English at C": too few named to be a good range on their own.
+        how_many = len(re.findall(_GCSE_SUBJECT, listed.group(1), re.I))
+        if not _grade_is_good(rules, listed.group(2)):
             return "not_met" if how_many >= rules.gcse_good_range_count else "unsure"
         return "met" if how_many >= rules.gcse_good_range_count else "unsure"
     spread = _COUNT_RANGE.search(value)

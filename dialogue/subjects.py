@@ -18,15 +18,18 @@ from careers.vocabulary import (
     GCSE_GRADES,
     HIGHER_DEGREE,
     HIGHER_DEGREE_SUBJECT,
+    NON_HONOURS,
     NOT_DECIDED_SUBJECT,
+    NOT_HIGHER_DEGREE,
     OTHER_SCIENCES,
     OUTSIDE_SCIENCE,
     PTP,
     SCIENCE_A_LEVEL,
+    UNDERGRADUATE_HONOURS,
 )
-from dialogue.denials import _CORRECTION, says_yes
-from dialogue.grades import canonical_degree_class
-from dialogue.mentions import _Anchor, _gap, _Mention
+from dialogue.denials import _CORRECTION, _WANTED_COURSE, says_yes
+from dialogue.grades import canonical_degree_class, canonical_qualification
+from dialogue.mentions import _Anchor, _clause_before, _gap, _Mention
 
 # What joins the subjects of one list: "physics, maths and further maths".
 _LIST_JOIN = re.compile(r"\s*(,|&|\+|/|and|,\s*and)?\s*(\([A-E]\*?\)\s*,?\s*(and\s*)?)?", re.I)
@@ -52,7 +55,18 @@ _NOT_A_SUBJECT = re.compile(
 # Words before a subject that show it is what someone studied.
 _STUDIED_BEFORE = re.compile(
     r"\b(studied|study|studying|studies|read|reading|did|doing|taking|take|took|majored in|(year|yr) of"
-    r"|major in|degree in|graduate in|graduated in|qualified in|qualification in)\s+$",
+    r"|major in|degree in|graduate in|graduated in|qualified in|qualification in"
+    r"|(1st|2nd|3rd|4th|first|second|third|fourth|final|last) (year|yr))\s+$",
+    re.I,
+)
+
+
+# Words before a subject that show it is hoped for, not studied: "want to study clinical
+# engineering", "hoping to do biomedical engineering at uni".
+_ASPIRATION_BEFORE = re.compile(
+    r"\b(want(s|ed|ing)? to|wanna|hope to|hoping to|would like to|'d like to|plan(s|ning)? to|going to"
+    r"|dream of|interested in)\s+"
+    r"(study|studying|do|doing|read|pursue|pursuing|get into|go into|work in)?\s*$",
     re.I,
 )
 
@@ -191,6 +205,8 @@ def _role_for(
     if mention.kind == "subject" and _NOT_STUDIED_AFTER.match(text[mention.end :]):
         return None  # "lots of engineering modules", "the engineering side"
     if mention.kind == "subject" and _DEGREE_AFTER.match(text[mention.end :]):
+        if _WANTED_COURSE.search(_clause_before(text, mention.start, 60)):
+            return None  # "get onto the clinical engineering BSc": the course wanted
         return "degree"  # "his chemistry degree", "a physics graduate", even beside A-levels
     if prefer_next and after and after[0].start - mention.end <= 12:
         return after[0].role
@@ -225,6 +241,10 @@ def _role_for(
         return "degree"
     if requested_slot in _SLOT_ROLES:
         return _SLOT_ROLES[requested_slot]
+    if mention.kind == "subject" and _ASPIRATION_BEFORE.search(
+        text[max(0, mention.start - 40) : mention.start]
+    ):
+        return None  # "want to study clinical engineering": hoped for, not studied
     if mention.kind == "subject" and (
         _STUDIED_BEFORE.search(text[: mention.start]) or _STUDIED_AFTER.match(text[mention.end :])
     ):
@@ -235,3 +255,69 @@ def _role_for(
     if before:
         return before[-1].role
     return None
+
+
+# The words after "<qualification> in": "an MSc in Medical Device Technology", "a 2:2 in
+# chemical eng", up to where the subject's name plainly ends.
+_NAMED_IN = re.compile(
+    r"\s*(?:\(?hons\)?\s*)?\bin\s+(?P<phrase>[a-z][a-z&'\- ]*?)"
+    r"(?=\s*(?:[,.;:!?()\n/]|$|\b(?:from|at|with|and|but|which|that|since|after|before|awarded|completed"
+    r"|finished|finishing|graduat\w*|in|last|this|next|back|so|because|cos|where|while|ending|ends|due"
+    r"|or|to|for|is|was|on|by|i|i'm|im|he|she|they|it|then|now|years?|ago|about|hons|afterwards?|later"
+    r"|too|also|as well|already|recently|instead|first|full[- ]time|part[- ]time|online|via|through)\b))",
+    re.IGNORECASE,
+)
+# Words that do not name a subject after "in": "an MSc in progress", "a 2:1 in the UK".
+_NOT_A_SUBJECT_NAME = re.compile(
+    r"^(the|a|an|my|his|her|their|our|your|this|that|progress|total|time|full|person|general|particular"
+    r"|fact|addition|hand|case|order|part|mind|place|future|practice|uni|university|college|school"
+    r"|january|february|march|april|may|june|july|august|september|sept|october|november|december"
+    r"|summer|autumn|spring|winter|year|years|something|anything|same|one|any|some|both|either|it)\b",
+    re.IGNORECASE,
+)
+# How the names of subjects end ("biomechanics", "metrology", "rehabilitation engineering",
+# "physics education"), so that a place ("an MSc in Leeds") is not taken for one.
+_SUBJECT_HEAD = re.compile(
+    r"(ics|ogy|istry|ing|ence|ences|ure|tion|ment|sound|studies|technology|technologies|design"
+    r"|systems|devices|physics|medicine|science|sciences|engg|eng)$",
+    re.IGNORECASE,
+)
+_DEGREE_GROUPS = (UNDERGRADUATE_HONOURS, NON_HONOURS, HIGHER_DEGREE, NOT_HIGHER_DEGREE)
+
+
+def _subject_name(phrase: str) -> str:
+    name = re.sub(r"\s+", " ", phrase.strip().lower())
+    return re.sub(r"\s(eng|engg|engin)\.?$", " engineering", name)  # "chemical eng"
+
+
+def with_named_subjects(rules: EntryRules, text: str, mentions: List[_Mention]) -> List[_Mention]:
+    """The message's mentions, with the subjects of degrees named after "in" that the
+    entity patterns do not know ("a PhD in biomechanics") or know only in part ("an MSc in
+    Medical Device Engineering" is not just "engineering")."""
+    added: List[_Mention] = []
+    replaced: List[_Mention] = []
+    for m in mentions:
+        if m.kind == "qualification":
+            qual = canonical_qualification(m.value, rules.qualifications)
+            if rules.qualification_group(qual or "") not in _DEGREE_GROUPS:
+                continue
+        elif m.kind != DEGREE_CLASS:
+            continue
+        named = _NAMED_IN.match(text[m.end :])
+        if not named:
+            continue
+        start, end = m.end + named.start("phrase"), m.end + named.end("phrase")
+        phrase = text[start:end]
+        words = phrase.split()
+        if not 1 <= len(words) <= 4 or _NOT_A_SUBJECT_NAME.match(phrase) or not clean_subject(phrase):
+            continue
+        inside = [o for o in mentions if o.start >= start and o.end <= end]
+        if any(o.kind != "subject" for o in inside) or any(o.start == start and o.end == end for o in inside):
+            continue  # an origin, a class, or a subject the patterns already read whole
+        if len(inside) > 1 or not _SUBJECT_HEAD.search(phrase):
+            continue  # "in Leeds", "in physics yesterday": no subject's name
+        replaced.extend(inside)
+        added.append(_Mention("subject", _subject_name(phrase), start, end))
+    if not added:
+        return mentions
+    return sorted([m for m in mentions if m not in replaced] + added, key=lambda m: m.start)

@@ -145,12 +145,15 @@ def cue_target(text: str, cue: Cue, spans: Sequence[Span], cues: Sequence[Cue] =
     few words), else the nearest before it in its clause; never one another timing word
     stands nearer to, between them ("want to do the PTP, doing 3 A-levels": the A-levels
     are being done, not wanted)."""
-    others = [c for c in cues if c != cue]
+    ordered = sorted(spans, key=lambda s: s.start)
+    # A "done" word that times nothing of its own ("my mum got ill") stands in no one's way.
+    others = [
+        c for c in cues if c != cue and (c.status != HELD or any(0 <= s.start - c.end <= 20 for s in ordered))
+    ]
 
     def blocked(start: int, end: int) -> bool:
         return any(start <= c.start and c.end <= end for c in others)
 
-    ordered = sorted(spans, key=lambda s: s.start)
     # "haven't got my A-level results": the qualification is named inside the words.
     inside = [s for s in ordered if s.start >= cue.start and s.end <= cue.end]
     if inside:

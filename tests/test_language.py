@@ -109,6 +109,8 @@ def test_counts(text, expected):
         ("grade 3 in everything", "not_met"),
         # Fewer than five at A-C, and equivalents, are for the universities.
         ("only 3 GCSEs at C", "unsure"),
+        ("GCSE maths and English at grade 5", "unsure"),  # two GCSEs are not yet a range
+        ("9 GCSEs including maths and english at grade 6", "met"),
         ("two at B and two at D", "unsure"),
         ("National 5s, all A and B", "equivalent"),
         ("O-levels in the 80s", "equivalent"),
@@ -501,6 +503,64 @@ READINGS = [
         ("a_level_status",),
     ),
     ("she hasnt done a masters", None, "inform", {"higher_degree": "none"}, ()),
+    # Subjects the patterns do not know whole are read from "<degree> in ...".
+    (
+        "2:2 in geophysics then an MPhil in acoustic metrology, done 2021",
+        None,
+        "inform",
+        {"higher_degree": "mphil", "higher_degree_subject": "acoustic metrology"},
+        (),
+    ),
+    (
+        "MSc in Rehabilitation Engineering afterwards",
+        None,
+        "inform",
+        {"higher_degree_subject": "rehabilitation engineering"},
+        (),
+    ),
+    ("a first in civil eng from Leeds", None, "inform", {"degree_subject": "civil engineering"}, ()),
+    ("an MSc in progress", None, "inform", {"higher_degree": "msc"}, ("higher_degree_subject",)),
+    ("MS Mechanical Engineering from Purdue", None, "inform", {"higher_degree": "msc"}, ()),
+    ("Ms Jones teaches physics", None, "inform", {}, ("higher_degree",)),
+    # A list elsewhere in the message is no joint honours of the degree named.
+    (
+        "2:1 in geology. Do they only take physics and engineering graduates?",
+        None,
+        "inform",
+        {"degree_subject": "geology"},
+        (),
+    ),
+    ("4th yr biochem at Bristol", None, "inform", {"degree_subject": "biochemistry"}, ()),
+    # A course wanted is not a course had.
+    (
+        "GCSEs are mostly 6s and I'm doing a BTEC. Could I get onto the clinical engineering BSc?",
+        None,
+        "inform",
+        {"a_level_status": "in_progress"},
+        ("degree_type", "degree_subject"),
+    ),
+    ("I want to study clinical engineering, I have Highers", None, "inform", {}, ("a_level_subjects",)),
+    # "The M in MEng": an integrated master's called a masters is no higher degree.
+    (
+        "MEng with a 2:2 - it's a masters so does that count as my higher degree?",
+        None,
+        "inform",
+        {"degree_type": "integrated_masters"},
+        ("higher_degree",),
+    ),
+    # Grades: one A-level's grade, grades in a different order, a run of letters that is no grade list.
+    ("just the one A level: chemistry, grade C", None, "inform", {"a_level_grades": "C"}, ()),
+    ("got an A in A-level physics", None, "inform", {"a_level_grades": "A"}, ()),
+    ("A-levels: Biology (B), Maths (A*)", None, "inform", {"a_level_grades": "A*B"}, ()),
+    ("I'm ACCA qualified, A-levels in maths and economics", None, "inform", {}, ("a_level_grades",)),
+    # Giving up, told after a "got" that times nothing.
+    (
+        "started an MRes in 2023 but got ill and withdrew",
+        None,
+        "inform",
+        {"higher_degree": "mres", "higher_degree_status": "abandoned"},
+        (),
+    ),
 ]
 
 

@@ -145,3 +145,19 @@ def test_an_open_outcome_cannot_be_decisive(tmp_path):
     )
     with pytest.raises(RulesFileError, match="leaves the case open"):
         load_rules(path)
+
+
+@pytest.mark.parametrize(
+    "subject, category",
+    [
+        ("medical device engineering", "commonly_accepted"),  # a branch of engineering
+        ("Rehabilitation  Engineering", "commonly_accepted"),
+        ("ultrasound physics", "commonly_accepted"),  # a branch of physics
+        ("genetic engineering", "unknown"),  # biology, whatever its name says
+        ("social engineering", "unknown"),
+        ("biomechanics", "unknown"),
+        ("history", "outside_science"),
+    ],
+)
+def test_branches_of_engineering_and_physics_count_as_them(subject, category):
+    assert load_rules().subject_category(subject) == category
