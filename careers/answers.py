@@ -30,6 +30,7 @@ from careers.vocabulary import (
     FIRST,
     GCSE_ALTERNATIVE,
     GCSE_GRADES,
+    GCSE_STATUS,
     HIGHER_DEGREE,
     HIGHER_DEGREE_ENDS,
     HIGHER_DEGREE_STATUS,
@@ -335,7 +336,14 @@ def describe_facts(rules: EntryRules, facts: Mapping[str, Any]) -> str:
         "unsure": "not sure your GCSEs are a good range at A to C",
         "equivalent": "qualifications in place of GCSEs",
     }.get(str(facts.get(GCSE_GRADES)))
-    if gcses:
+    gcse_timing = {PREDICTED: "predicted", IN_PROGRESS: "still being taken", PLANNED: "still to take"}.get(
+        str(facts.get(GCSE_STATUS))
+    )
+    if gcses and gcse_timing:
+        parts.append(f"GCSEs {gcse_timing} ({gcses.replace(' of GCSEs', '')})")
+    elif gcse_timing:
+        parts.append(f"GCSEs {gcse_timing}")
+    elif gcses:
         parts.append(gcses)
     count = facts.get(A_LEVEL_COUNT)
     subjects = [s for s in facts.get(A_LEVEL_SUBJECTS) or [] if subject(s)]

@@ -320,6 +320,9 @@ def readable_profile(rules: EntryRules, profile: Any) -> Dict[str, Any]:
             status = IN_PROGRESS  # a forecast for something under way
         if status in listed:
             readable[fact] = status
+        elif kind not in _NOT_HAD:
+            # GCSEs planned or given up are no results either: never held, never decisive.
+            readable[fact] = IN_PROGRESS
         else:
             # A status the rules file gives no rule for (a degree planned or abandoned):
             # never held, so the qualification is not had.
@@ -591,7 +594,10 @@ def _ptp_route(ctx: _Context) -> _Route:
     steps: List[str] = []
 
     gcses = gcse_status(rules, p[GCSE_GRADES]) if p.get(GCSE_GRADES) else None
-    if gcses:
+    if ctx.status("gcses") != HELD:
+        # GCSEs still being taken: predicted grades are no results ("predicted 6s").
+        findings.append(ctx.status_finding("gcses"))
+    elif gcses:
         findings.append(ctx.finding("ptp_gcses", gcses))
     else:
         missing.append(GCSE_GRADES)

@@ -49,7 +49,7 @@ EXPECTED_RULE_TEXTS: Dict[str, FrozenSet[str]] = {
     "stp_predicted_result": frozenset({"unclear", "not_met"}),
     "stp_awarded_by_start": frozenset({"unclear_in_progress", "unclear_planned"}),
     "stp_research_experience": frozenset({"note"}),
-    "ptp_gcses": frozenset({"met", "unclear", "not_met"}),
+    "ptp_gcses": frozenset({"met", "unclear", "not_met", "unclear_in_progress"}),
     "ptp_a_levels": frozenset({"met", "not_met", "unclear_in_progress", "unclear_planned"}),
     "ptp_a_level_alternatives": frozenset({"unclear", "next_step"}),
     "ptp_science_a_level": frozenset({"met", "unclear", "not_met"}),
@@ -67,6 +67,7 @@ REQUIRED_STATUSES: Dict[str, FrozenSet[str]] = {
     "degree": frozenset({PREDICTED, IN_PROGRESS}),
     HIGHER_DEGREE: frozenset({IN_PROGRESS, PLANNED, ABANDONED}),
     "a_levels": frozenset({IN_PROGRESS, PLANNED}),
+    "gcses": frozenset({PREDICTED, IN_PROGRESS}),
 }
 TEXT_KEYS = OUTCOME_KEYS | {"next_step"}
 PARAM_KEYS = frozenset({"minimum_class", "minimum_count", "links"})

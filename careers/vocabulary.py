@@ -137,11 +137,13 @@ DEGREE_STATUS = "degree_status"
 HIGHER_DEGREE_STATUS = "higher_degree_status"
 HIGHER_DEGREE_ENDS = "higher_degree_ends"
 A_LEVEL_STATUS = "a_level_status"
+GCSE_STATUS = "gcse_status"
 # The kinds of qualification a status belongs to (the rules file's `statuses:` section).
 STATUS_FACTS: Dict[str, str] = {
     "degree": DEGREE_STATUS,
     HIGHER_DEGREE: HIGHER_DEGREE_STATUS,
     "a_levels": A_LEVEL_STATUS,
+    "gcses": GCSE_STATUS,
 }
 # Facts the check may ask for, in the order they are best asked.
 ASKABLE_FACTS: Tuple[str, ...] = (
@@ -165,6 +167,7 @@ VOLUNTEERED_FACTS: Tuple[str, ...] = (
     A_LEVEL_SUBJECTS,
     A_LEVEL_GRADES,
     A_LEVEL_ALTERNATIVES,
+    GCSE_STATUS,
 )
 PROFILE_FACTS: Tuple[str, ...] = ASKABLE_FACTS + VOLUNTEERED_FACTS
 # Answers to "do you have a science A-level?".

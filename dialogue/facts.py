@@ -25,6 +25,7 @@ from careers.vocabulary import (
     FIRST,
     GCSE_ALTERNATIVE,
     GCSE_GRADES,
+    GCSE_STATUS,
     HELD,
     HIGHER_DEGREE,
     HIGHER_DEGREE_ENDS,
@@ -190,7 +191,13 @@ def facts_from_message(
                 elif qual == "a_level" and re.fullmatch(r"a[- ]?level", text[m.start : m.end], re.I):
                     singular.append(m)  # "plus A-level Maths": one A-level
             elif group == A_LEVEL_ALTERNATIVE and not negated:
-                anchors.append(_Anchor(m.start, m.end, "alternative"))
+                # Advanced Highers taken after Highers held do not make the Highers pending.
+                after_highers = qual == "advanced_highers" and any(
+                    o.kind == "qualification"
+                    and canonical_qualification(o.value, rules.qualifications) == "scottish_highers"
+                    for o in mentions
+                )
+                anchors.append(_Anchor(m.start, m.end, "further" if after_highers else "alternative"))
                 facts.setdefault(A_LEVEL_ALTERNATIVES, [])
                 if qual not in facts[A_LEVEL_ALTERNATIVES]:
                     facts[A_LEVEL_ALTERNATIVES].append(qual)
@@ -230,7 +237,12 @@ def facts_from_message(
     if _NO_A_LEVELS.search(text) or _ONLY_AS_LEVEL.search(text):
         facts[A_LEVEL_COUNT] = 0
     grade_list = next((g for g in _A_LEVEL_GRADE_LIST.finditer(text) if best_first(g.group(0))), None)
-    if grade_list and (any(a.role == "a_level" for a in anchors) or _GRADE_LIST_CONTEXT.search(text)):
+    school_roles = {a.role for a in anchors}
+    if grade_list and (
+        "a_level" in school_roles
+        # "Got 5 Highers, AAABB": the grades of the Highers, not of A-levels.
+        or (_GRADE_LIST_CONTEXT.search(text) and not school_roles & {"alternative", "further"})
+    ):
         # "AAB in physics, maths and further maths", "predicted A*AB": A-level grades.
         which = 1 if grade_list.group(1) else 2
         facts[A_LEVEL_GRADES] = grade_list.group(which)
@@ -481,8 +493,14 @@ def _status_words(text: str, spans: List[Span], facts: Dict[str, Any]) -> None:
             if facts.get(A_LEVEL_COUNT) == len(facts[A_LEVEL_SUBJECTS]):
                 facts[A_LEVEL_COUNT] = len(kept)
             facts[A_LEVEL_SUBJECTS] = kept
-    if found.get("gcse") == IN_PROGRESS and facts.get(GCSE_GRADES) == "not_met":
-        facts[GCSE_GRADES] = "unsure"  # a GCSE being resat: the universities will judge the result
+    gcses = found.get("gcse")
+    if gcses == IN_PROGRESS and _RESIT.search(text):
+        if facts.get(GCSE_GRADES) == "not_met":
+            facts[GCSE_GRADES] = "unsure"  # a GCSE being resat: the universities will judge the result
+    elif gcses in (PREDICTED, IN_PROGRESS, PLANNED):
+        facts[GCSE_STATUS] = gcses  # "predicted 6s", "in year 11 doing my GCSEs"
+    elif gcses == HELD and GCSE_GRADES in facts:
+        facts[GCSE_STATUS] = HELD  # "got my GCSE results: all 6s"
     degree = found.get("degree")
     has_degree = _has_degree(facts)
     if degree == HELD and has_degree and facts.get(DEGREE_CLASS):
@@ -508,8 +526,12 @@ def _status_words(text: str, spans: List[Span], facts: Dict[str, Any]) -> None:
             ends = [timing.ends_of(text, s) for s in spans if s.role == HIGHER_DEGREE]
             if any(ends):
                 facts[HIGHER_DEGREE_ENDS] = next(e for e in ends if e)
-    # A BTEC, Access course, T-level or Highers being taken are the same stage as A-levels.
-    a_levels = found.get("a_level") or found.get("alternative")
+    # A BTEC, Access course, T-level or Highers being taken are the same stage as A-levels
+    # ("Year 13: a BTEC plus A-level maths"), but one only planned after A-levels of one's
+    # own leaves those held ("A-levels in 2003, thinking of an Access course").
+    own_a_levels = bool(facts.get(A_LEVEL_COUNT) or facts.get(A_LEVEL_SUBJECTS))
+    alternative = found.get("alternative")
+    a_levels = found.get("a_level") or (None if own_a_levels and alternative == PLANNED else alternative)
     if found.get("a_level") == ABANDONED:
         facts[A_LEVEL_COUNT] = 0  # "I quit my A-levels"
         facts.pop(A_LEVEL_STATUS, None)
@@ -570,6 +592,8 @@ def _origin(
 
 _NOT_A_DEGREE = ("hnd", "hnc", "foundation_degree")
 
+
+_RESIT = re.compile(r"\bre-?(sit|sitting|sat|take|taking|took)\b", re.I)
 
 # (a dot inside "B.Sc. (Physics)" is no sentence's end)
 _FROM_PLACE = r"(?:[^.;!?]|\.(?=\S|\s*\())){0,60}\b(from|at)\b[^.;!?]{0,30}"

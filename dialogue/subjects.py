@@ -222,8 +222,14 @@ def _role_for(
         and (_STUDIED_AFTER.match(text[mention.end :]) or after[0].start - mention.end <= 25)
     ):
         return after[0].role
+    new_clause = bool(
+        before
+        and re.search(r"\b(and|but|then|now)\b", text[before[-1].end : mention.start], re.I)
+        and _STUDIED_BEFORE.search(text[: mention.start])
+    )  # "predicted 5s in her GCSEs and wants to take chemistry": a new qualification
     if (
         before
+        and not new_clause
         and _gap(text, before[-1].end, mention.start) <= 40
         and not re.search(r"[.;!?]", text[before[-1].end : mention.start])
     ):

@@ -39,7 +39,7 @@ _CUES: Tuple[Tuple[str, str], ...] = (
         r"dropped out|drop out|dropping out|(planning|plan|going|want(ing)?) to drop|will drop"
         r"|quit|gave up|give up|left (it|after|in|during|halfway)"
         r"|didn'?t (finish|complete)|did not (finish|complete)|never (finished|completed)"
-        r"|withdrew|withdrawn|abandoned|failed to (finish|complete)|dropped",
+        r"|withdrew|withdrawn|abandoned|failed to (finish|complete)|dropped(?!\s+(down\s+)?to\b)",
     ),
     (
         PLANNED,

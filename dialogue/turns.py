@@ -192,6 +192,11 @@ def understand(
         told = told_part(text)
         if not told.strip():
             return Understanding()
+        # The programme asked about is no fact, but it says how the rest is meant: "need a
+        # science A-level for the PTP? im doing maths, further maths and economics".
+        asked_about = {str(e.get("value")).upper() for e in entities if e.get("entity") == PROGRAMME}
+        if len(asked_about) == 1 and asked_about <= {STP, PTP}:
+            programme = programme or next(iter(asked_about))
         entities = [e for e in entities if _inside(told, e)]
         text, intent = told, INFORM_INTENT
     programme = programme or (profile or {}).get(PROGRAMME)

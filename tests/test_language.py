@@ -553,6 +553,30 @@ READINGS = [
     ("got an A in A-level physics", None, "inform", {"a_level_grades": "A"}, ()),
     ("A-levels: Biology (B), Maths (A*)", None, "inform", {"a_level_grades": "A*B"}, ()),
     ("I'm ACCA qualified, A-levels in maths and economics", None, "inform", {}, ("a_level_grades",)),
+    # Advanced Highers being taken leave the Highers held, and their grades are no A-levels'.
+    (
+        "Highers done last year (AABBB), now sitting Advanced Highers in physics",
+        None,
+        "inform",
+        {"a_level_count": 0},
+        ("a_level_grades", "a_level_subjects"),
+    ),
+    # A-levels of one's own stay held when an Access course is only planned.
+    (
+        "A-levels in biology and chemistry years ago, planning to start an Access course in September",
+        None,
+        "inform",
+        {"a_level_count": 2},
+        ("a_level_status",),
+    ),
+    # The programme asked about says how the facts told beside it are meant.
+    (
+        "is computing a science for the PTP? i'm taking computing, maths and physics",
+        None,
+        "ask_a_levels",
+        {"a_level_count": 3, "a_level_status": "in_progress"},
+        ("degree_subject", "programme"),
+    ),
     # Giving up, told after a "got" that times nothing.
     (
         "started an MRes in 2023 but got ill and withdrew",

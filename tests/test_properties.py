@@ -56,6 +56,7 @@ from careers.vocabulary import (
     FIRST,
     FOLLOW_UP_INTENT,
     GCSE_GRADES,
+    GCSE_STATUS,
     HELD,
     HIGHER_DEGREE,
     HIGHER_DEGREE_ENDS,
@@ -152,6 +153,7 @@ SCHOOL_FACTS = (
     SCIENCE_A_LEVEL,
     A_LEVEL_STATUS,
     A_LEVEL_GRADES,
+    GCSE_STATUS,
 )
 assert set(DEGREE_FACTS) | set(SCHOOL_FACTS) | {PROGRAMME} == set(PROFILE_FACTS)
 
@@ -251,6 +253,7 @@ FACT_VALUES = {
     HIGHER_DEGREE_STATUS: st.sampled_from((HELD, IN_PROGRESS, PLANNED, ABANDONED)),
     HIGHER_DEGREE_ENDS: st.sampled_from(("in December 2026", "next summer", "June")),
     A_LEVEL_STATUS: st.sampled_from((HELD, IN_PROGRESS, PLANNED)),
+    GCSE_STATUS: st.sampled_from((HELD, PREDICTED, IN_PROGRESS, PLANNED)),
     A_LEVEL_GRADES: st.sampled_from(("AAB", "A*AB", "BCC", "AB")),
     GCSE_GRADES: st.sampled_from(GCSE_ANSWERS),
     A_LEVEL_COUNT: st.integers(0, 99),
@@ -323,7 +326,7 @@ def canonical(key: str, value: Any) -> bool:
         return value in RULES.qualifications
     if key == DEGREE_OVERSEAS:
         return isinstance(value, bool)
-    if key in (DEGREE_STATUS, HIGHER_DEGREE_STATUS, A_LEVEL_STATUS):
+    if key in (DEGREE_STATUS, HIGHER_DEGREE_STATUS, A_LEVEL_STATUS, GCSE_STATUS):
         return value in STATUSES
     if key == HIGHER_DEGREE_ENDS:
         return isinstance(value, str) and 0 < len(value) <= 60

@@ -57,6 +57,17 @@ from tools.evaluation.reading import TABLE, fact_problems, judge, load_table, un
             {"a_level_subjects": ["mathematics", "physics", "chemistry"]},
             True,
         ),
+        (
+            # "design and technology" split by the table's writer is still one subject held
+            {"fact": "a_level_subjects", "value": "physics, design and technology", "status": "held"},
+            {"a_level_subjects": ["physics", "design and technology"]},
+            True,
+        ),
+        (
+            {"fact": "a_level_subjects", "value": "physics, design", "status": "held"},
+            {"a_level_subjects": ["physics", "technology"]},
+            False,
+        ),
         ({"fact": "a_level_count", "value": 3, "status": "in_progress"}, {"a_level_count": 3}, False),
         (
             {"fact": "a_level_count", "value": 3, "status": "in_progress"},
@@ -105,3 +116,12 @@ def test_the_table_is_frozen_with_every_message_labelled():
     assert all(
         m["text"] and m["verdict"] in ("eligible", "possibly_eligible", "not_eligible", "ask") for m in table
     )
+
+
+def test_gcses_still_being_taken_are_right_only_with_their_status():
+    predicted = {"fact": "gcse_grades", "value": "mostly 6s", "status": "predicted"}
+    assert fact_problems(predicted, {"gcse_grades": "met"}) != []
+    assert fact_problems(predicted, {"gcse_grades": "met", "gcse_status": "predicted"}) == []
+    assert fact_problems(predicted, {"gcse_status": "in_progress"}) == []
+    held = {"fact": "gcse_grades", "value": "all 6s", "status": "held"}
+    assert fact_problems(held, {"gcse_grades": "met", "gcse_status": "predicted"}) != []

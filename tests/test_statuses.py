@@ -24,6 +24,7 @@ from careers.vocabulary import (
     DEGREE_SUBJECT,
     ELIGIBLE,
     GCSE_GRADES,
+    GCSE_STATUS,
     HELD,
     HIGHER_DEGREE,
     HIGHER_DEGREE_STATUS,
@@ -53,6 +54,7 @@ _PTP = {
     A_LEVEL_COUNT: [None, 1, 2, 3],
     A_LEVEL_SUBJECTS: [["physics", "mathematics"], ["history", "art"], ["psychology", "english"]],
     A_LEVEL_STATUS: [None, PREDICTED, IN_PROGRESS, PLANNED, "abandoned"],
+    GCSE_STATUS: [None, PREDICTED, IN_PROGRESS, PLANNED, "abandoned"],
 }
 
 
@@ -94,6 +96,7 @@ def test_eligible_never_rests_on_a_qualification_that_is_not_held(programme, spa
         # A first degree or A-levels still being studied or only planned: never "eligible".
         assert profile.get(DEGREE_STATUS, HELD) == HELD, profile
         assert profile.get(A_LEVEL_STATUS, HELD) == HELD, profile
+        assert profile.get(GCSE_STATUS, HELD) == HELD, profile
         # A higher degree in progress, planned or abandoned: the verdict must stand without it.
         if profile.get(HIGHER_DEGREE_STATUS, HELD) != HELD:
             assert assess(RULES, _without_higher_degree(profile)).verdict == ELIGIBLE, profile
@@ -127,3 +130,14 @@ def test_a_predicted_first_or_upper_second_is_possibly_eligible_not_eligible():
             assessment = assess(RULES, {**profile, DEGREE_STATUS: status, HIGHER_DEGREE: "none"})
             assert assessment.verdict == "possibly_eligible"
             assert any(f.rule_id == "stp_predicted_result" for f in assessment.findings)
+
+
+def test_gcses_still_being_taken_are_never_judged_on_their_predicted_grades():
+    for status in (PREDICTED, IN_PROGRESS, PLANNED):
+        for grades in ("met", "not_met"):
+            profile = {PROGRAMME: PTP, GCSE_GRADES: grades, GCSE_STATUS: status, A_LEVEL_COUNT: 3}
+            profile.update({A_LEVEL_SUBJECTS: ["physics", "mathematics", "chemistry"]})
+            assessment = assess(RULES, profile)
+            assert assessment.verdict == "possibly_eligible", (status, grades)
+            gcses = next(f for f in assessment.findings if f.rule_id == "ptp_gcses")
+            assert gcses.key == "unclear_in_progress" and not gcses.decisive

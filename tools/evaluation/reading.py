@@ -14,8 +14,8 @@ Per message:
 
 - `facts_right`: every fact of the table read as the assistant can hold it, with its
   status (the status slots of `careers.vocabulary.STATUS_FACTS`), and no fact held that
-  the message did not state. A fact the assistant has no way to hold (GCSEs predicted,
-  an A-level alternative still being taken) counts as not read.
+  the message did not state. A fact the assistant has no way to hold counts as not read. GCSEs
+  predicted and GCSEs in progress are both read as not yet results.
 - `unsupported_eligible`: "eligible" where the table says anything else;
 - `unsupported_not_eligible`: "not eligible" where the table does not;
 - `needless_question`: the question asked next is for a fact the message stated.
@@ -50,6 +50,7 @@ from careers.vocabulary import (
     DEGREE_TYPE,
     ELIGIBLE,
     GCSE_GRADES,
+    GCSE_STATUS,
     HIGHER_DEGREE,
     HIGHER_DEGREE_ENDS,
     HIGHER_DEGREE_STATUS,
@@ -95,6 +96,7 @@ _DEGREE_TYPES = {
     "hnc": {"hnc"},
     "foundation": {"foundation_degree"},
     "medical": {"medical_degree"},
+    "medical_degree": {"medical_degree"},  # fresh_60d's name (its header, read before its first run)
 }
 _ALTERNATIVES = {
     "btec": "btec",
@@ -242,6 +244,9 @@ def fact_problems(fact: Mapping[str, Any], held: Mapping[str, Any]) -> List[str]
         return []
     if name == "a_level_subjects":
         got = _subjects(held.get(A_LEVEL_SUBJECTS))
+        # A table that writes "design and technology" splits it as two subjects: the parts
+        # of a subject held count as named too.
+        got |= {part for subject in got for part in subject.split(" and ")}
         want = _subjects(value)
         if status in ("held", "in_progress", "planned", "predicted"):
             if not want <= got:
@@ -265,9 +270,14 @@ def fact_problems(fact: Mapping[str, Any], held: Mapping[str, Any]) -> List[str]
         # The A-level stage's status covers the qualifications taken in place of A-levels.
         return [] if a_levels == wanted_status else [f"{value} {status} read as {a_levels}"]
     if name == "gcse_grades":
-        if held.get(GCSE_GRADES) in _EMPTY:
+        read = held.get(GCSE_STATUS) or "held"
+        if held.get(GCSE_GRADES) in _EMPTY and read == "held":
             return [f"GCSEs ({status}) not read"]
-        return [] if status == "held" else [f"GCSEs {status} read as held"]
+        # Predicted GCSEs are still being taken: either status says they are not results yet.
+        under_way = ("predicted", "in_progress")
+        if status == read or (status in under_way and read in under_way):
+            return []
+        return [f"GCSEs {status} read as {read}"]
     if name == "a_level_grades":
         got = str(held.get(A_LEVEL_GRADES) or "")
         if sorted(re.findall(r"A\*|[A-E]", got)) != sorted(re.findall(r"A\*|[A-E]", str(value).upper())):
@@ -288,7 +298,7 @@ _ACCOUNTS = {
     "a_level_subjects": (A_LEVEL_SUBJECTS, A_LEVEL_COUNT, SCIENCE_A_LEVEL, A_LEVEL_STATUS),
     "science_a_level": (SCIENCE_A_LEVEL, A_LEVEL_STATUS),
     "a_level_alternative": (A_LEVEL_ALTERNATIVES, A_LEVEL_COUNT, A_LEVEL_STATUS),
-    "gcse_grades": (GCSE_GRADES,),
+    "gcse_grades": (GCSE_GRADES, GCSE_STATUS),
     "a_level_grades": (A_LEVEL_GRADES, A_LEVEL_STATUS),
 }
 
