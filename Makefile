@@ -153,6 +153,8 @@ eval: $(MODEL)   ## the held-out sets: NLU figures, realistic messages and verdi
 		--json results/reading-fresh60b.json || status=1; \
 	$(BIN)/python -m tools.evaluation.reading --model $(MODEL) --table tests/reading/fresh_60c.yml \
 		--json results/reading-fresh60c.json || status=1; \
+	$(BIN)/python -m tools.evaluation.reading --model $(MODEL) --table tests/reading/fresh_60e.yml \
+		--json results/reading-fresh60e.json || status=1; \
 	exit $$status
 
 nlu-report: $(SPACY)/meta.json   ## trains and compares three NLU pipelines; writes docs/nlu-report.md
