@@ -18,8 +18,8 @@ _UNSURE = re.compile(
 
 # A word before a qualification that says the person does not have it.
 _NEGATION_BEFORE = re.compile(
-    r"(\b(no|not|never|without|nor|neither|none)\b|n't\b|\bnot got\b"
-    r"|\b(haven|hasn|hadn|didn|don|doesn|isn|wasn|aren|weren)t\b)[\w' ]{0,24}$",
+    r"(\b(no|not|never|without|nor|neither|none|cannot)\b|n't\b|\bnot got\b"
+    r"|\b(haven|hasn|hadn|didn|don|doesn|isn|wasn|aren|weren|can|won)t\b)[\w' ]{0,24}$",
     re.I,
 )
 
@@ -27,7 +27,8 @@ _NEGATION_BEFORE = re.compile(
 # Not denials: doubt, and a qualification not finished yet ("I haven't finished my MSc").
 _NOT_A_NEGATION = re.compile(
     r"\b(not sure|no idea|don'?t know|not certain|dunno)\b"
-    r"|n'?t (finished|completed)|\bnot (finished|completed)|\byet to\b",
+    r"|n'?t (finished|completed)|\bnot (finished|completed)|\byet to\b"
+    r"|\b(wait|oh|ah|um|erm|hmm),? no\b|\bno,? (wait|sorry)\b",  # "wait no, chem went up": a correction
     re.I,
 )
 # "I haven't got a degree yet": still to come, not none.
@@ -43,7 +44,8 @@ _NO_HIGHER = re.compile(
     r"\b(no|not any|without an?y?|never did an?y?|don'?t have an?y?|doesn'?t have an?y?"
     r"|haven'?t (got|done|completed|taken|studied|started) an?y?|hasn'?t (got|done|completed) an?y?"
     r"|didn'?t do an?y?|no plans? (for|to do) an?y?|not planning (on doing |on |to do )?an?y?"
-    r"|never (done|studied|started) an?y?)\s+((other|further|higher|more)"
+    r"|never (done|studied|started) an?y?|can'?t afford an?y?|cannot afford an?y?|couldn'?t afford an?y?)"
+    r"\s+((other|further|higher|more)"
     # (of study, not "no more steak")
     r"(?=\s*($|[.,!?;)]|degrees?\b|qualifications?\b|stud(y|ies)\b|education\b|than\b|postgrad\w*))"
     r"|postgrad\w*|post-?graduate|master'?s?|second|grad(uate)? school)\b"
@@ -62,14 +64,16 @@ _NO_HIGHER = re.compile(
 # onto the clinical engineering BSc?", "apply for a BSc in healthcare science".
 _WANTED_COURSE = re.compile(
     r"\b(get(ting)?|go(ing)?|be accepted|accepted|a place|places?|enrol(l?ing)?|apply(ing)?|applications?)"
-    r"\s+(on|onto|into|for|to|in)\s+(the|a|an)\s+[\w\- ]{0,40}$",
+    # (not "apply for the STP with a first in ...": what they have comes after "with")
+    r"\s+(on|onto|into|for|to|in)\s+(the|a|an)\s+"
+    r"(?:(?!\b(?:with|from|having|as|since|because)\b)[\w\- ]){0,40}$",
     re.I,
 )
 
 
 _ASKED_ABOUT = re.compile(
     r"(\b(need|needs|needed|require[sd]?|have to (do|get|take)|worth (doing|getting|taking))"
-    r"|^\W*(does|do|is|would|will|should|could|can)\s+(i|he|she|they|we|you)?\s*(do|get|take|need)?)"
+    r"|^\W*(or\s+)?(does|do|is|would|will|should|could|can)\s+(i|he|she|they|we|you)?\s*(do|get|take|need)?)"
     r"\s*(an?|any|the|another|separate|a separate)?\s*$",
     re.I,
 )
@@ -78,6 +82,13 @@ _ASKED_ABOUT = re.compile(
 # A degree class asked about, not had: "do I need a first?", "you have to get a 2:1".
 NEEDED_BEFORE = re.compile(
     r"\b(need|needs|needed|require[sd]?|(have|has) to (get|have)|must (get|have))\s+(an?\s+)?$", re.I
+)
+# "what happens if I end up with a 2:2", "if I'd got the 2:1": a class supposed, not had.
+SUPPOSED_BEFORE = re.compile(
+    r"\b(if|unless|in case|suppose|supposing)\s+(i|he|she|they|we|you)\s*('d|had|would|were to|was to"
+    r"|end(ed)? up|ends? up|gets?|only gets?|don'?t get|doesn'?t get|didn'?t get|drop(ped)?( down)?"
+    r"|fall|fell|miss(ed)?|came out|come out)\b[^.;!?]{0,30}$",
+    re.I,
 )
 # "haven't got my A-level results yet": the results are awaited, the A-levels are not denied.
 _RESULTS_AFTER = re.compile(r"(?:'s|s'|’s)?[ \t]*(results?|grades?|exams?|marks?)\b", re.I)
@@ -102,7 +113,8 @@ _ONLY_AS_LEVEL = re.compile(r"\b(only|just)\b[\w' ]{0,14}\b(AS|AS[- ]levels?)\b(
 _NO_DEGREE = re.compile(
     r"\b(no|not got an?y?|don'?t have an?y?|doesn'?t have an?y?|haven'?t got an?y?|hasn'?t got an?y?"
     r"|never (did|got|went to)|didn'?t (do|go to|get))\s+(a\s+)?(degree|uni|university)\b"
-    r"|\bnot a graduate\b|\bnon[- ]graduate\b",
+    r"|\bnot a graduate\b|\bnon[- ]graduate\b"
+    r"|\b(degree|uni|university)\s*[:\-–?]+\s*(none|no+|nope|nah|n/?a|nil)\b",  # "Degree: no"
     re.I,
 )
 
@@ -134,8 +146,8 @@ _AFFIRMATION = re.compile(
 
 
 _CORRECTION = re.compile(
-    r"\b(actually|sorry|i meant|correction|my mistake|rather|no wait|typed that wrong|mixed up"
-    r"|got that wrong|oops|update)\b",
+    r"\b(actually|sorry|i meant|correction|my mistake|rather|no wait|wait no|typed that wrong|mixed up"
+    r"|got that wrong|oops|update|that'?s wrong|i mean|scratch that|make that)\b",
     re.I,
 )
 

@@ -55,6 +55,7 @@ from dialogue.denials import (
     _WANTED_COURSE,
     NEEDED_BEFORE,
     NOT_YET,
+    SUPPOSED_BEFORE,
     _negated,
     _replaced,
 )
@@ -137,8 +138,25 @@ def facts_from_message(
             class_id = canonical_degree_class(m.value)
             if NEEDED_BEFORE.search(_clause_before(text, m.start, 40)):
                 continue  # "do I need a first?": asked about, not had
+            if SUPPOSED_BEFORE.search(text[max(0, m.start - 60) : m.start]) and any(
+                o.kind == DEGREE_CLASS
+                and o is not m
+                and not SUPPOSED_BEFORE.search(text[max(0, o.start - 60) : o.start])
+                for o in mentions
+            ):
+                # "predicted a 2:1 ... what if I end up with a 2:2?": supposed beside the class
+                # had. (Alone, "and if I had a 2:1?" after a verdict asks the check to redo it.)
+                continue
+            if re.search(
+                r"\b(missed|missing|short of|just under)( out on)?( an?| the)?\s*$", text[: m.start], re.I
+            ):
+                continue  # "missed a 2:1 by one mark"
             # "First Division" is an Indian or Pakistani grade, not a UK first.
-            overseas_grade = re.match(r"\s*division\b", text[m.end :], re.I) and class_id == FIRST
+            # So is an Indian "First Class with Distinction".
+            overseas_grade = (
+                re.match(r"\s*(class\s+)?(division|with distinction)\b", text[m.end :], re.I)
+                and class_id == FIRST
+            )
             if class_id and not _negated(text, m) and not overseas_grade:
                 classes.append((m, class_id))
         elif m.kind == "qualification":
@@ -207,7 +225,9 @@ def facts_from_message(
 
     # "I graduated in physics", "a physics graduate": the degree is the anchor.
     for m in mentions:
-        if m.kind == "stage" and m.value in ("graduate", "university") and not _negated(text, m):
+        # ("I won't graduate till 2028" is still studying: not denied)
+        still = re.search(r"\bwon'?t( be)?\s*$", text[: m.start], re.I)
+        if m.kind == "stage" and m.value in ("graduate", "university") and (still or not _negated(text, m)):
             anchors.append(_Anchor(m.start, m.end, "degree"))
 
     # A class belongs to the first degree unless it is the result of a higher one
@@ -220,6 +240,7 @@ def facts_from_message(
             and m.start < corrected_from
             and any(c.start >= corrected_from for c, _ in classes)
         ):
+            anchors.append(_Anchor(m.start, m.end, "degree"))  # the class is corrected, not the degree
             continue
         facts[DEGREE_CLASS] = class_id
         anchors.append(_Anchor(m.start, m.end, "degree"))
@@ -236,7 +257,10 @@ def facts_from_message(
         facts[DEGREE_CLASS] = "none"
     if _NO_A_LEVELS.search(text) or _ONLY_AS_LEVEL.search(text):
         facts[A_LEVEL_COUNT] = 0
-    grade_list = next((g for g in _A_LEVEL_GRADE_LIST.finditer(text) if best_first(g.group(0))), None)
+    grade_lists = [g for g in _A_LEVEL_GRADE_LIST.finditer(text) if best_first(g.group(0))]
+    # "predicted BBB.. wait no, ABB": after a correction, the grades it gives.
+    corrected_lists = [g for g in grade_lists if corrected_from is not None and g.start() >= corrected_from]
+    grade_list = corrected_lists[-1] if corrected_lists else next(iter(grade_lists), None)
     school_roles = {a.role for a in anchors}
     if grade_list and (
         "a_level" in school_roles
@@ -343,9 +367,15 @@ def facts_from_message(
             grades = [
                 g.group(1) for m in a_level_mentions for g in [_GRADE_AFTER_SUBJECT.match(text[m.end :])] if g
             ]
-            if len(grades) >= 2 or (grades and len(grades) == len(a_level_subjects)):
+            shared = _SHARED_GRADE.search(text)
+            if len(grades) >= 2 or (
+                grades and (len(grades) == len(a_level_subjects) or facts.get(A_LEVEL_COUNT) == 1)
+            ):
                 # "one A-level (physics, grade B)"; listed best first, as people list them
                 facts[A_LEVEL_GRADES] = "".join(sorted(grades, key=_GRADE_ORDER.index))
+            elif shared and len(a_level_subjects) >= 2:
+                # "Art, Drama and Media Studies (all grade B)", "physics and maths, both Cs"
+                facts[A_LEVEL_GRADES] = shared.group(1) * len(a_level_subjects)
             elif len(a_level_subjects) == 1:
                 before = _GRADE_BEFORE_SUBJECT.search(text[: a_level_mentions[0].start])
                 if before:
@@ -427,7 +457,8 @@ _NOT_UK_SCHOOL = {"irish_leaving_cert", "ib", "overseas_school"}
 # Ways of grading a degree that UK universities do not use (a UK degree's formal name is
 # "Second Class Honours (Upper Division)", with "Honours").
 _OVERSEAS_GRADING = re.compile(
-    r"\bc\.?g\.?p\.?a\b|\bg\.?p\.?a\b|\bfirst division\b|\bb\.?\s?tech\b"
+    r"\bc\.?g\.?p\.?a\b|\bg\.?p\.?a\b|\bfirst division\b|\bb\.?\s?tech\b|\bfirst class with distinction\b"
+    r"|\bgrade (of )?[1-4],\d\b|\bnote [1-4],\d\b"
     r"|\bsecond class (upper|lower)( division)?\b|\b\d{2}(\.\d+)?\s?%",
     re.I,
 )
@@ -585,13 +616,30 @@ def _origin(
         )
         if nearest_anchor.role != "degree" and not from_before:
             return
+        # "She's travelling in Vietnam": a country in a sentence with no degree in it is
+        # not where the degree is from.
+        sentence = _sentence_around(text, origin.start)
+        if not any(sentence[0] <= a.start < sentence[1] for a in degree) and not _DEGREE_WORDS.search(
+            text[sentence[0] : sentence[1]]
+        ):
+            return
     else:
         origin = origins[0]
     facts[DEGREE_OVERSEAS] = origin.value == "overseas"
 
 
+def _sentence_around(text: str, position: int) -> Tuple[int, int]:
+    """Where the sentence holding `position` starts and ends."""
+    start = max((m.end() for m in re.finditer(r"[.!?\n]\s", text[:position])), default=0)
+    following = re.search(r"[.!?\n](\s|$)", text[position:])
+    return start, position + following.start() if following else len(text)
+
+
 _NOT_A_DEGREE = ("hnd", "hnc", "foundation_degree")
 
+
+# One grade for every A-level named: "(all grade B)", "both Cs".
+_SHARED_GRADE = re.compile(r"\b(?i:all|both)\s+(?i:at\s+)?(?i:grade\s+)?(A\*|[A-E])(?:'?s)?(?![\w*])")
 
 _RESIT = re.compile(r"\bre-?(sit|sitting|sat|take|taking|took)\b", re.I)
 

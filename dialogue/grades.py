@@ -177,6 +177,16 @@ _SUBJECTS_AT_GRADE = re.compile(
 )
 
 
+# A grade and the subjects it is for: "C in maths and English", "a 4 in english".
+_GRADE_FOR_SUBJECTS = re.compile(
+    r"(?<![\w*])(A\*|[A-G]|[1-9])'?s?\s+in\s+"
+    r"((?:maths|math|english|science|double science|[a-z]+)(?:\s+(?:language|literature|lit))?"
+    r"(?:\s*(?:,|\band\b|&)\s*(?:maths|math|english|science|double science|[a-z]+)"
+    r"(?:\s+(?:language|literature|lit))?){0,4})",
+    re.I,
+)
+
+
 # (count) GCSEs (range): "8 GCSEs (grades 9-5)", "7 GCSEs 4-7".
 _COUNT_RANGE = re.compile(
     _NUMBER + r"\s+(?:gcses?|passes)\s*[(:,]?\s*(?:at\s+)?(?:grades?\s*)?"
@@ -233,8 +243,9 @@ def judge_gcses(rules: EntryRules, text: str) -> Optional[str]:
         return "unsure"  # "not sure they count as a good range"
     if re.search(r"\b(national 5s?|nat ?5s?|n5s|standard grades?|o[- ]?levels?|igcses?)\b", value, re.I):
         return "equivalent"
-    if _GCSE_NOT_MET.search(value):
-        return "not_met"
+    failed = bool(_GCSE_NOT_MET.search(value))
+    if failed and not re.search(r"(?<![\w*])([4-9]|A\*|[A-C])(?![\w*])", value):
+        return "not_met"  # "I failed most of them", with no grade at A-C named
     named = _GRADE_IN_SUBJECTS.search(value)
     if (
         named
@@ -326,6 +337,23 @@ def judge_gcses(rules: EntryRules, text: str) -> Optional[str]:
                 good += 1
             else:
                 low += 1
+    for match in _GRADE_FOR_SUBJECTS.finditer(value):
+        # "C in maths and English, and two Ds", "only got a 4 in english": a grade for
+        # each subject named.
+        if any(s <= match.start() < e for s, e in covered) or _grade_is_good(rules, match.group(1)) is None:
+            continue
+        if match.group(1).islower():
+            continue  # "a in maths" is no grade
+        subjects_named = len(re.split(r"\s*(?:,|\band\b|&)\s*", match.group(2).strip()))
+        covered.append(match.span())
+        if _grade_is_good(rules, match.group(1)):
+            good += subjects_named
+        else:
+            low += subjects_named
+    if failed:
+        # "failed most, only got a 4 in english": some at A-C, fewer than a good range's
+        # count, is for the universities to judge (good_range).
+        return "unsure" if good else "not_met"
     if _GCSE_MET.search(value) and not low:
         return "met"
     if not good and not low:

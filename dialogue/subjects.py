@@ -32,7 +32,7 @@ from dialogue.grades import canonical_degree_class, canonical_qualification
 from dialogue.mentions import _Anchor, _clause_before, _gap, _Mention
 
 # What joins the subjects of one list: "physics, maths and further maths".
-_LIST_JOIN = re.compile(r"\s*(,|&|\+|/|and|,\s*and)?\s*(\([A-E]\*?\)\s*,?\s*(and\s*)?)?", re.I)
+_LIST_JOIN = re.compile(r"\s*(,|&|\+|/|and|n|an'|,\s*and)?\s*(\([A-E]\*?\)\s*,?\s*(and\s*)?)?", re.I)
 
 
 _SUBJECT_NOISE = re.compile(
@@ -54,8 +54,8 @@ _NOT_A_SUBJECT = re.compile(
 
 # Words before a subject that show it is what someone studied.
 _STUDIED_BEFORE = re.compile(
-    r"\b(studied|study|studying|studies|read|reading|did|doing|taking|take|took|majored in|(year|yr) of"
-    r"|major in|degree in|graduate in|graduated in|qualified in|qualification in"
+    r"\b(studied|study|studying|studies|read|reading|did|do|doing|doin|taking|take|took|majored in"
+    r"|(year|yr) of|major in|degree in|graduate in|graduated in|qualified in|qualification in"
     r"|(1st|2nd|3rd|4th|first|second|third|fourth|final|last) (year|yr))\s+$",
     re.I,
 )
@@ -83,7 +83,10 @@ _STUDIED_AFTER = re.compile(r"^\s*(degree|graduate|grad|student|course|bsc|ba|be
 
 
 _NOT_STUDIED_BEFORE = re.compile(
-    r"\b(teach|teaches|teaching|taught|teacher of|lecture in|lecturer in|tutor in|tutoring)\s+$", re.I
+    r"\b(teach|teaches|teaching|taught|teacher of|lecture in|lecturer in|tutor in|tutoring"
+    r"|leav(e|ing)|left|quit(ting)?|work(ing|ed)? in|career in|jobs? in)"
+    r"(\s+(clinical|hospital|general|the))?\s+$",
+    re.I,
 )
 
 
@@ -200,6 +203,8 @@ def _role_for(
     attached to any ("the engineering side of hospitals")."""
     before = [a for a in anchors if a.end <= mention.start]
     after = [a for a in anchors if a.start >= mention.end]
+    if mention.kind == "subject" and _WANTED_COURSE.search(_clause_before(text, mention.start, 60)):
+        return None  # "get onto a PTP degree in clinical engineering": the course wanted
     if _NOT_STUDIED_BEFORE.search(text[max(0, mention.start - 25) : mention.start]):
         return None  # "I teach physics": a job, not what they studied
     if mention.kind == "subject" and _NOT_STUDIED_AFTER.match(text[mention.end :]):
@@ -247,10 +252,14 @@ def _role_for(
         return "degree"
     if requested_slot in _SLOT_ROLES:
         return _SLOT_ROLES[requested_slot]
-    if mention.kind == "subject" and _ASPIRATION_BEFORE.search(
-        text[max(0, mention.start - 40) : mention.start]
+    if (
+        mention.kind == "subject"
+        and _ASPIRATION_BEFORE.search(text[max(0, mention.start - 40) : mention.start])
+        and not any(a.role == "a_level" for a in anchors)
     ):
-        return None  # "want to study clinical engineering": hoped for, not studied
+        # "want to study clinical engineering": hoped for, not studied ("planning to do
+        # physics and maths for A-level" are A-levels planned)
+        return None
     if mention.kind == "subject" and (
         _STUDIED_BEFORE.search(text[: mention.start]) or _STUDIED_AFTER.match(text[mention.end :])
     ):
@@ -258,8 +267,9 @@ def _role_for(
             text
         )
         return "a_level" if programme == PTP or school else "degree"
-    if before:
-        return before[-1].role
+    between = text[before[-1].end : mention.start] if before else ""
+    if before and (not re.search(r"[.!?]\s", between) or re.fullmatch(r"\.\s*", between)):
+        return before[-1].role  # (not a later sentence's "doing HVAC design since I graduated")
     return None
 
 

@@ -37,7 +37,8 @@ _CUES: Tuple[Tuple[str, str], ...] = (
     (
         ABANDONED,
         r"dropped out|drop out|dropping out|(planning|plan|going|want(ing)?) to drop|will drop"
-        r"|quit|gave up|give up|left (it|after|in|during|halfway)"
+        r"|quit|gave up|give up|left (it|after|during|halfway)"
+        r"|left in (the |my |her |his )?(first|second|third|final|1st|2nd|3rd|middle)"
         r"|didn'?t (finish|complete)|did not (finish|complete)|never (finished|completed)"
         r"|withdrew|withdrawn|abandoned|failed to (finish|complete)|dropped(?!\s+(down\s+)?to\b)",
     ),
@@ -47,6 +48,10 @@ _CUES: Tuple[Tuple[str, str], ...] = (
         r"|going to (do|start|take|study)|want(s|ed)? to (do|take|study|start)"
         r"|would like to (do|take|study)|hoping to (do|start|take|study)|considering( doing)?|weighing up"
         r"|about to (start|begin)|will (start|begin|be starting|be doing|be taking|do|take)"
+        r"|(accepted|got|have|holding|hold) an? (offer|place)|(an? )?(offer|place) (for|on|to do|at)"
+        r"|(starting|starts|begins|beginning) (in )?(this |next )?"
+        r"(january|february|march|april|may|june|july|august|september|october|november|december"
+        r"|autumn|spring|summer|winter)( 20\d\d)?"
         r"|(start|starting|begin|beginning)( (a|an|my|her|his|the))? [\w' ]{0,40}? (in|this|next) "
         r"(january|february|march|april|may|june|july|august|september|october|november|december"
         r"|autumn|spring|summer|winter|year|the autumn|the new year)"
@@ -79,7 +84,12 @@ _CUES: Tuple[Tuple[str, str], ...] = (
         r"|(year|yr) ?1[1-3]|haven'?t (got|had|received) (my|the|her|his|their)? ?[\w\- ]{0,12}results"
         r"|results? (are |is )?(out|due|come out|won'?t be (out|confirmed))|won'?t be (confirmed|awarded)"
         r"|should finish|due to (finish|complete|graduate)|will (complete|graduate|have)|graduating"
-        r"|in uni|in sixth form|rn|right now|finishes|ends in"
+        r"|in uni|in sixth form|rn|right now|finishes|ends in|doin"
+        r"|(i|we|she|he|they) finish (in|on|by|at|next)"
+        r"|submitted (my|her|his|their|the)( \w+)? (thesis|dissertation)"
+        r"|(thesis|dissertation) (is )?submitted"
+        r"|viva|awaiting (my |her |his )?(results|viva)"
+        r"|waiting (for|on) (my |her |his )?results|placement year|year in industry|sandwich year"
         r"|(i|he|she|they)'ll (graduate|finish|complete)|(has|have)n'?t (finished|completed)"
         r"|not (finished|completed) (it )?yet|yet to (finish|complete|sit|graduate)",
     ),
@@ -88,6 +98,7 @@ _CUES: Tuple[Tuple[str, str], ...] = (
     (
         HELD,
         r"graduated|i'?ve graduated|got|have got|'ve got|achieved|was awarded|were awarded|received"
+        r"|(i'?m|i am|she'?s|he'?s|just) after (finishing|completing|doing|getting)"
         r"|finished|completed|passed|been awarded|(is|was) done",
     ),
 )

@@ -319,7 +319,11 @@ def _plausible(doc: Any, ent: Any, ents: List[Any]) -> bool:
         return any(
             other.label_ == "qualification"
             and other.ent_id_ in _COUNTABLE
-            and 0 <= other.start - ent.end <= 2
+            and (
+                0 <= other.start - ent.end <= 2
+                # "A-levels: yes, 3": a form's label, then the count
+                or (0 <= ent.start - other.end <= 4 and other.end < len(doc) and doc[other.end].text == ":")
+            )
             for other in ents
         )
     return True

@@ -110,6 +110,8 @@ def test_counts(text, expected):
         # Fewer than five at A-C, and equivalents, are for the universities.
         ("only 3 GCSEs at C", "unsure"),
         ("GCSE maths and English at grade 5", "unsure"),  # two GCSEs are not yet a range
+        ("4 GCSEs: C in maths and English, two Ds", "unsure"),
+        ("failed most of them, only a 5 in english", "unsure"),  # some at A-C: the universities judge
         ("9 GCSEs including maths and english at grade 6", "met"),
         ("two at B and two at D", "unsure"),
         ("National 5s, all A and B", "equivalent"),
@@ -577,6 +579,67 @@ READINGS = [
         {"a_level_count": 3, "a_level_status": "in_progress"},
         ("degree_subject", "programme"),
     ),
+    # A class only supposed or missed is not had.
+    (
+        "predicted a 2:1 in maths but what happens if I end up with a 2:2?",
+        None,
+        "inform",
+        {"degree_class": "upper_second", "degree_status": "predicted"},
+        (),
+    ),
+    ("2:2 in geography, I missed a 2:1 by two marks", None, "inform", {"degree_class": "lower_second"}, ()),
+    # A corrected class keeps its degree's subject.
+    (
+        "a 2:2 in chemistry - no sorry, it was a 2:1",
+        None,
+        "inform",
+        {"degree_class": "upper_second", "degree_subject": "chemistry"},
+        (),
+    ),
+    # Timing: an offer, a thesis handed in, Hiberno-English "after finishing".
+    (
+        "2:2 in physics, and I've accepted a place on an MSc in medical physics starting September 2027",
+        None,
+        "inform",
+        {"higher_degree": "msc", "higher_degree_status": "planned"},
+        (),
+    ),
+    (
+        "2:2 in maths; submitted my PhD thesis in acoustics last month",
+        None,
+        "inform",
+        {"higher_degree": "phd", "higher_degree_status": "in_progress"},
+        (),
+    ),
+    (
+        "I'm after finishing my A-levels in physics and chemistry",
+        None,
+        "inform",
+        {"a_level_count": 2, "a_level_status": "held"},
+        (),
+    ),
+    # A country said of something else is not where the degree is from.
+    (
+        "She got a first in physics at Durham. She's working in Canada now.",
+        None,
+        "inform",
+        {"degree_class": "first"},
+        ("degree_overseas",),
+    ),
+    ("I have a BEng (2:1) from a Hochschule in Bavaria", None, "inform", {"degree_overseas": True}, ()),
+    # A form, text-speak lists, a shared grade, "can't afford a masters".
+    ("Degree: none\nA-levels: 2", None, "inform", {"degree_class": "none", "a_level_count": 2}, ()),
+    (
+        "yr 13 doin physics n maths, both predicted Bs",
+        None,
+        "inform",
+        {"a_level_count": 2, "a_level_status": "in_progress"},
+        (),
+    ),
+    ("A-levels in art and drama (all grade A)", None, "inform", {"a_level_grades": "AA"}, ()),
+    ("2:2 in civil eng, can't afford a masters", None, "inform", {"higher_degree": "none"}, ()),
+    # A job left is no subject studied.
+    ("I'm thinking about leaving teaching for engineering", None, "inform", {}, ("degree_subject",)),
     # Giving up, told after a "got" that times nothing.
     (
         "started an MRes in 2023 but got ill and withdrew",
