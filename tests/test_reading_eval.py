@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tools.evaluation.reading import TABLE, fact_problems, judge, load_table, unstated
+from tools.evaluation.reading import TABLE, _in_table_terms, fact_problems, judge, load_table, unstated
 
 
 @pytest.mark.parametrize(
@@ -125,3 +125,10 @@ def test_gcses_still_being_taken_are_right_only_with_their_status():
     assert fact_problems(predicted, {"gcse_status": "in_progress"}) == []
     held = {"fact": "gcse_grades", "value": "all 6s", "status": "held"}
     assert fact_problems(held, {"gcse_grades": "met", "gcse_status": "predicted"}) != []
+
+
+def test_a_corrected_value_is_the_one_held():
+    fact = {"fact": "degree_class", "value": "lower_second", "status": "corrected"}
+    table = _in_table_terms(fact)
+    assert table["status"] == "held"
+    assert fact_problems(table, {"degree_class": "lower_second"}) == []

@@ -127,6 +127,10 @@ def _in_table_terms(fact: Mapping[str, Any]) -> Optional[Dict[str, Any]]:
     """A fact in the first table's names; None for a second fact about GCSEs (one is enough)."""
     fact = dict(fact)
     name = str(fact.get("fact"))
+    if fact.get("status") == "corrected":
+        # fresh_60d's status for the value a message corrects to (its header, read before
+        # its first run): the value the person has.
+        fact["status"] = "held"
     if name == "a_levels" and fact.get("status") == "denied":
         return {**fact, "fact": "a_level_count", "value": 0, "status": "held"}  # "no A-levels"
     if name in _ALIASES:
