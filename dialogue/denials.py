@@ -42,7 +42,9 @@ _REPLACED_BEFORE = re.compile(r"\b(instead of|rather than|in place of|not)\s+(th
 # Only a first degree: "no other degree", "just my bachelor's", "no master's".
 _NO_HIGHER = re.compile(
     r"\b(no|not any|without an?y?|never did an?y?|don'?t have an?y?|doesn'?t have an?y?"
-    r"|haven'?t (got|done|completed|taken|studied|started) an?y?|hasn'?t (got|done|completed) an?y?"
+    r"|haven'?t (got|done|completed|taken|studied|started|undertaken) an?y?"
+    r"|hasn'?t (got|done|completed) an?y?"
+    r"|(have|has) not (got|done|completed|taken|studied|started|undertaken) an?y?"
     r"|didn'?t do an?y?|no plans? (for|to do) an?y?|not planning (on doing |on |to do )?an?y?"
     r"|never (done|studied|started) an?y?|can'?t afford an?y?|cannot afford an?y?|couldn'?t afford an?y?)"
     r"\s+((other|further|higher|more)"
@@ -81,7 +83,9 @@ _ASKED_ABOUT = re.compile(
 
 # A degree class asked about, not had: "do I need a first?", "you have to get a 2:1".
 NEEDED_BEFORE = re.compile(
-    r"\b(need|needs|needed|require[sd]?|(have|has) to (get|have)|must (get|have))\s+(an?\s+)?$", re.I
+    r"\b(need|needs|needed|require[sd]?|(have|has) to (get|have)|must (get|have))\s+(an?\s+)?"
+    r"([\w:.]+\s+or\s+(an?\s+)?)?$",  # "I need a 1st or 2:1"
+    re.I,
 )
 # "what happens if I end up with a 2:2", "if I'd got the 2:1": a class supposed, not had.
 SUPPOSED_BEFORE = re.compile(

@@ -368,6 +368,10 @@ def facts_from_message(
                 g.group(1) for m in a_level_mentions for g in [_GRADE_AFTER_SUBJECT.match(text[m.end :])] if g
             ]
             shared = _SHARED_GRADE.search(text)
+            bracketed = _BRACKETED_GRADES.search(text)
+            listed = re.findall(r"A\*|[A-E]", bracketed.group(0)) if bracketed else []
+            if len(listed) == len(a_level_subjects) > len(grades):
+                grades = listed  # "History, English Literature and French (A, A, B)"
             if len(grades) >= 2 or (
                 grades and (len(grades) == len(a_level_subjects) or facts.get(A_LEVEL_COUNT) == 1)
             ):
@@ -638,6 +642,8 @@ def _sentence_around(text: str, position: int) -> Tuple[int, int]:
 _NOT_A_DEGREE = ("hnd", "hnc", "foundation_degree")
 
 
+# A grade for each A-level, in brackets after the list: "(A, A, B)".
+_BRACKETED_GRADES = re.compile(r"\(\s*(?:A\*|[A-E])(?:\s*(?:,|and|&)\s*(?:A\*|[A-E]))+\s*\)")
 # One grade for every A-level named: "(all grade B)", "both Cs".
 _SHARED_GRADE = re.compile(r"\b(?i:all|both)\s+(?i:at\s+)?(?i:grade\s+)?(A\*|[A-E])(?:'?s)?(?![\w*])")
 

@@ -177,6 +177,14 @@ _SUBJECTS_AT_GRADE = re.compile(
 )
 
 
+# Every GCSE in a range of grades: "all my GCSEs were 7-9", "GCSEs: 9-6".
+_ALL_IN_RANGE = re.compile(
+    r"\b(?:all\s+(?:my\s+|his\s+|her\s+)?gcses?\s+(?:were|are|at|between)?|gcses?\s*:)\s*(?:grades?\s*)?"
+    r"([1-9]|A\*|[A-G])\s*(?:-|to|–)\s*([1-9]|A\*|[A-G])(?![\w*])",
+    re.I,
+)
+
+
 # A grade and the subjects it is for: "C in maths and English", "a 4 in english".
 _GRADE_FOR_SUBJECTS = re.compile(
     r"(?<![\w*])(A\*|[A-G]|[1-9])'?s?\s+in\s+"
@@ -279,6 +287,11 @@ def judge_gcses(rules: EntryRules, text: str) -> Optional[str]:
         if grades:
             lowest_good = all(_grade_is_good(rules, g) for g in grades)
             return "met" if lowest_good and how_many >= rules.gcse_good_range_count else "unsure"
+    whole = _ALL_IN_RANGE.search(value)
+    if whole and all(_grade_is_good(rules, g) is not None for g in whole.groups()):
+        # "all my GCSEs were 7-9": every one in the range; a range reaching below C is
+        # for the universities to judge.
+        return "met" if all(_grade_is_good(rules, g) for g in whole.groups()) else "unsure"
     good = low = 0
     explicit = False
     covered: List[Tuple[int, int]] = []

@@ -150,6 +150,7 @@ _SUBJECT_OF_DEGREE_NAME = {
     "mmath": "mathematics",
     "mmathphys": "mathematical physics",
     "bachelor of engineering": "engineering",
+    "llb": "law",
 }
 
 

@@ -70,12 +70,14 @@ _CUES: Tuple[Tuple[str, str], ...] = (
     (
         IN_PROGRESS,
         r"doing|currently(?! (working|employed|work|have|hold|has|got|a |an"
-        r"|in (a |my |the )?(job|role|post)))"
+        r"|in (a |my |the )?(job|role|post)|in (the )?uk|in (london|england|scotland|wales|the country)"
+        r"|living|based|on an? \w+ visa))"
         r"|studying|halfway|half way|part[- ]way|finishing|will finish|in progress"
         r"|working towards|enrolled|taking(?! a gap)|resitting|re-?taking"
         r"|still (at|in|studying|doing|waiting)"
         r"|in (my|her|his|their) (first|second|third|fourth|final|last|1st|2nd|3rd|4th) year"
-        r"|(?<!bad )(?<!tough )(?<!rough )(?<!hard )final[- ]year(?! (project|module|exam|dissertation))"
+        r"|(?<!bad )(?<!tough )(?<!rough )(?<!hard )(?<!during my )(?<!during the )(?<!during her )"
+        r"(?<!during his )final[- ]year(?! (project|module|exam|dissertation))"
         r"|final yr"
         r"|(just |have |has |'ve )?started|sits|sitting|sit (them|it|my|his|her)"
         r"|(first|second|third|fourth|1st|2nd|3rd|4th)[- ](year|yr)"

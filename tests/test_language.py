@@ -111,6 +111,8 @@ def test_counts(text, expected):
         ("only 3 GCSEs at C", "unsure"),
         ("GCSE maths and English at grade 5", "unsure"),  # two GCSEs are not yet a range
         ("4 GCSEs: C in maths and English, two Ds", "unsure"),
+        ("all my GCSEs were 6-8", "met"),
+        ("all her GCSEs were 3 to 5", "unsure"),
         ("failed most of them, only a 5 in english", "unsure"),  # some at A-C: the universities judge
         ("9 GCSEs including maths and english at grade 6", "met"),
         ("two at B and two at D", "unsure"),
@@ -638,6 +640,26 @@ READINGS = [
     ),
     ("A-levels in art and drama (all grade A)", None, "inform", {"a_level_grades": "AA"}, ()),
     ("2:2 in civil eng, can't afford a masters", None, "inform", {"higher_degree": "none"}, ()),
+    # Past years and places are no timing: "during my final year", "currently in the UK".
+    (
+        "got a 2:2 in physics in 2015, I was ill during my final year",
+        None,
+        "inform",
+        {"degree_class": "lower_second", "degree_status": "held"},
+        (),
+    ),
+    (
+        "2:1 in chemistry from Accra, currently in the UK on a graduate visa",
+        None,
+        "inform",
+        {"degree_class": "upper_second"},
+        ("degree_status",),
+    ),
+    # A requirement quoted is no class had; grades in brackets; an LLB; a formal denial.
+    ("I read that you need a 1st or 2:1, I'm not sure about mine", None, "inform", {}, ("degree_class",)),
+    ("A-levels in art, music and drama (B, B, C)", None, "inform", {"a_level_grades": "BBC"}, ()),
+    ("LLB, 2:2, from Cardiff", None, "inform", {"degree_subject": "law", "degree_class": "lower_second"}, ()),
+    ("I have not undertaken any postgraduate study", None, "inform", {"higher_degree": "none"}, ()),
     # A job left is no subject studied.
     ("I'm thinking about leaving teaching for engineering", None, "inform", {}, ("degree_subject",)),
     # Giving up, told after a "got" that times nothing.
