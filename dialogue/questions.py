@@ -623,6 +623,7 @@ _PLAIN_WORDS = _word_set(
     true false start starts started stop keep kept stay move moved moving late early soon long
     short high higher low lower big small best better worse worst easy easier hard harder
     explain explained matter matters important importance essential nice points point used using
+    none nope qualifications qualification
     use actual actually seen mention mentioned mentioning once able stuff read link links list
     somewhere anywhere everywhere overall whole time times main mainly couple outline completely
     definition problem rule tend pulled brilliant love care cover covers classed class classified

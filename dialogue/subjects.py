@@ -55,7 +55,7 @@ _NOT_A_SUBJECT = re.compile(
 # Words before a subject that show it is what someone studied.
 _STUDIED_BEFORE = re.compile(
     r"\b(studied|study|studying|studies|read|reading|did|do|doing|doin|taking|take|took|majored in"
-    r"|(year|yr) of|major in|degree in|graduate in|graduated in|qualified in|qualification in"
+    r"|(years?|yrs?) of|major in|degree in|graduate in|graduated in|qualified in|qualification in"
     r"|(1st|2nd|3rd|4th|first|second|third|fourth|final|last) (year|yr))\s+$",
     re.I,
 )

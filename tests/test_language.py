@@ -660,6 +660,13 @@ READINGS = [
     ("A-levels in art, music and drama (B, B, C)", None, "inform", {"a_level_grades": "BBC"}, ()),
     ("LLB, 2:2, from Cardiff", None, "inform", {"degree_subject": "law", "degree_class": "lower_second"}, ()),
     ("I have not undertaken any postgraduate study", None, "inform", {"higher_degree": "none"}, ()),
+    (
+        "3 yrs of mech eng at Leeds, got a 2:2",
+        None,
+        "inform",
+        {"degree_subject": "mechanical engineering"},
+        (),
+    ),
     # A job left is no subject studied.
     ("I'm thinking about leaving teaching for engineering", None, "inform", {}, ("degree_subject",)),
     # Giving up, told after a "got" that times nothing.

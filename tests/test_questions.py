@@ -305,6 +305,8 @@ def test_answers_citing_the_same_pages_are_shown_as_one():
         # Places and institutions named inside a sentence are who or where, not what is asked.
         ("ask_relevant_subjects", "2:1 in Biochemistry (Dundee) - is biochem relevant for the STP?", []),
         ("ask_work_experience", "What experience is a HSST trainee expected to have?", ["hsst"]),
+        # A form's "none" answers a label; it asks nothing.
+        ("ask_integrated_masters", "Qualifications: MEng (II.2). Postgrad: none. STP?", []),
     ],
 )
 def test_what_an_answer_leaves_unanswered(answer, text, missing):
