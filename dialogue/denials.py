@@ -18,8 +18,8 @@ _UNSURE = re.compile(
 
 # A word before a qualification that says the person does not have it.
 _NEGATION_BEFORE = re.compile(
-    r"(\b(no|not|never|without|nor|neither|none|cannot)\b|n't\b|\bnot got\b"
-    r"|\b(haven|hasn|hadn|didn|don|doesn|isn|wasn|aren|weren|can|won)t\b)[\w' ]{0,24}$",
+    r"(\b(no|not|never|without|nor|neither|none)\b|n't\b|\bnot got\b"
+    r"|\b(haven|hasn|hadn|didn|don|doesn|isn|wasn|aren|weren)t\b)[\w' ]{0,24}$",
     re.I,
 )
 
@@ -68,7 +68,9 @@ _WANTED_COURSE = re.compile(
     r"\b(get(ting)?|go(ing)?|be accepted|accepted|a place|places?|enrol(l?ing)?|apply(ing)?|applications?)"
     # (not "apply for the STP with a first in ...": what they have comes after "with")
     r"\s+(on|onto|into|for|to|in)\s+(the|a|an)\s+"
-    r"(?:(?!\b(?:with|from|having|as|since|because)\b)[\w\- ]){0,40}$",
+    # (nor "apply for the STP i have a first in ...": a person and a verb start what they have)
+    r"(?:(?!\b(?:with|from|having|as|since|because|i|i'm|im|ive|my|me|he|she|they|we|have|has|got|did|do)\b)"
+    r"[\w\- ]){0,40}$",
     re.I,
 )
 
@@ -151,7 +153,7 @@ _AFFIRMATION = re.compile(
 
 _CORRECTION = re.compile(
     r"\b(actually|sorry|i meant|correction|my mistake|rather|no wait|wait no|typed that wrong|mixed up"
-    r"|got that wrong|oops|update|that'?s wrong|i mean|scratch that|make that)\b",
+    r"|got that wrong|oops|update|that'?s wrong|scratch that|make that)\b",
     re.I,
 )
 

@@ -177,8 +177,10 @@ def facts_from_message(
             if group == HIGHER_DEGREE and _integrated_called_masters(text, m, mentions, rules):
                 continue  # "The M in MEng means it's a masters, right?"
             # "haven't got my A-level results yet" is no denial; "Masters? Haven't done one" is.
-            negated = (_negated(text, m) and not _RESULTS_AFTER.match(text[m.end :])) or bool(
-                _DENIED_AFTER.match(text[m.end :])
+            negated = (
+                (_negated(text, m) and not _RESULTS_AFTER.match(text[m.end :]))
+                or bool(_DENIED_AFTER.match(text[m.end :]))
+                or bool(_CANNOT_AFFORD.search(text[: m.start]))  # "cant afford a masters"
             )
             if group in (UNDERGRADUATE_HONOURS, NON_HONOURS, "medical"):
                 if negated or _WANTED_COURSE.search(_clause_before(text, m.start, 60)):
@@ -532,7 +534,7 @@ def _status_words(text: str, spans: List[Span], facts: Dict[str, Any]) -> None:
     if gcses == IN_PROGRESS and _RESIT.search(text):
         if facts.get(GCSE_GRADES) == "not_met":
             facts[GCSE_GRADES] = "unsure"  # a GCSE being resat: the universities will judge the result
-    elif gcses in (PREDICTED, IN_PROGRESS, PLANNED):
+    elif gcses == PREDICTED or (gcses in (IN_PROGRESS, PLANNED) and _GCSES_UNDER_WAY.search(text)):
         facts[GCSE_STATUS] = gcses  # "predicted 6s", "in year 11 doing my GCSEs"
     elif gcses == HELD and GCSE_GRADES in facts:
         facts[GCSE_STATUS] = HELD  # "got my GCSE results: all 6s"
@@ -623,13 +625,29 @@ def _origin(
         # "She's travelling in Vietnam": a country in a sentence with no degree in it is
         # not where the degree is from.
         sentence = _sentence_around(text, origin.start)
-        if not any(sentence[0] <= a.start < sentence[1] for a in degree) and not _DEGREE_WORDS.search(
-            text[sentence[0] : sentence[1]]
+        words = text[sentence[0] : sentence[1]]
+        if (
+            not any(sentence[0] <= a.start < sentence[1] for a in degree)
+            and not _DEGREE_WORDS.search(words)
+            and not _STUDY_WORDS.search(words)
+            and _ELSEWHERE_WORDS.search(words)
         ):
             return
     else:
         origin = origins[0]
     facts[DEGREE_OVERSEAS] = origin.value == "overseas"
+
+
+# A sentence about studying ("I studied in India", "I did it in Pakistan") says where the
+# degree is from; one about travel, work or family ("she's travelling in Vietnam") does not.
+_STUDY_WORDS = re.compile(
+    r"\b(stud(y|ied|ying)|did (it|my|a|an|that)|course|school|graduat\w*|qualif\w*)\b", re.I
+)
+_ELSEWHERE_WORDS = re.compile(
+    r"\b(travel\w*|holiday\w*|moving|moved|move|living|lives|live|work\w*|job|jobs|visa|family|husband|wife"
+    r"|partner|born|grew up|relocat\w*|based|staying|visit\w*)\b",
+    re.I,
+)
 
 
 def _sentence_around(text: str, position: int) -> Tuple[int, int]:
@@ -644,8 +662,21 @@ _NOT_A_DEGREE = ("hnd", "hnc", "foundation_degree")
 
 # A grade for each A-level, in brackets after the list: "(A, A, B)".
 _BRACKETED_GRADES = re.compile(r"\(\s*(?:A\*|[A-E])(?:\s*(?:,|and|&)\s*(?:A\*|[A-E]))+\s*\)")
+_CANNOT_AFFORD = re.compile(
+    r"\b(can'?t|cannot|couldn'?t) afford( to (do|study|get|take))?\s+(an?\s+|the\s+|any\s+)?$", re.I
+)
 # One grade for every A-level named: "(all grade B)", "both Cs".
-_SHARED_GRADE = re.compile(r"\b(?i:all|both)\s+(?i:at\s+)?(?i:grade\s+)?(A\*|[A-E])(?:'?s)?(?![\w*])")
+_SHARED_GRADE = re.compile(
+    r"\b(?i:all|both)\s+(?i:at\s+)?(?i:grade\s+)?(A\*|[A-E])(?:'?s)?(?![\w*])(?![\s-]*(?i:levels?)\b)"
+)
+
+# GCSEs still being taken, said of the GCSEs themselves (a Year 12's "doing A-levels" times
+# the A-levels, not the GCSEs named beside them).
+_GCSES_UNDER_WAY = re.compile(
+    r"\b(year|yr) ?(9|10|11)\b|\b(doing|taking|sitting|sit|studying for) (my |his |her |their )?gcses?\b"
+    r"|\bgcses? (are |is )?(in|this|next) (may|june|summer|year)\b",
+    re.I,
+)
 
 _RESIT = re.compile(r"\bre-?(sit|sitting|sat|take|taking|took)\b", re.I)
 

@@ -54,7 +54,7 @@ _NOT_A_SUBJECT = re.compile(
 
 # Words before a subject that show it is what someone studied.
 _STUDIED_BEFORE = re.compile(
-    r"\b(studied|study|studying|studies|read|reading|did|do|doing|doin|taking|take|took|majored in"
+    r"\b(studied|study|studying|studies|read|reading|did|doing|doin|taking|take|took|majored in"
     r"|(years?|yrs?) of|major in|degree in|graduate in|graduated in|qualified in|qualification in"
     r"|(1st|2nd|3rd|4th|first|second|third|fourth|final|last) (year|yr))\s+$",
     re.I,
@@ -258,9 +258,14 @@ def _role_for(
         and _ASPIRATION_BEFORE.search(text[max(0, mention.start - 40) : mention.start])
         and not any(a.role == "a_level" for a in anchors)
     ):
-        # "want to study clinical engineering": hoped for, not studied ("planning to do
-        # physics and maths for A-level" are A-levels planned)
+        # "want to study clinical engineering": hoped for, not studied
         return None
+    if (
+        mention.kind == "subject"
+        and _ASPIRATION_BEFORE.search(text[max(0, mention.start - 40) : mention.start])
+        and any(a.role == "a_level" and a.start > mention.end for a in anchors)
+    ):
+        return "a_level"  # "planning to do physics, maths and product design for A-level"
     if mention.kind == "subject" and (
         _STUDIED_BEFORE.search(text[: mention.start]) or _STUDIED_AFTER.match(text[mention.end :])
     ):
@@ -299,6 +304,13 @@ _SUBJECT_HEAD = re.compile(
     r"|systems|devices|physics|medicine|science|sciences|engg|eng)$",
     re.IGNORECASE,
 )
+# One word ending "-ing" is more often a place ("Reading", "Stirling", "Ealing") than a
+# subject, unless it is one of these.
+_PLACE_LIKE = re.compile(
+    r"(?!(engineering|computing|nursing|accounting|marketing|banking|teaching|surveying|programming"
+    r"|manufacturing|publishing|plumbing|welding)$)[a-z]+ing",
+    re.IGNORECASE,
+)
 _DEGREE_GROUPS = (UNDERGRADUATE_HONOURS, NON_HONOURS, HIGHER_DEGREE, NOT_HIGHER_DEGREE)
 
 
@@ -331,7 +343,7 @@ def with_named_subjects(rules: EntryRules, text: str, mentions: List[_Mention]) 
         inside = [o for o in mentions if o.start >= start and o.end <= end]
         if any(o.kind != "subject" for o in inside) or any(o.start == start and o.end == end for o in inside):
             continue  # an origin, a class, or a subject the patterns already read whole
-        if len(inside) > 1 or not _SUBJECT_HEAD.search(phrase):
+        if len(inside) > 1 or not _SUBJECT_HEAD.search(phrase) or _PLACE_LIKE.fullmatch(phrase.strip()):
             continue  # "in Leeds", "in physics yesterday": no subject's name
         replaced.extend(inside)
         added.append(_Mention("subject", _subject_name(phrase), start, end))

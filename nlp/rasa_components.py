@@ -322,7 +322,13 @@ def _plausible(doc: Any, ent: Any, ents: List[Any]) -> bool:
             and (
                 0 <= other.start - ent.end <= 2
                 # "A-levels: yes, 3": a form's label, then the count
-                or (0 <= ent.start - other.end <= 4 and other.end < len(doc) and doc[other.end].text == ":")
+                # (not "A-levels: 1 more year": the number must stand alone)
+                or (
+                    0 <= ent.start - other.end <= 4
+                    and other.end < len(doc)
+                    and doc[other.end].text == ":"
+                    and (ent.end >= len(doc) or not doc[ent.end].is_alpha)
+                )
             )
             for other in ents
         )
