@@ -284,6 +284,10 @@ def feedback_sources(rules: EntryRules, topic: str, programme: Optional[str] = N
     return source_list(rules.programmes[p][1] for p in programmes)
 
 
+# How A-levels, or what is taken in their place, are said when not yet held.
+_SCHOOL_TIMING = {IN_PROGRESS: ", still being taken", PLANNED: ", planned"}
+
+
 def describe_facts(rules: EntryRules, facts: Mapping[str, Any]) -> str:
     """What the assistant understood from a message, in a few words ("a 2:2 in physics;
     no higher degree"). Subjects it does not know are not repeated back."""
@@ -358,17 +362,11 @@ def describe_facts(rules: EntryRules, facts: Mapping[str, Any]) -> str:
     if grades and re.fullmatch(r"(A\*|[A-E])+", grades):
         a_level_words = (a_level_words or "A-levels") + f" at {grades}"
     if a_level_words and count != 0:
-        a_level_words += {IN_PROGRESS: ", still being taken", PLANNED: ", planned"}.get(
-            str(facts.get(A_LEVEL_STATUS)), ""
-        )
+        a_level_words += _SCHOOL_TIMING.get(str(facts.get(A_LEVEL_STATUS)), "")
     if a_level_words:
         parts.append(a_level_words)
     # With no A-levels of their own, the status is the alternative's ("doing a BTEC").
-    alternative_timing = (
-        {IN_PROGRESS: ", still being taken", PLANNED: ", planned"}.get(str(facts.get(A_LEVEL_STATUS)), "")
-        if not count
-        else ""
-    )
+    alternative_timing = _SCHOOL_TIMING.get(str(facts.get(A_LEVEL_STATUS)), "") if not count else ""
     for alternative in facts.get(A_LEVEL_ALTERNATIVES) or []:
         if rules.qualification_group(alternative):
             parts.append(rules.qualification_label(alternative) + alternative_timing)

@@ -61,13 +61,11 @@ from dialogue.denials import (
 )
 from dialogue.grades import (
     _A_LEVEL_GRADE_LIST,
-    _GRADE_AFTER_SUBJECT,
-    _GRADE_BEFORE_SUBJECT,
     _GRADE_LIST_CONTEXT,
-    _GRADE_ORDER,
     best_first,
     canonical_degree_class,
     canonical_qualification,
+    grades_of_subjects,
     judge_gcses,
     parse_count,
 )
@@ -227,9 +225,10 @@ def facts_from_message(
 
     # "I graduated in physics", "a physics graduate": the degree is the anchor.
     for m in mentions:
+        if m.kind != "stage" or m.value not in ("graduate", "university"):
+            continue
         # ("I won't graduate till 2028" is still studying: not denied)
-        still = re.search(r"\bwon'?t( be)?\s*$", text[: m.start], re.I)
-        if m.kind == "stage" and m.value in ("graduate", "university") and (still or not _negated(text, m)):
+        if re.search(r"\bwon'?t( be)?\s*$", text[: m.start], re.I) or not _negated(text, m):
             anchors.append(_Anchor(m.start, m.end, "degree"))
 
     # A class belongs to the first degree unless it is the result of a higher one
@@ -365,27 +364,14 @@ def facts_from_message(
     if a_level_subjects:
         facts[A_LEVEL_SUBJECTS] = a_level_subjects
         if A_LEVEL_GRADES not in facts:
-            # "Physics (A), Chemistry (B)", "Biology B, Chemistry C": a grade after each subject.
-            grades = [
-                g.group(1) for m in a_level_mentions for g in [_GRADE_AFTER_SUBJECT.match(text[m.end :])] if g
-            ]
-            shared = _SHARED_GRADE.search(text)
-            bracketed = _BRACKETED_GRADES.search(text)
-            listed = re.findall(r"A\*|[A-E]", bracketed.group(0)) if bracketed else []
-            if len(listed) == len(a_level_subjects) > len(grades):
-                grades = listed  # "History, English Literature and French (A, A, B)"
-            if len(grades) >= 2 or (
-                grades and (len(grades) == len(a_level_subjects) or facts.get(A_LEVEL_COUNT) == 1)
-            ):
-                # "one A-level (physics, grade B)"; listed best first, as people list them
-                facts[A_LEVEL_GRADES] = "".join(sorted(grades, key=_GRADE_ORDER.index))
-            elif shared and len(a_level_subjects) >= 2:
-                # "Art, Drama and Media Studies (all grade B)", "physics and maths, both Cs"
-                facts[A_LEVEL_GRADES] = shared.group(1) * len(a_level_subjects)
-            elif len(a_level_subjects) == 1:
-                before = _GRADE_BEFORE_SUBJECT.search(text[: a_level_mentions[0].start])
-                if before:
-                    facts[A_LEVEL_GRADES] = before.group(1)  # "a B in A-level maths"
+            named = grades_of_subjects(
+                text,
+                [(m.start, m.end) for m in a_level_mentions],
+                len(a_level_subjects),
+                facts.get(A_LEVEL_COUNT),
+            )
+            if named:
+                facts[A_LEVEL_GRADES] = named
         if A_LEVEL_COUNT not in facts and len(a_level_subjects) >= 2 and _all_named(text):
             facts[A_LEVEL_COUNT] = len(a_level_subjects)
         elif A_LEVEL_COUNT not in facts and len(a_level_subjects) == 1 and singular and _all_named(text):
@@ -427,7 +413,7 @@ def _integrated_called_masters(text: str, m: _Mention, mentions: List[_Mention],
         r"\b(it'?s|it is|is|as|means?|counts? as)\s+(a|an)?\s*$", text[max(0, m.start - 20) : m.start], re.I
     ):
         return False
-    sentence_start = max((i.end() for i in re.finditer(r"[.!?]\s", text[: m.start])), default=0)
+    sentence_start = _sentence_around(text, m.start)[0]
     return any(
         other.kind == "qualification"
         and canonical_qualification(other.value, rules.qualifications) == "integrated_masters"
@@ -660,14 +646,8 @@ def _sentence_around(text: str, position: int) -> Tuple[int, int]:
 _NOT_A_DEGREE = ("hnd", "hnc", "foundation_degree")
 
 
-# A grade for each A-level, in brackets after the list: "(A, A, B)".
-_BRACKETED_GRADES = re.compile(r"\(\s*(?:A\*|[A-E])(?:\s*(?:,|and|&)\s*(?:A\*|[A-E]))+\s*\)")
 _CANNOT_AFFORD = re.compile(
     r"\b(can'?t|cannot|couldn'?t) afford( to (do|study|get|take))?\s+(an?\s+|the\s+|any\s+)?$", re.I
-)
-# One grade for every A-level named: "(all grade B)", "both Cs".
-_SHARED_GRADE = re.compile(
-    r"\b(?i:all|both)\s+(?i:at\s+)?(?i:grade\s+)?(A\*|[A-E])(?:'?s)?(?![\w*])(?![\s-]*(?i:levels?)\b)"
 )
 
 # GCSEs still being taken, said of the GCSEs themselves (a Year 12's "doing A-levels" times

@@ -7,7 +7,7 @@ answers read as the source words them (a good range at A-C), and A-level grade l
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable, List, Optional, Tuple
+from typing import Any, Iterable, List, Optional, Sequence, Tuple
 
 from careers.rules_file import GCSE_LETTERS, EntryRules
 from careers.vocabulary import (
@@ -88,13 +88,46 @@ _GRADE_BEFORE_SUBJECT = re.compile(
 )
 
 _GRADE_ORDER = ("A*", "A", "B", "C", "D", "E")
+_LETTER_GRADE = re.compile(r"A\*|[A-E]")
+
+# A grade for each A-level, in brackets after the list: "(A, A, B)".
+_BRACKETED_GRADES = re.compile(r"\(\s*(?:A\*|[A-E])(?:\s*(?:,|and|&)\s*(?:A\*|[A-E]))+\s*\)")
+# One grade for every A-level named: "(all grade B)", "both Cs".
+_SHARED_GRADE = re.compile(
+    r"\b(?i:all|both)\s+(?i:at\s+)?(?i:grade\s+)?(A\*|[A-E])(?:'?s)?(?![\w*])(?![\s-]*(?i:levels?)\b)"
+)
 
 
 def best_first(grades: str) -> bool:
     """True when a run of letter grades is listed best first, as people list A-level
     grades ("A*AB", "BCC"); "ACCA" (an accountancy body) is not a list of grades."""
-    ranks = [_GRADE_ORDER.index(g) for g in re.findall(r"A\*|[A-E]", grades)]
+    ranks = [_GRADE_ORDER.index(g) for g in _LETTER_GRADE.findall(grades)]
     return all(a <= b for a, b in zip(ranks, ranks[1:], strict=False))
+
+
+def grades_of_subjects(
+    text: str, subjects: Sequence[Tuple[int, int]], how_many: int, count: Optional[int]
+) -> Optional[str]:
+    """The A-level grades a message gives subject by subject, listed best first, or None.
+    `subjects` are where the A-level subjects are named, `how_many` how many different
+    ones, `count` the number of A-levels said, if any."""
+    # "Physics (A), Chemistry (B)", "Biology B, Chemistry C": a grade after each subject.
+    grades = [g.group(1) for start, end in subjects for g in [_GRADE_AFTER_SUBJECT.match(text[end:])] if g]
+    bracketed = _BRACKETED_GRADES.search(text)
+    listed = _LETTER_GRADE.findall(bracketed.group(0)) if bracketed else []
+    if len(listed) == how_many > len(grades):
+        grades = listed  # "History, English Literature and French (A, A, B)"
+    if len(grades) >= 2 or (grades and (len(grades) == how_many or count == 1)):
+        # "one A-level (physics, grade B)"; listed best first, as people list them
+        return "".join(sorted(grades, key=_GRADE_ORDER.index))
+    shared = _SHARED_GRADE.search(text)
+    if shared and how_many >= 2:
+        return shared.group(1) * how_many  # "Art, Drama and Media Studies (all grade B)", "both Cs"
+    if how_many == 1 and subjects:
+        before = _GRADE_BEFORE_SUBJECT.search(text[: subjects[0][0]])
+        if before:
+            return before.group(1)  # "a B in A-level maths"
+    return None
 
 
 def canonical_degree_class(text: Any) -> Optional[str]:

@@ -253,19 +253,13 @@ def _role_for(
         return "degree"
     if requested_slot in _SLOT_ROLES:
         return _SLOT_ROLES[requested_slot]
-    if (
-        mention.kind == "subject"
-        and _ASPIRATION_BEFORE.search(text[max(0, mention.start - 40) : mention.start])
-        and not any(a.role == "a_level" for a in anchors)
+    if mention.kind == "subject" and _ASPIRATION_BEFORE.search(
+        text[max(0, mention.start - 40) : mention.start]
     ):
-        # "want to study clinical engineering": hoped for, not studied
-        return None
-    if (
-        mention.kind == "subject"
-        and _ASPIRATION_BEFORE.search(text[max(0, mention.start - 40) : mention.start])
-        and any(a.role == "a_level" and a.start > mention.end for a in anchors)
-    ):
-        return "a_level"  # "planning to do physics, maths and product design for A-level"
+        if any(a.role == "a_level" and a.start > mention.end for a in anchors):
+            return "a_level"  # "planning to do physics, maths and product design for A-level"
+        if not any(a.role == "a_level" for a in anchors):
+            return None  # "want to study clinical engineering": hoped for, not studied
     if mention.kind == "subject" and (
         _STUDIED_BEFORE.search(text[: mention.start]) or _STUDIED_AFTER.match(text[mention.end :])
     ):
