@@ -178,6 +178,8 @@ def test_history_survives_reload_and_moving_between_pages(site, page):
         re.compile("Not eligible"), timeout=REPLY_TIMEOUT
     )
     session = stored_session(page)
+    # The verdict card can come before the rest of the reply: count once the bot has gone quiet.
+    expect(page.locator(".cc-typing")).to_be_hidden(timeout=REPLY_TIMEOUT)
     shown = page.locator(".cc-msg").count()
 
     page.reload()
