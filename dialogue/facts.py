@@ -223,6 +223,13 @@ def facts_from_message(
                 anchors.append(_Anchor(m.start, m.end, "gcse"))
                 facts[GCSE_GRADES] = "equivalent"
 
+    # "doing my A-levels in physics", "a GCSE student": the stage names the qualification.
+    for m in mentions:
+        school_word = _SCHOOL_STAGE_NAMES.search(text[m.start : m.end]) if m.kind == "stage" else None
+        if school_word and not _negated(text, m):
+            kind = "gcse" if school_word.group(0).lower().startswith("gcse") else "a_level"
+            anchors.append(_Anchor(m.start + school_word.start(), m.start + school_word.end(), kind))
+
     # "I graduated in physics", "a physics graduate": the degree is the anchor.
     for m in mentions:
         if m.kind != "stage" or m.value not in ("graduate", "university"):
@@ -563,6 +570,8 @@ def _status_words(text: str, spans: List[Span], facts: Dict[str, Any]) -> None:
     elif a_levels == HELD and facts.keys() & {A_LEVEL_COUNT, A_LEVEL_SUBJECTS, A_LEVEL_GRADES}:
         facts[A_LEVEL_STATUS] = HELD  # "I got my results: AAB"
 
+
+_SCHOOL_STAGE_NAMES = re.compile(r"\ba[- ]?levels?\b|\bgcses?\b", re.I)
 
 _DEGREE_WORDS = re.compile(r"\b(degree|uni|university|graduated|graduate|bachelor'?s|college)\b", re.I)
 

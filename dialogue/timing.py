@@ -87,6 +87,7 @@ _CUES: Tuple[Tuple[str, str], ...] = (
         r"|results? (are |is )?(out|due|come out|won'?t be (out|confirmed))|won'?t be (confirmed|awarded)"
         r"|should finish|due to (finish|complete|graduate)|will (complete|graduate|have)|graduating"
         r"|in uni|in sixth form|rn|right now|finishes|ends in|doin"
+        r"|(?<=\bib )students?|(?<=\bbtec )students?"  # "an IB student": taking it now
         r"|(i|we|she|he|they) finish (in|on|by|at|next)"
         r"|submitted (my|her|his|their|the)( \w+)? (thesis|dissertation)"
         r"|(thesis|dissertation) (is )?submitted"

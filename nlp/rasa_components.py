@@ -199,7 +199,7 @@ class CareersEntityExtractor(SpacyEntityExtractor):
     def process(self, messages: List[Message], model: Any) -> List[Message]:
         for message in messages:
             doc = model.model(message.get(TEXT) or "")
-            doc.ents = list(doc.ents) + typo_spans(doc, _vocabulary(model.model))
+            doc.ents = with_typos_read(doc, model.model)
             found = self.add_extractor_name(self._extract_entities(doc))
             dimensions = self._config["dimensions"]
             kept = self.filter_irrelevant_entities(found, dimensions)
@@ -223,23 +223,38 @@ class CareersEntityExtractor(SpacyEntityExtractor):
 
 
 _MIN_TYPO_LENGTH = 5
+# From this length a wrong letter is a typo too ("engeneering"); shorter words one
+# letter apart are often other words ("matter" is not "master").
+_MIN_SUBSTITUTION_LENGTH = 8
+# Short forms of "and" inside a name: "electrical n electronic engineering".
+_AND_FORMS = {"n", "&", "an'", "'n'"}
 _vocabularies: Dict[int, Dict[str, Any]] = {}
 
 
 def _vocabulary(nlp: Any) -> Dict[str, Any]:
-    """Single-word patterns of the entity ruler, and their one-letter-short forms."""
+    """The words of the entity ruler's text patterns, with their one-letter-short forms
+    and, for long words, their forms with one letter left open."""
     key = id(nlp)
     if key not in _vocabularies:
-        words: Dict[str, Any] = {}
+        words: Dict[str, str] = {}  # each word, and the word it stands for
         for pattern in nlp.get_pipe("entity_ruler").patterns:
             phrase = pattern["pattern"]
-            if isinstance(phrase, str) and phrase.isalpha() and len(phrase) >= _MIN_TYPO_LENGTH:
-                words[phrase.lower()] = (pattern["label"], pattern.get("id", phrase))
+            if isinstance(phrase, str):
+                for word in phrase.lower().split():
+                    if word.isalpha() and len(word) >= _MIN_TYPO_LENGTH:
+                        words.setdefault(word, word)
+                meaning = str(pattern.get("id", phrase)).lower()
+                if phrase.isalpha() and meaning.isalpha() and meaning != phrase.lower():
+                    words[phrase.lower()] = meaning  # a misspelling listed as a pattern
         shortened: Dict[str, set] = {}
+        opened: Dict[str, set] = {}
         for word in words:
             for variant in _deletions(word):
                 shortened.setdefault(variant, set()).add(word)
-        _vocabularies[key] = {"words": words, "shortened": shortened}
+            if len(word) >= _MIN_SUBSTITUTION_LENGTH:
+                for variant in _openings(word):
+                    opened.setdefault(variant, set()).add(word)
+        _vocabularies[key] = {"words": words, "shortened": shortened, "opened": opened}
     return _vocabularies[key]
 
 
@@ -251,32 +266,67 @@ def _transpositions(word: str) -> set:
     return {word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(len(word) - 1)}
 
 
-def typo_spans(doc: Any, vocabulary: Dict[str, Any]) -> List[Any]:
-    """Entities for words one typo away from a pattern word: a letter too many or
-    too few, or two letters swapped. Substitutions are left out, as they turn
-    real words into others ("matter" is not "master")."""
-    from spacy.tokens import Span
+def _openings(word: str) -> set:
+    return {word[:i] + "?" + word[i + 1 :] for i in range(len(word))}
 
-    words, shortened = vocabulary["words"], vocabulary["shortened"]
+
+def _spelled(text: str, vocabulary: Dict[str, Any]) -> Optional[str]:
+    """The one pattern word `text` is a single typo of, if there is exactly one: a
+    letter too many or too few, two letters swapped, or, in a long word, one wrong."""
+    words = vocabulary["words"]
+    if text in words or text in _NOT_TYPOS or not text.isalpha() or len(text) < _MIN_TYPO_LENGTH:
+        return None
+    candidates = {w for w in (_deletions(text) | _transpositions(text)) if w in words}
+    candidates |= vocabulary["shortened"].get(text, set())
+    if len(text) >= _MIN_SUBSTITUTION_LENGTH:
+        for variant in _openings(text):
+            candidates |= vocabulary["opened"].get(variant, set())
+    meanings = {words[w] for w in candidates}
+    return meanings.pop() if len(meanings) == 1 else None
+
+
+def with_typos_read(doc: Any, nlp: Any) -> List[Any]:
+    """The entities of `doc`, plus those found once its typos are put right.
+
+    The words are corrected one for one, so the entity ruler runs again on a
+    document with the same tokens, and what it finds there maps straight back
+    onto the message as written. A name found this way replaces the shorter
+    matches inside it ("electrical n electronic engeneering" is one subject)."""
+    from spacy.tokens import Doc, Span
+
+    vocabulary = _vocabulary(nlp)
     covered = {i for ent in doc.ents for i in range(ent.start, ent.end)}
-    spans = []
+    # A word the ruler already read alone is read as what it stands for, so that two
+    # typos side by side still make one name ("Biomedcal Engneering").
+    standing_for = {ent.start: ent.ent_id_ for ent in doc.ents if len(ent) == 1 and ent.ent_id_.isalpha()}
+    words: List[str] = []
+    corrected: set = set()
     for token in doc:
-        text = token.lower_
-        if token.i in covered or not text.isalpha() or len(text) < _MIN_TYPO_LENGTH:
+        word = standing_for.get(token.i, token.text)
+        if token.i not in covered:
+            spelled = _spelled(token.lower_, vocabulary)
+            if spelled:
+                word, corrected = spelled, corrected | {token.i}
+        between_words = 0 < token.i < len(doc) - 1 and doc[token.i - 1].is_alpha and doc[token.i + 1].is_alpha
+        if token.lower_ in _AND_FORMS and between_words:
+            word, corrected = "and", corrected | {token.i}
+        words.append(word)
+    if not corrected:
+        return list(doc.ents)
+    spaces = [bool(t.whitespace_) for t in doc]
+    again = nlp.get_pipe("entity_ruler")(Doc(doc.vocab, words=words, spaces=spaces))
+    ents = list(doc.ents)
+    for found in again.ents:
+        if not corrected & set(range(found.start, found.end)):
             continue
-        if text in _NOT_TYPOS:
+        inside = [e for e in ents if found.start <= e.start and e.end <= found.end]
+        crossing = [e for e in ents if e not in inside and e.start < found.end and found.start < e.end]
+        if crossing:
             continue
-        if text in words:
-            continue
-        candidates = {w for w in (_deletions(text) | _transpositions(text)) if w in words}
-        candidates |= shortened.get(text, set())
-        meanings = {words[w] for w in candidates}
-        if len(meanings) == 1:
-            label, value = meanings.pop()
-            span = Span(doc, token.i, token.i + 1, label=label)
-            span.id_ = value
-            spans.append(span)
-    return spans
+        span = Span(doc, found.start, found.end, label=found.label_)
+        span.id_ = found.ent_id_
+        ents = [e for e in ents if e not in inside] + [span]
+    return sorted(ents, key=lambda e: e.start)
 
 
 def _plausible(doc: Any, ent: Any, ents: List[Any]) -> bool:

@@ -655,6 +655,24 @@ READINGS = [
         {"degree_class": "upper_second"},
         ("degree_status",),
     ),
+    # A stage that names the qualification: "doing my A-levels in ...", "an A-level student".
+    (
+        "I'm doing my A-levels in physics, maths and chemistry",
+        None,
+        "inform",
+        {"a_level_count": 3, "a_level_status": "in_progress"},
+        ("degree_subject", "degree_status"),
+    ),
+    (
+        "im an A-level student taking physics maths and chemistry",
+        None,
+        "inform",
+        {"a_level_count": 3, "a_level_status": "in_progress"},
+        ("degree_subject",),
+    ),
+    ("my son is doing his A levels", None, "inform", {"a_level_status": "in_progress"}, ()),
+    # "an IB student": taking it now, not held.
+    ("I'm an IB student in Dubai, HL physics", None, "inform", {"a_level_status": "in_progress"}, ()),
     # A requirement quoted is no class had; grades in brackets; an LLB; a formal denial.
     ("I read that you need a 1st or 2:1, I'm not sure about mine", None, "inform", {}, ("degree_class",)),
     ("A-levels in art, music and drama (B, B, C)", None, "inform", {"a_level_grades": "BBC"}, ()),

@@ -188,9 +188,19 @@ def test_subjects_in_a_career_context_are_dropped(nlp, text, subject):
             [("degree_class", "2:1", "upper_second"), ("subject", "chemstry", "chemistry")],
         ),
         ("does it matter which masters", [("qualification", "masters", "msc")]),
+        (
+            "final yr of electrical n electronic engeneering",
+            [("subject", "electrical n electronic engeneering", "electrical and electronic engineering")],
+        ),
+        (
+            "an Msc in Biomedcal Engneering",
+            [("qualification", "Msc", "msc"), ("subject", "Biomedcal Engneering", "biomedical engineering")],
+        ),
+        ("it doesnt matter", []),
+        ("physics n maths", [("subject", "physics", "physics"), ("subject", "maths", "mathematics")]),
     ],
 )
-def test_single_typos_are_recognised_but_not_other_words(nlp, text, expected):
+def test_typos_are_recognised_but_not_other_words(nlp, text, expected):
     assert _entities(nlp, text) == expected
 
 
