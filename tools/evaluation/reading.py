@@ -106,6 +106,7 @@ _ALTERNATIVES = {
     "advanced_highers": "advanced_highers",
     "ib": "ib",
     "irish_leaving_cert": "irish_leaving_cert",
+    "overseas_school": "overseas_school",  # fresh_60f's (the rules file's id; its header, before its first run)
 }
 # Facts the assistant holds that say nothing on their own (a flag left False, an empty list).
 _EMPTY: Tuple[Any, ...] = (None, False, [], "", NOT_UNDERSTOOD)
