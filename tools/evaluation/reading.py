@@ -106,7 +106,8 @@ _ALTERNATIVES = {
     "advanced_highers": "advanced_highers",
     "ib": "ib",
     "irish_leaving_cert": "irish_leaving_cert",
-    "overseas_school": "overseas_school",  # fresh_60f's (the rules file's id; its header, before its first run)
+    # fresh_60f's name is the rules file's id (decided from its header, before its first run)
+    "overseas_school": "overseas_school",
 }
 # Facts the assistant holds that say nothing on their own (a flag left False, an empty list).
 _EMPTY: Tuple[Any, ...] = (None, False, [], "", NOT_UNDERSTOOD)
