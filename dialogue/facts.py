@@ -55,6 +55,7 @@ from dialogue.denials import (
     _WANTED_COURSE,
     NEEDED_BEFORE,
     NOT_YET,
+    REFERRED_BEFORE,
     SUPPOSED_BEFORE,
     _negated,
     _replaced,
@@ -136,10 +137,14 @@ def facts_from_message(
             class_id = canonical_degree_class(m.value)
             if NEEDED_BEFORE.search(_clause_before(text, m.start, 40)):
                 continue  # "do I need a first?": asked about, not had
-            if SUPPOSED_BEFORE.search(text[max(0, m.start - 60) : m.start]) and any(
+            if (
+                SUPPOSED_BEFORE.search(text[max(0, m.start - 60) : m.start])
+                or REFERRED_BEFORE.search(text[max(0, m.start - 20) : m.start])
+            ) and any(
                 o.kind == DEGREE_CLASS
                 and o is not m
                 and not SUPPOSED_BEFORE.search(text[max(0, o.start - 60) : o.start])
+                and not REFERRED_BEFORE.search(text[max(0, o.start - 20) : o.start])
                 for o in mentions
             ):
                 # "predicted a 2:1 ... what if I end up with a 2:2?": supposed beside the class
@@ -174,6 +179,8 @@ def facts_from_message(
                 continue
             if group == HIGHER_DEGREE and _integrated_called_masters(text, m, mentions, rules):
                 continue  # "The M in MEng means it's a masters, right?"
+            if group == HIGHER_DEGREE and _NEVER_TURNED_INTO.search(text[max(0, m.start - 80) : m.start]):
+                continue  # "a PGDip - never did the dissertation to turn it into the MSc"
             # "haven't got my A-level results yet" is no denial; "Masters? Haven't done one" is.
             negated = (
                 (_negated(text, m) and not _RESULTS_AFTER.match(text[m.end :]))
@@ -184,7 +191,12 @@ def facts_from_message(
                 if negated or _WANTED_COURSE.search(_clause_before(text, m.start, 60)):
                     continue  # "no degree"; "get onto the clinical engineering BSc"
                 anchors.append(_Anchor(m.start, m.end, "degree"))
-                facts[DEGREE_TYPE] = qual
+                honours_named = (
+                    rules.qualification_group(facts.get(DEGREE_TYPE) or "") == UNDERGRADUATE_HONOURS
+                )
+                if not (qual in _NOT_A_DEGREE and honours_named):
+                    # (an HND topped up to a BEng is a BEng, in whichever order they are told)
+                    facts[DEGREE_TYPE] = qual
                 if group == "medical":
                     facts[DEGREE_SUBJECT] = "medicine"
                 named = _SUBJECT_OF_DEGREE_NAME.get(text[m.start : m.end].lower().replace(".", ""))
@@ -362,9 +374,13 @@ def facts_from_message(
     if (
         facts.get(A_LEVEL_ALTERNATIVES)
         and A_LEVEL_COUNT not in facts
-        and not any(a.role == "a_level" for a in anchors)
+        and not any(
+            a.role == "a_level" and not _REQUIREMENT_BEFORE.search(_clause_before(text, a.start, 40))
+            for a in anchors
+        )
     ):
         # "I'm taking Highers", or "a BTEC" in answer to "how many A-levels?": instead.
+        # ("... or do they only want A levels?" asks about A-levels; it has none.)
         facts[A_LEVEL_COUNT] = 0
     if a_level_subjects and facts.get(A_LEVEL_COUNT) == 0 and not _NO_A_LEVELS.search(text):
         del facts[A_LEVEL_COUNT]  # "didn't take it at A-level; my A-levels are maths, ..."
@@ -628,6 +644,13 @@ def _origin(
             and _ELSEWHERE_WORDS.search(words)
         ):
             return
+        # "... in Electrical Engineering and presently I am working with a company in Lagos":
+        # a clause of its own about work or living is not about the degree either.
+        clause = re.split(r"[,;:()]|\band\b|\bbut\b", text[sentence[0] : origin.start])[-1]
+        if _ELSEWHERE_WORDS.search(clause) and not (
+            _STUDY_WORDS.search(clause) or _DEGREE_WORDS.search(clause)
+        ):
+            return
     else:
         origin = origins[0]
     facts[DEGREE_OVERSEAS] = origin.value == "overseas"
@@ -653,6 +676,21 @@ def _sentence_around(text: str, position: int) -> Tuple[int, int]:
 
 
 _NOT_A_DEGREE = ("hnd", "hnc", "foundation_degree")
+
+# A qualification asked about as a requirement: "do they only want A levels?".
+_REQUIREMENT_BEFORE = re.compile(
+    r"\b((only )?(want|wants|need|needs|require|requires|accept|accepts|take|takes|look at|ask for)"
+    r"|instead of|rather than)\s+(the\s+)?$",
+    re.I,
+)
+
+# The degree a qualification was not turned into: "never did the dissertation to turn it
+# into the MSc", "didn't top it up to a masters".
+_NEVER_TURNED_INTO = re.compile(
+    r"\b(never|didn'?t|did not|haven'?t|have not|couldn'?t|not)\b[^.;!?]{0,50}"
+    r"\b(turn|convert|top|upgrade)\w*\s+(it|that|this)?\s*(up\s+)?(in)?to\s+(an?|the|my|a full)?\s*$",
+    re.I,
+)
 
 
 _CANNOT_AFFORD = re.compile(

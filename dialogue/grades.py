@@ -87,6 +87,10 @@ _GRADE_BEFORE_SUBJECT = re.compile(
     r"\b(?:an?|got|with|grade)\s+(A\*|[A-E])\s+in\s+(?:A[- ]?level\s+|my\s+)?$"
 )
 
+# A grade before each subject in a list: "A in Physics and B in Maths". Capitals only, so
+# that "a in" is never read as a grade.
+_EACH_GRADE_BEFORE = re.compile(r"(?:^|[\s,(\-–:])(A\*|[A-E])\s+in\s+(?:A[- ]?level\s+|my\s+)?$")
+
 _GRADE_ORDER = ("A*", "A", "B", "C", "D", "E")
 _LETTER_GRADE = re.compile(r"A\*|[A-E]")
 
@@ -117,6 +121,10 @@ def grades_of_subjects(
     listed = _LETTER_GRADE.findall(bracketed.group(0)) if bracketed else []
     if len(listed) == how_many > len(grades):
         grades = listed  # "History, English Literature and French (A, A, B)"
+    if len(subjects) >= 2 and len(grades) < 2:
+        before_each = [_EACH_GRADE_BEFORE.search(text[max(0, start - 20) : start]) for start, _ in subjects]
+        if sum(1 for m in before_each if m) >= 2:
+            grades = [m.group(1) for m in before_each if m]  # "A in Physics and B in Maths"
     if len(grades) >= 2 or (grades and (len(grades) == how_many or count == 1)):
         # "one A-level (physics, grade B)"; listed best first, as people list them
         return "".join(sorted(grades, key=_GRADE_ORDER.index))

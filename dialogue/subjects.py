@@ -256,10 +256,16 @@ def _role_for(
     if mention.kind == "subject" and _ASPIRATION_BEFORE.search(
         text[max(0, mention.start - 40) : mention.start]
     ):
-        if any(a.role == "a_level" and a.start > mention.end for a in anchors):
+        if any(
+            a.role == "a_level"
+            and a.start > mention.end
+            and not re.search(r"[.;!?]", text[mention.end : a.start])
+            for a in anchors
+        ):
             return "a_level"  # "planning to do physics, maths and product design for A-level"
-        if not any(a.role == "a_level" for a in anchors):
-            return None  # "want to study clinical engineering": hoped for, not studied
+        # "want to study clinical engineering", "A*AA in History ... has decided he wants to
+        # do engineering instead": hoped for, not studied
+        return None
     if mention.kind == "subject" and (
         _STUDIED_BEFORE.search(text[: mention.start]) or _STUDIED_AFTER.match(text[mention.end :])
     ):

@@ -673,6 +673,92 @@ READINGS = [
     ("my son is doing his A levels", None, "inform", {"a_level_status": "in_progress"}, ()),
     # "an IB student": taking it now, not held.
     ("I'm an IB student in Dubai, HL physics", None, "inform", {"a_level_status": "in_progress"}, ()),
+    # A class named as the requirement, beside the one had: "the 2.1", "only take firsts".
+    (
+        "2.2 in civil engeneering, no postgrad. is the 2.1 a hard line",
+        None,
+        "inform",
+        {"degree_class": "lower_second", "degree_subject": "civil engineering"},
+        (),
+    ),
+    (
+        "on track for a 2:1 hopefully. do they only take firsts",
+        None,
+        "inform",
+        {"degree_class": "upper_second", "degree_status": "predicted"},
+        (),
+    ),
+    # Past school years are no timing: "at the end of year 12", "left yr 13".
+    (
+        "He finished his A levels this summer - A in Physics and B in Maths "
+        "(dropped Chemistry at the end of year 12)",
+        None,
+        "inform",
+        {"a_level_status": "held", "a_level_grades": "AB"},
+        (),
+    ),
+    (
+        "got a third back in 2015, I lost my dad during final year",
+        None,
+        "inform",
+        {"degree_status": "held"},
+        (),
+    ),
+    # A higher degree not turned into another; an HND topped up to a BEng is a BEng.
+    (
+        "a 2.2 in Biology and a PGDip in Clinical Engineering - "
+        "never did the dissertation to turn it into the MSc",
+        None,
+        "inform",
+        {"higher_degree": "pgdip"},
+        (),
+    ),
+    (
+        "HND first, then topped up to a BEng (Hons) and got a 2:1. Will they just see me as HND level?",
+        None,
+        "inform",
+        {"degree_type": "bachelors"},
+        (),
+    ),
+    # Timing: "year 2 of 3 of a part-time MSc", "gonna do ... A level after".
+    (
+        "2:2 in business, in year 2 of 3 of a part-time MSc in Clinical Engineering",
+        None,
+        "inform",
+        {"higher_degree_status": "in_progress"},
+        (),
+    ),
+    (
+        "year 11, says hes gonna do physics chem and maths a level after",
+        None,
+        "inform",
+        {"a_level_status": "planned"},
+        (),
+    ),
+    # A subject wanted later is no A-level; A-levels asked about are not had.
+    (
+        "got A*AA in History, English Lit and Politics, now wants to do engineering instead. "
+        "Is it possible without a science A level?",
+        None,
+        "inform",
+        {"a_level_count": 3},
+        (),
+    ),
+    (
+        "IB student here, predicted 38. Could I apply with the IB or do they want A levels?",
+        None,
+        "inform",
+        {"a_level_count": 0},
+        (),
+    ),
+    # Where the person works is not where the degree is from.
+    (
+        "I have a 2:1 in Electrical Engineering and presently I am working with a power company in Lagos",
+        None,
+        "inform",
+        {"degree_class": "upper_second"},
+        ("degree_overseas",),
+    ),
     # A requirement quoted is no class had; grades in brackets; an LLB; a formal denial.
     ("I read that you need a 1st or 2:1, I'm not sure about mine", None, "inform", {}, ("degree_class",)),
     ("A-levels in art, music and drama (B, B, C)", None, "inform", {"a_level_grades": "BBC"}, ()),
