@@ -65,7 +65,8 @@ _NO_HIGHER = re.compile(
 # A degree named as the course someone wants a place on, not one they have: "can I get
 # onto the clinical engineering BSc?", "apply for a BSc in healthcare science".
 _WANTED_COURSE = re.compile(
-    r"\b(get(ting)?|go(ing)?|be accepted|accepted|a place|places?|enrol(l?ing)?|apply(ing)?|applications?)"
+    r"\b(get(ting)?|go(ing)?|be accepted|accepted|a place|places?|enrol(l?ing)?|apply(ing)?|applications?"
+    r"|look(ing)? at (me|him|her|them)|consider(ing)? (me|him|her|them))"
     # (not "apply for the STP with a first in ...": what they have comes after "with")
     r"\s+(on|onto|into|for|to|in)\s+(the|a|an)\s+"
     # (nor "apply for the STP i have a first in ...": a person and a verb start what they have)

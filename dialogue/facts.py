@@ -62,6 +62,7 @@ from dialogue.denials import (
 )
 from dialogue.grades import (
     _A_LEVEL_GRADE_LIST,
+    _GRADE_AFTER_SUBJECT,
     _GRADE_LIST_CONTEXT,
     best_first,
     canonical_degree_class,
@@ -236,11 +237,21 @@ def facts_from_message(
                 facts[GCSE_GRADES] = "equivalent"
 
     # "doing my A-levels in physics", "a GCSE student": the stage names the qualification.
+    # With no A-levels or alternative named, year 12 or 13 with subjects graded one by one
+    # means A-levels ("left yr 13 this summer w physics B, chem C").
+    school_named = any(a.role in ("a_level", "alternative", "further") for a in anchors)
+    graded_subjects = sum(
+        1 for m in mentions if m.kind == "subject" and _GRADE_AFTER_SUBJECT.match(text[m.end :])
+    )
     for m in mentions:
-        school_word = _SCHOOL_STAGE_NAMES.search(text[m.start : m.end]) if m.kind == "stage" else None
-        if school_word and not _negated(text, m):
+        if m.kind != "stage" or _negated(text, m):
+            continue
+        school_word = _SCHOOL_STAGE_NAMES.search(text[m.start : m.end])
+        if school_word:
             kind = "gcse" if school_word.group(0).lower().startswith("gcse") else "a_level"
             anchors.append(_Anchor(m.start + school_word.start(), m.start + school_word.end(), kind))
+        elif not school_named and graded_subjects >= 2 and _A_LEVEL_YEARS.fullmatch(text[m.start : m.end]):
+            anchors.append(_Anchor(m.start, m.end, "a_level"))
 
     # "I graduated in physics", "a physics graduate": the degree is the anchor.
     for m in mentions:
@@ -308,6 +319,7 @@ def facts_from_message(
         for m in mentions
         if m.kind == "subject" and (_negated(text, m) or _replaced(text, m))
     }
+    asked_subjects: List[str] = []
     for m in mentions:
         if m.kind == "subject":
             subject = str(m.value).strip().lower()
@@ -316,6 +328,8 @@ def facts_from_message(
             role = _role_for(text, m, anchors, requested_slot, programme or facts.get(PROGRAMME))
             if role is None:
                 role = _replaced_role(text, denied, profile or {})
+            if role is None and _ASKED_OWN_SUBJECT.search(text[: m.start]):
+                asked_subjects.append(subject)
             joined = bool(previous and _LIST_JOIN.fullmatch(text[previous[0].end : m.start]))
             named_after = _list_named_after(text, m, mentions, anchors)
             if named_after:
@@ -365,6 +379,15 @@ def facts_from_message(
                 facts[A_LEVEL_COUNT] = count
     if implied_subject:
         facts.setdefault(DEGREE_SUBJECT, implied_subject)  # "an MPhys": physics
+    if (
+        len(asked_subjects) == 1
+        and DEGREE_SUBJECT not in facts
+        and facts.get(DEGREE_CLASS) not in (None, "none")
+        and not any(a.role in ("a_level", "alternative") for a in anchors)
+    ):
+        # "Is chemistry close enough for the STP? 2:1 from Durham": the degree asked about
+        # is the one they have.
+        facts[DEGREE_SUBJECT] = asked_subjects[0]
     occupation = _OCCUPATION.search(text)
     if occupation and DEGREE_SUBJECT not in facts and not _ALL_SCHOOL.search(text):
         # "I'm a chemical engineer": the branch of engineering the person works in.
@@ -587,6 +610,10 @@ def _status_words(text: str, spans: List[Span], facts: Dict[str, Any]) -> None:
         facts[A_LEVEL_STATUS] = HELD  # "I got my results: AAB"
 
 
+# A message that opens by asking about a subject: "Is chemistry close enough ...",
+# "does physics count".
+_ASKED_OWN_SUBJECT = re.compile(r"^\W*(is|does|would|will|can|could)\s+(a\s+|an\s+|my\s+)?$", re.I)
+_A_LEVEL_YEARS = re.compile(r"(year|yr|y) ?1[23]|sixth[- ]form|6th form", re.I)
 _SCHOOL_STAGE_NAMES = re.compile(r"\ba[- ]?levels?\b|\bgcses?\b", re.I)
 
 _DEGREE_WORDS = re.compile(r"\b(degree|uni|university|graduated|graduate|bachelor'?s|college)\b", re.I)

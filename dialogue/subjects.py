@@ -301,7 +301,7 @@ _NOT_A_SUBJECT_NAME = re.compile(
 # "physics education"), so that a place ("an MSc in Leeds") is not taken for one.
 _SUBJECT_HEAD = re.compile(
     r"(ics|ogy|istry|ing|ence|ences|ure|tion|ment|sound|studies|technology|technologies|design"
-    r"|systems|devices|physics|medicine|science|sciences|engg|eng)$",
+    r"|systems|devices|physics|medicine|science|sciences|engg|eng|practice|care|health|management)$",
     re.IGNORECASE,
 )
 # One word ending "-ing" is more often a place ("Reading", "Stirling", "Ealing") than a

@@ -751,6 +751,40 @@ READINGS = [
         {"a_level_count": 0},
         (),
     ),
+    # The course someone hopes to be considered for is not one they have.
+    (
+        "doing an Access to HE Diploma. Would unis even look at me for a healthcare science degree?",
+        None,
+        "inform",
+        {"a_level_status": "in_progress"},
+        ("degree_subject",),
+    ),
+    # A subject named after "MSc in" that ends like a subject's name.
+    (
+        "an MSc in Advanced Clinical Practice in 2021",
+        None,
+        "inform",
+        {"higher_degree_subject": "advanced clinical practice"},
+        (),
+    ),
+    # Year 13 with subjects graded one by one, and no qualification named: A-levels.
+    (
+        "left yr 13 this summer w physics B, chem C, psych A*",
+        None,
+        "inform",
+        {"a_level_count": 3, "a_level_grades": "A*BC"},
+        (),
+    ),
+    ("I'm in sixth form, thinking about engineering", None, "inform", {}, ("a_level_subjects",)),
+    # A message that opens by asking about a subject, with a class and no other subject.
+    (
+        "Is chemistry close enough for the STP? 2:1 from Durham, graduated 2021",
+        None,
+        "inform",
+        {"degree_subject": "chemistry"},
+        (),
+    ),
+    ("Does physics count? I have a 2:1 in biology", None, "inform", {"degree_subject": "biology"}, ()),
     # Where the person works is not where the degree is from.
     (
         "I have a 2:1 in Electrical Engineering and presently I am working with a power company in Lagos",
