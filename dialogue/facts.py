@@ -601,6 +601,12 @@ def _status_words(text: str, spans: List[Span], facts: Dict[str, Any]) -> None:
     own_a_levels = bool(facts.get(A_LEVEL_COUNT) or facts.get(A_LEVEL_SUBJECTS))
     alternative = found.get("alternative")
     a_levels = found.get("a_level") or (None if own_a_levels and alternative == PLANNED else alternative)
+    if a_levels == IN_PROGRESS and facts.get(A_LEVEL_GRADES):
+        # "resitting chem in June, already have maths B and physics C": one A-level resat
+        # to better its grade; the A-levels and their grades are held.
+        others = [c for c in cues if not _RESIT.fullmatch(text[c.start : c.end])]
+        if timing.statuses(text, spans, others).get("a_level") in (None, HELD):
+            a_levels = HELD
     if found.get("a_level") == ABANDONED:
         facts[A_LEVEL_COUNT] = 0  # "I quit my A-levels"
         facts.pop(A_LEVEL_STATUS, None)

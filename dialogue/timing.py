@@ -120,6 +120,8 @@ _FORWARD_ONLY = re.compile(
 _CUE_PATTERN = re.compile(
     "|".join(rf"(?P<c{i}>\b(?:{words})\b)" for i, (_, words) in enumerate(_CUES)), re.IGNORECASE
 )
+# A timing word about something already named: "doing it this year", "sitting them in May".
+_BACK_REFERENCE = re.compile(r"\s+(it|them|this|that|those|these)\b", re.I)
 _CLAUSE_BREAK = re.compile(r"[.;!?\n]|\s[-–—]\s|\b(but|and then|although|though|whereas|however)\b", re.I)
 
 # When something still being studied ends: "in December 2026", "next summer", "by June".
@@ -132,6 +134,7 @@ _WHEN = (
     rf"(?:(?:{_MONTHS}|summer|autumn|spring|winter|the summer|the autumn|the start)\b"
     rf"(?:\s+(?:of\s+)?(?:20\d\d|'?\d\d)\b)?|20\d\d\b|next year\b|this year\b)"
 )
+_TIME_NEXT = re.compile(rf"\s*{_WHEN}\s*[,;.]", re.IGNORECASE)
 _ENDS = re.compile(
     rf"\b(?:finish(?:es|ing)?|end(?:s|ing)?|complet(?:e|es|ing)|graduat(?:e|es|ing)|done"
     rf"|awarded|confirmed|submit(?:ting)?|hand(?:ing)? in|due)\b[\w' ]{{0,45}}?\b(?P<when>{_WHEN})",
@@ -157,6 +160,8 @@ def status_cues(text: str) -> List[Cue]:
         index = next(int(name[1:]) for name, value in match.groupdict().items() if value)
         status = _CUES[index][0]
         forward = status == PLANNED or bool(_FORWARD_ONLY.match(match.group(0)))
+        if forward and status != PLANNED and _BACK_REFERENCE.match(text[match.end() :]):
+            forward = False  # "Access to HE Diploma - doing it this year": "it" is named before
         cues.append(Cue(status, match.start(), match.end(), forward))
     return cues
 
@@ -204,6 +209,10 @@ def cue_target(text: str, cue: Cue, spans: Sequence[Span], cues: Sequence[Cue] =
         return None  # "currently doing an MSc": the nearer word speaks for both
     if after_ok and before_ok and "," in between_after and "," not in between_before:
         # "his chemistry degree in second year, he's got A-levels": the year is the degree's.
+        return before[-1]
+    if after_ok and before_ok and _TIME_NEXT.match(between_after):
+        # "a T Level in Health Science, finishing summer 2026, GCSEs 5 at grade 4": the
+        # words end in a time, so they are about what came before.
         return before[-1]
     if after_ok:
         return following

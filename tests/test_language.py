@@ -785,6 +785,30 @@ READINGS = [
         (),
     ),
     ("Does physics count? I have a 2:1 in biology", None, "inform", {"degree_subject": "biology"}, ()),
+    # Timing words about what was named before: "doing it this year", "finishing summer 2026, GCSEs ...".
+    (
+        "Access to HE Diploma (Science) - doing it this year as a mature student",
+        None,
+        "inform",
+        {"a_level_status": "in_progress"},
+        (),
+    ),
+    (
+        "learner on a T Level in Health Science, finishing summer 2026, GCSEs 5 at grade 4+",
+        None,
+        "inform",
+        {"a_level_status": "in_progress"},
+        ("gcse_status",),
+    ),
+    # One A-level resat to better its grade leaves the A-levels held.
+    (
+        "I got a C in Biology and a D in Chemistry at A-level this summer "
+        "and I'm resitting Chemistry in June",
+        None,
+        "inform",
+        {"a_level_status": "held", "a_level_grades": "CD"},
+        (),
+    ),
     # Where the person works is not where the degree is from.
     (
         "I have a 2:1 in Electrical Engineering and presently I am working with a power company in Lagos",
