@@ -159,6 +159,8 @@ eval: $(MODEL)   ## the held-out sets: NLU figures, realistic messages and verdi
 		--json results/reading-fresh60d.json || status=1; \
 	$(BIN)/python -m tools.evaluation.reading --model $(MODEL) --table tests/reading/fresh_60f.yml \
 		--json results/reading-fresh60f.json || status=1; \
+	$(BIN)/python -m tools.evaluation.reading --model $(MODEL) --table tests/reading/fresh_60g.yml \
+		--json results/reading-fresh60g.json || status=1; \
 	exit $$status
 
 nlu-report: $(SPACY)/meta.json   ## trains and compares three NLU pipelines; writes docs/nlu-report.md

@@ -97,6 +97,9 @@ _DEGREE_TYPES = {
     "foundation": {"foundation_degree"},
     "medical": {"medical_degree"},
     "medical_degree": {"medical_degree"},  # fresh_60d's name (its header, read before its first run)
+    # fresh_60g's names are the rules file's ids (its header, read before its first run)
+    "foundation_degree": {"foundation_degree"},
+    "ordinary_degree": {"ordinary_degree"},
 }
 _ALTERNATIVES = {
     "btec": "btec",
