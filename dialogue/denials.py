@@ -87,12 +87,18 @@ _ASKED_ABOUT = re.compile(
 # A degree class asked about, not had: "do I need a first?", "you have to get a 2:1".
 NEEDED_BEFORE = re.compile(
     r"\b(need|needs|needed|require[sd]?|(have|has) to (get|have)|must (get|have)"
-    r"|(only )?(take|takes|accept|accepts|want|wants|ask for|asks for|looking for))\s+(an?\s+)?"
+    # "do they only take firsts", "unis want a 2:1" (not "I had to accept a 2:2")
+    r"|(they|you|unis?|universities|it|the stp|the ptp|nhs|nshcs|they only|you only|only)\s+"
+    r"(take|takes|accept|accepts|want|wants|ask for|asks for|look for|looking for))\s+(an?\s+)?"
     r"([\w:.]+\s+or\s+(an?\s+)?)?$",  # "I need a 1st or 2:1"
     re.I,
 )
 # "is the 2.1 a hard line": the class the sources ask for, named beside the one had.
-REFERRED_BEFORE = re.compile(r"(?<!got )(?<!get )(?<!achieved )(?<!with )(?<!have )\bthe\s*$", re.I)
+REFERRED_BEFORE = re.compile(
+    r"(?<!got )(?<!get )(?<!achieved )(?<!with )(?<!have )(?<!secured )(?<!awarded )(?<!earned )"
+    r"(?<!for )(?<!- )(?<!: )\bthe\s*$",
+    re.I,
+)
 # "what happens if I end up with a 2:2", "if I'd got the 2:1": a class supposed, not had.
 SUPPOSED_BEFORE = re.compile(
     r"\b(if|unless|in case|suppose|supposing)\s+(i|he|she|they|we|you)\s*('d|had|would|were to|was to"

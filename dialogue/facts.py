@@ -146,6 +146,7 @@ def facts_from_message(
                 and o is not m
                 and not SUPPOSED_BEFORE.search(text[max(0, o.start - 60) : o.start])
                 and not REFERRED_BEFORE.search(text[max(0, o.start - 20) : o.start])
+                and not NEEDED_BEFORE.search(_clause_before(text, o.start, 40))
                 for o in mentions
             ):
                 # "predicted a 2:1 ... what if I end up with a 2:2?": supposed beside the class
@@ -195,7 +196,8 @@ def facts_from_message(
                 honours_named = (
                     rules.qualification_group(facts.get(DEGREE_TYPE) or "") == UNDERGRADUATE_HONOURS
                 )
-                if not (qual in _NOT_A_DEGREE and honours_named):
+                topped_up = re.search(r"\btop(ped|ping|s)?[- ]?up\b", text, re.I)
+                if not (qual in _NOT_A_DEGREE and honours_named and topped_up):
                     # (an HND topped up to a BEng is a BEng, in whichever order they are told)
                     facts[DEGREE_TYPE] = qual
                 if group == "medical":
@@ -328,7 +330,11 @@ def facts_from_message(
             role = _role_for(text, m, anchors, requested_slot, programme or facts.get(PROGRAMME))
             if role is None:
                 role = _replaced_role(text, denied, profile or {})
-            if role is None and _ASKED_OWN_SUBJECT.search(text[: m.start]):
+            if (
+                role is None
+                and _ASKED_OWN_SUBJECT.search(text[: m.start])
+                and _AS_GOOD_AS.match(text[m.end :])
+            ):
                 asked_subjects.append(subject)
             joined = bool(previous and _LIST_JOIN.fullmatch(text[previous[0].end : m.start]))
             named_after = _list_named_after(text, m, mentions, anchors)
@@ -619,6 +625,12 @@ def _status_words(text: str, spans: List[Span], facts: Dict[str, Any]) -> None:
 # A message that opens by asking about a subject: "Is chemistry close enough ...",
 # "does physics count".
 _ASKED_OWN_SUBJECT = re.compile(r"^\W*(is|does|would|will|can|could)\s+(a\s+|an\s+|my\s+)?$", re.I)
+# ... asked about as good enough: "close enough", "relevant", "count".
+_AS_GOOD_AS = re.compile(
+    r"[^.?!]{0,30}?\b(close enough|relevant|count|counts|ok|okay|good enough|accepted|acceptable"
+    r"|suitable|eligible)\b",
+    re.I,
+)
 _A_LEVEL_YEARS = re.compile(r"(year|yr|y) ?1[23]|sixth[- ]form|6th form", re.I)
 _SCHOOL_STAGE_NAMES = re.compile(r"\ba[- ]?levels?\b|\bgcses?\b", re.I)
 
@@ -650,43 +662,60 @@ def _origin(
     if degree:
         target = degree[0]
         # A country outside the UK named anywhere near the degree outweighs "UK" said of
-        # something else ("from the US and UK ENIC says it's 2.1 equivalent").
+        # something else ("from the US and UK ENIC says it's 2.1 equivalent"); the nearest
+        # place that is about the degree is where it is from.
         abroad = [m for m in origins if m.value == "overseas"] or origins
-        origin = min(abroad, key=lambda m: min(abs(m.start - target.end), abs(target.start - m.end)))
-        nearest_anchor = min(anchors, key=lambda a: min(abs(origin.start - a.end), abs(a.start - origin.end)))
-        before = [a for a in anchors if a.end <= origin.start]
-        # "Second class lower in Physics from University of Ghana, then MSc ...": a place
-        # after "from" or "at" belongs to the qualification before it.
-        from_before = (
-            before
-            and before[-1].role == "degree"
-            and re.fullmatch(
-                r"[^.;!?]{0,60}\b(from|at)\b[^.;!?]{0,30}", text[before[-1].end : origin.start], re.I
-            )
-        )
-        if nearest_anchor.role != "degree" and not from_before:
+        by_distance = sorted(abroad, key=lambda m: min(abs(m.start - target.end), abs(target.start - m.end)))
+        found = next((m for m in by_distance if _where_degree_is_from(text, m, anchors, degree)), None)
+        if found is None:
             return
-        # "She's travelling in Vietnam": a country in a sentence with no degree in it is
-        # not where the degree is from.
-        sentence = _sentence_around(text, origin.start)
-        words = text[sentence[0] : sentence[1]]
-        if (
-            not any(sentence[0] <= a.start < sentence[1] for a in degree)
-            and not _DEGREE_WORDS.search(words)
-            and not _STUDY_WORDS.search(words)
-            and _ELSEWHERE_WORDS.search(words)
-        ):
-            return
-        # "... in Electrical Engineering and presently I am working with a company in Lagos":
-        # a clause of its own about work or living is not about the degree either.
-        clause = re.split(r"[,;:()]|\band\b|\bbut\b", text[sentence[0] : origin.start])[-1]
-        if _ELSEWHERE_WORDS.search(clause) and not (
-            _STUDY_WORDS.search(clause) or _DEGREE_WORDS.search(clause)
-        ):
-            return
+        origin = found
     else:
         origin = origins[0]
     facts[DEGREE_OVERSEAS] = origin.value == "overseas"
+
+
+def _where_degree_is_from(text: str, origin: _Mention, anchors: List[_Anchor], degree: List[_Anchor]) -> bool:
+    """Whether a place named in the message is where the degree is from."""
+    nearest_anchor = min(anchors, key=lambda a: min(abs(origin.start - a.end), abs(a.start - origin.end)))
+    before = [a for a in anchors if a.end <= origin.start]
+    # "Second class lower in Physics from University of Ghana, then MSc ...": a place
+    # after "from" or "at" belongs to the qualification before it.
+    from_before = (
+        before
+        and before[-1].role == "degree"
+        and re.fullmatch(
+            r"[^.;!?]{0,60}\b(from|at)\b[^.;!?]{0,30}", text[before[-1].end : origin.start], re.I
+        )
+    )
+    if nearest_anchor.role != "degree" and not from_before:
+        return False
+    # "She's travelling in Vietnam": a country in a sentence with no degree in it is
+    # not where the degree is from.
+    sentence = _sentence_around(text, origin.start)
+    words = text[sentence[0] : sentence[1]]
+    if (
+        not any(sentence[0] <= a.start < sentence[1] for a in degree)
+        and not _DEGREE_WORDS.search(words)
+        and not _STUDY_WORDS.search(words)
+        and _ELSEWHERE_WORDS.search(words)
+    ):
+        return False
+    # "... in Electrical Engineering and presently I am working with a company in Lagos":
+    # a clause of its own about work or living is not about the degree either, unless it
+    # says so after the place ("I was based in Nigeria for it").
+    clause = re.split(r"[,;:()]|\band\b|\bbut\b", text[sentence[0] : origin.start])[-1]
+    return not (
+        _ELSEWHERE_WORDS.search(clause)
+        and not (_STUDY_WORDS.search(clause) or _DEGREE_WORDS.search(clause))
+        and not _FOR_THE_DEGREE.match(text[origin.end :])
+    )
+
+
+_FOR_THE_DEGREE = re.compile(
+    r"\s*(for|during)\s+(it|that|them|my|the|her|his)\b(\s+(degree|course|studies|bsc|ba|beng|undergrad))?",
+    re.I,
+)
 
 
 # A sentence about studying ("I studied in India", "I did it in Pakistan") says where the
@@ -713,6 +742,7 @@ _NOT_A_DEGREE = ("hnd", "hnc", "foundation_degree")
 # A qualification asked about as a requirement: "do they only want A levels?".
 _REQUIREMENT_BEFORE = re.compile(
     r"\b((only )?(want|wants|need|needs|require|requires|accept|accepts|take|takes|look at|ask for)"
+    r"|(has|have|had|must) to be|must be"
     r"|instead of|rather than)\s+(the\s+)?$",
     re.I,
 )
@@ -721,7 +751,7 @@ _REQUIREMENT_BEFORE = re.compile(
 # into the MSc", "didn't top it up to a masters".
 _NEVER_TURNED_INTO = re.compile(
     r"\b(never|didn'?t|did not|haven'?t|have not|couldn'?t|not)\b[^.;!?]{0,50}"
-    r"\b(turn|convert|top|upgrade)\w*\s+(it|that|this)?\s*(up\s+)?(in)?to\s+(an?|the|my|a full)?\s*$",
+    r"\b(turn|convert|top|upgrade)\w*\s+(it|that|this)\s*(up\s+)?(in)?to\s+(an?|the|my|a full)?\s*$",
     re.I,
 )
 

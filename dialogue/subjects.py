@@ -55,6 +55,7 @@ _NOT_A_SUBJECT = re.compile(
 # Words before a subject that show it is what someone studied.
 _STUDIED_BEFORE = re.compile(
     r"\b(studied|study|studying|studies|read|reading|did|doing|doin|taking|take|took|majored in"
+    r"|switched to|changed to|transferred to|swapped to|moved to"
     r"|(years?|yrs?) of|major in|degree in|graduate in|graduated in|qualified in|qualification in"
     r"|(1st|2nd|3rd|4th|first|second|third|fourth|final|last) (year|yr))\s+$",
     re.I,
@@ -276,6 +277,15 @@ def _role_for(
     between = text[before[-1].end : mention.start] if before else ""
     if before and (not re.search(r"[.!?]\s", between) or re.fullmatch(r"\.\s*", between)):
         return before[-1].role  # (not a later sentence's "doing HVAC design since I graduated")
+    previous_sentence = re.split(r"[.!?]\s", text[: mention.start].rstrip(" .!?"))[-1]
+    if (
+        mention.kind == "subject"
+        and re.search(r"[.!?]\s*$", text[: mention.start])
+        and re.match(r"\s*([.!?]|$)", text[mention.end :])
+        and re.search(r"\b(degree|graduated|bachelor'?s|undergrad)\b", previous_sentence, re.I)
+        and not any(a.role not in ("degree", HIGHER_DEGREE) for a in before)
+    ):
+        return "degree"  # "Got my degree from Birmingham. Physics.": a sentence of its own
     return None
 
 

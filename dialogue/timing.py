@@ -37,7 +37,9 @@ _CUES: Tuple[Tuple[str, str], ...] = (
     (
         ABANDONED,
         r"dropped out|drop out|dropping out|(planning|plan|going|want(ing)?) to drop|will drop"
-        r"|quit|gave up|give up|left (it|after|during|halfway)"
+        r"|quit|gave up|give up|left (it|during|halfway)"
+        r"|left after (the |my |her |his )?((first|second|third|1st|2nd|3rd|one|two|three|a|an|\d) "
+        r"(years?|yrs?|terms?|semesters?|months?)|(year|yr) [1-4])\b"
         r"|left in (the |my |her |his )?(first|second|third|final|1st|2nd|3rd|middle)"
         r"|didn'?t (finish|complete)|did not (finish|complete)|never (finished|completed)"
         r"|withdrew|withdrawn|abandoned|failed to (finish|complete)|dropped(?!\s+(down\s+)?to\b)",
@@ -83,13 +85,15 @@ _CUES: Tuple[Tuple[str, str], ...] = (
         r"|(just |have |has |'ve )?started|sits|sitting|sit (them|it|my|his|her)"
         r"|(first|second|third|fourth|1st|2nd|3rd|4th)[- ](year|yr)"
         r"(?! (marks|results|grades|exams|modules|project))"
-        r"|(last|final) (year|yr) of|(in )?(year|yr) [1-6] of\b"
+        r"|(last|final) (year|yr) of|(in )?(year|yr) [1-6] of ([1-6]|(my|a|an|the|her|his|their) "
+        r"([\w\-]+ ){0,2}(degree|course|msc|masters?|phd|bsc|ba|beng|meng|mres|t[- ]?level|btec|diploma"
+        r"|access|ib|a[- ]?levels?))\b"
         r"|(?<!end of )(?<!left )(?<!after )(?<!finished )(?<!since )(?<!through )(year|yr) ?1[1-3]"
         r"|haven'?t (got|had|received) (my|the|her|his|their)? ?[\w\- ]{0,12}results"
         r"|results? (are |is )?(out|due|come out|won'?t be (out|confirmed))|won'?t be (confirmed|awarded)"
         r"|should finish|due to (finish|complete|graduate)|will (complete|graduate|have)|graduating"
         r"|in uni|in sixth form|rn|right now|finishes|ends in|doin"
-        r"|(?<=\bib )students?|(?<=\bbtec )students?"  # "an IB student": taking it now
+        r"|(?<!teach ib )(?<=\bib )students?|(?<!teach btec )(?<=\bbtec )students?"  # "an IB student"
         r"|(i|we|she|he|they) finish (in|on|by|at|next)"
         r"|submitted (my|her|his|their|the)( \w+)? (thesis|dissertation)"
         r"|(thesis|dissertation) (is )?submitted"
@@ -151,6 +155,9 @@ class Cue:
     # about a masters") never reaches back to one named before ("a 2:2, and I'm currently
     # applying").
     forward_only: bool = False
+    # A word that points back with "it" or "them" reaches only the qualification named
+    # just before it ("Access to HE Diploma - doing it this year").
+    short_reach: bool = False
 
 
 def status_cues(text: str) -> List[Cue]:
@@ -160,9 +167,10 @@ def status_cues(text: str) -> List[Cue]:
         index = next(int(name[1:]) for name, value in match.groupdict().items() if value)
         status = _CUES[index][0]
         forward = status == PLANNED or bool(_FORWARD_ONLY.match(match.group(0)))
+        short = False
         if forward and status != PLANNED and _BACK_REFERENCE.match(text[match.end() :]):
-            forward = False  # "Access to HE Diploma - doing it this year": "it" is named before
-        cues.append(Cue(status, match.start(), match.end(), forward))
+            forward, short = False, True  # "Access to HE Diploma - doing it this year"
+        cues.append(Cue(status, match.start(), match.end(), forward, short))
     return cues
 
 
@@ -195,14 +203,14 @@ def cue_target(text: str, cue: Cue, spans: Sequence[Span], cues: Sequence[Cue] =
     before = [s for s in ordered if s.end <= cue.start]
     # Giving up comes later in the telling ("started an MSc in 2024 but my mum got ill and I
     # dropped out in the January"): it reaches further back, within the sentence.
-    reach = 100 if cue.status == ABANDONED else 40
+    reach = 100 if cue.status == ABANDONED else 15 if cue.short_reach else 40
     between_before = text[before[-1].end : cue.start] if before else ""
     # ("I started a PhD but dropped out": past a "but", not past a sentence's end.)
     before_ok = (
         not cue.forward_only
         and bool(before)
         and len(between_before) <= reach
-        and not re.search(r"[.;!?\n]", between_before)
+        and not re.search(r"[;!?\n]|\.(?!\d)", between_before)  # (not the dot in "8.6/10")
         and not blocked(before[-1].end, cue.start)
     )
     if following is not None and len(between_after) <= 45 and blocked(cue.end, following.start):

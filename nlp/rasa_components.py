@@ -67,7 +67,21 @@ CHARACTERS_READ = "characters_read"
 TRUNCATED = "truncated"
 
 # Real words that are one letter away from a pattern word, and not typos of it.
-_NOT_TYPOS = {"higher", "highest", "bachelor", "master", "masters", "medics", "levels"}
+_NOT_TYPOS = {
+    "higher",
+    "highest",
+    "bachelor",
+    "master",
+    "masters",
+    "medics",
+    "levels",
+    "oversees",
+    "finishes",
+    "advances",
+    "fiance",
+    "fiancee",
+    "finances",
+}
 # "first" and "third" are degree classes only in some contexts.
 _CLASS_WORDS = {"first", "third", "1st", "3rd", "firsts"}
 _CLASS_BEFORE = {
@@ -226,6 +240,7 @@ _MIN_TYPO_LENGTH = 5
 # From this length a wrong letter is a typo too ("engeneering"); shorter words one
 # letter apart are often other words ("matter" is not "master").
 _MIN_SUBSTITUTION_LENGTH = 8
+_SPELLED_INSIDE = {"subject", "qualification"}
 # Short forms of "and" inside a name: "electrical n electronic engineering".
 _AND_FORMS = {"n", "&", "an'", "'n'"}
 _vocabularies: Dict[int, Dict[str, Any]] = {}
@@ -237,24 +252,42 @@ def _vocabulary(nlp: Any) -> Dict[str, Any]:
     key = id(nlp)
     if key not in _vocabularies:
         words: Dict[str, str] = {}  # each word, and the word it stands for
-        for pattern in nlp.get_pipe("entity_ruler").patterns:
-            phrase = pattern["pattern"]
-            if isinstance(phrase, str):
-                for word in phrase.lower().split():
+        misspelt: Dict[str, str] = {}
+        patterns = [p for p in nlp.get_pipe("entity_ruler").patterns if isinstance(p["pattern"], str)]
+        for pattern in patterns:
+            phrase = pattern["pattern"].lower()
+            # Words inside longer names only where the names are subjects or qualifications:
+            # the stage and origin patterns hold everyday words ("still", "oversees").
+            if len(phrase.split()) == 1 or pattern["label"] in _SPELLED_INSIDE:
+                for word in phrase.split():
                     if word.isalpha() and len(word) >= _MIN_TYPO_LENGTH:
-                        words.setdefault(word, word)
-                meaning = str(pattern.get("id", phrase)).lower()
-                if phrase.isalpha() and meaning.isalpha() and meaning != phrase.lower():
-                    words[phrase.lower()] = meaning  # a misspelling listed as a pattern
+                        words[word] = word
+            meaning = str(pattern.get("id", phrase)).lower()
+            if phrase.isalpha() and meaning.isalpha() and meaning != phrase:
+                misspelt[phrase] = meaning  # "enginering": a misspelling listed as a pattern
+        # Every word of every pattern is a word the ruler knows, never a typo of another
+        # ("university" is no misspelt "universiti").
+        known = {w for p in patterns for w in p["pattern"].lower().split()}
+        named = {
+            w
+            for p in patterns
+            if p["label"] in _SPELLED_INSIDE
+            for w in p["pattern"].lower().split()
+            if w in words
+        }
+        canonical = {w for p in patterns for w in str(p.get("id", "")).lower().split()}
+        for word, meaning in misspelt.items():
+            if word not in canonical and meaning in words:
+                words[word] = meaning  # (not "electronic", a word of "electronic engineering")
         shortened: Dict[str, set] = {}
         opened: Dict[str, set] = {}
         for word in words:
             for variant in _deletions(word):
                 shortened.setdefault(variant, set()).add(word)
-            if len(word) >= _MIN_SUBSTITUTION_LENGTH:
+            if len(word) >= _MIN_SUBSTITUTION_LENGTH and word in named:
                 for variant in _openings(word):
                     opened.setdefault(variant, set()).add(word)
-        _vocabularies[key] = {"words": words, "shortened": shortened, "opened": opened}
+        _vocabularies[key] = {"words": words, "known": known, "shortened": shortened, "opened": opened}
     return _vocabularies[key]
 
 
@@ -274,11 +307,16 @@ def _spelled(text: str, vocabulary: Dict[str, Any]) -> Optional[str]:
     """The one pattern word `text` is a single typo of, if there is exactly one: a
     letter too many or too few, two letters swapped, or, in a long word, one wrong."""
     words = vocabulary["words"]
-    if text in words or text in _NOT_TYPOS or not text.isalpha() or len(text) < _MIN_TYPO_LENGTH:
+    if (
+        text in vocabulary["known"]
+        or text in _NOT_TYPOS
+        or not text.isalpha()
+        or len(text) < _MIN_TYPO_LENGTH
+    ):
         return None
     candidates = {w for w in (_deletions(text) | _transpositions(text)) if w in words}
     candidates |= vocabulary["shortened"].get(text, set())
-    if len(text) >= _MIN_SUBSTITUTION_LENGTH:
+    if len(text) >= _MIN_SUBSTITUTION_LENGTH and text not in _NOT_TYPOS:
         for variant in _openings(text):
             candidates |= vocabulary["opened"].get(variant, set())
     meanings = {words[w] for w in candidates}
@@ -298,11 +336,14 @@ def with_typos_read(doc: Any, nlp: Any) -> List[Any]:
     covered = {i for ent in doc.ents for i in range(ent.start, ent.end)}
     # A word the ruler already read alone is read as what it stands for, so that two
     # typos side by side still make one name ("Biomedcal Engneering").
+    known = vocabulary["words"]
     standing_for = {ent.start: ent.ent_id_ for ent in doc.ents if len(ent) == 1 and ent.ent_id_.isalpha()}
     words: List[str] = []
     corrected: set = set()
     for token in doc:
         word = standing_for.get(token.i, token.text)
+        if known.get(token.lower_, token.lower_) != token.lower_:
+            corrected.add(token.i)  # a misspelling the patterns list ("Engneering")
         if token.i not in covered:
             spelled = _spelled(token.lower_, vocabulary)
             if spelled:

@@ -809,6 +809,86 @@ READINGS = [
         {"a_level_status": "held", "a_level_grades": "CD"},
         (),
     ),
+    # What the first review of these readings found they must not take (each was read
+    # right before them): a class accepted or secured is had; "converted to an MSc" is an
+    # MSc; "is an HND the same as a BEng?" asks; a year of something else is no timing;
+    # "it" reaches back only to what was just named; subjects asked about are not had.
+    (
+        "I had to accept a 2:2 because of mitigating circumstances",
+        None,
+        "inform",
+        {"degree_class": "lower_second"},
+        (),
+    ),
+    (
+        "I secured the 2:1 in physics but they want a first",
+        None,
+        "inform",
+        {"degree_class": "upper_second"},
+        (),
+    ),
+    (
+        "My son secured the first in Physics, do they accept a 2:1?",
+        None,
+        "inform",
+        {"degree_class": "first"},
+        (),
+    ),
+    (
+        "I'm on course for the 2:1, do they need a first?",
+        None,
+        "inform",
+        {"degree_class": "upper_second"},
+        (),
+    ),
+    (
+        "I didn't enjoy my job so I converted to an MSc in Clinical Engineering",
+        None,
+        "inform",
+        {"higher_degree": "msc"},
+        (),
+    ),
+    (
+        "Is an HND the same as a BEng? I have an HND in Electrical Engineering",
+        None,
+        "inform",
+        {"degree_type": "hnd"},
+        (),
+    ),
+    (
+        "I worked for year 1 of the pandemic as a lab tech, I have a 2:1",
+        None,
+        "inform",
+        {},
+        ("degree_status",),
+    ),
+    ("I'm in year 2 of my apprenticeship, I have a BTEC", None, "inform", {}, ("a_level_status",)),
+    (
+        "I have A-levels in Maths and Physics and want to apply to the PTP, doing it this year",
+        None,
+        "inform",
+        {"a_level_count": 2},
+        ("a_level_status",),
+    ),
+    ("I teach IB students and have an MSc in Chemistry", None, "inform", {}, ("higher_degree_status",)),
+    ("Is maths needed? I have a 2:2", None, "inform", {}, ("degree_subject",)),
+    ("Is genetics part of the STP? I have a 2:1", None, "inform", {}, ("degree_subject",)),
+    (
+        "I left after year 13 and got an apprenticeship, have A levels BBC",
+        None,
+        "inform",
+        {},
+        ("a_level_count",),
+    ),
+    (
+        "I have a BSc in Microbiology and I was living in Ghana while I studied at the University of Ghana",
+        None,
+        "inform",
+        {"degree_overseas": True},
+        (),
+    ),
+    ("I have a Physics degree, I was based in Nigeria for it", None, "inform", {"degree_overseas": True}, ()),
+    ("a 2:1 from Queen's University Belfast", None, "inform", {}, ("degree_overseas",)),
     # Where the person works is not where the degree is from.
     (
         "I have a 2:1 in Electrical Engineering and presently I am working with a power company in Lagos",

@@ -197,6 +197,17 @@ def test_subjects_in_a_career_context_are_dropped(nlp, text, subject):
             [("qualification", "Msc", "msc"), ("subject", "Biomedcal Engneering", "biomedical engineering")],
         ),
         ("it doesnt matter", []),
+        # Real words near a pattern word are left alone.
+        ("from Queen's University Belfast", []),
+        ("my role oversees quality", []),
+        ("My fiance has one", []),
+        (
+            "Electronic Engneering 2:1",
+            [
+                ("subject", "Electronic Engneering", "electronic engineering"),
+                ("degree_class", "2:1", "upper_second"),
+            ],
+        ),
         ("physics n maths", [("subject", "physics", "physics"), ("subject", "maths", "mathematics")]),
     ],
 )
