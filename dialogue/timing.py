@@ -88,7 +88,8 @@ _CUES: Tuple[Tuple[str, str], ...] = (
         r"|(last|final) (year|yr) of|(in )?(year|yr) [1-6] of ([1-6]|(my|a|an|the|her|his|their) "
         r"([\w\-]+ ){0,2}(degree|course|msc|masters?|phd|bsc|ba|beng|meng|mres|t[- ]?level|btec|diploma"
         r"|access|ib|a[- ]?levels?))\b"
-        r"|(?<!end of )(?<!left )(?<!after )(?<!finished )(?<!since )(?<!through )(year|yr) ?1[1-3]"
+        r"|(?<!end of )(?<!left )(?<!after )(?<!finished )(?<!since )(?<!through )(?<!teach )(?<!teaches )"
+        r"(?<!teaching )(year|yr) ?1[1-3](?!\s*(tutor|teacher|students|pupils|class|classes|form tutor|group))"
         r"|haven'?t (got|had|received) (my|the|her|his|their)? ?[\w\- ]{0,12}results"
         r"|results? (are |is )?(out|due|come out|won'?t be (out|confirmed))|won'?t be (confirmed|awarded)"
         r"|should finish|due to (finish|complete|graduate)|will (complete|graduate|have)|graduating"
@@ -192,7 +193,8 @@ def cue_target(text: str, cue: Cue, spans: Sequence[Span], cues: Sequence[Cue] =
     inside = [s for s in ordered if s.start >= cue.start and s.end <= cue.end]
     if inside:
         return inside[0]
-    following = next((s for s in ordered if s.start >= cue.end), None)
+    # ("doing it this year": what "it" stands for was named before, never after)
+    following = None if cue.short_reach else next((s for s in ordered if s.start >= cue.end), None)
     between_after = text[cue.end : following.start] if following else ""
     after_ok = (
         following is not None

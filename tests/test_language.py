@@ -889,6 +889,15 @@ READINGS = [
     ),
     ("I have a Physics degree, I was based in Nigeria for it", None, "inform", {"degree_overseas": True}, ()),
     ("a 2:1 from Queen's University Belfast", None, "inform", {}, ("degree_overseas",)),
+    ("I teach year 13 physics and have a 2:1 in physics", None, "inform", {}, ("degree_status",)),
+    ("I'm a year 13 tutor with a 2:1 in physics", None, "inform", {}, ("degree_status",)),
+    (
+        "The STP application - doing it this year, I have a BSc in Physics",
+        None,
+        "inform",
+        {},
+        ("degree_status",),
+    ),
     # Where the person works is not where the degree is from.
     (
         "I have a 2:1 in Electrical Engineering and presently I am working with a power company in Lagos",
