@@ -79,7 +79,7 @@ _WANTED_COURSE = re.compile(
 _ASKED_ABOUT = re.compile(
     r"(\b(need|needs|needed|require[sd]?|have to (do|get|take)|worth (doing|getting|taking))"
     r"|^\W*(or\s+)?(does|do|is|would|will|should|could|can)\s+(i|he|she|they|we|you)?\s*(do|get|take|need)?)"
-    r"\s*(an?|any|the|another|separate|a separate)?\s*$",
+    r"\s*(an?|any|the|another|separate|a separate)?\s*(full|proper|whole|real|actual)?\s*$",
     re.I,
 )
 
@@ -163,7 +163,8 @@ _AFFIRMATION = re.compile(
 
 _CORRECTION = re.compile(
     r"\b(actually|sorry|i meant|correction|my mistake|rather|no wait|wait no|typed that wrong|mixed up"
-    r"|got that wrong|oops|update|that'?s wrong|scratch that|make that)\b",
+    r"|got that wrong|oops|update|that'?s wrong|scratch that|make that|strictly( speaking)?|technically"
+    r"|to be (exact|precise))\b",
     re.I,
 )
 

@@ -111,6 +111,7 @@ def facts_from_message(
     implied_subject: Optional[str] = None
     anchors: List[_Anchor] = []
     higher_seen: List[str] = []
+    corrected_higher: List[str] = []
     higher_denied = False
     classes: List[Tuple[_Mention, str]] = []
     singular: List[_Mention] = []
@@ -213,7 +214,12 @@ def facts_from_message(
                     continue
                 # Only a known qualification id has a group.
                 assert qual is not None
-                higher_seen.append(qual)
+                if corrected_from is not None and m.start >= corrected_from:
+                    # "a masters - well, strictly a PGCert": what they have is the one corrected to
+                    higher_seen = [q for q in higher_seen if q in corrected_higher] + [qual]
+                    corrected_higher.append(qual)
+                else:
+                    higher_seen.append(qual)
                 anchors.append(_Anchor(m.start, m.end, HIGHER_DEGREE))
             elif qual in ("a_level", "gcse"):
                 anchors.append(_Anchor(m.start, m.end, qual))

@@ -898,6 +898,14 @@ READINGS = [
         {},
         ("degree_status",),
     ),
+    # A higher degree corrected to another ("well, strictly a PGCert"); the full one asked about.
+    (
+        "a 2:2 and a masters in clinical engineering - well, strictly a PGCert. Do I need the full MSc?",
+        None,
+        "inform",
+        {"higher_degree": "pgcert"},
+        (),
+    ),
     # Where the person works is not where the degree is from.
     (
         "I have a 2:1 in Electrical Engineering and presently I am working with a power company in Lagos",
