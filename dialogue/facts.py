@@ -509,7 +509,9 @@ _NOT_UK_SCHOOL = {"irish_leaving_cert", "ib", "overseas_school"}
 _OVERSEAS_GRADING = re.compile(
     r"\bc\.?g\.?p\.?a\b|\bg\.?p\.?a\b|\bfirst division\b|\bb\.?\s?tech\b|\bfirst class with distinction\b"
     r"|\bgrade (of )?[1-4],\d\b|\bnote [1-4],\d\b"
-    r"|\bsecond class (upper|lower)( division)?\b|\b\d{2}(\.\d+)?\s?%",
+    r"|\bsecond class (upper|lower)( division)?\b"
+    # (not a UK student's running average: "averaging 71% so far")
+    r"|(?<!averaging )(?<!average of )(?<!averaged )(?<!average )\b\d{2}(\.\d+)?\s?%",
     re.I,
 )
 

@@ -906,6 +906,15 @@ READINGS = [
         {"higher_degree": "pgcert"},
         (),
     ),
+    # A UK student's running average is no overseas grade; an aggregate percentage still is.
+    (
+        "year 2 of a part-time BSc in Electronic Engineering with the Open University, averaging 71% so far",
+        None,
+        "inform",
+        {"degree_status": "in_progress"},
+        ("degree_overseas",),
+    ),
+    ("BSc physics with 68% aggregate", None, "inform", {"degree_overseas": True}, ()),
     # Where the person works is not where the degree is from.
     (
         "I have a 2:1 in Electrical Engineering and presently I am working with a power company in Lagos",
