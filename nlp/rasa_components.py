@@ -263,8 +263,16 @@ def _vocabulary(nlp: Any) -> Dict[str, Any]:
                     if word.isalpha() and len(word) >= _MIN_TYPO_LENGTH:
                         words[word] = word
             meaning = str(pattern.get("id", phrase)).lower()
-            if phrase.isalpha() and meaning.isalpha() and meaning != phrase:
+            if (
+                phrase.isalpha()
+                and meaning.isalpha()
+                and meaning != phrase
+                and len(phrase) >= _MIN_TYPO_LENGTH
+                and phrase[0] == meaning[0]
+                and abs(len(phrase) - len(meaning)) <= 2
+            ):
                 misspelt[phrase] = meaning  # "enginering": a misspelling listed as a pattern
+                # (not a short form that means something else: "beng" is a bachelor's)
         # Every word of every pattern is a word the ruler knows, never a typo of another
         # ("university" is no misspelt "universiti").
         known = {w for p in patterns for w in p["pattern"].lower().split()}
@@ -316,9 +324,22 @@ def _spelled(text: str, vocabulary: Dict[str, Any]) -> Optional[str]:
         return None
     candidates = {w for w in (_deletions(text) | _transpositions(text)) if w in words}
     candidates |= vocabulary["shortened"].get(text, set())
-    if len(text) >= _MIN_SUBSTITUTION_LENGTH and text not in _NOT_TYPOS:
-        for variant in _openings(text):
-            candidates |= vocabulary["opened"].get(variant, set())
+    meanings = {words[w] for w in candidates}
+    return meanings.pop() if len(meanings) == 1 else None
+
+
+def _one_letter_wrong(text: str, vocabulary: Dict[str, Any]) -> Optional[str]:
+    """The one subject or qualification word a long word is one wrong letter from
+    ("engeneering"). Only trusted inside a longer name, as many real words are one
+    letter from a subject's ("competing", "computing")."""
+    if text in vocabulary["known"] or text in _NOT_TYPOS or not text.isalpha():
+        return None
+    if len(text) < _MIN_SUBSTITUTION_LENGTH:
+        return None
+    words = vocabulary["words"]
+    candidates = set()
+    for variant in _openings(text):
+        candidates |= vocabulary["opened"].get(variant, set())
     meanings = {words[w] for w in candidates}
     return meanings.pop() if len(meanings) == 1 else None
 
@@ -340,14 +361,18 @@ def with_typos_read(doc: Any, nlp: Any) -> List[Any]:
     standing_for = {ent.start: ent.ent_id_ for ent in doc.ents if len(ent) == 1 and ent.ent_id_.isalpha()}
     words: List[str] = []
     corrected: set = set()
+    guessed: set = set()  # corrected by one wrong letter: only inside a longer name
     for token in doc:
         word = standing_for.get(token.i, token.text)
         if known.get(token.lower_, token.lower_) != token.lower_:
             corrected.add(token.i)  # a misspelling the patterns list ("Engneering")
         if token.i not in covered:
             spelled = _spelled(token.lower_, vocabulary)
+            wrong_letter = None if spelled else _one_letter_wrong(token.lower_, vocabulary)
             if spelled:
                 word, corrected = spelled, corrected | {token.i}
+            elif wrong_letter:
+                word, corrected, guessed = wrong_letter, corrected | {token.i}, guessed | {token.i}
         between_words = 0 < token.i < len(doc) - 1 and doc[token.i - 1].is_alpha and doc[token.i + 1].is_alpha
         if token.lower_ in _AND_FORMS and between_words:
             word, corrected = "and", corrected | {token.i}
@@ -360,6 +385,8 @@ def with_typos_read(doc: Any, nlp: Any) -> List[Any]:
     for found in again.ents:
         if not corrected & set(range(found.start, found.end)):
             continue
+        if guessed & set(range(found.start, found.end)) and len(found) < 2:
+            continue  # "competing" alone is a word, not "computing"
         inside = [e for e in ents if found.start <= e.start and e.end <= found.end]
         crossing = [e for e in ents if e not in inside and e.start < found.end and found.start < e.end]
         if crossing:

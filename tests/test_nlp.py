@@ -200,6 +200,8 @@ def test_subjects_in_a_career_context_are_dropped(nlp, text, subject):
         # Real words near a pattern word are left alone.
         ("from Queen's University Belfast", []),
         ("my role oversees quality", []),
+        ("an artificial intelligence being", []),  # "beng" is a short form, not a spelling
+        ("will engineers be competing for the same jobs", []),  # one wrong letter from "computing"
         ("My fiance has one", []),
         (
             "Electronic Engneering 2:1",
