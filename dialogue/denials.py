@@ -93,6 +93,14 @@ NEEDED_BEFORE = re.compile(
     r"([\w:.]+\s+or\s+(an?\s+)?)?$",  # "I need a 1st or 2:1"
     re.I,
 )
+# A school qualification asked about as a requirement: "do they only want A levels?"
+# (wider than NEEDED_BEFORE: a qualification, unlike a class, is rarely "accepted" by its holder).
+_REQUIREMENT_BEFORE = re.compile(
+    r"\b((only )?(want|wants|need|needs|require|requires|accept|accepts|take|takes|look at|ask for)"
+    r"|(has|have|had|must) to be|must be"
+    r"|instead of|rather than)\s+(the\s+)?$",
+    re.I,
+)
 # "is the 2.1 a hard line": the class the sources ask for, named beside the one had.
 REFERRED_BEFORE = re.compile(
     r"(?<!got )(?<!get )(?<!achieved )(?<!with )(?<!have )(?<!secured )(?<!awarded )(?<!earned )"

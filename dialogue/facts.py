@@ -50,6 +50,7 @@ from dialogue.denials import (
     _NO_DEGREE,
     _NO_HIGHER,
     _ONLY_AS_LEVEL,
+    _REQUIREMENT_BEFORE,
     _RESULTS_AFTER,
     _SAME_DEGREE_BEFORE,
     _WANTED_COURSE,
@@ -747,13 +748,6 @@ def _sentence_around(text: str, position: int) -> Tuple[int, int]:
 
 _NOT_A_DEGREE = ("hnd", "hnc", "foundation_degree")
 
-# A qualification asked about as a requirement: "do they only want A levels?".
-_REQUIREMENT_BEFORE = re.compile(
-    r"\b((only )?(want|wants|need|needs|require|requires|accept|accepts|take|takes|look at|ask for)"
-    r"|(has|have|had|must) to be|must be"
-    r"|instead of|rather than)\s+(the\s+)?$",
-    re.I,
-)
 
 # The degree a qualification was not turned into: "never did the dissertation to turn it
 # into the MSc", "didn't top it up to a masters".

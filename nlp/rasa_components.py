@@ -311,37 +311,41 @@ def _openings(word: str) -> set:
     return {word[:i] + "?" + word[i + 1 :] for i in range(len(word))}
 
 
+def _may_be_typo(text: str, vocabulary: Dict[str, Any], shortest: int) -> bool:
+    """A word the ruler does not know, long enough to be taken for a typo of one it does."""
+    return (
+        text.isalpha()
+        and len(text) >= shortest
+        and text not in vocabulary["known"]
+        and text not in _NOT_TYPOS
+    )
+
+
+def _one_meaning(candidates: set, vocabulary: Dict[str, Any]) -> Optional[str]:
+    """The word the candidates stand for, if they all stand for the same one."""
+    meanings = {vocabulary["words"][w] for w in candidates}
+    return meanings.pop() if len(meanings) == 1 else None
+
+
 def _spelled(text: str, vocabulary: Dict[str, Any]) -> Optional[str]:
     """The one pattern word `text` is a single typo of, if there is exactly one: a
-    letter too many or too few, two letters swapped, or, in a long word, one wrong."""
-    words = vocabulary["words"]
-    if (
-        text in vocabulary["known"]
-        or text in _NOT_TYPOS
-        or not text.isalpha()
-        or len(text) < _MIN_TYPO_LENGTH
-    ):
+    letter too many or too few, or two letters swapped."""
+    if not _may_be_typo(text, vocabulary, _MIN_TYPO_LENGTH):
         return None
-    candidates = {w for w in (_deletions(text) | _transpositions(text)) if w in words}
-    candidates |= vocabulary["shortened"].get(text, set())
-    meanings = {words[w] for w in candidates}
-    return meanings.pop() if len(meanings) == 1 else None
+    candidates = {w for w in (_deletions(text) | _transpositions(text)) if w in vocabulary["words"]}
+    return _one_meaning(candidates | vocabulary["shortened"].get(text, set()), vocabulary)
 
 
 def _one_letter_wrong(text: str, vocabulary: Dict[str, Any]) -> Optional[str]:
     """The one subject or qualification word a long word is one wrong letter from
     ("engeneering"). Only trusted inside a longer name, as many real words are one
     letter from a subject's ("competing", "computing")."""
-    if text in vocabulary["known"] or text in _NOT_TYPOS or not text.isalpha():
+    if not _may_be_typo(text, vocabulary, _MIN_SUBSTITUTION_LENGTH):
         return None
-    if len(text) < _MIN_SUBSTITUTION_LENGTH:
-        return None
-    words = vocabulary["words"]
     candidates = set()
     for variant in _openings(text):
         candidates |= vocabulary["opened"].get(variant, set())
-    meanings = {words[w] for w in candidates}
-    return meanings.pop() if len(meanings) == 1 else None
+    return _one_meaning(candidates, vocabulary)
 
 
 def with_typos_read(doc: Any, nlp: Any) -> List[Any]:
@@ -357,14 +361,14 @@ def with_typos_read(doc: Any, nlp: Any) -> List[Any]:
     covered = {i for ent in doc.ents for i in range(ent.start, ent.end)}
     # A word the ruler already read alone is read as what it stands for, so that two
     # typos side by side still make one name ("Biomedcal Engneering").
-    known = vocabulary["words"]
+    meaning_of = vocabulary["words"]
     standing_for = {ent.start: ent.ent_id_ for ent in doc.ents if len(ent) == 1 and ent.ent_id_.isalpha()}
     words: List[str] = []
     corrected: set = set()
     guessed: set = set()  # corrected by one wrong letter: only inside a longer name
     for token in doc:
         word = standing_for.get(token.i, token.text)
-        if known.get(token.lower_, token.lower_) != token.lower_:
+        if meaning_of.get(token.lower_, token.lower_) != token.lower_:
             corrected.add(token.i)  # a misspelling the patterns list ("Engneering")
         if token.i not in covered:
             spelled = _spelled(token.lower_, vocabulary)
