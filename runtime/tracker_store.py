@@ -15,7 +15,8 @@ until it is saved.
 The policies read a tracker's whole history on every prediction, several times
 per message, so a kept tracker is also shortened once it holds more than twice
 `keep_turns` of the person's messages: to the latest `keep_turns` messages, after
-events that set what came before them (the slots, the active form, a pause). The
+events that set what came before them (the slots, the active form with the message
+that started it, a pause), and shortened again as it grows. The
 shortened tracker must match the long one in every slot and all its state, or it
 is not used. Three messages are at least six actions, more than the policies look
 back (the memoization policy five states, the longest rule three), so they predict
@@ -93,6 +94,8 @@ Stamp = Tuple[int, Optional[int]]
 # and the database's stamp for the conversation then.
 _LAST_STORED = "_careers_last_stored_event"
 _STAMP = "_careers_stamp"
+# On a shortened tracker: the ActiveLoop event it carries, and the form as it was.
+_CARRIED_LOOP = "_careers_carried_loop"
 # Set on a tracker handed out when its conversation was deleted: never saved.
 _DELETED = "_careers_deleted"
 
@@ -385,17 +388,23 @@ def shortened(tracker: DialogueStateTracker, keep_turns: int) -> Optional[Dialog
     before = events[cut - 1]
     if isinstance(before, ActionExecuted) and before.action_name == ACTION_LISTEN_NAME:
         cut -= 1
+    # A tracker shortened before carries its form in an ActiveLoop event, which Rasa
+    # replays without the message that started the form: put the form back as it was.
+    carried_loop = getattr(tracker, _CARRIED_LOOP, None)
     earlier = tracker.init_copy()
     for event in events[:cut]:
         earlier.update(event)
+        if carried_loop is not None and event is carried_loop[0]:
+            earlier.active_loop = copy.deepcopy(carried_loop[1])
     when = events[cut].timestamp
     carried: List[Event] = [
         SlotSet(name, slot.value, timestamp=when)
         for name, slot in earlier.slots.items()
         if slot.value != slot.initial_value
     ]
-    if earlier.active_loop_name:
-        carried.append(ActiveLoop(earlier.active_loop_name, timestamp=when))
+    loop_event = ActiveLoop(earlier.active_loop_name, timestamp=when) if earlier.active_loop_name else None
+    if loop_event is not None:
+        carried.append(loop_event)
     if earlier.is_paused():
         carried.append(ConversationPaused(timestamp=when))
     short = tracker.init_copy()
@@ -408,4 +417,6 @@ def shortened(tracker: DialogueStateTracker, keep_turns: int) -> Optional[Dialog
     if _state(short) != _state(tracker):
         logger.debug(f"Tracker '{tracker.sender_id}' kept whole: a shortened copy differs")
         return None
+    if loop_event is not None:
+        setattr(short, _CARRIED_LOOP, (loop_event, copy.deepcopy(earlier.active_loop)))
     return short

@@ -258,3 +258,50 @@ def test_sqlite_keeps_a_write_ahead_log_synced_as_configured(tmp_path, setting, 
 def test_an_unknown_sqlite_synchronous_setting_stops_the_store(tmp_path):
     with pytest.raises(ValueError, match="sqlite_synchronous must be one of full, normal, not 'off'"):
         store(CACHED_SQL_STORE, tmp_path / "c.db", sqlite_synchronous="off")
+
+
+def test_a_form_is_carried_across_shortenings_again_and_again():
+    """A shortened tracker carries its form in an ActiveLoop event, which Rasa replays
+    without the message that started the form; shortened again (and again), the form
+    is still the one started by that message, so the tracker stays short. Kept whole
+    instead, a check left open while questions are asked made every reply slower."""
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, ActiveLoop, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from runtime.tracker_store import shortened
+
+    def turn(text: str) -> List[Any]:
+        return [ActionExecuted("action_listen"), UserUttered(text, {"name": "ask_skills"})]
+
+    slots = Domain.load("domain.yml").slots
+    form = [*turn("can I apply?"), ActionExecuted("eligibility_form"), ActiveLoop("eligibility_form")]
+    tracker = DialogueStateTracker.from_events("someone", form, slots)
+    for round_ in range(4):
+        for n in range(5):
+            for event in turn(f"question {round_}.{n}"):
+                tracker.update(event)
+        short = shortened(tracker, 2)
+        assert short is not None, f"kept whole in round {round_}"
+        assert short.active_loop == tracker.active_loop
+        assert short.active_loop.trigger_message["text"] == "can I apply?"
+        tracker = short
+
+
+def test_a_check_left_open_while_questions_are_asked_stays_short(tmp_path):
+    """Through the assistant: a check begun and then interrupted by questions, turn
+    after turn, is kept to its latest turns, with the form still open."""
+    from rasa.shared.core.events import UserUttered
+
+    ours = store(CACHED_SQL_STORE, tmp_path / "c.db", keep_turns=3)
+    assistant = InProcessAssistant(tracker_store=ours)
+    sender = uuid.uuid4().hex
+    said = ["hi", "can I apply for the STP with a 2:2?", "what skills do I need?", "do I need A levels?"]
+    said += ["what skills do I need?", "does a PGCert count as a higher degree?"] * 8
+    for text in said:
+        assistant.send(sender, text)
+    assistant.close()
+    tracker = run(ours.retrieve(sender))
+    assert tracker.active_loop_name == "eligibility_form"
+    assert len([e for e in tracker.events if isinstance(e, UserUttered)]) <= 6
+    assert len(stored_events(tmp_path / "c.db", sender)) > 3 * len(tracker.events)
