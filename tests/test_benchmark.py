@@ -12,8 +12,8 @@ import sys
 import pytest
 
 from tools.benchmark.load import Exchange, LoadResult
-from tools.benchmark.measure import turn_figures
 from tools.benchmark.report import combine, machine, ratios, render
+from tools.benchmark.shapes import shape_figures
 from tools.benchmark.stats import median, percentile, ratio
 from tools.benchmark.targets import AT_LEAST, AT_MOST, OURS, RATIO, TARGETS, Target, evaluate, verdict
 from tools.running.serverctl import ROOT
@@ -60,18 +60,20 @@ OURS_FIGURES = {
     "parse_count": 320,
     "parse_p50_ms": 2.0,
     "parse_p95_ms": 4.0,
-    "reply_count": 120,
-    "reply_p50_ms": 20.0,
-    "reply_p95_ms": 40.0,
-    "reply_p99_ms": 60.0,
-    "turns": 40,
-    "turn_first_ms": 20.0,
-    "turn_last_ms": 22.0,
-    "first_cycle_ms": 20.0,
-    "last_cycle_ms": 21.0,
-    "growth_last_over_first": 1.1,
-    "growth_last_cycle_over_first": 1.05,
-    "one_user_errors": 0,
+    **{
+        f"{shape}_{name}": value
+        for shape in ("completed", "interrupted", "corrections", "short")
+        for name, value in {
+            "turns": 200,
+            "reply_p50_ms": 20.0,
+            "reply_p95_ms": 40.0,
+            "first_ms": 20.0,
+            "last_ms": 22.0,
+            "growth": 1.1,
+            "errors": 0,
+        }.items()
+    },
+    "interrupted_growth": 1.5,
     "c8_throughput": 50.0,
     "c8_p50_ms": 100.0,
     "c8_p95_ms": 300.0,
@@ -83,6 +85,16 @@ OURS_FIGURES = {
     "c32_errors": 2,
     "c32_requests": 320,
     "c32_error_kinds": ["HTTP 500"],
+    "rest1_p50_ms": 20.0,
+    "socket1_p50_ms": 22.0,
+    "socket1_over_rest": 1.1,
+    "rest32_p50_ms": 400.0,
+    "socket32_p50_ms": 600.0,
+    "socket32_over_rest": 1.5,
+    "slack32_ack_p95_ms": 80.0,
+    "slack32_ack_errors": 0,
+    "slack32_ack_requests": 224,
+    "teams32_ack_p95_ms": 120.0,
     "rasa_peak_mb": 500.0,
     "actions_peak_mb": 120.0,
     "engine_us": 80.0,
@@ -90,9 +102,14 @@ OURS_FIGURES = {
     "failures": [],
 }
 REFERENCE_FIGURES = {
-    **{key: value for key, value in OURS_FIGURES.items() if not key.startswith(("engine", "actions"))},
+    **{
+        key: value
+        for key, value in OURS_FIGURES.items()
+        if not key.startswith(("engine", "actions", "rest", "socket", "slack", "teams"))
+    },
     "cold_start_s": 25.0,
-    "reply_p50_ms": 30.0,
+    "completed_reply_p50_ms": 30.0,
+    "short_reply_p50_ms": 100.0,
     "c32_throughput": 30.0,
     "c32_errors": 0,
     "c32_error_kinds": [],
@@ -103,14 +120,23 @@ REFERENCE_FIGURES = {
 def test_targets_compare_ours_with_the_reference_or_alone():
     outcomes = {o["figure"]: o for o in evaluate(OURS_FIGURES, REFERENCE_FIGURES)}
     assert len(outcomes) == len(TARGETS)
-    assert outcomes["reply_p50_ms"]["value"] == pytest.approx(20 / 30)
-    assert outcomes["reply_p50_ms"]["met"] is False
+    assert outcomes["completed_reply_p50_ms"]["value"] == pytest.approx(20 / 30)
+    assert outcomes["completed_reply_p50_ms"]["met"] is False
+    assert outcomes["short_reply_p50_ms"]["met"] is True  # 0.2×
     assert outcomes["cold_start_s"]["met"] is True  # 0.4×
-    assert outcomes["c32_throughput"]["met"] is False  # 2×, not 3×
+    assert outcomes["c32_throughput"]["met"] is False  # 2×, not 4×
     assert outcomes["c32_errors"]["met"] is False
     assert outcomes["rasa_peak_mb"]["met"] is True  # 0.5×
     assert outcomes["engine_us"]["met"] is True
-    assert outcomes["growth_last_over_first"]["value"] == 1.1
+    assert outcomes["completed_growth"]["met"] is True  # 1.1×
+    assert outcomes["interrupted_growth"]["met"] is False  # 1.5×, not 1.2×
+    assert outcomes["socket1_over_rest"]["met"] is True
+    assert outcomes["socket32_over_rest"]["met"] is False
+    assert outcomes["slack32_ack_p95_ms"]["met"] is True
+    assert outcomes["teams32_ack_p95_ms"]["met"] is False
+    # Every shape is held to both targets.
+    for shape in ("completed", "interrupted", "corrections", "short"):
+        assert {f"{shape}_reply_p50_ms", f"{shape}_growth"} <= set(outcomes)
 
 
 def test_runs_combine_into_medians_with_errors_added_up():
@@ -127,17 +153,35 @@ def test_runs_combine_into_medians_with_errors_added_up():
     assert ratios({"a": 1.0, "b": "x"}, {"a": 4.0, "b": "y"}) == {"a": 0.25}
 
 
-def test_turn_figures_compare_late_replies_with_early_ones():
-    # Two conversations of 20 turns; replies take 10 ms, then 20 ms in the second half.
-    def conversation():
-        return [Exchange(0.010 if turn < 10 else 0.020) for turn in range(20)]
+def test_shape_figures_compare_the_last_turns_with_the_first():
+    # 210 turns of a 7-message round: 10 ms, then 30 ms from turn 105 on. The windows are
+    # whole rounds of at least 20 replies: 21 turns each.
+    exchanges = [Exchange(0.010 if turn < 105 else 0.030) for turn in range(210)]
+    exchanges[3] = Exchange(9.0, "timeout")
+    figures = shape_figures("mixed", exchanges, round_length=7)
+    assert figures["mixed_turns"] == 210 and figures["mixed_errors"] == 1
+    assert figures["mixed_first_ms"] == pytest.approx(10)
+    assert figures["mixed_last_ms"] == pytest.approx(30)
+    assert figures["mixed_growth"] == pytest.approx(3)
+    # A timeout is an error, not a slow reply.
+    assert figures["mixed_reply_p95_ms"] == pytest.approx(30)
 
-    figures = turn_figures([conversation(), conversation()], cycle=10)
-    assert figures["turn_first_ms"] == pytest.approx(10)
-    assert figures["turn_last_ms"] == pytest.approx(20)
-    assert figures["growth_last_over_first"] == pytest.approx(2)
-    assert figures["growth_last_cycle_over_first"] == pytest.approx(2)
-    assert figures["reply_count"] == 40 and figures["one_user_errors"] == 0
+
+def test_each_of_our_shapes_stands_beside_a_shape_of_the_reference():
+    from tools.benchmark.bots import our_bot
+    from tools.benchmark.shapes import OUR_SHAPES, TURNS, reference_shapes
+
+    reference = reference_shapes(["hello", "I am sad", "yes", "bye"])
+    assert set(reference) == {shape.key for shape in OUR_SHAPES}
+    for shape in OUR_SHAPES:
+        assert reference[shape.key].separate == shape.separate
+        if not shape.separate:
+            assert (
+                shape.turns(shape.rounds) >= TURNS
+                and reference[shape.key].turns(reference[shape.key].rounds) >= TURNS
+            )
+    ours = our_bot(ROOT / "models" / "careers.tar.gz")
+    assert "can I apply for the STP with a 2:2?" in ours.load_conversation  # the mixed shape
 
 
 def test_load_figures_count_every_error_and_not_as_replies():
@@ -170,16 +214,16 @@ def sample_results(smoke: bool = False) -> dict:
         "runs": 3,
         "settings": {
             "runs": 3,
-            "conversations": 3,
-            "turns": 40,
+            "long_rounds": None,
+            "short_conversations": None,
             "levels": [8, 32],
+            "channel_levels": [1, 32],
             "parse_limit": None,
             "parse_warm_up": 5,
             "engine_passes": 200,
             "training": not smoke,
             "smoke": smoke,
         },
-        "cycle": 10,
         "order": [["ours", "reference"], ["reference", "ours"], ["ours", "reference"]],
         "bots": {
             "ours": {"title": "ours", "model": "models/careers.tar.gz", "conversation": ["hi", "bye"]},
@@ -197,8 +241,13 @@ def test_the_report_puts_both_bots_side_by_side_with_the_targets():
     assert "Test CPU, 2 cores" in text and "23.5 GB" in text and "3.6.21" in text
     assert "| Runs | 3:" in text and "2026-01-01 12:00 UTC" in text
     assert "| Cold start: launch to first reply | 10.0 s | 25.0 s | 0.40× |" in text
-    assert "| One user: reply at turn 40 | 22.0 ms | 22.0 ms | 1.00× |" in text
-    assert "| Growth: turn 40 / turn 1 | 1.10× | 1.10× | — |" in text
+    assert "| A check completed: reply p50 (200 turns) | 20.0 ms | 30.0 ms | 0.67× |" in text
+    assert (
+        "| A check begun and interrupted by questions: growth, last turns / first turns | 1.50× | 1.50× | — |"
+        in text
+    )
+    assert "| 32 at once: socket.io p50 / REST p50 | 1.50× | — | — |" in text
+    assert "| 32 at once, Slack: errors (of 224 events) | 0 | — | — |" in text
     assert "| 32 at once: errors (of 320 requests) | 2 | 0 | — |" in text
     assert "| Rule engine: time per verdict (70 profiles) | 80.0 µs | — | — |" in text
     assert "✅ met (0.40× ≤ 0.50×)" in text
@@ -224,9 +273,17 @@ def test_the_smoke_benchmark_runs_end_to_end(tmp_path):
     results = json.loads(out.with_suffix(".json").read_text())
     for bot in ("ours", "reference"):
         figures = results["median"][bot]
-        for key in ("cold_start_s", "parse_p50_ms", "reply_p50_ms", "c4_throughput", "rasa_peak_mb"):
+        for key in ("cold_start_s", "parse_p50_ms", "c4_throughput", "rasa_peak_mb"):
             assert figures.get(key) is not None, f"{bot}: no {key} ({figures.get('failures')})"
-    assert results["median"]["ours"]["engine_us"] is not None
+        for shape in ("completed", "interrupted", "corrections", "short"):
+            assert figures.get(f"{shape}_reply_p50_ms") is not None, (
+                f"{bot}: no {shape} ({figures.get('failures')})"
+            )
+    ours = results["median"]["ours"]
+    assert ours["engine_us"] is not None
+    for key in ("socket1_p50_ms", "socket2_p50_ms", "slack2_ack_p95_ms", "teams2_ack_p95_ms"):
+        assert ours.get(key) is not None, f"no {key} ({ours.get('failures')})"
+    assert ours["socket2_errors"] == ours["slack2_ack_errors"] == ours["teams2_ack_errors"] == 0
     assert results["runs"] == 1 and results["settings"]["smoke"]
     # The smoke run leaves training (minutes per bot) to `make bench`.
     assert "train_scratch_s" not in results["median"]["ours"]

@@ -100,13 +100,17 @@ def benchmark(settings: Settings, model: Path, folder: Path, command: str) -> Di
         "commit": commit(),
         "runs": settings.runs,
         "settings": dataclasses.asdict(settings),
-        "cycle": len(ours.conversation),
         "order": orders,
         "bots": {
             bot.key: {
                 "title": bot.title,
                 "model": _shown(model if bot is ours else bot.model),
                 "conversation": bot.conversation,
+                "shapes": {
+                    key: {"title": shape.title, "messages": list(shape.messages)}
+                    for key, shape in bot.shapes.items()
+                },
+                "load_conversation": bot.load_conversation,
             }
             for bot in (ours, reference)
         },

@@ -7,29 +7,29 @@ import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, ContextManager, Iterator, List, Optional, Protocol
+from typing import Callable, ContextManager, Dict, Iterator, List, Optional, Protocol
 
 from tools.benchmark import reference_bot
+from tools.benchmark.platforms import Platforms
+from tools.benchmark.shapes import CHECK_COMPLETED, MIXED, OUR_SHAPES, Shape, reference_shapes
 from tools.running.serverctl import ROOT, Server, free_port, running_assistant
 
 OURS, REFERENCE = "ours", "reference"
 # Our trained model (`make train`); the benchmark copies it before each start.
 OUR_MODEL = ROOT / "models" / "careers.tar.gz"
 
-# Ten messages as someone might send them: a greeting, a question, an eligibility
-# check driven to a verdict, why that verdict, two more questions, goodbye.
-OUR_CONVERSATION = [
-    "hi",
-    "what is the STP?",
-    "can I apply for the STP?",
-    "2:2",
-    "MSc",
-    "medical physics",
-    "why?",
-    "what skills do I need?",
-    "what GCSEs do I need for the PTP?",
-    "thanks, bye",
-]
+# The conversation of the first start and the warm-up: a check driven to its verdict.
+OUR_CONVERSATION = list(CHECK_COMPLETED)
+# The bench talks to our server from one address, as many people at once: the limits
+# each address and conversation gets (channels/limits.py) are raised for it, as they
+# would be behind a proxy that names each person's address.
+LOAD_LIMITS = {
+    "SOCKETS_PER_CLIENT": "1000",
+    "NEW_CONVERSATIONS_PER_MINUTE": "100000",
+    "NEW_CONVERSATION_BURST": "100000",
+    "MESSAGES_PER_MINUTE": "100000",
+    "MESSAGE_BURST": "100000",
+}
 
 
 class Running(Protocol):
@@ -53,7 +53,29 @@ class Bot:
     model: Path
     train_args: List[str]  # after `rasa train`
     conversation: List[str]
+    shapes: Dict[str, Shape]  # by the key of our shape each stands beside
+    load_conversation: List[str]  # what each of many conversations at once sends
     serve: Callable[[Path], ContextManager[Running]]  # a work folder -> the running bot
+
+
+@dataclass
+class _RunningOurs:
+    url: str
+    rasa: Server
+    actions: Optional[Server]
+    platforms: Platforms
+
+
+@contextmanager
+def _serve_ours(model: Path, workdir: Path) -> Iterator[Running]:
+    # As `make run` starts it (the action server, then Rasa with a SQLite store), with
+    # Slack and Teams pointing at their stand-ins.
+    platforms = Platforms()
+    try:
+        with running_assistant(model, workdir, env={**LOAD_LIMITS, **platforms.env()}) as assistant:
+            yield _RunningOurs(assistant.url, assistant.rasa, assistant.actions, platforms)
+    finally:
+        platforms.close()
 
 
 def our_bot(model: Path) -> Bot:
@@ -64,8 +86,9 @@ def our_bot(model: Path) -> Bot:
         model=model,
         train_args=["--config", "config.yml", "--domain", "domain.yml", "--data", "data"],
         conversation=OUR_CONVERSATION,
-        # As `make run` starts it: the action server, then Rasa with a SQLite store.
-        serve=lambda workdir: running_assistant(model, workdir),
+        shapes={shape.key: shape for shape in OUR_SHAPES},
+        load_conversation=list(next(s for s in OUR_SHAPES if s.key == MIXED).messages),
+        serve=lambda workdir: _serve_ours(model, workdir),
     )
 
 
@@ -115,6 +138,8 @@ def the_reference_bot(project: Path) -> Bot:
         model=model,
         train_args=[],
         conversation=reference_bot.CONVERSATION,
+        shapes=reference_shapes(reference_bot.CONVERSATION),
+        load_conversation=reference_bot.CONVERSATION,
         serve=serve,
     )
 

@@ -1,5 +1,6 @@
-"""The measurements, one bot at a time: training, NLU parsing, a cold start, one
-person's long conversation, conversations at once, memory; and the rule engine.
+"""The measurements, one bot at a time: training, NLU parsing, a cold start, each
+shape of conversation (tools/benchmark/shapes.py), conversations at once, our
+channels (the widget's socket.io, Slack and Teams), memory; and the rule engine.
 
 Each function returns a flat dict of figures (seconds, milliseconds, MB, µs as the
 key says); a step that fails leaves its figures out and says why under "failures".
@@ -18,8 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from tools.benchmark import load
-from tools.benchmark.bots import Bot
+from tools.benchmark import load, widget_client
+from tools.benchmark import platforms as platforms_bench
+from tools.benchmark.bots import OURS, Bot, Running
+from tools.benchmark.shapes import Shape, shape_figures
 from tools.benchmark.stats import median, percentile, ratio
 from tools.running.serverctl import RASA, ROOT
 
@@ -33,9 +36,10 @@ Figures = Dict[str, Any]
 @dataclass(frozen=True)
 class Settings:
     runs: int = 3
-    conversations: int = 3  # one-user conversations per run, one after another
-    turns: int = 40  # each goes round the bot's 10-message conversation
-    levels: Tuple[int, ...] = (8, 32, 128)  # conversations at once
+    long_rounds: Optional[int] = None  # rounds of each long shape (None: its own, 200 turns and more)
+    short_conversations: Optional[int] = None  # of the short shape (None: its own, 70)
+    levels: Tuple[int, ...] = (8, 32, 128)  # conversations at once, over REST
+    channel_levels: Tuple[int, ...] = (1, 32)  # widgets, Slack and Teams people at once
     parse_limit: Optional[int] = None  # held-out messages to parse (None: all)
     parse_warm_up: int = 5
     engine_passes: int = 200  # over all the engine table's profiles
@@ -49,9 +53,10 @@ class Settings:
 
 SMOKE = Settings(
     runs=1,
-    conversations=1,
-    turns=20,
+    long_rounds=2,
+    short_conversations=4,
     levels=(2, 4),
+    channel_levels=(1, 2),
     parse_limit=20,
     parse_warm_up=2,
     engine_passes=5,
@@ -110,41 +115,70 @@ def parsing(bot: Bot, folder: Path, settings: Settings) -> Figures:
     return {"parse_count": len(ms), "parse_p50_ms": percentile(ms, 50), "parse_p95_ms": percentile(ms, 95)}
 
 
-def turn_figures(conversations: Sequence[Sequence[load.Exchange]], cycle: int) -> Figures:
-    """One person's conversations: p50/p95/p99 over every reply, the median reply per
-    turn, and how replies late in the conversation compare with early ones."""
-    answered = [e.seconds * 1000 for c in conversations for e in c if not e.error]
-    turns = max((len(c) for c in conversations), default=0)
-    per_turn = [
-        median(c[k].seconds * 1000 for c in conversations if k < len(c) and not c[k].error)
-        for k in range(turns)
-    ]
+def run_shape(url: str, shape: Shape, settings: Settings) -> List[load.Exchange]:
+    """One shape, as one person talks: its replies in the order they were sent."""
+    if shape.separate:
+        count = settings.short_conversations or shape.rounds
+        chats = load.one_user(url, shape.messages, len(shape.messages), count)
+    else:
+        rounds = settings.long_rounds or shape.rounds
+        chats = load.one_user(url, shape.messages, shape.turns(rounds), 1)
+    return [exchange for chat in chats for exchange in chat]
 
-    def replies(first: int, last: int) -> Optional[float]:
-        return median(e.seconds * 1000 for c in conversations for e in c[first:last] if not e.error)
 
-    first_cycle, last_cycle = replies(0, cycle), replies(max(turns - cycle, 0), turns)
-    first, last = (per_turn[0], per_turn[-1]) if per_turn else (None, None)
-    return {
-        "reply_count": len(answered),
-        "reply_p50_ms": percentile(answered, 50),
-        "reply_p95_ms": percentile(answered, 95),
-        "reply_p99_ms": percentile(answered, 99),
-        "one_user_errors": sum(1 for c in conversations for e in c if e.error),
-        "turns": turns,
-        "turn_first_ms": first,
-        "turn_last_ms": last,
-        "first_cycle_ms": first_cycle,
-        "last_cycle_ms": last_cycle,
-        "growth_last_over_first": ratio(last, first),
-        "growth_last_cycle_over_first": ratio(last_cycle, first_cycle),
-        "per_turn_ms": per_turn,
-    }
+def shapes(bot: Bot, url: str, settings: Settings, say: Callable[[str], None]) -> Figures:
+    """Every shape of the bot's, each shape run once and its figures kept under the
+    key of each of ours it stands beside."""
+    figures: Figures = {}
+    done: Dict[Shape, Figures] = {}
+    for key, shape in bot.shapes.items():
+        if shape not in done:
+            exchanges = run_shape(url, shape, settings)
+            done[shape] = shape_figures("shape", exchanges, len(shape.messages))
+            found = done[shape]
+            say(
+                f"    {shape.title}: {found['shape_turns']} turns, "
+                f"p50 {found['shape_reply_p50_ms'] or 0:.1f} ms, growth {found['shape_growth'] or 0:.2f}x"
+            )
+        figures.update({name.replace("shape_", f"{key}_", 1): value for name, value in done[shape].items()})
+    return figures
+
+
+def channels(
+    running: Running, messages: Sequence[str], settings: Settings, say: Callable[[str], None]
+) -> Figures:
+    """Our channels beside REST: the widget's socket.io, and how quickly Slack and
+    Teams events are acknowledged, with 1 and with 32 people at once."""
+    platforms = getattr(running, "platforms", None)
+    figures: Figures = {}
+    for level in settings.channel_levels:
+        rest = load.load(running.url, messages, level).figures()
+        widget = widget_client.widgets(running.url, messages, level).figures()
+        figures.update({f"rest{level}_{k}": v for k, v in rest.items()})
+        figures.update({f"socket{level}_{k}": v for k, v in widget.items()})
+        figures[f"socket{level}_over_rest"] = ratio(widget["p50_ms"], rest["p50_ms"])
+        say(
+            f"    {level} at once: REST p50 {rest['p50_ms'] or 0:.0f} ms, "
+            f"socket.io {widget['p50_ms'] or 0:.0f} ms"
+        )
+        if platforms is None:
+            continue
+        for platform in ("slack", "teams"):
+            acks = platforms_bench.acknowledgements(
+                running.url, platforms, platform, messages, level
+            ).figures()
+            figures.update({f"{platform}{level}_ack_{k}": v for k, v in acks.items()})
+            say(
+                f"    {level} on {platform}: acknowledged p95 {acks['p95_ms'] or 0:.0f} ms, "
+                f"{acks['errors']} errors"
+            )
+    return figures
 
 
 def serving(bot: Bot, folder: Path, settings: Settings, say: Callable[[str], None]) -> Figures:
     """Start the bot (models already trained) and time it to its first reply, then
-    one person's conversations, conversations at once and the servers' peak memory."""
+    each shape of conversation, conversations at once, our channels, and the servers'
+    peak memory."""
     workdir = folder / f"{bot.key}-servers"
     workdir.mkdir(exist_ok=True)
     figures: Figures = {}
@@ -153,18 +187,18 @@ def serving(bot: Bot, folder: Path, settings: Settings, say: Callable[[str], Non
         load.first_reply(running.url)
         figures["cold_start_s"] = time.perf_counter() - started
         say(f"    started in {figures['cold_start_s']:.1f} s; warm-up conversation")
-        load.warm_up(running.url, bot.conversation)
-        say(f"    one user: {settings.conversations} × {settings.turns} turns")
-        chats = load.one_user(running.url, bot.conversation, settings.turns, settings.conversations)
-        figures.update(turn_figures(chats, len(bot.conversation)))
+        load.warm_up(running.url, bot.load_conversation)
+        figures.update(shapes(bot, running.url, settings, say))
         for level in settings.levels:
-            result = load.load(running.url, bot.conversation, level)
+            result = load.load(running.url, bot.load_conversation, level)
             shown = result.figures()
             say(
                 f"    {level} at once: {shown['throughput']:.1f} replies/s, "
                 f"p95 {shown['p95_ms'] or 0:.0f} ms, {shown['errors']} errors"
             )
             figures.update({f"c{level}_{key}": value for key, value in shown.items()})
+        if bot.key == OURS:
+            figures.update(channels(running, bot.load_conversation, settings, say))
         figures["rasa_peak_mb"] = running.rasa.memory_kb("VmHWM") / 1024
         if running.actions is not None:
             figures["actions_peak_mb"] = running.actions.memory_kb("VmHWM") / 1024
@@ -201,7 +235,7 @@ def one_run(bot: Bot, folder: Path, settings: Settings, say: Callable[[str], Non
         steps.append(("training", lambda: training(bot, folder)))
     steps.append(("parsing", lambda: parsing(bot, folder, settings)))
     steps.append(("serving", lambda: serving(bot, folder, settings, say)))
-    if bot.key == "ours":
+    if bot.key == OURS:
         steps.append(("rule engine", lambda: engine_speed(settings.engine_passes)))
     for name, step in steps:
         say(f"  {bot.key}: {name}")

@@ -94,7 +94,7 @@ def profile(bot: Bot, workdir: Path, level: int = 32, seconds: int = 20) -> Dict
     raw = workdir / "profile.txt"
     with bot.serve(workdir) as running:
         load.first_reply(running.url)
-        load.warm_up(running.url, bot.conversation)
+        load.warm_up(running.url, bot.load_conversation)
         assert running.rasa.process is not None
         sampler = subprocess.Popen(
             [py_spy, "record", "--format", "raw", "--rate", "100", "--duration", str(seconds)]
@@ -106,7 +106,7 @@ def profile(bot: Bot, workdir: Path, level: int = 32, seconds: int = 20) -> Dict
 
         def keep_busy() -> None:
             while not done.is_set():
-                load.load(running.url, bot.conversation, level)
+                load.load(running.url, bot.load_conversation, level)
 
         busy = threading.Thread(target=keep_busy, daemon=True)
         busy.start()

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from tools.benchmark.profile import table as profile_table
+from tools.benchmark.shapes import OUR_SHAPES
 from tools.benchmark.stats import median, ratio
 from tools.benchmark.targets import OURS, TARGETS, number
 
@@ -68,30 +69,40 @@ def ratios(ours: Figures, reference: Figures) -> Dict[str, Optional[float]]:
     }
 
 
-# (figure, label, unit): the rows of the figures table; {turns}, {cycle} and {level}
-# are filled in from the run's settings.
+# (figure, label, unit): the rows of the figures table; {level} and {requests} are
+# filled in from the run.
 ROWS: List[Tuple[str, str, str]] = [
     ("cold_start_s", "Cold start: launch to first reply", "s"),
     ("train_scratch_s", "Training from scratch (empty cache)", "s"),
     ("train_nochange_s", "Retraining, nothing changed", "s"),
     ("parse_p50_ms", "NLU parse p50 ({parse_count} held-out messages)", "ms"),
     ("parse_p95_ms", "NLU parse p95", "ms"),
-    ("reply_p50_ms", "One user: reply p50 ({reply_count} replies)", "ms"),
-    ("reply_p95_ms", "One user: reply p95", "ms"),
-    ("reply_p99_ms", "One user: reply p99", "ms"),
-    ("turn_first_ms", "One user: reply at turn 1", "ms"),
-    ("turn_last_ms", "One user: reply at turn {turns}", "ms"),
-    ("first_cycle_ms", "One user: median of turns 1-{cycle}", "ms"),
-    ("last_cycle_ms", "One user: median of turns {last_from}-{turns}", "ms"),
-    ("growth_last_over_first", "Growth: turn {turns} / turn 1", "×"),
-    ("growth_last_cycle_over_first", "Growth: turns {last_from}-{turns} / turns 1-{cycle}", "×"),
-    ("one_user_errors", "One user: errors", "n"),
+]
+SHAPE_ROWS: List[Tuple[str, str, str]] = [
+    ("{shape}_reply_p50_ms", "{title}: reply p50 ({turns} turns)", "ms"),
+    ("{shape}_reply_p95_ms", "{title}: reply p95", "ms"),
+    ("{shape}_first_ms", "{title}: median of the first turns", "ms"),
+    ("{shape}_last_ms", "{title}: median of the last turns", "ms"),
+    ("{shape}_growth", "{title}: growth, last turns / first turns", "×"),
+    ("{shape}_errors", "{title}: errors", "n"),
 ]
 LEVEL_ROWS: List[Tuple[str, str, str]] = [
     ("c{level}_throughput", "{level} at once: replies per second", "/s"),
     ("c{level}_p50_ms", "{level} at once: p50", "ms"),
     ("c{level}_p95_ms", "{level} at once: p95", "ms"),
     ("c{level}_errors", "{level} at once: errors (of {requests} requests)", "n"),
+]
+CHANNEL_ROWS: List[Tuple[str, str, str]] = [
+    ("rest{level}_p50_ms", "{level} at once, REST: reply p50", "ms"),
+    ("socket{level}_p50_ms", "{level} at once, socket.io: reply p50", "ms"),
+    ("socket{level}_over_rest", "{level} at once: socket.io p50 / REST p50", "×"),
+    ("socket{level}_errors", "{level} at once, socket.io: errors (of {requests} messages)", "n"),
+    ("slack{level}_ack_p50_ms", "{level} at once, Slack: acknowledged p50", "ms"),
+    ("slack{level}_ack_p95_ms", "{level} at once, Slack: acknowledged p95", "ms"),
+    ("slack{level}_ack_errors", "{level} at once, Slack: errors (of {requests} events)", "n"),
+    ("teams{level}_ack_p50_ms", "{level} at once, Teams: acknowledged p50", "ms"),
+    ("teams{level}_ack_p95_ms", "{level} at once, Teams: acknowledged p95", "ms"),
+    ("teams{level}_ack_errors", "{level} at once, Teams: errors (of {requests} activities)", "n"),
 ]
 END_ROWS: List[Tuple[str, str, str]] = [
     ("rasa_peak_mb", "Peak memory: Rasa server (VmHWM)", "MB"),
@@ -117,18 +128,26 @@ def shown(value: Any, unit: str) -> str:
 def _rows(results: Mapping[str, Any]) -> List[Tuple[str, str, str]]:
     settings = results["settings"]
     rows = list(ROWS)
+    for shape in OUR_SHAPES:
+        rows += [
+            (key.format(shape=shape.key), label.replace("{title}", shape.title.capitalize()), unit)
+            for key, label, unit in SHAPE_ROWS
+        ]
     for level in settings["levels"]:
         rows += [
             (key.format(level=level), label.replace("{level}", str(level)), unit)
             for key, label, unit in LEVEL_ROWS
         ]
+    for level in settings.get("channel_levels", []):
+        rows += [
+            (key.format(level=level), label.replace("{level}", str(level)), unit)
+            for key, label, unit in CHANNEL_ROWS
+        ]
     return rows + END_ROWS
 
 
 def _label(label: str, figure: str, results: Mapping[str, Any]) -> str:
-    settings, ours, reference = results["settings"], results["median"]["ours"], results["median"]["reference"]
-    turns = settings["turns"]
-    cycle = results.get("cycle", 10)
+    ours, reference = results["median"]["ours"], results["median"]["reference"]
 
     def count(key: str) -> str:
         value = ours.get(key) or reference.get(key)
@@ -136,11 +155,8 @@ def _label(label: str, figure: str, results: Mapping[str, Any]) -> str:
 
     requests_key = figure.replace("_errors", "_requests")
     return label.format(
-        turns=turns,
-        cycle=cycle,
-        last_from=max(turns - cycle + 1, 1),
         parse_count=count("parse_count"),
-        reply_count=count("reply_count"),
+        turns=count(figure.split("_", 1)[0] + "_turns"),
         engine_profiles=count("engine_profiles"),
         requests=count(requests_key),
     )
@@ -236,21 +252,33 @@ def render(results: Mapping[str, Any]) -> str:
         "then the same command again with nothing changed (Rasa restores every component from its cache).",
         "- **NLU parse**: `Agent.parse_message` in a process of its own, after "
         f"{settings['parse_warm_up']} warm-up calls, on the held-out messages of `tests/nlu_heldout.yml`.",
-        f"- **One user**: {settings['conversations']} conversation(s) per run, one after another, each "
-        f"{settings['turns']} turns going round the bot's {results.get('cycle', 10)}-message conversation "
-        "(turn k and turn k + 10 send the same message), over REST, after one warm-up conversation.",
-        f"- **At once**: {', '.join(str(n) for n in settings['levels'])} conversations of "
-        f"{results.get('cycle', 10)} messages each at the same time, each sending its next message when "
-        "the previous reply arrives; replies per second over the wall time (errors not counted), "
-        "p50 and p95 of the answered requests; every non-200, timeout, connection error or exception "
-        "is an error.",
+        "- **Shapes of conversation** (one person, over REST, after one warm-up conversation): "
+        + "; ".join(f"{shape.title}" for shape in OUR_SHAPES)
+        + ". Each long shape is one conversation going round its messages for 200 turns or more (turn k "
+        "and turn k + n send the same message); the short one is 70 conversations of 3 turns, one after "
+        "another. Growth is the median reply of the last turns over that of the first, each at least 20 "
+        "replies of whole rounds (for the short shape: of the last and first conversations). The reference "
+        "cannot run a check: each long shape of ours is set beside its own conversation gone round for as "
+        "many turns, and the short one beside its first three messages as conversations of their own.",
+        f"- **At once**: {', '.join(str(n) for n in settings['levels'])} conversations at the same time, "
+        "each sending the mixed shape's messages (ours; the reference its own conversation), each its next "
+        "message when the previous reply arrives; replies per second over the wall time (errors not "
+        "counted), p50 and p95 of the answered requests; every non-200, timeout, connection error or "
+        "exception is an error.",
+        f"- **Our channels** (ours only), with {' and '.join(map(str, settings.get('channel_levels', [])))} "
+        "at once, each sending the mixed shape's messages: REST, then the widget's path, socket.io over a "
+        "WebSocket as a browser's client uses it (`tools/benchmark/widget_client.py`: from a message sent "
+        "to the turn's last message received); then Slack events and Teams activities through their "
+        "stand-ins (`tools/benchmark/platforms.py`: the time to the webhook's answer, each person sending "
+        "the next message once the turn's replies are posted). The per-address limits are raised for the "
+        "benchmark, which sends everything from one address.",
         "- **Peak memory**: VmHWM of each server process after all of the above.",
         f"- **Rule engine** (ours only): `careers.engine.assess` on every profile of the table in "
         f"`tests/test_engine.py`, {settings['engine_passes']} passes; the median pass per verdict.",
         "",
         "The conversations:",
         "",
-        f"- ours: {' / '.join(bots['ours']['conversation'])}",
+        *[f"- ours, {shape.title}: {' / '.join(shape.messages)}" for shape in OUR_SHAPES],
         f"- reference: {' / '.join(bots['reference']['conversation'])}",
         "",
     ]

@@ -1,0 +1,132 @@
+"""Slack and Teams, timed where they are strict: how long the assistant takes to
+acknowledge an event (Slack resends an event not answered within three seconds, the
+Bot Connector gives up after fifteen). Many people talk at once, each through the
+platform's stand-in (tools/running/slack_standin.py, bot_framework_standin.py):
+each sends a message, notes how long the webhook took to answer, waits for the
+turn's replies to be posted back, and sends the next."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from contextlib import ExitStack
+from typing import Any, Callable, Dict, List, Sequence, Tuple
+
+from tools.benchmark import load
+from tools.running.bot_framework_standin import BotFrameworkStandIn
+from tools.running.slack_standin import SlackStandIn
+
+# After a turn's last reply is posted, this long without another: the turn is over.
+QUIET_S = 0.2
+SLACK_BOT_TOKEN = "xoxb-bench-" + secrets.token_hex(8)
+SLACK_SECRET = secrets.token_hex(16)
+
+
+class Platforms:
+    """The two stand-ins, started, and the settings Rasa needs to talk to them."""
+
+    def __init__(self) -> None:
+        self._stack = ExitStack()
+        self.slack = self._stack.enter_context(SlackStandIn(SLACK_BOT_TOKEN))
+        self.microsoft = self._stack.enter_context(BotFrameworkStandIn())
+
+    def env(self) -> Dict[str, str]:
+        return {
+            "SLACK_BOT_TOKEN": SLACK_BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SLACK_SECRET,
+            "SLACK_API_URL": self.slack.api_url,
+            **self.microsoft.env(),
+        }
+
+    def close(self) -> None:
+        self._stack.close()
+
+
+def _turn_over(
+    changed: threading.Condition, count: Callable[[], int], before: int, timeout: float = 60
+) -> bool:
+    """Waits, woken by the stand-in on each post rather than polling it (32 polling
+    threads would take the CPU the server needs), until the conversation has more
+    than `before` posts and none has come for QUIET_S; False after `timeout`."""
+    deadline = time.monotonic() + timeout
+    with changed:
+        seen, since = count(), time.monotonic()
+        while time.monotonic() < deadline:
+            now = count()
+            if now != seen:
+                seen, since = now, time.monotonic()
+            elif seen > before and time.monotonic() - since >= QUIET_S:
+                return True
+            changed.wait(QUIET_S if seen > before else max(deadline - time.monotonic(), 0.01))
+    return False
+
+
+def _slack_person(url: str, slack: SlackStandIn, n: str, messages: Sequence[str]) -> List[load.Exchange]:
+    channel, user = f"D{n}", f"U{n}"
+    done = []
+    for text in messages:
+        before = len(slack.posts(channel))
+        started = time.perf_counter()
+        status, _ = slack.send(url, slack.message_event(text, user=user, channel=channel), SLACK_SECRET)
+        acknowledged = time.perf_counter() - started
+        if status != 200:
+            done.append(load.Exchange(acknowledged, f"HTTP {status}"))
+            continue
+        over = _turn_over(slack._changed, lambda: len(slack.posts(channel)), before)
+        done.append(load.Exchange(acknowledged, None if over else "no reply"))
+    return done
+
+
+def _teams_person(
+    url: str, microsoft: BotFrameworkStandIn, n: str, messages: Sequence[str]
+) -> List[load.Exchange]:
+    conversation, user = f"a:bench-{n}", f"29:bench-{n}"
+    webhook = url.rstrip("/") + "/webhooks/teams/webhook"
+    done = []
+    for text in messages:
+        before = len(microsoft.posted(conversation))
+        activity = microsoft.activity(text, conversation_id=conversation, user_id=user)
+        started = time.perf_counter()
+        status, _ = microsoft.deliver(webhook, activity)
+        acknowledged = time.perf_counter() - started
+        if status not in (200, 201, 202):
+            done.append(load.Exchange(acknowledged, f"HTTP {status}"))
+            continue
+        over = _turn_over(microsoft._changed, lambda: len(microsoft.posted(conversation)), before)
+        done.append(load.Exchange(acknowledged, None if over else "no reply"))
+    return done
+
+
+def acknowledgements(
+    url: str, platforms: Platforms, platform: str, messages: Sequence[str], people: int
+) -> load.LoadResult:
+    """`people` at once on `platform` ("slack" or "teams"), each sending `messages` in
+    turn: the time each event took to be acknowledged (an event whose replies never
+    came counts as an error)."""
+    batch = secrets.token_hex(4).upper()  # new people each time
+
+    def person(n: int) -> List[load.Exchange]:
+        who = f"{batch}{n:04d}"
+        if platform == "slack":
+            return _slack_person(url, platforms.slack, who, messages)
+        return _teams_person(url, platforms.microsoft, who, messages)
+
+    results: Dict[int, List[load.Exchange]] = {}
+    failures: List[Tuple[int, Any]] = []
+
+    def run(n: int) -> None:
+        try:
+            results[n] = person(n)
+        except Exception as error:  # counted, not raised: the others go on
+            failures.append((n, error))
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(people)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    exchanges = [e for n in sorted(results) for e in results[n]]
+    exchanges += [load.Exchange(0.0, f"exception: {type(error).__name__}: {error}") for _, error in failures]
+    return load.LoadResult(people, time.perf_counter() - started, exchanges)
