@@ -147,32 +147,17 @@ def refusal(status: int, message: Text) -> HTTPResponse:
 DRAIN_SECONDS = 10
 
 
-# Turns a channel runs after answering, at most this many at once (the others wait
-# their turn, in order): each turn holds the event loop for milliseconds at a time, and
-# an event that comes in waits behind every turn under way before it is acknowledged.
-TURNS_AT_ONCE = 4
-
-
 class AfterAnswer:
     """Work a channel runs after it has answered the request (Slack and Teams want an
-    answer at once and the replies afterwards): at most TURNS_AT_ONCE at a time, so
-    that new events are acknowledged quickly however many turns are waiting; each task
-    kept until it is done, and waited for, up to DRAIN_SECONDS, when the server
-    stops, as the platform will not send an acknowledged event again."""
+    answer at once and the replies afterwards): each task kept until it is done, and
+    waited for, up to DRAIN_SECONDS, when the server stops, as the platform will not
+    send an acknowledged event again."""
 
-    def __init__(self, at_once: int = TURNS_AT_ONCE) -> None:
+    def __init__(self) -> None:
         self._tasks: Set["asyncio.Task[None]"] = set()
-        self._at_once = at_once
-        self._running: Optional[asyncio.Semaphore] = None  # made in the server's loop
-
-    async def _in_turn(self, work: Awaitable[None]) -> None:
-        if self._running is None:
-            self._running = asyncio.Semaphore(self._at_once)
-        async with self._running:
-            await work
 
     def start(self, work: Awaitable[None]) -> None:
-        task = asyncio.ensure_future(self._in_turn(work))
+        task = asyncio.ensure_future(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
