@@ -6,9 +6,10 @@ saving counts the stored events again to find the new ones: the cost of a turn
 grows with the length of the conversation. This store keeps the trackers it has
 saved in memory (the most recent `cache_size` conversations) and, on the next
 message, uses the kept tracker if the database still holds exactly what it saved
-(the same number of events for the conversation and the same last row id). So
-another server writing to the same database, or events deleted by hand, makes it
-read from the database as Rasa does; a request that fails before saving leaves
+(the same last row id for the conversation; saving, no rows but its own since it
+read them). So another server writing to the same database, or the conversation's
+latest events deleted, makes it read from the database as Rasa does (rows deleted by
+hand from the middle of a conversation are not noticed); a request that fails before saving leaves
 nothing half-done behind, because a tracker handed out is not handed out again
 until it is saved.
 
@@ -85,9 +86,10 @@ DEFAULT_KEEP_TURNS = 3
 SQLITE_SYNCHRONOUS = ("FULL", "NORMAL")
 DEFAULT_SQLITE_SYNCHRONOUS = "full"
 
-# (number of events stored for the conversation, highest row id): what the
-# database held when a kept tracker was saved.
-Stamp = Tuple[int, Optional[int]]
+# The conversation's highest row id in the database when a kept tracker was read or
+# saved (None: no rows). Found through the index on sender_id, which ends with the row
+# id, whatever the length of the conversation; a count of its rows grew with it.
+Stamp = Optional[int]
 
 # Set on each tracker this store hands out or saves: the newest of its events that
 # is in the database (the same object), so that saving writes only those after it,
@@ -148,8 +150,13 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         # Built once: SQLAlchemy works out a statement's cache key on every run,
         # which took four times as long as running it.
         table = self.SQLEvent.__table__
-        self._stamp_query = sa.select(sa.func.count(table.c.id), sa.func.max(table.c.id)).where(
+        self._stamp_query = sa.select(sa.func.max(table.c.id)).where(
             table.c.sender_id == sa.bindparam("sender_id")
+        )
+        # The conversation's rows after a row id: the turn just written, and anything
+        # another server wrote since this one read the conversation.
+        self._since_query = sa.select(sa.func.count(table.c.id)).where(
+            sa.and_(table.c.sender_id == sa.bindparam("sender_id"), table.c.id > sa.bindparam("after"))
         )
         self._insert = table.insert()
         self._delete = table.delete().where(table.c.sender_id == sa.bindparam("sender_id"))
@@ -181,8 +188,8 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             session.close()
 
     def _stamp(self, session: Any, sender_id: Text) -> Stamp:
-        count, last_id = session.execute(self._stamp_query, {"sender_id": sender_id}).one()
-        return int(count), last_id
+        last_id = session.execute(self._stamp_query, {"sender_id": sender_id}).scalar()
+        return None if last_id is None else int(last_id)
 
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         """The tracker of the conversation's latest session, as `SQLTrackerStore` gives it."""
@@ -219,7 +226,8 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             self.purge_old_conversations(saving=tracker.sender_id)
         await self.stream_events(tracker)
         sender_id = tracker.sender_id
-        read: Optional[Stamp] = getattr(tracker, _STAMP, None)  # when this store read it
+        read: Stamp = getattr(tracker, _STAMP, None)  # when this store read it
+        written = None  # rows since it was read, this turn's included
         with self.session_scope() as session:
             new_events = _events_after(tracker, getattr(tracker, _LAST_STORED, None))
             if new_events is None or read is None:
@@ -228,10 +236,12 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             if new_events:
                 # One INSERT for all the rows (the ORM would add them one by one).
                 session.execute(self._insert, [self._row(sender_id, event) for event in new_events])
+            if read is not None:
+                written = session.execute(self._since_query, {"sender_id": sender_id, "after": read}).scalar()
             stamp = self._stamp(session, sender_id)
             session.commit()
         logger.debug(f"Tracker with sender_id '{sender_id}' stored to database")
-        if read is not None and stamp[0] != read[0] + len(new_events):
+        if read is not None and written != len(new_events):
             # Somebody else wrote to this conversation since it was read: the next
             # message reads it from the database.
             self.forget(sender_id)
