@@ -310,3 +310,14 @@ def test_each_profile_sample_counts_in_the_stage_nearest_the_sampled_function():
         ("save (runtime/tracker_store.py)", 0.75),
         ("_parse_message_with_graph (rasa/core/processor.py)", 0.25),
     ]
+
+
+def test_load_results_pool_into_one():
+    from tools.benchmark.measure import pooled
+
+    first = LoadResult(1, 1.0, [Exchange(0.1), Exchange(0.2)])
+    second = LoadResult(1, 3.0, [Exchange(0.3), Exchange(0.4, "timeout")])
+    figures = pooled([first, second]).figures()
+    assert figures["requests"] == 4 and figures["errors"] == 1
+    assert figures["throughput"] == 0.75  # three replies in four seconds
+    assert figures["p50_ms"] == pytest.approx(200)

@@ -266,7 +266,8 @@ def render(results: Mapping[str, Any]) -> str:
         "counted), p50 and p95 of the answered requests; every non-200, timeout, connection error or "
         "exception is an error.",
         f"- **Our channels** (ours only), with {' and '.join(map(str, settings.get('channel_levels', [])))} "
-        "at once, each sending the mixed shape's messages: REST, then the widget's path, socket.io over a "
+        "at once, each sending the mixed shape's messages (one conversation: five times, REST and the widget "
+        "in turn): REST, then the widget's path, socket.io over a "
         "WebSocket as a browser's client uses it (`tools/benchmark/widget_client.py`: from a message sent "
         "to the turn's last message received); then Slack events and Teams activities through their "
         "stand-ins (`tools/benchmark/platforms.py`: the time to the webhook's answer, each person sending "
