@@ -62,20 +62,36 @@ def _turn_over(
     return False
 
 
-def _slack_person(url: str, slack: SlackStandIn, n: str, messages: Sequence[str]) -> List[load.Exchange]:
-    channel, user = f"D{n}", f"U{n}"
+def _person(
+    messages: Sequence[str],
+    send: Callable[[str], int],
+    posts: Callable[[], int],
+    changed: threading.Condition,
+    ok: Sequence[int] = (200,),
+) -> List[load.Exchange]:
+    """One person: each message sent (`send` returns the webhook's status), timed to
+    its acknowledgement, then the turn's replies waited for (`posts` counts them)."""
     done = []
     for text in messages:
-        before = len(slack.posts(channel))
+        before = posts()
         started = time.perf_counter()
-        status, _ = slack.send(url, slack.message_event(text, user=user, channel=channel), SLACK_SECRET)
+        status = send(text)
         acknowledged = time.perf_counter() - started
-        if status != 200:
+        if status not in ok:
             done.append(load.Exchange(acknowledged, f"HTTP {status}"))
             continue
-        over = _turn_over(slack._changed, lambda: len(slack.posts(channel)), before)
+        over = _turn_over(changed, posts, before)
         done.append(load.Exchange(acknowledged, None if over else "no reply"))
     return done
+
+
+def _slack_person(url: str, slack: SlackStandIn, n: str, messages: Sequence[str]) -> List[load.Exchange]:
+    channel, user = f"D{n}", f"U{n}"
+
+    def send(text: str) -> int:
+        return slack.send(url, slack.message_event(text, user=user, channel=channel), SLACK_SECRET)[0]
+
+    return _person(messages, send, lambda: len(slack.posts(channel)), slack._changed)
 
 
 def _teams_person(
@@ -83,19 +99,14 @@ def _teams_person(
 ) -> List[load.Exchange]:
     conversation, user = f"a:bench-{n}", f"29:bench-{n}"
     webhook = url.rstrip("/") + "/webhooks/teams/webhook"
-    done = []
-    for text in messages:
-        before = len(microsoft.posted(conversation))
-        activity = microsoft.activity(text, conversation_id=conversation, user_id=user)
-        started = time.perf_counter()
-        status, _ = microsoft.deliver(webhook, activity)
-        acknowledged = time.perf_counter() - started
-        if status not in (200, 201, 202):
-            done.append(load.Exchange(acknowledged, f"HTTP {status}"))
-            continue
-        over = _turn_over(microsoft._changed, lambda: len(microsoft.posted(conversation)), before)
-        done.append(load.Exchange(acknowledged, None if over else "no reply"))
-    return done
+
+    def send(text: str) -> int:
+        return microsoft.deliver(
+            webhook, microsoft.activity(text, conversation_id=conversation, user_id=user)
+        )[0]
+
+    posts = lambda: len(microsoft.posted(conversation))  # noqa: E731
+    return _person(messages, send, posts, microsoft._changed, ok=(200, 201, 202))
 
 
 def acknowledgements(
