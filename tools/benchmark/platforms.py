@@ -15,6 +15,7 @@ from typing import Any, Callable, Dict, List, Sequence, Tuple
 
 from tools.benchmark import load
 from tools.running.bot_framework_standin import BotFrameworkStandIn
+from tools.running.quiet_period import replies_after
 from tools.running.slack_standin import SlackStandIn
 
 # After a turn's last reply is posted, this long without another: the turn is over.
@@ -43,45 +44,30 @@ class Platforms:
         self._stack.close()
 
 
-def _turn_over(
-    changed: threading.Condition, count: Callable[[], int], before: int, timeout: float = 60
-) -> bool:
-    """Waits, woken by the stand-in on each post rather than polling it (32 polling
-    threads would take the CPU the server needs), until the conversation has more
-    than `before` posts and none has come for QUIET_S; False after `timeout`."""
-    deadline = time.monotonic() + timeout
-    with changed:
-        seen, since = count(), time.monotonic()
-        while time.monotonic() < deadline:
-            now = count()
-            if now != seen:
-                seen, since = now, time.monotonic()
-            elif seen > before and time.monotonic() - since >= QUIET_S:
-                return True
-            changed.wait(QUIET_S if seen > before else max(deadline - time.monotonic(), 0.01))
-    return False
-
-
 def _person(
     messages: Sequence[str],
     send: Callable[[str], int],
-    posts: Callable[[], int],
+    posts: Callable[[], List[Dict[str, Any]]],
     changed: threading.Condition,
     ok: Sequence[int] = (200,),
 ) -> List[load.Exchange]:
     """One person: each message sent (`send` returns the webhook's status), timed to
-    its acknowledgement, then the turn's replies waited for (`posts` counts them)."""
+    its acknowledgement, then the turn's replies waited for (`posts` lists them; the
+    stand-in notifies `changed` on each)."""
     done = []
     for text in messages:
-        before = posts()
+        before = len(posts())
         started = time.perf_counter()
         status = send(text)
         acknowledged = time.perf_counter() - started
         if status not in ok:
             done.append(load.Exchange(acknowledged, f"HTTP {status}"))
             continue
-        over = _turn_over(changed, posts, before)
-        done.append(load.Exchange(acknowledged, None if over else "no reply"))
+        try:
+            replies_after(posts, before, QUIET_S, changed=changed)
+            done.append(load.Exchange(acknowledged))
+        except TimeoutError:
+            done.append(load.Exchange(acknowledged, "no reply"))
     return done
 
 
@@ -91,7 +77,7 @@ def _slack_person(url: str, slack: SlackStandIn, n: str, messages: Sequence[str]
     def send(text: str) -> int:
         return slack.send(url, slack.message_event(text, user=user, channel=channel), SLACK_SECRET)[0]
 
-    return _person(messages, send, lambda: len(slack.posts(channel)), slack._changed)
+    return _person(messages, send, lambda: slack.posts(channel), slack._changed)
 
 
 def _teams_person(
@@ -105,7 +91,7 @@ def _teams_person(
             webhook, microsoft.activity(text, conversation_id=conversation, user_id=user)
         )[0]
 
-    posts = lambda: len(microsoft.posted(conversation))  # noqa: E731
+    posts = lambda: microsoft.posted(conversation)  # noqa: E731
     return _person(messages, send, posts, microsoft._changed, ok=(200, 201, 202))
 
 
