@@ -133,14 +133,12 @@ def shapes(bot: Bot, url: str, settings: Settings, say: Callable[[str], None]) -
     done: Dict[Shape, Figures] = {}
     for key, shape in bot.shapes.items():
         if shape not in done:
-            exchanges = run_shape(url, shape, settings)
-            done[shape] = shape_figures("shape", exchanges, len(shape.messages))
-            found = done[shape]
+            found = done[shape] = shape_figures(run_shape(url, shape, settings), len(shape.messages))
             say(
-                f"    {shape.title}: {found['shape_turns']} turns, "
-                f"p50 {found['shape_reply_p50_ms'] or 0:.1f} ms, growth {found['shape_growth'] or 0:.2f}x"
+                f"    {shape.title}: {found['turns']} turns, "
+                f"p50 {found['reply_p50_ms'] or 0:.1f} ms, growth {found['growth'] or 0:.2f}x"
             )
-        figures.update({name.replace("shape_", f"{key}_", 1): value for name, value in done[shape].items()})
+        figures.update({f"{key}_{name}": value for name, value in done[shape].items()})
     return figures
 
 
@@ -164,13 +162,14 @@ def channels(
     Teams events are acknowledged, with 1 and with 32 people at once."""
     platforms = getattr(running, "platforms", None)
     figures: Figures = {}
+    turns = widget_client.turns_of(running.url, messages)
     for level in settings.channel_levels:
         # Taking turns, REST then the widget, several times over for one conversation
         # (a few dozen replies), so that the machine's ups and downs fall on both alike.
         rests, widgets = [], []
         for _ in range(CHANNEL_REPEATS if level == 1 else 1):
             rests.append(load.load(running.url, messages, level))
-            widgets.append(widget_client.widgets(running.url, messages, level))
+            widgets.append(widget_client.widgets(running.url, turns, level))
         rest, widget = pooled(rests).figures(), pooled(widgets).figures()
         figures.update({f"rest{level}_{k}": v for k, v in rest.items()})
         figures.update({f"socket{level}_{k}": v for k, v in widget.items()})

@@ -7,7 +7,8 @@ namespace, `42` an event). It asks for a conversation (`session_request`, answer
 by `session_confirm`), sends each message as `user_uttered` and times it until the
 turn's last `bot_uttered` arrives. How many messages a turn has is learnt first, by
 sending the same messages in a widget conversation of its own and waiting for quiet
-after each turn (the widget gets fewer messages than REST: no feedback metadata)."""
+after each turn (not from REST, which cuts a message at its blank lines where the
+widget's channel sends it whole)."""
 
 from __future__ import annotations
 
@@ -58,8 +59,6 @@ class WidgetSocket:
                 await self.socket.send("3")
             elif packet.startswith(prefix):
                 return packet
-            elif packet.startswith('42["bot_uttered"') and prefix == "40":
-                continue
 
     async def say(self, text: str, replies: int) -> load.Exchange:
         """Sends `text`; the time until its `replies`-th bot message arrives."""
@@ -90,15 +89,20 @@ async def _count_replies(url: str, messages: Sequence[str]) -> List[int]:
         return counts
 
 
-def replies_per_turn(url: str, messages: Sequence[str]) -> List[int]:
-    """How many messages the bot sends the widget for each of `messages`: learnt once,
-    in a conversation of its own, by waiting QUIET_S after each turn's last message."""
-    return asyncio.run(_count_replies(url, messages))
+Turns = List[Tuple[str, int]]
+
+
+def turns_of(url: str, messages: Sequence[str]) -> Turns:
+    """Each of `messages` with how many messages the bot sends the widget for it,
+    learnt in a conversation of its own by waiting QUIET_S after each turn's last one.
+    A message the bot does not answer is left out: the time to its reply means nothing."""
+    counts = asyncio.run(_count_replies(url, messages))
+    return [(text, count) for text, count in zip(messages, counts, strict=True) if count]
 
 
 async def _widget(url: str, turns: Sequence[Tuple[str, int]]) -> List[load.Exchange]:
     async with WidgetSocket(url) as widget:
-        return [await widget.say(text, replies) for text, replies in turns if replies]
+        return [await widget.say(text, replies) for text, replies in turns]
 
 
 async def _widgets(url: str, turns: Sequence[Tuple[str, int]], conversations: int) -> load.LoadResult:
@@ -107,8 +111,7 @@ async def _widgets(url: str, turns: Sequence[Tuple[str, int]], conversations: in
     return load.LoadResult(conversations, time.perf_counter() - started, [e for each in done for e in each])
 
 
-def widgets(url: str, messages: Sequence[str], conversations: int) -> load.LoadResult:
-    """`conversations` widgets at once, each sending `messages` in turn (a message the
-    bot does not answer is left out, as the time to its reply means nothing)."""
-    turns = list(zip(messages, replies_per_turn(url, messages), strict=True))
+def widgets(url: str, turns: Turns, conversations: int) -> load.LoadResult:
+    """`conversations` widgets at once, each sending the messages of `turns` (from
+    `turns_of`) in turn."""
     return asyncio.run(_widgets(url, turns, conversations))
