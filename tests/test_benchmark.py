@@ -158,13 +158,13 @@ def test_shape_figures_compare_the_last_turns_with_the_first():
     # whole rounds of at least 20 replies: 21 turns each.
     exchanges = [Exchange(0.010 if turn < 105 else 0.030) for turn in range(210)]
     exchanges[3] = Exchange(9.0, "timeout")
-    figures = shape_figures("mixed", exchanges, round_length=7)
-    assert figures["mixed_turns"] == 210 and figures["mixed_errors"] == 1
-    assert figures["mixed_first_ms"] == pytest.approx(10)
-    assert figures["mixed_last_ms"] == pytest.approx(30)
-    assert figures["mixed_growth"] == pytest.approx(3)
+    figures = shape_figures(exchanges, round_length=7)
+    assert figures["turns"] == 210 and figures["errors"] == 1
+    assert figures["first_ms"] == pytest.approx(10)
+    assert figures["last_ms"] == pytest.approx(30)
+    assert figures["growth"] == pytest.approx(3)
     # A timeout is an error, not a slow reply.
-    assert figures["mixed_reply_p95_ms"] == pytest.approx(30)
+    assert figures["reply_p95_ms"] == pytest.approx(30)
 
 
 def test_each_of_our_shapes_stands_beside_a_shape_of_the_reference():

@@ -18,7 +18,8 @@ OURS, REFERENCE = "ours", "reference"
 # Our trained model (`make train`); the benchmark copies it before each start.
 OUR_MODEL = ROOT / "models" / "careers.tar.gz"
 
-# The conversation of the first start and the warm-up: a check driven to its verdict.
+# Our conversation as the results record it, beside the reference's: a check driven
+# to its verdict (the shapes and the load have their own, tools/benchmark/shapes.py).
 OUR_CONVERSATION = list(CHECK_COMPLETED)
 # The bench talks to our server from one address, as many people at once: the limits
 # each address and conversation gets (channels/limits.py) are raised for it, as they

@@ -69,8 +69,8 @@ def ratios(ours: Figures, reference: Figures) -> Dict[str, Optional[float]]:
     }
 
 
-# (figure, label, unit): the rows of the figures table; {level} and {requests} are
-# filled in from the run.
+# (figure, label, unit): the rows of the figures table; {shape} and {level} are filled
+# in for each shape and level (_filled), {turns}, {requests} and counts from the run.
 ROWS: List[Tuple[str, str, str]] = [
     ("cold_start_s", "Cold start: launch to first reply", "s"),
     ("train_scratch_s", "Training from scratch (empty cache)", "s"),
@@ -79,12 +79,12 @@ ROWS: List[Tuple[str, str, str]] = [
     ("parse_p95_ms", "NLU parse p95", "ms"),
 ]
 SHAPE_ROWS: List[Tuple[str, str, str]] = [
-    ("{shape}_reply_p50_ms", "{title}: reply p50 ({turns} turns)", "ms"),
-    ("{shape}_reply_p95_ms", "{title}: reply p95", "ms"),
-    ("{shape}_first_ms", "{title}: median of the first turns", "ms"),
-    ("{shape}_last_ms", "{title}: median of the last turns", "ms"),
-    ("{shape}_growth", "{title}: growth, last turns / first turns", "×"),
-    ("{shape}_errors", "{title}: errors", "n"),
+    ("{shape}_reply_p50_ms", "{shape}: reply p50 ({turns} turns)", "ms"),
+    ("{shape}_reply_p95_ms", "{shape}: reply p95", "ms"),
+    ("{shape}_first_ms", "{shape}: median of the first turns", "ms"),
+    ("{shape}_last_ms", "{shape}: median of the last turns", "ms"),
+    ("{shape}_growth", "{shape}: growth, last turns / first turns", "×"),
+    ("{shape}_errors", "{shape}: errors", "n"),
 ]
 LEVEL_ROWS: List[Tuple[str, str, str]] = [
     ("c{level}_throughput", "{level} at once: replies per second", "/s"),
@@ -125,24 +125,23 @@ def shown(value: Any, unit: str) -> str:
     return f"{number(value)} {unit}"
 
 
+def _filled(rows: List[Tuple[str, str, str]], name: str, key: str, label: str) -> List[Tuple[str, str, str]]:
+    """`rows` with `{name}` filled in: by `key` in the figure, by `label` in the label."""
+    return [
+        (figure.format(**{name: key}), text.replace("{" + name + "}", label), unit)
+        for figure, text, unit in rows
+    ]
+
+
 def _rows(results: Mapping[str, Any]) -> List[Tuple[str, str, str]]:
     settings = results["settings"]
     rows = list(ROWS)
     for shape in OUR_SHAPES:
-        rows += [
-            (key.format(shape=shape.key), label.replace("{title}", shape.title.capitalize()), unit)
-            for key, label, unit in SHAPE_ROWS
-        ]
+        rows += _filled(SHAPE_ROWS, "shape", shape.key, shape.title.capitalize())
     for level in settings["levels"]:
-        rows += [
-            (key.format(level=level), label.replace("{level}", str(level)), unit)
-            for key, label, unit in LEVEL_ROWS
-        ]
+        rows += _filled(LEVEL_ROWS, "level", str(level), str(level))
     for level in settings.get("channel_levels", []):
-        rows += [
-            (key.format(level=level), label.replace("{level}", str(level)), unit)
-            for key, label, unit in CHANNEL_ROWS
-        ]
+        rows += _filled(CHANNEL_ROWS, "level", str(level), str(level))
     return rows + END_ROWS
 
 

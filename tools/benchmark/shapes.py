@@ -103,7 +103,7 @@ def reference_shapes(conversation: Sequence[str]) -> Dict[str, Shape]:
     return {shape.key: (short if shape.separate else long) for shape in OUR_SHAPES}
 
 
-def shape_figures(key: str, exchanges: Sequence[Exchange], round_length: int) -> Dict[str, object]:
+def shape_figures(exchanges: Sequence[Exchange], round_length: int) -> Dict[str, object]:
     """p50, p95, the first and last turns' medians and their ratio, for replies in the
     order they were sent (whole rounds of `round_length` messages)."""
     ms = [e.seconds * 1000 for e in exchanges]
@@ -114,11 +114,11 @@ def shape_figures(key: str, exchanges: Sequence[Exchange], round_length: int) ->
     last_from = len(ms) - window
     last = median(m for m, e in zip(ms[last_from:], exchanges[last_from:], strict=True) if not e.error)
     return {
-        f"{key}_turns": len(ms),
-        f"{key}_reply_p50_ms": percentile(answered, 50),
-        f"{key}_reply_p95_ms": percentile(answered, 95),
-        f"{key}_first_ms": first,
-        f"{key}_last_ms": last,
-        f"{key}_growth": ratio(last, first),
-        f"{key}_errors": len(ms) - len(answered),
+        "turns": len(ms),
+        "reply_p50_ms": percentile(answered, 50),
+        "reply_p95_ms": percentile(answered, 95),
+        "first_ms": first,
+        "last_ms": last,
+        "growth": ratio(last, first),
+        "errors": len(ms) - len(answered),
     }
