@@ -271,9 +271,11 @@ class BotFrameworkAuth:
     async def _key(self, kid: Text) -> Dict[Text, Any]:
         now = self.clock()
         stale = self._fetched_at is None or now - self._fetched_at > self.keys_max_age
-        if (stale or kid not in self.keys) and self._may_fetch(now):
-            if self._lock is None:
-                self._lock = asyncio.Lock()
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        # A fetch under way is waited for (the first burst of activities after a start
+        # would otherwise be refused for want of keys the first one is fetching).
+        if (stale or kid not in self.keys) and (self._may_fetch(now) or self._lock.locked()):
             async with self._lock:
                 # Another request may have fetched them while this one waited.
                 if self._may_fetch(self.clock()):

@@ -6,6 +6,7 @@ refused token producing no reply."""
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import json
 import logging
@@ -217,6 +218,16 @@ async def test_a_rotated_key_is_picked_up_and_keys_are_kept_a_day(microsoft):
     now[0] += 24 * 3600 + 1
     await auth.authenticate(bearer(microsoft.mint()), microsoft.activity("hi"))
     assert auth.fetches == 3  # a day old: fetched again
+
+
+async def test_activities_that_arrive_while_the_keys_are_fetched_wait_for_them(microsoft):
+    # The first burst after a start: every activity is checked against the keys the
+    # first one is fetching, none refused for want of keys, and Microsoft asked once.
+    auth = BotFrameworkAuth(microsoft.app_id, microsoft.openid_metadata_url)
+    checks = [auth.authenticate(bearer(microsoft.mint()), microsoft.activity("hi")) for _ in range(8)]
+    claims = await asyncio.gather(*checks, return_exceptions=True)
+    assert [c for c in claims if isinstance(c, BaseException)] == []
+    assert auth.fetches == 1
 
 
 async def test_unreachable_metadata_refuses_quickly(microsoft):
