@@ -8,8 +8,9 @@ import asyncio
 import json
 import logging
 import re
-from typing import Any, Awaitable, Optional, Set, Text, Union
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text, Tuple, Union
 
+from rasa.core.channels.channel import OutputChannel
 from sanic import Blueprint, response
 from sanic.response import HTTPResponse
 
@@ -146,20 +147,85 @@ def refusal(status: int, message: Text) -> HTTPResponse:
 # How long a stopping server waits for turns it has acknowledged but not finished.
 DRAIN_SECONDS = 10
 
+# Turns a channel runs after answering that may be worked on at once. Rasa's work on a
+# turn holds the event loop for a few milliseconds at a time, and a new event waits
+# behind every turn under way before it is acknowledged; with a few at once the
+# server stays busy (one turn's work while another waits for the action server) and
+# an event is acknowledged within a few of those steps. Posting the replies is not
+# counted: that waits on the platform, not on this server.
+TURNS_AT_ONCE = 4
+
+
+class KeptReplies(OutputChannel):
+    """A turn's replies, kept while Rasa works on it and posted afterwards, in order,
+    through the channel's own output."""
+
+    def __init__(self, output: OutputChannel) -> None:
+        self.output = output
+        self.kept: List[Tuple[Text, Dict[Text, Any]]] = []
+
+    def name(self) -> Text:  # the channel's: its responses are chosen by channel name
+        return self.output.name()
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        self.kept.append((recipient_id, message))
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        await self.send_response(recipient_id, {"text": text})
+
+    async def post(self) -> None:
+        for recipient_id, message in self.kept:
+            await self.output.send_response(recipient_id, message)
+        self.kept = []
+
 
 class AfterAnswer:
     """Work a channel runs after it has answered the request (Slack and Teams want an
     answer at once and the replies afterwards): each task kept until it is done, and
     waited for, up to DRAIN_SECONDS, when the server stops, as the platform will not
-    send an acknowledged event again."""
+    send an acknowledged event again. Turns (`turn`) run in order within a
+    conversation, and at most `at_once` of them are worked on at a time."""
 
-    def __init__(self) -> None:
+    def __init__(self, at_once: int = TURNS_AT_ONCE) -> None:
         self._tasks: Set["asyncio.Task[None]"] = set()
+        self.at_once = at_once
+        self._working: Optional[asyncio.Semaphore] = None  # made in the server's loop
+        self._conversations: Dict[Text, Tuple[asyncio.Lock, int]] = {}
 
     def start(self, work: Awaitable[None]) -> None:
         task = asyncio.ensure_future(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def turn(
+        self,
+        conversation: Text,
+        output: OutputChannel,
+        run: Callable[[OutputChannel], Awaitable[Any]],
+    ) -> None:
+        """`run` (Rasa's work on one turn) given an output that keeps its replies; they
+        are posted through `output` once the work is done, before the conversation's
+        next turn starts. Only the work counts against `at_once`."""
+        if self._working is None:
+            self._working = asyncio.Semaphore(self.at_once)
+        # asyncio.Lock serves its waiters in order (a semaphore may not): messages of
+        # one conversation are worked on and answered in the order they came.
+        lock, waiting = self._conversations.get(conversation, (asyncio.Lock(), 0))
+        self._conversations[conversation] = (lock, waiting + 1)
+        try:
+            async with lock:
+                replies = KeptReplies(output)
+                try:
+                    async with self._working:
+                        await run(replies)
+                finally:
+                    await replies.post()
+        finally:
+            lock, waiting = self._conversations[conversation]
+            if waiting > 1:
+                self._conversations[conversation] = (lock, waiting - 1)
+            else:
+                del self._conversations[conversation]
 
     async def finished(self, timeout: float = DRAIN_SECONDS) -> None:
         """Waits (up to `timeout` seconds) for the work under way to finish."""

@@ -564,8 +564,12 @@ class SlackInput(InputChannel):
                     await output.send_response(conversation, {"text": limits.TOO_MANY_MESSAGES})
                 return
             text, marks = limits.bounded_message(incoming.text)
-            await on_new_message(
-                UserMessage(text, output, conversation, input_channel=self.name(), metadata=marks)
+            await self.after_answer.turn(
+                conversation,
+                output,
+                lambda replies: on_new_message(
+                    UserMessage(text, replies, conversation, input_channel=self.name(), metadata=marks)
+                ),
             )
         except Exception:  # logged without the message: it may hold personal details
             logger.exception("Slack: a message could not be handled.")

@@ -763,8 +763,12 @@ class TeamsInput(InputChannel):
     async def _handle(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]], message: UserMessage
     ) -> None:
+        def with_output(replies: OutputChannel) -> Awaitable[Any]:
+            message.output_channel = replies
+            return on_new_message(message)
+
         try:
-            await on_new_message(message)
+            await self.after_answer.turn(message.sender_id, message.output_channel, with_output)
         except Exception:  # logged without the message: it may hold personal details
             logger.exception("Teams: a message could not be handled.")
 
