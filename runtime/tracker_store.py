@@ -7,7 +7,9 @@ grows with the length of the conversation. This store keeps the trackers it has
 saved in memory (the most recent `cache_size` conversations) and, on the next
 message, uses the kept tracker if the database still holds exactly what it saved
 (the same last row id for the conversation; saving, no rows but its own since it
-read them). So another server writing to the same database, or the conversation's
+read them). A new conversation is not read at all, and its first turn is written
+without counting what the database holds (it held nothing). So another server writing
+to the same database, or the conversation's
 latest events deleted, makes it read from the database as Rasa does (rows deleted by
 hand from the middle of a conversation are not noticed); a request that fails before saving leaves
 nothing half-done behind, because a tracker handed out is not handed out again
@@ -87,9 +89,11 @@ SQLITE_SYNCHRONOUS = ("FULL", "NORMAL")
 DEFAULT_SQLITE_SYNCHRONOUS = "full"
 
 # The conversation's highest row id in the database when a kept tracker was read or
-# saved (None: no rows). Found through the index on sender_id, which ends with the row
-# id, whatever the length of the conversation; a count of its rows grew with it.
+# saved (NO_ROWS: none; row ids start at 1). Found through the index on sender_id,
+# which ends with the row id, whatever the length of the conversation; a count of its
+# rows grew with it. A tracker this store has not read or saved has none (None).
 Stamp = Optional[int]
+NO_ROWS = 0
 
 # Set on each tracker this store hands out or saves: the newest of its events that
 # is in the database (the same object), so that saving writes only those after it,
@@ -153,9 +157,9 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         self._stamp_query = sa.select(sa.func.max(table.c.id)).where(
             table.c.sender_id == sa.bindparam("sender_id")
         )
-        # The conversation's rows after a row id: the turn just written, and anything
-        # another server wrote since this one read the conversation.
-        self._since_query = sa.select(sa.func.count(table.c.id)).where(
+        # The conversation's rows after a row id (the turn just written, and anything
+        # another server wrote since this one read the conversation) and the last of them.
+        self._since_query = sa.select(sa.func.count(table.c.id), sa.func.max(table.c.id)).where(
             sa.and_(table.c.sender_id == sa.bindparam("sender_id"), table.c.id > sa.bindparam("after"))
         )
         self._insert = table.insert()
@@ -187,9 +191,9 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         finally:
             session.close()
 
-    def _stamp(self, session: Any, sender_id: Text) -> Stamp:
+    def _stamp(self, session: Any, sender_id: Text) -> int:
         last_id = session.execute(self._stamp_query, {"sender_id": sender_id}).scalar()
-        return None if last_id is None else int(last_id)
+        return NO_ROWS if last_id is None else int(last_id)
 
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         """The tracker of the conversation's latest session, as `SQLTrackerStore` gives it."""
@@ -200,6 +204,9 @@ class CachedSQLTrackerStore(SQLTrackerStore):
                 kept.handed_out = True
                 self._kept.move_to_end(sender_id)
                 return kept.tracker
+            if stamp == NO_ROWS:  # a new conversation: nothing to read
+                self._kept.pop(sender_id, None)
+                return None
             rows = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).all()
         self._kept.pop(sender_id, None)
         if not rows or not self.domain:
@@ -230,17 +237,30 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         written = None  # rows since it was read, this turn's included
         with self.session_scope() as session:
             new_events = _events_after(tracker, getattr(tracker, _LAST_STORED, None))
-            if new_events is None or read is None:
-                # Not handed out by this store (a new conversation): as SQLTrackerStore counts.
+            if read is None and not tracker.events:
+                new_events = []  # Rasa saving the new conversation it created: nothing yet
+            elif read == NO_ROWS and new_events is None:
+                new_events = list(tracker.events)  # all new: the database held none of it
+            elif new_events is None or read is None:
+                # Not handed out by this store: as SQLTrackerStore counts.
                 new_events = list(self._additional_events(session, tracker))
             if new_events:
                 # One INSERT for all the rows (the ORM would add them one by one).
                 session.execute(self._insert, [self._row(sender_id, event) for event in new_events])
-            if read is not None:
-                written = session.execute(self._since_query, {"sender_id": sender_id, "after": read}).scalar()
-            stamp = self._stamp(session, sender_id)
-            session.commit()
+            if read is None:
+                stamp = self._stamp(session, sender_id)
+            else:
+                written, last = session.execute(
+                    self._since_query, {"sender_id": sender_id, "after": read}
+                ).one()
+                stamp = read if last is None else int(last)
+            if new_events:
+                session.commit()
         logger.debug(f"Tracker with sender_id '{sender_id}' stored to database")
+        if read is None and not tracker.events and stamp != NO_ROWS:
+            # Another server began this conversation after it was found to be new.
+            self.forget(sender_id)
+            return
         if read is not None and written != len(new_events):
             # Somebody else wrote to this conversation since it was read: the next
             # message reads it from the database.

@@ -148,6 +148,29 @@ def test_a_write_by_somebody_else_while_a_message_is_handled_is_not_lost(assista
     assert again.get_slot("degree_subject") == "physics"
 
 
+def test_a_new_conversation_begun_by_somebody_else_meanwhile_is_not_lost(assistant_and_store):
+    """A new conversation is created (as Rasa does for a first message), then another
+    server writes to it before this one saves its first turn: both writes are kept,
+    and the next message reads them both."""
+    from rasa.shared.core.events import SlotSet
+
+    assistant, ours, db = assistant_and_store
+    sender = uuid.uuid4().hex
+    assert run(ours.retrieve(sender)) is None
+    created = run(ours.create_tracker(sender, append_action_listen=False))
+    with sqlite3.connect(db) as connection:
+        connection.execute(
+            "INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (?, 'slot', 1e10, ?)",
+            (sender, json.dumps({"event": "slot", "name": "programme", "value": "stp", "timestamp": 1e10})),
+        )
+    created.update(SlotSet("degree_subject", "physics"))
+    run(ours.save(created))
+    again = run(ours.retrieve(sender))
+    assert again is not created
+    assert again.get_slot("programme") == "stp"
+    assert again.get_slot("degree_subject") == "physics"
+
+
 def test_a_tracker_handed_out_and_never_saved_is_not_handed_out_again(assistant_and_store):
     """A request that fails after reading a conversation must not leave its changes
     behind for the next one."""
