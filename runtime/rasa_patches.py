@@ -15,6 +15,7 @@ with plain `rasa run`: it would be slower, and without the safety patches.
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import sys
@@ -316,16 +317,82 @@ def _leave_out_jax() -> None:
     sys.modules.setdefault("jax", None)  # type: ignore[arg-type]
 
 
-def _past_states_once_per_prediction() -> None:
-    """To predict one action the rule policy reads the tracker's past states twice
-    (with and without the message text), and Rasa rebuilds them each time by
-    replaying the tracker from its first event. Keep the latest result, for the
-    same tracker with the same events, domain and arguments, and hand out copies
-    (a policy may change the last state's user part)."""
+def _past_states_carried_on() -> None:
+    """To predict each action, the memoization and rule policies read the tracker's
+    past states three times, in two ways (with and without the turns only rules
+    have), and Rasa builds them each time by replaying the tracker from its first
+    event (Domain.states_for_tracker_history): a walk through the tracker's applied
+    events that notes the state before each action, and at the end. Keep that walk,
+    for each way of reading the tracker, where it stopped (on the tracker), and go
+    on from there when the tracker has grown: the states before the actions already
+    walked through cannot change while the events before them stay applied. If they
+    do not (a rewind, a restart, a form's happy path undone), walk from the start, as
+    Rasa does. Copies are handed out (a policy may change the last state's user part).
+    tests/test_rasa_patches.py compares every answer with Rasa's on random
+    conversations."""
+    from rasa.shared.core.constants import PREVIOUS_ACTION
+    from rasa.shared.core.events import ActionExecuted
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    rebuild = DialogueStateTracker.past_states
-    latest: Dict[str, Any] = {}
+    class Walk:
+        """Rasa's walk for one way of reading a tracker, stopped after `walked` of
+        its applied events (the last of them `last`)."""
+
+        def __init__(
+            self,
+            tracker: DialogueStateTracker,
+            domain: Domain,
+            omit_unset_slots: bool,
+            ignore_rule_only_turns: bool,
+            rule_only_data: Optional[Dict[Text, Any]],
+        ) -> None:
+            self.domain, self.omit, self.ignore = domain, omit_unset_slots, ignore_rule_only_turns
+            self.rule_only_data = copy.deepcopy(rule_only_data)
+            self.replayed = tracker.init_copy()
+            self.walked, self.last = 0, None
+            self.states: List[State] = []  # before each action walked through
+            self.last_ml_action: Optional[Dict[Text, Any]] = None
+            self.hidden = False
+
+        def reads_as(self, domain: Domain, omit: bool, ignore: bool, data: Optional[Dict[Text, Any]]) -> bool:
+            return self.domain is domain and (self.omit, self.ignore) == (omit, ignore) and self.rule_only_data == data
+
+        def goes_on_to(self, applied: List[Event]) -> bool:
+            return self.walked <= len(applied) and (self.walked == 0 or applied[self.walked - 1] is self.last)
+
+        def step(self, hide: bool, states: List[State], last_ml: Any, hidden: bool) -> Tuple[Any, bool]:
+            """One state, before an action (or at the end), as Rasa's walk makes it."""
+            now = self.replayed
+            if self.ignore:
+                if not hidden:
+                    last_ml = self.domain._get_prev_action_sub_state(now)
+                if not now.followup_action and not now.latest_action_name == now.active_loop_name:
+                    hidden = hide
+                if hidden:
+                    return last_ml, hidden
+            state = self.domain.get_active_state(now, omit_unset_slots=self.omit)
+            if self.ignore:
+                self.domain._remove_rule_only_features(state, self.rule_only_data)
+                if states:
+                    self.domain._substitute_rule_only_user_input(state, states[-1])
+                if last_ml:
+                    state[PREVIOUS_ACTION] = last_ml
+            states.append(self.domain._clean_state(state))
+            return last_ml, hidden
+
+        def states_for(self, applied: List[Event]) -> List[State]:
+            for position in range(self.walked, len(applied)):
+                event = applied[position]
+                if isinstance(event, ActionExecuted):
+                    self.last_ml_action, self.hidden = self.step(
+                        event.hide_rule_turn, self.states, self.last_ml_action, self.hidden
+                    )
+                self.replayed.update(event)
+            if len(applied) > self.walked:
+                self.walked, self.last = len(applied), applied[-1]
+            states = list(self.states)
+            self.step(False, states, self.last_ml_action, self.hidden)  # the state now
+            return states
 
     def past_states(
         self: DialogueStateTracker,
@@ -334,29 +401,19 @@ def _past_states_once_per_prediction() -> None:
         ignore_rule_only_turns: bool = False,
         rule_only_data: Optional[Dict[Text, Any]] = None,
     ) -> List[State]:
-        events = self.events
-        key = (omit_unset_slots, ignore_rule_only_turns)
-        same = (
-            latest.get("tracker") is not None
-            and latest["tracker"]() is self
-            and latest["domain"] is domain
-            and latest["rule_only_data"] is rule_only_data
-            and latest["key"] == key
-            and latest["length"] == len(events)
-            and (latest["last"] is (events[-1] if events else None))
+        applied = self.applied_events()
+        walks: List[Walk] = self.__dict__.setdefault("_careers_walks", [])
+        walk = next(
+            (w for w in walks if w.reads_as(domain, omit_unset_slots, ignore_rule_only_turns, rule_only_data)),
+            None,
         )
-        if not same:
-            states = rebuild(self, domain, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
-            latest.update(
-                tracker=weakref.ref(self),
-                domain=domain,
-                rule_only_data=rule_only_data,
-                key=key,
-                length=len(events),
-                last=events[-1] if events else None,
-                states=states,
-            )
-        return [{part: dict(sub) for part, sub in state.items()} for state in latest["states"]]
+        if walk is None or not walk.goes_on_to(applied):
+            if walk is not None:
+                walks.remove(walk)
+            walk = Walk(self, domain, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
+            walks.append(walk)
+        states = walk.states_for(applied)
+        return [{part: dict(sub) for part, sub in state.items()} for state in states]
 
     _replace(DialogueStateTracker, "past_states", past_states)
 
@@ -780,7 +837,7 @@ SPEED_PATCHES: Dict[str, Callable[[], None]] = {
     "run model graphs in order, without dask": _run_graphs_in_order,
     "keep action server connections open": _keep_action_server_connections_open,
     "send the action server the latest turns' events": _send_recent_events_to_the_action_server,
-    "past states once per prediction": _past_states_once_per_prediction,
+    "past states carried on": _past_states_carried_on,
     "rules looked up by their latest state": _rules_looked_up_by_latest_state,
     "applied events carried on": _applied_events_carried_on,
     "freeze the loaded model out of the garbage collector's way": _freeze_the_loaded_model,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import json
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 import pytest
 import rasa
@@ -426,12 +426,9 @@ def test_rules_are_found_as_rasa_finds_them(agent):
     assert found > len(histories)  # many histories match some rule
 
 
-def test_applied_events_are_carried_on_exactly(agent):
-    """Random conversations, with forms starting, running and stopping, restarts,
-    rewinds, undos and new sessions: after every event, the events carried on are
-    the events Rasa rebuilds."""
-    import random
-
+def random_event_makers() -> Tuple[List[Any], List[float]]:
+    """Events of every kind the dialogue sees, with forms starting, running and
+    stopping, restarts, rewinds, undos and new sessions, and how often each comes."""
     from rasa.shared.core.events import (
         ActionExecuted,
         ActionExecutionRejected,
@@ -445,9 +442,7 @@ def test_applied_events_are_carried_on_exactly(agent):
         UserUtteranceReverted,
         UserUttered,
     )
-    from rasa.shared.core.trackers import DialogueStateTracker
 
-    rebuild = rasa_patches.RASAS_OWN["DialogueStateTracker.applied_events"]
     makers = [
         lambda: ActionExecuted("action_listen"),
         lambda: UserUttered("hi", {"name": "greet", "confidence": 1.0}),
@@ -467,6 +462,18 @@ def test_applied_events_are_carried_on_exactly(agent):
         lambda: SessionStarted(),
     ]
     weights = [8, 6, 6, 2, 4, 2, 1, 2, 3, 3, 1, 1, 1, 1, 0.5, 0.5]
+    return makers, weights
+
+
+def test_applied_events_are_carried_on_exactly(agent):
+    """Random conversations: after every event, the events carried on are the events
+    Rasa rebuilds."""
+    import random
+
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    rebuild = rasa_patches.RASAS_OWN["DialogueStateTracker.applied_events"]
+    makers, weights = random_event_makers()
     slots = agent.agent.processor.domain.slots
     carried_on = 0
     for seed in range(40):
@@ -481,6 +488,65 @@ def test_applied_events_are_carried_on_exactly(agent):
                 ours.clear()  # a caller changing the list it got...
                 assert [id(e) for e in tracker.applied_events()] == [id(e) for e in rebuild(tracker)]
     assert carried_on > 1000  # most answers came from the kept result
+
+
+def test_past_states_are_carried_on_exactly(agent):
+    """Random conversations: after most events, the past states read each way the
+    policies read them (with and without the rule-only turns, with the rule-only
+    data of this model) are the states Rasa's own walk makes from the first event."""
+    import random
+
+    from rasa.core.policies.rule_policy import RulePolicy
+    from rasa.shared.core.events import ActionExecuted, FollowupAction, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    processor = agent.agent.processor
+    domain = processor.domain
+    policy = next(
+        node._component
+        for node in processor.graph_runner._instantiated_nodes.values()
+        if isinstance(node._component, RulePolicy)
+    )
+    rule_only_data = policy._get_rule_only_data()
+    assert rule_only_data.get("rule_only_loops")  # something to leave out
+    readings = [
+        {},
+        {"ignore_rule_only_turns": True, "rule_only_data": rule_only_data},
+        {"ignore_rule_only_turns": False, "rule_only_data": rule_only_data},
+        {"omit_unset_slots": True},
+    ]
+    makers, weights = random_event_makers()
+    # Actions the rule policy predicted (hidden from the memoization policy's states),
+    # a follow-up action, a message with entities.
+    makers += [
+        lambda: ActionExecuted("action_answer_topic", hide_rule_turn=True),
+        lambda: ActionExecuted("action_listen", hide_rule_turn=True),
+        lambda: ActionExecuted("eligibility_form", hide_rule_turn=True),
+        lambda: FollowupAction("action_answer_topic"),
+        lambda: UserUttered(
+            "I have a 2:1",
+            {"name": "inform", "confidence": 1.0},
+            [{"entity": "degree_class", "value": "2:1", "start": 9, "end": 12}],
+        ),
+    ]
+    weights += [4, 4, 2, 1, 3]
+    carried_on = 0
+    for seed in range(30):
+        pick = random.Random(seed)
+        tracker = DialogueStateTracker("states", domain.slots)
+        for _ in range(50):
+            tracker.update(pick.choices(makers, weights)[0]())
+            if pick.random() < 0.6:
+                for reading in pick.sample(readings, 2):
+                    carried_on += bool(tracker.__dict__.get("_careers_walks"))
+                    ours = tracker.past_states(domain, **reading)
+                    assert ours == domain.states_for_tracker_history(tracker, **reading), (seed, reading)
+                    if ours:
+                        ours[-1].clear()  # a policy changing what it was given...
+                    assert tracker.past_states(domain, **reading) == (
+                        domain.states_for_tracker_history(tracker, **reading)
+                    )
+    assert carried_on > 1000  # most answers came from a walk kept on the tracker
 
 
 def test_action_server_connections_are_kept_and_closed_with_the_server():
