@@ -202,13 +202,21 @@ def test_recent_events_start_at_the_message_before_the_latest():
     assert rasa_patches.recent_events(short.events) == list(short.events)  # fewer messages: all
 
 
-def test_the_action_server_gets_the_tracker_state_with_the_latest_turns():
+@pytest.mark.parametrize("form", [False, True])
+def test_the_action_server_gets_the_tracker_state_with_the_latest_turns(form: bool):
     from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, ActiveLoop, SlotSet
     from rasa.shared.core.trackers import EventVerbosity
 
     tracker = conversation(turns=6)
+    if form:  # a check under way, started by the latest message
+        tracker.update(ActionExecuted("eligibility_form"))
+        tracker.update(ActiveLoop("eligibility_form"))
+        tracker.update(SlotSet("requested_slot", "degree_class"))
+        assert tracker.active_loop.trigger_message["text"] == "message 5"
     call = remote_action()._action_call_format(tracker, Domain.load("domain.yml"))
     whole = tracker.current_state(EventVerbosity.ALL)
+    assert bool(call["tracker"]["active_loop"]) == form
     assert call["next_action"] == "action_answer_topic"
     assert call["version"] == rasa.__version__
     assert set(call["tracker"]) == set(whole)
