@@ -557,6 +557,60 @@ def test_past_states_are_carried_on_exactly(agent):
     assert carried_on > 1000  # most answers came from a walk kept on the tracker
 
 
+def test_trackers_are_copied_as_a_replay_copies_them(agent):
+    """Random conversations: after most events, a copy of the tracker holds what a
+    replay of its events holds, and what happens to the copy afterwards (a form
+    rejected or interrupted, more events) leaves the original as it was."""
+    import random
+
+    from rasa.shared.core.events import (
+        ActionExecutionRejected,
+        ConversationPaused,
+        ConversationResumed,
+        FollowupAction,
+        LoopInterrupted,
+        SlotSet,
+    )
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    replayed = rasa_patches.RASAS_OWN["DialogueStateTracker.copy"]
+
+    def held(tracker: Any) -> Any:
+        return (
+            [id(event) for event in tracker.events],
+            {name: (slot.value, slot.has_been_set) for name, slot in tracker.slots.items()},
+            tracker.is_paused(),
+            tracker.followup_action,
+            tracker.latest_action,
+            tracker.latest_message,
+            tracker.latest_bot_utterance,
+            tracker.active_loop,
+            tracker._max_event_history,
+            tracker.is_rule_tracker,
+        )
+
+    makers, weights = random_event_makers()
+    makers += [ConversationPaused, ConversationResumed, lambda: FollowupAction("action_answer_topic")]
+    weights += [1, 1, 1]
+    slots = agent.agent.processor.domain.slots
+    forms_copied = 0
+    for seed in range(30):
+        pick = random.Random(seed)
+        tracker = DialogueStateTracker("copies", slots)
+        for _ in range(50):
+            tracker.update(pick.choices(makers, weights)[0]())
+            if pick.random() < 0.6:
+                before = held(tracker)
+                twin = tracker.copy()
+                assert held(twin) == held(replayed(tracker))
+                forms_copied += twin.active_loop is not None
+                for event in (ActionExecutionRejected("eligibility_form"), LoopInterrupted(True)):
+                    twin.update(event)
+                twin.update(SlotSet("requested_slot", "degree_subject"))
+                assert held(tracker) == before
+    assert forms_copied > 100
+
+
 def test_action_server_connections_are_kept_and_closed_with_the_server():
     """Several calls to the action server reuse one connection; stopping the server
     closes it; another event loop gets a session of its own."""
