@@ -85,10 +85,13 @@ def _teams_person(
 ) -> List[load.Exchange]:
     conversation, user = f"a:bench-{n}", f"29:bench-{n}"
     webhook = url.rstrip("/") + "/webhooks/teams/webhook"
+    # The Bot Connector signs a token once and sends it until it expires (an hour):
+    # signing one is the platform's work, not the time it waits for an answer.
+    token = microsoft.mint()
 
     def send(text: str) -> int:
         return microsoft.deliver(
-            webhook, microsoft.activity(text, conversation_id=conversation, user_id=user)
+            webhook, microsoft.activity(text, conversation_id=conversation, user_id=user), token
         )[0]
 
     posts = lambda: microsoft.posted(conversation)  # noqa: E731
