@@ -61,6 +61,10 @@ def _replace(owner: Any, name: str, new: Any) -> Any:
     return original
 
 
+# The kinds of event in action server responses checked without jsonschema (below).
+PLAINLY_CHECKED: Set[Text] = set()
+
+
 def _validate_action_responses_by_event_type() -> None:
     """Rasa checks every action server response against a JSON schema with
     `jsonschema.validate`, which first checks the schema itself against the
@@ -88,6 +92,45 @@ def _validate_action_responses_by_event_type() -> None:
         for kind in event_schema["oneOf"]
     }
     responses = validator_class(schema["properties"]["responses"])
+    # Most events the actions return (slots set, a form stopped, a follow-up action)
+    # are of kinds whose schema asks only for the common fields, or for a slot's name
+    # and value: checked here directly, as plain Python types (the JSON parser makes
+    # no others), in a twentieth of the validator's time. Only if the schemas are
+    # still the ones these checks were written from.
+    plain_common = common == {
+        "type": "object",
+        "properties": {
+            "event": {"type": "string"},
+            "timestamp": {"type": ["number", "null"]},
+            "metadata": {"type": ["object", "null"]},
+        },
+        "required": ["event"],
+    }
+    plain_kinds = {
+        kind["properties"]["event"]["const"]
+        for kind in event_schema["oneOf"]
+        if plain_common and kind == {"properties": {"event": kind["properties"]["event"]}}
+    }
+    slot_schema = {
+        "properties": {"event": {"const": "slot"}, "name": {"type": "string"}, "value": {}},
+        "required": ["name", "value"],
+    }
+    plain_slots = plain_common and slot_schema in event_schema["oneOf"]
+    plain_responses = schema["properties"]["responses"] == {"type": "array", "items": {"type": "object"}}
+    PLAINLY_CHECKED.clear()
+    PLAINLY_CHECKED.update(plain_kinds | ({"slot"} if plain_slots else set()))
+
+    def number_or_null(value: Any) -> bool:
+        return value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
+
+    def plain_event_valid(event: Dict[Text, Any], name: Text) -> bool:
+        if "timestamp" in event and not number_or_null(event["timestamp"]):
+            return False
+        if "metadata" in event and not (event["metadata"] is None or isinstance(event["metadata"], dict)):
+            return False
+        if name in plain_kinds:
+            return True
+        return "name" in event and "value" in event and isinstance(event["name"], str)
 
     def plainly_valid(result: Any) -> bool:
         if not isinstance(result, dict):
@@ -97,10 +140,19 @@ def _validate_action_responses_by_event_type() -> None:
             return False
         for event in events:
             name = event.get("event") if isinstance(event, dict) else None
+            if isinstance(name, str) and (name in plain_kinds or (name == "slot" and plain_slots)):
+                if not plain_event_valid(event, name):
+                    return False
+                continue
             kind = by_kind.get(name) if isinstance(name, str) else None
             if kind is None or not kind.is_valid(event):
                 return False
-        return "responses" not in result or responses.is_valid(result["responses"])
+        if "responses" not in result:
+            return True
+        if plain_responses:
+            listed = result["responses"]
+            return isinstance(listed, list) and all(isinstance(item, dict) for item in listed)
+        return responses.is_valid(result["responses"])
 
     def _validate_action_result(self: RemoteAction, result: Dict[Text, Any]) -> bool:
         if plainly_valid(result):
