@@ -21,7 +21,6 @@ import logging
 import os
 import sys
 import types
-import weakref
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -431,7 +430,8 @@ def _past_states_carried_on() -> None:
             self.hidden = False
 
         def reads_as(self, domain: Domain, omit: bool, ignore: bool, data: Optional[Dict[Text, Any]]) -> bool:
-            return self.domain is domain and (self.omit, self.ignore) == (omit, ignore) and self.rule_only_data == data
+            same_way = (self.omit, self.ignore) == (omit, ignore)
+            return self.domain is domain and same_way and self.rule_only_data == data
 
         def goes_on_to(self, applied: List[Event]) -> bool:
             return self.walked <= len(applied) and (self.walked == 0 or applied[self.walked - 1] is self.last)
@@ -442,7 +442,7 @@ def _past_states_carried_on() -> None:
             if self.ignore:
                 if not hidden:
                     last_ml = self.domain._get_prev_action_sub_state(now)
-                if not now.followup_action and not now.latest_action_name == now.active_loop_name:
+                if not now.followup_action and now.latest_action_name != now.active_loop_name:
                     hidden = hide
                 if hidden:
                     return last_ml, hidden
@@ -479,10 +479,8 @@ def _past_states_carried_on() -> None:
     ) -> List[State]:
         applied = self.applied_events()
         walks: List[Walk] = self.__dict__.setdefault("_careers_walks", [])
-        walk = next(
-            (w for w in walks if w.reads_as(domain, omit_unset_slots, ignore_rule_only_turns, rule_only_data)),
-            None,
-        )
+        reading = (domain, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
+        walk = next((w for w in walks if w.reads_as(*reading)), None)
         if walk is None or not walk.goes_on_to(applied):
             if walk is not None:
                 walks.remove(walk)
