@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import functools
 import json
+import random
 from pathlib import Path
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, Iterator, List, Tuple
 
 import pytest
 import rasa
@@ -104,8 +105,6 @@ def our_check(response: Any) -> Any:
 def responses_to_check(count: int, seed: int) -> Any:
     """Action server responses, most of them wrong somewhere: every kind of event,
     with fields missing, of the wrong type or unknown, and lists that are not lists."""
-    import random
-
     from rasa.shared.utils.schemas.events import EVENT_SCHEMA
 
     kinds = [kind["properties"]["event"]["const"] for kind in EVENT_SCHEMA["oneOf"]]
@@ -476,28 +475,36 @@ def random_event_makers() -> Tuple[List[Any], List[float]]:
     return makers, weights
 
 
+def random_conversations(
+    slots: Any, makers: List[Any], weights: List[float], count: int, length: int, share: float
+) -> Iterator[Tuple[random.Random, Any]]:
+    """`count` random conversations of `length` events from `makers`: the tracker after
+    a `share` of its events, with the conversation's own random numbers."""
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    for seed in range(count):
+        pick = random.Random(seed)
+        tracker = DialogueStateTracker("random", slots)
+        for _ in range(length):
+            tracker.update(pick.choices(makers, weights)[0]())
+            if pick.random() < share:
+                yield pick, tracker
+
+
 def test_applied_events_are_carried_on_exactly(agent):
     """Random conversations: after every event, the events carried on are the events
     Rasa rebuilds."""
-    import random
-
-    from rasa.shared.core.trackers import DialogueStateTracker
 
     rebuild = rasa_patches.RASAS_OWN["DialogueStateTracker.applied_events"]
     makers, weights = random_event_makers()
     slots = agent.agent.processor.domain.slots
     carried_on = 0
-    for seed in range(40):
-        pick = random.Random(seed)
-        tracker = DialogueStateTracker("applied", slots)
-        for _ in range(60):
-            tracker.update(pick.choices(makers, weights)[0]())
-            if pick.random() < 0.7:
-                carried_on += "_careers_applied" in tracker.__dict__
-                ours = tracker.applied_events()
-                assert [id(e) for e in ours] == [id(e) for e in rebuild(tracker)]
-                ours.clear()  # a caller changing the list it got...
-                assert [id(e) for e in tracker.applied_events()] == [id(e) for e in rebuild(tracker)]
+    for _, tracker in random_conversations(slots, makers, weights, count=40, length=60, share=0.7):
+        carried_on += "_careers_applied" in tracker.__dict__
+        ours = tracker.applied_events()
+        assert [id(e) for e in ours] == [id(e) for e in rebuild(tracker)]
+        ours.clear()  # a caller changing the list it got...
+        assert [id(e) for e in tracker.applied_events()] == [id(e) for e in rebuild(tracker)]
     assert carried_on > 1000  # most answers came from the kept result
 
 
@@ -505,11 +512,9 @@ def test_past_states_are_carried_on_exactly(agent):
     """Random conversations: after most events, the past states read each way the
     policies read them (with and without the rule-only turns, with the rule-only
     data of this model) are the states Rasa's own walk makes from the first event."""
-    import random
 
     from rasa.core.policies.rule_policy import RulePolicy
     from rasa.shared.core.events import ActionExecuted, FollowupAction, UserUttered
-    from rasa.shared.core.trackers import DialogueStateTracker
 
     processor = agent.agent.processor
     domain = processor.domain
@@ -542,21 +547,16 @@ def test_past_states_are_carried_on_exactly(agent):
     ]
     weights += [4, 4, 2, 1, 3]
     carried_on = 0
-    for seed in range(30):
-        pick = random.Random(seed)
-        tracker = DialogueStateTracker("states", domain.slots)
-        for _ in range(50):
-            tracker.update(pick.choices(makers, weights)[0]())
-            if pick.random() < 0.6:
-                for reading in pick.sample(readings, 2):
-                    carried_on += bool(tracker.__dict__.get("_careers_walks"))
-                    ours = tracker.past_states(domain, **reading)
-                    assert ours == domain.states_for_tracker_history(tracker, **reading), (seed, reading)
-                    if ours:
-                        ours[-1].clear()  # a policy changing what it was given...
-                    assert tracker.past_states(domain, **reading) == (
-                        domain.states_for_tracker_history(tracker, **reading)
-                    )
+    for pick, tracker in random_conversations(domain.slots, makers, weights, count=30, length=50, share=0.6):
+        for reading in pick.sample(readings, 2):
+            carried_on += bool(tracker.__dict__.get("_careers_walks"))
+            ours = tracker.past_states(domain, **reading)
+            assert ours == domain.states_for_tracker_history(tracker, **reading), reading
+            if ours:
+                ours[-1].clear()  # a policy changing what it was given...
+            assert tracker.past_states(domain, **reading) == domain.states_for_tracker_history(
+                tracker, **reading
+            )
     assert carried_on > 1000  # most answers came from a walk kept on the tracker
 
 
@@ -564,7 +564,6 @@ def test_trackers_are_copied_as_a_replay_copies_them(agent):
     """Random conversations: after most events, a copy of the tracker holds what a
     replay of its events holds, and what happens to the copy afterwards (a form
     rejected or interrupted, more events) leaves the original as it was."""
-    import random
 
     from rasa.shared.core.events import (
         ActionExecutionRejected,
@@ -574,7 +573,6 @@ def test_trackers_are_copied_as_a_replay_copies_them(agent):
         LoopInterrupted,
         SlotSet,
     )
-    from rasa.shared.core.trackers import DialogueStateTracker
 
     replayed = rasa_patches.RASAS_OWN["DialogueStateTracker.copy"]
 
@@ -597,20 +595,15 @@ def test_trackers_are_copied_as_a_replay_copies_them(agent):
     weights += [1, 1, 1]
     slots = agent.agent.processor.domain.slots
     forms_copied = 0
-    for seed in range(30):
-        pick = random.Random(seed)
-        tracker = DialogueStateTracker("copies", slots)
-        for _ in range(50):
-            tracker.update(pick.choices(makers, weights)[0]())
-            if pick.random() < 0.6:
-                before = held(tracker)
-                twin = tracker.copy()
-                assert held(twin) == held(replayed(tracker))
-                forms_copied += twin.active_loop is not None
-                for event in (ActionExecutionRejected("eligibility_form"), LoopInterrupted(True)):
-                    twin.update(event)
-                twin.update(SlotSet("requested_slot", "degree_subject"))
-                assert held(tracker) == before
+    for _, tracker in random_conversations(slots, makers, weights, count=30, length=50, share=0.6):
+        before = held(tracker)
+        twin = tracker.copy()
+        assert held(twin) == held(replayed(tracker))
+        forms_copied += twin.active_loop is not None
+        for event in (ActionExecutionRejected("eligibility_form"), LoopInterrupted(True)):
+            twin.update(event)
+        twin.update(SlotSet("requested_slot", "degree_subject"))
+        assert held(tracker) == before
     assert forms_copied > 100
 
 

@@ -99,6 +99,15 @@ def run(coroutine: Any) -> Any:
     return asyncio.new_event_loop().run_until_complete(coroutine)
 
 
+def another_server_sets_the_programme(db: Path, sender: str) -> None:
+    """A write to the conversation that this store did not make: the programme slot."""
+    with sqlite3.connect(db) as connection:
+        connection.execute(
+            "INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (?, 'slot', 1e10, ?)",
+            (sender, json.dumps({"event": "slot", "name": "programme", "value": "stp", "timestamp": 1e10})),
+        )
+
+
 @pytest.fixture
 def assistant_and_store(tmp_path):
     ours = store(CACHED_SQL_STORE, tmp_path / "c.db")
@@ -116,11 +125,7 @@ def test_a_saved_conversation_is_served_from_memory_until_the_database_changes(a
     assert run(ours.retrieve(sender)) is first  # kept
     run(ours.save(first))
     # Another server (or a person) writes to the conversation: it is read again.
-    with sqlite3.connect(db) as connection:
-        connection.execute(
-            "INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (?, 'slot', 1e10, ?)",
-            (sender, json.dumps({"event": "slot", "name": "programme", "value": "stp", "timestamp": 1e10})),
-        )
+    another_server_sets_the_programme(db, sender)
     again = run(ours.retrieve(sender))
     assert again is not first
     assert again.get_slot("programme") == "stp"
@@ -135,11 +140,7 @@ def test_a_write_by_somebody_else_while_a_message_is_handled_is_not_lost(assista
     sender = uuid.uuid4().hex
     assistant.send(sender, "hi")
     tracker = run(ours.retrieve(sender))
-    with sqlite3.connect(db) as connection:
-        connection.execute(
-            "INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (?, 'slot', 1e10, ?)",
-            (sender, json.dumps({"event": "slot", "name": "programme", "value": "stp", "timestamp": 1e10})),
-        )
+    another_server_sets_the_programme(db, sender)
     tracker.update(SlotSet("degree_subject", "physics"))
     run(ours.save(tracker))
     again = run(ours.retrieve(sender))
@@ -158,11 +159,7 @@ def test_a_new_conversation_begun_by_somebody_else_meanwhile_is_not_lost(assista
     sender = uuid.uuid4().hex
     assert run(ours.retrieve(sender)) is None
     created = run(ours.create_tracker(sender, append_action_listen=False))
-    with sqlite3.connect(db) as connection:
-        connection.execute(
-            "INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (?, 'slot', 1e10, ?)",
-            (sender, json.dumps({"event": "slot", "name": "programme", "value": "stp", "timestamp": 1e10})),
-        )
+    another_server_sets_the_programme(db, sender)
     created.update(SlotSet("degree_subject", "physics"))
     run(ours.save(created))
     again = run(ours.retrieve(sender))
