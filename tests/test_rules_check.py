@@ -89,6 +89,19 @@ def test_the_command_exits_1_and_names_file_and_line(tmp_path, capsys):
     assert main([str(DEFAULT_PATH)], today=REVIEWED) == 0
 
 
+def test_the_review_date_and_the_next_one_due_are_printed(tmp_path, capsys):
+    reviewed = dt.date.fromisoformat(REVIEWED_TEXT)
+    assert main([str(DEFAULT_PATH)], today=reviewed + dt.timedelta(days=65)) == 0
+    due = reviewed + dt.timedelta(days=365)
+    assert (
+        f"Last reviewed on {REVIEWED_TEXT}; next review due by {due} (in 300 days)."
+        in capsys.readouterr().out
+    )
+    path = _copy(tmp_path, (f"last_reviewed: {REVIEWED_TEXT}", "last_reviewed: 2024-01-31"))
+    assert main([str(path)], today=dt.date(2025, 2, 10)) == 1
+    assert "next review due by 2025-01-30 (11 days ago)." in capsys.readouterr().out
+
+
 def test_a_file_the_loader_would_refuse_is_reported(tmp_path):
     path = _copy(tmp_path, ("    minimum_count: 2\n", "    minimum_count: two\n"))
     findings = check(path, REVIEWED)

@@ -2,7 +2,8 @@
 
     python -m tools.careers_team.rules_check [careers/entry_rules.yml] [--max-age-days 365]
 
-Warns when `last_reviewed` is more than a year old, and lists every rule, answer
+Prints when the rules were last reviewed and when the next review is due; warns
+when `last_reviewed` is more than a year old, and lists every rule, answer
 topic, applying answer, not-covered answer, programme, subject list and next step
 whose source is missing, unknown or has no valid URL, and every page an `applying`
 answer cites that lacks its page date or was last checked more than a year ago.
@@ -65,6 +66,21 @@ def review_age(raw: Any, today: dt.date, max_age_days: int) -> List[Finding]:
     if age < 0:
         return [Finding(line, f"'last_reviewed' ({reviewed}) is in the future")]
     return []
+
+
+def review_schedule(path: Path, today: dt.date, max_age_days: int) -> Optional[str]:
+    """When the rules were last reviewed and when the next review is due (the last
+    plus `max_age_days`), for the careers team's diary; None if the file has no date."""
+    try:
+        reviewed = read_with_lines(path).get("last_reviewed")
+    except RulesFileError:
+        return None
+    if not isinstance(reviewed, dt.date):
+        return None
+    due = reviewed + dt.timedelta(days=max_age_days)
+    left = (due - today).days
+    when = f"in {left} days" if left > 0 else ("today" if left == 0 else f"{-left} days ago")
+    return f"Last reviewed on {reviewed.isoformat()}; next review due by {due.isoformat()} ({when})."
 
 
 def _citations(raw: Any) -> Iterator[Tuple[str, Any, str, int]]:
@@ -213,6 +229,9 @@ def main(argv: Optional[Sequence[str]] = None, today: Optional[dt.date] = None) 
     args = parser.parse_args(argv)
     today = today or dt.date.today()
     findings = check(args.path, today, args.max_age_days)
+    schedule = review_schedule(args.path, today, args.max_age_days)
+    if schedule:
+        print(schedule)
     if not findings:
         print(
             f"{args.path}: reviewed within {args.max_age_days} days, and every rule, "
