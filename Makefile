@@ -53,17 +53,23 @@ export REST_API_TOKEN
 	bench-long-input profile screenshot teams-package report purge test-stress test-scale audit \
 	rules-check topics clean
 
-help:   ## this list: each target and what it does
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)$$/\1\t\2/' \
-		| awk -F'\t' '{ printf "  make %-17s %s\n", $$1, $$2 }'
+# Each target's line ends with "## [who] what it does": [run] for people running the
+# assistant, [team] for the careers team, [dev] for developers; `make help` groups them.
+help:   ## [run] this list: each target and what it does, by who uses it
+	@for group in "run:People running the assistant" "team:The careers team" "dev:Developers"; do \
+		echo "$${group#*:}"; \
+		grep -E "^[a-z-]+:.*## \[$${group%%:*}\] " $(MAKEFILE_LIST) \
+			| sed -E 's/^([a-z-]+):.*## \[[a-z]+\] (.*)$$/\1\t\2/' \
+			| awk -F'\t' '{ printf "  make %-17s %s\n", $$1, $$2 }'; \
+	done
 
-system-run:   ## Debian packages `make run` needs (Node.js and npm); installed as root, else the command to run
+system-run:   ## [run] Debian packages `make run` needs (Node.js and npm); installed as root, else the command to run
 	@tools/running/system-packages.sh run
 
-system-test:   ## Debian packages `make test` needs (also Chromium and PostgreSQL); as above
+system-test:   ## [dev] Debian packages `make test` needs (also Chromium and PostgreSQL); as above
 	@tools/running/system-packages.sh test
 
-install: $(VENV)/.installed   ## virtual env with pinned dependencies
+install: $(VENV)/.installed   ## [run] virtual env with pinned dependencies
 
 $(VENV)/.installed: requirements.txt requirements-lock.txt tools/running/find-python.sh
 	@echo "==> Creating the virtual env in $(VENV) (Python 3.10)"
@@ -72,13 +78,13 @@ $(VENV)/.installed: requirements.txt requirements-lock.txt tools/running/find-py
 	$(BIN)/pip install --quiet -r requirements.txt -c requirements-lock.txt
 	@touch $@
 
-spacy: $(SPACY)/meta.json   ## the rule-based spaCy pipeline, from nlp/patterns
+spacy: $(SPACY)/meta.json   ## [dev] the rule-based spaCy pipeline, from nlp/patterns
 
 $(SPACY)/meta.json: $(VENV)/.installed nlp/build_pipeline.py $(wildcard nlp/patterns/*.jsonl) careers/entry_rules.yml
 	@echo "==> Building the spaCy pipeline"
 	$(BIN)/python -m nlp.build_pipeline $(SPACY)
 
-train: $(MODEL)   ## retrains only when data, config or the pipeline changed
+train: $(MODEL)   ## [dev] retrains only when data, config or the pipeline changed
 
 $(MODEL): $(TRAINING_INPUTS)
 	@echo "==> Training the model (data or config changed)"
@@ -97,7 +103,7 @@ $(CHECKOV):
 		"kubernetes-validate==$(KUBERNETES_VALIDATE_VERSION)"
 	@touch $@
 
-widget: $(WIDGET_JS)   ## the chat widget, one file with socket.io-client (rebuilt when its sources change)
+widget: $(WIDGET_JS)   ## [dev] the chat widget, one file with socket.io-client (rebuilt when its sources change)
 
 $(WIDGET_NPM): widget/package.json widget/package-lock.json | system-run
 	@echo "==> Installing the widget's npm packages (pinned in widget/package-lock.json)"
@@ -108,35 +114,35 @@ $(WIDGET_JS): $(WIDGET_NPM) widget/build.mjs $(wildcard widget/src/*)
 	@echo "==> Building the chat widget"
 	cd widget && npm run --silent build
 
-run: $(MODEL) $(WIDGET_JS)   ## action server on 5055, Rasa (REST + socket.io) on 5005, demo site on 8080
+run: $(MODEL) $(WIDGET_JS)   ## [run] action server on 5055, Rasa (REST + socket.io) on 5005, demo site on 8080
 	@tools/running/run.sh
 
-actions: $(VENV)/.installed   ## the action server alone (127.0.0.1:5055, asks for ACTION_SERVER_TOKEN)
+actions: $(VENV)/.installed   ## [run] the action server alone (127.0.0.1:5055, asks for ACTION_SERVER_TOKEN)
 	$(BIN)/python -m runtime.action_server --actions actions --port 5055
 
-validate: $(VENV)/.installed   ## rasa data validate (domain, NLU data, rules, stories)
+validate: $(VENV)/.installed   ## [dev] rasa data validate (domain, NLU data, rules, stories)
 	$(BIN)/rasa data validate --max-history 5
 
-unit: $(SPACY)/meta.json   ## fast tests: engine, language helpers, actions, conversation scripts (no servers, no browser)
+unit: $(SPACY)/meta.json   ## [dev] fast tests: engine, language helpers, actions, conversation scripts (no servers, no browser)
 	$(BIN)/pytest -q tests -m "not servers and not stress and not scale" --ignore=tests/test_random_conversations.py
 
-random: $(MODEL)   ## 300 random conversations: a reply every turn, no repeats, stop/start again always work
+random: $(MODEL)   ## [dev] 300 random conversations: a reply every turn, no repeats, stop/start again always work
 	$(BIN)/pytest -q tests/test_random_conversations.py
 
-browser: system-test $(MODEL) $(WIDGET_JS)   ## browser tests of the chat widget (headless Chromium, real servers)
+browser: system-test $(MODEL) $(WIDGET_JS)   ## [dev] browser tests of the chat widget (headless Chromium, real servers)
 	$(BIN)/pytest -q tests/test_widget.py
 
-conversations: $(MODEL)   ## the content team's scripts (tests/conversations); URL=... for a live bot; CHANNEL=slack or teams for their payloads
+conversations: $(MODEL)   ## [team] the content team's scripts (tests/conversations); URL=... for a live bot; CHANNEL=slack or teams for their payloads
 	$(BIN)/python -m tools.careers_team.converse tests/conversations --junit results/conversations.xml$(if $(URL), --url $(URL))$(if $(CHANNEL), --channel $(CHANNEL))
 
-stories: $(MODEL)   ## Rasa's story tests (tests/test_*.yml): the dialogue, step by step, NLU included
+stories: $(MODEL)   ## [dev] Rasa's story tests (tests/test_*.yml): the dialogue, step by step, NLU included
 	$(BIN)/rasa test core --e2e --model $(MODEL) --stories tests/ --fail-on-prediction-errors \
 		--out results/stories --no-plot
 
-shell: $(MODEL)   ## chat in the terminal (start `make run` first, for the actions)
+shell: $(MODEL)   ## [run] chat in the terminal (start `make run` first, for the actions)
 	$(BIN)/python -m runtime shell --model $(MODEL) --endpoints endpoints.yml --interface 127.0.0.1 --port 5006
 
-eval: $(MODEL)   ## the held-out sets: NLU figures, realistic messages and verdicts, the open-world sets (whole replies), the reading table (reported)
+eval: $(MODEL)   ## [dev] the held-out sets: NLU figures, realistic messages and verdicts, the open-world sets (whole replies), the reading table (reported)
 	@mkdir -p results; status=0; \
 	$(BIN)/python -m tools.evaluation.evaluate_realistic --model $(MODEL) \
 		--data tests/heldout_final.yml --json results/realistic-final.json \
@@ -163,17 +169,17 @@ eval: $(MODEL)   ## the held-out sets: NLU figures, realistic messages and verdi
 		--json results/reading-fresh60g.json || status=1; \
 	exit $$status
 
-nlu-report: $(SPACY)/meta.json   ## trains and compares three NLU pipelines; writes docs/nlu-report.md
+nlu-report: $(SPACY)/meta.json   ## [dev] trains and compares three NLU pipelines; writes docs/nlu-report.md
 	$(BIN)/python -m tools.evaluation.compare_nlu
 
-crossval: $(SPACY)/meta.json   ## cross-validation (FOLDS=3 folds) of the classifier and its cues on the training data; fails below 0.90
+crossval: $(SPACY)/meta.json   ## [dev] cross-validation (FOLDS=3 folds) of the classifier and its cues on the training data; fails below 0.90
 	@mkdir -p results
 	$(BIN)/python -m tools.evaluation.crossval 0 --without nlp.rasa_components.OpenWorld -- --folds $(FOLDS) \
 		--config config.yml --nlu data/nlu \
 		--out results/crossval --no-plot > results/crossval.log 2>&1
 	$(BIN)/python -m tools.evaluation.crossval_summary results/crossval.log docs/nlu-crossval.json $(FOLDS)
 
-test: system-test $(MODEL) $(WIDGET_JS) $(CHECKOV) $(HADOLINT)   ## everything: static checks, validation, unit, scripts, server, browser, story and NLU tests
+test: system-test $(MODEL) $(WIDGET_JS) $(CHECKOV) $(HADOLINT)   ## [dev] everything: static checks, validation, unit, scripts, server, browser, story and NLU tests
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory validate
 	@mkdir -p results; url="$${TEST_POSTGRES_URL:-}"; \
@@ -184,7 +190,7 @@ test: system-test $(MODEL) $(WIDGET_JS) $(CHECKOV) $(HADOLINT)   ## everything: 
 	$(MAKE) --no-print-directory eval
 	$(MAKE) --no-print-directory crossval
 
-test-scale: $(MODEL)   ## two Rasa servers on PostgreSQL and Redis (installed if missing): 100 conversations, the lock, a server killed; then the container images built and started with podman
+test-scale: $(MODEL)   ## [dev] two Rasa servers on PostgreSQL and Redis (installed if missing): 100 conversations, the lock, a server killed; then the container images built and started with podman
 	@tools/running/system-packages.sh scale
 	@mkdir -p results
 	$(BIN)/pytest -q tests -m scale --junitxml=results/junit-scale.xml
@@ -192,11 +198,11 @@ test-scale: $(MODEL)   ## two Rasa servers on PostgreSQL and Redis (installed if
 	if [ $$status = 3 ]; then echo "!! Container images not built and started here: see the reason above and docs/containers.md"; \
 	elif [ $$status != 0 ]; then exit $$status; fi
 
-test-stress: $(MODEL)   ## load: 200 conversations of 10 turns at once and a flood, on the real servers (a few minutes)
+test-stress: $(MODEL)   ## [dev] load: 200 conversations of 10 turns at once and a flood, on the real servers (a few minutes)
 	@mkdir -p results
 	$(BIN)/pytest -q tests -m stress --junitxml=results/junit-stress.xml
 
-audit: $(WIDGET_NPM)   ## known vulnerabilities in the pinned packages: pip-audit and npm audit (needs their advisory services)
+audit: $(WIDGET_NPM)   ## [run] known vulnerabilities in the pinned packages: pip-audit and npm audit (needs their advisory services)
 	@status=0; \
 	[ -x build/audit/bin/pip-audit ] || { python3 -m venv build/audit && \
 		build/audit/bin/pip install --quiet "pip-audit==$(PIP_AUDIT_VERSION)"; } || status=1; \
@@ -206,43 +212,43 @@ audit: $(WIDGET_NPM)   ## known vulnerabilities in the pinned packages: pip-audi
 	[ $$status = 0 ] || echo "!! make audit found something or could not ask; see docs/security.md, Dependency audit"; \
 	exit $$status
 
-lint: $(VENV)/.installed $(WIDGET_NPM)   ## static checks: ruff (lint, format) and mypy for Python, ESLint for the widget
+lint: $(VENV)/.installed $(WIDGET_NPM)   ## [dev] static checks: ruff (lint, format) and mypy for Python, ESLint for the widget
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	cd widget && npm run --silent lint
 
-bench: $(SPACY)/meta.json $(MODEL)   ## ours beside the `rasa init` bot: start, training, replies, load, memory; docs/benchmarks.md
+bench: $(SPACY)/meta.json $(MODEL)   ## [dev] ours beside the `rasa init` bot: start, training, replies, load, memory; docs/benchmarks.md
 	$(BIN)/python -m tools.benchmark
 
-bench-smoke: $(SPACY)/meta.json $(MODEL)   ## the same in one tiny run, to check it works (build/bench/smoke.md)
+bench-smoke: $(SPACY)/meta.json $(MODEL)   ## [dev] the same in one tiny run, to check it works (build/bench/smoke.md)
 	$(BIN)/python -m tools.benchmark --smoke --out build/bench/smoke.md
 
-profile: $(MODEL)   ## where our Rasa server's time goes at 32 conversations at once (py-spy; LEVEL=, SECONDS=)
+profile: $(MODEL)   ## [dev] where our Rasa server's time goes at 32 conversations at once (py-spy; LEVEL=, SECONDS=)
 	$(BIN)/python -m tools.benchmark.profile --level $(or $(LEVEL),32) --seconds $(or $(SECONDS),20)
 
-bench-long-input: $(MODEL)   ## long-input benchmark: reply time and memory with and without the guard
+bench-long-input: $(MODEL)   ## [dev] long-input benchmark: reply time and memory with and without the guard
 	$(BIN)/python -m tools.evaluation.bench_long_input
 
-teams-package: $(VENV)/.installed   ## the Teams app package, build/teams-app.zip (TEAMS_APP_ID=, BOT_DOMAIN=; docs/teams.md)
+teams-package: $(VENV)/.installed   ## [run] the Teams app package, build/teams-app.zip (TEAMS_APP_ID=, BOT_DOMAIN=; docs/teams.md)
 	$(BIN)/python -m tools.running.teams_package
 
-report: $(VENV)/.installed   ## conversations in the tracker store: SINCE=, UNTIL=, HTML=docs/report.html
+report: $(VENV)/.installed   ## [team] conversations in the tracker store: SINCE=, UNTIL=, HTML=docs/report.html
 	$(BIN)/python -m tools.careers_team.report $(strip $(if $(SINCE),--since $(SINCE)) $(if $(UNTIL),--until \
 		$(UNTIL)) $(if $(HTML),--html $(HTML)) $(if $(ENDPOINTS),--endpoints $(ENDPOINTS)))
 
-purge: $(VENV)/.installed   ## deletes conversations older than DAYS days (default: runtime/retention.py's 30) from the tracker store in endpoints.yml
+purge: $(VENV)/.installed   ## [run] deletes conversations older than DAYS days (default: runtime/retention.py's 30) from the tracker store in endpoints.yml
 	$(BIN)/python -m runtime.retention$(if $(DAYS), --days $(DAYS))$(if $(ENDPOINTS), --endpoints $(ENDPOINTS))$(if \
 		$(DRY_RUN), --dry-run)
 
-rules-check: $(VENV)/.installed   ## warns when the rules file is due a review or lacks a source
+rules-check: $(VENV)/.installed   ## [team] when the rules were last reviewed and the next review is due; what lacks a source
 	$(BIN)/python -m tools.careers_team.rules_check careers/entry_rules.yml
 
-topics: $(VENV)/.installed   ## regenerates data/rules/topics.yml from the rules file; lists where a topic is missing
+topics: $(VENV)/.installed   ## [team] regenerates data/rules/topics.yml from the rules file; lists where a topic is missing
 	$(BIN)/python -m tools.careers_team.topics --write
 
-screenshot: system-test $(MODEL) $(WIDGET_JS)   ## docs/widget.png: the widget mid-conversation, in headless Chromium
+screenshot: system-test $(MODEL) $(WIDGET_JS)   ## [dev] docs/widget.png: the widget mid-conversation, in headless Chromium
 	$(BIN)/python -m tools.running.widget_screenshot docs/widget.png
 
-clean:   ## removes what the build made (pipeline, model, results, widget bundle)
+clean:   ## [dev] removes what the build made (pipeline, model, results, widget bundle)
 	rm -rf build models/*.tar.gz results .pytest_cache widget/dist
