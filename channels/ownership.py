@@ -43,6 +43,19 @@ REST_API = "rest"
 SLACK = "slack"
 TEAMS = "teams"
 
+# Test traffic: a conversation whose own id (after its channel's prefix) starts with
+# this was made by a test, a benchmark or the careers team's scripts, not a person.
+# Server-to-server callers choose such ids; `make report` leaves them out unless
+# asked. "script-" is what the scripts runner used before this prefix existed.
+TEST_SENDER_PREFIX = "test-"
+LEGACY_TEST_SENDER_PREFIXES = ("script-",)
+
+
+def is_test_traffic(conversation_id: Text) -> bool:
+    """True for a conversation a test, benchmark or script made (see TEST_SENDER_PREFIX)."""
+    own = conversation_id.split(":", 1)[1] if ":" in conversation_id else conversation_id
+    return own.startswith((TEST_SENDER_PREFIX, *LEGACY_TEST_SENDER_PREFIXES))
+
 TOKEN_VERSION = "c1"
 TOKEN_MAX_AGE_SECONDS = DEFAULT_RETENTION_DAYS * 24 * 3600
 # A token issued this far in the future (clock skew between servers) is still good.
