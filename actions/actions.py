@@ -44,6 +44,7 @@ from careers.vocabulary import (
     AFFIRM_INTENT,
     APPLYING_PREFIX,
     ASSESSMENT_SLOT,
+    CHECK_ABOUT_SLOT,
     CHECK_INTENT,
     CHECK_TOPIC,
     DEGREE_CLASS,
@@ -63,6 +64,7 @@ from careers.vocabulary import (
     PROGRAMME,
     REQUESTED_SLOT,
     SCIENCE_A_LEVEL,
+    SOMEONE_ELSE,
     UNREADABLE_SLOT,
     VERDICT_ANSWER,
     YES_NO_UNSURE,
@@ -172,6 +174,11 @@ class ActionExtractProfile(Action):
         events: List[EventType] = [SlotSet(slot, value) for slot, value in result.changes.items()]
         if result.start_afresh:
             events.append(SlotSet(ASSESSMENT_SLOT, None))
+        # Only a change is recorded: "you" is the default, so speaking of oneself
+        # matters only after speaking of someone else.
+        about_someone_else = tracker.get_slot(CHECK_ABOUT_SLOT) == SOMEONE_ELSE
+        if result.about is not None and (result.about == SOMEONE_ELSE) != about_someone_else:
+            events.append(SlotSet(CHECK_ABOUT_SLOT, result.about))
         return events
 
 
@@ -548,6 +555,15 @@ class ActionCheckFacts(Action):
         return []
 
 
+def changed_since_verdict(tracker: Tracker, assessment: Any) -> Optional[str]:
+    """What the check now holds, when it differs from what the last verdict was
+    given on (a correction or "what if" since); None when the verdict still stands."""
+    if not isinstance(assessment, dict) or not isinstance(assessment.get("understood"), str):
+        return None
+    now = describe_facts(RULES, profile_from_tracker(tracker)) or "only the programme"
+    return None if now == assessment["understood"] else now
+
+
 class ActionExplain(Action):
     """'Why?': the rules behind the last verdict, or the sources of the last answer."""
 
@@ -559,7 +575,17 @@ class ActionExplain(Action):
     ) -> List[EventType]:
         last = tracker.get_slot(LAST_ANSWER_SLOT)
         assessment = tracker.get_slot(ASSESSMENT_SLOT)
-        if last == VERDICT_ANSWER and assessment:
+        changed = changed_since_verdict(tracker, assessment) if last == VERDICT_ANSWER else None
+        if changed is not None:
+            # "What if it was a 2:2?", then "why?": the old verdict's reasons would
+            # explain facts that no longer hold.
+            in_check = tracker.active_loop_name == FORM
+            dispatcher.utter_message(
+                response="utter_explain_recheck" if in_check else "utter_explain_changed",
+                before=str(assessment.get("understood") or "what you told me before"),
+                now=changed,
+            )
+        elif last == VERDICT_ANSWER and assessment:
             dispatcher.utter_message(
                 response="utter_explain_verdict",
                 reasons=bullet_list(assessment["reasons"]),

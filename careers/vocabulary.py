@@ -183,6 +183,11 @@ ASSESSMENT_SLOT = "assessment"
 LAST_ANSWER_SLOT = "last_answer"
 UNREADABLE_SLOT = "unreadable_answers"
 FEEDBACK_ASKED_SLOT = "feedback_asked"
+# Whom the check is about: the person chatting, or someone they ask for ("my son ...
+# he's in year 12"); the questions and verdicts speak of "you" or "they" by it.
+CHECK_ABOUT_SLOT = "check_about"
+ONESELF = "oneself"
+SOMEONE_ELSE = "someone_else"
 FEEDBACK_SLOT = "feedback"
 CONVERSATION_SLOTS: Tuple[str, ...] = (
     ASSESSMENT_SLOT,
@@ -190,6 +195,7 @@ CONVERSATION_SLOTS: Tuple[str, ...] = (
     UNREADABLE_SLOT,
     FEEDBACK_ASKED_SLOT,
     FEEDBACK_SLOT,
+    CHECK_ABOUT_SLOT,
 )
 # The value of `last_answer` after a verdict (otherwise a topic, see below).
 VERDICT_ANSWER = "verdict"
@@ -224,3 +230,41 @@ SPECIAL_INTENTS: Tuple[str, ...] = (
     DENY_INTENT,
     START_AGAIN_INTENT,
 )
+
+# Plain names for people (the careers team's report): the check's questions by the fact
+# each asks for, and the intents that are not answer topics (a topic's title is in the
+# rules file, careers.answers.topic_title). A test checks every intent has one or the other.
+FACT_TITLES: Dict[str, str] = {
+    PROGRAMME: "Programme",
+    DEGREE_CLASS: "Degree class",
+    DEGREE_SUBJECT: "Degree subject",
+    HIGHER_DEGREE: "Higher degree",
+    HIGHER_DEGREE_SUBJECT: "Higher degree subject",
+    GCSE_GRADES: "GCSE grades",
+    A_LEVEL_COUNT: "Number of A-levels",
+    SCIENCE_A_LEVEL: "Science A-level",
+}
+INTENT_TITLES: Dict[str, str] = {
+    "greet": "Greeting",
+    "goodbye": "Goodbye",
+    "thank": "Thanks",
+    "bot_challenge": "Asking if it is a bot",
+    "help": "Asking for help",
+    AFFIRM_INTENT: "Yes",
+    DENY_INTENT: "No",
+    "stop": "Stopping the check",
+    START_AGAIN_INTENT: "Starting again",
+    INFORM_INTENT: "Giving facts for the check",
+    CHECK_INTENT: "Eligibility check",
+    "medical_emergency": "Medical emergency",
+    OUT_OF_SCOPE_INTENT: "Off-topic",
+    NOT_COVERED_INTENT: "Something the sources don't cover",
+    WHY_INTENT: "Asking why",
+    FOLLOW_UP_INTENT: "Follow-up question",
+    FALLBACK_INTENT: "Not understood",
+    "feedback": "Feedback on an answer",
+    "delete_conversation": "Deleting the conversation",
+    "request_deletion": "Asking to delete their data",
+    "keep_conversation": "Keeping the conversation",
+    PRIVACY_INTENT: "What the assistant keeps",
+}

@@ -10,7 +10,7 @@ import logging
 import re
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text, Tuple, Union
 
-from rasa.core.channels.channel import OutputChannel
+from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel
 from sanic import Blueprint, response
 from sanic.response import HTTPResponse
 
@@ -28,6 +28,31 @@ def read_json(raw: Union[bytes, str]) -> Any:
         return json.loads(raw)
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         return None
+
+
+def text_with_custom(message: Dict[Text, Any]) -> Optional[Tuple[Text, Dict[Text, Any]]]:
+    """A bot message holding both text and a `custom` payload (an eligibility verdict)
+    and no buttons: its text and payload, which a web channel sends as ONE message, so
+    the widget shows the verdict once, as a card, with the text as its fallback. Rasa's
+    own channels send the two apart. None for any other message."""
+    text, custom = message.get("text"), message.get("custom")
+    if message.get("buttons") or message.get("quick_replies"):
+        return None
+    if isinstance(text, str) and text.strip() and isinstance(custom, dict) and custom:
+        return text, custom
+    return None
+
+
+class OneMessageCollector(CollectingOutputChannel):
+    """Rasa's collector for REST replies, a verdict's text and card kept together."""
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        together = text_with_custom(message)
+        if together is None:
+            await super().send_response(recipient_id, message)
+            return
+        text, custom = together
+        await self._persist_message(self._message(recipient_id, text=text.strip(), custom=custom))
 
 
 def limit_request_size(blueprint: Blueprint) -> None:

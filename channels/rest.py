@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Awaitable, Callable, Dict, Optional, Text, Tuple
 
-from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -33,6 +33,7 @@ from sanic.response import HTTPResponse
 
 from channels import limits, ownership
 from channels.conversations import (
+    OneMessageCollector,
     client_message_id,
     delete_conversation,
     limit_request_size,
@@ -124,7 +125,7 @@ class CheckedRestInput(RestInput):
                 return refusal(refused.status, refused.message)
             if not trusted and not bounds.messages.allow(sender):
                 return refusal(429, limits.TOO_MANY_MESSAGES)
-            collector = CollectingOutputChannel()
+            collector = OneMessageCollector()
             # Sent again after a lost connection: the turn ran once, its replies again.
             message_id = client_message_id(body.get("message_id"))
             if (

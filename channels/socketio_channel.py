@@ -55,7 +55,13 @@ from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
 from channels import limits, ownership
-from channels.conversations import REPLAY_OF, client_message_id, limit_request_size, replay_if_handled
+from channels.conversations import (
+    REPLAY_OF,
+    client_message_id,
+    limit_request_size,
+    replay_if_handled,
+    text_with_custom,
+)
 
 logger = logging.getLogger(__name__)
 # Lines any stranger can cause: once a minute each, with a count. engine.io logs a
@@ -64,6 +70,8 @@ refusals = limits.RepeatedLogLines(logger)
 _ENGINEIO_LOGS = ("engineio.server", "socketio.server")
 
 DEFAULT_ALLOWED_ORIGINS = "http://localhost:8080"
+# The event that ends a turn's replies (the widget's connection.js listens for it).
+TURN_DONE = "turn_done"
 # Marks an engine.io connection's environ once its socket has asked for a conversation.
 _JOINED = "careers.joined_a_conversation"
 
@@ -87,7 +95,17 @@ def _replay_mark(kwargs: Dict[Text, Any]) -> Dict[Text, Any]:
 
 
 class WidgetOutput(SocketIOOutput):
-    """Sends each bot message as one `bot_uttered` event to the session's room."""
+    """Sends each bot message as one `bot_uttered` event to the session's room (a
+    verdict's text and card too: channels.conversations.text_with_custom)."""
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        together = text_with_custom(message)
+        if together is None:
+            await super().send_response(recipient_id, message)
+            return
+        text, custom = together
+        one = {"text": text.strip(), "custom": custom, **_replay_mark(message)}
+        await self._send_message(recipient_id, one)
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         await self._send_message(recipient_id, {"text": text.strip(), **_replay_mark(kwargs)})
@@ -270,11 +288,20 @@ class CheckedSocketIOInput(SocketIOInput):
                 and data.get("retry") is True
                 and await replay_if_handled(served_by["app"], conversation, message_id, output)
             ):
+                await turn_done(conversation)
                 return
             text, marks = limits.bounded_message(data.get("message", ""))
             message = UserMessage(
                 text, output, conversation, message_id=message_id, input_channel=self.name(), metadata=marks
             )
-            await on_new_message(message)
+            try:
+                await on_new_message(message)
+            finally:
+                await turn_done(conversation)
+
+        async def turn_done(conversation: Text) -> None:
+            """Tells the widget a turn's replies have all been sent, so its typing dots
+            go at once rather than after a quiet spell."""
+            await sio.emit(TURN_DONE, {}, room=conversation, namespace=self.namespace)
 
         return blueprint

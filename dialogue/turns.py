@@ -53,6 +53,7 @@ from dialogue.grades import (
     parse_count,
 )
 from dialogue.subjects import _SUBJECT_SLOTS, clean_subject
+from dialogue.whom import whom
 
 # Intents whose messages can answer the question the check just asked. ("Am I
 # eligible?" in the middle of a check gives facts if it has any, but is not an answer.)
@@ -363,6 +364,8 @@ class TurnResult:
     start_afresh: bool = False
     # An answer to the question asked that could not be read.
     unreadable: bool = False
+    # Whom the message speaks of (dialogue.whom), when it says.
+    about: Optional[str] = None
     # What `understood` and `ask_next` are worked out from, only when asked for: the
     # actions need neither on every message.
     rules: Optional[EntryRules] = field(default=None, repr=False)
@@ -415,6 +418,7 @@ def take_turn(rules: EntryRules, turn: Turn) -> TurnResult:
         changes=changes,
         start_afresh=start_afresh,
         unreadable=understanding.unreadable,
+        about=whom(turn.text),
         rules=rules,
         read=understanding.facts,
         profile={k: v for k, v in after.items() if v is not None and v != NOT_UNDERSTOOD},

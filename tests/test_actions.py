@@ -24,7 +24,16 @@ from actions.actions import (
     ActionStartAgain,
     ValidateEligibilityForm,
 )
-from careers.vocabulary import ASKABLE_FACTS, FORM, NOT_UNDERSTOOD, PROFILE_FACTS, UNREADABLE_SLOT
+from careers.vocabulary import (
+    ASKABLE_FACTS,
+    CHECK_ABOUT_SLOT,
+    FORM,
+    NOT_UNDERSTOOD,
+    ONESELF,
+    PROFILE_FACTS,
+    SOMEONE_ELSE,
+    UNREADABLE_SLOT,
+)
 from tests.conftest import ROOT, make_tracker
 
 
@@ -235,6 +244,46 @@ async def test_why_after_a_verdict_repeats_the_deciding_rules(dispatcher, domain
     message = dispatcher.messages[0]
     assert message["response"] == "utter_explain_verdict"
     assert "PGCert" in message["reasons"] and "https://example.org/x" in message["sources"]
+
+
+@pytest.mark.parametrize("in_check", [True, False])
+async def test_why_after_the_facts_changed_does_not_explain_the_old_verdict(dispatcher, domain, in_check):
+    """"First in mechanical engineering" -> eligible; "what if it was a 2:2?"; "why?":
+    the first-class reasons no longer hold, so they are not given."""
+    facts = {"programme": "STP", "degree_class": "first", "degree_subject": "mechanical engineering"}
+    verdict = ActionGiveVerdict()
+    await verdict.run(dispatcher, make_tracker(slots=facts), domain)
+    assessment = dispatcher.messages[0]["custom"]["assessment"]
+    dispatcher.messages.clear()
+    changed = {**facts, "degree_class": "lower_second", "last_answer": "verdict", "assessment": assessment}
+    tracker = make_tracker("why?", "ask_why", slots=changed, active_loop=FORM if in_check else None)
+    await ActionExplain().run(dispatcher, tracker, domain)
+    message = dispatcher.messages[0]
+    assert message["response"] == ("utter_explain_recheck" if in_check else "utter_explain_changed")
+    assert "a first in mechanical engineering" in message["before"]
+    assert "2:2" in message["now"] and "first" not in message["now"]
+    # Unchanged facts: the verdict's own reasons, as before.
+    dispatcher.messages.clear()
+    same = {**facts, "last_answer": "verdict", "assessment": assessment}
+    await ActionExplain().run(dispatcher, make_tracker("why?", "ask_why", slots=same), domain)
+    assert dispatcher.messages[0]["response"] == "utter_explain_verdict"
+    assert "first" in dispatcher.messages[0]["reasons"]
+
+
+@pytest.mark.parametrize(
+    "before, text, after",
+    [
+        (None, "my son is in year 12, could he do the PTP?", SOMEONE_ELSE),
+        (None, "I have a 2:1 in physics", None),  # "you" is the default: nothing recorded
+        (SOMEONE_ELSE, "she has a 2:1 in physics", None),  # already so
+        (SOMEONE_ELSE, "actually it's for me now, I have a first", ONESELF),
+        (SOMEONE_ELSE, "yes", None),
+    ],
+)
+async def test_whom_the_check_is_about_is_recorded_when_it_changes(dispatcher, domain, before, text, after):
+    tracker = make_tracker(text, "inform", slots={CHECK_ABOUT_SLOT: before})
+    slots = _slots(await ActionExtractProfile().run(dispatcher, tracker, domain))
+    assert slots.get(CHECK_ABOUT_SLOT) == after
 
 
 async def test_why_after_a_topic_names_its_sources(dispatcher, domain):
@@ -798,7 +847,8 @@ def test_every_fact_is_in_every_place_the_check_needs_it(domain):
     for slot in domain["slots"]:
         mappings = domain["slots"][slot].get("mappings") or []
         extracted = any(m.get("action") == "action_extract_profile" for m in mappings)
-        if extracted and slot not in PROFILE_FACTS:
+        # Whom the check is about is read from messages too, but is no fact of a profile.
+        if extracted and slot not in PROFILE_FACTS and slot != CHECK_ABOUT_SLOT:
             missing.append(f"{slot}: a slot filled from messages but not a fact in careers/vocabulary.py")
     assert missing == []
 

@@ -23,12 +23,15 @@ from careers.vocabulary import (
     HIGHER_DEGREE_STATUS,
     HIGHER_DEGREE_SUBJECT,
     NOT_UNDERSTOOD,
+    ONESELF,
     PROFILE_FACTS,
     PROGRAMME,
+    SOMEONE_ELSE,
     STP,
 )
 from dialogue import history
 from dialogue.turns import Turn, take_turn
+from dialogue.whom import whom
 from runtime.rasa_patches import ACTION_SERVER_TURNS, recent_events
 
 RULES = default_rules()
@@ -157,3 +160,30 @@ def test_a_result_said_to_be_in_replaces_a_prediction(entities_of):
     result = take_turn(RULES, Turn(text, tuple(entities_of(text)), "inform", facts=facts, after_verdict=True))
     assert result.changes[DEGREE_CLASS] == "first"
     assert result.changes[DEGREE_STATUS] == "held"
+
+
+# Whom a message speaks of (dialogue/whom.py) -------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("my son is in year 12, could he do the PTP?", SOMEONE_ELSE),
+        ("I'm asking for my daughter, she has a 2:1 in physics", SOMEONE_ELSE),
+        ("I think he has three A levels", SOMEONE_ELSE),
+        ("she's doing maths, physics and chemistry", SOMEONE_ELSE),
+        ("can one of my students apply with a 2:2?", SOMEONE_ELSE),
+        ("I'm a careers adviser at a sixth form", SOMEONE_ELSE),
+        ("is it for someone with a biology degree", None),
+        ("I have a 2:1 in physics", ONESELF),
+        ("actually this is for me", ONESELF),
+        ("I'm taking A levels in maths and physics", ONESELF),
+        ("I think so", None),
+        ("what grades do you need?", None),
+        ("2:1", None),
+        ("yes", None),
+        ('/inform{"degree_class":"first"}', None),
+    ],
+)
+def test_whom_a_message_speaks_of(text, expected):
+    assert whom(text) == expected

@@ -168,7 +168,92 @@ def test_stp_check_by_buttons_ends_with_a_verdict_card(site, page):
     for i in range(links.count()):
         assert links.nth(i).get_attribute("href").startswith(("https://", "http://"))
         assert links.nth(i).get_attribute("target") == "_blank"
-    bot_says(page, "you meet the academic entry requirements")  # the verdict text is shown too
+    # The verdict's text is the card's summary: shown once, in the card.
+    expect(card).to_contain_text("you meet the academic entry requirements")
+    expect(page.locator(".cc-msg--bot").filter(has_text="you meet the academic")).to_have_count(1)
+
+
+VISIBLE_LINK_TEXTS = """() => {
+  const log = document.getElementById('careers-chat').shadowRoot.querySelector('.cc-log');
+  return Array.from(log.querySelectorAll('a')).map(a => {
+    const copy = a.cloneNode(true);
+    copy.querySelectorAll('.cc-sr').forEach(hidden => hidden.remove());
+    return copy.textContent.trim();
+  });
+}"""
+
+
+@pytest.mark.parametrize("width, height", [(1280, 800), (375, 667)])
+def test_the_verdict_is_shown_once_as_a_card_with_what_next_and_in_view(site, browser, width, height):
+    """One verdict, one card (not a text bubble and then a card), with what to do next;
+    the reply is shown from its start, so the person sees the verdict itself."""
+    context = browser.new_context(viewport={"width": width, "height": height}, is_mobile=width < 500)
+    page = context.new_page()
+    try:
+        open_chat(page, site.url)
+        run_stp_check(page)
+        expect(page.locator(".cc-msg--bot").filter(has_text="What I understood")).to_have_count(1)
+        card = page.locator(".cc-card")
+        expect(card).to_have_count(1)
+        headings = card.locator(".cc-card-heading").all_inner_texts()
+        assert headings == ["Why", "What next", "Sources"], headings
+        expect(card).to_contain_text("person specification")  # a next step
+        expect(card.locator(".cc-verdict")).to_be_in_viewport()
+        expect(card.locator(".cc-card-kicker")).to_be_in_viewport()
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"verdict-{width}.png"))
+    finally:
+        context.close()
+
+
+def test_links_are_labelled_not_raw_addresses(site, page):
+    """Sources run to 170 characters: each link shows the page's title or a short name."""
+    open_chat(page, site.url)
+    run_stp_check(page)
+    send(page, "What skills do I need?")
+    bot_says(page, "interpersonal skills")
+    send(page, "why?")
+    bot_says(page, "That answer comes from")
+    texts = page.evaluate(VISIBLE_LINK_TEXTS)
+    assert len(texts) >= 4, texts
+    assert not [t for t in texts if "://" in t or len(t) > 90], texts
+    hrefs = page.locator(".cc-log a").evaluate_all("links => links.map(a => a.href)")
+    assert all(h.startswith("https://") for h in hrefs), hrefs
+
+
+def test_why_after_a_recheck_explains_the_current_facts(site, page):
+    open_chat(page, site.url)
+    send(page, "could I do the STP with a first in mechanical engineering?")
+    expect(page.locator(".cc-card .cc-verdict")).to_have_text(re.compile("Eligible"), timeout=REPLY_TIMEOUT)
+    send(page, "what if it was a 2:2 instead?")
+    bot_says(page, "higher degree")
+    send(page, "why?")
+    reply = bot_says(page, "no longer stands")
+    expect(reply).to_contain_text("a first in mechanical engineering")
+    expect(reply).to_contain_text("2:2")
+    expect(page.locator(".cc-msg").last).not_to_contain_text("You have a first")
+
+
+def test_a_check_for_someone_else_asks_about_them(site, page):
+    open_chat(page, site.url)
+    send(page, "my son is in year 12, could he do the PTP?")
+    question = bot_says(page, "Do they have a good range of GCSEs")
+    expect(question).not_to_contain_text("Do you")
+
+
+def test_start_again_stays_on_one_line_on_a_phone(site, browser):
+    context = browser.new_context(viewport={"width": 375, "height": 667}, is_mobile=True)
+    page = context.new_page()
+    try:
+        open_chat(page, site.url)
+        restart = page.get_by_role("button", name="Start again")
+        expect(restart).to_be_in_viewport()
+        assert restart.evaluate("b => b.getClientRects().length === 1 && b.scrollWidth <= b.clientWidth")
+        height = restart.bounding_box()["height"]
+        line = restart.evaluate("b => parseFloat(getComputedStyle(b).lineHeight) || 20")
+        assert height < 2 * line + 16, f"'Start again' wraps ({height} px tall)"
+    finally:
+        context.close()
 
 
 def test_history_survives_reload_and_moving_between_pages(site, page):

@@ -25,14 +25,14 @@ export function newMessageId() {
 }
 
 export class Connection {
-  constructor({ serverUrl, transport, sessionId, onSession, onMessage, onState, onRestReplied }) {
+  constructor({ serverUrl, transport, sessionId, onSession, onMessage, onState, onTurnDone }) {
     this.serverUrl = serverUrl;
     this.transport = transport;
     this.sessionId = sessionId;
     this.onSession = onSession;
     this.onMessage = onMessage;
     this.onState = onState;
-    this.onRestReplied = onRestReplied;
+    this.onTurnDone = onTurnDone;
     this.state = "connecting";
     this.queue = [];
     this.socket = null;
@@ -63,6 +63,7 @@ export class Connection {
       this.setState("socket");
     });
     socket.on("bot_uttered", (message) => this.onMessage(message));
+    socket.on("turn_done", () => this.onTurnDone()); // all of a turn's replies have come
     socket.on("connect_error", () => this.socketDown());
     socket.on("disconnect", (reason) => {
       if (reason === "io server disconnect") socket.connect(); // the server closed it: try again
@@ -183,6 +184,6 @@ export class Connection {
       if (replies && typeof replies.error === "string") this.onMessage({ text: replies.error });
     }
     for (const message of Array.isArray(replies) ? replies : []) this.onMessage(message);
-    this.onRestReplied();
+    this.onTurnDone();
   }
 }

@@ -38,22 +38,34 @@ export function link(href, label) {
     label, visuallyHidden(" (opens in a new tab)"));
 }
 
-// Appends `text` to `parent`, with every http(s) address in it made a link.
-export function appendLinkedText(parent, text) {
+// A line that is only "Title: https://..." names its page: the link shows the title.
+const TITLED_LINK = /^\s*([^:\n]{2,120}?):\s+(https?:\/\/\S+)\s*$/i;
+
+// Appends `text` to `parent`, with every http(s) address in it made a link. The
+// assistant's links are labelled (the page's title where the line gives one, else
+// sourceLabel's short name), as addresses run to 170 characters; what the person
+// typed keeps its addresses as written (`labelled` false).
+export function appendLinkedText(parent, text, { labelled = false } = {}) {
+  const titled = labelled ? TITLED_LINK.exec(text) : null;
+  const titledHref = titled ? httpUrl(titled[2].replace(TRAILING, "")) : null;
+  if (titledHref) {
+    parent.append(link(titledHref, titled[1].trim()));
+    return;
+  }
   let from = 0;
   for (const match of text.matchAll(URL_IN_TEXT)) {
     const found = match[0].replace(TRAILING, "");
     const href = httpUrl(found);
     if (!href) continue;
     parent.append(document.createTextNode(text.slice(from, match.index)));
-    parent.append(link(href, found));
+    parent.append(link(href, labelled ? sourceLabel(href) : found));
     from = match.index + found.length;
   }
   parent.append(document.createTextNode(text.slice(from)));
 }
 
 // Lines become paragraphs; a run of "- " lines becomes a list; blank lines separate.
-export function renderText(text) {
+export function renderText(text, { labelled = false } = {}) {
   const fragment = document.createDocumentFragment();
   let list = null;
   let paragraph = null;
@@ -62,7 +74,7 @@ export function renderText(text) {
       paragraph = null;
       if (!list) fragment.append((list = el("ul")));
       const item = el("li");
-      appendLinkedText(item, line.replace(BULLET, ""));
+      appendLinkedText(item, line.replace(BULLET, ""), { labelled });
       list.append(item);
     } else if (!line.trim()) {
       list = paragraph = null;
@@ -70,7 +82,7 @@ export function renderText(text) {
       list = null;
       if (paragraph) paragraph.append(el("br"));
       else fragment.append((paragraph = el("p")));
-      appendLinkedText(paragraph, line);
+      appendLinkedText(paragraph, line, { labelled });
     }
   }
   return fragment;
@@ -103,7 +115,31 @@ function isAssessment(assessment) {
 // payload is not one. The payload says how to show the verdict and programme
 // (careers/vocabulary.py), so the widget spells neither; a payload without a label
 // (kept in a history from an older version) shows its verdict name in words.
-export function renderAssessment(assessment) {
+// The verdict's text is the card's fallback: its paragraphs before the first list
+// ("What I understood: ...", "From what you've told me, ...") are the card's summary.
+export function summaryOf(text) {
+  const kept = [];
+  for (const paragraph of String(text || "").split(/\n\s*\n/)) {
+    if (/:\s*$/.test(paragraph.split("\n")[0]) || BULLET.test(paragraph)) break;
+    if (paragraph.trim()) kept.push(paragraph.trim());
+  }
+  return kept;
+}
+
+function listed(card, heading, items, { className = null, links = false } = {}) {
+  if (!items.length) return;
+  card.append(el("p", { class: "cc-card-heading" }, heading));
+  const list = el("ul", { class: className });
+  for (const value of items) {
+    const item = el("li");
+    if (links) item.append(link(value, sourceLabel(value)));
+    else appendLinkedText(item, value, { labelled: true });
+    list.append(item);
+  }
+  card.append(list);
+}
+
+export function renderAssessment(assessment, text = "") {
   if (!isAssessment(assessment)) return null;
   const named = typeof assessment.verdict_label === "string" && assessment.verdict_label.trim();
   const label = named ? assessment.verdict_label : assessment.verdict.replace(/_/g, " ")
@@ -116,24 +152,15 @@ export function renderAssessment(assessment) {
   card.append(el("p", { class: "cc-card-kicker" }, "Eligibility check", programme ? `: ${programme}` : ""));
   card.append(el("p", { class: "cc-verdict" },
     el("span", { class: "cc-verdict-mark", "aria-hidden": "true" }, verdict.mark), verdict.label));
-  const reasons = strings(assessment.reasons);
-  if (reasons.length) {
-    card.append(el("p", { class: "cc-card-heading" }, "Why"));
-    const list = el("ul");
-    for (const reason of reasons) {
-      const item = el("li");
-      appendLinkedText(item, reason);
-      list.append(item);
-    }
-    card.append(list);
+  for (const paragraph of summaryOf(text)) {
+    const node = el("p", { class: "cc-card-summary" });
+    appendLinkedText(node, paragraph.replace(/\s*\n\s*/g, " "), { labelled: true });
+    card.append(node);
   }
-  const sources = strings(assessment.sources).map(httpUrl).filter(Boolean);
-  if (sources.length) {
-    card.append(el("p", { class: "cc-card-heading" }, "Sources"));
-    const list = el("ul", { class: "cc-sources" });
-    for (const href of [...new Set(sources)]) list.append(el("li", {}, link(href, sourceLabel(href))));
-    card.append(list);
-  }
+  listed(card, "Why", strings(assessment.reasons));
+  listed(card, "What next", strings(assessment.next_steps));
+  const sources = [...new Set(strings(assessment.sources).map(httpUrl).filter(Boolean))];
+  listed(card, "Sources", sources, { className: "cc-sources", links: true });
   return card;
 }
 

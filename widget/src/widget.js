@@ -48,6 +48,7 @@ export class CareersChat {
     this.statusTimer = null;
     this.noReplyTimer = null;
     this.lastSaid = null;
+    this.replyStart = null; // the first message of the reply being shown
     this.answered = false; // whether a reply to lastSaid has come (replayed ones aside)
   }
 
@@ -152,7 +153,7 @@ export class CareersChat {
     this.host.classList.add("cc-is-open");
     this.store.setOpen(true);
     this.connect();
-    this.scrollToEnd();
+    this.scrollToReply();
     if (focus) this.input.focus();
   }
 
@@ -174,14 +175,22 @@ export class CareersChat {
       onSession: (sessionId) => this.store.setSession(sessionId),
       onMessage: (message) => this.receive(message),
       onState: (state) => this.showState(state),
-      onRestReplied: () => this.stopTyping(),
+      onTurnDone: () => this.stopTyping(),
     });
     this.connection.start();
   }
 
   restore() {
     if (!this.store.messages.length) this.greet();
-    for (const entry of this.store.messages) this.render(entry);
+    this.renderAll();
+  }
+
+  // The kept conversation, its latest reply in view.
+  renderAll() {
+    for (const entry of this.store.messages) {
+      if (entry.from === "user") this.replyStart = null;
+      this.render(entry);
+    }
     this.showCurrentReplies();
   }
 
@@ -197,8 +206,8 @@ export class CareersChat {
     if (this.connection) this.connection.newSession();
     if (note) this.store.add({ from: "bot", text: note });
     this.greet();
-    for (const entry of this.store.messages) this.render(entry);
-    this.showCurrentReplies();
+    this.replyStart = null;
+    this.renderAll();
     this.announce(announcement);
     this.input.focus();
   }
@@ -211,6 +220,7 @@ export class CareersChat {
     this.answered = false; // no reply to it yet
     const entry = { from: "user", text: shown };
     this.store.add(entry);
+    this.replyStart = null; // the next bot message starts the reply
     this.render(entry);
     this.connect();
     if (this.connection.state !== "offline") this.startTyping();
@@ -276,8 +286,10 @@ export class CareersChat {
     if (message && message.custom && message.custom.conversation_deleted === true) {
       // The server has deleted the conversation: so does the widget, keeping only
       // the server's confirmation.
+      // The confirmation comes with it, or (from an older server) just before it.
       const last = this.store.messages[this.store.messages.length - 1];
-      const note = last && last.from === "bot" && last.text ? last.text : null;
+      const before = last && last.from === "bot" && last.text ? last.text : null;
+      const note = typeof message.text === "string" && message.text.trim() ? message.text : before;
       this.restart({ note, announcement: "Your conversation was deleted." });
       return;
     }
@@ -295,17 +307,22 @@ export class CareersChat {
     }
   }
 
+  // A verdict is shown once, as its card (the text is the card's fallback and
+  // summary); other messages as text, the assistant's links labelled.
   render(entry) {
     const who = entry.from === "user" ? "You" : "Assistant";
     const bubble = el("div", { class: `cc-msg cc-msg--${entry.from}` }, visuallyHidden(`${who}: `));
-    if (entry.text) bubble.append(renderText(entry.text));
-    if (entry.assessment) {
-      const card = renderAssessment(entry.assessment);
-      if (card) bubble.append(card);
+    const card = entry.assessment ? renderAssessment(entry.assessment, entry.text) : null;
+    if (card) {
+      bubble.append(card);
       bubble.classList.add("cc-msg--card");
+    } else if (entry.text) {
+      bubble.append(renderText(entry.text, { labelled: entry.from === "bot" }));
     }
     this.log.append(bubble);
-    this.scrollToEnd();
+    if (entry.from === "bot" && !this.replyStart) this.replyStart = bubble;
+    this.scrollToReply();
+    return bubble;
   }
 
   clearReplies() {
@@ -336,11 +353,23 @@ export class CareersChat {
       group.append(node);
     }
     this.log.append(group);
-    this.scrollToEnd();
+    this.scrollToReply();
   }
 
   scrollToEnd() {
     this.log.scrollTop = this.log.scrollHeight;
+  }
+
+  // A reply taller than the log is shown from its start (a verdict's "✓ Eligible",
+  // not its sources); a shorter one, and whatever follows it, from the end.
+  scrollToReply() {
+    const start = this.replyStart;
+    if (!start || !start.isConnected) {
+      this.scrollToEnd();
+      return;
+    }
+    const top = start.getBoundingClientRect().top - this.log.getBoundingClientRect().top;
+    this.log.scrollTop = Math.max(0, this.log.scrollTop + top - 8);
   }
 
   startTyping() {
