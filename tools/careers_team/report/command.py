@@ -2,11 +2,14 @@
 
     python -m tools.careers_team.report                                  # the last 30 days
     python -m tools.careers_team.report --since 2026-09-01 --until 2026-09-30 --html docs/report.html
+    python -m tools.careers_team.report --include-test-traffic           # tests' and scripts' too
 
 Reads the store named under `tracker_store` in endpoints.yml through SQLAlchemy,
 with the same connection settings Rasa uses, so the SQLite default and a
 PostgreSQL store both work. Read-only: it never writes to the store. Dates are
-UTC and both ends are included.
+UTC and both ends are included. Conversations of test traffic (ids starting "test-"
+or "script-", channels.ownership.is_test_traffic) are left out and counted, unless
+--include-test-traffic.
 """
 
 from __future__ import annotations
@@ -39,6 +42,16 @@ def _confidence(text: str) -> float:
     return value
 
 
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("it must be 1 or more")
+    return value
+
+
 def main(argv: Optional[Sequence[str]] = None, today: Optional[dt.date] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -56,7 +69,14 @@ def main(argv: Optional[Sequence[str]] = None, today: Optional[dt.date] = None) 
         default=0.5,
         help="list messages whose intent scored below this (default 0.5)",
     )
-    parser.add_argument("--top", type=int, default=10, help="how many topics to list")
+    parser.add_argument(
+        "--top", type=_count, default=10, help="how many topics to list (questions: twice as many)"
+    )
+    parser.add_argument(
+        "--include-test-traffic",
+        action="store_true",
+        help="count the conversations of tests, benchmarks and scripts too (left out by default)",
+    )
     args = parser.parse_args(argv)
     until = args.until or today or dt.datetime.now(dt.timezone.utc).date()
     since = args.since or until - dt.timedelta(days=29)
@@ -66,7 +86,15 @@ def main(argv: Optional[Sequence[str]] = None, today: Optional[dt.date] = None) 
     end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), dt.timezone.utc)
     try:
         events = read_events(database_url(args.endpoints), start, end)
-        summary = summarise(events, default_rules(), since, until, args.low_confidence, args.top)
+        summary = summarise(
+            events,
+            default_rules(),
+            since,
+            until,
+            args.low_confidence,
+            args.top,
+            include_test_traffic=args.include_test_traffic,
+        )
     except ReportError as error:
         print(f"Cannot make the report: {error}", file=sys.stderr)
         return 2
