@@ -56,6 +56,7 @@ def is_test_traffic(conversation_id: Text) -> bool:
     own = conversation_id.split(":", 1)[1] if ":" in conversation_id else conversation_id
     return own.startswith((TEST_SENDER_PREFIX, *LEGACY_TEST_SENDER_PREFIXES))
 
+
 TOKEN_VERSION = "c1"
 TOKEN_MAX_AGE_SECONDS = DEFAULT_RETENTION_DAYS * 24 * 3600
 # A token issued this far in the future (clock skew between servers) is still good.

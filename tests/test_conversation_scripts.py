@@ -1,16 +1,24 @@
 """The content team's conversation scripts (tests/conversations/*.yml), each one a
-test case, run in-process against the trained model and the real actions; and the
-script format and runner themselves.
+test case, run in-process against the trained model and the real actions; the script
+format and runner themselves; and `make conversations SCRIPTS=... URL=...` against the
+real servers over HTTP, with the REST token found in the checkout's secret file.
 """
 
 from __future__ import annotations
 
+import sqlite3
+import subprocess
+import sys
+import threading
 import xml.etree.ElementTree as ElementTree
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from careers.vocabulary import LAST_ANSWER_SLOT, PROGRAMMES, VERDICTS
+from channels.ownership import REST_API_TOKEN, TEST_SENDER_PREFIX, is_test_traffic, sender_problem
+from tests.live_servers import servers_with_checkout_token, without_rest_token
 from tools.careers_team.conversation_scripts import (
     Reply,
     ScriptError,
@@ -20,6 +28,8 @@ from tools.careers_team.conversation_scripts import (
     load_scripts,
 )
 from tools.careers_team.converse import DEFAULT_SCRIPTS, main, run_conversation
+from tools.careers_team.rest_client import FROM_CHECKOUT, FROM_ENVIRONMENT, rest_token
+from tools.running.serverctl import ROOT
 
 CONVERSATIONS = load_scripts([DEFAULT_SCRIPTS])
 
@@ -262,3 +272,177 @@ class _Shared:
 
     def close(self):
         pass
+
+
+# Against a live assistant: the token, the test-traffic ids, one file --------------
+
+
+def test_the_runner_names_its_conversations_as_test_traffic(tmp_path):
+    script = tmp_path / "two.yml"
+    script.write_text(FAILING)
+    senders = []
+
+    class Recording:
+        def send(self, sender, message):
+            senders.append(sender)
+            return [{"text": "hello", "buttons": [{"title": "How do I get in?", "payload": "/x"}]}]
+
+    for conversation in load_scripts([script]):
+        run_conversation(Recording(), conversation)
+    assert len(set(senders)) == 3, "each conversation is a new one"
+    for sender in senders:
+        assert sender.startswith(f"{TEST_SENDER_PREFIX}script-"), sender
+        assert sender_problem(sender) is None  # the REST channel takes it
+        assert is_test_traffic(f"rest:{sender}")  # `make report` leaves it out
+
+
+def test_the_rest_token_is_the_environments_else_the_checkouts_own():
+    assert rest_token({REST_API_TOKEN: "from-the-environment-0123"}) == (
+        "from-the-environment-0123",
+        FROM_ENVIRONMENT,
+    )
+    token, source = rest_token({})
+    # The file `make` exports REST_API_TOKEN from (tools/running/secret.sh).
+    assert token == (ROOT / ".secrets" / "rest-api-token").read_text().strip()
+    assert source == FROM_CHECKOUT
+
+
+@pytest.fixture
+def refusing(request):
+    """A stand-in for an assistant with another REST token: every POST gets `status`."""
+    posts = []
+
+    class Refuse(BaseHTTPRequestHandler):
+        def do_POST(self):
+            posts.append(self.headers.get("Authorization"))
+            self.send_response(request.param)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b'{"error": "Unknown or expired conversation token"}')
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Refuse)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}", posts
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("refusing", [401, 403], indirect=True)
+def test_a_refused_token_is_said_once_and_stops_the_run(refusing, tmp_path, capsys, monkeypatch):
+    url, posts = refusing
+    script = tmp_path / "three.yml"
+    script.write_text(FAILING)
+    monkeypatch.setenv(REST_API_TOKEN, "not-the-assistants-token")
+    assert main(["--url", url, str(script)]) == 2
+    out, err = capsys.readouterr()
+    assert posts == ["Bearer not-the-assistants-token"], "stopped at the first refusal"
+    assert err.count("refused this tool's REST token") == 1
+    assert f"REST_API_TOKEN=<its token> make conversations URL={url}" in err
+    assert "FAIL" not in out and "Unknown or expired" not in out + err
+
+
+def _make_conversations(*settings: str) -> str:
+    """The runner's command line as `make conversations ...` would run it."""
+    dry = subprocess.run(
+        ["make", "--no-print-directory", "-n", "conversations", *settings],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return next(line for line in dry.splitlines() if "tools.careers_team.converse" in line)
+
+
+def test_make_conversations_runs_the_scripts_it_is_given_and_writes_no_report_unasked():
+    one = _make_conversations("SCRIPTS=tests/conversations/feedback.yml", "URL=http://localhost:5005")
+    assert one.split("converse ", 1)[1] == "tests/conversations/feedback.yml --url http://localhost:5005"
+    two = _make_conversations("SCRIPTS=a.yml b", "URL=http://x", "JUNIT=build/c.xml")
+    assert two.split("converse ", 1)[1] == "a.yml b --url http://x --junit build/c.xml"
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory):
+    with servers_with_checkout_token(tmp_path_factory.mktemp("scripts")) as running:
+        yield running
+
+
+def _senders(live):
+    with sqlite3.connect(live.rasa.log.parent / "conversations.db") as db:
+        return {row[0] for row in db.execute("SELECT DISTINCT sender_id FROM events")}
+
+
+LIVE = """conversations:
+  - name: Skills
+    turns:
+      - user: What skills do I need?
+        says: attention to detail
+  - name: A verdict at once
+    turns:
+      - user: I have a 2:2 in history and an MSc in medical physics, can I apply for the STP?
+        verdict: eligible
+        programme: STP
+"""
+
+
+@pytest.mark.servers
+def test_one_file_against_the_live_assistant_with_the_token_from_the_secret_file(live, tmp_path):
+    script = tmp_path / "live.yml"
+    script.write_text(LIVE)
+    done = subprocess.run(
+        [sys.executable, "-m", "tools.careers_team.converse", "--url", live.url, str(script)],
+        cwd=ROOT,
+        env=without_rest_token(),  # the runner finds the token itself
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"Running 2 conversations against {live.url}" in done.stdout
+    assert "2 of 2 conversations passed" in done.stdout
+    senders = _senders(live)
+    assert len(senders) >= 2
+    assert all(s.startswith(f"rest:{TEST_SENDER_PREFIX}script-") and is_test_traffic(s) for s in senders)
+
+
+@pytest.mark.servers
+def test_make_conversations_with_one_file_runs_only_that_file(live, tmp_path):
+    (tmp_path / "chosen.yml").write_text(LIVE)
+    (tmp_path / "other.yml").write_text(FAILING)
+    junit = tmp_path / "one.xml"
+    report = ROOT / "results" / "conversations.xml"
+    before = report.stat().st_mtime if report.exists() else None
+    done = subprocess.run(
+        ["make", "--no-print-directory", "conversations", f"SCRIPTS={tmp_path / 'chosen.yml'}"]
+        + [f"URL={live.url}", f"JUNIT={junit}"],
+        cwd=ROOT,
+        env=without_rest_token(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    suites = ElementTree.parse(junit).getroot().findall("testsuite")
+    assert [(s.get("name"), s.get("tests"), s.get("failures")) for s in suites] == [
+        (str(tmp_path / "chosen.yml"), "2", "0")
+    ]
+    assert (report.stat().st_mtime if report.exists() else None) == before, "nothing written in the repo"
+
+
+@pytest.mark.servers
+def test_a_live_assistant_with_another_token_gets_one_clear_message(live, tmp_path):
+    script = tmp_path / "live.yml"
+    script.write_text(LIVE)
+    done = subprocess.run(
+        [sys.executable, "-m", "tools.careers_team.converse", "--url", live.url, str(script)],
+        cwd=ROOT,
+        env={**without_rest_token(), REST_API_TOKEN: "not-the-token-this-assistant-has"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 2
+    assert done.stderr.count(f"The assistant at {live.url} refused this tool's REST token (401)") == 1
+    assert "FAIL" not in done.stdout

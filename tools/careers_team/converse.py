@@ -1,19 +1,24 @@
 """Run conversation scripts against the assistant and say what went wrong.
 
     python -m tools.careers_team.converse [scripts...]              # in-process: trained model + real actions
-    python -m tools.careers_team.converse --url https://bot.example  # a deployed assistant, over REST
-    python -m tools.careers_team.converse --junit results/conversations.xml
+    python -m tools.careers_team.converse --url http://localhost:5005 tests/conversations/feedback.yml
+    python -m tools.careers_team.converse --junit build/conversations.xml
     python -m tools.careers_team.converse --channel slack   # as Slack payloads (or teams)
 
-In-process, the trained model runs inside this process and the custom actions run
-through rasa-sdk's own executor, as the action server runs them but without HTTP,
-so no servers are needed. With --url, each turn is a POST to the REST channel, as a
-trusted server: with `Authorization: Bearer $REST_API_TOKEN` (make exports it).
+`make conversations SCRIPTS=... URL=... JUNIT=...` runs it. In-process, the trained
+model runs inside this process and the custom actions run through rasa-sdk's own
+executor, as the action server runs them but without HTTP, so no servers are
+needed. With --url, each turn is a POST to the REST channel, as a trusted server
+(tools/careers_team/rest_client.py): with REST_API_TOKEN from the environment, or
+else this checkout's own, the one `make run` starts the assistant with; a token the
+assistant refuses stops the run with one message saying what to do.
 With --channel slack or teams, each turn is sent as that platform sends it, to
 servers started for the run, and replies are read where the assistant posts them
 (tools/careers_team/platforms.py).
+Each conversation is a new one, named as test traffic (test-script-...), so that
+`make report` leaves it out. A JUnit XML report is written only when --junit asks.
 Exit status: 0 if every conversation passed, 1 if any failed, 2 if a script is
-malformed or the assistant cannot be reached.
+malformed or the assistant cannot be reached or refuses the token.
 """
 
 from __future__ import annotations
@@ -22,13 +27,9 @@ import argparse
 import asyncio
 import json
 import logging
-import os
 import sys
 import textwrap
 import time
-import urllib.error
-import urllib.request
-import uuid
 import warnings
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
@@ -37,7 +38,6 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import yaml
 
-from channels.ownership import REST_API_TOKEN
 from tools.careers_team.conversation_scripts import (
     Check,
     Conversation,
@@ -49,15 +49,12 @@ from tools.careers_team.conversation_scripts import (
     load_scripts,
 )
 from tools.careers_team.platforms import PLATFORMS, PlatformError, started
+from tools.careers_team.rest_client import AssistantError, Refused, RestAssistant, new_test_sender
 from tools.quiet import no_library_warnings
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SCRIPTS = ROOT / "tests" / "conversations"
 DEFAULT_MODEL = ROOT / "models" / "careers.tar.gz"
-
-
-class AssistantError(Exception):
-    """The assistant could not be reached or gave an answer that is not a reply."""
 
 
 class InProcessAssistant:
@@ -139,37 +136,6 @@ def _in_process_actions() -> Any:
     return InProcessActionEndpoint(url="in-process://actions", **settings)
 
 
-class RestAssistant:
-    """A running assistant, over its REST channel (POST /webhooks/rest/webhook)."""
-
-    def __init__(self, url: str, timeout: float = 60) -> None:
-        self.url = url.rstrip("/") + "/webhooks/rest/webhook"
-        self.timeout = timeout
-
-    def send(self, sender: str, message: str) -> List[Dict[str, Any]]:
-        body = json.dumps({"sender": sender, "message": message}).encode()
-        headers = {"Content-Type": "application/json"}
-        token = os.environ.get(REST_API_TOKEN)
-        if token:  # the live assistant's server-to-server token (`make` exports it)
-            headers["Authorization"] = f"Bearer {token}"
-        request = urllib.request.Request(self.url, data=body, headers=headers)
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                replies = json.loads(response.read() or b"[]")
-        except urllib.error.HTTPError as error:
-            raise AssistantError(
-                f"{self.url} answered {error.code}: {error.read()[:300].decode(errors='replace')}"
-            ) from error
-        except (urllib.error.URLError, OSError, ValueError) as error:
-            raise AssistantError(f"could not reach {self.url}: {error}") from error
-        if not isinstance(replies, list):
-            raise AssistantError(f"{self.url} did not answer with a list of messages")
-        return replies
-
-    def close(self) -> None:
-        pass
-
-
 # Running ---------------------------------------------------------------------------
 
 
@@ -205,8 +171,12 @@ class Result:
 
 
 def run_conversation(assistant: Any, conversation: Conversation) -> Result:
-    """Plays the turns in order as a new person; stops at the first turn that fails."""
-    sender = f"script-{uuid.uuid4().hex[:16]}"
+    """Plays the turns in order as a new person; stops at the first turn that fails.
+
+    The conversation is named as test traffic. A refused token (Refused) is not one
+    turn's failure but the whole run's, so it is raised for the caller to report once.
+    """
+    sender = new_test_sender("script")
     result = Result(conversation, sender)
     started = time.monotonic()
     previous: Optional[Reply] = None
@@ -224,6 +194,8 @@ def run_conversation(assistant: Any, conversation: Conversation) -> Result:
             else:
                 messages = assistant.send(sender, message or "")
             reply = Reply.from_messages(messages)
+        except Refused:
+            raise
         except (AssistantError, PlatformError) as error:
             result.turns.append(TurnResult(turn, None, [], str(error)))
             break
@@ -374,12 +346,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     else:
         target = args.url or "in-process"
         try:
-            assistant = RestAssistant(args.url) if args.url else InProcessAssistant(args.model)
+            assistant = RestAssistant.at(args.url) if args.url else InProcessAssistant(args.model)
         except AssistantError as error:
             print(error, file=sys.stderr)
             return 2
         try:
             results = run_all(assistant, conversations, target)
+        except Refused as refused:  # every conversation would be: said once, the run stops
+            print("\n" + refused.advice("make conversations"), file=sys.stderr)
+            return 2
         finally:
             assistant.close()
     failed = [r for r in results if not r.passed]

@@ -1,0 +1,40 @@
+"""The real servers for the careers team's tools' tests (the scripts runner, the
+terminal chat), as `make run` starts them, taking this checkout's own REST token:
+the one the tools find by themselves when REST_API_TOKEN is unset."""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from channels.ownership import REST_API_TOKEN
+from tools.careers_team.rest_client import rest_token
+from tools.running.serverctl import ROOT, Assistant, running_assistant
+
+MODEL = ROOT / "models" / "careers.tar.gz"
+
+
+@contextmanager
+def servers_with_checkout_token(workdir: Path) -> Iterator[Assistant]:
+    """running_assistant() with this checkout's REST token; the environment's
+    REST_API_TOKEN is put back as it was afterwards."""
+    assert MODEL.exists(), "no trained model: run `make train` (make test does it)"
+    token, _ = rest_token({})
+    assert token, "this checkout's REST token could not be read (tools/running/secret.sh)"
+    saved = os.environ.get(REST_API_TOKEN)
+    os.environ[REST_API_TOKEN] = token  # running_assistant gives Rasa the environment's
+    try:
+        with running_assistant(MODEL, workdir) as running:
+            yield running
+    finally:
+        if saved is None:
+            os.environ.pop(REST_API_TOKEN, None)
+        else:
+            os.environ[REST_API_TOKEN] = saved
+
+
+def without_rest_token() -> dict:
+    """This process's environment without REST_API_TOKEN, for a tool run as a command."""
+    return {**{k: v for k, v in os.environ.items() if k != REST_API_TOKEN}, "PYTHONPATH": str(ROOT)}
