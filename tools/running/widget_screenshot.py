@@ -1,8 +1,10 @@
-"""Takes docs/widget.png: the demo careers site with the chat widget open in the
-middle of an eligibility check, in Debian's headless Chromium against the real
-servers (started on free ports, stopped afterwards). `make screenshot` runs it.
+"""Takes the widget's screenshots in docs/: the demo careers site with the chat open
+after an eligibility check, as a person sees it on a laptop (1280x800,
+docs/widget-desktop.png) and on a phone (375x667, docs/widget-phone.png). Debian's
+headless Chromium against the real servers (started on free ports, stopped
+afterwards). `make screenshot` runs it; rerun it whenever the widget changes.
 
-    python -m tools.running.widget_screenshot docs/widget.png
+    python -m tools.running.widget_screenshot docs
 """
 
 from __future__ import annotations
@@ -10,25 +12,29 @@ from __future__ import annotations
 import sys
 import tempfile
 from pathlib import Path
+from typing import Dict, Tuple
 
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import Browser, expect, sync_playwright
 
 from tools.running.browser import launch_chromium, running_widget_site
 from tools.running.serverctl import ROOT
 
 MODEL = ROOT / "models" / "careers.tar.gz"
 TIMEOUT = 30_000
+# File name -> (width, height, whether a phone).
+SIZES: Dict[str, Tuple[int, int, bool]] = {
+    "widget-desktop.png": (1280, 800, False),
+    "widget-phone.png": (375, 667, True),
+}
 
 
-def main(out: Path) -> None:
-    with (
-        tempfile.TemporaryDirectory() as workdir,
-        running_widget_site(MODEL, Path(workdir)) as site,
-        sync_playwright() as playwright,
-    ):
-        browser = launch_chromium(playwright)
-        page = browser.new_page(viewport={"width": 1100, "height": 820})
-        page.goto(site.url)
+def take(browser: Browser, url: str, out: Path, width: int, height: int, phone: bool) -> None:
+    """One screenshot: an STP check by buttons, ending with the verdict card in view
+    (the widget shows a reply from its start)."""
+    context = browser.new_context(viewport={"width": width, "height": height}, is_mobile=phone)
+    page = context.new_page()
+    try:
+        page.goto(url)
         page.get_by_role("button", name="Ask about careers").click()
         replies = page.locator(".cc-replies")
         replies.get_by_role("button", name="Check my eligibility").click()
@@ -41,15 +47,29 @@ def main(out: Path) -> None:
         box = page.get_by_label("Your message to the careers assistant")
         box.fill("medical physics")
         box.press("Enter")
-        expect(page.locator(".cc-card")).to_be_visible(timeout=TIMEOUT)
+        expect(page.locator(".cc-card .cc-verdict")).to_be_in_viewport(timeout=TIMEOUT)
         expect(page.locator(".cc-typing")).to_be_hidden(timeout=TIMEOUT)
-        page.locator(".cc-log").evaluate("log => { log.scrollTop = log.scrollHeight; }")
         page.mouse.move(10, 10)
         out.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(out))
-        browser.close()
-    print(f"wrote {out}")
+    finally:
+        context.close()
+    print(f"wrote {out} ({width}x{height})")
+
+
+def main(folder: Path) -> None:
+    with (
+        tempfile.TemporaryDirectory() as workdir,
+        running_widget_site(MODEL, Path(workdir)) as site,
+        sync_playwright() as playwright,
+    ):
+        browser = launch_chromium(playwright)
+        try:
+            for name, (width, height, phone) in SIZES.items():
+                take(browser, site.url, folder / name, width, height, phone)
+        finally:
+            browser.close()
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/widget.png"))
+    main(Path(sys.argv[1] if len(sys.argv) > 1 else "docs"))
