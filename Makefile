@@ -51,7 +51,7 @@ export REST_API_TOKEN
 .PHONY: help install system-run system-test spacy train widget run shell actions test lint unit random \
 	browser validate conversations stories eval nlu-report crossval bench bench-smoke \
 	bench-long-input profile screenshot teams-package report purge test-stress test-scale audit \
-	rules-check topics clean
+	rules-check topics check-class clean
 
 # Each target's line ends with "## [who] what it does": [run] for people running the
 # assistant, [team] for the careers team, [dev] for developers; `make help` groups them.
@@ -132,15 +132,16 @@ random: $(MODEL)   ## [dev] 300 random conversations: a reply every turn, no rep
 browser: system-test $(MODEL) $(WIDGET_JS)   ## [dev] browser tests of the chat widget (headless Chromium, real servers)
 	$(BIN)/pytest -q tests/test_widget.py
 
-conversations: $(MODEL)   ## [team] the content team's scripts (tests/conversations); URL=... for a live bot; CHANNEL=slack or teams for their payloads
-	$(BIN)/python -m tools.careers_team.converse tests/conversations --junit results/conversations.xml$(if $(URL), --url $(URL))$(if $(CHANNEL), --channel $(CHANNEL))
+conversations: $(if $(URL),$(VENV)/.installed,$(MODEL))   ## [team] the content team's scripts: SCRIPTS=files or folders (default tests/conversations); URL=... a live bot; JUNIT=file.xml; CHANNEL=slack or teams
+	$(BIN)/python -m tools.careers_team.converse $(or $(SCRIPTS),tests/conversations)$(if $(URL), --url $(URL))$(if \
+		$(JUNIT), --junit $(JUNIT))$(if $(CHANNEL), --channel $(CHANNEL))
 
 stories: $(MODEL)   ## [dev] Rasa's story tests (tests/test_*.yml): the dialogue, step by step, NLU included
 	$(BIN)/rasa test core --e2e --model $(MODEL) --stories tests/ --fail-on-prediction-errors \
 		--out results/stories --no-plot
 
-shell: $(MODEL)   ## [run] chat in the terminal (start `make run` first, for the actions)
-	$(BIN)/python -m runtime shell --model $(MODEL) --endpoints endpoints.yml --interface 127.0.0.1 --port 5006
+shell: $(VENV)/.installed   ## [run] chat in the terminal with the assistant `make run` started (URL=... another); marked as test traffic, left out of `make report`
+	@$(BIN)/python -m tools.careers_team.chat --url $(or $(URL),http://localhost:$(or $(RASA_PORT),5005))
 
 eval: $(MODEL)   ## [dev] the held-out sets: NLU figures, realistic messages and verdicts, the open-world sets (whole replies), the reading table (reported)
 	@mkdir -p results; status=0; \
@@ -233,9 +234,12 @@ bench-long-input: $(MODEL)   ## [dev] long-input benchmark: reply time and memor
 teams-package: $(VENV)/.installed   ## [run] the Teams app package, build/teams-app.zip (TEAMS_APP_ID=, BOT_DOMAIN=; docs/teams.md)
 	$(BIN)/python -m tools.running.teams_package
 
-report: $(VENV)/.installed   ## [team] conversations in the tracker store: SINCE=, UNTIL=, HTML=docs/report.html
+report: $(VENV)/.installed   ## [team] conversations in the tracker store: SINCE=, UNTIL=, HTML=docs/report.html, TEST_TRAFFIC=include
+	$(if $(filter-out include,$(TEST_TRAFFIC)),$(error TEST_TRAFFIC=$(TEST_TRAFFIC) is not known: \
+		TEST_TRAFFIC=include counts test traffic in))
 	$(BIN)/python -m tools.careers_team.report $(strip $(if $(SINCE),--since $(SINCE)) $(if $(UNTIL),--until \
-		$(UNTIL)) $(if $(HTML),--html $(HTML)) $(if $(ENDPOINTS),--endpoints $(ENDPOINTS)))
+		$(UNTIL)) $(if $(HTML),--html $(HTML)) $(if $(ENDPOINTS),--endpoints $(ENDPOINTS)) $(if \
+		$(TEST_TRAFFIC),--include-test-traffic))
 
 purge: $(VENV)/.installed   ## [run] deletes conversations older than DAYS days (default: runtime/retention.py's 30) from the tracker store in endpoints.yml
 	$(BIN)/python -m runtime.retention$(if $(DAYS), --days $(DAYS))$(if $(ENDPOINTS), --endpoints $(ENDPOINTS))$(if \
@@ -247,8 +251,11 @@ rules-check: $(VENV)/.installed   ## [team] when the rules were last reviewed an
 topics: $(VENV)/.installed   ## [team] regenerates data/rules/topics.yml from the rules file; lists where a topic is missing
 	$(BIN)/python -m tools.careers_team.topics --write
 
-screenshot: system-test $(MODEL) $(WIDGET_JS)   ## [dev] docs/widget.png: the widget mid-conversation, in headless Chromium
-	$(BIN)/python -m tools.running.widget_screenshot docs/widget.png
+check-class: $(SPACY)/meta.json   ## [team] eligibility of every student in a CSV file: FILE=students.csv, OUT=results.csv (template in tools/careers_team/)
+	$(BIN)/python -m tools.careers_team.check_class $(if $(FILE),"$(FILE)") $(if $(OUT),--out "$(OUT)")
+
+screenshot: system-test $(MODEL) $(WIDGET_JS)   ## [dev] docs/widget-desktop.png (1280x800) and docs/widget-phone.png (375x667): the widget after a check, in headless Chromium
+	$(BIN)/python -m tools.running.widget_screenshot docs
 
 clean:   ## [dev] removes what the build made (pipeline, model, results, widget bundle)
 	rm -rf build models/*.tar.gz results .pytest_cache widget/dist
