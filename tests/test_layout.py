@@ -1,4 +1,4 @@
-"""The layout the README describes: the domain imports no Rasa, channels no domain, and
+"""The layout docs/developers.md describes: the domain imports no Rasa, channels no domain, and
 no module imports another that imports it back (also through others, also lazily)."""
 
 from __future__ import annotations
