@@ -248,7 +248,7 @@ async def test_why_after_a_verdict_repeats_the_deciding_rules(dispatcher, domain
 
 @pytest.mark.parametrize("in_check", [True, False])
 async def test_why_after_the_facts_changed_does_not_explain_the_old_verdict(dispatcher, domain, in_check):
-    """"First in mechanical engineering" -> eligible; "what if it was a 2:2?"; "why?":
+    """A first in mechanical engineering -> eligible; "what if it was a 2:2?"; "why?":
     the first-class reasons no longer hold, so they are not given."""
     facts = {"programme": "STP", "degree_class": "first", "degree_subject": "mechanical engineering"}
     verdict = ActionGiveVerdict()
