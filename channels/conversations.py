@@ -43,16 +43,30 @@ def text_with_custom(message: Dict[Text, Any]) -> Optional[Tuple[Text, Dict[Text
     return None
 
 
-class OneMessageCollector(CollectingOutputChannel):
-    """Rasa's collector for REST replies, a verdict's text and card kept together."""
+class OneMessageOutput(OutputChannel):
+    """A web channel's output: a verdict's text and card sent as one message
+    (text_with_custom), every other message as Rasa sends it."""
 
     async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
         together = text_with_custom(message)
         if together is None:
             await super().send_response(recipient_id, message)
-            return
-        text, custom = together
-        await self._persist_message(self._message(recipient_id, text=text.strip(), custom=custom))
+        else:
+            await self.send_together(recipient_id, together[0].strip(), together[1], message)
+
+    async def send_together(
+        self, recipient_id: Text, text: Text, custom: Dict[Text, Any], message: Dict[Text, Any]
+    ) -> None:
+        raise NotImplementedError
+
+
+class OneMessageCollector(OneMessageOutput, CollectingOutputChannel):
+    """Rasa's collector for REST replies, a verdict's text and card kept together."""
+
+    async def send_together(
+        self, recipient_id: Text, text: Text, custom: Dict[Text, Any], message: Dict[Text, Any]
+    ) -> None:
+        await self._persist_message(self._message(recipient_id, text=text, custom=custom))
 
 
 def limit_request_size(blueprint: Blueprint) -> None:

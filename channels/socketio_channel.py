@@ -57,10 +57,10 @@ from socketio import AsyncServer
 from channels import limits, ownership
 from channels.conversations import (
     REPLAY_OF,
+    OneMessageOutput,
     client_message_id,
     limit_request_size,
     replay_if_handled,
-    text_with_custom,
 )
 
 logger = logging.getLogger(__name__)
@@ -94,18 +94,14 @@ def _replay_mark(kwargs: Dict[Text, Any]) -> Dict[Text, Any]:
     return {REPLAY_OF: replay_of} if isinstance(replay_of, str) else {}
 
 
-class WidgetOutput(SocketIOOutput):
+class WidgetOutput(OneMessageOutput, SocketIOOutput):
     """Sends each bot message as one `bot_uttered` event to the session's room (a
-    verdict's text and card too: channels.conversations.text_with_custom)."""
+    verdict's text and card too: channels.conversations.OneMessageOutput)."""
 
-    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
-        together = text_with_custom(message)
-        if together is None:
-            await super().send_response(recipient_id, message)
-            return
-        text, custom = together
-        one = {"text": text.strip(), "custom": custom, **_replay_mark(message)}
-        await self._send_message(recipient_id, one)
+    async def send_together(
+        self, recipient_id: Text, text: Text, custom: Dict[Text, Any], message: Dict[Text, Any]
+    ) -> None:
+        await self._send_message(recipient_id, {"text": text, "custom": custom, **_replay_mark(message)})
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         await self._send_message(recipient_id, {"text": text.strip(), **_replay_mark(kwargs)})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
 import yaml
@@ -113,3 +113,39 @@ def entities_of(nlp):
         return message.get("entities") or []
 
     return extract
+
+
+# Browser tests (tests/test_widget.py, tests/test_class_check_page.py) ----------------
+
+SHOTS = Path(__file__).resolve().parents[1] / "results" / "widget"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's headless Chromium, for one test module."""
+    from playwright.sync_api import sync_playwright
+
+    from tools.running.browser import launch_chromium
+
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()
+
+
+def checked_tab(
+    browser: Any, name: str, shots: Path = SHOTS, full_page: bool = False, **context: Any
+) -> Iterator[Any]:
+    """A fresh tab (empty storage) that fails the test on any script error; a screenshot
+    of its end state goes to `shots`/<name>.png."""
+    tab_context = browser.new_context(**context)
+    tab = tab_context.new_page()
+    errors: List[str] = []
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    yield tab
+    shots.mkdir(parents=True, exist_ok=True)
+    try:
+        tab.screenshot(path=str(shots / f"{name}.png"), full_page=full_page)
+    finally:
+        tab_context.close()
+    assert not errors, f"script errors on the page: {errors}"

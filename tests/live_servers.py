@@ -5,9 +5,11 @@ the one the tools find by themselves when REST_API_TOKEN is unset."""
 from __future__ import annotations
 
 import os
+import threading
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, List, Optional, Tuple
 
 from channels.ownership import REST_API_TOKEN
 from tools.careers_team.rest_client import rest_token
@@ -38,3 +40,29 @@ def servers_with_checkout_token(workdir: Path) -> Iterator[Assistant]:
 def without_rest_token() -> dict:
     """This process's environment without REST_API_TOKEN, for a tool run as a command."""
     return {**{k: v for k, v in os.environ.items() if k != REST_API_TOKEN}, "PYTHONPATH": str(ROOT)}
+
+
+@contextmanager
+def answering(status: int, body: bytes) -> Iterator[Tuple[str, List[Optional[str]]]]:
+    """A stand-in for an assistant that answers every POST with `status` and the JSON
+    `body`: its URL, and the Authorization header of each POST it got."""
+    posts: List[Optional[str]] = []
+
+    class Answer(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            posts.append(self.headers.get("Authorization"))
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Answer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", posts
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -8,14 +8,12 @@ import io
 import sqlite3
 import subprocess
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Dict, List
 
 import pytest
 
 from channels.ownership import TEST_SENDER_PREFIX, is_test_traffic
-from tests.live_servers import servers_with_checkout_token, without_rest_token
+from tests.live_servers import answering, servers_with_checkout_token, without_rest_token
 from tools.careers_team.chat import chat, choices_of, main, message_for, render
 from tools.careers_team.rest_client import FROM_ENVIRONMENT, AssistantError, Refused, RestAssistant
 from tools.running.serverctl import ROOT
@@ -224,22 +222,8 @@ def test_an_assistant_that_stops_answering_is_said_and_the_chat_goes_on():
 @pytest.fixture
 def erring():
     """A stand-in for an assistant that answers 400 with the channels' JSON error."""
-
-    class Err(BaseHTTPRequestHandler):
-        def do_POST(self):
-            self.send_response(400)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(b'{"error": "Send a JSON object."}')
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Err)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
+    with answering(400, b'{"error": "Send a JSON object."}') as (url, _):
+        yield url
 
 
 def test_an_error_answer_is_shown_in_words_not_json(erring):

@@ -11,14 +11,14 @@ import csv
 import io
 import re
 from pathlib import Path
-from typing import List
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from dialogue.class_check import FACT_COLUMNS, MAX_FILE_BYTES
+from tests.conftest import checked_tab
 from tests.test_class_check import CLASS, HEADER, expected, running_demo_site
-from tools.running.browser import AXE_JS, launch_chromium
+from tools.running.browser import AXE_JS
 from tools.running.serverctl import ROOT
 
 SHOTS = ROOT / "results" / "class-check"
@@ -35,28 +35,16 @@ def site(tmp_path_factory):
         yield running
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
-
-
 @pytest.fixture
 def page(browser, request):
     """A fresh browser tab that fails the test on any script error."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    tab = context.new_page()
-    errors: List[str] = []
-    tab.on("pageerror", lambda error: errors.append(str(error)))
-    yield tab
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    try:
-        tab.screenshot(path=str(SHOTS / f"{request.node.name}.png"), full_page=True)
-    finally:
-        context.close()
-    assert not errors, f"script errors on the page: {errors}"
+    yield from checked_tab(
+        browser,
+        request.node.name,
+        full_page=True,
+        viewport={"width": 1280, "height": 900},
+        accept_downloads=True,
+    )
 
 
 def open_page(page: Page, url: str) -> None:

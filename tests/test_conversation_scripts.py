@@ -9,16 +9,14 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
-import threading
 import xml.etree.ElementTree as ElementTree
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from careers.vocabulary import LAST_ANSWER_SLOT, PROGRAMMES, VERDICTS
 from channels.ownership import REST_API_TOKEN, TEST_SENDER_PREFIX, is_test_traffic, sender_problem
-from tests.live_servers import servers_with_checkout_token, without_rest_token
+from tests.live_servers import answering, servers_with_checkout_token, without_rest_token
 from tools.careers_team.conversation_scripts import (
     Reply,
     ScriptError,
@@ -310,24 +308,8 @@ def test_the_rest_token_is_the_environments_else_the_checkouts_own():
 @pytest.fixture
 def refusing(request):
     """A stand-in for an assistant with another REST token: every POST gets `status`."""
-    posts = []
-
-    class Refuse(BaseHTTPRequestHandler):
-        def do_POST(self):
-            posts.append(self.headers.get("Authorization"))
-            self.send_response(request.param)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(b'{"error": "Unknown or expired conversation token"}')
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Refuse)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}", posts
-    server.shutdown()
-    server.server_close()
+    with answering(request.param, b'{"error": "Unknown or expired conversation token"}') as running:
+        yield running
 
 
 @pytest.mark.parametrize("refusing", [401, 403], indirect=True)

@@ -20,13 +20,13 @@ import time
 from typing import List
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
-from tools.running.browser import AXE_JS, launch_chromium, running_widget_site
+from tests.conftest import SHOTS, checked_tab
+from tools.running.browser import AXE_JS, running_widget_site
 from tools.running.serverctl import ROOT
 
 MODEL = ROOT / "models" / "careers.tar.gz"
-SHOTS = ROOT / "results" / "widget"
 REPLY_TIMEOUT = 30_000
 OFFLINE = "Can't reach the assistant – trying again…"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
@@ -41,28 +41,10 @@ def site(tmp_path_factory):
         yield running
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
-
-
 @pytest.fixture
 def page(browser, request):
     """A fresh browser tab (empty storage) that fails the test on any script error."""
-    context = browser.new_context(viewport={"width": 1280, "height": 860})
-    tab = context.new_page()
-    errors: List[str] = []
-    tab.on("pageerror", lambda error: errors.append(str(error)))
-    yield tab
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    try:
-        tab.screenshot(path=str(SHOTS / f"{request.node.name}.png"))
-    finally:
-        context.close()
-    assert not errors, f"script errors on the page: {errors}"
+    yield from checked_tab(browser, request.node.name, viewport={"width": 1280, "height": 860})
 
 
 # --- helpers ---------------------------------------------------------------------
