@@ -18,6 +18,7 @@ from rasa_sdk.types import DomainDict
 
 from careers.answers import (
     HELPFUL_VALUES,
+    about_someone_else,
     assessment_payload,
     bullet_list,
     clarifying_buttons,
@@ -303,6 +304,8 @@ class ActionGiveVerdict(Action):
     ) -> List[EventType]:
         profile = profile_from_tracker(tracker)
         assessment = assess(RULES, profile)
+        if tracker.get_slot(CHECK_ABOUT_SLOT) == SOMEONE_ELSE:
+            assessment = about_someone_else(assessment)
         if assessment.verdict is None:
             stuck = int(tracker.get_slot(UNREADABLE_SLOT) or 0) >= MAX_UNREADABLE
             dispatcher.utter_message(response="utter_check_way_out" if stuck else "utter_check_stopped")

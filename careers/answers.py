@@ -3,6 +3,8 @@ domain's response templates show. Pure Python, no Rasa import."""
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import json
 import re
 from functools import lru_cache
@@ -70,6 +72,44 @@ def topic_answer(rules: EntryRules, intent: str) -> Optional[Dict[str, str]]:
     if topic is None:
         return None
     return {"answer": topic.text, "sources": source_list(topic.sources)}
+
+
+# "you" after these words is the object of a sentence ("the school will tell you"):
+# "them"; anywhere else it is the subject ("you have a 2:1"): "they", whose verb takes
+# the same form.
+_OBJECT_BEFORE = (
+    r"(?:tell|tells|help|helps|give|gives|ask|asks|let|lets|send|sends|show|shows|offer|offers|for|to|with)"
+)
+_SPOKEN_OF = (
+    (re.compile(r"\byourself\b", re.I), "themselves"),
+    (re.compile(r"\byours\b", re.I), "theirs"),
+    (re.compile(r"\byour\b", re.I), "their"),
+    (re.compile(rf"\b({_OBJECT_BEFORE}) you\b", re.I), r"\1 them"),
+    (re.compile(r"\byou(?=['’](?:re|ve|ll|d)\b)", re.I), "they"),
+    (re.compile(r"\byou\b", re.I), "they"),
+)
+
+
+def spoken_of_them(text: str) -> str:
+    """A reason or next step written to the person ("You have a 2:1 ..., your degree")
+    as said of someone they ask for ("They have a 2:1 ..., their degree")."""
+    for pattern, word in _SPOKEN_OF:
+        text = pattern.sub(functools.partial(_in_case_of, word=word), text)
+    return text
+
+
+def _in_case_of(match: "re.Match[str]", word: str) -> str:
+    """`word` for what `match` found: its groups filled in, capitalised as it was."""
+    said = match.expand(word)
+    return said[0].upper() + said[1:] if match.group(0)[0].isupper() else said
+
+
+def about_someone_else(assessment: Assessment) -> Assessment:
+    """The assessment with its reasons and next steps said of "them", for a check a
+    parent, teacher or adviser runs for someone else."""
+    findings = tuple(dataclasses.replace(f, text=spoken_of_them(f.text)) for f in assessment.findings)
+    steps = tuple(spoken_of_them(step) for step in assessment.next_steps)
+    return dataclasses.replace(assessment, findings=findings, next_steps=steps)
 
 
 def verdict_values(

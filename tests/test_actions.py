@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import re
 
 import pytest
 from rasa_sdk.events import SlotSet
@@ -268,6 +269,22 @@ async def test_why_after_the_facts_changed_does_not_explain_the_old_verdict(disp
     await ActionExplain().run(dispatcher, make_tracker("why?", "ask_why", slots=same), domain)
     assert dispatcher.messages[0]["response"] == "utter_explain_verdict"
     assert "first" in dispatcher.messages[0]["reasons"]
+
+
+async def test_a_verdict_for_someone_else_gives_their_reasons_and_next_steps(dispatcher, domain):
+    facts = {"programme": "PTP", "gcse_grades": "met", "a_level_count": 3, "science_a_level": "yes"}
+    await ActionGiveVerdict().run(
+        dispatcher, make_tracker(slots={**facts, CHECK_ABOUT_SLOT: SOMEONE_ELSE}), domain
+    )
+    verdict = dispatcher.messages[0]
+    assessment = verdict["custom"]["assessment"]
+    said = (
+        " ".join(assessment["reasons"] + assessment["next_steps"])
+        + verdict["reasons"]
+        + verdict["next_steps"]
+    )
+    assert "They have a good range of GCSEs" in said and "their A-levels" in said
+    assert not re.search(r"\b(you|your)\b", said, re.I), said
 
 
 @pytest.mark.parametrize(

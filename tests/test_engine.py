@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from careers.answers import assessment_payload
+from careers.answers import assessment_payload, spoken_of_them
 from careers.engine import (
     NOT_DECIDED,
     assess,
@@ -901,3 +901,25 @@ def test_the_engine_fills_in_every_placeholder_the_rules_file_may_use(rules):
 
     for profile in ({}, {**STP, "degree_class": "first", "degree_subject": "physics"}):
         assert set(_Context(rules, profile).values()) == PLACEHOLDERS
+
+
+@pytest.mark.parametrize(
+    "to_the_person, of_them",
+    [
+        ("You have a 2:1 in physics.", "They have a 2:1 in physics."),
+        ("you're predicted a 2:2; you've applied", "they're predicted a 2:2; they've applied"),
+        ("Match your degree's content before you apply.", "Match their degree's content before they apply."),
+        (
+            "The National School can tell you whether yours counts.",
+            "The National School can tell them whether theirs counts.",
+        ),
+        ("Ask the universities you plan to apply to.", "Ask the universities they plan to apply to."),
+        ("Your degree is from outside the UK.", "Their degree is from outside the UK."),
+        (
+            "Physics is among the degrees most commonly accepted.",
+            "Physics is among the degrees most commonly accepted.",
+        ),
+    ],
+)
+def test_reasons_said_of_someone_else(to_the_person, of_them):
+    assert spoken_of_them(to_the_person) == of_them
