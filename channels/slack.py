@@ -38,7 +38,7 @@ buttons). The Slack app manifest in deploy/slack/manifest.yml points both there.
 Settings, from the environment through credentials.yml: SLACK_BOT_TOKEN (the bot
 token, `xoxb-...`), SLACK_SIGNING_SECRET, and SLACK_API_URL (the Web API's address;
 only tests change it). Without a token and secret the channel answers 503 and does
-nothing. The README's Slack section says how to create the app.
+nothing. docs/slack.md says how to create the app.
 """
 
 from __future__ import annotations

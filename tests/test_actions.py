@@ -848,7 +848,7 @@ def test_the_form_lists_every_fact_of_the_profile_in_the_engines_order(domain):
 
 def test_every_fact_is_in_every_place_the_check_needs_it(domain):
     """A fact added to the vocabulary and missing elsewhere fails here, naming the place
-    (the README's "How to add a fact to the eligibility check" lists them in order)."""
+    (docs/developers.md, "Adding a fact to the eligibility check", lists them in order)."""
     missing = []
     for fact in PROFILE_FACTS:
         if fact not in domain["slots"]:

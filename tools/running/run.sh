@@ -90,7 +90,7 @@ The assistant is ready.
                        curl -s localhost:$RASA_PORT/webhooks/rest/webhook -H 'Content-Type: application/json' \\
                          -d "{\"sender\": \"\$token\", \"message\": \"Can I apply for the STP with a 2:1 in physics?\"}"
   From another server: the same webhook with -H "Authorization: Bearer \$REST_API_TOKEN" and any sender
-                       (REST_API_TOKEN: in .secrets/rest-api-token unless set; see README, Channels)
+                       (REST_API_TOKEN: in .secrets/rest-api-token unless set; see docs/operators.md, Channels)
   Demo careers site:   http://localhost:$DEMO_PORT/ (the chat widget is at the bottom right)
   Allowed origins:     ${origins[*]} (set ALLOWED_ORIGINS to change)
 Press Ctrl-C to stop.
