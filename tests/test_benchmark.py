@@ -271,9 +271,11 @@ def test_the_smoke_benchmark_runs_end_to_end(tmp_path):
     text = out.read_text()
     assert "| Measure | Ours | Reference | Ours / reference |" in text
     results = json.loads(out.with_suffix(".json").read_text())
+    # The smoke run parses the held-out messages with ours only (the same code).
+    assert results["median"]["ours"].get("parse_p50_ms") is not None
     for bot in ("ours", "reference"):
         figures = results["median"][bot]
-        for key in ("cold_start_s", "parse_p50_ms", "c4_throughput", "rasa_peak_mb"):
+        for key in ("cold_start_s", "c4_throughput", "rasa_peak_mb"):
             assert figures.get(key) is not None, f"{bot}: no {key} ({figures.get('failures')})"
         for shape in ("completed", "interrupted", "corrections", "short"):
             assert figures.get(f"{shape}_reply_p50_ms") is not None, (

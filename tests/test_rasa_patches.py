@@ -289,9 +289,10 @@ def test_past_states_are_rebuilt_when_the_tracker_changes_and_handed_out_as_copi
     not (Path(__file__).parents[1] / "models" / "careers.tar.gz").exists(), reason="needs the trained model"
 )
 def test_the_speed_patches_change_no_reply(tmp_path):
-    """Every message of the conversation scripts, as one conversation, with Rasa as it
-    is but for the safety patches (in a process of its own: they change replies on
-    purpose) and with every patch: the same replies."""
+    """Every message of the conversation scripts, as two long conversations (one would
+    cost Rasa as it is twice the time: its turns grow with the conversation), with Rasa
+    as it is but for the safety patches (in a process of its own: they change replies
+    on purpose) and with every patch: the same replies."""
     import json
     import subprocess
     import sys
@@ -309,7 +310,8 @@ def test_the_speed_patches_change_no_reply(tmp_path):
         "from tests.test_tracker_store import everything_people_type\n"
         "from tools.careers_team.converse import InProcessAssistant\n"
         "assistant = InProcessAssistant()\n"
-        "replies = [assistant.send('someone', text) for text in everything_people_type()]\n"
+        "typed = everything_people_type()\n"
+        "replies = [assistant.send(f'someone-{2 * n // len(typed)}', t) for n, t in enumerate(typed)]\n"
         "json.dump(replies, open(sys.argv[1], 'w'))\n"
     )
     unpatched = tmp_path / "unpatched.json"
@@ -317,7 +319,8 @@ def test_the_speed_patches_change_no_reply(tmp_path):
     done = subprocess.run(python, cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-2000:]
     assistant = InProcessAssistant()
-    patched = [assistant.send("someone", text) for text in everything_people_type()]
+    typed = everything_people_type()
+    patched = [assistant.send(f"someone-{2 * n // len(typed)}", text) for n, text in enumerate(typed)]
     assistant.close()
     assert rasa_patches.apply() == list(rasa_patches.PATCHES)
     assert json.loads(json.dumps(patched)) == json.loads(unpatched.read_text())

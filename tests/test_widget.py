@@ -137,6 +137,16 @@ def test_ask_a_question_and_see_the_answer(site, page):
     expect(source).to_have_attribute("rel", "noopener noreferrer")
 
 
+VISIBLE_LINK_TEXTS = """() => {
+  const log = document.getElementById('careers-chat').shadowRoot.querySelector('.cc-log');
+  return Array.from(log.querySelectorAll('a')).map(a => {
+    const copy = a.cloneNode(true);
+    copy.querySelectorAll('.cc-sr').forEach(hidden => hidden.remove());
+    return copy.textContent.trim();
+  });
+}"""
+
+
 def test_stp_check_by_buttons_ends_with_a_verdict_card(site, page):
     open_chat(page, site.url)
     run_stp_check(page)
@@ -150,25 +160,29 @@ def test_stp_check_by_buttons_ends_with_a_verdict_card(site, page):
     for i in range(links.count()):
         assert links.nth(i).get_attribute("href").startswith(("https://", "http://"))
         assert links.nth(i).get_attribute("target") == "_blank"
-    # The verdict's text is the card's summary: shown once, in the card.
+    # The verdict's text is the card's summary: shown once, in the card, with what next,
+    # and the card's top in view.
     expect(card).to_contain_text("you meet the academic entry requirements")
     expect(page.locator(".cc-msg--bot").filter(has_text="you meet the academic")).to_have_count(1)
+    assert card.locator(".cc-card-heading").all_inner_texts() == ["Why", "What next", "Sources"]
+    expect(card.locator(".cc-verdict")).to_be_in_viewport()
+    # Links are labelled (sources run to 170 characters), in answers and "why?" too.
+    send(page, "What skills do I need?")
+    bot_says(page, "interpersonal skills")
+    send(page, "why?")
+    bot_says(page, "That answer comes from")
+    texts = page.evaluate(VISIBLE_LINK_TEXTS)
+    assert len(texts) >= 4, texts
+    assert not [t for t in texts if "://" in t or len(t) > 90], texts
+    hrefs = page.locator(".cc-log a").evaluate_all("links => links.map(a => a.href)")
+    assert all(h.startswith("https://") for h in hrefs), hrefs
 
 
-VISIBLE_LINK_TEXTS = """() => {
-  const log = document.getElementById('careers-chat').shadowRoot.querySelector('.cc-log');
-  return Array.from(log.querySelectorAll('a')).map(a => {
-    const copy = a.cloneNode(true);
-    copy.querySelectorAll('.cc-sr').forEach(hidden => hidden.remove());
-    return copy.textContent.trim();
-  });
-}"""
-
-
-@pytest.mark.parametrize("width, height", [(1280, 800), (375, 667)])
-def test_the_verdict_is_shown_once_as_a_card_with_what_next_and_in_view(site, browser, width, height):
+def test_the_verdict_is_shown_once_as_a_card_with_what_next_and_in_view_on_a_phone(site, browser):
     """One verdict, one card (not a text bubble and then a card), with what to do next;
-    the reply is shown from its start, so the person sees the verdict itself."""
+    the reply is shown from its start, so the person sees the verdict itself (at
+    1280x860 too: test_stp_check_by_buttons_ends_with_a_verdict_card)."""
+    width, height = 375, 667
     context = browser.new_context(viewport={"width": width, "height": height}, is_mobile=width < 500)
     page = context.new_page()
     try:
@@ -186,21 +200,6 @@ def test_the_verdict_is_shown_once_as_a_card_with_what_next_and_in_view(site, br
         page.screenshot(path=str(SHOTS / f"verdict-{width}.png"))
     finally:
         context.close()
-
-
-def test_links_are_labelled_not_raw_addresses(site, page):
-    """Sources run to 170 characters: each link shows the page's title or a short name."""
-    open_chat(page, site.url)
-    run_stp_check(page)
-    send(page, "What skills do I need?")
-    bot_says(page, "interpersonal skills")
-    send(page, "why?")
-    bot_says(page, "That answer comes from")
-    texts = page.evaluate(VISIBLE_LINK_TEXTS)
-    assert len(texts) >= 4, texts
-    assert not [t for t in texts if "://" in t or len(t) > 90], texts
-    hrefs = page.locator(".cc-log a").evaluate_all("links => links.map(a => a.href)")
-    assert all(h.startswith("https://") for h in hrefs), hrefs
 
 
 def test_why_after_a_recheck_explains_the_current_facts(site, page):
