@@ -202,7 +202,7 @@ class _Context:
             "qualification_title": _capitalise(qualification),
             A_LEVEL_COUNT: str(count) if count is None else _COUNT_WORDS.get(count, str(count)),
             A_LEVEL_SUBJECTS: " or ".join(subjects) or "your subject",
-            "alternatives": _join(alternatives) or "other qualifications",
+            "alternatives": join_words(alternatives) or "other qualifications",
             "higher_degree_ends": f" (you said it ends {p[HIGHER_DEGREE_ENDS]})"
             if p.get(HIGHER_DEGREE_ENDS)
             else "",
@@ -243,7 +243,9 @@ def _capitalise(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _join(items: List[str]) -> str:
+def join_words(items: Sequence[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    items = list(items)
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else ""
 
 

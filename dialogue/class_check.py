@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from careers.answers import describe_facts, not_covered_topic, verdict_values
-from careers.engine import Assessment, assess
+from careers.engine import Assessment, assess, join_words
 from careers.rules_file import NOT_COVERED_GENERAL, EntryRules
 from careers.vocabulary import (
     A_LEVEL_COUNT,
@@ -166,7 +166,7 @@ class StudentResult:
         """The plain label, or "Not decided yet: needs ..." naming what is missing."""
         if self.assessment.verdict is not None:
             return VERDICT_LABELS[self.assessment.verdict]
-        return f"{NOT_DECIDED_LABEL}: needs {_join(self.needs)}"
+        return f"{NOT_DECIDED_LABEL}: needs {join_words(self.needs)}"
 
     @property
     def tone(self) -> str:
@@ -179,7 +179,7 @@ class StudentResult:
         """The engine's next steps; with no verdict yet, finding out what it needs."""
         if self.assessment.verdict is not None:
             return list(self.assessment.next_steps)
-        return [f"Find out {_join(self.needs)}, then check again."]
+        return [f"Find out {join_words(self.needs)}, then check again."]
 
     def as_row(self) -> Dict[str, str]:
         """The result as text, keyed like RESULT_COLUMNS; lists one item a line."""
@@ -334,11 +334,6 @@ _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u206
 
 def _quoted(text: str) -> str:
     return text if len(text) <= QUOTED_CHARACTERS else text[: QUOTED_CHARACTERS - 1].rstrip() + "…"
-
-
-def _join(items: Sequence[str]) -> str:
-    items = list(items)
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else ""
 
 
 def _cell_note(column: Column, cell: str, rules: EntryRules) -> Optional[str]:

@@ -185,8 +185,9 @@ export class CareersChat {
     this.renderAll();
   }
 
-  // The kept conversation, its latest reply in view.
+  // The kept conversation, drawn afresh, its latest reply in view.
   renderAll() {
+    this.replyStart = null;
     for (const entry of this.store.messages) {
       if (entry.from === "user") this.replyStart = null;
       this.render(entry);
@@ -206,7 +207,6 @@ export class CareersChat {
     if (this.connection) this.connection.newSession();
     if (note) this.store.add({ from: "bot", text: note });
     this.greet();
-    this.replyStart = null;
     this.renderAll();
     this.announce(announcement);
     this.input.focus();
@@ -322,7 +322,6 @@ export class CareersChat {
     this.log.append(bubble);
     if (entry.from === "bot" && !this.replyStart) this.replyStart = bubble;
     this.scrollToReply();
-    return bubble;
   }
 
   clearReplies() {
