@@ -5,6 +5,10 @@
 SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
+# The action server's own environment: Python 3.13 (or 3.12) with the newest rasa-sdk,
+# apart from Rasa 3.6's (docs/security.md, "Two environments").
+ACTIONS_VENV := .venv-actions
+ACTIONS_BIN := $(ACTIONS_VENV)/bin
 SPACY := build/spacy-en-careers
 # pip-audit, installed by `make audit` in a venv of its own (build/audit), so that its
 # dependencies never change the assistant's.
@@ -69,13 +73,20 @@ system-run:   ## [run] Debian packages `make run` needs (Node.js and npm); insta
 system-test:   ## [dev] Debian packages `make test` needs (also Chromium and PostgreSQL); as above
 	@tools/running/system-packages.sh test
 
-install: $(VENV)/.installed   ## [run] virtual env with pinned dependencies
+install: $(VENV)/.installed $(ACTIONS_VENV)/.installed   ## [run] the two virtual envs with pinned dependencies: Rasa's (.venv) and the action server's (.venv-actions)
 
 $(VENV)/.installed: requirements.txt requirements-lock.txt tools/running/find-python.sh
-	@echo "==> Creating the virtual env in $(VENV) (Python 3.10)"
-	@python="$$(tools/running/find-python.sh)" && "$$python" -m venv $(VENV)
+	@echo "==> Creating the virtual env in $(VENV) (Python 3.10, for Rasa)"
+	@python="$$(tools/running/find-python.sh rasa)" && "$$python" -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade "pip<24.1"
 	$(BIN)/pip install --quiet -r requirements.txt -c requirements-lock.txt
+	@touch $@
+
+$(ACTIONS_VENV)/.installed: requirements-actions.txt requirements-actions-lock.txt tools/running/find-python.sh
+	@echo "==> Creating the action server's virtual env in $(ACTIONS_VENV) (Python 3.13, newest rasa-sdk)"
+	@rm -rf $(ACTIONS_VENV) && python="$$(tools/running/find-python.sh actions)" && "$$python" -m venv $(ACTIONS_VENV)
+	$(ACTIONS_BIN)/pip install --quiet --disable-pip-version-check -r requirements-actions.txt \
+		-c requirements-actions-lock.txt
 	@touch $@
 
 spacy: $(SPACY)/meta.json   ## [dev] the rule-based spaCy pipeline, from nlp/patterns
@@ -114,11 +125,11 @@ $(WIDGET_JS): $(WIDGET_NPM) widget/build.mjs $(wildcard widget/src/*)
 	@echo "==> Building the chat widget"
 	cd widget && npm run --silent build
 
-run: $(MODEL) $(WIDGET_JS)   ## [run] action server on 5055, Rasa (REST + socket.io) on 5005, demo site on 8080
+run: $(MODEL) $(WIDGET_JS) $(ACTIONS_VENV)/.installed   ## [run] action server on 5055, Rasa (REST + socket.io) on 5005, demo site on 8080
 	@tools/running/run.sh
 
-actions: $(VENV)/.installed   ## [run] the action server alone (127.0.0.1:5055, asks for ACTION_SERVER_TOKEN)
-	$(BIN)/python -m runtime.action_server --actions actions --port 5055
+actions: $(ACTIONS_VENV)/.installed   ## [run] the action server alone, in its own env (127.0.0.1:5055, asks for ACTION_SERVER_TOKEN)
+	$(ACTIONS_BIN)/python -m runtime.action_server --actions actions --port 5055
 
 validate: $(VENV)/.installed   ## [dev] rasa data validate (domain, NLU data, rules, stories)
 	$(BIN)/rasa data validate --max-history 5
@@ -129,7 +140,7 @@ unit: $(SPACY)/meta.json   ## [dev] fast tests: engine, language helpers, action
 random: $(MODEL)   ## [dev] 300 random conversations: a reply every turn, no repeats, stop/start again always work
 	$(BIN)/pytest -q tests/test_random_conversations.py
 
-browser: system-test $(MODEL) $(WIDGET_JS)   ## [dev] browser tests of the chat widget (headless Chromium, real servers)
+browser: system-test $(MODEL) $(WIDGET_JS) $(ACTIONS_VENV)/.installed   ## [dev] browser tests of the chat widget (headless Chromium, real servers)
 	$(BIN)/pytest -q tests/test_widget.py
 
 conversations: $(if $(URL),$(VENV)/.installed,$(MODEL))   ## [team] the content team's scripts: SCRIPTS=files or folders (default tests/conversations); URL=... a live bot; JUNIT=file.xml; CHANNEL=slack or teams
@@ -180,7 +191,7 @@ crossval: $(SPACY)/meta.json   ## [dev] cross-validation (FOLDS=3 folds) of the 
 		--out results/crossval --no-plot > results/crossval.log 2>&1
 	$(BIN)/python -m tools.evaluation.crossval_summary results/crossval.log docs/nlu-crossval.json $(FOLDS)
 
-test: system-test $(MODEL) $(WIDGET_JS) $(CHECKOV) $(HADOLINT)   ## [dev] everything: static checks, validation, unit, scripts, server, browser, story and NLU tests
+test: system-test $(MODEL) $(WIDGET_JS) $(CHECKOV) $(HADOLINT) $(ACTIONS_VENV)/.installed   ## [dev] everything: static checks, validation, unit, scripts, server, browser, story and NLU tests
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory validate
 	@mkdir -p results; url="$${TEST_POSTGRES_URL:-}"; \
@@ -191,7 +202,7 @@ test: system-test $(MODEL) $(WIDGET_JS) $(CHECKOV) $(HADOLINT)   ## [dev] everyt
 	$(MAKE) --no-print-directory eval
 	$(MAKE) --no-print-directory crossval
 
-test-scale: $(MODEL)   ## [dev] two Rasa servers on PostgreSQL and Redis (installed if missing): 100 conversations, the lock, a server killed; then the container images built and started with podman
+test-scale: $(MODEL) $(ACTIONS_VENV)/.installed   ## [dev] two Rasa servers on PostgreSQL and Redis (installed if missing): 100 conversations, the lock, a server killed; then the container images built and started with podman
 	@tools/running/system-packages.sh scale
 	@mkdir -p results
 	$(BIN)/pytest -q tests -m scale --junitxml=results/junit-scale.xml
@@ -199,7 +210,7 @@ test-scale: $(MODEL)   ## [dev] two Rasa servers on PostgreSQL and Redis (instal
 	if [ $$status = 3 ]; then echo "!! Container images not built and started here: see the reason above and docs/containers.md"; \
 	elif [ $$status != 0 ]; then exit $$status; fi
 
-test-stress: $(MODEL)   ## [dev] load: 200 conversations of 10 turns at once and a flood, on the real servers (a few minutes)
+test-stress: $(MODEL) $(ACTIONS_VENV)/.installed   ## [dev] load: 200 conversations of 10 turns at once and a flood, on the real servers (a few minutes)
 	@mkdir -p results
 	$(BIN)/pytest -q tests -m stress --junitxml=results/junit-stress.xml
 
@@ -219,13 +230,13 @@ lint: $(VENV)/.installed $(WIDGET_NPM)   ## [dev] static checks: ruff (lint, for
 	$(BIN)/mypy
 	cd widget && npm run --silent lint
 
-bench: $(SPACY)/meta.json $(MODEL)   ## [dev] ours beside the `rasa init` bot: start, training, replies, load, memory; docs/benchmarks.md
+bench: $(SPACY)/meta.json $(MODEL) $(ACTIONS_VENV)/.installed   ## [dev] ours beside the `rasa init` bot: start, training, replies, load, memory; docs/benchmarks.md
 	$(BIN)/python -m tools.benchmark
 
-bench-smoke: $(SPACY)/meta.json $(MODEL)   ## [dev] the same in one tiny run, to check it works (build/bench/smoke.md)
+bench-smoke: $(SPACY)/meta.json $(MODEL) $(ACTIONS_VENV)/.installed   ## [dev] the same in one tiny run, to check it works (build/bench/smoke.md)
 	$(BIN)/python -m tools.benchmark --smoke --out build/bench/smoke.md
 
-profile: $(MODEL)   ## [dev] where our Rasa server's time goes at 32 conversations at once (py-spy; LEVEL=, SECONDS=)
+profile: $(MODEL) $(ACTIONS_VENV)/.installed   ## [dev] where our Rasa server's time goes at 32 conversations at once (py-spy; LEVEL=, SECONDS=)
 	$(BIN)/python -m tools.benchmark.profile --level $(or $(LEVEL),32) --seconds $(or $(SECONDS),20)
 
 bench-long-input: $(MODEL)   ## [dev] long-input benchmark: reply time and memory with and without the guard
@@ -254,7 +265,7 @@ topics: $(VENV)/.installed   ## [team] regenerates data/rules/topics.yml from th
 check-class: $(SPACY)/meta.json   ## [team] eligibility of every student in a CSV file: FILE=students.csv, OUT=results.csv (template in tools/careers_team/)
 	$(BIN)/python -m tools.careers_team.check_class $(if $(FILE),"$(FILE)") $(if $(OUT),--out "$(OUT)")
 
-screenshot: system-test $(MODEL) $(WIDGET_JS)   ## [dev] docs/widget-desktop.png (1280x800) and docs/widget-phone.png (375x667): the widget after a check, in headless Chromium
+screenshot: system-test $(MODEL) $(WIDGET_JS) $(ACTIONS_VENV)/.installed   ## [dev] docs/widget-desktop.png (1280x800) and docs/widget-phone.png (375x667): the widget after a check, in headless Chromium
 	$(BIN)/python -m tools.running.widget_screenshot docs
 
 clean:   ## [dev] removes what the build made (pipeline, model, results, widget bundle)

@@ -5,22 +5,27 @@
 #
 #   podman build --format docker -f deploy/docker/actions.Dockerfile -t careers-actions .
 #
-# It installs rasa-sdk and PyYAML only (deploy/docker/actions-requirements.txt), not
-# Rasa: actions/, dialogue/ and careers/ never import Rasa, so TensorFlow and the rest stay out.
-# Two stages: the venv is installed in the first, and the second takes the venv and
-# the code. docs/containers.md says how to run it.
+# It is the action server's own stack, apart from Rasa's: Python 3.13 and the newest
+# rasa-sdk with PyYAML (requirements-actions.txt, pinned by requirements-actions-lock.txt,
+# as `make install` builds .venv-actions), not Rasa: actions/, dialogue/ and careers/
+# never import Rasa, so TensorFlow and the rest stay out, and Rasa's Python 3.10 and
+# rasa-sdk 3.6 do not hold it back. tests/test_action_contract.py checks Rasa 3.6.21
+# against it. Two stages: the venv is installed in the first, and the second takes the
+# venv and the code. docs/containers.md says how to run it.
 
-ARG PYTHON_IMAGE=python:3.10.20-slim-bookworm@sha256:ff7161e2b8e2a56fc6a62a6099ff8feb72f1a6dbae9860cdcb9a6c65cf4c6be9
+# The digest is the one a public project pinned for this tag in 2026; refresh it before
+# a release (docs/containers.md: skopeo inspect docker://docker.io/library/python:3.13-slim-bookworm).
+ARG PYTHON_IMAGE=python:3.13-slim-bookworm@sha256:67a1e1f215ccda113cfc024e8639049257e88f273898f595b61476d128d387e8
 
 # ---- 1. Virtual env ----
 FROM ${PYTHON_IMAGE} AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /app
-COPY requirements-lock.txt deploy/docker/actions-requirements.txt /tmp/requirements/
+COPY requirements-actions.txt requirements-actions-lock.txt /tmp/requirements/
 RUN python -m venv /opt/venv \
-    && /opt/venv/bin/pip install --no-cache-dir "pip==24.0" \
+    && /opt/venv/bin/pip install --no-cache-dir "pip==24.2" \
     && /opt/venv/bin/pip install --no-cache-dir \
-        -r /tmp/requirements/actions-requirements.txt -c /tmp/requirements/requirements-lock.txt
+        -r /tmp/requirements/requirements-actions.txt -c /tmp/requirements/requirements-actions-lock.txt
 COPY careers/ careers/
 COPY dialogue/ dialogue/
 COPY actions/ actions/

@@ -45,8 +45,9 @@ podman info >"$LOGS/podman-info.txt" 2>&1 \
 command -v curl >/dev/null 2>&1 || failed "curl is not installed"
 
 # ---- The images the builds and the pod start from ----
-arg_default() { sed -n "s/^ARG $1=//p" deploy/docker/rasa.Dockerfile | head -1; }
+arg_default() { sed -n "s/^ARG $1=//p" "deploy/docker/${2:-rasa}.Dockerfile" | head -1; }
 python_image=$(arg_default PYTHON_IMAGE)
+actions_python_image=$(arg_default PYTHON_IMAGE actions)  # Python 3.13: the action server's own
 node_image=$(arg_default NODE_IMAGE)
 postgres_image=${POSTGRES_IMAGE:-docker.io/library/postgres:15-bookworm}
 redis_image=${REDIS_IMAGE:-docker.io/library/redis:7-bookworm}
@@ -54,13 +55,14 @@ obtain() {  # obtain IMAGE: there already, or pulled; the pull's error in $LOGS/
   podman image exists "$1" || timeout 300 podman pull --quiet "$1" >"$LOGS/pull.txt" 2>&1
 }
 unobtainable=""
-for image in "$python_image" "$node_image" "$postgres_image" "$redis_image"; do
+for image in "$python_image" "$actions_python_image" "$node_image" "$postgres_image" "$redis_image"; do
   if ! obtain "$image"; then
     unobtainable=$image
     break
   fi
 done
-build_args=()
+rasa_args=()
+actions_args=()
 if [ -n "$unobtainable" ]; then
   reason="cannot pull $unobtainable: $(grep -m1 -i error "$LOGS/pull.txt" || tail -1 "$LOGS/pull.txt")"
   [ "${CONTAINER_STANDINS:-0}" = 1 ] \
@@ -71,10 +73,12 @@ if [ -n "$unobtainable" ]; then
   tools/running/container_standins.sh || status=$?
   [ "$status" = 0 ] || { [ "$status" = 3 ] && not_here "no stand-in images either (see above)"; exit "$status"; }
   python_image=localhost/careers-standin-python:3.10
+  actions_python_image=localhost/careers-standin-python:3.13
   node_image=localhost/careers-standin-node:20
   postgres_image=localhost/careers-standin-postgres:15
   redis_image=localhost/careers-standin-redis:7
-  build_args=(--build-arg "PYTHON_IMAGE=$python_image" --build-arg "NODE_IMAGE=$node_image")
+  rasa_args=(--build-arg "PYTHON_IMAGE=$python_image" --build-arg "NODE_IMAGE=$node_image")
+  actions_args=(--build-arg "PYTHON_IMAGE=$actions_python_image")
 fi
 
 # Can a container start at all (namespaces, cgroups, limits)?
@@ -84,11 +88,11 @@ if ! podman run --rm "$python_image" python3 -c pass \
 fi
 
 # ---- Build ----
-build() {  # build NAME: deploy/docker/NAME.Dockerfile as careers-NAME:smoke
+build() {  # build NAME ARGS...: deploy/docker/NAME.Dockerfile as careers-NAME:smoke
   echo "==> Building careers-$1:smoke (log: $LOGS/$1-build.log)"
   local started=$SECONDS before
   before=$(podman image inspect --format '{{.Id}}' "careers-$1:smoke" 2>/dev/null || true)
-  if ! podman build --format docker "${build_args[@]}" \
+  if ! podman build --format docker "${@:2}" \
     -f "deploy/docker/$1.Dockerfile" -t "careers-$1:smoke" . >"$LOGS/$1-build.log" 2>&1; then
     tail -20 "$LOGS/$1-build.log" >&2
     failed "podman build of deploy/docker/$1.Dockerfile"
@@ -100,8 +104,8 @@ build() {  # build NAME: deploy/docker/NAME.Dockerfile as careers-NAME:smoke
     podman rmi "$before" >/dev/null 2>&1 || true
   fi
 }
-build actions
-build rasa
+build actions ${actions_args[@]+"${actions_args[@]}"}
+build rasa ${rasa_args[@]+"${rasa_args[@]}"}
 
 # ---- Start: PostgreSQL, Redis, the action server and Rasa, sharing one pod ----
 pod=careers-smoke-$$

@@ -2,14 +2,15 @@
 # Local stand-ins for the public images the container smoke test needs, for a
 # machine that reaches Debian's mirrors, PyPI and the npm registry but no container
 # registry (as this project's machines do). Made from Debian bookworm packages and
-# this machine's own Python 3.10 and Node.js; never pushed anywhere.
+# this machine's own Pythons (3.10, 3.13) and Node.js; never pushed anywhere.
 #
 #   tools/running/container_standins.sh      (as root: debootstrap and podman)
 #
 # Makes, when missing (REBUILD=1 remakes them):
 #   localhost/careers-standin-debian:bookworm  debootstrap --variant=minbase bookworm
 #   localhost/careers-standin-python:3.10      + Python 3.10 from tools/running/find-python.sh in /usr/local
-#                                              (what python:3.10-slim-bookworm gives the Dockerfiles)
+#                                              (what python:3.10-slim-bookworm gives the Rasa image)
+#   localhost/careers-standin-python:3.13      + the same for Python 3.13 (the action server image's)
 #   localhost/careers-standin-node:20          + this machine's node and npm in /usr/local
 #   localhost/careers-standin-postgres:15      + Debian's postgresql-15, POSTGRES_USER/PASSWORD/DB as the official image reads them
 #   localhost/careers-standin-redis:7          + Debian's redis-server
@@ -79,17 +80,19 @@ context() {  # context NAME: an empty build folder with the CA bundle in it
   echo "$WORK/$1"
 }
 
-# ---- Python 3.10 in /usr/local, like python:3.10-slim-bookworm ----
-image=$PREFIX-python:3.10
-if ! have "$image"; then
-  python=$(tools/running/find-python.sh) || cannot "no Python 3.10 on this machine"
+# ---- Python in /usr/local, like python:3.X-slim-bookworm ----
+# python_standin VERSION ENV: Python VERSION, found by tools/running/find-python.sh ENV
+python_standin() {
+  local version=$1 image=$PREFIX-python:$1 python prefix dir
+  have "$image" && return 0
+  python=$(tools/running/find-python.sh "$2") || cannot "no Python $version on this machine"
   prefix=$("$python" -c 'import sys; print(sys.base_prefix)')
   case "$prefix" in
-    /usr | /usr/local) cannot "Python 3.10 at $prefix is the system's own; a self-contained one (pyenv) is needed" ;;
+    /usr | /usr/local) cannot "Python $version at $prefix is the system's own; a self-contained one (pyenv) is needed" ;;
   esac
-  dir=$(context python)
+  dir=$(context "python-$version")
   mkdir "$dir/python"
-  tar -C "$prefix" -c --exclude=./lib/python3.10/test --exclude='./lib/python3.10/site-packages/*' \
+  tar -C "$prefix" -c --exclude="./lib/python$version/test" --exclude="./lib/python$version/site-packages/*" \
     --exclude='__pycache__' --exclude='./bin/pip*' --exclude='./bin/idle*' --exclude='./bin/2to3*' \
     --exclude='./bin/pydoc*' . | tar -C "$dir/python" -x
   {
@@ -100,14 +103,16 @@ RUN apt-get update \
         libffi8 libbz2-1.0 liblzma5 zlib1g libncursesw6 libreadline8 libuuid1 libexpat1 libtirpc3 libnsl2 \
     && rm -rf /var/lib/apt/lists/*
 COPY python/ /usr/local/
-RUN ldconfig && python3.10 -c 'import ssl, sqlite3, ctypes, lzma, bz2, zlib, venv'
-ENV LANG=C.UTF-8
 EOF
+    echo "RUN ldconfig && python$version -c 'import ssl, sqlite3, ctypes, lzma, bz2, zlib, venv'"
+    echo "ENV LANG=C.UTF-8"
     trust_lines
     echo 'CMD ["python3"]'
   } >"$dir/Containerfile"
   build "$image" "$dir"
-fi
+}
+python_standin 3.10 rasa     # the Rasa image's
+python_standin 3.13 actions  # the action server image's
 
 # ---- Node.js 20 and npm in /usr/local, like node:20-bookworm-slim ----
 image=$PREFIX-node:20

@@ -7,6 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 BIN=.venv/bin
+# The action server runs in its own env (Python 3.13, the newest rasa-sdk).
+ACTIONS_BIN=.venv-actions/bin
 MODEL=${MODEL:-models/careers.tar.gz}
 ACTIONS_PORT=${ACTIONS_PORT:-5055}
 RASA_PORT=${RASA_PORT:-5005}
@@ -62,7 +64,7 @@ wait_for() {  # wait_for NAME URL PID
 }
 
 echo "==> Starting the action server on $ACTIONS_HOST:$ACTIONS_PORT (log: $LOG_DIR/actions.log)"
-"$BIN/python" -m runtime.action_server --actions actions --port "$ACTIONS_PORT" > >(log_to actions.log) 2>&1 &
+"$ACTIONS_BIN/python" -m runtime.action_server --actions actions --port "$ACTIONS_PORT" > >(log_to actions.log) 2>&1 &
 pids+=($!)
 wait_for "Action server" "http://$ACTIONS_HOST:$ACTIONS_PORT/health" "${pids[-1]}"
 

@@ -26,8 +26,12 @@ ROOT = Path(__file__).resolve().parents[2]
 RASA = str(Path(sys.executable).with_name("rasa"))
 # Rasa's command line with the project's patches (runtime/rasa_patches.py) applied.
 RASA_PATCHED = [sys.executable, "-m", "runtime"]
-# The action server as `make run` starts it (runtime/action_server.py).
-ACTION_SERVER = [sys.executable, "-m", "runtime.action_server"]
+# The action server as `make run` starts it (runtime/action_server.py), in its own
+# env (`make install` builds it: Python 3.13, the newest rasa-sdk).
+ACTIONS_PYTHON = ROOT / ".venv-actions" / "bin" / "python"
+ACTION_SERVER = [str(ACTIONS_PYTHON), "-m", "runtime.action_server"]
+# The same server on rasa-sdk 3.6 in Rasa's env: the contract test's reference.
+REFERENCE_ACTION_SERVER = [sys.executable, "-m", "runtime.action_server"]
 START_TIMEOUT = 240
 
 
@@ -136,11 +140,13 @@ def post(
             return error.code, text
 
 
-def action_server(port: int, workdir: Path, token: str) -> Server:
-    """The action server as `make run` starts it, asking for `token`."""
+def action_server(port: int, workdir: Path, token: str, command: Sequence[str] = ACTION_SERVER) -> Server:
+    """The action server as `make run` starts it (or `command`), asking for `token`."""
+    if command == ACTION_SERVER and not ACTIONS_PYTHON.exists():
+        raise RuntimeError(f"no action server env at {ACTIONS_PYTHON.parent.parent}: run `make install`")
     return Server(
         "action server",
-        [*ACTION_SERVER, "--actions", "actions", "--port", str(port)],
+        [*command, "--actions", "actions", "--port", str(port)],
         workdir / "actions.log",
         env={ACTION_SERVER_TOKEN: token, "ACTIONS_HOST": "127.0.0.1"},
     )
@@ -183,21 +189,26 @@ def running_assistant(
     workdir: Path,
     allowed_origins: Sequence[str] = (),
     env: Optional[Dict[str, str]] = None,
+    action_port: Optional[int] = None,
+    actions_via: Optional[str] = None,
+    action_token: Optional[str] = None,
 ) -> Iterator[Assistant]:
     """The action server and Rasa (REST and socket.io channels, SQLite store in `workdir`)
     on free ports of 127.0.0.1, as `make run` starts them: the action server asks for
-    a token of this run's own, and Rasa has its own conversation secret and REST
-    token. Pages on `allowed_origins` may use it from a browser (CORS). `env` adds
-    settings for Rasa (limits, timeouts)."""
-    action_port, rasa_port = free_port(), free_port()
+    a token of this run's own (or `action_token`), and Rasa has its own conversation
+    secret and REST token. Pages on `allowed_origins` may use it from a browser (CORS).
+    `env` adds settings for Rasa (limits, timeouts). The action server listens on
+    `action_port` if given, and Rasa calls `actions_via` (a recording proxy in front
+    of it, for the contract test) instead of it if given."""
+    action_port, rasa_port = action_port or free_port(), free_port()
     # The project's endpoints.yml, as `make run` uses it, with this action server
     # and a database of the work folder's own.
     settings = yaml.safe_load((ROOT / "endpoints.yml").read_text())
-    settings["action_endpoint"]["url"] = f"http://127.0.0.1:{action_port}/webhook"
+    settings["action_endpoint"]["url"] = actions_via or f"http://127.0.0.1:{action_port}/webhook"
     settings["tracker_store"]["db"] = str(workdir / "conversations.db")
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(yaml.safe_dump(settings, sort_keys=False))
-    token = {ACTION_SERVER_TOKEN: secrets.token_hex(16)}
+    token = {ACTION_SERVER_TOKEN: action_token or secrets.token_hex(16)}
     # The REST token is this process's (make exports one), or a new one it then
     # holds, so that the tools' REST clients here (post, the load generator) send it.
     rest_token = os.environ.get(REST_API_TOKEN) or secrets.token_hex(32)
