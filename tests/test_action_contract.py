@@ -210,3 +210,35 @@ def call_body(action: str, tracker: Dict[str, Any]) -> bytes:
     return json.dumps(
         {"next_action": action, "sender_id": "test-contract", "tracker": tracker, "version": "3.6.21"}
     ).encode()
+
+
+def test_the_action_server_env_holds_only_the_domain_the_dialogue_layer_and_the_actions():
+    """In .venv-actions, the server loads the actions and imports nothing of the
+    project but careers/, dialogue/, actions/ and its own module; Rasa is not there."""
+    import subprocess
+
+    script = (
+        "import importlib.util, json, sys\n"
+        "from runtime.action_server import create_app\n"
+        "create_app('actions', 'a-token')\n"
+        "files = {n: getattr(m, '__file__', None) or '' for n, m in list(sys.modules.items())}\n"
+        "ours = sorted(n for n, f in files.items()\n"
+        "              if f.startswith(sys.argv[1]) and not f.startswith(sys.argv[1] + '.venv'))\n"
+        "print(json.dumps({'ours': ours, 'rasa': importlib.util.find_spec('rasa') is not None,\n"
+        "                  'python': list(sys.version_info[:2])}))\n"
+    )
+    done = subprocess.run(
+        [str(ACTIONS_PYTHON), "-c", script, str(ROOT) + "/"],
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    found = json.loads(done.stdout.splitlines()[-1])
+    packages = {name.split(".")[0] for name in found["ours"]}
+    assert packages == {"actions", "careers", "dialogue", "runtime"}, found["ours"]
+    runtime = {name for name in found["ours"] if name.startswith("runtime")}
+    assert runtime == {"runtime", "runtime.action_server"}
+    assert not found["rasa"] and found["python"] >= [3, 12]
