@@ -214,13 +214,23 @@ test-stress: $(MODEL) $(ACTIONS_VENV)/.installed   ## [dev] load: 200 conversati
 	@mkdir -p results
 	$(BIN)/pytest -q tests -m stress --junitxml=results/junit-stress.xml
 
-audit: $(WIDGET_NPM)   ## [run] known vulnerabilities in the pinned packages: pip-audit and npm audit (needs their advisory services)
-	@status=0; \
-	[ -x build/audit/bin/pip-audit ] || { python3 -m venv build/audit && \
-		build/audit/bin/pip install --quiet "pip-audit==$(PIP_AUDIT_VERSION)"; } || status=1; \
-	build/audit/bin/pip-audit --requirement requirements-lock.txt --no-deps --disable-pip \
-		--progress-spinner off || status=1; \
-	(cd widget && npm audit) || status=1; \
+audit: $(WIDGET_NPM)   ## [run] known vulnerabilities in the pinned packages: pip-audit, else the dated advisory snapshot (OFFLINE=1: the snapshot only); npm audit
+	@status=0; python_audit=3; offline="$(filter-out 0,$(OFFLINE))"; \
+	[ -x $(BIN)/python ] || { echo "!! make audit needs the virtual env: run make install first"; exit 2; }; \
+	if [ -n "$$offline" ]; then echo "==> OFFLINE=1: the Python pins against the advisory snapshot only"; \
+	elif [ -x build/audit/bin/pip-audit ] || { python3 -m venv build/audit && \
+		build/audit/bin/pip install --quiet "pip-audit==$(PIP_AUDIT_VERSION)"; }; then \
+		echo "==> pip-audit on the lock files (asks its online advisory service)"; \
+		$(BIN)/python -m tools.security.pip_audit build/audit/bin/pip-audit; python_audit=$$?; \
+	else echo "!! pip-audit could not be installed"; fi; \
+	if [ $$python_audit = 3 ]; then \
+		[ -n "$$offline" ] || echo "==> pip-audit could not ask its service: using the advisory snapshot instead"; \
+		$(BIN)/python -m tools.security.audit || status=1; \
+	elif [ $$python_audit != 0 ]; then status=1; fi; \
+	if [ -n "$$offline" ]; then \
+		echo "!! npm audit skipped (OFFLINE=1): the widget's packages were NOT checked (npm audit needs the npm registry)"; \
+	else echo "==> npm audit on the widget (needs the npm registry's advisory service; no offline fallback)"; \
+		(cd widget && npm audit) || status=1; fi; \
 	[ $$status = 0 ] || echo "!! make audit found something or could not ask; see docs/security.md, Dependency audit"; \
 	exit $$status
 
