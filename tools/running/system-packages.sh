@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # What the assistant needs from Debian besides Python 3.10: Node.js with npm (to build
-# the chat widget), and for the tests Chromium (browser tests of the widget) and
-# PostgreSQL (the report read from a PostgreSQL tracker store); for `make
-# test-scale`, PostgreSQL, Redis and podman. Run by `make run`, `make test` and `make
+# the chat widget), and for the tests Chromium (browser tests of the widget),
+# PostgreSQL (the report read from a PostgreSQL tracker store) and nginx (the reverse
+# proxy, deploy/proxy/nginx.conf); for `make test-scale`, PostgreSQL, Redis, nginx and
+# podman. Run by `make run`, `make test` and `make
 # test-scale`: installs what is missing when run as root, otherwise stops at once
 # with the one command to run.
 # Usage: tools/running/system-packages.sh run|test|scale
@@ -13,6 +14,10 @@ if [ "${1:-test}" = test ]; then
   command -v chromium >/dev/null 2>&1 || [ -x "${CHROMIUM:-/usr/bin/chromium}" ] || need+=(chromium)
   ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql)
 fi
+# The reverse proxy the tests put in front of Rasa (tests/test_proxy.py, test_scale.py).
+case "${1:-test}" in
+  test | scale) command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx) ;;
+esac
 if [ "${1:-test}" = scale ]; then
   ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql)
   command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
