@@ -75,11 +75,20 @@ system-test:   ## [dev] Debian packages `make test` needs (also Chromium and Pos
 
 install: $(VENV)/.installed $(ACTIONS_VENV)/.installed   ## [run] the two virtual envs with pinned dependencies: Rasa's (.venv) and the action server's (.venv-actions)
 
-$(VENV)/.installed: requirements.txt requirements-lock.txt tools/running/find-python.sh
-	@echo "==> Creating the virtual env in $(VENV) (Python 3.10, for Rasa)"
-	@python="$$(tools/running/find-python.sh rasa)" && "$$python" -m venv $(VENV)
+# Rasa 3.6.21 declares Python below 3.11 but runs on 3.11 (docs/security.md, The platform):
+# pip is told to ignore that declaration, and matplotlib 3.5 (Rasa's cap), which has no
+# wheel for 3.11, is built first against Debian's FreeType and Qhull with the lock's numpy.
+$(VENV)/.installed: requirements.txt requirements-lock.txt tools/running/find-python.sh tools/running/mplsetup.cfg \
+		| system-run
+	@echo "==> Creating the virtual env in $(VENV) (Python 3.11, for Rasa)"
+	@rm -rf $(VENV) && python="$$(tools/running/find-python.sh rasa)" && "$$python" -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade "pip<24.1"
-	$(BIN)/pip install --quiet -r requirements.txt -c requirements-lock.txt
+	@mkdir -p build/wheels && grep -E '^numpy==' requirements-lock.txt >build/wheels/build-constraints.txt
+	@echo "==> Building matplotlib for Python 3.11 (a few minutes, once)"
+	MPLSETUPCFG=$(CURDIR)/tools/running/mplsetup.cfg PIP_CONSTRAINT=$(CURDIR)/build/wheels/build-constraints.txt \
+		$(BIN)/pip wheel --quiet --no-deps -w build/wheels "$$(grep -E '^matplotlib==' requirements-lock.txt)"
+	$(BIN)/pip install --quiet --ignore-requires-python --find-links build/wheels \
+		-r requirements.txt -c requirements-lock.txt
 	@touch $@
 
 $(ACTIONS_VENV)/.installed: requirements-actions.txt requirements-actions-lock.txt tools/running/find-python.sh

@@ -920,6 +920,25 @@ def _apology_when_the_action_server_fails() -> None:
     rasas_handle = _replace(MessageProcessor, "handle_message", handle_message)
 
 
+def _sanic_websockets_wait_on_tasks() -> None:
+    """Sanic 21.12, the version Rasa 3.6 pins, waits for a WebSocket's next message
+    with `asyncio.wait((future, coroutine))`. Python 3.11 refuses a coroutine there
+    (TypeError), so on 3.11 every WebSocket (socket.io's, so the widget's) failed at
+    the first message the server read from it. Sanic's WebSocket module is given an
+    `asyncio` whose `wait` first makes a task of each coroutine, as Python 3.10's
+    own `wait` did; everything else is asyncio's. The same on 3.10, less a warning."""
+    import asyncio
+
+    from sanic.server.websockets import impl
+
+    async def wait(aws: Iterable[Any], **kwargs: Any) -> Any:
+        return await asyncio.wait({asyncio.ensure_future(a) for a in aws}, **kwargs)
+
+    tasks_only = types.ModuleType("asyncio", "asyncio, with a wait() that accepts coroutines")
+    tasks_only.__dict__.update({k: v for k, v in vars(asyncio).items() if not k.startswith("__")}, wait=wait)
+    _replace(impl, "asyncio", tasks_only)
+
+
 DEFAULT_ACTION_TIMEOUT_SECONDS = 10.0
 
 
@@ -955,7 +974,11 @@ SAFETY_PATCHES: Dict[str, Callable[[], None]] = {
     "conversations deleted on request": _conversations_deleted_on_request,
     "an apology when the action server fails": _apology_when_the_action_server_fails,
 }
-PATCHES: Dict[str, Callable[[], None]] = {**SPEED_PATCHES, **SAFETY_PATCHES}
+# These let Rasa's pinned libraries run on a newer Python than Rasa 3.6 declares.
+PLATFORM_PATCHES: Dict[str, Callable[[], None]] = {
+    "sanic's websockets wait on tasks (Python 3.11)": _sanic_websockets_wait_on_tasks,
+}
+PATCHES: Dict[str, Callable[[], None]] = {**SPEED_PATCHES, **SAFETY_PATCHES, **PLATFORM_PATCHES}
 
 
 def apply(names: Optional[Iterable[str]] = None) -> List[str]:

@@ -1,7 +1,7 @@
 """The contract between Rasa 3.6.21 and the action server on its own stack.
 
 The action server runs in an environment of its own (.venv-actions: Python 3.13, the
-newest rasa-sdk), apart from Rasa's (Python 3.10, which holds rasa-sdk at 3.6.2). The
+newest rasa-sdk), apart from Rasa's (Python 3.11, where Rasa holds rasa-sdk at 3.6.2). The
 real Rasa server calls it through a tee: each call also goes to the same server on
 rasa-sdk 3.6.2 (the reference, in Rasa's env), and the two answers must be the same,
 status and body, event for event. The conversation scripts chosen below reach every
@@ -151,7 +151,7 @@ def tee_in_front(tmp_path_factory) -> Iterator[Tuple[Tee, str, Any]]:
 
 def test_the_current_stack_is_the_one_under_test(tee_in_front):
     """The servers really are the two stacks: rasa-sdk 3.21 on Python 3.13 against
-    rasa-sdk 3.6 on Python 3.10 (their logs say which)."""
+    rasa-sdk 3.6 on Python 3.11 (their logs say which)."""
     _, _, assistant = tee_in_front
     log = assistant.actions.log.read_text()
     assert "rasa-sdk 3.21." in log, log[-2000:]

@@ -33,6 +33,8 @@ HADOLINT = ROOT / "build" / "hadolint" / "bin" / "hadolint"
 UID = 10001
 
 # Packages that build things; none of them belongs in the stage that runs.
+# Debian's libraries matplotlib 3.5, built in the Rasa image's build stage, links to.
+RUNTIME_LIBRARIES = {"libfreetype6", "libqhull-r8.0"}
 BUILD_TOOLS = {"gcc", "g++", "make", "build-essential", "npm", "nodejs", "git", "curl", "wget"}
 SECRET_NAME = re.compile(r"(TOKEN|SECRET|PASSWORD|PASSWD|API_KEY|PRIVATE_KEY)$", re.IGNORECASE)
 PINNED_IMAGE = re.compile(r"^[\w./-]+:[\w.-]+@sha256:[0-9a-f]{64}$")
@@ -142,8 +144,8 @@ def test_multi_stage_with_pinned_base_images(dockerfile: Dockerfile):
             assert PINNED_IMAGE.match(image), f"{stage.image} -> {image}: pin a tag and a digest"
             assert ":latest@" not in image
         earlier.add(stage.name)
-    # Rasa 3.6 needs Python 3.10; the action server has its own, supported one.
-    python = {"rasa": "python:3.10", "actions": "python:3.13"}[dockerfile.path.name.split(".")[0]]
+    # Rasa 3.6.21 runs on Python 3.11 (with a patch); the action server has its own, newer one.
+    python = {"rasa": "python:3.11", "actions": "python:3.13"}[dockerfile.path.name.split(".")[0]]
     assert resolved(dockerfile, dockerfile.final.image).startswith(python)
 
 
@@ -171,7 +173,14 @@ def test_no_build_tools_or_installs_in_the_final_stage(dockerfile: Dockerfile):
     for command in dockerfile.final.all("RUN"):
         words = set(re.split(r"[\s;&|]+", command))
         assert not words & BUILD_TOOLS, f"build tools in the final stage: {command}"
-        assert "install" not in words, f"the final stage installs something: {command}"
+        if "install" in words:
+            # Only Debian's shared libraries that a package built in the build stage
+            # links to (matplotlib 3.5 for Python 3.11), nothing else.
+            pattern = r"apt-get install -y --no-install-recommends ([\w.+ -]+?)(?:\s*&&|$)"
+            installed = re.findall(pattern, command)
+            assert installed and set(installed[0].split()) <= RUNTIME_LIBRARIES, (
+                f"the final stage installs something: {command}"
+            )
     assert "node" not in resolved(dockerfile, dockerfile.final.image), "the final stage is Python's"
 
 

@@ -803,3 +803,51 @@ def test_the_action_endpoint_sends_the_token_from_the_environment(monkeypatch, t
     assert rasas(str(endpoints)).action.headers == {"X-Other": "kept"}  # Rasa alone sends none
     (tmp_path / "none.yml").write_text("tracker_store:\n  type: SQL\n")
     assert AvailableEndpoints.read_endpoints(str(tmp_path / "none.yml")).action is None
+
+
+SANIC_ECHO = """
+import asyncio, socket, sys
+import websockets
+from sanic import Sanic
+from runtime import rasa_patches
+rasa_patches.apply()
+app = Sanic("websocket_probe")
+
+@app.websocket("/echo")
+async def echo(_request, ws):
+    await ws.send("got " + await ws.recv())
+
+async def talk():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = await app.create_server(
+        host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False
+    )
+    await server.startup()
+    try:
+        async with websockets.connect(f"ws://127.0.0.1:{port}/echo") as client:
+            await client.send("hello")
+            return await asyncio.wait_for(client.recv(), 10)
+    finally:
+        server.close()
+        await server.wait_closed()
+
+print("reply:", asyncio.run(talk()))
+"""
+
+
+def test_a_sanic_websocket_reads_what_a_client_sends():
+    """Sanic 21.12's WebSocket read passed a coroutine to asyncio.wait, which Python
+    3.11 refuses: the server closed the socket at the first message it read (the
+    widget got its greeting and never a reply). In a process of its own, as Sanic
+    prepares its server code once per process."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    done = subprocess.run(
+        [sys.executable, "-c", SANIC_ECHO], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert "reply: got hello" in done.stdout, done.stderr[-2000:]

@@ -8,7 +8,7 @@
 # It is the action server's own stack, apart from Rasa's: Python 3.13 and the newest
 # rasa-sdk with PyYAML (requirements-actions.txt, pinned by requirements-actions-lock.txt,
 # as `make install` builds .venv-actions), not Rasa: actions/, dialogue/ and careers/
-# never import Rasa, so TensorFlow and the rest stay out, and Rasa's Python 3.10 and
+# never import Rasa, so TensorFlow and the rest stay out, and Rasa's Python 3.11 and
 # rasa-sdk 3.6 do not hold it back. tests/test_action_contract.py checks Rasa 3.6.21
 # against it. Two stages: the venv is installed in the first, and the second takes the
 # venv and the code. docs/containers.md says how to run it.

@@ -14,7 +14,10 @@
 
 # Base images, pinned by tag and digest. Changing either is a reviewed update (see
 # docs/containers.md); a build may pass others with --build-arg.
-ARG PYTHON_IMAGE=python:3.10.20-slim-bookworm@sha256:ff7161e2b8e2a56fc6a62a6099ff8feb72f1a6dbae9860cdcb9a6c65cf4c6be9
+# Python 3.11: Rasa 3.6.21 declares below 3.11 but runs on it with one patch
+# (docs/security.md, The platform). The digest is one a public project pinned for this
+# tag; refresh it before a release (docs/containers.md).
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm@sha256:2e32f7d302adc1c37428355c1e646897c0c53f4fd60b6a551245fb90ee129f91
 ARG NODE_IMAGE=node:20.20.2-bookworm-slim@sha256:2cf067cfed83d5ea958367df9f966191a942351a2df77d6f0193e162b5febfc0
 
 # ---- 1. The chat widget: one JavaScript file, from widget/package-lock.json ----
@@ -36,13 +39,23 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONWARNINGS=ignore::DeprecationWarning \
     SQLALCHEMY_SILENCE_UBER_WARNING=1
 WORKDIR /app
-# Every package has a wheel for Linux x86-64 but three pure-Python ones (built with
-# pip's own setuptools), so this stage needs no compiler. pip stays below 24.1, as
-# in the Makefile.
-COPY requirements-lock.txt deploy/docker/rasa-requirements.txt /tmp/requirements/
+# Every package has a wheel for Linux x86-64 on Python 3.11 but matplotlib 3.5 (Rasa's
+# cap) and a few pure-Python ones: matplotlib is built first, as the Makefile builds it,
+# against Debian's FreeType and Qhull (tools/running/mplsetup.cfg) with the lock's numpy,
+# so this stage has a compiler and the final one only those two libraries. pip stays
+# below 24.1, as in the Makefile; Rasa's "below 3.11" is ignored, as there.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends g++ pkg-config libfreetype-dev libqhull-dev \
+    && rm -rf /var/lib/apt/lists/*
+COPY requirements-lock.txt deploy/docker/rasa-requirements.txt tools/running/mplsetup.cfg /tmp/requirements/
 RUN python -m venv /opt/venv \
     && /opt/venv/bin/pip install --no-cache-dir "pip==24.0" \
-    && /opt/venv/bin/pip install --no-cache-dir \
+    && grep -E '^numpy==' /tmp/requirements/requirements-lock.txt >/tmp/requirements/build-constraints.txt \
+    && MPLSETUPCFG=/tmp/requirements/mplsetup.cfg PIP_CONSTRAINT=/tmp/requirements/build-constraints.txt \
+        /opt/venv/bin/pip wheel --no-cache-dir --no-deps -w /tmp/wheels \
+        "$(grep -E '^matplotlib==' /tmp/requirements/requirements-lock.txt)" \
+    && /opt/venv/bin/pip install --no-cache-dir --ignore-requires-python --find-links /tmp/wheels \
         -r /tmp/requirements/rasa-requirements.txt -c /tmp/requirements/requirements-lock.txt
 ENV PATH=/opt/venv/bin:$PATH
 COPY careers/ careers/
@@ -72,8 +85,13 @@ ENV PATH=/opt/venv/bin:$PATH \
     SQLALCHEMY_SILENCE_UBER_WARNING=1 \
     ASSISTANT_PROFILE=production \
     ALLOWED_ORIGINS=http://localhost:8080
-# The server runs as this user; it owns nothing in /app, /opt/venv or the model.
-RUN groupadd --gid 10001 careers \
+# matplotlib's two libraries from Debian (built against them in the build stage), and
+# the user the server runs as; it owns nothing in /app, /opt/venv or the model.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libfreetype6 libqhull-r8.0 \
+    && rm -rf /var/lib/apt/lists/* \
+    && groupadd --gid 10001 careers \
     && useradd --no-log-init --uid 10001 --gid 10001 --create-home \
         --home-dir /home/careers --shell /usr/sbin/nologin careers
 COPY --from=build /opt/venv /opt/venv

@@ -73,7 +73,7 @@ if [ -n "$unobtainable" ]; then
   status=0
   tools/running/container_standins.sh || status=$?
   [ "$status" = 0 ] || { [ "$status" = 3 ] && not_here "no stand-in images either (see above)"; exit "$status"; }
-  python_image=localhost/careers-standin-python:3.10
+  python_image=localhost/careers-standin-python:3.11
   actions_python_image=localhost/careers-standin-python:3.13
   node_image=localhost/careers-standin-node:20
   postgres_image=localhost/careers-standin-postgres:15

@@ -2,14 +2,14 @@
 # Local stand-ins for the public images the container smoke test needs, for a
 # machine that reaches Debian's mirrors, PyPI and the npm registry but no container
 # registry (as this project's machines do). Made from Debian bookworm packages and
-# this machine's own Pythons (3.10, 3.13) and Node.js; never pushed anywhere.
+# this machine's own Pythons (3.11, 3.13) and Node.js; never pushed anywhere.
 #
 #   tools/running/container_standins.sh      (as root: debootstrap and podman)
 #
 # Makes, when missing (REBUILD=1 remakes them):
 #   localhost/careers-standin-debian:bookworm  debootstrap --variant=minbase bookworm
-#   localhost/careers-standin-python:3.10      + Python 3.10 from tools/running/find-python.sh in /usr/local
-#                                              (what python:3.10-slim-bookworm gives the Rasa image)
+#   localhost/careers-standin-python:3.11      + Python 3.11 from tools/running/find-python.sh in /usr/local
+#                                              (what python:3.11-slim-bookworm gives the Rasa and proxy images)
 #   localhost/careers-standin-python:3.13      + the same for Python 3.13 (the action server image's)
 #   localhost/careers-standin-node:20          + this machine's node and npm in /usr/local
 #   localhost/careers-standin-postgres:15      + Debian's postgresql-15, POSTGRES_USER/PASSWORD/DB as the official image reads them
@@ -111,7 +111,7 @@ EOF
   } >"$dir/Containerfile"
   build "$image" "$dir"
 }
-python_standin 3.10 rasa     # the Rasa image's
+python_standin 3.11 rasa     # the Rasa image's
 python_standin 3.13 actions  # the action server image's
 
 # ---- Node.js 20 and npm in /usr/local, like node:20-bookworm-slim ----

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Print the path of a Python interpreter for one of the project's two environments.
-#   tools/running/find-python.sh rasa     Python 3.10, for Rasa 3.6 (.venv): $PYTHON if set
+#   tools/running/find-python.sh rasa     Python 3.11, for Rasa 3.6 (.venv): $PYTHON if set
 #   tools/running/find-python.sh actions  Python 3.13 or 3.12, for the action server's
 #                                         own env (.venv-actions): $ACTIONS_PYTHON if set
 # Order: the variable, then python3.X on the PATH, then pyenv's versions.
 set -u
 case "${1:-rasa}" in
-  rasa) wanted="3.10"; variable=PYTHON; what="Rasa 3.6 needs Python 3.10 (3.11 and newer cannot install it)" ;;
+  rasa) wanted="3.11"; variable=PYTHON; what="Rasa 3.6.21 runs on Python 3.11 here (3.12 and newer cannot install it)" ;;
   actions) wanted="3.13 3.12"; variable=ACTIONS_PYTHON; what="The action server's env (rasa-sdk 3.21) needs Python 3.13 or 3.12" ;;
   *) echo "usage: $0 rasa|actions" >&2; exit 2 ;;
 esac

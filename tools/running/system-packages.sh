@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# What the assistant needs from Debian besides Python 3.10: Node.js with npm (to build
-# the chat widget), and for the tests Chromium (browser tests of the widget),
+# What the assistant needs from Debian besides Python 3.11 and 3.13: Node.js with npm (to
+# build the chat widget), what matplotlib's build needs (below), and for the tests Chromium (browser tests of the widget),
 # PostgreSQL (the report read from a PostgreSQL tracker store) and nginx (the reverse
 # proxy, deploy/proxy/nginx.conf); for `make test-scale`, PostgreSQL, Redis, nginx and
 # podman. Run by `make run`, `make test` and `make
@@ -10,6 +10,13 @@
 set -euo pipefail
 need=()
 command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
+# To build matplotlib 3.5 (Rasa's cap; no wheel for Python 3.11) in the venv: a C++
+# compiler, pkg-config and Debian's FreeType and Qhull (tools/running/mplsetup.cfg).
+command -v g++ >/dev/null 2>&1 || need+=(g++)
+command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+for package in libfreetype-dev libqhull-dev; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || need+=("$package")
+done
 if [ "${1:-test}" = test ]; then
   command -v chromium >/dev/null 2>&1 || [ -x "${CHROMIUM:-/usr/bin/chromium}" ] || need+=(chromium)
   ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql)

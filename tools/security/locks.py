@@ -13,7 +13,7 @@ from typing import Iterable, List, Sequence, Tuple
 
 from tools.security import ROOT
 
-# The assistant's environment (Rasa, Python 3.10) and the action server's own
+# The assistant's environment (Rasa, Python 3.11) and the action server's own
 # (rasa-sdk, Python 3.13).
 LOCK_FILES: Tuple[str, ...] = ("requirements-lock.txt", "requirements-actions-lock.txt")
 
