@@ -129,10 +129,4 @@ def running_proxy(upstreams: Sequence[str], workdir: Path, name: str = "proxy") 
 class _GracefulServer(Server):
     """nginx stops gracefully on SIGQUIT (SIGTERM drops the connections under way)."""
 
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGQUIT)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                super().stop()
+    stop_steps = ((signal.SIGQUIT, 15), *Server.stop_steps)

@@ -44,6 +44,10 @@ def free_port() -> int:
 class Server:
     """A server process started in its own process group, with its log in a file."""
 
+    # How stop() asks it to stop: each signal in turn, waiting so many seconds after
+    # each, and SIGKILL if it is still running after the last.
+    stop_steps: Tuple[Tuple[int, float], ...] = ((signal.SIGTERM, 30),)
+
     def __init__(
         self,
         name: str,
@@ -102,13 +106,20 @@ class Server:
             self.process.wait()
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
+        """Asks the server to stop (`stop_steps`), and kills it if it will not."""
+        if not self.process:
+            return
+        for stop_signal, seconds in self.stop_steps:
+            if self.process.poll() is not None:
+                return
+            os.killpg(self.process.pid, stop_signal)
             try:
-                self.process.wait(timeout=30)
+                self.process.wait(timeout=seconds)
+                return
             except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+                pass
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
 
 
 def post(
