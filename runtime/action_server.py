@@ -40,7 +40,7 @@ import inspect
 import json
 import logging
 import os
-from typing import Any, Dict, Optional
+from typing import TYPE_CHECKING, Any, Dict, Optional
 
 from sanic import Sanic, response
 from sanic.exceptions import SanicException
@@ -48,6 +48,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from runtime import ACTION_SERVER_TOKEN
+
+if TYPE_CHECKING:
+    from rasa_sdk.executor import ActionExecutor
 
 DEFAULT_PORT = 5055
 DEFAULT_HOST = "127.0.0.1"
@@ -58,7 +61,7 @@ APP_NAME = "careers_actions"
 logger = logging.getLogger(__name__)
 
 
-def executor_for(package: str) -> Any:
+def executor_for(package: str) -> "ActionExecutor":
     """rasa-sdk's executor with the actions of `package`, handing an action called
     without the domain `{}` (Rasa 3.6's contract) on every rasa-sdk version."""
     from rasa_sdk.executor import ActionExecutor

@@ -897,6 +897,7 @@ def test_an_action_not_sent_the_domain_answers_as_it_would_with_it(monkeypatch):
 
     from rasa_sdk.executor import ActionExecutor
 
+    from runtime.action_server import executor_for
     from tests.test_tracker_store import everything_people_type
     from tools.careers_team.converse import InProcessAssistant
 
@@ -916,9 +917,8 @@ def test_an_action_not_sent_the_domain_answers_as_it_would_with_it(monkeypatch):
         assistant.send("domain", text)
     assistant.close()
     monkeypatch.setattr(ActionExecutor, "run", run)
-    executor = ActionExecutor()
-    executor.register_package("actions")
-    checked = collections.Counter()
+    executor = executor_for("actions")
+    checked: collections.Counter[str] = collections.Counter()
     loop = asyncio.new_event_loop()
     for call in calls:
         assert call.get("domain"), "every call was recorded with the domain"

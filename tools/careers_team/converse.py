@@ -97,7 +97,8 @@ class InProcessAssistant:
 
 
 def _in_process_actions() -> Any:
-    """An action endpoint that hands each call to rasa-sdk's executor in this process.
+    """An action endpoint that hands each call to rasa-sdk's executor in this process,
+    the one the action server runs (runtime/action_server.py, with Rasa 3.6's contract).
 
     The call and the response go through JSON, as they would over HTTP, and the
     executor's errors become the ones Rasa raises for the action server's 400/404.
@@ -108,10 +109,10 @@ def _in_process_actions() -> Any:
     from rasa.shared.exceptions import RasaException
     from rasa.utils.endpoints import EndpointConfig
     from rasa_sdk import interfaces
-    from rasa_sdk.executor import ActionExecutor
 
-    executor = ActionExecutor()
-    executor.register_package("actions")
+    from runtime.action_server import as_json, executor_for
+
+    executor = executor_for("actions")
 
     class InProcessActionEndpoint(EndpointConfig):
         async def request(
@@ -129,7 +130,7 @@ def _in_process_actions() -> Any:
                 raise ActionExecutionRejection(error.action_name, error.message) from error
             except interfaces.ActionNotFoundException as error:
                 raise RasaException(f"no action '{error.action_name}' in actions/") from error
-            return json.loads(json.dumps(response))
+            return json.loads(json.dumps(as_json(response)))
 
     settings = yaml.safe_load((ROOT / "endpoints.yml").read_text())["action_endpoint"]
     settings.pop("url", None)
