@@ -102,7 +102,8 @@ def parsed(raw: bytes) -> Any:
 
 
 @pytest.fixture(scope="module")
-def tee_in_front(tmp_path_factory) -> Iterator[Tuple[Tee, str, Any]]:
+def tee_in_front(tmp_path_factory) -> Iterator[Tuple[Tee, Any, str]]:
+    """The tee, the assistant calling it, and the action servers' Authorization header."""
     if not MODEL.exists():
         pytest.skip("needs the trained model (make train)")
     assert ACTIONS_PYTHON.exists(), "no .venv-actions: run `make install`"
@@ -143,7 +144,7 @@ def tee_in_front(tmp_path_factory) -> Iterator[Tuple[Tee, str, Any]]:
         with running_assistant(
             MODEL, workdir, action_port=current_port, actions_via=via + "/webhook", action_token=token
         ) as assistant:
-            yield tee, via, assistant
+            yield tee, assistant, f"Bearer {token}"
     finally:
         proxy.shutdown()
         reference.stop()
@@ -152,13 +153,13 @@ def tee_in_front(tmp_path_factory) -> Iterator[Tuple[Tee, str, Any]]:
 def test_the_current_stack_is_the_one_under_test(tee_in_front):
     """The servers really are the two stacks: rasa-sdk 3.21 on Python 3.13 against
     rasa-sdk 3.6 on Python 3.11 (their logs say which)."""
-    _, _, assistant = tee_in_front
+    _, assistant, _ = tee_in_front
     log = assistant.actions.log.read_text()
     assert "rasa-sdk 3.21." in log, log[-2000:]
 
 
 def test_rasa_gets_the_same_events_from_both_stacks_through_every_action(tee_in_front):
-    tee, via, assistant = tee_in_front
+    tee, assistant, authorization = tee_in_front
     rest = RestAssistant(assistant.url, token=assistant.rest_token)
     conversations = load_scripts([SCRIPTS])
     results = [run_conversation(rest, conversation) for conversation in conversations]
@@ -166,7 +167,7 @@ def test_rasa_gets_the_same_events_from_both_stacks_through_every_action(tee_in_
     failed = [result.failure() for result in results if not result.passed]
     assert not failed, "\n".join(failed)[:3000]
 
-    status, listed = tee.forward(tee.current, "GET", "/actions", None, {"Authorization": auth(assistant)})
+    status, listed = tee.forward(tee.current, "GET", "/actions", None, {"Authorization": authorization})
     actions = {item["name"] for item in json.loads(listed)}
     reached = {call.action for call in tee.calls}
     assert status == 200 and actions, listed
@@ -174,14 +175,10 @@ def test_rasa_gets_the_same_events_from_both_stacks_through_every_action(tee_in_
     assert len(tee.calls) > 500, len(tee.calls)
 
 
-def auth(assistant: Any) -> str:
-    return "Bearer " + assistant.actions.extra_env["ACTION_SERVER_TOKEN"]
-
-
 def test_refusals_and_failures_are_the_same_on_both_stacks(tee_in_front):
     """What Rasa never sends, or sends when something is wrong: each answered alike."""
-    tee, via, assistant = tee_in_front
-    json_with_token = {"Content-Type": "application/json", "Authorization": auth(assistant)}
+    tee, _, authorization = tee_in_front
+    json_with_token = {"Content-Type": "application/json", "Authorization": authorization}
     tracker = {"sender_id": "test-contract", "slots": {}, "events": [], "latest_message": {}}
     bad_calls = [
         ("GET", "/actions", None, json_with_token),
