@@ -106,8 +106,7 @@ def verdict(answers: Sequence[Answer], findings: Sequence[Finding]) -> int:
                 f"!! pip-audit gave no report for {lock}, so it could not ask its service. {reason}".rstrip()
             )
             could_not_ask = True
-        elif skipped(dependencies):
-            missing = skipped(dependencies)
+        elif missing := skipped(dependencies):
             print(
                 f"!! pip-audit could not ask about {len(missing)} of {len(dependencies)} packages in {lock}:"
             )
