@@ -249,17 +249,17 @@ lint: $(VENV)/.installed $(WIDGET_NPM)   ## [dev] static checks: ruff (lint, for
 	$(BIN)/mypy
 	cd widget && npm run --silent lint
 
-bench: $(SPACY)/meta.json $(MODEL) $(ACTIONS_VENV)/.installed   ## [dev] ours beside the `rasa init` bot: start, training, replies, load, memory; docs/benchmarks.md
-	$(BIN)/python -m tools.benchmark
+bench: $(SPACY)/meta.json $(MODEL) $(ACTIONS_VENV)/.installed   ## [dev] ours beside the `rasa init` bot: start, training, replies, load, memory; benchmarks/results.md
+	$(BIN)/python -m benchmarks
 
 bench-smoke: $(SPACY)/meta.json $(MODEL) $(ACTIONS_VENV)/.installed   ## [dev] the same in one tiny run, to check it works (build/bench/smoke.md)
-	$(BIN)/python -m tools.benchmark --smoke --out build/bench/smoke.md
+	$(BIN)/python -m benchmarks --smoke --out build/bench/smoke.md
 
 profile: $(MODEL) $(ACTIONS_VENV)/.installed   ## [dev] where our Rasa server's time goes at 32 conversations at once (py-spy; LEVEL=, SECONDS=)
-	$(BIN)/python -m tools.benchmark.profile --level $(or $(LEVEL),32) --seconds $(or $(SECONDS),20)
+	$(BIN)/python -m benchmarks.profile --level $(or $(LEVEL),32) --seconds $(or $(SECONDS),20)
 
 bench-long-input: $(MODEL)   ## [dev] long-input benchmark: reply time and memory with and without the guard
-	$(BIN)/python -m tools.evaluation.bench_long_input
+	$(BIN)/python -m benchmarks.long_input
 
 teams-package: $(VENV)/.installed   ## [run] the Teams app package, build/teams-app.zip (TEAMS_APP_ID=, BOT_DOMAIN=; docs/teams.md)
 	$(BIN)/python -m tools.running.teams_package
@@ -271,7 +271,7 @@ report: $(VENV)/.installed   ## [team] conversations in the tracker store: SINCE
 		$(UNTIL)) $(if $(HTML),--html $(HTML)) $(if $(ENDPOINTS),--endpoints $(ENDPOINTS)) $(if \
 		$(TEST_TRAFFIC),--include-test-traffic))
 
-purge: $(VENV)/.installed   ## [run] deletes conversations older than DAYS days (default: runtime/retention.py's 30) from the tracker store in endpoints.yml
+purge: $(VENV)/.installed   ## [run] deletes conversations older than DAYS days (default: channels/ownership.py's 30) from the tracker store in endpoints.yml
 	$(BIN)/python -m runtime.retention$(if $(DAYS), --days $(DAYS))$(if $(ENDPOINTS), --endpoints $(ENDPOINTS))$(if \
 		$(DRY_RUN), --dry-run)
 

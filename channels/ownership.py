@@ -31,8 +31,6 @@ import time
 import unicodedata
 from typing import Optional, Text
 
-from runtime.retention import DEFAULT_RETENTION_DAYS
-
 # Environment variables: the signing secret, and the server-to-server REST token.
 CONVERSATION_SECRET = "CONVERSATION_SECRET"
 REST_API_TOKEN = "REST_API_TOKEN"
@@ -56,6 +54,11 @@ def is_test_traffic(conversation_id: Text) -> bool:
     own = conversation_id.split(":", 1)[1] if ":" in conversation_id else conversation_id
     return own.startswith((TEST_SENDER_PREFIX, *LEGACY_TEST_SENDER_PREFIXES))
 
+
+# How long a conversation is kept after its latest message, in days: the one place
+# the period is set. A conversation's token lasts as long; the tracker store's purge
+# (runtime.retention, runtime.tracker_store) and `make purge` follow it.
+DEFAULT_RETENTION_DAYS = 30
 
 TOKEN_VERSION = "c1"
 TOKEN_MAX_AGE_SECONDS = DEFAULT_RETENTION_DAYS * 24 * 3600

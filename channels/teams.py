@@ -16,7 +16,7 @@ to get each one from Azure):
   https://login.botframework.com/v1/.well-known/openidconfiguration) and
   TEAMS_TOKEN_URL (default
   https://login.microsoftonline.com/<tenant or botframework.com>/oauth2/v2.0/token):
-  set only to point at a stand-in (tools/running/bot_framework_standin.py) in tests.
+  set only to point at a stand-in (tests/harness/bot_framework_standin.py) in tests.
 
 Every request is authenticated as the Bot Framework's rules for "connector to bot"
 say (BotFrameworkAuth): a Bearer JWT, signed with one of the keys the OpenID

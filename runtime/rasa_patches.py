@@ -1,7 +1,7 @@
 """The changes this project makes to Rasa's own behaviour, in one place.
 
 Two kinds. SPEED_PATCHES each fix a cost measured in `make bench`
-(docs/benchmarks.md) and keep what Rasa does: only how fast it does it changes.
+(benchmarks/results.md) and keep what Rasa does: only how fast it does it changes.
 SAFETY_PATCHES change what it does, on purpose (docs/security.md): the action
 server's token, typed text never read as an intent, "delete my conversation", and
 an apology when the action server fails. They are written for one Rasa version;
@@ -21,6 +21,7 @@ import logging
 import os
 import sys
 import types
+from functools import partial
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -38,6 +39,7 @@ from typing import (
 import rasa
 
 from dialogue.history import TURNS_NEEDED
+from runtime.deletion import conversations_deleted_on_request
 
 if TYPE_CHECKING:
     from rasa.shared.core.domain import Domain, State
@@ -815,51 +817,6 @@ def offered_payloads(events: Reversible[Event], greeting: List[Dict[Text, Any]])
     return offered
 
 
-def _conversations_deleted_on_request() -> None:
-    """`action_delete_conversation` (runtime.DELETE_CONVERSATION_ACTION) runs in Rasa,
-    not on the action server: it confirms with the response
-    runtime.DELETED_RESPONSE, and instead of saving the conversation at the end of
-    the turn, Rasa deletes it from the tracker store (which must have a `delete`
-    method, as runtime.tracker_store's has). The message asking for it goes too."""
-    import rasa.core.actions.action as actions
-    from rasa.core.actions.action import Action, ActionBotResponse
-    from rasa.core.processor import MessageProcessor
-
-    from channels.conversations import deleting_store
-    from runtime import DELETE_CONVERSATION_ACTION, DELETED_RESPONSE
-
-    to_delete: Set[Text] = set()  # conversations whose turn ends in deletion
-
-    class DeleteConversation(Action):
-        def name(self) -> Text:
-            return DELETE_CONVERSATION_ACTION
-
-        async def run(self, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> List[Event]:
-            to_delete.add(tracker.sender_id)
-            return await ActionBotResponse(DELETED_RESPONSE).run(output_channel, nlg, tracker, domain)
-
-    def action_for_name_or_text(name: Text, domain: Any, endpoint: Any) -> Any:
-        if name == DELETE_CONVERSATION_ACTION:
-            if name not in domain.action_names_or_texts:
-                domain.raise_action_not_found_exception(name)
-            return DeleteConversation()
-        return rasas_action_for(name, domain, endpoint)
-
-    async def save_tracker(self: MessageProcessor, tracker: Any) -> None:
-        if tracker.sender_id in to_delete:
-            to_delete.discard(tracker.sender_id)
-            store = deleting_store(self)
-            if store is not None:
-                await store.delete(tracker.sender_id)
-                logger.info("A conversation was deleted at its owner's request.")
-                return
-            logger.error("The tracker store cannot delete conversations: this one was kept.")
-        await rasas_save(self, tracker)
-
-    rasas_action_for = _replace(actions, "action_for_name_or_text", action_for_name_or_text)
-    rasas_save = _replace(MessageProcessor, "save_tracker", save_tracker)
-
-
 class ActionServerUnavailable(BaseException):
     """The action server did not answer in time, or answered with an error.
 
@@ -971,7 +928,7 @@ SPEED_PATCHES: Dict[str, Callable[[], None]] = {
 SAFETY_PATCHES: Dict[str, Callable[[], None]] = {
     "the action server's token from the environment": _action_server_token_from_the_environment,
     "only offered buttons parsed as intents": _only_offered_buttons_parsed_as_intents,
-    "conversations deleted on request": _conversations_deleted_on_request,
+    "conversations deleted on request": partial(conversations_deleted_on_request, _replace),
     "an apology when the action server fails": _apology_when_the_action_server_fails,
 }
 # These let Rasa's pinned libraries run on a newer Python than Rasa 3.6 declares.

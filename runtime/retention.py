@@ -11,7 +11,7 @@ forever). `make purge`, or this module's command, applies a period by hand:
     python -m runtime.retention --days 30 [--endpoints endpoints.yml] [--dry-run]
 
 It deletes from the store endpoints.yml names (SQLite or PostgreSQL), connected to
-as the report connects (tools/careers_team/report/store.py), and prints how many
+as the report connects (runtime/store_config.py), and prints how many
 conversations and events it deleted: counts only, never who or what was said.
 Exit status 0 when done (or nothing was old enough), 2 for a mistake in what it was
 given (the number of days, the endpoints file, the dialect, a database that does
@@ -38,11 +38,10 @@ from typing import Any, Collection, Dict, List, NoReturn, Optional, Sequence, Te
 
 import sqlalchemy as sa
 
+from channels.ownership import DEFAULT_RETENTION_DAYS
+
 logger = logging.getLogger(__name__)
 
-# The one place the period is set: the tracker store's default, the conversation
-# tokens' lifetime (channels/ownership.py) and this command's default follow it.
-DEFAULT_RETENTION_DAYS = 30
 # The Rasa server purges at start-up and then at most this often (on a save).
 PURGE_INTERVAL_SECONDS = 3600
 DAY_SECONDS = 24 * 3600
@@ -228,11 +227,11 @@ def main(argv: Optional[Sequence[str]] = None, now: When = None) -> int:
     parser.add_argument("--dry-run", action="store_true", help="count what would be deleted; delete nothing")
     args = parser.parse_args(argv)
 
-    from tools.careers_team.report.store import ReportError, database_url
+    from runtime.store_config import StoreConfigError, database_url
 
     try:
         url = database_url(args.endpoints)
-    except ReportError as error:
+    except StoreConfigError as error:
         print(f"Cannot purge: {error}", file=sys.stderr)
         return 2
     try:
@@ -266,7 +265,7 @@ def main(argv: Optional[Sequence[str]] = None, now: When = None) -> int:
 
 
 if __name__ == "__main__":
-    from tools.quiet import no_library_warnings
+    from runtime.quiet import no_library_warnings
 
     with no_library_warnings():
         status = main()

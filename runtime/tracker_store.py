@@ -64,8 +64,8 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
+from channels.ownership import DEFAULT_RETENTION_DAYS
 from runtime.retention import (
-    DEFAULT_RETENTION_DAYS,
     PURGE_INTERVAL_SECONDS,
     cutoff,
     purge_before,

@@ -125,7 +125,7 @@ def browser() -> Iterator[Any]:
     """Debian's headless Chromium, for one test module."""
     from playwright.sync_api import sync_playwright
 
-    from tools.running.browser import launch_chromium
+    from tests.harness.browser import launch_chromium
 
     with sync_playwright() as playwright:
         chromium = launch_chromium(playwright)

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Iterator, List, Optional, Tuple
 
 from channels.ownership import REST_API_TOKEN
+from tests.harness.serverctl import ROOT, Assistant, running_assistant
 from tools.careers_team.rest_client import rest_token
-from tools.running.serverctl import ROOT, Assistant, running_assistant
 
 MODEL = ROOT / "models" / "careers.tar.gz"
 

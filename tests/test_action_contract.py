@@ -25,10 +25,7 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import pytest
 
-from tools.careers_team.conversation_scripts import load_scripts
-from tools.careers_team.converse import run_conversation
-from tools.careers_team.rest_client import RestAssistant
-from tools.running.serverctl import (
+from tests.harness.serverctl import (
     ACTIONS_PYTHON,
     REFERENCE_ACTION_SERVER,
     ROOT,
@@ -36,6 +33,9 @@ from tools.running.serverctl import (
     free_port,
     running_assistant,
 )
+from tools.careers_team.conversation_scripts import load_scripts
+from tools.careers_team.converse import run_conversation
+from tools.careers_team.rest_client import RestAssistant
 
 pytestmark = pytest.mark.servers
 

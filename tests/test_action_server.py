@@ -14,7 +14,7 @@ from typing import Any, Dict, Optional, Tuple
 import pytest
 
 from runtime import ACTION_SERVER_TOKEN
-from tools.running.serverctl import ACTION_SERVER, Server, free_port
+from tests.harness.serverctl import ACTION_SERVER, Server, free_port
 
 pytestmark = pytest.mark.servers
 

@@ -11,12 +11,12 @@ import sys
 
 import pytest
 
-from tools.benchmark.load import Exchange, LoadResult
-from tools.benchmark.report import combine, machine, ratios, render
-from tools.benchmark.shapes import shape_figures
-from tools.benchmark.stats import median, percentile, ratio
-from tools.benchmark.targets import AT_LEAST, AT_MOST, OURS, RATIO, TARGETS, Target, evaluate, verdict
-from tools.running.serverctl import ROOT
+from benchmarks.load import Exchange, LoadResult
+from benchmarks.report import combine, machine, ratios, render
+from benchmarks.shapes import shape_figures
+from benchmarks.stats import median, percentile, ratio
+from benchmarks.targets import AT_LEAST, AT_MOST, OURS, RATIO, TARGETS, Target, evaluate, verdict
+from tests.harness.serverctl import ROOT
 
 
 def test_percentiles_interpolate_between_ranks():
@@ -168,8 +168,8 @@ def test_shape_figures_compare_the_last_turns_with_the_first():
 
 
 def test_each_of_our_shapes_stands_beside_a_shape_of_the_reference():
-    from tools.benchmark.bots import our_bot
-    from tools.benchmark.shapes import OUR_SHAPES, TURNS, reference_shapes
+    from benchmarks.bots import our_bot
+    from benchmarks.shapes import OUR_SHAPES, TURNS, reference_shapes
 
     reference = reference_shapes(["hello", "I am sad", "yes", "bye"])
     assert set(reference) == {shape.key for shape in OUR_SHAPES}
@@ -263,7 +263,7 @@ def test_the_smoke_benchmark_runs_end_to_end(tmp_path):
     assert (ROOT / "models" / "careers.tar.gz").exists(), "no trained model: run `make train`"
     out = tmp_path / "smoke.md"
     subprocess.run(
-        [sys.executable, "-m", "tools.benchmark", "--smoke", "--out", str(out)],
+        [sys.executable, "-m", "benchmarks", "--smoke", "--out", str(out)],
         cwd=ROOT,
         check=True,
         timeout=3600,
@@ -295,7 +295,7 @@ def test_the_smoke_benchmark_runs_end_to_end(tmp_path):
 
 
 def test_each_profile_sample_counts_in_the_stage_nearest_the_sampled_function():
-    from tools.benchmark.profile import STAGES, stage_of, summarise
+    from benchmarks.profile import STAGES, stage_of, summarise
 
     handle = "handle_message (rasa/core/processor.py:10)"
     save = "save (runtime/tracker_store.py:5)"
@@ -315,7 +315,7 @@ def test_each_profile_sample_counts_in_the_stage_nearest_the_sampled_function():
 
 
 def test_load_results_pool_into_one():
-    from tools.benchmark.measure import pooled
+    from benchmarks.measure import pooled
 
     first = LoadResult(1, 1.0, [Exchange(0.1), Exchange(0.2)])
     second = LoadResult(1, 3.0, [Exchange(0.3), Exchange(0.4, "timeout")])

@@ -6,7 +6,7 @@ import yaml
 
 from channels import limits
 from nlp.message_limits import CUT_FROM_CHARACTERS, MAX_MESSAGE_CHARACTERS
-from tools.running.serverctl import ROOT
+from tests.harness.serverctl import ROOT
 
 
 def test_a_long_message_is_cut_and_marked():

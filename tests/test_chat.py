@@ -13,10 +13,10 @@ from typing import Any, Dict, List
 import pytest
 
 from channels.ownership import TEST_SENDER_PREFIX, is_test_traffic
+from tests.harness.serverctl import ROOT
 from tests.live_servers import answering, servers_with_checkout_token, without_rest_token
 from tools.careers_team.chat import chat, choices_of, main, message_for, render
 from tools.careers_team.rest_client import FROM_ENVIRONMENT, AssistantError, Refused, RestAssistant
-from tools.running.serverctl import ROOT
 
 GREETING = {
     "text": "Hello! What would you like to know?",

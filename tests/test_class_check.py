@@ -48,8 +48,8 @@ from dialogue.class_check import (
     verdict_counts,
 )
 from tests.conftest import ROOT
+from tests.harness.serverctl import Server, free_port
 from tools.careers_team import check_class as command
-from tools.running.serverctl import Server, free_port
 
 CLASS = ROOT / "tests" / "class_check" / "class-of-30.csv"
 EXPECTED = ROOT / "tests" / "class_check" / "class-of-30.expected.csv"

@@ -17,9 +17,9 @@ from playwright.sync_api import Page, expect
 
 from dialogue.class_check import FACT_COLUMNS, MAX_FILE_BYTES
 from tests.conftest import checked_tab
+from tests.harness.browser import AXE_JS
+from tests.harness.serverctl import ROOT
 from tests.test_class_check import CLASS, HEADER, expected, running_demo_site
-from tools.running.browser import AXE_JS
-from tools.running.serverctl import ROOT
 
 SHOTS = ROOT / "results" / "class-check"
 # The first check loads the chat's entity reader: a few seconds, more on a busy machine.

@@ -16,6 +16,7 @@ import pytest
 
 from careers.vocabulary import LAST_ANSWER_SLOT, PROGRAMMES, VERDICTS
 from channels.ownership import REST_API_TOKEN, TEST_SENDER_PREFIX, is_test_traffic, sender_problem
+from tests.harness.serverctl import ROOT
 from tests.live_servers import answering, servers_with_checkout_token, without_rest_token
 from tools.careers_team.conversation_scripts import (
     Reply,
@@ -27,7 +28,6 @@ from tools.careers_team.conversation_scripts import (
 )
 from tools.careers_team.converse import DEFAULT_SCRIPTS, main, run_conversation
 from tools.careers_team.rest_client import FROM_CHECKOUT, FROM_ENVIRONMENT, rest_token
-from tools.running.serverctl import ROOT
 
 CONVERSATIONS = load_scripts([DEFAULT_SCRIPTS])
 

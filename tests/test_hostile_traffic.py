@@ -26,7 +26,7 @@ import websockets
 
 from channels import ownership
 from nlp.message_limits import CUT_FROM_CHARACTERS, MAX_MESSAGE_CHARACTERS
-from tools.running.serverctl import ROOT, post, running_assistant
+from tests.harness.serverctl import ROOT, post, running_assistant
 
 MODEL = ROOT / "models" / "careers.tar.gz"
 SECRET = "a-conversation-secret-for-these-tests"
@@ -495,7 +495,7 @@ class Chat:
 def test_a_platform_not_set_up_refuses_everything(assistant, platform):
     """Without its secrets, a Slack or Teams request is refused with 503, signed or
     not, and nothing is stored."""
-    from tools.running.slack_standin import SlackStandIn
+    from tests.harness.slack_standin import SlackStandIn
 
     body = SlackStandIn.message_event("Can I apply for the STP?")
     status, reply = post(

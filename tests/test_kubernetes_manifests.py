@@ -6,7 +6,7 @@ Three layers of checks:
   kustomize renders from the base and each overlay (where a kustomize is on this
   machine: `kustomize`, or the one built into `kubectl`): resources and probes on
   every container, a locked-down security context, sizes no smaller than
-  docs/benchmarks.md's peaks, replicas, the names of the environment variables the
+  benchmarks/results.md's peaks, replicas, the names of the environment variables the
   servers read, no secrets in ConfigMaps, Services, the NetworkPolicies around the
   action server and Rasa, the reverse proxy in each Rasa pod (deploy/proxy/nginx.conf
   as its ConfigMap) and the Ingress sending everything to it.
@@ -38,7 +38,7 @@ PROXY_CONFIG = PROXY / "nginx.conf"
 OVERLAYS = sorted(p.parent for p in (KUBE / "overlays").glob("*/kustomization.yaml"))
 SECRET_EXAMPLE = KUBE / "careers-secrets.example.env"
 DOCS = ROOT / "docs" / "kubernetes.md"
-BENCHMARKS = ROOT / "docs" / "benchmarks.md"
+BENCHMARKS = ROOT / "benchmarks" / "results.md"
 PRODUCTION_ENDPOINTS = ROOT / "deploy" / "endpoints.production.yml"
 TOOLS = ROOT / "build" / "checkov" / "bin"
 CHECKOV = TOOLS / "checkov"
@@ -257,9 +257,9 @@ def _deployment_container(documents: List[Document], name: str, container_name: 
 
 
 def _benchmark(row: str) -> float:
-    """A figure from docs/benchmarks.md's table, in its own unit (MB, s)."""
+    """A figure from benchmarks/results.md's table, in its own unit (MB, s)."""
     found = re.search(r"^\| " + re.escape(row) + r" \| ([0-9,.]+) (MB|s) \|", BENCHMARKS.read_text(), re.M)
-    assert found, f"docs/benchmarks.md has no row {row!r}"
+    assert found, f"benchmarks/results.md has no row {row!r}"
     return float(found.group(1).replace(",", ""))
 
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import pytest
 
+from tests.harness.serverctl import ROOT
 from tools.careers_team.conversation_scripts import load_scripts
 from tools.careers_team.converse import DEFAULT_SCRIPTS, run_conversation
 from tools.careers_team.platforms import PLATFORMS, platform_assistant
-from tools.running.serverctl import ROOT
 
 MODEL = ROOT / "models" / "careers.tar.gz"
 SAMPLE = {

@@ -29,8 +29,8 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 import pytest
 import websockets
 
-from tools.running.proxy import CONFIG, Proxy, running_proxy
-from tools.running.serverctl import ROOT, Assistant, free_port, running_assistant
+from tests.harness.proxy import CONFIG, Proxy, running_proxy
+from tests.harness.serverctl import ROOT, Assistant, free_port, running_assistant
 
 MODEL = ROOT / "models" / "careers.tar.gz"
 WIDGET = ROOT / "widget" / "dist" / "careers-chat.js"
@@ -540,7 +540,7 @@ def test_rasa_down_gets_a_plain_503_and_the_proxy_its_own_health(tmp_path):
 
 def test_the_lines_the_tests_rewrite_are_the_only_differences_from_the_shipped_file(tmp_path):
     """What the tests run is deploy/proxy/nginx.conf but for ports and paths."""
-    from tools.running.proxy import render
+    from tests.harness.proxy import render
 
     shipped = CONFIG.read_text().splitlines()
     rendered = render(["127.0.0.1:1"], 1, tmp_path).splitlines()

@@ -620,7 +620,7 @@ def test_action_server_connections_are_kept_and_closed_with_the_server():
     from aiohttp import web
     from rasa.utils.endpoints import EndpointConfig
 
-    from tools.running.serverctl import free_port
+    from tests.harness.serverctl import free_port
 
     async def scenario() -> Dict[str, Any]:
         peers: List[Any] = []

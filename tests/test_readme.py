@@ -130,10 +130,10 @@ def _run_sh_default(variable: str) -> int:
 
 
 def _retention_days() -> int:
-    from runtime.retention import DEFAULT_RETENTION_DAYS
+    from channels.ownership import DEFAULT_RETENTION_DAYS
 
     in_endpoints = _endpoints("retention_days")()
-    assert in_endpoints == DEFAULT_RETENTION_DAYS, "endpoints.yml and runtime/retention.py differ"
+    assert in_endpoints == DEFAULT_RETENTION_DAYS, "endpoints.yml and channels/ownership.py differ"
     return DEFAULT_RETENTION_DAYS
 
 
@@ -200,11 +200,11 @@ def _ours(measure: str, digits: int) -> Callable[[], float]:
 
 
 def _benchmarks(pattern: str) -> Callable[[], float]:
-    """A figure from the header of docs/benchmarks.md, which `make bench` writes."""
+    """A figure from the header of benchmarks/results.md, which `make bench` writes."""
 
     def value() -> float:
-        found = re.search(pattern, (DOCS / "benchmarks.md").read_text(encoding="utf-8"))
-        assert found, f"docs/benchmarks.md has no {pattern!r}"
+        found = re.search(pattern, (ROOT / "benchmarks" / "results.md").read_text(encoding="utf-8"))
+        assert found, f"benchmarks/results.md has no {pattern!r}"
         return _number(found.group(1))
 
     return value
@@ -292,7 +292,7 @@ FIGURES: List[Tuple[str, str, Callable[[], float]]] = [
     (DEV, r"ours 0\.\d+ intent accuracy, entity F1 (0\.\d+)", _ours("entity_f1", 3)),
     (DEV, r"(\d+) s to train", _ours("train_seconds", 0)),
     (DEV, r"([\d.]+) ms median parse", _ours("median_parse_ms", 1)),
-    # The benchmark's last run, as docs/benchmarks.md records it.
+    # The benchmark's last run, as benchmarks/results.md records it.
     (DEV, rf"`make bench` on [0-9a-f]+ \([\d-]+ [\d:]+ UTC, .*?, {COUNT} minutes\)", _benchmarks(TOOK)),
     (DEV, rf"{COUNT} of [\d,]+ targets met", _benchmarks(r"Targets: (\d+) met")),
     (DEV, rf"[\d,]+ of {COUNT} targets met", _benchmarks(r"\(of (\d+)\)")),
@@ -382,19 +382,19 @@ def test_the_limits_table_gives_each_limit_its_default():
 
 
 def test_the_developers_benchmark_table_quotes_the_last_run():
-    """Each figure of the table in docs/developers.md is in docs/benchmarks.md, which
+    """Each figure of the table in docs/developers.md is in benchmarks/results.md, which
     `make bench` writes, and the commit and date are that run's."""
-    bench = (DOCS / "benchmarks.md").read_text(encoding="utf-8")
+    bench = (ROOT / "benchmarks" / "results.md").read_text(encoding="utf-8")
     text = (DOCS / "developers.md").read_text(encoding="utf-8")
     table = text[text.index("| target (ratio to the `rasa init` bot") :]
     table = table[: table.index("\n\n")]
     figures = re.findall(r"\d[\d,]*(?:\.\d+)? ?(?:ms|s|MB|µs|/s|×)(?![a-z])", table)
     assert len(figures) > 20
     missing = [f for f in figures if f.replace(" ", "") not in bench.replace(" ", "")]
-    assert missing == [], f"docs/developers.md quotes figures docs/benchmarks.md does not have: {missing}"
+    assert missing == [], f"docs/developers.md quotes figures benchmarks/results.md does not have: {missing}"
     commit = re.search(r"\(([0-9a-f]{7,})[,)]", bench.split("| Ours |")[1])
     date = re.search(r"Written by `make bench` on ([\d-]+ [\d:]+) UTC", bench)
-    assert commit and date, "docs/benchmarks.md no longer says which commit and when"
+    assert commit and date, "benchmarks/results.md no longer says which commit and when"
     assert f"`make bench` on {commit.group(1)} ({date.group(1)} UTC" in _prose("docs/developers.md")
 
 

@@ -8,9 +8,9 @@ import sqlite3
 
 import pytest
 
+from runtime.store_config import database_url
 from tools.careers_team.converse import DEFAULT_MODEL, InProcessAssistant
 from tools.careers_team.report.command import main
-from tools.careers_team.report.store import database_url
 
 TODAY = dt.datetime.now(dt.timezone.utc).date()
 

@@ -17,8 +17,9 @@ from typing import Any, Dict, Iterator, List, Optional
 import pytest
 import sqlalchemy as sa
 
+from channels.ownership import DEFAULT_RETENTION_DAYS
 from runtime import CACHED_SQL_STORE
-from runtime.retention import DAY_SECONDS, DEFAULT_RETENTION_DAYS, PURGE_INTERVAL_SECONDS, main, purge
+from runtime.retention import DAY_SECONDS, PURGE_INTERVAL_SECONDS, main, purge
 
 pytestmark = pytest.mark.filterwarnings("ignore:Slot auto-fill has been removed:UserWarning")
 

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from runtime.__main__ import PROFILES, ProfileError, credentials_file, variables_named_in, with_profile
-from tools.running.serverctl import ROOT
+from tests.harness.serverctl import ROOT
 
 
 def test_the_credentials_file_is_read_from_rasas_command_line():

@@ -1,8 +1,8 @@
 """Scale-out, tested together (`make test-scale`): two Rasa servers (the first with
 two Sanic workers) and the action server in the production profile, on a PostgreSQL
-tracker store and a Redis lock store of the test's own (tools/running/databases.py),
+tracker store and a Redis lock store of the test's own (tests/harness/databases.py),
 as several machines behind a load balancer. Each server has the reverse proxy in
-front of it (deploy/proxy/nginx.conf, tools/running/proxy.py), as each Kubernetes pod
+front of it (deploy/proxy/nginx.conf, tests/harness/proxy.py), as each Kubernetes pod
 does, and every conversation goes through a proxy, each visitor from an address of
 its own.
 
@@ -32,12 +32,12 @@ from typing import Any, Dict, List, Tuple
 
 import pytest
 
+from tests.harness.databases import private_postgres, private_redis
+from tests.harness.proxy import running_proxy
+from tests.harness.serverctl import ROOT, post, running_cluster
+from tests.harness.slack_standin import SlackStandIn
 from tools.careers_team.conversation_scripts import load_scripts
 from tools.careers_team.converse import AssistantError, run_conversation
-from tools.running.databases import private_postgres, private_redis
-from tools.running.proxy import running_proxy
-from tools.running.serverctl import ROOT, post, running_cluster
-from tools.running.slack_standin import SlackStandIn
 
 pytestmark = pytest.mark.scale
 

@@ -13,7 +13,7 @@ from typing import Any, Dict, List
 import pytest
 
 from channels import ownership
-from tools.running.serverctl import ROOT, post, running_assistant
+from tests.harness.serverctl import ROOT, post, running_assistant
 
 MODEL = ROOT / "models" / "careers.tar.gz"
 

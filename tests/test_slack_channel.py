@@ -1,6 +1,6 @@
 """The Slack channel (channels/slack.py): signatures, what counts as a message to the
 assistant, how replies look in Block Kit; then over the real servers, with a local
-stand-in for Slack's Web API (tools/running/slack_standin.py): answered, refused,
+stand-in for Slack's Web API (tests/harness/slack_standin.py): answered, refused,
 retried, slow, clicked, and a whole eligibility check ending in its verdict."""
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from channels.slack import (
     signature,
     slack_message,
 )
-from tools.running.serverctl import ROOT, post, running_assistant
-from tools.running.slack_standin import SlackStandIn, block_kit_problem
+from tests.harness.serverctl import ROOT, post, running_assistant
+from tests.harness.slack_standin import SlackStandIn, block_kit_problem
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 CONVERSATION_SECRET = "a-conversation-secret-for-the-slack-tests"

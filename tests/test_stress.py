@@ -22,7 +22,7 @@ import pytest
 
 from careers.vocabulary import ELIGIBLE, NOT_ELIGIBLE
 from channels import ownership
-from tools.running.serverctl import ROOT, running_assistant
+from tests.harness.serverctl import ROOT, running_assistant
 
 MODEL = ROOT / "models" / "careers.tar.gz"
 SECRET = "a-conversation-secret-for-the-load-test"

@@ -1,5 +1,5 @@
 """The Microsoft Teams channel (channels/teams.py) against a stand-in for Microsoft's
-side (tools/running/bot_framework_standin.py): its token checks one by one, the
+side (tests/harness/bot_framework_standin.py): its token checks one by one, the
 webhook's handling of activities without a server, the activities it renders, and
 then (marked `servers`) the real assistant answering through Teams, with every
 refused token producing no reply."""
@@ -37,7 +37,7 @@ from channels.teams import (
 )
 from tools.careers_team.conversation_scripts import Reply, Turn, check_reply, find_button, load_scripts
 from tools.running import teams_package
-from tools.running.bot_framework_standin import (
+from tests.harness.bot_framework_standin import (
     BotFrameworkStandIn,
     assessment_of,
     buttons_of,
@@ -45,7 +45,7 @@ from tools.running.bot_framework_standin import (
     rasa_messages,
     text_of,
 )
-from tools.running.serverctl import ROOT, free_port, running_assistant
+from tests.harness.serverctl import ROOT, free_port, running_assistant
 
 MODEL = ROOT / "models" / "careers.tar.gz"
 CONVERSATION_SECRET = b"a-conversation-secret-for-the-teams-tests"

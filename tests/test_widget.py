@@ -23,8 +23,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.conftest import SHOTS, checked_tab
-from tools.running.browser import AXE_JS, running_widget_site
-from tools.running.serverctl import ROOT
+from tests.harness.browser import AXE_JS, running_widget_site
+from tests.harness.serverctl import ROOT
 
 MODEL = ROOT / "models" / "careers.tar.gz"
 REPLY_TIMEOUT = 30_000

@@ -12,7 +12,7 @@
 # images' (python:3.11-slim-bookworm is debian:bookworm-slim with Python in
 # /usr/local), so one reviewed digest covers all three images and the same local
 # stand-ins build it offline; any bookworm-slim image works (--build-arg BASE_IMAGE=).
-# The same nginx and file run under test (tools/running/proxy.py, tests/test_proxy.py).
+# The same nginx and file run under test (tests/harness/proxy.py, tests/test_proxy.py).
 
 ARG BASE_IMAGE=python:3.11-slim-bookworm@sha256:2e32f7d302adc1c37428355c1e646897c0c53f4fd60b6a551245fb90ee129f91
 ARG NODE_IMAGE=node:20.20.2-bookworm-slim@sha256:2cf067cfed83d5ea958367df9f966191a942351a2df77d6f0193e162b5febfc0

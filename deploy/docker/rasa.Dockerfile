@@ -68,7 +68,7 @@ COPY data/ data/
 RUN rasa train --fixed-model-name careers --out models --quiet
 COPY channels/ channels/
 COPY runtime/ runtime/
-COPY tools/__init__.py tools/quiet.py tools/
+COPY tools/__init__.py runtime/quiet.py tools/
 COPY tools/careers_team/ tools/careers_team/
 COPY tools/running/__init__.py tools/running/demo_site.py tools/running/
 RUN python -m compileall -q careers dialogue nlp channels runtime tools

@@ -47,7 +47,7 @@ def chat_entity_reader(pipeline: Path = SPACY_PIPELINE) -> EntityReader:
     read as the chat reads a message. Loading takes a few seconds, so it is done once."""
     if not (pipeline / "meta.json").exists():
         raise ClassCheckError(f"The spaCy pipeline {pipeline} is not built: run `make spacy`.")
-    from tools.quiet import no_library_warnings
+    from runtime.quiet import no_library_warnings
 
     with no_library_warnings():
         import spacy

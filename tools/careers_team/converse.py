@@ -38,6 +38,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import yaml
 
+from runtime.quiet import no_library_warnings
 from tools.careers_team.conversation_scripts import (
     Check,
     Conversation,
@@ -50,7 +51,6 @@ from tools.careers_team.conversation_scripts import (
 )
 from tools.careers_team.platforms import PLATFORMS, PlatformError, started
 from tools.careers_team.rest_client import AssistantError, Refused, RestAssistant, new_test_sender
-from tools.quiet import no_library_warnings
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SCRIPTS = ROOT / "tests" / "conversations"

@@ -24,12 +24,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List
 
-from tools.running.bot_framework_standin import BotFrameworkStandIn
-from tools.running.bot_framework_standin import rasa_messages as teams_messages
-from tools.running.quiet_period import replies_after
-from tools.running.serverctl import ROOT, running_assistant
-from tools.running.slack_standin import SlackStandIn
-from tools.running.slack_standin import rasa_messages as slack_messages
+from tests.harness.bot_framework_standin import BotFrameworkStandIn
+from tests.harness.bot_framework_standin import rasa_messages as teams_messages
+from tests.harness.quiet_period import replies_after
+from tests.harness.serverctl import ROOT, running_assistant
+from tests.harness.slack_standin import SlackStandIn
+from tests.harness.slack_standin import rasa_messages as slack_messages
 
 SLACK, TEAMS = "slack", "teams"
 PLATFORMS = (SLACK, TEAMS)

@@ -19,15 +19,15 @@ import time
 from pathlib import Path
 from typing import Dict, List
 
+from tests.harness.serverctl import RASA, ROOT
 from tools.evaluation.evaluate_nlu import evaluate_model, load_examples, score
 from tools.evaluation.nlu_report import COMPARISON, REPORT, write_report
-from tools.running.serverctl import RASA, ROOT
 
 OUT = ROOT / "build" / "compare"
 RASA_PIPELINES = {
     "ours (config.yml)": ROOT / "config.yml",
-    "spaCy + DIET (previous config)": ROOT / "benchmarks" / "diet-spacy-config.yml",
-    "Rasa default (rasa init)": ROOT / "benchmarks" / "rasa-default-config.yml",
+    "spaCy + DIET (previous config)": ROOT / "tools" / "evaluation" / "nlu_configs" / "diet-spacy-config.yml",
+    "Rasa default (rasa init)": ROOT / "tools" / "evaluation" / "nlu_configs" / "rasa-default-config.yml",
 }
 
 

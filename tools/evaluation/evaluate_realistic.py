@@ -282,7 +282,7 @@ def main() -> None:
     args = parser.parse_args()
     sets = args.data or [Path("tests/heldout_realistic.yml")]
     outputs = args.json or []
-    from tools.quiet import no_library_warnings
+    from runtime.quiet import no_library_warnings
 
     failures = []
     with no_library_warnings():

@@ -368,7 +368,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     for name in sorted(set(SETS) - set(names)):
         if not args.sets:
             print(f"Open world, {name}: not evaluated, {SETS[name]} is not here (tests/open_world/README.md)")
-    from tools.quiet import no_library_warnings
+    from runtime.quiet import no_library_warnings
 
     with no_library_warnings():
         summaries, details = run(args.model, names)

@@ -16,8 +16,8 @@ from typing import Dict, Tuple
 
 from playwright.sync_api import Browser, expect, sync_playwright
 
-from tools.running.browser import launch_chromium, running_widget_site
-from tools.running.serverctl import ROOT
+from tests.harness.browser import launch_chromium, running_widget_site
+from tests.harness.serverctl import ROOT
 
 MODEL = ROOT / "models" / "careers.tar.gz"
 TIMEOUT = 30_000

@@ -2,8 +2,8 @@
 
 import sys
 
+from runtime.quiet import no_library_warnings
 from tools.careers_team.report.command import main
-from tools.quiet import no_library_warnings
 
 with no_library_warnings():
     status = main()

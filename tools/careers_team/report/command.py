@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from careers.rules_file import default_rules
+from runtime.store_config import StoreConfigError, database_url
 from tools.careers_team.report.output import format_html, format_text
-from tools.careers_team.report.store import ReportError, database_url, read_events
+from tools.careers_team.report.store import ReportError, read_events
 from tools.careers_team.report.summary import summarise
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -95,7 +96,7 @@ def main(argv: Optional[Sequence[str]] = None, today: Optional[dt.date] = None) 
             args.top,
             include_test_traffic=args.include_test_traffic,
         )
-    except ReportError as error:
+    except (ReportError, StoreConfigError) as error:
         print(f"Cannot make the report: {error}", file=sys.stderr)
         return 2
     print(format_text(summary))

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-from pathlib import Path
 from typing import Any, Dict, Iterator
 
 import sqlalchemy as sa
@@ -22,45 +20,9 @@ EVENTS = sa.table(
 
 
 class ReportError(Exception):
-    """A problem the person running the report can fix (shown without a traceback)."""
-
-
-def database_url(endpoints: Path) -> Any:
-    """The SQLAlchemy URL of the tracker store configured in `endpoints`."""
-    from rasa.core.tracker_store import SQLTrackerStore
-    from rasa.utils.endpoints import read_endpoint_config
-
-    if not endpoints.is_file():
-        raise ReportError(f"no endpoints file at {endpoints}")
-    from runtime import CACHED_SQL_STORE, PRODUCTION_DEFAULTS
-
-    # The production profile's file may leave some settings to their defaults, as
-    # the servers do (runtime/__main__.py); the rest come from the environment.
-    for name, value in PRODUCTION_DEFAULTS.items():
-        os.environ.setdefault(name, value)
-    config = read_endpoint_config(str(endpoints), "tracker_store")
-    if config is None or str(config.type).lower() not in ("sql", CACHED_SQL_STORE.lower()):
-        raise ReportError(
-            f"{endpoints} does not configure an SQL tracker store "
-            "(tracker_store: type: SQL), so there is nothing to read"
-        )
-    settings = config.kwargs
-    dialect = settings.get("dialect", "sqlite")
-    db = str(settings.get("db", "rasa.db"))
-    if dialect == "sqlite" and db != ":memory:":
-        path = Path(db) if Path(db).is_absolute() else endpoints.resolve().parent / db
-        if not path.exists():
-            raise ReportError(f"no conversations stored yet: {path} does not exist")
-        db = str(path)
-    return SQLTrackerStore.get_db_url(
-        dialect=dialect,
-        host=config.url,
-        port=settings.get("port"),
-        db=db,
-        username=settings.get("username"),
-        password=settings.get("password"),
-        query=settings.get("query"),
-    )
+    """A problem the person running the report can fix (shown without a traceback).
+    The tracker store's settings are read by runtime.store_config.database_url, whose
+    StoreConfigError is such a problem too."""
 
 
 def read_events(url: Any, since: dt.datetime, until: dt.datetime) -> Iterator[Dict[str, Any]]:

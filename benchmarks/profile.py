@@ -2,10 +2,10 @@
 while conversations run at once, and each sample is put in one stage of a message
 (the first stage found walking from the sampled function out to the request).
 
-    python -m tools.benchmark.profile [--level 32] [--seconds 20] [--bot ours|reference]
+    python -m benchmarks.profile [--level 32] [--seconds 20] [--bot ours|reference]
 
 Prints a table; `make bench` runs it on our bot after the runs and adds the table to
-docs/benchmarks.md. Needs py-spy (requirements.txt) and permission to trace the
+benchmarks/results.md. Needs py-spy (requirements.txt) and permission to trace the
 server (root, or ptrace allowed).
 """
 
@@ -21,8 +21,8 @@ import threading
 from pathlib import Path
 from typing import Any, Dict, List, Sequence, Tuple
 
-from tools.benchmark import load
-from tools.benchmark.bots import Bot
+from benchmarks import load
+from benchmarks.bots import Bot
 
 # (stage, what a frame's "function (file)" contains), checked from the sampled
 # function outwards: a sample belongs to the first stage one of its frames names.
@@ -129,8 +129,8 @@ def table(summary: Dict[str, Any]) -> List[str]:
 
 
 def main() -> None:
-    from tools.benchmark.bots import OUR_MODEL, our_bot, snapshot, the_reference_bot
-    from tools.benchmark.reference_bot import build_reference
+    from benchmarks.bots import OUR_MODEL, our_bot, snapshot, the_reference_bot
+    from benchmarks.reference_bot import build_reference
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--level", type=int, default=32, help="conversations at once")

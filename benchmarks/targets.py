@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional
 
-from tools.benchmark.shapes import OUR_SHAPES
-from tools.benchmark.stats import ratio
+from benchmarks.shapes import OUR_SHAPES
+from benchmarks.stats import ratio
 
 RATIO, OURS = "ours / reference", "ours"
 AT_MOST, AT_LEAST = "max", "min"

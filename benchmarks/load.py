@@ -15,8 +15,8 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import aiohttp
 
+from benchmarks.stats import percentile
 from channels.ownership import REST_API_TOKEN
-from tools.benchmark.stats import percentile
 
 REQUEST_TIMEOUT_S = 60
 

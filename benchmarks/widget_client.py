@@ -20,7 +20,7 @@ from typing import Any, List, Sequence, Tuple
 import websockets.client
 import websockets.exceptions
 
-from tools.benchmark import load
+from benchmarks import load
 
 TURN_TIMEOUT_S = 60
 # A turn's messages arrive within milliseconds of each other; this long without one, it is over.

@@ -2,7 +2,7 @@
 with our input guard (config.yml) and without it (the same pipeline, minus the
 guard components). Starts real servers on free local ports.
 
-Usage: python -m tools.evaluation.bench_long_input [--sizes 100 1000 10000 100000] [--repeat 3]
+Usage: python -m benchmarks.long_input [--sizes 100 1000 10000 100000] [--repeat 3]
 Prints a table of median reply time and peak resident memory per size.
 """
 
@@ -19,7 +19,7 @@ from typing import Dict, List
 
 import yaml
 
-from tools.running.serverctl import RASA, ROOT, running_assistant
+from tests.harness.serverctl import RASA, ROOT, running_assistant
 
 GUARDS = {"nlp.rasa_components.MessageGuard", "nlp.rasa_components.LongMessageFallback"}
 CACHE = ROOT / "build" / "bench"

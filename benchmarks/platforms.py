@@ -1,7 +1,7 @@
 """Slack and Teams, timed where they are strict: how long the assistant takes to
 acknowledge an event (Slack resends an event not answered within three seconds, the
 Bot Connector gives up after fifteen). Many people talk at once, each through the
-platform's stand-in (tools/running/slack_standin.py, bot_framework_standin.py):
+platform's stand-in (tests/harness/slack_standin.py, bot_framework_standin.py):
 each sends a message, notes how long the webhook took to answer, waits for the
 turn's replies to be posted back, and sends the next."""
 
@@ -13,10 +13,10 @@ import time
 from contextlib import ExitStack
 from typing import Any, Callable, Dict, List, Sequence, Tuple
 
-from tools.benchmark import load
-from tools.running.bot_framework_standin import BotFrameworkStandIn
-from tools.running.quiet_period import replies_after
-from tools.running.slack_standin import SlackStandIn
+from benchmarks import load
+from tests.harness.bot_framework_standin import BotFrameworkStandIn
+from tests.harness.quiet_period import replies_after
+from tests.harness.slack_standin import SlackStandIn
 
 # After a turn's last reply is posted, this long without another: the turn is over.
 QUIET_S = 0.2

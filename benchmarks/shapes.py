@@ -13,8 +13,8 @@ import math
 from dataclasses import dataclass
 from typing import Dict, List, Sequence, Tuple
 
-from tools.benchmark.load import Exchange
-from tools.benchmark.stats import median, percentile, ratio
+from benchmarks.load import Exchange
+from benchmarks.stats import median, percentile, ratio
 
 # Growth compares the median reply of the first and of the last turns of a shape: at
 # least this many replies each, in whole rounds of the shape's messages, so that both

@@ -1,8 +1,8 @@
 """What the reverse proxy adds to a REST turn: the real servers started as
-`make run` starts them, deploy/proxy/nginx.conf in front (tools/running/proxy.py),
+`make run` starts them, deploy/proxy/nginx.conf in front (tests/harness/proxy.py),
 and the same question asked straight to Rasa and through the proxy in turn.
 
-    python -m tools.running.proxy_latency [--turns 50]
+    python -m benchmarks.proxy_latency [--turns 50]
 
 Prints the median and 90th percentile of each, and the difference of the medians.
 Each turn is a new conversation from a visitor of its own, so neither Rasa's cache
@@ -20,8 +20,8 @@ import urllib.request
 from pathlib import Path
 from typing import Dict, List
 
-from tools.running.proxy import running_proxy
-from tools.running.serverctl import ROOT, running_assistant
+from tests.harness.proxy import running_proxy
+from tests.harness.serverctl import ROOT, running_assistant
 
 MODEL = ROOT / "models" / "careers.tar.gz"
 QUESTION = "What skills do I need?"

@@ -9,17 +9,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, ContextManager, Dict, Iterator, List, Optional, Protocol
 
-from tools.benchmark import reference_bot
-from tools.benchmark.platforms import Platforms
-from tools.benchmark.shapes import CHECK_COMPLETED, MIXED, OUR_SHAPES, Shape, reference_shapes
-from tools.running.serverctl import ROOT, Server, free_port, running_assistant
+from benchmarks import reference_bot
+from benchmarks.platforms import Platforms
+from benchmarks.shapes import CHECK_COMPLETED, MIXED, OUR_SHAPES, Shape, reference_shapes
+from tests.harness.serverctl import ROOT, Server, free_port, running_assistant
 
 OURS, REFERENCE = "ours", "reference"
 # Our trained model (`make train`); the benchmark copies it before each start.
 OUR_MODEL = ROOT / "models" / "careers.tar.gz"
 
 # Our conversation as the results record it, beside the reference's: a check driven
-# to its verdict (the shapes and the load have their own, tools/benchmark/shapes.py).
+# to its verdict (the shapes and the load have their own, benchmarks/shapes.py).
 OUR_CONVERSATION = list(CHECK_COMPLETED)
 # The bench talks to our server from one address, as many people at once: the limits
 # each address and conversation gets (channels/limits.py) are raised for it, as they

@@ -1,7 +1,7 @@
 """Run in a subprocess per bot: load the model into this process and time the NLU
 alone on each held-out message (`Agent.parse_message`), after a few warm-up calls.
 
-    python -m tools.benchmark.parse_worker MODEL DATA.yml RESULT.json [--limit N] [--warm-up 5]
+    python -m benchmarks.parse_worker MODEL DATA.yml RESULT.json [--limit N] [--warm-up 5]
 
 RESULT.json gets {"seconds": [...]}, one figure per message of DATA.yml (Rasa's NLU
 format), in order, the first N only with --limit.
@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import List, Optional
 
-from tools.quiet import no_library_warnings
+from runtime.quiet import no_library_warnings
 
 
 async def time_parses(model: str, data: str, limit: Optional[int], warm_up: int) -> List[float]:

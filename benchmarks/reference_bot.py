@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import Callable, Dict
 
-from tools.running.serverctl import RASA, ROOT
+from tests.harness.serverctl import RASA, ROOT
 
 CACHE = ROOT / "build" / "bench"
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
-from tools.running.serverctl import ROOT, Assistant, Server, free_port, running_assistant
+from tests.harness.serverctl import ROOT, Assistant, Server, free_port, running_assistant
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Playwright

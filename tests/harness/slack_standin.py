@@ -23,7 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Dict, List, Optional, Tuple
 
 from channels.slack import ASSESSMENT_EVENT, signature
-from tools.running.quiet_period import replies_after
+from tests.harness.quiet_period import replies_after
 
 WEBHOOK = "/webhooks/slack/webhook"
 
@@ -146,7 +146,7 @@ class SlackStandIn:
         self, channel: str, after: int, quiet: float, timeout: float = 60
     ) -> List[Dict[str, Any]]:
         """The posts to `channel` beyond its first `after`: one turn's replies
-        (tools/running/quiet_period.py)."""
+        (tests/harness/quiet_period.py)."""
         return replies_after(lambda: self.posts(channel), after, quiet, timeout)
 
     # What Slack sends the assistant -----------------------------------------------------

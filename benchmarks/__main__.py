@@ -3,8 +3,8 @@ this machine, in the same run: cold start, training, NLU parsing, reply times fo
 person and for many at once, memory, and our rule engine. Writes a Markdown report
 with each figure beside its target, and the raw figures as JSON beside it.
 
-    python -m tools.benchmark [--runs 3] [--out docs/benchmarks.md]
-    python -m tools.benchmark --smoke --out build/bench/smoke.md   # one tiny run
+    python -m benchmarks [--runs 3] [--out benchmarks/results.md]
+    python -m benchmarks --smoke --out build/bench/smoke.md   # one tiny run
 
 Our model is models/careers.tar.gz (`make train`); the reference bot is built once
 into build/bench/reference-<Rasa version>/. Takes about half an hour with 3 runs.
@@ -24,13 +24,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Dict, List
 
-from tools.benchmark import reference_bot
-from tools.benchmark.bots import OUR_MODEL, OURS, REFERENCE, Bot, our_bot, snapshot, the_reference_bot
-from tools.benchmark.measure import SMOKE, Settings, one_run
-from tools.benchmark.profile import profile
-from tools.benchmark.report import combine, machine, ratios, render
-from tools.benchmark.targets import evaluate
-from tools.running.serverctl import ROOT
+from benchmarks import reference_bot
+from benchmarks.bots import OUR_MODEL, OURS, REFERENCE, Bot, our_bot, snapshot, the_reference_bot
+from benchmarks.measure import SMOKE, Settings, one_run
+from benchmarks.profile import profile
+from benchmarks.report import combine, machine, ratios, render
+from benchmarks.targets import evaluate
+from tests.harness.serverctl import ROOT
 
 MODEL = OUR_MODEL
 WAIT_FOR_MODEL_S = 600
@@ -130,7 +130,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, help="runs of every measurement (default 3; 1 with --smoke)")
     parser.add_argument("--smoke", action="store_true", help="one run with tiny counts, to check it works")
     parser.add_argument(
-        "--out", type=Path, default=ROOT / "docs" / "benchmarks.md", help="the Markdown report"
+        "--out", type=Path, default=ROOT / "benchmarks" / "results.md", help="the Markdown report"
     )
     parser.add_argument("--model", type=Path, default=MODEL, help="our trained model")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (server and training logs)")
@@ -141,7 +141,7 @@ def main() -> None:
 
     reference_bot.CACHE.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix="run-", dir=reference_bot.CACHE))
-    command = "python -m tools.benchmark " + " ".join(sys.argv[1:]) if sys.argv[1:] else "make bench"
+    command = "python -m benchmarks " + " ".join(sys.argv[1:]) if sys.argv[1:] else "make bench"
     try:
         results = benchmark(settings, args.model.resolve(), folder, command.strip())
     finally:

@@ -1,5 +1,5 @@
 """The benchmark's results: the machine it ran on, the figures of several runs
-combined, and the Markdown report (docs/benchmarks.md) made from them."""
+combined, and the Markdown report (benchmarks/results.md) made from them."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import os
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from tools.benchmark.profile import table as profile_table
-from tools.benchmark.shapes import OUR_SHAPES
-from tools.benchmark.stats import median, ratio
-from tools.benchmark.targets import OURS, TARGETS, number
+from benchmarks.profile import table as profile_table
+from benchmarks.shapes import OUR_SHAPES
+from benchmarks.stats import median, ratio
+from benchmarks.targets import OURS, TARGETS, number
 
 Figures = Dict[str, Any]
 
@@ -196,7 +196,7 @@ def _figures_table(results: Mapping[str, Any]) -> List[str]:
 
 
 def render(results: Mapping[str, Any]) -> str:
-    """The Markdown report of a benchmark's results (as `python -m tools.benchmark` saves them)."""
+    """The Markdown report of a benchmark's results (as `python -m benchmarks` saves them)."""
     host, settings = results["machine"], results["settings"]
     met = [t["met"] for t in results["targets"]]
     bots = results["bots"]
@@ -267,9 +267,9 @@ def render(results: Mapping[str, Any]) -> str:
         f"- **Our channels** (ours only), with {' and '.join(map(str, settings.get('channel_levels', [])))} "
         "at once, each sending the mixed shape's messages (one conversation: five times, REST and the widget "
         "in turn): REST, then the widget's path, socket.io over a "
-        "WebSocket as a browser's client uses it (`tools/benchmark/widget_client.py`: from a message sent "
+        "WebSocket as a browser's client uses it (`benchmarks/widget_client.py`: from a message sent "
         "to the turn's last message received); then Slack events and Teams activities through their "
-        "stand-ins (`tools/benchmark/platforms.py`: the time to the webhook's answer, each person sending "
+        "stand-ins (`benchmarks/platforms.py`: the time to the webhook's answer, each person sending "
         "the next message once the turn's replies are posted). The per-address limits are raised for the "
         "benchmark, which sends everything from one address.",
         "- **Peak memory**: VmHWM of each server process after all of the above.",
@@ -301,7 +301,7 @@ def render(results: Mapping[str, Any]) -> str:
             "## Where our server's time goes",
             "",
             f"py-spy sampled our Rasa server for {sampled['seconds']} s while {sampled['level']} "
-            f"conversations ran at once ({sampled['samples']} samples; `python -m tools.benchmark.profile` "
+            f"conversations ran at once ({sampled['samples']} samples; `python -m benchmarks.profile` "
             "reruns it). Each sample counts once, in the first stage found from the sampled function "
             "outwards; the second table counts a function with everything it calls.",
             "",

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterator, List
 
-from tools.running.serverctl import Server, free_port
+from tests.harness.serverctl import Server, free_port
 
 USER = "careers"
 PASSWORD = "careers-scale-test"

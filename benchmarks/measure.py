@@ -1,5 +1,5 @@
 """The measurements, one bot at a time: training, NLU parsing, a cold start, each
-shape of conversation (tools/benchmark/shapes.py), conversations at once, our
+shape of conversation (benchmarks/shapes.py), conversations at once, our
 channels (the widget's socket.io, Slack and Teams), memory; and the rule engine.
 
 Each function returns a flat dict of figures (seconds, milliseconds, MB, µs as the
@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from tools.benchmark import load, widget_client
-from tools.benchmark import platforms as platforms_bench
-from tools.benchmark.bots import OURS, Bot, Running
-from tools.benchmark.shapes import Shape, shape_figures
-from tools.benchmark.stats import median, percentile, ratio
-from tools.running.serverctl import RASA, ROOT
+from benchmarks import load, widget_client
+from benchmarks import platforms as platforms_bench
+from benchmarks.bots import OURS, Bot, Running
+from benchmarks.shapes import Shape, shape_figures
+from benchmarks.stats import median, percentile, ratio
+from tests.harness.serverctl import RASA, ROOT
 
 # The held-out NLU messages (`make eval` scores the NLU on them; none is in data/).
 HELD_OUT = ROOT / "tests" / "nlu_heldout.yml"
@@ -110,7 +110,7 @@ def training(bot: Bot, folder: Path) -> Figures:
 def parsing(bot: Bot, folder: Path, settings: Settings) -> Figures:
     """NLU alone, in a process of its own: p50 and p95 over the held-out messages."""
     result = folder / f"{bot.key}-parse.json"
-    args = [sys.executable, "-m", "tools.benchmark.parse_worker", str(bot.model), str(HELD_OUT), str(result)]
+    args = [sys.executable, "-m", "benchmarks.parse_worker", str(bot.model), str(HELD_OUT), str(result)]
     args += ["--warm-up", str(settings.parse_warm_up)]
     if settings.parse_limit:
         args += ["--limit", str(settings.parse_limit)]

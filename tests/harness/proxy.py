@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterator, List, Sequence
 
-from tools.running.serverctl import ROOT, Server, free_port
+from tests.harness.serverctl import ROOT, Server, free_port
 
 CONFIG = ROOT / "deploy" / "proxy" / "nginx.conf"
 WIDGET_DIR = ROOT / "widget" / "dist"
