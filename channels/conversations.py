@@ -14,6 +14,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel
 from sanic import Blueprint, response
 from sanic.response import HTTPResponse
 
+from channels.card import with_card
 from channels.limits import MAX_BODY_BYTES
 
 logger = logging.getLogger(__name__)
@@ -44,15 +45,22 @@ def text_with_custom(message: Dict[Text, Any]) -> Optional[Tuple[Text, Dict[Text
 
 
 class OneMessageOutput(OutputChannel):
-    """A web channel's output: a verdict's text and card sent as one message
-    (text_with_custom), every other message as Rasa sends it."""
+    """A web channel's output: a verdict's text and payload sent as one message
+    (text_with_custom), every other message as Rasa sends it. A verdict's payload
+    carries its card (channels/card.py) as `custom.card` beside the assessment: the
+    widget draws that card, as Slack and Teams draw theirs, and derives nothing."""
 
     async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
         together = text_with_custom(message)
         if together is None:
+            custom = message.get("custom")
+            if isinstance(custom, dict):
+                text = message.get("text")
+                message = {**message, "custom": with_card(custom, text if isinstance(text, str) else "")}
             await super().send_response(recipient_id, message)
         else:
-            await self.send_together(recipient_id, together[0].strip(), together[1], message)
+            text = together[0].strip()
+            await self.send_together(recipient_id, text, with_card(together[1], text), message)
 
     async def send_together(
         self, recipient_id: Text, text: Text, custom: Dict[Text, Any], message: Dict[Text, Any]

@@ -29,7 +29,8 @@ buttons). The Slack app manifest in deploy/slack/manifest.yml points both there.
   whose value is the button's payload (clicking one sends it, and the message then
   shows what was chosen instead of the buttons; in a channel thread only the person
   who asked can click them); the eligibility verdict (a message whose `custom` holds
-  an `assessment`) as one message: the verdict, the summary, why, what next and the
+  an `assessment`) as one message, drawn from its card (channels/card.py, the same
+  card Teams and the widget draw): the verdict, the summary, why, what next and the
   sources as links. The verdict, programme and rule ids also travel as the message's
   metadata (`careers_assessment`), for scripted tests and other tools.
 - **What the assistant reads.** The text as the person sees it: Slack's markup
@@ -61,7 +62,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from channels import limits, ownership
+from channels import card, limits, ownership
 from channels.conversations import AfterAnswer, limit_request_size, read_json, refusal
 from channels.seen import seen_store
 
@@ -309,47 +310,37 @@ def _buttons(buttons: Iterable[Any], owner: Text) -> List[Dict[Text, Any]]:
     ]
 
 
-def _strings(value: Any) -> List[Text]:
-    return [v for v in value if isinstance(v, str) and v.strip()] if isinstance(value, list) else []
+def _mrkdwn(item: Dict[Text, Text]) -> Text:
+    """A card item in Slack's markup: its text, or its link shown by its title."""
+    if card.URL in item:
+        return f"<{item[card.URL]}|{escaped(item[card.TITLE])}>"
+    return escaped(item[card.TEXT])
 
 
-def _link(url: Text) -> Text:
-    if not re.match(r"^https?://[^\s<>|]+$", url):
-        return escaped(url)
-    label = re.sub(r"^https?://(www\.)?", "", url).rstrip("/")
-    return f"<{url}|{escaped(label)}>"
-
-
-def _bullets(heading: Text, items: List[Text]) -> List[Dict[Text, Any]]:
-    return _lines(heading, [f"• {escaped(item)}" for item in items]) if items else []
-
-
-def verdict_blocks(assessment: Dict[Text, Any], text: Text) -> List[Dict[Text, Any]]:
-    """The verdict as a card: what it is for, the verdict, the summary (the text's
-    first paragraph), why, what next, and the sources as links."""
-    label = assessment.get("verdict_label")
-    if not isinstance(label, str) or not label.strip():
-        label = str(assessment.get("verdict", "")).replace("_", " ").capitalize()
-    mark = str(assessment.get("verdict_mark") or "")
-    programme = str(assessment.get("programme_name") or assessment.get("programme") or "")
+def verdict_blocks(verdict: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    """A verdict's card (channels/card.py) in Block Kit: what it is for, the verdict,
+    the summary, then each section under its bold heading, the sources after a
+    divider as links."""
     blocks: List[Dict[Text, Any]] = [
-        {
-            "type": "context",
-            "elements": [{"type": "mrkdwn", "text": escaped(f"Eligibility check: {programme}")}],
-        },
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": escaped(verdict[card.KICKER])}]},
         {
             "type": "header",
-            "text": {"type": "plain_text", "text": f"{mark} {label}".strip()[:150], "emoji": True},
+            "text": {
+                "type": "plain_text",
+                "text": f"{verdict[card.MARK]} {verdict[card.LABEL]}".strip()[:150],
+                "emoji": True,
+            },
         },
     ]
-    summary = text.split("\n\n")[0].strip() if text else ""
-    blocks += _sections(summary)
-    blocks += _bullets("Why", _strings(assessment.get("reasons")))
-    blocks += _bullets("What next", _strings(assessment.get("next_steps")))
-    sources = list(dict.fromkeys(_strings(assessment.get("sources"))))
-    if sources:
-        blocks.append({"type": "divider"})
-        blocks += _lines("Sources", [_link(s) for s in sources])
+    for paragraph in verdict[card.SUMMARY]:
+        blocks += _sections(paragraph)
+    for section in verdict[card.SECTIONS]:
+        lines = [_mrkdwn(item) for item in section[card.ITEMS]]
+        if section[card.HEADING] == card.SOURCES:
+            blocks.append({"type": "divider"})
+        else:
+            lines = [f"• {line}" for line in lines]
+        blocks += _lines(section[card.HEADING], lines)
     return blocks
 
 
@@ -360,10 +351,11 @@ def slack_message(message: Dict[Text, Any], owner: Text = "0" * 12) -> Optional[
     text = message["text"] if isinstance(message.get("text"), str) else ""
     buttons = message.get("buttons") or message.get("quick_replies") or []
     custom = message.get("custom")
-    assessment = custom.get("assessment") if isinstance(custom, dict) else None
+    assessment = custom.get(card.ASSESSMENT) if isinstance(custom, dict) else None
+    verdict = card.verdict_card(assessment, text)
     post: Dict[Text, Any] = {}
-    if isinstance(assessment, dict) and isinstance(assessment.get("verdict"), str):
-        blocks = verdict_blocks(assessment, text)
+    if isinstance(assessment, dict) and verdict is not None:
+        blocks = verdict_blocks(verdict)
         # What the verdict was, for tools; not the reasons, which repeat what the
         # person said about themselves.
         summary = {key: assessment.get(key) for key in ASSESSMENT_METADATA if key in assessment}

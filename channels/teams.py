@@ -48,7 +48,8 @@ most once a minute, and the messages over it are dropped.
 
 Each bot message becomes one Teams activity (TeamsOutput): text as markdown,
 buttons as a hero card, and an eligibility verdict (a `custom.assessment` payload)
-as an Adaptive Card, with the verdict, programme and rule ids under
+as an Adaptive Card drawn from its card (channels/card.py, the same card Slack and
+the widget draw), with the verdict, programme and rule ids under
 `channelData.careersAssessment`.
 Conversations are `teams:<tenant>:<pseudonym of the Teams conversation and person>`,
 an HMAC with CONVERSATION_SECRET (channels/ownership.py), so no other channel can
@@ -74,7 +75,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels import limits, ownership
+from channels import card, limits, ownership
 from channels.conversations import AfterAnswer, limit_request_size, read_json, refusal
 from channels.seen import RecentIds, Seen, seen_store
 
@@ -457,12 +458,6 @@ def _text_block(text: Text, **style: Any) -> Dict[Text, Any]:
     return {"type": "TextBlock", "text": text, "wrap": True, **style}
 
 
-def _strings(value: Any) -> List[Text]:
-    return (
-        [item for item in value if isinstance(item, str) and item.strip()] if isinstance(value, list) else []
-    )
-
-
 def _buttons(message: Mapping[Text, Any]) -> List[Dict[Text, Text]]:
     found = message.get("buttons") or message.get("quick_replies") or []
     return [
@@ -486,61 +481,36 @@ def hero_card(buttons: List[Dict[Text, Text]]) -> Dict[Text, Any]:
     return {"contentType": HERO_CARD, "content": {"buttons": [message_back(b) for b in buttons]}}
 
 
-def _link_text(url: Text) -> Text:
-    """A source's link as shown: its site and the last part of its path."""
-    parts = urlsplit(url)
-    site = parts.netloc.lower().removeprefix("www.")
-    page = parts.path.rstrip("/").rsplit("/", 1)[-1]
-    return f"{site} › {page}" if page else site
+def _markdown(item: Mapping[Text, Text]) -> Text:
+    """A card item in a TextBlock's markdown: its text, or its link shown by its title."""
+    if card.URL in item:
+        title = re.sub(r"([\\\[\]])", r"\\\1", item[card.TITLE])
+        return f"[{title}]({item[card.URL].replace(')', '%29')})"
+    return item[card.TEXT]
 
 
-def verdict_card(
-    assessment: Mapping[Text, Any], text: Text, buttons: List[Dict[Text, Text]]
-) -> Dict[Text, Any]:
-    """An Adaptive Card for an eligibility verdict, drawn from the payload's own fields."""
-    programme = _text(assessment.get("programme_name")) or _text(assessment.get("programme"))
-    headline = " ".join(
-        part
-        for part in (
-            _text(assessment.get("verdict_mark")),
-            _text(assessment.get("verdict_label")) or _text(assessment.get("verdict")),
-        )
-        if part
-    )
+def verdict_card(verdict: Mapping[Text, Any], text: Text, buttons: List[Dict[Text, Text]]) -> Dict[Text, Any]:
+    """An eligibility verdict's card (channels/card.py) as an Adaptive Card, with the
+    message's text as its fallback and its buttons as actions."""
     body: List[Dict[Text, Any]] = [
+        _text_block(verdict[card.KICKER], size="Small", isSubtle=True),
         _text_block(
-            f"Eligibility check: {programme}" if programme else "Eligibility check",
-            size="Small",
-            isSubtle=True,
-        ),
-        _text_block(
-            headline,
+            f"{verdict[card.MARK]} {verdict[card.LABEL]}".strip(),
             weight="Bolder",
             size="Large",
-            color=TONE_COLOURS.get(_text(assessment.get("verdict_tone")), "Default"),
+            color=TONE_COLOURS.get(verdict[card.TONE], "Default"),
             spacing="None",
         ),
     ]
-    summary = text.strip().split("\n\n")[0].strip()
-    if summary:
-        body.append(_text_block(summary))
-    sections = (
-        ("Why", [f"• {reason}" for reason in _strings(assessment.get("reasons"))]),
-        ("What next", [f"• {step}" for step in _strings(assessment.get("next_steps"))]),
-        (
-            "Sources",
-            [
-                f"[{_link_text(url)}]({url.replace(')', '%29')})"
-                for url in _strings(assessment.get("sources"))
-                if url.startswith(("https://", "http://"))
-            ],
-        ),
-    )
-    for heading, lines in sections:
-        if lines:
-            body.append(_text_block(heading, weight="Bolder", spacing="Medium"))
-            body.extend(_text_block(line, spacing="Small") for line in lines)
-    card: Dict[Text, Any] = {
+    body.extend(_text_block(paragraph) for paragraph in verdict[card.SUMMARY])
+    for section in verdict[card.SECTIONS]:
+        body.append(_text_block(section[card.HEADING], weight="Bolder", spacing="Medium"))
+        for item in section[card.ITEMS]:
+            line = _markdown(item)
+            # Reasons and steps as a list; the sources, links all, one to a line.
+            shown = line if section[card.HEADING] == card.SOURCES else f"• {line}"
+            body.append(_text_block(shown, spacing="Small"))
+    content: Dict[Text, Any] = {
         "type": "AdaptiveCard",
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
         "version": ADAPTIVE_CARD_VERSION,
@@ -549,7 +519,7 @@ def verdict_card(
         "msteams": {"width": "Full"},
     }
     if buttons:
-        card["actions"] = [
+        content["actions"] = [
             {
                 "type": "Action.Submit",
                 "title": b["title"],
@@ -560,7 +530,7 @@ def verdict_card(
             }
             for b in buttons
         ]
-    return {"contentType": ADAPTIVE_CARD, "content": card}
+    return {"contentType": ADAPTIVE_CARD, "content": content}
 
 
 def teams_message(message: Mapping[Text, Any]) -> Optional[Dict[Text, Any]]:
@@ -569,19 +539,20 @@ def teams_message(message: Mapping[Text, Any]) -> Optional[Dict[Text, Any]]:
     text = _text(message.get("text")).strip()
     buttons = _buttons(message)
     custom = _mapping(message.get("custom"))
-    assessment = custom.get("assessment") if isinstance(custom.get("assessment"), Mapping) else None
+    assessment = _mapping(custom.get(card.ASSESSMENT))
+    verdict = card.card_of(custom, text)
     image = _text(message.get("image"))
     activity: Dict[Text, Any] = {"type": "message", "textFormat": "markdown"}
     attachments: List[Dict[Text, Any]] = []
-    if assessment is not None:
+    if verdict is not None:
         # The card says it all; the text is what a client that cannot show cards shows.
-        attachments.append(verdict_card(assessment, text, buttons))
+        attachments.append(verdict_card(verdict, text, buttons))
         if text:
             activity["summary"] = text
         # What the verdict was, for tools; not the reasons, which repeat what the
         # person said about themselves.
-        verdict = {key: assessment[key] for key in ASSESSMENT_CHANNEL_DATA if key in assessment}
-        activity["channelData"] = {"careersAssessment": verdict}
+        shown = {key: assessment[key] for key in ASSESSMENT_CHANNEL_DATA if key in assessment}
+        activity["channelData"] = {"careersAssessment": shown}
     else:
         if text:
             activity["text"] = text

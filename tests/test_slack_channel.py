@@ -253,8 +253,9 @@ def test_the_verdict_is_one_readable_message_with_its_reasons_next_steps_and_sou
     assert "From what you've told me, you meet the requirements." in shown
     assert "*Why*\\n• You have a 2:1 in physics" in shown
     assert "*What next*\\n• Apply when the STP opens in January." in shown
-    # Each source once, as a link.
-    assert shown.count("<https://www.nshcs.hee.nhs.uk/programmes/stp/applicants/|nshcs.hee.nhs.uk/") == 1
+    # Each source once, as a link shown by its card's title (channels/card.py).
+    link = "<https://www.nshcs.hee.nhs.uk/programmes/stp/applicants/|nshcs.hee.nhs.uk: applicants>"
+    assert shown.count(link) == 1
     # The metadata says what the verdict was, not what the person said (the reasons).
     assert post["metadata"] == {
         "event_type": ASSESSMENT_EVENT,

@@ -35,8 +35,6 @@ from channels.teams import (
     normalised_url,
     teams_message,
 )
-from tools.careers_team.conversation_scripts import Reply, Turn, check_reply, find_button, load_scripts
-from tools.running import teams_package
 from tests.harness.bot_framework_standin import (
     BotFrameworkStandIn,
     assessment_of,
@@ -46,6 +44,8 @@ from tests.harness.bot_framework_standin import (
     text_of,
 )
 from tests.harness.serverctl import ROOT, free_port, running_assistant
+from tools.careers_team.conversation_scripts import Reply, Turn, check_reply, find_button, load_scripts
+from tools.running import teams_package
 
 MODEL = ROOT / "models" / "careers.tar.gz"
 CONVERSATION_SECRET = b"a-conversation-secret-for-the-teams-tests"
@@ -554,8 +554,9 @@ def test_a_verdict_becomes_an_adaptive_card():
     texts = _texts(body)
     assert texts.index("Why") < texts.index("• You have a 2:1.") < texts.index("What next")
     assert texts.index("What next") < texts.index("• Apply when recruitment opens.") < texts.index("Sources")
-    assert "[nshcs.hee.nhs.uk › stp](https://nshcs.hee.nhs.uk/programmes/stp/)" in texts
-    assert "[healthcareers.nhs.uk › stp](https://www.healthcareers.nhs.uk/stp)" in texts
+    # Each source a link shown by its card's title (channels/card.py).
+    assert "[nshcs.hee.nhs.uk: stp](https://nshcs.hee.nhs.uk/programmes/stp/)" in texts
+    assert "[healthcareers.nhs.uk: stp](https://www.healthcareers.nhs.uk/stp)" in texts
     assert card["fallbackText"] == VERDICT_TEXT
     assert activity["summary"] == VERDICT_TEXT
     # What the verdict was, for tools; not the reasons, which repeat what the person said.
@@ -583,7 +584,8 @@ def test_a_verdict_card_is_drawn_from_whatever_the_payload_holds():
     )
     assert activity is not None
     card = activity["attachments"][0]["content"]
-    assert [b["text"] for b in card["body"]] == ["Eligibility check", "not_eligible", "Not enough."]
+    # A payload without a label shows its verdict name in words, as on every channel.
+    assert [b["text"] for b in card["body"]] == ["Eligibility check", "Not eligible", "Not enough."]
     assert card["body"][1]["color"] == "Attention"
     assert buttons_of(activity) == [{"title": "Yes", "payload": "/affirm"}]
 

@@ -285,7 +285,9 @@ def test_markup_typed_by_a_person_is_shown_as_text(site, page):
 
 
 def test_bot_text_is_escaped_and_only_web_addresses_become_links(site, page):
-    """A hostile reply (faked over the REST fallback): nothing in it runs or becomes markup."""
+    """A hostile reply (faked over the REST fallback): nothing in it runs or becomes
+    markup, in text or in a verdict card (which the widget draws as the server built
+    it, channels/card.py, taking nothing but text and https links from it)."""
     hostile = [
         {
             "text": '<script>window.pwned = 1</script><img src=x onerror="window.pwned = 1">\n'
@@ -294,17 +296,32 @@ def test_bot_text_is_escaped_and_only_web_addresses_become_links(site, page):
         {"text": "Pick one", "buttons": [{"title": "<b>Yes</b>", "payload": "/affirm"}]},
         {
             "custom": {
-                "assessment": {
-                    "programme": "STP",
-                    "verdict": "not_eligible",
-                    "verdict_label": "<b>Not eligible</b>",
-                    "verdict_mark": "<img src=x onerror=alert(1)>",
-                    "verdict_tone": 'bad" onclick="alert(1)',
-                    "reasons": ["<i>because</i>"],
-                    "sources": ["javascript:alert(1)", "https://example.org/s"],
-                }
+                "assessment": {"verdict": "not_eligible"},
+                "card": {
+                    "kicker": "Eligibility check: <b>STP</b>",
+                    "programme": "<b>STP</b>",
+                    "label": "<b>Not eligible</b>",
+                    "mark": "<img src=x onerror=alert(1)>",
+                    "tone": 'bad" onclick="alert(1)',
+                    "summary": ['<img src=x onerror="window.pwned = 1">'],
+                    "sections": [
+                        {"heading": "<i>Why</i>", "items": [{"text": "<i>because</i>"}, {"text": 3}]},
+                        {
+                            "heading": "Sources",
+                            "items": [
+                                {"title": "script", "url": "javascript:alert(1)"},
+                                {"title": "plain", "url": "http://example.org/plain"},
+                                {"title": "", "url": "https://example.org/untitled"},
+                                {"title": "<b>s</b>", "url": "https://example.org/s"},
+                            ],
+                        },
+                        {"heading": "Empty", "items": [{"url": 1}]},
+                    ],
+                },
             }
         },
+        # From an older server: an assessment without its card shows the text.
+        {"text": "An older verdict, as text.", "custom": {"assessment": {"verdict": "eligible"}}},
     ]
     page.route("**/socket.io/**", lambda route: route.abort())
     page.route(
@@ -329,6 +346,9 @@ def test_bot_text_is_escaped_and_only_web_addresses_become_links(site, page):
     assert log.locator("[onmouseover], [onerror]").count() == 0
     expect(page.get_by_role("button", name="<b>Yes</b>")).to_be_visible()
     expect(page.locator(".cc-card li").first).to_have_text("<i>because</i>")
+    assert card.locator(".cc-card-heading").all_inner_texts() == ["<i>Why</i>", "Sources"]
+    expect(card.locator(".cc-sources a")).to_have_text("<b>s</b> (opens in a new tab)")
+    expect(bot_says(page, "An older verdict, as text.").locator(".cc-card")).to_have_count(0)
     assert page.evaluate("() => window.pwned") is None
 
 

@@ -92,7 +92,12 @@ function strings(value) {
   return Array.isArray(value) ? value.filter((v) => typeof v === "string" && v.trim()) : [];
 }
 
+function stringOf(value) {
+  return typeof value === "string" ? value : "";
+}
+
 // A short readable name for a source address: its site and the last part of its path.
+// For ordinary messages only: a verdict card's links come with their titles.
 export function sourceLabel(href) {
   const url = new URL(href);
   const site = url.hostname.replace(/^www\./, "");
@@ -105,67 +110,54 @@ export function sourceLabel(href) {
 // A payload value that is a usable name: a short string of letters, digits and _.
 const NAME = /^[a-z0-9_]{1,40}$/i;
 
-// True for a `custom.assessment` payload: an object with a verdict name.
-function isAssessment(assessment) {
-  return Boolean(assessment) && typeof assessment === "object" &&
-    typeof assessment.verdict === "string" && NAME.test(assessment.verdict);
+// True for a verdict card as the server builds it (channels/card.py): an object
+// with the verdict's label.
+function isCard(card) {
+  return Boolean(card) && typeof card === "object" && !Array.isArray(card) &&
+    typeof card.label === "string" && Boolean(card.label.trim());
 }
 
-// The eligibility verdict card, from a `custom.assessment` payload; null if the
-// payload is not one. The payload says how to show the verdict and programme
-// (careers/vocabulary.py), so the widget spells neither; a payload without a label
-// (kept in a history from an older version) shows its verdict name in words.
-// The verdict's text is the card's fallback: its paragraphs before the first list
-// ("What I understood: ...", "From what you've told me, ...") are the card's summary.
-export function summaryOf(text) {
-  const kept = [];
-  for (const paragraph of String(text || "").split(/\n\s*\n/)) {
-    if (/:\s*$/.test(paragraph.split("\n")[0]) || BULLET.test(paragraph)) break;
-    if (paragraph.trim()) kept.push(paragraph.trim());
+// One of a card's items as a list item: its text, or a link shown by its title
+// (https only); null if it is neither.
+function cardItem(item) {
+  if (!item || typeof item !== "object") return null;
+  if (typeof item.url === "string") {
+    const href = httpUrl(item.url);
+    const title = stringOf(item.title).trim();
+    return href && href.startsWith("https:") && title ? el("li", {}, link(href, title)) : null;
   }
-  return kept;
+  return stringOf(item.text).trim() ? el("li", {}, item.text) : null;
 }
 
-function listed(card, heading, items, { className = null, links = false } = {}) {
-  if (!items.length) return;
-  card.append(el("p", { class: "cc-card-heading" }, heading));
-  const list = el("ul", { class: className });
-  for (const value of items) {
-    const item = el("li");
-    if (links) item.append(link(value, sourceLabel(value)));
-    else appendLinkedText(item, value, { labelled: true });
-    list.append(item);
-  }
-  card.append(list);
-}
-
-export function renderAssessment(assessment, text = "") {
-  if (!isAssessment(assessment)) return null;
-  const named = typeof assessment.verdict_label === "string" && assessment.verdict_label.trim();
-  const label = named ? assessment.verdict_label : assessment.verdict.replace(/_/g, " ")
-    .replace(/^./, (first) => first.toUpperCase());
-  const verdict = { label, mark: String(assessment.verdict_mark || "") };
-  const programme = String(assessment.programme_name || assessment.programme || "");
-  const tone = NAME.test(String(assessment.verdict_tone || "")) ? assessment.verdict_tone : "neutral";
-  const card = el("div", { class: `cc-card cc-card--${tone}`, role: "group",
+// The eligibility verdict card, drawn from the card the server built from the
+// verdict (channels/card.py, sent as `custom.card`): what it is for, the verdict,
+// the summary, then each section under its heading. The server says what each part
+// holds, in the same words Slack and Teams show; this only draws it, all as text.
+// Null if `card` is not one (the verdict's text is then shown instead).
+export function renderCard(card) {
+  if (!isCard(card)) return null;
+  const tone = NAME.test(stringOf(card.tone)) ? card.tone : "neutral";
+  const node = el("div", { class: `cc-card cc-card--${tone}`, role: "group",
                            "aria-label": "Eligibility verdict" });
-  card.append(el("p", { class: "cc-card-kicker" }, "Eligibility check", programme ? `: ${programme}` : ""));
-  card.append(el("p", { class: "cc-verdict" },
-    el("span", { class: "cc-verdict-mark", "aria-hidden": "true" }, verdict.mark), verdict.label));
-  for (const paragraph of summaryOf(text)) {
-    const node = el("p", { class: "cc-card-summary" });
-    appendLinkedText(node, paragraph.replace(/\s*\n\s*/g, " "), { labelled: true });
-    card.append(node);
+  node.append(el("p", { class: "cc-card-kicker" }, stringOf(card.kicker)));
+  node.append(el("p", { class: "cc-verdict" },
+    el("span", { class: "cc-verdict-mark", "aria-hidden": "true" }, stringOf(card.mark)), card.label));
+  for (const paragraph of strings(card.summary)) {
+    node.append(el("p", { class: "cc-card-summary" }, paragraph));
   }
-  listed(card, "Why", strings(assessment.reasons));
-  listed(card, "What next", strings(assessment.next_steps));
-  const sources = [...new Set(strings(assessment.sources).map(httpUrl).filter(Boolean))];
-  listed(card, "Sources", sources, { className: "cc-sources", links: true });
-  return card;
+  for (const section of Array.isArray(card.sections) ? card.sections : []) {
+    if (!section || typeof section !== "object" || !stringOf(section.heading).trim()) continue;
+    const items = (Array.isArray(section.items) ? section.items : []).map(cardItem).filter(Boolean);
+    if (!items.length) continue;
+    const links = items.every((item) => item.querySelector("a"));
+    node.append(el("p", { class: "cc-card-heading" }, section.heading));
+    node.append(el("ul", { class: links ? "cc-sources" : null }, ...items));
+  }
+  return node;
 }
 
 // A bot message as sent by Rasa's REST or socket.io channel -> the entry kept in the
-// history: {from: "bot", text?, buttons?, assessment?}; null if nothing to show.
+// history: {from: "bot", text?, buttons?, card?}; null if nothing to show.
 export function botEntry(message) {
   if (!message || typeof message !== "object") return null;
   const entry = { from: "bot" };
@@ -174,8 +166,6 @@ export function botEntry(message) {
   const usable = buttons.filter((b) => b && typeof b.title === "string" && typeof b.payload === "string");
   if (usable.length) entry.buttons = usable.map((b) => ({ title: b.title, payload: b.payload }));
   const custom = message.custom;
-  if (custom && typeof custom === "object" && isAssessment(custom.assessment)) {
-    entry.assessment = custom.assessment;
-  }
-  return entry.text || entry.buttons || entry.assessment ? entry : null;
+  if (custom && typeof custom === "object" && isCard(custom.card)) entry.card = custom.card;
+  return entry.text || entry.buttons || entry.card ? entry : null;
 }

@@ -4,7 +4,7 @@
 import styles from "./styles.css";
 import { resolveColour, theme, DARK_TEXT } from "./colour.js";
 import { Connection, newMessageId } from "./connection.js";
-import { botEntry, el, renderAssessment, renderText, visuallyHidden } from "./render.js";
+import { botEntry, el, renderCard, renderText, visuallyHidden } from "./render.js";
 import { ConversationStore } from "./storage.js";
 
 const TYPING_QUIET_MS = 1200; // the typing dots go once the bot has been quiet this long
@@ -307,12 +307,12 @@ export class CareersChat {
     }
   }
 
-  // A verdict is shown once, as its card (the text is the card's fallback and
-  // summary); other messages as text, the assistant's links labelled.
+  // A verdict is shown once, as the card the server built (the text is its
+  // fallback); other messages as text, the assistant's links labelled.
   render(entry) {
     const who = entry.from === "user" ? "You" : "Assistant";
     const bubble = el("div", { class: `cc-msg cc-msg--${entry.from}` }, visuallyHidden(`${who}: `));
-    const card = entry.assessment ? renderAssessment(entry.assessment, entry.text) : null;
+    const card = entry.card ? renderCard(entry.card) : null;
     if (card) {
       bubble.append(card);
       bubble.classList.add("cc-msg--card");
