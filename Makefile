@@ -52,8 +52,8 @@ REST_API_TOKEN := $(shell tools/running/secret.sh rest-api-token)
 endif
 export REST_API_TOKEN
 
-.PHONY: help install system-run system-test spacy train widget run shell actions test lint unit random \
-	browser validate conversations stories eval nlu-report crossval bench bench-smoke \
+.PHONY: help install system-run system-test spacy train widget run shell actions test lint unit test-model test-servers test-browser test-infra random \
+	validate conversations stories eval nlu-report crossval bench bench-smoke \
 	bench-long-input profile screenshot teams-package report purge test-stress test-scale audit \
 	rules-check topics check-class clean
 
@@ -143,14 +143,29 @@ actions: $(ACTIONS_VENV)/.installed   ## [run] the action server alone, in its o
 validate: $(VENV)/.installed   ## [dev] rasa data validate (domain, NLU data, rules, stories)
 	$(BIN)/rasa data validate --max-history 5
 
-unit: $(SPACY)/meta.json   ## [dev] fast tests: engine, language helpers, actions, conversation scripts (no servers, no browser)
-	$(BIN)/pytest -q tests -m "not servers and not stress and not scale" --ignore=tests/test_random_conversations.py
+# The test tiers (tests/conftest.py; docs/developers.md, "Tests"). A test is a unit test
+# unless it is marked model, servers, browser or infra; stress and scale have targets of
+# their own. `make test` runs every tier in one session, slowest tests listed at the end.
+UNIT := not model and not servers and not browser and not infra and not stress and not scale
+PYTEST := $(BIN)/pytest -q -p no:cacheprovider
+
+unit: $(SPACY)/meta.json   ## [dev] the fast tier, under a minute: domain, dialogue, readings, channels' parsing and signing (no model, no server)
+	$(PYTEST) tests -m "$(UNIT)"
+
+test-model: $(MODEL) $(ACTIONS_VENV)/.installed   ## [dev] the tier that loads the trained model in-process: actions, scripts, patches, report
+	$(PYTEST) tests -m "model and not servers and not browser and not infra and not stress and not scale"
+
+test-servers: $(MODEL) $(ACTIONS_VENV)/.installed   ## [dev] the real servers over HTTP: Rasa, the action server, nginx, Slack and Teams stand-ins, PostgreSQL if TEST_POSTGRES_URL
+	$(PYTEST) tests -m "servers and not browser and not stress and not scale"
+
+test-browser: system-test $(MODEL) $(WIDGET_JS) $(ACTIONS_VENV)/.installed   ## [dev] the widget and the class-check page in headless Chromium, on the real servers
+	$(PYTEST) tests -m "browser and not stress and not scale"
+
+test-infra: $(CHECKOV) $(HADOLINT)   ## [dev] container images and Kubernetes manifests: hadolint, checkov, the schemas
+	$(PYTEST) tests -m "infra and not stress and not scale"
 
 random: $(MODEL)   ## [dev] 300 random conversations: a reply every turn, no repeats, stop/start again always work
-	$(BIN)/pytest -q tests/test_random_conversations.py
-
-browser: system-test $(MODEL) $(WIDGET_JS) $(ACTIONS_VENV)/.installed   ## [dev] browser tests of the chat widget (headless Chromium, real servers)
-	$(BIN)/pytest -q tests/test_widget.py
+	$(PYTEST) tests/test_random_conversations.py
 
 conversations: $(if $(URL),$(VENV)/.installed,$(MODEL))   ## [team] the content team's scripts: SCRIPTS=files or folders (default tests/conversations); URL=... a live bot; JUNIT=file.xml; CHANNEL=slack or teams
 	$(BIN)/python -m tools.careers_team.converse $(or $(SCRIPTS),tests/conversations)$(if $(URL), --url $(URL))$(if \
@@ -206,7 +221,7 @@ test: system-test $(MODEL) $(WIDGET_JS) $(CHECKOV) $(HADOLINT) $(ACTIONS_VENV)/.
 	@mkdir -p results; url="$${TEST_POSTGRES_URL:-}"; \
 	if [ -z "$$url" ] && [ "$$(id -u)" = 0 ]; then url="$$(tools/running/postgres.sh)"; fi; \
 	[ -n "$$url" ] || echo "!! No TEST_POSTGRES_URL and not root: the PostgreSQL report test is skipped"; \
-	TEST_POSTGRES_URL="$$url" $(BIN)/pytest -q tests -m "not stress and not scale" --junitxml=results/junit.xml
+	TEST_POSTGRES_URL="$$url" $(PYTEST) tests -m "not stress and not scale" --durations=25 --junitxml=results/junit.xml
 	$(MAKE) --no-print-directory stories
 	$(MAKE) --no-print-directory eval
 	$(MAKE) --no-print-directory crossval

@@ -1,4 +1,17 @@
-"""Shared fixtures: the real rules file, and rasa-sdk trackers for action tests."""
+"""Shared fixtures (the real rules file, rasa-sdk trackers for action tests, the trained
+model in-process, headless Chromium) and the test tiers.
+
+The tiers (docs/developers.md, "Tests"): every test is a unit test, run by `make unit`
+in under a minute without a trained model or a server, unless it is marked
+  model    the trained model in this process (make test-model)
+  servers  the real servers over HTTP: Rasa, the action server, nginx, PostgreSQL
+           (make test-servers)
+  browser  the widget or a page in headless Chromium (make test-browser)
+  infra    container images and Kubernetes manifests: hadolint, checkov, schemas
+           (make test-infra)
+A test module says its tier with `pytestmark`, or is named in MODULE_TIERS; a test
+that asks for the `assistant` fixture is a model test wherever it is. `make test`
+runs every tier (not stress, not scale) in one pytest session."""
 
 from __future__ import annotations
 
@@ -13,6 +26,31 @@ from rasa_sdk.executor import CollectingDispatcher
 from careers.rules_file import EntryRules, default_rules
 
 ROOT = Path(__file__).resolve().parents[1]
+
+TIERS = ("model", "servers", "browser", "infra")
+# Modules whose every test is in a tier, beside those that mark themselves.
+MODULE_TIERS: Dict[str, str] = {
+    "test_container_images.py": "infra",
+    "test_kubernetes_manifests.py": "infra",
+    "test_widget.py": "browser",
+    "test_class_check_page.py": "browser",
+    "test_socketio_channel.py": "browser",
+    "test_random_conversations.py": "model",
+    "test_tracker_store.py": "model",
+}
+# Fixtures that put a test in a tier.
+FIXTURE_TIERS: Dict[str, str] = {"assistant": "model", "browser": "browser"}
+
+
+def pytest_collection_modifyitems(config: Any, items: List[Any]) -> None:
+    """Marks each test with its tier (see the module's docstring), so that
+    `-m "not model and not servers and not browser and not infra"` is the unit tier."""
+    for item in items:
+        tiers = {MODULE_TIERS.get(item.path.name)} | {
+            FIXTURE_TIERS.get(name) for name in getattr(item, "fixturenames", ())
+        }
+        for tier in sorted(t for t in tiers if t):
+            item.add_marker(getattr(pytest.mark, tier))
 
 
 @pytest.fixture(autouse=True)
@@ -82,6 +120,18 @@ def assistant():
     running = InProcessAssistant(DEFAULT_MODEL)
     yield running
     running.close()
+
+
+@pytest.fixture(scope="session")
+def live_assistant(tmp_path_factory):
+    """One action server and one Rasa server for the whole session, as `make run` starts
+    them (with this checkout's REST token), shared by the server tests that need
+    nothing else (test_servers, test_chat, test_conversation_scripts): each uses its
+    own conversation ids. A test that needs other settings starts servers of its own."""
+    from tests.live_servers import servers_with_checkout_token
+
+    with servers_with_checkout_token(tmp_path_factory.mktemp("live")) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

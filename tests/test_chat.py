@@ -14,7 +14,7 @@ import pytest
 
 from channels.ownership import TEST_SENDER_PREFIX, is_test_traffic
 from tests.harness.serverctl import ROOT
-from tests.live_servers import answering, servers_with_checkout_token, without_rest_token
+from tests.live_servers import answering, without_rest_token
 from tools.careers_team.chat import chat, choices_of, main, message_for, render
 from tools.careers_team.rest_client import FROM_ENVIRONMENT, AssistantError, Refused, RestAssistant
 
@@ -259,15 +259,18 @@ def test_make_shell_talks_to_the_running_assistant_on_its_port():
 # The command against the real servers --------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory):
-    with servers_with_checkout_token(tmp_path_factory.mktemp("chat")) as running:
-        yield running
+@pytest.fixture
+def live(live_assistant):
+    """The session's servers (conftest.live_assistant)."""
+    return live_assistant
 
 
 @pytest.mark.servers
 def test_the_chat_against_the_running_assistant(live):
     """Scripted input through a pipe, the token in the checkout's secret file only."""
+    database = live.rasa.log.parent / "conversations.db"
+    with sqlite3.connect(database) as db:  # the servers are shared: other tests' conversations
+        before = {row[0] for row in db.execute("SELECT DISTINCT sender_id FROM events")}
     typed = [
         "hello",
         "2",  # Check my eligibility
@@ -303,8 +306,8 @@ def test_the_chat_against_the_running_assistant(live):
         assert expected in printed, (expected, printed)
     for hidden in ("/check_eligibility", "/inform", "/feedback", "payload", "Custom json", '{"'):
         assert hidden not in printed, (hidden, printed)
-    with sqlite3.connect(live.rasa.log.parent / "conversations.db") as db:
-        senders = {row[0] for row in db.execute("SELECT DISTINCT sender_id FROM events")}
+    with sqlite3.connect(database) as db:
+        senders = {row[0] for row in db.execute("SELECT DISTINCT sender_id FROM events")} - before
     assert len(senders) == 1, senders
     (sender,) = senders
     assert sender.startswith(f"rest:{TEST_SENDER_PREFIX}chat-") and is_test_traffic(sender)

@@ -17,7 +17,7 @@ import pytest
 from careers.vocabulary import LAST_ANSWER_SLOT, PROGRAMMES, VERDICTS
 from channels.ownership import REST_API_TOKEN, TEST_SENDER_PREFIX, is_test_traffic, sender_problem
 from tests.harness.serverctl import ROOT
-from tests.live_servers import answering, servers_with_checkout_token, without_rest_token
+from tests.live_servers import answering, without_rest_token
 from tools.careers_team.conversation_scripts import (
     Reply,
     ScriptError,
@@ -345,10 +345,10 @@ def test_make_conversations_runs_the_scripts_it_is_given_and_writes_no_report_un
     assert two.split("converse ", 1)[1] == "a.yml b --url http://x --junit build/c.xml"
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory):
-    with servers_with_checkout_token(tmp_path_factory.mktemp("scripts")) as running:
-        yield running
+@pytest.fixture
+def live(live_assistant):
+    """The session's servers (conftest.live_assistant)."""
+    return live_assistant
 
 
 def _senders(live):
@@ -371,6 +371,7 @@ LIVE = """conversations:
 
 @pytest.mark.servers
 def test_one_file_against_the_live_assistant_with_the_token_from_the_secret_file(live, tmp_path):
+    before = _senders(live)  # the servers are shared: other tests' conversations
     script = tmp_path / "live.yml"
     script.write_text(LIVE)
     done = subprocess.run(
@@ -384,7 +385,7 @@ def test_one_file_against_the_live_assistant_with_the_token_from_the_secret_file
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"Running 2 conversations against {live.url}" in done.stdout
     assert "2 of 2 conversations passed" in done.stdout
-    senders = _senders(live)
+    senders = _senders(live) - before
     assert len(senders) >= 2
     assert all(s.startswith(f"rest:{TEST_SENDER_PREFIX}script-") and is_test_traffic(s) for s in senders)
 

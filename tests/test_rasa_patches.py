@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import json
 import random
-from pathlib import Path
 from typing import Any, Dict, Iterator, List, Tuple
 
 import pytest
@@ -237,6 +236,7 @@ def test_the_action_server_gets_the_tracker_state_with_the_latest_turns(form: bo
     assert "domain" in call
 
 
+@pytest.mark.servers  # the server's start, in a process of its own (about 7 s)
 def test_tensorflow_loads_without_jax_in_the_patched_server():
     import subprocess
     import sys
@@ -285,9 +285,7 @@ def test_past_states_are_rebuilt_when_the_tracker_changes_and_handed_out_as_copi
     assert other.past_states(domain) != tracker.past_states(domain)
 
 
-@pytest.mark.skipif(
-    not (Path(__file__).parents[1] / "models" / "careers.tar.gz").exists(), reason="needs the trained model"
-)
+@pytest.mark.model
 def test_the_speed_patches_change_no_reply(tmp_path):
     """Every message of the conversation scripts, as two long conversations (one would
     cost Rasa as it is twice the time: its turns grow with the conversation), with Rasa
@@ -338,6 +336,7 @@ def agent() -> Any:
     assistant.close()
 
 
+@pytest.mark.model
 def test_the_graphs_give_what_dask_gives(agent):
     """Each message of the scripts through the NLU graph, and each conversation state
     through the policies' graph, run in order and by dask: the same outputs."""
@@ -398,6 +397,7 @@ def rules_of_every_shape(lookup: Dict[str, Any]) -> Dict[str, Any]:
     return shapes
 
 
+@pytest.mark.model
 def test_rules_are_found_as_rasa_finds_them(agent):
     """For every state a conversation of the scripts passed through, for every rule's
     own states and for conversations' first states, the rule policy finds the same
@@ -494,6 +494,7 @@ def random_conversations(
                 yield pick, tracker
 
 
+@pytest.mark.model
 def test_applied_events_are_carried_on_exactly(agent):
     """Random conversations: after every event, the events carried on are the events
     Rasa rebuilds."""
@@ -511,6 +512,7 @@ def test_applied_events_are_carried_on_exactly(agent):
     assert carried_on > 1000  # most answers came from the kept result
 
 
+@pytest.mark.model
 def test_past_states_are_carried_on_exactly(agent):
     """Random conversations: after most events, the past states read each way the
     policies read them (with and without the rule-only turns, with the rule-only
@@ -563,6 +565,7 @@ def test_past_states_are_carried_on_exactly(agent):
     assert carried_on > 1000  # most answers came from a walk kept on the tracker
 
 
+@pytest.mark.model
 def test_trackers_are_copied_as_a_replay_copies_them(agent):
     """Random conversations: after most events, a copy of the tracker holds what a
     replay of its events holds, and what happens to the copy afterwards (a form
@@ -663,6 +666,7 @@ def test_action_server_connections_are_kept_and_closed_with_the_server():
     assert first["bodies"][0] == first["call"]  # the JSON written reads back the same
 
 
+@pytest.mark.model
 def test_the_loaded_model_is_frozen_out_of_the_garbage_collectors_way():
     import asyncio
     import gc
@@ -837,6 +841,7 @@ print("reply:", asyncio.run(talk()))
 """
 
 
+@pytest.mark.servers  # a real sanic server on a socket
 def test_a_sanic_websocket_reads_what_a_client_sends():
     """Sanic 21.12's WebSocket read passed a coroutine to asyncio.wait, which Python
     3.11 refuses: the server closed the socket at the first message it read (the

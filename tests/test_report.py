@@ -73,6 +73,7 @@ def _section(out: str, heading: str) -> str:
     return out.split(heading, 1)[1].split("\n\n", 1)[0]
 
 
+@pytest.mark.model
 def test_the_report_counts_what_happened(store, capsys):
     status, out, _ = _report(capsys, "--endpoints", str(store))
     assert status == 0, out
@@ -105,6 +106,7 @@ def test_the_report_counts_what_happened(store, capsys):
     assert feedback[1].split() == ["0", "down", "1", "up", "Leadership"]
 
 
+@pytest.mark.model
 def test_the_html_page_has_charts_and_escapes_what_people_typed(store, capsys, tmp_path):
     page = tmp_path / "report.html"
     status, out, _ = _report(capsys, "--endpoints", str(store), "--html", str(page))
@@ -117,6 +119,7 @@ def test_the_html_page_has_charts_and_escapes_what_people_typed(store, capsys, t
     assert 'in Microsoft Teams</th><td class="n">1</td>' in html
 
 
+@pytest.mark.model
 def test_the_date_range_selects_conversations(store, capsys):
     database = store.parent / "conversations.db"
     old = dt.datetime(2025, 3, 10, 12, tzinfo=dt.timezone.utc).timestamp()
@@ -139,6 +142,7 @@ def test_the_date_range_selects_conversations(store, capsys):
             db.execute("UPDATE events SET timestamp = ? WHERE sender_id = ?", (now, CHECKS_STP))
 
 
+@pytest.mark.model
 def test_the_report_never_writes_to_the_store(store, capsys):
     database = store.parent / "conversations.db"
     before = database.read_bytes()
@@ -168,6 +172,7 @@ def test_a_store_that_cannot_be_read_is_explained(tmp_path, capsys, endpoints, m
     assert not (tmp_path / "nothing-here.db").exists(), "no empty database is created"
 
 
+@pytest.mark.model
 def test_bad_dates_are_refused(store, capsys):
     with pytest.raises(SystemExit) as stop:
         main(["--endpoints", str(store), "--since", "30/09/2026"])
@@ -221,6 +226,8 @@ def postgres_endpoints(tmp_path, monkeypatch):
     return endpoints
 
 
+@pytest.mark.model
+@pytest.mark.servers
 def test_the_same_report_reads_a_postgresql_store(postgres_endpoints, capsys):
     from rasa.core.tracker_store import TrackerStore
     from rasa.utils.endpoints import read_endpoint_config

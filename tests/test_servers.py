@@ -13,18 +13,15 @@ from typing import Any, Dict, List
 import pytest
 
 from channels import ownership
-from tests.harness.serverctl import ROOT, post, running_assistant
-
-MODEL = ROOT / "models" / "careers.tar.gz"
+from tests.harness.serverctl import post
 
 pytestmark = pytest.mark.servers
 
 
-@pytest.fixture(scope="module")
-def assistant(tmp_path_factory):
-    assert MODEL.exists(), "no trained model: run `make train` (make test does it)"
-    with running_assistant(MODEL, tmp_path_factory.mktemp("servers")) as running:
-        yield running
+@pytest.fixture
+def assistant(live_assistant):
+    """The session's servers (conftest.live_assistant)."""
+    return live_assistant
 
 
 def say(assistant, sender: str, message: str) -> List[Dict[str, Any]]:
