@@ -17,7 +17,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from careers.answers import (
+    HELPFUL,
     HELPFUL_VALUES,
+    NOT_HELPFUL,
     about_someone_else,
     assessment_payload,
     bullet_list,
@@ -58,6 +60,7 @@ from careers.vocabulary import (
     HIGHER_DEGREE,
     HIGHER_DEGREE_SUBJECT,
     LAST_ANSWER_SLOT,
+    NONE_HELD,
     NOT_COVERED_PREFIX,
     NOT_HIGHER_DEGREE,
     NOT_UNDERSTOOD,
@@ -99,6 +102,17 @@ def profile_from_tracker(tracker: Tracker) -> Dict[str, Any]:
         if value is not None and value != NOT_UNDERSTOOD:
             profile[slot] = value
     return profile
+
+
+def fact_asked(tracker: Tracker) -> Optional[str]:
+    """The fact the check is waiting for an answer to (`asked` in dialogue/), which Rasa's
+    form keeps in its `requested_slot`."""
+    return tracker.get_slot(REQUESTED_SLOT)
+
+
+def stop_asking() -> EventType:
+    """Clears the fact the check is waiting for, so that the form asks nothing more."""
+    return SlotSet(REQUESTED_SLOT, None)
 
 
 def latest_intent(tracker: Tracker) -> Optional[str]:
@@ -165,7 +179,7 @@ class ActionExtractProfile(Action):
             text=message.get("text") or "",
             entities=tuple(message.get("entities") or []),
             intent=latest_intent(tracker),
-            asked=tracker.get_slot(REQUESTED_SLOT) if in_check else None,
+            asked=fact_asked(tracker) if in_check else None,
             facts=profile_from_tracker(tracker),
             in_check=in_check,
             after_verdict=after_verdict(tracker),
@@ -195,7 +209,7 @@ class ValidateEligibilityForm(FormValidationAction):
     ) -> List[EventType]:
         # Read before validation runs: rasa-sdk adds its own slot events to the tracker.
         candidates = tracker.slots_to_validate()
-        asked = tracker.get_slot(REQUESTED_SLOT)
+        asked = fact_asked(tracker)
         count = int(tracker.get_slot(UNREADABLE_SLOT) or 0)
         events = await super().run(dispatcher, tracker, domain)
         rejected = {e["name"] for e in events if e.get("event") == "slot" and e.get("value") is None}
@@ -203,7 +217,7 @@ class ValidateEligibilityForm(FormValidationAction):
             if count + 1 >= MAX_UNREADABLE:
                 # Stop asking: the form ends and the verdict action offers a way out.
                 events = [e for e in events if e.get("name") != REQUESTED_SLOT]
-                events.append(SlotSet(REQUESTED_SLOT, None))
+                events.append(stop_asking())
             return events + [SlotSet(UNREADABLE_SLOT, count + 1)]
         understood = {
             name: value
@@ -261,7 +275,7 @@ class ValidateEligibilityForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
         group = RULES.qualification_group(str(value))
-        ok = value == "none" or group in (HIGHER_DEGREE, NOT_HIGHER_DEGREE)
+        ok = value == NONE_HELD or group in (HIGHER_DEGREE, NOT_HIGHER_DEGREE)
         return self._checked(HIGHER_DEGREE, ok, value, dispatcher, tracker)
 
     def validate_higher_degree_subject(
@@ -309,7 +323,7 @@ class ActionGiveVerdict(Action):
         if assessment.verdict is None:
             stuck = int(tracker.get_slot(UNREADABLE_SLOT) or 0) >= MAX_UNREADABLE
             dispatcher.utter_message(response="utter_check_way_out" if stuck else "utter_check_stopped")
-            return [SlotSet(UNREADABLE_SLOT, 0), SlotSet(REQUESTED_SLOT, None)]
+            return [SlotSet(UNREADABLE_SLOT, 0), stop_asking()]
         payload = assessment_payload(RULES, assessment, profile)
         dispatcher.utter_message(
             response=f"utter_verdict_{assessment.verdict}",
@@ -401,7 +415,7 @@ class ActionStartAgain(Action):
         return cleared + [
             SlotSet(ASSESSMENT_SLOT, None),
             SlotSet(LAST_ANSWER_SLOT, None),
-            SlotSet(REQUESTED_SLOT, None),
+            stop_asking(),
             SlotSet(UNREADABLE_SLOT, 0),
         ]
 
@@ -480,7 +494,7 @@ def respond_to_answer(dispatcher: CollectingDispatcher, tracker: Tracker) -> Lis
     """For a statement in a check that another action was chosen for ("banana", "I'm
     doing an Access diploma, not A-levels"): what the form's validation would have
     said, since the form does not validate a message once another action has run."""
-    asked = tracker.get_slot(REQUESTED_SLOT)
+    asked = fact_asked(tracker)
     count = int(tracker.get_slot(UNREADABLE_SLOT) or 0)
     said = slots_set_since_latest_message(tracker.events)
     if asked and said.get(asked) == NOT_UNDERSTOOD:
@@ -636,7 +650,7 @@ class ActionFollowUp(Action):
             RULES,
             tracker.latest_message.get("text") or "",
             tracker.latest_message.get("entities") or [],
-            requested_slot=DEGREE_SUBJECT,
+            asked=DEGREE_SUBJECT,
         )
         subject = facts.get(DEGREE_SUBJECT)
         if subject and set(facts) <= {DEGREE_SUBJECT, PROGRAMME}:
@@ -702,7 +716,7 @@ class ActionAcknowledge(Action):
             return [FollowupAction(FORM)]  # "no - I forgot, I'm also taking biology"
         pending = pending_feedback_topic(tracker)
         # Only a yes or no in words counts as feedback: not a guess at "asdf".
-        said = "yes" if says_yes(text) else "no" if says_no(text) else None
+        said = HELPFUL if says_yes(text) else NOT_HELPFUL if says_no(text) else None
         if pending and said:
             return record_feedback(dispatcher, tracker, pending, said)
         if pending or not said:

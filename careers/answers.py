@@ -29,6 +29,7 @@ from careers.vocabulary import (
     DEGREE_STATUS,
     DEGREE_SUBJECT,
     DEGREE_TYPE,
+    EQUIVALENT,
     FIRST,
     GCSE_ALTERNATIVE,
     GCSE_GRADES,
@@ -39,9 +40,14 @@ from careers.vocabulary import (
     HIGHER_DEGREE_SUBJECT,
     IN_PROGRESS,
     LOWER_SECOND,
+    MEDICAL,
+    MET,
+    NO,
     NON_HONOURS,
+    NONE_HELD,
     NOT_COVERED_PREFIX,
     NOT_HIGHER_DEGREE,
+    NOT_MET,
     PLANNED,
     PREDICTED,
     PROGRAMME,
@@ -50,10 +56,12 @@ from careers.vocabulary import (
     STP,
     THIRD,
     UNDERGRADUATE_HONOURS,
+    UNSURE,
     UPPER_SECOND,
     VERDICT_LABELS,
     VERDICT_MARKS,
     VERDICT_TONES,
+    YES,
 )
 
 
@@ -189,7 +197,7 @@ _FOLLOW_UP_TOPICS = {
 _GROUP_TOPICS = {
     HIGHER_DEGREE: "ask_higher_degree_definition",
     NOT_HIGHER_DEGREE: "ask_higher_degree_definition",
-    "medical": "ask_medical_degree",
+    MEDICAL: "ask_medical_degree",
     NON_HONOURS: "ask_non_honours_degrees",
     UNDERGRADUATE_HONOURS: "ask_stp_requirements",
     A_LEVEL_ALTERNATIVE: "ask_a_level_alternatives",
@@ -262,7 +270,9 @@ def topic_for_follow_up(
 
 
 # Feedback is asked once per topic; a finished eligibility check counts as one topic.
-HELPFUL_VALUES = {"yes": True, "no": False}
+# A thumbs up or down is the `helpful` value of the feedback buttons' payloads.
+HELPFUL, NOT_HELPFUL = "yes", "no"
+HELPFUL_VALUES = {HELPFUL: True, NOT_HELPFUL: False}
 
 
 def feedback_buttons(topic: str) -> List[Dict[str, str]]:
@@ -274,8 +284,8 @@ def feedback_buttons(topic: str) -> List[Dict[str, str]]:
         return "/feedback" + json.dumps(entities, separators=(",", ":"))
 
     return [
-        {"title": "\N{THUMBS UP SIGN} Yes", "payload": payload("yes")},
-        {"title": "\N{THUMBS DOWN SIGN} No", "payload": payload("no")},
+        {"title": "\N{THUMBS UP SIGN} Yes", "payload": payload(HELPFUL)},
+        {"title": "\N{THUMBS DOWN SIGN} No", "payload": payload(NOT_HELPFUL)},
     ]
 
 
@@ -338,17 +348,17 @@ def describe_facts(rules: EntryRules, facts: Mapping[str, Any]) -> str:
 
     degree_class = facts.get(DEGREE_CLASS)
     degree_type = facts.get(DEGREE_TYPE)
-    if degree_class == "none":
+    if degree_class == NONE_HELD:
         parts.append("no degree")
     elif degree_class or degree_type or facts.get(DEGREE_SUBJECT):
         if degree_class:
             words = rules.class_label(degree_class)
-        elif degree_type and rules.qualification_group(degree_type) in (NON_HONOURS, "medical"):
+        elif degree_type and rules.qualification_group(degree_type) in (NON_HONOURS, MEDICAL):
             words = rules.qualification_label(degree_type)
         else:
             words = "a degree"
         if subject(facts.get(DEGREE_SUBJECT)) and degree_type != "medical_degree":
-            words += f" in {facts['degree_subject']}"
+            words += f" in {facts[DEGREE_SUBJECT]}"
         status = facts.get(DEGREE_STATUS)
         if status == PREDICTED:
             words += " (predicted)"
@@ -358,12 +368,12 @@ def describe_facts(rules: EntryRules, facts: Mapping[str, Any]) -> str:
     if facts.get(DEGREE_OVERSEAS) is True:
         parts.append("a degree from outside the UK")
     higher = facts.get(HIGHER_DEGREE)
-    if higher == "none":
+    if higher == NONE_HELD:
         parts.append("no higher degree")
     elif higher and rules.qualification_group(higher):
         words = rules.qualification_label(higher)
         if subject(facts.get(HIGHER_DEGREE_SUBJECT)):
-            words += f" in {facts['higher_degree_subject']}"
+            words += f" in {facts[HIGHER_DEGREE_SUBJECT]}"
         words += {
             IN_PROGRESS: ", still to be awarded",
             PLANNED: ", planned",
@@ -373,12 +383,12 @@ def describe_facts(rules: EntryRules, facts: Mapping[str, Any]) -> str:
             words += f" (ending {facts[HIGHER_DEGREE_ENDS]})"
         parts.append(words)
     elif subject(facts.get(HIGHER_DEGREE_SUBJECT)):
-        parts.append(f"a higher degree in {facts['higher_degree_subject']}")
+        parts.append(f"a higher degree in {facts[HIGHER_DEGREE_SUBJECT]}")
     gcses = {
-        "met": "a good range of GCSEs at A to C",
-        "not_met": "no good range of GCSEs at A to C",
-        "unsure": "not sure your GCSEs are a good range at A to C",
-        "equivalent": "qualifications in place of GCSEs",
+        MET: "a good range of GCSEs at A to C",
+        NOT_MET: "no good range of GCSEs at A to C",
+        UNSURE: "not sure your GCSEs are a good range at A to C",
+        EQUIVALENT: "qualifications in place of GCSEs",
     }.get(str(facts.get(GCSE_GRADES)))
     gcse_timing = {PREDICTED: "predicted", IN_PROGRESS: "still being taken", PLANNED: "still to take"}.get(
         str(facts.get(GCSE_STATUS))
@@ -411,14 +421,14 @@ def describe_facts(rules: EntryRules, facts: Mapping[str, Any]) -> str:
         if rules.qualification_group(alternative):
             parts.append(rules.qualification_label(alternative) + alternative_timing)
     science = {
-        "yes": "a science A-level",
-        "no": "no science A-level",
-        "unsure": "not sure an A-level counts as a science",
+        YES: "a science A-level",
+        NO: "no science A-level",
+        UNSURE: "not sure an A-level counts as a science",
     }.get(str(facts.get(SCIENCE_A_LEVEL)))
     if science and not subjects:
         parts.append(science)
     if not parts and facts.get(PROGRAMME) in rules.programmes:
-        parts.append(f"the {facts['programme']}")
+        parts.append(f"the {facts[PROGRAMME]}")
     return "; ".join(parts)
 
 

@@ -8,14 +8,14 @@ A "not eligible" needs a rule outcome the rules file marks decisive, and each
 decisive outcome rests on a quoted source sentence; anything the sources leave
 open makes at most a "possibly eligible", naming who decides.
 
-Profile keys (all optional; values are canonical, read by `dialogue/`):
-programme ("STP"/"PTP"), degree_class, degree_type (a qualification id such as
-"bachelors", "hnd", "medical_degree"), degree_overseas (bool), degree_subject,
-degree_status, higher_degree, higher_degree_subject, higher_degree_status,
-higher_degree_ends (text), gcse_grades ("met", "not_met", "unsure", "equivalent", or a
-lowest letter or number), a_level_count (int), a_level_subjects (list), a_level_status,
-a_level_grades (text), a_level_alternatives (list of qualification ids),
-science_a_level ("yes"/"no"/"unsure").
+Profile keys (all optional; values are canonical, read by `dialogue/`, and named in
+`careers.vocabulary`): programme (STP/PTP), degree_class (NONE_HELD for no degree),
+degree_type (a qualification id such as "bachelors", "hnd", "medical_degree"),
+degree_overseas (bool), degree_subject, degree_status, higher_degree (NONE_HELD for none),
+higher_degree_subject, higher_degree_status, higher_degree_ends (text), gcse_grades (MET,
+NOT_MET, UNSURE, EQUIVALENT, or a lowest letter or number), a_level_count (int),
+a_level_subjects (list), a_level_status, a_level_grades (text), a_level_alternatives (list
+of qualification ids), science_a_level (YES/NO/UNSURE).
 
 A status (`careers.vocabulary.STATUSES`) says where a qualification stands; with none it
 is held. A qualification that is not held never counts as held: the rules file's
@@ -35,26 +35,36 @@ from careers.vocabulary import (
     A_LEVEL_GRADES,
     A_LEVEL_STATUS,
     A_LEVEL_SUBJECTS,
+    A_LEVELS,
     ABANDONED,
     ANIMAL_PLANT_SCIENCE,
     COMMONLY_ACCEPTED,
+    DEGREE,
     DEGREE_CLASS,
     DEGREE_OVERSEAS,
     DEGREE_STATUS,
     DEGREE_SUBJECT,
     DEGREE_TYPE,
     ELIGIBLE,
+    EQUIVALENT,
     GCSE_GRADES,
+    GCSES,
     HELD,
     HIGHER_DEGREE,
     HIGHER_DEGREE_ENDS,
     HIGHER_DEGREE_STATUS,
     HIGHER_DEGREE_SUBJECT,
     IN_PROGRESS,
+    MEDICAL_SUBJECT,
+    MET,
+    NO,
     NON_HONOURS,
+    NONE_HELD,
     NOT_DECIDED_SUBJECT,
     NOT_ELIGIBLE,
     NOT_HIGHER_DEGREE,
+    NOT_MET,
+    NOTE,
     OTHER_SCIENCES,
     OUTSIDE_SCIENCE,
     POSSIBLY_ELIGIBLE,
@@ -65,6 +75,12 @@ from careers.vocabulary import (
     STATUS_FACTS,
     STATUSES,
     STP,
+    UNCLEAR,
+    UNDECIDED,
+    UNKNOWN_SUBJECT,
+    UNSURE,
+    YES,
+    YES_NO_UNSURE,
 )
 
 PASS, POSSIBLE, FAIL = "pass", "possible", "fail"
@@ -74,7 +90,7 @@ NOT_DECIDED = "not decided by the sources"
 
 
 # GCSE answers that leave "a good range at A-C" for the universities to judge.
-GCSE_UNDECIDED = ("unsure", "equivalent")
+GCSE_UNDECIDED = (UNSURE, EQUIVALENT)
 
 
 @dataclass(frozen=True)
@@ -92,11 +108,11 @@ class Finding:
     @property
     def status(self) -> Optional[str]:
         """What this finding does to its route: pass, possible, fail, or None (a note)."""
-        if self.outcome == "note":
+        if self.outcome == NOTE:
             return None
-        if self.outcome == "unclear" or not self.decisive:
+        if self.outcome == UNCLEAR or not self.decisive:
             return POSSIBLE
-        return PASS if self.outcome == "met" else FAIL
+        return PASS if self.outcome == MET else FAIL
 
 
 @dataclass
@@ -209,9 +225,9 @@ class _Context:
         }
 
     def finding(self, rule_id: str, key: str) -> Finding:
-        """The rule's outcome `key` ("met", "not_met_class", "note", ...) for this profile."""
+        """The rule's outcome `key` (MET, "not_met_class", NOTE, ...) for this profile."""
         rule = self.rules.rules[rule_id]
-        outcome = "not_met" if key.startswith("not_met") else "unclear" if key in OPEN_OUTCOMES else key
+        outcome = NOT_MET if key.startswith(NOT_MET) else UNCLEAR if key in OPEN_OUTCOMES else key
         return Finding(
             rule_id=rule_id,
             outcome=outcome,
@@ -236,6 +252,7 @@ class _Context:
         return [step.format_map(self.values())] if step else []
 
 
+# A count as the texts write it ({a_level_count}): English words, not values.
 _COUNT_WORDS = {0: "none", 1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
 
 
@@ -289,9 +306,9 @@ _LIST_FACTS = (A_LEVEL_SUBJECTS, A_LEVEL_ALTERNATIVES)
 # For each kind of qualification: the fact that says it is not had, and the facts about it
 # that then no longer apply.
 _NOT_HAD: Dict[str, Tuple[Tuple[str, Any], Tuple[str, ...]]] = {
-    "degree": ((DEGREE_CLASS, "none"), (DEGREE_SUBJECT, DEGREE_TYPE, DEGREE_STATUS)),
-    HIGHER_DEGREE: ((HIGHER_DEGREE, "none"), (HIGHER_DEGREE_SUBJECT, HIGHER_DEGREE_STATUS)),
-    "a_levels": ((A_LEVEL_COUNT, 0), (A_LEVEL_SUBJECTS, A_LEVEL_STATUS, SCIENCE_A_LEVEL)),
+    DEGREE: ((DEGREE_CLASS, NONE_HELD), (DEGREE_SUBJECT, DEGREE_TYPE, DEGREE_STATUS)),
+    HIGHER_DEGREE: ((HIGHER_DEGREE, NONE_HELD), (HIGHER_DEGREE_SUBJECT, HIGHER_DEGREE_STATUS)),
+    A_LEVELS: ((A_LEVEL_COUNT, 0), (A_LEVEL_SUBJECTS, A_LEVEL_STATUS, SCIENCE_A_LEVEL)),
 }
 
 
@@ -389,11 +406,11 @@ def _unique(findings: Iterable[Finding]) -> List[Finding]:
 
 # The text key of `stp_subject_relevance` for each subject category.
 _RELEVANCE_KEY = {
-    COMMONLY_ACCEPTED: "met",
-    OTHER_SCIENCES: "unclear",
-    NOT_DECIDED_SUBJECT: "not_decided",
-    "unknown": "not_decided",
-    OUTSIDE_SCIENCE: "not_met",
+    COMMONLY_ACCEPTED: MET,
+    OTHER_SCIENCES: UNCLEAR,
+    NOT_DECIDED_SUBJECT: UNDECIDED,
+    UNKNOWN_SUBJECT: UNDECIDED,
+    OUTSIDE_SCIENCE: NOT_MET,
 }
 
 
@@ -402,27 +419,27 @@ def subject_relevance(rules: EntryRules, subject: str) -> Finding:
     ctx = _Context(rules, {DEGREE_SUBJECT: subject})
     category = rules.subject_category(subject)
     if category == ANIMAL_PLANT_SCIENCE:
-        return ctx.finding("stp_animal_plant_science", "not_met")
-    if category == "medical":
-        return ctx.finding("stp_medical_degree", "not_met")
+        return ctx.finding("stp_animal_plant_science", NOT_MET)
+    if category == MEDICAL_SUBJECT:
+        return ctx.finding("stp_medical_degree", NOT_MET)
     return ctx.finding("stp_subject_relevance", _RELEVANCE_KEY[category])
 
 
 def _is_medical(rules: EntryRules, profile: Mapping[str, Any]) -> bool:
     subject = profile.get(DEGREE_SUBJECT)
     return profile.get(DEGREE_TYPE) == "medical_degree" or bool(
-        subject and rules.subject_category(subject) == "medical"
+        subject and rules.subject_category(subject) == MEDICAL_SUBJECT
     )
 
 
 def _stp_gatekeeping(ctx: _Context) -> Optional[_Route]:
     """What decides both STP routes at once (no degree, not an honours degree, no class)."""
     p, rules = ctx.profile, ctx.rules
-    if p.get(DEGREE_CLASS) == "none":
-        return _Route().decide(ctx.finding("stp_no_degree", "not_met"), steps=ctx.next_step("stp_no_degree"))
+    if p.get(DEGREE_CLASS) == NONE_HELD:
+        return _Route().decide(ctx.finding("stp_no_degree", NOT_MET), steps=ctx.next_step("stp_no_degree"))
     if rules.qualification_group(p.get(DEGREE_TYPE) or "") == NON_HONOURS:
         return _Route().decide(
-            ctx.finding("stp_honours_degree", "not_met"),
+            ctx.finding("stp_honours_degree", NOT_MET),
             steps=ctx.next_step("stp_honours_degree"),
         )
     if not p.get(DEGREE_CLASS) and not _is_medical(rules, p) and not p.get(DEGREE_OVERSEAS):
@@ -431,22 +448,22 @@ def _stp_gatekeeping(ctx: _Context) -> Optional[_Route]:
 
 
 def _overseas(ctx: _Context) -> List[Finding]:
-    return [ctx.finding("stp_overseas_degree", "unclear")] if ctx.profile.get(DEGREE_OVERSEAS) else []
+    return [ctx.finding("stp_overseas_degree", UNCLEAR)] if ctx.profile.get(DEGREE_OVERSEAS) else []
 
 
 def _stp_degree_route(ctx: _Context) -> _Route:
     """A 1st or 2:1 honours or integrated master's in a relevant science."""
     route, p, rules = _Route(), ctx.profile, ctx.rules
     if _is_medical(rules, p):
-        return route.decide(ctx.finding("stp_medical_degree", "not_met"))
+        return route.decide(ctx.finding("stp_medical_degree", NOT_MET))
     overseas = bool(p.get(DEGREE_OVERSEAS))
     minimum = rules.rules["stp_degree_class"].minimum_class
     assert minimum is not None, "load_rules requires 'minimum_class' for stp_degree_class"
     # A class from outside the UK is not read as a UK class: the School compares them.
-    predicted = ctx.status("degree") != HELD
+    predicted = ctx.status(DEGREE) != HELD
     if not overseas and not rules.class_at_least(p[DEGREE_CLASS], minimum):
         rule = "stp_predicted_result" if predicted else "stp_degree_class"
-        return route.decide(ctx.finding(rule, "not_met"))
+        return route.decide(ctx.finding(rule, NOT_MET))
     subject = p.get(DEGREE_SUBJECT)
     if not subject:
         return route.need(DEGREE_SUBJECT, POSSIBLE if p.get(DEGREE_OVERSEAS) else PASS)
@@ -456,26 +473,26 @@ def _stp_degree_route(ctx: _Context) -> _Route:
         return route.decide(relevance, *_overseas(ctx), steps=steps)
     findings = [relevance, *_overseas(ctx)]
     if not overseas and not predicted:
-        findings.insert(0, ctx.finding("stp_degree_class", "met"))
+        findings.insert(0, ctx.finding("stp_degree_class", MET))
     if predicted:
-        findings.insert(0, ctx.status_finding("degree"))
+        findings.insert(0, ctx.status_finding(DEGREE))
     if (
         rules.qualification_group(p.get(HIGHER_DEGREE) or "") != HIGHER_DEGREE
         or ctx.status(HIGHER_DEGREE) != HELD
     ):
-        findings.append(ctx.finding("stp_research_experience", "note"))
+        findings.append(ctx.finding("stp_research_experience", NOTE))
     steps = ctx.next_step("stp_overseas_degree") if p.get(DEGREE_OVERSEAS) else []
     return route.decide(*findings, steps=steps)
 
 
 # The text key of `stp_higher_degree_route` for the higher degree's subject.
 _HIGHER_RELEVANCE_KEY = {
-    COMMONLY_ACCEPTED: "met",
-    OTHER_SCIENCES: "unclear",
-    ANIMAL_PLANT_SCIENCE: "unclear",
-    NOT_DECIDED_SUBJECT: "not_decided",
-    "unknown": "not_decided",
-    "medical": "not_decided",
+    COMMONLY_ACCEPTED: MET,
+    OTHER_SCIENCES: UNCLEAR,
+    ANIMAL_PLANT_SCIENCE: UNCLEAR,
+    NOT_DECIDED_SUBJECT: UNDECIDED,
+    UNKNOWN_SUBJECT: UNDECIDED,
+    MEDICAL_SUBJECT: UNDECIDED,
     OUTSIDE_SCIENCE: "not_met_subject",
 }
 
@@ -492,11 +509,11 @@ def _stp_higher_degree_route(ctx: _Context) -> _Route:
             return route.decide(ctx.finding(route_rule, "not_met_class"))
         good_class = rules.rules["stp_degree_class"].minimum_class
         assert good_class is not None, "load_rules requires 'minimum_class' for stp_degree_class"
-        if ctx.status("degree") != HELD and not rules.class_at_least(p[DEGREE_CLASS], good_class):
-            return route.decide(ctx.finding("stp_predicted_result", "not_met"))
+        if ctx.status(DEGREE) != HELD and not rules.class_at_least(p[DEGREE_CLASS], good_class):
+            return route.decide(ctx.finding("stp_predicted_result", NOT_MET))
     # After a medical degree, one from outside the UK or one not yet awarded this route
     # can only be open.
-    ceiling = POSSIBLE if medical or p.get(DEGREE_OVERSEAS) or ctx.status("degree") != HELD else PASS
+    ceiling = POSSIBLE if medical or p.get(DEGREE_OVERSEAS) or ctx.status(DEGREE) != HELD else PASS
     higher = p.get(HIGHER_DEGREE)
     if not higher:
         return route.need(HIGHER_DEGREE, ceiling)
@@ -506,7 +523,7 @@ def _stp_higher_degree_route(ctx: _Context) -> _Route:
         return route.decide(ctx.status_finding(HIGHER_DEGREE), steps=ctx.next_step(route_rule))
     if group != HIGHER_DEGREE:
         finding = (
-            ctx.finding("stp_not_a_higher_degree", "not_met")
+            ctx.finding("stp_not_a_higher_degree", NOT_MET)
             if group == NOT_HIGHER_DEGREE
             else ctx.finding(route_rule, "not_met_none")
         )
@@ -521,11 +538,11 @@ def _stp_higher_degree_route(ctx: _Context) -> _Route:
     findings = [relevance]
     if medical:
         # A relevant higher degree after a medical degree: the sources do not say.
-        findings = [ctx.finding("stp_medical_degree", "unclear")]
+        findings = [ctx.finding("stp_medical_degree", UNCLEAR)]
     findings += _overseas(ctx)
-    if ctx.status("degree") != HELD and not medical and not p.get(DEGREE_OVERSEAS):
+    if ctx.status(DEGREE) != HELD and not medical and not p.get(DEGREE_OVERSEAS):
         # The first degree this route builds on is not awarded yet either.
-        findings.insert(0, ctx.status_finding("degree"))
+        findings.insert(0, ctx.status_finding(DEGREE))
     if ctx.status(HIGHER_DEGREE) != HELD:
         # In progress or planned: it must be awarded before the programme starts.
         findings.append(ctx.status_finding(HIGHER_DEGREE))
@@ -535,10 +552,10 @@ def _stp_higher_degree_route(ctx: _Context) -> _Route:
 
 def gcse_grade_meets(rules: EntryRules, grade: Any) -> Optional[bool]:
     """Whether a GCSE answer meets the requirement: True, False, or None when it is
-    not a known answer. "unsure" and "equivalent" are known but undecided (see
+    not a known answer. UNSURE and EQUIVALENT are known but undecided (see
     `gcse_status`)."""
-    if grade in ("met", "not_met"):
-        return grade == "met"
+    if grade in (MET, NOT_MET):
+        return grade == MET
     text = str(grade).strip().upper()
     if text.isdigit():
         return int(text) >= rules.gcse_minimum_number
@@ -548,11 +565,11 @@ def gcse_grade_meets(rules: EntryRules, grade: Any) -> Optional[bool]:
 
 
 def gcse_status(rules: EntryRules, grade: Any) -> Optional[str]:
-    """'met', 'not_met' or 'unclear' for a GCSE answer; None when it is not one."""
+    """MET, NOT_MET or UNCLEAR for a GCSE answer; None when it is not one."""
     if grade in GCSE_UNDECIDED:
-        return "unclear"
+        return UNCLEAR
     meets = gcse_grade_meets(rules, grade)
-    return None if meets is None else "met" if meets else "not_met"
+    return None if meets is None else MET if meets else NOT_MET
 
 
 def a_level_count(rules: EntryRules, profile: Mapping[str, Any]) -> Optional[int]:
@@ -570,22 +587,22 @@ def a_level_count(rules: EntryRules, profile: Mapping[str, Any]) -> Optional[int
 
 
 def science_a_level_status(rules: EntryRules, profile: Mapping[str, Any]) -> Optional[str]:
-    """'yes', 'no' or 'unsure', from the answer or else from the A-level subjects.
+    """YES, NO or UNSURE, from the answer or else from the A-level subjects.
 
-    'no' is read from subjects only when every subject named is clearly outside
+    NO is read from subjects only when every subject named is clearly outside
     science and they are all the person's A-levels."""
     answer = profile.get(SCIENCE_A_LEVEL)
-    if answer in ("yes", "no", "unsure"):
+    if answer in YES_NO_UNSURE:
         return answer
     subjects = profile.get(A_LEVEL_SUBJECTS) or []
     if not subjects:
         return None
     if any(s in rules.a_level_science for s in subjects):
-        return "yes"
+        return YES
     if all(rules.subject_category(s) == OUTSIDE_SCIENCE for s in subjects):
         count = profile.get(A_LEVEL_COUNT)
-        return "no" if count is None or count <= len(subjects) else None
-    return "unsure"
+        return NO if count is None or count <= len(subjects) else None
+    return UNSURE
 
 
 def _ptp_route(ctx: _Context) -> _Route:
@@ -596,9 +613,9 @@ def _ptp_route(ctx: _Context) -> _Route:
     steps: List[str] = []
 
     gcses = gcse_status(rules, p[GCSE_GRADES]) if p.get(GCSE_GRADES) else None
-    if ctx.status("gcses") != HELD:
+    if ctx.status(GCSES) != HELD:
         # GCSEs still being taken: predicted grades are no results ("predicted 6s").
-        findings.append(ctx.status_finding("gcses"))
+        findings.append(ctx.status_finding(GCSES))
     elif gcses:
         findings.append(ctx.finding("ptp_gcses", gcses))
     else:
@@ -611,23 +628,23 @@ def _ptp_route(ctx: _Context) -> _Route:
     if count is None:
         missing.append(A_LEVEL_COUNT)
     elif count >= minimum:
-        held = ctx.status("a_levels") == HELD
-        findings.append(ctx.finding("ptp_a_levels", "met") if held else ctx.status_finding("a_levels"))
+        held = ctx.status(A_LEVELS) == HELD
+        findings.append(ctx.finding("ptp_a_levels", MET) if held else ctx.status_finding(A_LEVELS))
         science = science_a_level_status(rules, p)
         if science is None:
             missing.append(SCIENCE_A_LEVEL)
-        elif science == "no" and alternatives:
-            findings.append(ctx.finding("ptp_a_level_alternatives", "unclear"))
+        elif science == NO and alternatives:
+            findings.append(ctx.finding("ptp_a_level_alternatives", UNCLEAR))
             steps += ctx.next_step("ptp_a_level_alternatives")
         else:
-            key = {"yes": "met", "no": "not_met", "unsure": "unclear"}[science]
+            key = {YES: MET, NO: NOT_MET, UNSURE: UNCLEAR}[science]
             findings.append(ctx.finding("ptp_science_a_level", key))
     elif alternatives:
         # Fewer A-levels, but other qualifications the universities may accept.
-        findings.append(ctx.finding("ptp_a_level_alternatives", "unclear"))
+        findings.append(ctx.finding("ptp_a_level_alternatives", UNCLEAR))
         steps += ctx.next_step("ptp_a_level_alternatives")
     else:
-        findings.append(ctx.finding("ptp_a_levels", "not_met"))
+        findings.append(ctx.finding("ptp_a_levels", NOT_MET))
 
     failed = [f for f in findings if f.status == FAIL]
     if failed:
@@ -635,7 +652,7 @@ def _ptp_route(ctx: _Context) -> _Route:
         return _Route().decide(*failed)
     if missing:
         return _Route(missing=missing)
-    findings.append(ctx.finding("ptp_university_requirements", "note"))
+    findings.append(ctx.finding("ptp_university_requirements", NOTE))
     return _Route().decide(*findings, steps=steps)
 
 

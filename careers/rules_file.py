@@ -16,17 +16,26 @@ from typing import AbstractSet, Any, Callable, Dict, FrozenSet, List, Mapping, O
 import yaml
 
 from careers.vocabulary import (
+    A_LEVELS,
     ABANDONED,
+    DEGREE,
     DEGREE_CLASS_IDS,
     ENTITY_LABELS,
+    GCSES,
     HIGHER_DEGREE,
     IN_PROGRESS,
+    MET,
+    NOT_MET,
+    NOTE,
     PLACEHOLDERS,
     PLANNED,
     PREDICTED,
     PROGRAMMES,
     QUALIFICATION_GROUPS,
     SUBJECT_CATEGORIES,
+    UNCLEAR,
+    UNDECIDED,
+    UNKNOWN_SUBJECT,
     VERDICTS,
 )
 
@@ -34,40 +43,40 @@ DEFAULT_PATH = Path(__file__).with_name("entry_rules.yml")
 
 # The rule engine relies on these rules and on these texts within each.
 EXPECTED_RULE_TEXTS: Dict[str, FrozenSet[str]] = {
-    "stp_degree_class": frozenset({"met", "not_met"}),
-    "stp_honours_degree": frozenset({"not_met", "next_step"}),
-    "stp_overseas_degree": frozenset({"unclear", "next_step"}),
-    "stp_subject_relevance": frozenset({"met", "unclear", "not_decided", "not_met"}),
-    "stp_animal_plant_science": frozenset({"not_met"}),
-    "stp_medical_degree": frozenset({"not_met", "unclear"}),
+    "stp_degree_class": frozenset({MET, NOT_MET}),
+    "stp_honours_degree": frozenset({NOT_MET, "next_step"}),
+    "stp_overseas_degree": frozenset({UNCLEAR, "next_step"}),
+    "stp_subject_relevance": frozenset({MET, UNCLEAR, UNDECIDED, NOT_MET}),
+    "stp_animal_plant_science": frozenset({NOT_MET}),
+    "stp_medical_degree": frozenset({NOT_MET, UNCLEAR}),
     "stp_higher_degree_route": frozenset(
-        {"met", "unclear", "not_decided", "not_met_class", "not_met_none", "not_met_subject"}
-        | {"not_met_abandoned"}
+        {MET, UNCLEAR, UNDECIDED, "not_met_class", "not_met_none", "not_met_subject"} | {"not_met_abandoned"}
     ),
-    "stp_not_a_higher_degree": frozenset({"not_met"}),
-    "stp_no_degree": frozenset({"not_met"}),
-    "stp_predicted_result": frozenset({"unclear", "not_met"}),
+    "stp_not_a_higher_degree": frozenset({NOT_MET}),
+    "stp_no_degree": frozenset({NOT_MET}),
+    "stp_predicted_result": frozenset({UNCLEAR, NOT_MET}),
     "stp_awarded_by_start": frozenset({"unclear_in_progress", "unclear_planned"}),
-    "stp_research_experience": frozenset({"note"}),
-    "ptp_gcses": frozenset({"met", "unclear", "not_met", "unclear_in_progress"}),
-    "ptp_a_levels": frozenset({"met", "not_met", "unclear_in_progress", "unclear_planned"}),
-    "ptp_a_level_alternatives": frozenset({"unclear", "next_step"}),
-    "ptp_science_a_level": frozenset({"met", "unclear", "not_met"}),
-    "ptp_university_requirements": frozenset({"note"}),
+    "stp_research_experience": frozenset({NOTE}),
+    "ptp_gcses": frozenset({MET, UNCLEAR, NOT_MET, "unclear_in_progress"}),
+    "ptp_a_levels": frozenset({MET, NOT_MET, "unclear_in_progress", "unclear_planned"}),
+    "ptp_a_level_alternatives": frozenset({UNCLEAR, "next_step"}),
+    "ptp_science_a_level": frozenset({MET, UNCLEAR, NOT_MET}),
+    "ptp_university_requirements": frozenset({NOTE}),
 }
-# The outcomes a rule can have; `decisive` lists some of them.
+# The outcomes a rule can have (careers.vocabulary's, and the cases worded apart); `decisive`
+# lists some of them.
 OUTCOME_KEYS = frozenset(
-    {"met", "unclear", "not_decided", "not_met", "not_met_class", "not_met_none"}
-    | {"not_met_subject", "not_met_abandoned", "unclear_in_progress", "unclear_planned", "note"}
+    {MET, UNCLEAR, UNDECIDED, NOT_MET, "not_met_class", "not_met_none"}
+    | {"not_met_subject", "not_met_abandoned", "unclear_in_progress", "unclear_planned", NOTE}
 )
 # Outcomes that leave the case open: never decisive.
-OPEN_OUTCOMES = frozenset({"unclear", "not_decided", "unclear_in_progress", "unclear_planned"})
+OPEN_OUTCOMES = frozenset({UNCLEAR, UNDECIDED, "unclear_in_progress", "unclear_planned"})
 # The statuses each kind of qualification must have a rule for (the rules file's `statuses:`).
 REQUIRED_STATUSES: Dict[str, FrozenSet[str]] = {
-    "degree": frozenset({PREDICTED, IN_PROGRESS}),
+    DEGREE: frozenset({PREDICTED, IN_PROGRESS}),
     HIGHER_DEGREE: frozenset({IN_PROGRESS, PLANNED, ABANDONED}),
-    "a_levels": frozenset({IN_PROGRESS, PLANNED}),
-    "gcses": frozenset({PREDICTED, IN_PROGRESS}),
+    A_LEVELS: frozenset({IN_PROGRESS, PLANNED}),
+    GCSES: frozenset({PREDICTED, IN_PROGRESS}),
 }
 TEXT_KEYS = OUTCOME_KEYS | {"next_step"}
 PARAM_KEYS = frozenset({"minimum_class", "minimum_count", "links"})
@@ -197,7 +206,7 @@ class EntryRules:
         return self._class_rank[class_id] <= self._class_rank[minimum]
 
     def subject_category(self, subject: str) -> str:
-        """The relevance category of a subject, or 'unknown' when not listed.
+        """The relevance category of a subject, or UNKNOWN_SUBJECT when not listed.
 
         A branch of engineering or physics the file does not list ("medical device
         engineering") is in the category of engineering or physics (reading
@@ -207,8 +216,8 @@ class EntryRules:
             return self.subjects[name]
         words = name.split()
         if len(words) > 1 and words[-1] in _BRANCHED and not set(words[:-1]) & _NOT_BRANCHES:
-            return self.subjects.get(words[-1], "unknown")
-        return "unknown"
+            return self.subjects.get(words[-1], UNKNOWN_SUBJECT)
+        return UNKNOWN_SUBJECT
 
     def is_known_subject(self, subject: Any) -> bool:
         """True for a subject the rules file names (safe to repeat back to people)."""
@@ -656,7 +665,7 @@ def _load_rules(
         if not isinstance(decisive, list):
             raise check.fail(entry.lines["decisive"], "'decisive' must be a list of outcomes")
         for outcome in decisive:
-            if outcome not in texts or outcome not in OUTCOME_KEYS - {"note"}:
+            if outcome not in texts or outcome not in OUTCOME_KEYS - {NOTE}:
                 raise check.fail(
                     entry.lines["decisive"],
                     f"rule '{rule_id}' has no outcome '{outcome}' to be decisive",

@@ -1,8 +1,9 @@
 """The names the whole project shares, each defined here once.
 
-Programmes, verdicts, degree classes, qualification groups, subject categories, the
-facts of a profile (which are also the slots of the eligibility check), and the names
-of the conversation's other slots, its form and the intents with a special role.
+Programmes, verdicts, the outcomes of a rule, degree classes, qualification groups,
+subject categories, the facts of a profile (which are also the slots of the eligibility
+check) and the values they take, and the names of the conversation's other slots, its
+form and the intents with a special role.
 Everything else imports these instead of spelling them out: the rules file loader
 checks the rules file against them, the actions use them, the NLU components and the
 careers team's tools read them, and a test checks `domain.yml` declares them.
@@ -34,13 +35,27 @@ VERDICT_MARKS: Dict[str, str] = {ELIGIBLE: "✓", POSSIBLY_ELIGIBLE: "?", NOT_EL
 # The tone a channel colours it in: the widget styles "good", "caution" and "bad".
 VERDICT_TONES: Dict[str, str] = {ELIGIBLE: "good", POSSIBLY_ELIGIBLE: "caution", NOT_ELIGIBLE: "bad"}
 
-# Degree classes, best first; "none" is an unclassified degree or no class given.
+# A rule's outcome for a profile (`careers.engine.Finding.outcome`), each also the key of
+# its text in the rules file. A rule can word cases of one apart: its texts
+# "not_met_class" and "not_met_subject" are NOT_MET, "unclear_planned" is UNCLEAR.
+MET = "met"
+NOT_MET = "not_met"
+UNCLEAR = "unclear"
+# A text key for what the sources leave to others (its finding is UNCLEAR); the same word
+# as the subject category NOT_DECIDED_SUBJECT.
+UNDECIDED = "not_decided"
+NOTE = "note"  # said beside the verdict, deciding nothing
+
+# The value of a qualification fact when the person has none: the DEGREE_CLASS of no
+# degree, the HIGHER_DEGREE of no higher degree. (No A-levels is an A_LEVEL_COUNT of 0.)
+NONE_HELD = "none"
+
+# Degree classes, best first, then NONE_HELD: no degree.
 FIRST = "first"
 UPPER_SECOND = "upper_second"
 LOWER_SECOND = "lower_second"
 THIRD = "third"
-NO_CLASS = "none"
-DEGREE_CLASS_IDS: Tuple[str, ...] = (FIRST, UPPER_SECOND, LOWER_SECOND, THIRD, NO_CLASS)
+DEGREE_CLASS_IDS: Tuple[str, ...] = (FIRST, UPPER_SECOND, LOWER_SECOND, THIRD, NONE_HELD)
 
 # Groups of qualifications in the rules file.
 UNDERGRADUATE_HONOURS = "undergraduate_honours"
@@ -78,8 +93,8 @@ SUBJECT_CATEGORIES: Tuple[str, ...] = (
     ANIMAL_PLANT_SCIENCE,
     MEDICAL_SUBJECT,
 )
-# A subject the rules file does not name is treated like this category.
-UNLISTED_SUBJECT = NOT_DECIDED_SUBJECT
+# The category of a subject the rules file does not list (it has no section of its own).
+UNKNOWN_SUBJECT = "unknown"
 
 # The kinds of entity the NLU pipeline finds (nlp/patterns and the rules file's subjects).
 ENTITY_LABELS: Tuple[str, ...] = (
@@ -125,7 +140,7 @@ A_LEVEL_SUBJECTS = "a_level_subjects"
 A_LEVEL_ALTERNATIVES = "a_level_alternatives"
 A_LEVEL_GRADES = "a_level_grades"
 # Where a qualification stands (issue 26). A fact with no status is held. "Denied" has no
-# status of its own: it is the value "none" (no degree, no higher degree, no A-levels).
+# status of its own: it is NONE_HELD (no degree, no higher degree) or no A-levels (0).
 HELD = "held"
 PREDICTED = "predicted"  # still being studied, with a forecast result
 IN_PROGRESS = "in_progress"  # being studied, no result forecast
@@ -138,12 +153,16 @@ HIGHER_DEGREE_STATUS = "higher_degree_status"
 HIGHER_DEGREE_ENDS = "higher_degree_ends"
 A_LEVEL_STATUS = "a_level_status"
 GCSE_STATUS = "gcse_status"
-# The kinds of qualification a status belongs to (the rules file's `statuses:` section).
+# The kinds of qualification a status belongs to (the rules file's `statuses:` section),
+# HIGHER_DEGREE among them, and the fact that holds each one's status.
+DEGREE = "degree"
+A_LEVELS = "a_levels"
+GCSES = "gcses"
 STATUS_FACTS: Dict[str, str] = {
-    "degree": DEGREE_STATUS,
+    DEGREE: DEGREE_STATUS,
     HIGHER_DEGREE: HIGHER_DEGREE_STATUS,
-    "a_levels": A_LEVEL_STATUS,
-    "gcses": GCSE_STATUS,
+    A_LEVELS: A_LEVEL_STATUS,
+    GCSES: GCSE_STATUS,
 }
 # Facts the check may ask for, in the order they are best asked.
 ASKABLE_FACTS: Tuple[str, ...] = (
@@ -173,11 +192,17 @@ PROFILE_FACTS: Tuple[str, ...] = ASKABLE_FACTS + VOLUNTEERED_FACTS
 # Answers to "do you have a science A-level?".
 YES, NO, UNSURE = "yes", "no", "unsure"
 YES_NO_UNSURE: Tuple[str, ...] = (YES, NO, UNSURE)
+# Answers to "a good range of GCSEs at A-C?", besides a lowest grade: MET or NOT_MET (the
+# rule's outcome, as the person says it), UNSURE, or EQUIVALENT (other qualifications in
+# their place, for the universities to compare).
+EQUIVALENT = "equivalent"
 # A fact's value when the answer to its question could not be read.
 NOT_UNDERSTOOD = "__not_understood__"
 
 # The eligibility check (a Rasa form) and the conversation's other slots.
 FORM = "eligibility_form"
+# Rasa's slot for the fact the check is waiting for an answer to, which our code calls
+# `asked` (dialogue.turns.Turn.asked; actions.actions.fact_asked reads it).
 REQUESTED_SLOT = "requested_slot"
 ASSESSMENT_SLOT = "assessment"
 LAST_ANSWER_SLOT = "last_answer"

@@ -22,6 +22,7 @@ from careers.vocabulary import (
     DEGREE_STATUS,
     DEGREE_SUBJECT,
     DEGREE_TYPE,
+    EQUIVALENT,
     FIRST,
     GCSE_ALTERNATIVE,
     GCSE_GRADES,
@@ -32,14 +33,19 @@ from careers.vocabulary import (
     HIGHER_DEGREE_STATUS,
     HIGHER_DEGREE_SUBJECT,
     IN_PROGRESS,
+    MEDICAL,
     NON_HONOURS,
+    NONE_HELD,
     NOT_HIGHER_DEGREE,
+    NOT_MET,
     PLANNED,
     PREDICTED,
     PROGRAMME,
     PTP,
     STP,
     UNDERGRADUATE_HONOURS,
+    UNKNOWN_SUBJECT,
+    UNSURE,
 )
 from dialogue import timing
 from dialogue.denials import (
@@ -72,7 +78,17 @@ from dialogue.grades import (
     judge_gcses,
     parse_count,
 )
-from dialogue.mentions import _Anchor, _clause_before, _Mention, _mentions
+from dialogue.mentions import (
+    A_LEVEL_ROLE,
+    ALTERNATIVE_ROLE,
+    DEGREE_ROLE,
+    FURTHER_ROLE,
+    GCSE_ROLE,
+    _Anchor,
+    _clause_before,
+    _Mention,
+    _mentions,
+)
 from dialogue.subjects import (
     _ALL_SCHOOL,
     _LIST_JOIN,
@@ -94,15 +110,16 @@ def facts_from_message(
     rules: EntryRules,
     text: str,
     entities: Iterable[Mapping[str, Any]],
-    requested_slot: Optional[str] = None,
+    asked: Optional[str] = None,
     programme: Optional[str] = None,
     profile: Optional[Mapping[str, Any]] = None,
 ) -> Dict[str, Any]:
     """The profile facts a message states about the person's qualifications, keyed by slot.
 
     A subject, count or grade belongs to the qualification it is attached to ("2:2 in
-    history and an MSc in medical physics", "physics A-level"); with none, to the question
-    just asked; otherwise it is not taken as a fact ("the engineering side of hospitals").
+    history and an MSc in medical physics", "physics A-level"); with none, to the fact
+    just asked for (`asked`); otherwise it is not taken as a fact ("the engineering side of
+    hospitals").
     Qualifications that are denied ("no master's") or replaced ("a PGDip instead of the
     MSc") do not count.
     """
@@ -134,7 +151,7 @@ def facts_from_message(
             and _SUBJECT_NEXT.match(text[m.end :])
         ):
             # "BS in biomedical engineering": an American bachelor's, not B grades.
-            anchors.append(_Anchor(m.start, m.end, "degree"))
+            anchors.append(_Anchor(m.start, m.end, DEGREE_ROLE))
             facts[DEGREE_TYPE] = "bachelors"
         elif m.kind == DEGREE_CLASS:
             class_id = canonical_degree_class(m.value)
@@ -191,10 +208,10 @@ def facts_from_message(
                 or bool(_DENIED_AFTER.match(text[m.end :]))
                 or bool(_CANNOT_AFFORD.search(text[: m.start]))  # "cant afford a masters"
             )
-            if group in (UNDERGRADUATE_HONOURS, NON_HONOURS, "medical"):
+            if group in (UNDERGRADUATE_HONOURS, NON_HONOURS, MEDICAL):
                 if negated or _WANTED_COURSE.search(_clause_before(text, m.start, 60)):
                     continue  # "no degree"; "get onto the clinical engineering BSc"
-                anchors.append(_Anchor(m.start, m.end, "degree"))
+                anchors.append(_Anchor(m.start, m.end, DEGREE_ROLE))
                 honours_named = (
                     rules.qualification_group(facts.get(DEGREE_TYPE) or "") == UNDERGRADUATE_HONOURS
                 )
@@ -202,7 +219,7 @@ def facts_from_message(
                 if not (qual in _NOT_A_DEGREE and honours_named and topped_up):
                     # (an HND topped up to a BEng is a BEng, in whichever order they are told)
                     facts[DEGREE_TYPE] = qual
-                if group == "medical":
+                if group == MEDICAL:
                     facts[DEGREE_SUBJECT] = "medicine"
                 named = _SUBJECT_OF_DEGREE_NAME.get(text[m.start : m.end].lower().replace(".", ""))
                 if re.match(r"\s*\(?(eng|engg)\b", text[m.end :], re.I):
@@ -223,7 +240,7 @@ def facts_from_message(
                     higher_seen.append(qual)
                 anchors.append(_Anchor(m.start, m.end, HIGHER_DEGREE))
             elif qual in ("a_level", "gcse"):
-                anchors.append(_Anchor(m.start, m.end, qual))
+                anchors.append(_Anchor(m.start, m.end, A_LEVEL_ROLE if qual == "a_level" else GCSE_ROLE))
                 if qual == "gcse" and negated:
                     gcses_denied = True  # "we don't do GCSEs here": see the school-leaving qualifications
                 if qual == "a_level" and negated:
@@ -237,18 +254,18 @@ def facts_from_message(
                     and canonical_qualification(o.value, rules.qualifications) == "scottish_highers"
                     for o in mentions
                 )
-                anchors.append(_Anchor(m.start, m.end, "further" if after_highers else "alternative"))
+                anchors.append(_Anchor(m.start, m.end, FURTHER_ROLE if after_highers else ALTERNATIVE_ROLE))
                 facts.setdefault(A_LEVEL_ALTERNATIVES, [])
                 if qual not in facts[A_LEVEL_ALTERNATIVES]:
                     facts[A_LEVEL_ALTERNATIVES].append(qual)
             elif group == GCSE_ALTERNATIVE and not negated:
-                anchors.append(_Anchor(m.start, m.end, "gcse"))
-                facts[GCSE_GRADES] = "equivalent"
+                anchors.append(_Anchor(m.start, m.end, GCSE_ROLE))
+                facts[GCSE_GRADES] = EQUIVALENT
 
     # "doing my A-levels in physics", "a GCSE student": the stage names the qualification.
     # With no A-levels or alternative named, year 12 or 13 with subjects graded one by one
     # means A-levels ("left yr 13 this summer w physics B, chem C").
-    school_named = any(a.role in ("a_level", "alternative", "further") for a in anchors)
+    school_named = any(a.role in (A_LEVEL_ROLE, ALTERNATIVE_ROLE, FURTHER_ROLE) for a in anchors)
     graded_subjects = sum(
         1 for m in mentions if m.kind == "subject" and _GRADE_AFTER_SUBJECT.match(text[m.end :])
     )
@@ -257,10 +274,10 @@ def facts_from_message(
             continue
         school_word = _SCHOOL_STAGE_NAMES.search(text[m.start : m.end])
         if school_word:
-            kind = "gcse" if school_word.group(0).lower().startswith("gcse") else "a_level"
+            kind = GCSE_ROLE if school_word.group(0).lower().startswith("gcse") else A_LEVEL_ROLE
             anchors.append(_Anchor(m.start + school_word.start(), m.start + school_word.end(), kind))
         elif not school_named and graded_subjects >= 2 and _A_LEVEL_YEARS.fullmatch(text[m.start : m.end]):
-            anchors.append(_Anchor(m.start, m.end, "a_level"))
+            anchors.append(_Anchor(m.start, m.end, A_LEVEL_ROLE))
 
     # "I graduated in physics", "a physics graduate": the degree is the anchor.
     for m in mentions:
@@ -268,7 +285,7 @@ def facts_from_message(
             continue
         # ("I won't graduate till 2028" is still studying: not denied)
         if re.search(r"\bwon'?t( be)?\s*$", text[: m.start], re.I) or not _negated(text, m):
-            anchors.append(_Anchor(m.start, m.end, "degree"))
+            anchors.append(_Anchor(m.start, m.end, DEGREE_ROLE))
 
     # A class belongs to the first degree unless it is the result of a higher one
     # ("a first in my MSc"); after "actually", the corrected one counts.
@@ -280,21 +297,21 @@ def facts_from_message(
             and m.start < corrected_from
             and any(c.start >= corrected_from for c, _ in classes)
         ):
-            anchors.append(_Anchor(m.start, m.end, "degree"))  # the class is corrected, not the degree
+            anchors.append(_Anchor(m.start, m.end, DEGREE_ROLE))  # the class is corrected, not the degree
             continue
         facts[DEGREE_CLASS] = class_id
-        anchors.append(_Anchor(m.start, m.end, "degree"))
+        anchors.append(_Anchor(m.start, m.end, DEGREE_ROLE))
     if higher_seen:
         facts[HIGHER_DEGREE] = min(higher_seen, key=_HIGHER_RANK.index)
     elif higher_denied or _NO_HIGHER.search(text):
-        facts[HIGHER_DEGREE] = "none"
+        facts[HIGHER_DEGREE] = NONE_HELD
     no_degree = _NO_DEGREE.search(text)
     if (
         no_degree
         and DEGREE_CLASS not in facts
         and not NOT_YET.search(text[no_degree.end() : no_degree.end() + 40])
     ):
-        facts[DEGREE_CLASS] = "none"
+        facts[DEGREE_CLASS] = NONE_HELD
     if _NO_A_LEVELS.search(text) or _ONLY_AS_LEVEL.search(text):
         facts[A_LEVEL_COUNT] = 0
     grade_lists = [g for g in _A_LEVEL_GRADE_LIST.finditer(text) if best_first(g.group(0))]
@@ -303,18 +320,18 @@ def facts_from_message(
     grade_list = corrected_lists[-1] if corrected_lists else next(iter(grade_lists), None)
     school_roles = {a.role for a in anchors}
     if grade_list and (
-        "a_level" in school_roles
+        A_LEVEL_ROLE in school_roles
         # "Got 5 Highers, AAABB": the grades of the Highers, not of A-levels.
-        or (_GRADE_LIST_CONTEXT.search(text) and not school_roles & {"alternative", "further"})
+        or (_GRADE_LIST_CONTEXT.search(text) and not school_roles & {ALTERNATIVE_ROLE, FURTHER_ROLE})
     ):
         # "AAB in physics, maths and further maths", "predicted A*AB": A-level grades.
         which = 1 if grade_list.group(1) else 2
         facts[A_LEVEL_GRADES] = grade_list.group(which)
-        anchors.append(_Anchor(grade_list.start(which), grade_list.end(which), "a_level"))
+        anchors.append(_Anchor(grade_list.start(which), grade_list.end(which), A_LEVEL_ROLE))
     graded_abroad = False
     for grading in _OVERSEAS_GRADING.finditer(text):
         # "CGPA 3.45 in Electrical Engineering": a degree's grade, and its subject after it.
-        anchors.append(_Anchor(grading.start(), grading.end(), "degree"))
+        anchors.append(_Anchor(grading.start(), grading.end(), DEGREE_ROLE))
         graded_abroad = True
     anchors.sort(key=lambda a: a.start)
 
@@ -334,7 +351,7 @@ def facts_from_message(
             subject = str(m.value).strip().lower()
             if subject in denied:
                 continue  # "chemistry, not physics"
-            role = _role_for(text, m, anchors, requested_slot, programme or facts.get(PROGRAMME))
+            role = _role_for(text, m, anchors, asked, programme or facts.get(PROGRAMME))
             if role is None:
                 role = _replaced_role(text, denied, profile or {})
             if (
@@ -354,9 +371,9 @@ def facts_from_message(
             )
             previous_mention = previous[0] if previous else None
             previous = (m, role)
-            if role in ("degree", HIGHER_DEGREE, "a_level"):
+            if role in (DEGREE_ROLE, HIGHER_DEGREE, A_LEVEL_ROLE):
                 subject_spans.append(Span(m.start, m.end, role, subject))  # "doing mech eng": timed too
-            if role == "degree":
+            if role == DEGREE_ROLE:
                 # Joint honours ("maths and physics", "physics with astrophysics"): the
                 # subject that counts most is the one to judge; otherwise the first named.
                 # A list elsewhere ("do they only want physics and engineering people?")
@@ -377,7 +394,7 @@ def facts_from_message(
                 current = facts.get(HIGHER_DEGREE_SUBJECT)
                 if current is None or _relevance_rank(rules, subject) < _relevance_rank(rules, current):
                     facts[HIGHER_DEGREE_SUBJECT] = subject
-            elif role == "a_level":
+            elif role == A_LEVEL_ROLE:
                 a_level_mentions.append(m)
                 if subject not in a_level_subjects:
                     a_level_subjects.append(subject)
@@ -387,16 +404,16 @@ def facts_from_message(
             ):
                 continue  # "five at B": a number of GCSEs at a grade
             count = parse_count(m.value)
-            role = _role_for(text, m, anchors, requested_slot, programme, prefer_next=True)
-            if count is not None and role == "a_level":
+            role = _role_for(text, m, anchors, asked, programme, prefer_next=True)
+            if count is not None and role == A_LEVEL_ROLE:
                 facts[A_LEVEL_COUNT] = count
     if implied_subject:
         facts.setdefault(DEGREE_SUBJECT, implied_subject)  # "an MPhys": physics
     if (
         len(asked_subjects) == 1
         and DEGREE_SUBJECT not in facts
-        and facts.get(DEGREE_CLASS) not in (None, "none")
-        and not any(a.role in ("a_level", "alternative") for a in anchors)
+        and facts.get(DEGREE_CLASS) not in (None, NONE_HELD)
+        and not any(a.role in (A_LEVEL_ROLE, ALTERNATIVE_ROLE) for a in anchors)
     ):
         # "Is chemistry close enough for the STP? 2:1 from Durham": the degree asked about
         # is the one they have.
@@ -405,13 +422,13 @@ def facts_from_message(
     if occupation and DEGREE_SUBJECT not in facts and not _ALL_SCHOOL.search(text):
         # "I'm a chemical engineer": the branch of engineering the person works in.
         subject = f"{occupation.group('branch').lower()} engineering"
-        if rules.subject_category(subject) != "unknown":
+        if rules.subject_category(subject) != UNKNOWN_SUBJECT:
             facts[DEGREE_SUBJECT] = subject
     if (
         facts.get(A_LEVEL_ALTERNATIVES)
         and A_LEVEL_COUNT not in facts
         and not any(
-            a.role == "a_level" and not _REQUIREMENT_BEFORE.search(_clause_before(text, a.start, 40))
+            a.role == A_LEVEL_ROLE and not _REQUIREMENT_BEFORE.search(_clause_before(text, a.start, 40))
             for a in anchors
         )
     ):
@@ -436,8 +453,8 @@ def facts_from_message(
         elif A_LEVEL_COUNT not in facts and len(a_level_subjects) == 1 and singular and _all_named(text):
             facts[A_LEVEL_COUNT] = 1
 
-    gcse_context = any(a.role == "gcse" for a in anchors) or requested_slot == GCSE_GRADES
-    if gcse_context and facts.get(GCSE_GRADES) != "equivalent":
+    gcse_context = any(a.role == GCSE_ROLE for a in anchors) or asked == GCSE_GRADES
+    if gcse_context and facts.get(GCSE_GRADES) != EQUIVALENT:
         judged = judge_gcses(rules, _gcse_part(text, anchors))
         if judged:
             facts[GCSE_GRADES] = judged
@@ -448,7 +465,7 @@ def facts_from_message(
         and GCSE_GRADES not in facts
         and set(facts.get(A_LEVEL_ALTERNATIVES) or ()) & _NOT_UK_SCHOOL
     ):
-        facts[GCSE_GRADES] = "equivalent"  # a school system without GCSEs: the universities compare
+        facts[GCSE_GRADES] = EQUIVALENT  # a school system without GCSEs: the universities compare
     _origin(text, mentions, anchors, facts, programme)
     if graded_abroad and _has_degree(facts):
         # "CGPA 3.5", "Second Class Lower Division", "First Division", "B.Tech": a degree
@@ -518,7 +535,8 @@ _OVERSEAS_GRADING = re.compile(
 
 
 def _has_degree(facts: Mapping[str, Any]) -> bool:
-    return facts.get(DEGREE_CLASS) not in (None, "none") or bool(facts.keys() & {DEGREE_SUBJECT, DEGREE_TYPE})
+    has_class = facts.get(DEGREE_CLASS) not in (None, NONE_HELD)
+    return has_class or bool(facts.keys() & {DEGREE_SUBJECT, DEGREE_TYPE})
 
 
 def _list_named_after(
@@ -540,8 +558,8 @@ def _list_named_after(
 
 def _gcse_part(text: str, anchors: List[_Anchor]) -> str:
     """The part of a message about GCSEs, so that A-level grades are not read as GCSEs."""
-    others = [a for a in anchors if a.role in ("a_level", "alternative", "degree", HIGHER_DEGREE)]
-    gcse = [a for a in anchors if a.role == "gcse"]
+    others = [a for a in anchors if a.role in (A_LEVEL_ROLE, ALTERNATIVE_ROLE, DEGREE_ROLE, HIGHER_DEGREE)]
+    gcse = [a for a in anchors if a.role == GCSE_ROLE]
     if not gcse or not others:
         return text
     start = max([a.end for a in others if a.end <= gcse[0].start] or [0])
@@ -577,20 +595,20 @@ def _status_words(text: str, spans: List[Span], facts: Dict[str, Any]) -> None:
             if facts.get(A_LEVEL_COUNT) == len(facts[A_LEVEL_SUBJECTS]):
                 facts[A_LEVEL_COUNT] = len(kept)
             facts[A_LEVEL_SUBJECTS] = kept
-    gcses = found.get("gcse")
+    gcses = found.get(GCSE_ROLE)
     if gcses == IN_PROGRESS and _RESIT.search(text):
-        if facts.get(GCSE_GRADES) == "not_met":
-            facts[GCSE_GRADES] = "unsure"  # a GCSE being resat: the universities will judge the result
+        if facts.get(GCSE_GRADES) == NOT_MET:
+            facts[GCSE_GRADES] = UNSURE  # a GCSE being resat: the universities will judge the result
     elif gcses == PREDICTED or (gcses in (IN_PROGRESS, PLANNED) and _GCSES_UNDER_WAY.search(text)):
         facts[GCSE_STATUS] = gcses  # "predicted 6s", "in year 11 doing my GCSEs"
     elif gcses == HELD and GCSE_GRADES in facts:
         facts[GCSE_STATUS] = HELD  # "got my GCSE results: all 6s"
-    degree = found.get("degree")
+    degree = found.get(DEGREE_ROLE)
     has_degree = _has_degree(facts)
     if degree == HELD and has_degree and facts.get(DEGREE_CLASS):
         facts[DEGREE_STATUS] = HELD  # "I've graduated now, I got a first": no longer predicted
     elif degree in (PREDICTED, IN_PROGRESS) and has_degree:
-        has_class = facts.get(DEGREE_CLASS) not in (None, "none")
+        has_class = facts.get(DEGREE_CLASS) not in (None, NONE_HELD)
         facts[DEGREE_STATUS] = PREDICTED if has_class else IN_PROGRESS
     elif degree in (PLANNED, ABANDONED):
         # A degree not started or not finished is no degree (yet): nothing about it is held,
@@ -598,12 +616,12 @@ def _status_words(text: str, spans: List[Span], facts: Dict[str, Any]) -> None:
         for slot in (DEGREE_SUBJECT, DEGREE_TYPE, DEGREE_OVERSEAS, DEGREE_CLASS, DEGREE_STATUS):
             facts.pop(slot, None)
         if degree == ABANDONED:
-            facts[DEGREE_CLASS] = "none"
+            facts[DEGREE_CLASS] = NONE_HELD
     higher = found.get(HIGHER_DEGREE)
     if higher == HELD:
-        if facts.get(HIGHER_DEGREE) not in (None, "none"):
+        if facts.get(HIGHER_DEGREE) not in (None, NONE_HELD):
             facts[HIGHER_DEGREE_STATUS] = HELD  # "my MSc was awarded in June"
-    elif higher and facts.get(HIGHER_DEGREE) not in (None, "none"):
+    elif higher and facts.get(HIGHER_DEGREE) not in (None, NONE_HELD):
         status = IN_PROGRESS if higher == PREDICTED else higher
         facts[HIGHER_DEGREE_STATUS] = status
         if status == IN_PROGRESS:
@@ -614,15 +632,15 @@ def _status_words(text: str, spans: List[Span], facts: Dict[str, Any]) -> None:
     # ("Year 13: a BTEC plus A-level maths"), but one only planned after A-levels of one's
     # own leaves those held ("A-levels in 2003, thinking of an Access course").
     own_a_levels = bool(facts.get(A_LEVEL_COUNT) or facts.get(A_LEVEL_SUBJECTS))
-    alternative = found.get("alternative")
-    a_levels = found.get("a_level") or (None if own_a_levels and alternative == PLANNED else alternative)
+    alternative = found.get(ALTERNATIVE_ROLE)
+    a_levels = found.get(A_LEVEL_ROLE) or (None if own_a_levels and alternative == PLANNED else alternative)
     if a_levels == IN_PROGRESS and facts.get(A_LEVEL_GRADES):
         # "resitting chem in June, already have maths B and physics C": one A-level resat
         # to better its grade; the A-levels and their grades are held.
         others = [c for c in cues if not _RESIT.fullmatch(text[c.start : c.end])]
-        if timing.statuses(text, spans, others).get("a_level") in (None, HELD):
+        if timing.statuses(text, spans, others).get(A_LEVEL_ROLE) in (None, HELD):
             a_levels = HELD
-    if found.get("a_level") == ABANDONED:
+    if found.get(A_LEVEL_ROLE) == ABANDONED:
         facts[A_LEVEL_COUNT] = 0  # "I quit my A-levels"
         facts.pop(A_LEVEL_STATUS, None)
     elif a_levels in (PREDICTED, IN_PROGRESS, PLANNED):
@@ -656,14 +674,14 @@ def _origin(
     """'a 2:1 from Nigeria', 'my degree is from a university in India': a first
     degree from outside the UK ("not the UK" is not an origin)."""
     origins = [m for m in mentions if m.kind == "origin" and not _negated(text, m)]
-    degree = [a for a in anchors if a.role == "degree"]
+    degree = [a for a in anchors if a.role == DEGREE_ROLE]
     about_degree = (
         degree
         or facts.get(DEGREE_SUBJECT)
         or (
             _DEGREE_WORDS.search(text)
             and programme != PTP
-            and not any(a.role in ("a_level", "gcse", "alternative") for a in anchors)
+            and not any(a.role in (A_LEVEL_ROLE, GCSE_ROLE, ALTERNATIVE_ROLE) for a in anchors)
         )
     )
     if not origins or not about_degree:
@@ -692,12 +710,12 @@ def _where_degree_is_from(text: str, origin: _Mention, anchors: List[_Anchor], d
     # after "from" or "at" belongs to the qualification before it.
     from_before = (
         before
-        and before[-1].role == "degree"
+        and before[-1].role == DEGREE_ROLE
         and re.fullmatch(
             r"[^.;!?]{0,60}\b(from|at)\b[^.;!?]{0,30}", text[before[-1].end : origin.start], re.I
         )
     )
-    if nearest_anchor.role != "degree" and not from_before:
+    if nearest_anchor.role != DEGREE_ROLE and not from_before:
         return False
     # "She's travelling in Vietnam": a country in a sentence with no degree in it is
     # not where the degree is from.
@@ -781,7 +799,7 @@ def apply_facts(profile: Mapping[str, Any], facts: Mapping[str, Any]) -> Dict[st
     make stale: no higher degree has no subject, a different qualification is no
     longer 'in progress' unless the message says so."""
     changes = dict(facts)
-    if facts.get(HIGHER_DEGREE) == "none":
+    if facts.get(HIGHER_DEGREE) == NONE_HELD:
         for slot in (HIGHER_DEGREE_SUBJECT, HIGHER_DEGREE_STATUS, HIGHER_DEGREE_ENDS):
             changes.setdefault(slot, None)
     elif HIGHER_DEGREE in facts and facts[HIGHER_DEGREE] != profile.get(HIGHER_DEGREE):
@@ -790,12 +808,12 @@ def apply_facts(profile: Mapping[str, Any], facts: Mapping[str, Any]) -> Dict[st
     if facts.get(A_LEVEL_COUNT) == 0:
         for slot in (A_LEVEL_SUBJECTS, A_LEVEL_STATUS, A_LEVEL_GRADES):
             changes.setdefault(slot, None)  # "a BTEC instead of A-levels": none of them stands
-    if facts.get(DEGREE_CLASS) == "none":
+    if facts.get(DEGREE_CLASS) == NONE_HELD:
         for slot in (DEGREE_SUBJECT, DEGREE_STATUS, DEGREE_TYPE, DEGREE_OVERSEAS):
             changes.setdefault(slot, None)
     if (
         DEGREE_CLASS in facts
-        and facts.get(DEGREE_CLASS) != "none"
+        and facts.get(DEGREE_CLASS) != NONE_HELD
         and profile.get(DEGREE_TYPE) in ("ordinary_degree", "hnd", "hnc", "foundation_degree")
         and DEGREE_TYPE not in facts
     ):

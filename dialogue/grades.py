@@ -11,9 +11,14 @@ from typing import Any, Iterable, List, Optional, Sequence, Tuple
 
 from careers.rules_file import GCSE_LETTERS, EntryRules
 from careers.vocabulary import (
+    EQUIVALENT,
     FIRST,
     LOWER_SECOND,
+    MET,
+    NONE_HELD,
+    NOT_MET,
     THIRD,
+    UNSURE,
     UPPER_SECOND,
 )
 from dialogue.denials import _NO_DEGREE, _UNSURE
@@ -141,10 +146,10 @@ def grades_of_subjects(
 def canonical_degree_class(text: Any) -> Optional[str]:
     """'2.1', 'upper second', 'first class', 'upper_second' -> a degree-class id."""
     value = str(text or "").strip().lower()
-    if value in {FIRST, UPPER_SECOND, LOWER_SECOND, THIRD, "none"}:
+    if value in {FIRST, UPPER_SECOND, LOWER_SECOND, THIRD, NONE_HELD}:
         return value
-    if _NO_DEGREE.search(value) or value in ("no degree", "none"):
-        return "none"
+    if _NO_DEGREE.search(value) or value == "no degree":
+        return NONE_HELD
     for class_id, pattern in _CLASS_PATTERNS:
         if re.search(pattern, value):
             return class_id
@@ -152,9 +157,9 @@ def canonical_degree_class(text: Any) -> Optional[str]:
 
 
 def canonical_qualification(text: Any, known: Iterable[str] = ()) -> Optional[str]:
-    """'MSc', 'PG cert', 'integrated masters', 'none' -> a qualification id."""
+    """'MSc', 'PG cert', 'integrated masters' -> a qualification id; NONE_HELD stays."""
     value = str(text or "").strip().lower()
-    if value in set(known) or value == "none":
+    if value in set(known) or value == NONE_HELD:
         return value
     for qualification, pattern in _QUALIFICATION_PATTERNS:
         if re.search(pattern, value):
@@ -283,18 +288,18 @@ _WEIGHTS = {
 
 
 def judge_gcses(rules: EntryRules, text: str) -> Optional[str]:
-    """'met', 'not_met' or 'unsure' for what a message says about someone's GCSEs,
+    """MET, NOT_MET or UNSURE for what a message says about someone's GCSEs,
     read as the source words it: a good range at A-C (grade 4 or above). One or
     two low grades among good ones are fine; fewer than five at A-C is left to the
     universities (the rules file's 'good_range' reading). None when it says nothing."""
     value = text or ""
     if _UNSURE.search(value):
-        return "unsure"  # "not sure they count as a good range"
+        return UNSURE  # "not sure they count as a good range"
     if re.search(r"\b(national 5s?|nat ?5s?|n5s|standard grades?|o[- ]?levels?|igcses?)\b", value, re.I):
-        return "equivalent"
+        return EQUIVALENT
     failed = bool(_GCSE_NOT_MET.search(value))
     if failed and not re.search(r"(?<![\w*])([4-9]|A\*|[A-C])(?![\w*])", value):
-        return "not_met"  # "I failed most of them", with no grade at A-C named
+        return NOT_MET  # "I failed most of them", with no grade at A-C named
     named = _GRADE_IN_SUBJECTS.search(value)
     if (
         named
@@ -306,8 +311,8 @@ def judge_gcses(rules: EntryRules, text: str) -> Optional[str]:
         # range's count is for the universities to judge.
         how_many = len([s for s in re.split(r",|\band\b|&|\+", named.group(2)) if s.strip()])
         if not _grade_is_good(rules, named.group(1)):
-            return "not_met" if how_many >= rules.gcse_good_range_count else "unsure"
-        return "met" if how_many >= rules.gcse_good_range_count else "unsure"
+            return NOT_MET if how_many >= rules.gcse_good_range_count else UNSURE
+        return MET if how_many >= rules.gcse_good_range_count else UNSURE
     listed = _SUBJECTS_AT_GRADE.search(value)
     if (
         listed
@@ -318,8 +323,8 @@ def judge_gcses(rules: EntryRules, text: str) -> Optional[str]:
         # "maths and English at C": too few named to be a good range on their own.
         how_many = len(re.findall(_GCSE_SUBJECT, listed.group(1), re.I))
         if not _grade_is_good(rules, listed.group(2)):
-            return "not_met" if how_many >= rules.gcse_good_range_count else "unsure"
-        return "met" if how_many >= rules.gcse_good_range_count else "unsure"
+            return NOT_MET if how_many >= rules.gcse_good_range_count else UNSURE
+        return MET if how_many >= rules.gcse_good_range_count else UNSURE
     spread = _COUNT_RANGE.search(value)
     if spread:
         # "8 GCSEs (grades 9-5)", "7 GCSEs 4-7": how many, and the lowest grade among them.
@@ -327,12 +332,12 @@ def judge_gcses(rules: EntryRules, text: str) -> Optional[str]:
         grades = [g for g in (spread.group(2), spread.group(3)) if _grade_is_good(rules, g) is not None]
         if grades:
             lowest_good = all(_grade_is_good(rules, g) for g in grades)
-            return "met" if lowest_good and how_many >= rules.gcse_good_range_count else "unsure"
+            return MET if lowest_good and how_many >= rules.gcse_good_range_count else UNSURE
     whole = _ALL_IN_RANGE.search(value)
     if whole and all(_grade_is_good(rules, g) is not None for g in whole.groups()):
         # "all my GCSEs were 7-9": every one in the range; a range reaching below C is
         # for the universities to judge.
-        return "met" if all(_grade_is_good(rules, g) for g in whole.groups()) else "unsure"
+        return MET if all(_grade_is_good(rules, g) for g in whole.groups()) else UNSURE
     good = low = 0
     explicit = False
     covered: List[Tuple[int, int]] = []
@@ -407,20 +412,20 @@ def judge_gcses(rules: EntryRules, text: str) -> Optional[str]:
     if failed:
         # "failed most, only got a 4 in english": some at A-C, fewer than a good range's
         # count, is for the universities to judge (good_range).
-        return "unsure" if good else "not_met"
+        return UNSURE if good else NOT_MET
     if _GCSE_MET.search(value) and not low:
-        return "met"
+        return MET
     if not good and not low:
         single = re.search(r"(?:grade\s*)([1-9]|[A-G])\b", value, re.I)
         if single:
-            return "met" if _grade_is_good(rules, single.group(1)) else "not_met"
+            return MET if _grade_is_good(rules, single.group(1)) else NOT_MET
         return None
     if good > low:
         if explicit and good < rules.gcse_good_range_count:
-            return "unsure"
-        return "met"
+            return UNSURE
+        return MET
     if low > good:
         # Mostly below C: not a good range, unless some are at A-C, when fewer than a good
         # range's count is for the universities to judge (the rules file's good_range).
-        return "not_met" if not good else "unsure"
-    return "unsure"
+        return NOT_MET if not good else UNSURE
+    return UNSURE

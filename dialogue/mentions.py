@@ -17,13 +17,23 @@ class _Mention:
     end: int
 
 
+# The kind of qualification something named in a message belongs to: the role of an
+# anchor, of a subject and of a span timed (dialogue.timing). careers.vocabulary's
+# HIGHER_DEGREE is one too.
+DEGREE_ROLE = "degree"
+A_LEVEL_ROLE = "a_level"
+GCSE_ROLE = "gcse"
+ALTERNATIVE_ROLE = "alternative"  # in place of A-levels: a BTEC, Highers, an Access course
+FURTHER_ROLE = "further"  # Advanced Highers after Highers held: not in place of them
+
+
 @dataclass(frozen=True)
 class _Anchor:
     """A qualification (or degree class) a subject, count or cue can belong to."""
 
     start: int
     end: int
-    role: str  # degree, higher_degree, a_level, gcse, alternative
+    role: str  # one of the roles above
 
 
 def _mentions(entities: Iterable[Mapping[str, Any]]) -> List[_Mention]:

@@ -18,6 +18,7 @@ from careers.vocabulary import (
     GCSE_GRADES,
     HIGHER_DEGREE,
     HIGHER_DEGREE_SUBJECT,
+    MEDICAL_SUBJECT,
     NON_HONOURS,
     NOT_DECIDED_SUBJECT,
     NOT_HIGHER_DEGREE,
@@ -26,10 +27,20 @@ from careers.vocabulary import (
     PTP,
     SCIENCE_A_LEVEL,
     UNDERGRADUATE_HONOURS,
+    UNKNOWN_SUBJECT,
 )
 from dialogue.denials import _CORRECTION, _WANTED_COURSE, says_yes
 from dialogue.grades import canonical_degree_class, canonical_qualification
-from dialogue.mentions import _Anchor, _clause_before, _gap, _Mention
+from dialogue.mentions import (
+    A_LEVEL_ROLE,
+    ALTERNATIVE_ROLE,
+    DEGREE_ROLE,
+    GCSE_ROLE,
+    _Anchor,
+    _clause_before,
+    _gap,
+    _Mention,
+)
 
 # What joins the subjects of one list: "physics, maths and further maths".
 _LIST_JOIN = re.compile(r"\s*(,|&|\+|/|and|n|an'|,\s*and)?\s*(\([A-E]\*?\)\s*,?\s*(and\s*)?)?", re.I)
@@ -111,17 +122,17 @@ _ALL_SCHOOL = re.compile(r"\ba[- ]?levels?\b|\bgcses?\b|\bbtec\b", re.I)
 _SCHOOL_YEAR = re.compile(r"\b(year|yr) ?1[0-3]\b|\bsixth[- ]form\b|\b6th form\b", re.I)
 
 
-_SUBJECT_SLOTS = {DEGREE_SUBJECT: "degree", HIGHER_DEGREE_SUBJECT: HIGHER_DEGREE}
+_SUBJECT_SLOTS = {DEGREE_SUBJECT: DEGREE_ROLE, HIGHER_DEGREE_SUBJECT: HIGHER_DEGREE}
 
 
 _SLOT_ROLES = {
-    DEGREE_CLASS: "degree",
-    DEGREE_SUBJECT: "degree",
+    DEGREE_CLASS: DEGREE_ROLE,
+    DEGREE_SUBJECT: DEGREE_ROLE,
     HIGHER_DEGREE: HIGHER_DEGREE,
     HIGHER_DEGREE_SUBJECT: HIGHER_DEGREE,
-    SCIENCE_A_LEVEL: "a_level",
-    A_LEVEL_COUNT: "a_level",
-    GCSE_GRADES: "gcse",
+    SCIENCE_A_LEVEL: A_LEVEL_ROLE,
+    A_LEVEL_COUNT: A_LEVEL_ROLE,
+    GCSE_GRADES: GCSE_ROLE,
 }
 
 
@@ -158,16 +169,12 @@ _SUBJECT_OF_DEGREE_NAME = {
 def _replaced_role(text: str, denied: set, profile: Mapping[str, Any]) -> Optional[str]:
     """A subject named on its own in a correction takes the place of the one it
     corrects: "it's chemistry, not physics" after "a 2:1 in physics"."""
-    for slot, role in ((DEGREE_SUBJECT, "degree"), (HIGHER_DEGREE_SUBJECT, HIGHER_DEGREE)):
+    for slot, role in _SUBJECT_SLOTS.items():
         named = profile.get(slot)
         if isinstance(named, str) and named in denied:
             return role
     if _CORRECTION.search(text):
-        filled = [
-            role
-            for slot, role in ((DEGREE_SUBJECT, "degree"), (HIGHER_DEGREE_SUBJECT, HIGHER_DEGREE))
-            if profile.get(slot)
-        ]
+        filled = [role for slot, role in _SUBJECT_SLOTS.items() if profile.get(slot)]
         if len(filled) == 1:
             return filled[0]
     return None
@@ -182,10 +189,10 @@ _RELEVANCE_ORDER = (
     COMMONLY_ACCEPTED,
     OTHER_SCIENCES,
     NOT_DECIDED_SUBJECT,
-    "unknown",
+    UNKNOWN_SUBJECT,
     ANIMAL_PLANT_SCIENCE,
     OUTSIDE_SCIENCE,
-    "medical",
+    MEDICAL_SUBJECT,
 )
 
 
@@ -197,12 +204,13 @@ def _role_for(
     text: str,
     mention: _Mention,
     anchors: List[_Anchor],
-    requested_slot: Optional[str],
+    asked: Optional[str],
     programme: Optional[str],
     prefer_next: bool = False,
 ) -> Optional[str]:
-    """Which qualification a subject or count belongs to, or None when it is not
-    attached to any ("the engineering side of hospitals")."""
+    """Which qualification a subject or count belongs to (its role), or None when it is
+    not attached to any ("the engineering side of hospitals"); `asked` is the fact the
+    check just asked for."""
     before = [a for a in anchors if a.end <= mention.start]
     after = [a for a in anchors if a.start >= mention.end]
     if mention.kind == "subject" and _WANTED_COURSE.search(_clause_before(text, mention.start, 60)):
@@ -214,7 +222,7 @@ def _role_for(
     if mention.kind == "subject" and _DEGREE_AFTER.match(text[mention.end :]):
         if _WANTED_COURSE.search(_clause_before(text, mention.start, 60)):
             return None  # "get onto the clinical engineering BSc": the course wanted
-        return "degree"  # "his chemistry degree", "a physics graduate", even beside A-levels
+        return DEGREE_ROLE  # "his chemistry degree", "a physics graduate", even beside A-levels
     if prefer_next and after and after[0].start - mention.end <= 12:
         return after[0].role
     # "physics degree", "chemistry and maths A-levels", "a physics graduate"
@@ -248,32 +256,32 @@ def _role_for(
     ):
         return after[0].role
     if mention.kind == "subject" and _DEGREE_IN.search(text[: mention.start]):
-        return "degree"  # "actually my degree is in physics"
-    if requested_slot == HIGHER_DEGREE and mention.kind == "subject" and not says_yes(text):
+        return DEGREE_ROLE  # "actually my degree is in physics"
+    if asked == HIGHER_DEGREE and mention.kind == "subject" and not says_yes(text):
         # "Do you have a higher degree?" "physics": the subject of the degree they have.
-        return "degree"
-    if requested_slot in _SLOT_ROLES:
-        return _SLOT_ROLES[requested_slot]
+        return DEGREE_ROLE
+    if asked in _SLOT_ROLES:
+        return _SLOT_ROLES[asked]
     if mention.kind == "subject" and _ASPIRATION_BEFORE.search(
         text[max(0, mention.start - 40) : mention.start]
     ):
         if any(
-            a.role == "a_level"
+            a.role == A_LEVEL_ROLE
             and a.start > mention.end
             and not re.search(r"[.;!?]", text[mention.end : a.start])
             for a in anchors
         ):
-            return "a_level"  # "planning to do physics, maths and product design for A-level"
+            return A_LEVEL_ROLE  # "planning to do physics, maths and product design for A-level"
         # "want to study clinical engineering", "A*AA in History ... has decided he wants to
         # do engineering instead": hoped for, not studied
         return None
     if mention.kind == "subject" and (
         _STUDIED_BEFORE.search(text[: mention.start]) or _STUDIED_AFTER.match(text[mention.end :])
     ):
-        school = any(a.role in ("a_level", "gcse", "alternative") for a in anchors) or _SCHOOL_YEAR.search(
-            text
-        )
-        return "a_level" if programme == PTP or school else "degree"
+        school = any(
+            a.role in (A_LEVEL_ROLE, GCSE_ROLE, ALTERNATIVE_ROLE) for a in anchors
+        ) or _SCHOOL_YEAR.search(text)
+        return A_LEVEL_ROLE if programme == PTP or school else DEGREE_ROLE
     between = text[before[-1].end : mention.start] if before else ""
     if before and (not re.search(r"[.!?]\s", between) or re.fullmatch(r"\.\s*", between)):
         return before[-1].role  # (not a later sentence's "doing HVAC design since I graduated")
@@ -283,9 +291,9 @@ def _role_for(
         and re.search(r"[.!?]\s*$", text[: mention.start])
         and re.match(r"\s*([.!?]|$)", text[mention.end :])
         and re.search(r"\b(degree|graduated|bachelor'?s|undergrad)\b", previous_sentence, re.I)
-        and not any(a.role not in ("degree", HIGHER_DEGREE) for a in before)
+        and not any(a.role not in (DEGREE_ROLE, HIGHER_DEGREE) for a in before)
     ):
-        return "degree"  # "Got my degree from Birmingham. Physics.": a sentence of its own
+        return DEGREE_ROLE  # "Got my degree from Birmingham. Physics.": a sentence of its own
     return None
 
 

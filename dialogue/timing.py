@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from careers.vocabulary import ABANDONED, HELD, IN_PROGRESS, PLANNED, PREDICTED
+from dialogue.mentions import A_LEVEL_ROLE
 
 
 @dataclass(frozen=True)
 class Span:
-    """A qualification named in a message and the kind it is (degree, higher_degree,
-    a_level, gcse, alternative)."""
+    """A qualification named in a message and the kind it is (its role, as in
+    dialogue.mentions)."""
 
     start: int
     end: int
@@ -245,7 +246,7 @@ def statuses(text: str, spans: Iterable[Span], cues: Optional[Sequence[Cue]] = N
         target = cue_target(text, cue, spans, cues)
         if target is None:
             continue
-        if target.subject and target.role == "a_level" and cue.status == ABANDONED:
+        if target.subject and target.role == A_LEVEL_ROLE and cue.status == ABANDONED:
             continue  # one A-level subject dropped, not them all (see `dropped`)
         current = found.get(target.role)
         if current is None or rank[cue.status] < rank[current]:
@@ -264,7 +265,7 @@ def dropped(text: str, spans: Iterable[Span], cues: Optional[Sequence[Cue]] = No
             between = text[cue.end : span.start]
             if (
                 span.subject
-                and span.role == "a_level"
+                and span.role == A_LEVEL_ROLE
                 and span.start >= cue.end
                 and re.fullmatch(r"\s*(the|my|her|his|out of)?\s*", between, re.I)
             ):

@@ -33,8 +33,12 @@ from careers.vocabulary import (
     HIGHER_DEGREE,
     HIGHER_DEGREE_SUBJECT,
     INFORM_INTENT,
+    MET,
+    NO,
+    NONE_HELD,
     NOT_COVERED_INTENT,
     NOT_HIGHER_DEGREE,
+    NOT_MET,
     NOT_UNDERSTOOD,
     OUT_OF_SCOPE_INTENT,
     PROFILE_FACTS,
@@ -42,6 +46,8 @@ from careers.vocabulary import (
     PTP,
     SCIENCE_A_LEVEL,
     STP,
+    UNSURE,
+    YES,
 )
 from dialogue.denials import _NO_HIGHER, _UNSURE, NOT_YET, says_no, says_yes
 from dialogue.facts import _NOT_A_DEGREE, apply_facts, facts_from_message
@@ -73,50 +79,49 @@ class Understanding:
     unreadable: bool = False
 
 
-def answer_for_requested_slot(
-    rules: EntryRules, requested_slot: str, text: str, intent: Optional[str]
-) -> Optional[Any]:
-    """A value for the slot just asked about, from a reply with no usable entity."""
+def answer_for_asked(rules: EntryRules, asked: str, text: str, intent: Optional[str]) -> Optional[Any]:
+    """A value for the fact just asked for (`asked`), from a reply with no usable entity
+    (asked for a subject, NONE_HELD: the person has no such degree)."""
     text = text or ""
     unsure = bool(_UNSURE.search(text))
     # A yes or no needs the words (or the button) for it: the classifier's guess alone
     # could turn "asdf" into a yes.
     deny = says_no(text)
     affirm = says_yes(text)
-    if requested_slot == SCIENCE_A_LEVEL:
+    if asked == SCIENCE_A_LEVEL:
         if unsure:
-            return "unsure"
-        return "yes" if affirm and not deny else "no" if deny else None
-    if requested_slot == GCSE_GRADES:
+            return UNSURE
+        return YES if affirm and not deny else NO if deny else None
+    if asked == GCSE_GRADES:
         if unsure:
-            return "unsure"
+            return UNSURE
         judged = judge_gcses(rules, text)
         if judged:
             return judged
-        return "met" if affirm and not deny else "not_met" if deny else None
+        return MET if affirm and not deny else NOT_MET if deny else None
     if unsure:
         return None
-    if requested_slot == HIGHER_DEGREE:
+    if asked == HIGHER_DEGREE:
         if deny or _NO_HIGHER.search(text) or re.search(r"\bnothing (else|more|further)\b", text, re.I):
-            return "none"
+            return NONE_HELD
         qualification = canonical_qualification(text, rules.qualifications)
         if qualification and rules.qualification_group(qualification) in (HIGHER_DEGREE, NOT_HIGHER_DEGREE):
             return qualification
         return None  # a bare "yes" does not say which: the hint asks
-    if requested_slot == A_LEVEL_COUNT:
+    if asked == A_LEVEL_COUNT:
         if deny:
             return 0
         # "five at B and three at A" counts GCSEs at grades, not A-levels.
         return parse_count(_COUNT_GRADE.sub(" ", text))
-    if requested_slot == DEGREE_CLASS:
+    if asked == DEGREE_CLASS:
         if deny and not NOT_YET.search(text):
-            return "none"  # ("not yet, I'm still in my final year" is no answer: the hint asks)
+            return NONE_HELD  # ("not yet, I'm still in my final year" is no answer: the hint asks)
         return canonical_degree_class(text)
-    if requested_slot == PROGRAMME:
+    if asked == PROGRAMME:
         return programme_from_answer(text)
-    if requested_slot in _SUBJECT_SLOTS:
+    if asked in _SUBJECT_SLOTS:
         if deny:
-            return "none"
+            return NONE_HELD
         return clean_subject(text)
     return None
 
@@ -158,7 +163,7 @@ def programme_implied_by(facts: Mapping[str, Any], stages: Iterable[str] = ()) -
     """A degree points to the graduate STP; school qualifications alone to the PTP. An HND,
     HNC or foundation degree alone points to neither: the person may mean either route."""
     degree_facts = facts.keys() & {DEGREE_CLASS, DEGREE_SUBJECT, HIGHER_DEGREE, DEGREE_TYPE}
-    if facts.get(DEGREE_CLASS) == "none":
+    if facts.get(DEGREE_CLASS) == NONE_HELD:
         degree_facts -= {DEGREE_CLASS}  # no degree points to neither programme on its own
     if degree_facts and not (
         degree_facts <= {DEGREE_TYPE, DEGREE_SUBJECT} and facts.get(DEGREE_TYPE) in _NOT_A_DEGREE
@@ -215,11 +220,11 @@ def understand(
         if implied:
             facts[PROGRAMME] = implied
     if answering and asked is not None and asked not in facts:
-        value = answer_for_requested_slot(rules, asked, text, intent)
-        if value == "none" and asked == HIGHER_DEGREE_SUBJECT:
+        value = answer_for_asked(rules, asked, text, intent)
+        if value == NONE_HELD and asked == HIGHER_DEGREE_SUBJECT:
             # "she doesn't have one": no higher degree after all.
-            facts[HIGHER_DEGREE] = "none"
-        elif value == "none" and asked in _SUBJECT_SLOTS:
+            facts[HIGHER_DEGREE] = NONE_HELD
+        elif value == NONE_HELD and asked in _SUBJECT_SLOTS:
             return Understanding(facts, unreadable=True)
         elif value is not None:
             facts[asked] = value

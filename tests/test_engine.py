@@ -6,6 +6,7 @@ eligible" and says who decides)."""
 from __future__ import annotations
 
 import itertools
+import json
 import re
 
 import pytest
@@ -853,6 +854,23 @@ def test_the_payload_says_how_to_show_each_verdict_and_programme(rules, verdict)
     assert payload["verdict_mark"] == VERDICT_MARKS[verdict]
     assert payload["verdict_tone"] == VERDICT_TONES[verdict]
     assert payload["programme_name"] == "NHS Scientist Training Programme (STP)"
+
+
+def test_the_payload_and_the_findings_spell_verdicts_and_outcomes_as_documented(rules):
+    """The names for verdicts and outcomes keep the strings the widget, the channels and
+    the scripted conversations read (docs/developers.md) and the rules file's text keys:
+    spelt out here, so that a name given another value fails."""
+    verdicts, outcomes = set(), set()
+    for _, profile, verdict, _ in VERDICTS:
+        assessment = assess(rules, profile)
+        sent = json.loads(json.dumps(assessment_payload(rules, assessment, profile)))["assessment"]
+        assert sent["verdict"] == verdict
+        verdicts.add(sent["verdict"])
+        for finding in assessment.findings:
+            outcomes.add(finding.outcome)
+            assert finding.key in rules.rules[finding.rule_id].texts
+    assert verdicts == {"eligible", "possibly_eligible", "not_eligible"}
+    assert outcomes == {"met", "not_met", "unclear", "note"}
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from dialogue.facts import apply_facts, facts_from_message
 from dialogue.grades import canonical_degree_class, canonical_qualification, judge_gcses, parse_count
 from dialogue.subjects import clean_subject
 from dialogue.turns import (
-    answer_for_requested_slot,
+    answer_for_asked,
     is_question,
     programme_from_answer,
     read_message,
@@ -1125,7 +1125,7 @@ def test_am_i_eligible_in_a_check_is_not_an_unreadable_answer(rules, entities_of
     ],
 )
 def test_answers_to_the_question_just_asked(rules, slot, text, intent, expected):
-    assert answer_for_requested_slot(rules, slot, text, intent) == expected
+    assert answer_for_asked(rules, slot, text, intent) == expected
 
 
 def test_a_subject_named_alone_in_a_correction_replaces_the_one_it_corrects(rules, entities_of):

@@ -91,7 +91,7 @@ from dialogue.grades import canonical_degree_class, canonical_qualification, jud
 from dialogue.subjects import clean_subject
 from dialogue.turns import (
     Understanding,
-    answer_for_requested_slot,
+    answer_for_asked,
     is_question,
     programme_from_answer,
     programme_implied_by,
@@ -393,7 +393,7 @@ def test_gcses_are_judged_from_any_text(text):
 @settings(PROPERTY, max_examples=MANY)
 @given(st.one_of(st.sampled_from(ASKABLE_FACTS), raw_text), st.one_of(message_text, st.none()), intents)
 def test_an_answer_to_the_question_asked_is_a_canonical_value(slot, text, intent):
-    value = answer_for_requested_slot(RULES, slot, text, intent)
+    value = answer_for_asked(RULES, slot, text, intent)
     if value is None:
         return
     event(f"answer for {slot if slot in ASKABLE_FACTS else 'another slot'}")

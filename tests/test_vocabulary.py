@@ -3,6 +3,8 @@ file use: a name changed in one place and not the other fails here."""
 
 from __future__ import annotations
 
+import re
+
 from careers import vocabulary as v
 
 
@@ -25,10 +27,33 @@ def test_every_verdict_has_a_label_a_mark_and_a_tone():
 
 def test_each_name_is_defined_once():
     """Two names for one value are allowed only where the vocabulary says why."""
-    shared = {"medical", "not_decided"}  # a group and a category; a category and its default
+    shared = {"medical", "not_decided"}  # a group and a category; a category and an outcome
     values: dict = {}
     for name, value in vars(v).items():
         if name.isupper() and isinstance(value, str):
             values.setdefault(value, []).append(name)
     doubled = {value: names for value, names in values.items() if len(names) > 1 and value not in shared}
     assert doubled == {}
+
+
+def test_the_values_sent_and_read_keep_their_spelling(domain):
+    """Slot values and payloads are a contract with the domain's buttons, the channels, the
+    widget and the scripted conversations: a name may change, the value it holds may not."""
+    assert v.VERDICTS == ("eligible", "possibly_eligible", "not_eligible")
+    outcomes = (v.MET, v.NOT_MET, v.UNCLEAR, v.UNDECIDED, v.NOTE)
+    assert outcomes == ("met", "not_met", "unclear", "not_decided", "note")
+    assert (v.NONE_HELD, v.EQUIVALENT, v.UNKNOWN_SUBJECT) == ("none", "equivalent", "unknown")
+    assert (v.ONESELF, v.SOMEONE_ELSE, v.REQUESTED_SLOT) == ("oneself", "someone_else", "requested_slot")
+    payloads = [
+        button["payload"]
+        for variants in domain["responses"].values()
+        for variant in variants
+        for button in variant.get("buttons", [])
+    ]
+    offered = {value for payload in payloads for value in re.findall(r'"degree_class":"(\w+)"', payload)}
+    assert offered == set(v.DEGREE_CLASS_IDS) and v.NONE_HELD in offered
+
+
+def test_a_subject_the_rules_file_does_not_list_is_of_no_category_it_lists(rules):
+    assert rules.subject_category("basket weaving") == v.UNKNOWN_SUBJECT
+    assert v.UNKNOWN_SUBJECT not in v.SUBJECT_CATEGORIES
