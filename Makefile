@@ -149,8 +149,9 @@ validate: $(VENV)/.installed   ## [dev] rasa data validate (domain, NLU data, ru
 UNIT := not model and not servers and not browser and not infra and not stress and not scale
 PYTEST := $(BIN)/pytest -q -p no:cacheprovider
 
+# on every core (pytest-xdist), with a fifth of the property tests' examples.
 unit: $(SPACY)/meta.json   ## [dev] the fast tier, under a minute: domain, dialogue, readings, channels' parsing and signing (no model, no server)
-	$(PYTEST) tests -m "$(UNIT)"
+	PROPERTY_EXAMPLES=0.2 $(PYTEST) -n auto tests -m "$(UNIT)"
 
 test-model: $(MODEL) $(ACTIONS_VENV)/.installed   ## [dev] the tier that loads the trained model in-process: actions, scripts, patches, report
 	$(PYTEST) tests -m "model and not servers and not browser and not infra and not stress and not scale"

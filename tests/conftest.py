@@ -3,7 +3,7 @@ model in-process, headless Chromium) and the test tiers.
 
 The tiers (docs/developers.md, "Tests"): every test is a unit test, run by `make unit`
 in under a minute without a trained model or a server, unless it is marked
-  model    the trained model in this process (make test-model)
+  model    the trained model in this process, or one the test trains (make test-model)
   servers  the real servers over HTTP: Rasa, the action server, nginx, PostgreSQL
            (make test-servers)
   browser  the widget or a page in headless Chromium (make test-browser)

@@ -217,6 +217,7 @@ def test_typos_are_recognised_but_not_other_words(nlp, text, expected):
     assert _entities(nlp, text) == expected
 
 
+@pytest.mark.model  # trains and saves the intent classifier (skops: ~9 s to import)
 def test_tfidf_intent_classifier_trains_persists_and_ranks(tmp_path):
     from rasa.engine.graph import ExecutionContext
     from rasa.engine.storage.local_model_storage import LocalModelStorage
@@ -266,6 +267,7 @@ def _trained_classifier(tmp_path):
     return trained, storage, resource, context
 
 
+@pytest.mark.model  # trains and saves the intent classifier (skops: ~9 s to import)
 def test_the_saved_classifier_reads_back_the_same_probabilities(tmp_path):
     """The vocabularies are saved beside the model as lists (not by skops, entry by
     entry): what is loaded scores every message exactly as what was trained."""
@@ -288,6 +290,7 @@ def test_the_saved_classifier_reads_back_the_same_probabilities(tmp_path):
         assert loaded._model.predict_proba([text]).tolist() == trained._model.predict_proba([text]).tolist()
 
 
+@pytest.mark.model  # trains and saves the intent classifier (skops: ~9 s to import)
 def test_a_saved_classifier_with_other_types_or_wrong_vocabularies_is_refused(tmp_path, caplog):
     """Only the exact types listed are read from a model file; a model holding a
     function, or vocabularies that do not fit it, is not loaded (the fallback then

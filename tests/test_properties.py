@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 from collections import Counter
 from typing import Any, Dict, List
@@ -103,14 +104,18 @@ RULES = default_rules()
 
 # Derandomized and without an example database: the same examples on every machine
 # (hypothesis still caches in .hypothesis/, which git-ignores itself). The counts keep
-# the whole module well under a minute on two slow cores.
+# the whole module well under a minute on two slow cores; `make unit`, the developer's
+# loop, runs a fifth of them (PROPERTY_EXAMPLES=0.2), `make test` all.
 PROPERTY = settings(
     deadline=None,
     derandomize=True,
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
 )
-FEW, SOME, MANY = 80, 150, 250
+SCALE = float(os.environ.get("PROPERTY_EXAMPLES", "1"))
+FEW, SOME, MANY = (max(10, round(count * SCALE)) for count in (80, 150, 250))
+# Properties that also count what their examples reached keep the full counts.
+ALL_OF_SOME, ALL_OF_MANY = 150, 250
 
 # --- Vocabulary -------------------------------------------------------------------
 
@@ -572,7 +577,7 @@ def assert_ignored(profiles: Any, irrelevant: Any, irrelevant_facts: Any) -> Non
     the profiles reach every verdict, so the property cannot hold vacuously."""
     seen: Counter = Counter()
 
-    @settings(PROPERTY, max_examples=SOME)
+    @settings(PROPERTY, max_examples=ALL_OF_SOME)
     @given(profiles, irrelevant_facts, irrelevant_facts)
     def check(profile, one, other):
         relevant_only = {k: v for k, v in profile.items() if k not in irrelevant}
@@ -605,7 +610,7 @@ def test_no_degree_or_a_non_honours_degree_decides_the_stp_alone():
     seen: Counter = Counter()
     non_honours = RULES.qualifications_in(NON_HONOURS)
 
-    @settings(PROPERTY, max_examples=SOME)
+    @settings(PROPERTY, max_examples=ALL_OF_SOME)
     @given(
         st.one_of(
             facts(programme=STP, degree_class="none"),
@@ -635,7 +640,7 @@ def test_the_profile_strategies_reach_every_verdict_of_both_programmes():
     """So that the properties above are about real verdicts."""
     seen: Counter = Counter()
 
-    @settings(PROPERTY, max_examples=MANY)
+    @settings(PROPERTY, max_examples=ALL_OF_MANY)
     @given(st.one_of(stp_degree_profiles, ptp_profiles))
     def collect(profile):
         assessment = assess(RULES, profile)
