@@ -189,21 +189,15 @@ eval: $(MODEL)   ## [dev] the held-out sets: NLU figures, realistic messages and
 		--json results/nlu-heldout.json --report docs/nlu-report.md --check-targets || status=1; \
 	$(BIN)/python -m tools.evaluation.open_world --model $(MODEL) --json results/open-world.json \
 		--check-targets || status=1; \
-	$(BIN)/python -m tools.evaluation.reading --model $(MODEL) --json results/reading.json || status=1; \
-	$(BIN)/python -m tools.evaluation.reading --model $(MODEL) --table tests/reading/fresh_60.yml \
-		--json results/reading-fresh60.json || status=1; \
-	$(BIN)/python -m tools.evaluation.reading --model $(MODEL) --table tests/reading/fresh_60b.yml \
-		--json results/reading-fresh60b.json || status=1; \
-	$(BIN)/python -m tools.evaluation.reading --model $(MODEL) --table tests/reading/fresh_60c.yml \
-		--json results/reading-fresh60c.json || status=1; \
-	$(BIN)/python -m tools.evaluation.reading --model $(MODEL) --table tests/reading/fresh_60e.yml \
-		--json results/reading-fresh60e.json || status=1; \
-	$(BIN)/python -m tools.evaluation.reading --model $(MODEL) --table tests/reading/fresh_60d.yml \
-		--json results/reading-fresh60d.json || status=1; \
-	$(BIN)/python -m tools.evaluation.reading --model $(MODEL) --table tests/reading/fresh_60f.yml \
-		--json results/reading-fresh60f.json || status=1; \
-	$(BIN)/python -m tools.evaluation.reading --model $(MODEL) --table tests/reading/fresh_60g.yml \
-		--json results/reading-fresh60g.json || status=1; \
+	$(BIN)/python -m tools.evaluation.reading --model $(MODEL) \
+		--table tests/reading/reading_table.yml --json results/reading.json \
+		--table tests/reading/fresh_60.yml --json results/reading-fresh60.json \
+		--table tests/reading/fresh_60b.yml --json results/reading-fresh60b.json \
+		--table tests/reading/fresh_60c.yml --json results/reading-fresh60c.json \
+		--table tests/reading/fresh_60e.yml --json results/reading-fresh60e.json \
+		--table tests/reading/fresh_60d.yml --json results/reading-fresh60d.json \
+		--table tests/reading/fresh_60f.yml --json results/reading-fresh60f.json \
+		--table tests/reading/fresh_60g.yml --json results/reading-fresh60g.json || status=1; \
 	exit $$status
 
 nlu-report: $(SPACY)/meta.json   ## [dev] trains and compares three NLU pipelines; writes docs/nlu-report.md

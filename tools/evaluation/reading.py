@@ -379,38 +379,70 @@ def below_target(summary: Mapping[str, Any]) -> List[str]:
 
 
 def run(model: Path, table: Path) -> List[Dict[str, Any]]:
+    return run_tables(model, [table])[0]
+
+
+def run_tables(model: Path, tables: Sequence[Path]) -> List[List[Dict[str, Any]]]:
+    """Each table's judged messages, the model loaded once for all of them."""
     from tools.careers_team.converse import InProcessAssistant
 
     assistant = InProcessAssistant(model)
-    results = []
     try:
-        for item in load_table(table):
-            sender = f"reading-{uuid.uuid4().hex}"
-            assistant.send(sender, str(item["text"]))
-            held, verdict, asked = _held(assistant.events(sender))
-            results.append(
-                {
-                    "text": item["text"],
-                    "expect_verdict": item.get("verdict"),
-                    **judge(item, held, verdict, asked),
-                }
-            )
+        return [_judged(assistant, table) for table in tables]
     finally:
         assistant.close()
+
+
+def _judged(assistant: Any, table: Path) -> List[Dict[str, Any]]:
+    results = []
+    for item in load_table(table):
+        sender = f"reading-{uuid.uuid4().hex}"
+        assistant.send(sender, str(item["text"]))
+        held, verdict, asked = _held(assistant.events(sender))
+        results.append(
+            {
+                "text": item["text"],
+                "expect_verdict": item.get("verdict"),
+                **judge(item, held, verdict, asked),
+            }
+        )
     return results
 
 
 def main(argv: Optional[List[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=ROOT / "models" / "careers.tar.gz")
-    parser.add_argument("--table", type=Path, default=TABLE)
-    parser.add_argument("--json", type=Path, help="write the figures and every judged message here")
+    parser.add_argument(
+        "--table",
+        type=Path,
+        action="append",
+        help="a reading table (default tests/reading/table.yml); repeat it to judge several "
+        "with one load of the model",
+    )
+    parser.add_argument(
+        "--json",
+        type=Path,
+        action="append",
+        help="write the figures and every judged message here; one per --table, in order",
+    )
     parser.add_argument("--show", type=int, default=0, help="list up to N messages with problems")
     args = parser.parse_args(argv)
-    results = run(args.model, args.table)
+    tables = args.table or [TABLE]
+    outputs = args.json or []
+    if outputs and len(outputs) != len(tables):
+        parser.error(f"{len(tables)} table(s) but {len(outputs)} --json: give one --json per --table")
+    for table, results, output in zip(
+        tables, run_tables(args.model, tables), outputs or [None] * len(tables), strict=True
+    ):
+        report(table, results, output, args.show)
+
+
+def report(table: Path, results: List[Dict[str, Any]], output: Optional[Path], show: int) -> None:
+    """Prints one table's figures (and up to `show` messages with problems); writes them
+    and every judged message to `output` as JSON if given."""
     summary = score(results)
     print(
-        f"Reading table ({args.table.name}): {summary['messages']} messages;"
+        f"Reading table ({table.name}): {summary['messages']} messages;"
         f" facts right {summary['facts_right']} (target >= 0.95);"
         f" unsupported eligible {summary['unsupported_eligible']},"
         f" unsupported not eligible {summary['unsupported_not_eligible']} (targets 0); needless questions"
@@ -421,7 +453,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         print("  issue 26's targets not met (reported, not a CI gate): " + "; ".join(failures))
     shown = 0
     for r in results:
-        if shown >= args.show:
+        if shown >= show:
             break
         if (
             r["problems"]
@@ -435,11 +467,9 @@ def main(argv: Optional[List[str]] = None) -> None:
                 print(f"      {problem}")
             if r["needless_question"]:
                 print(f"      asked again for {r['asked']}")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(
-            json.dumps({"summary": summary, "results": results}, indent=1, default=str) + "\n"
-        )
+    if output:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(json.dumps({"summary": summary, "results": results}, indent=1, default=str) + "\n")
 
 
 if __name__ == "__main__":
