@@ -217,9 +217,9 @@ test: system-test $(MODEL) $(WIDGET_JS) $(CHECKOV) $(HADOLINT) $(ACTIONS_VENV)/.
 	if [ -z "$$url" ] && [ "$$(id -u)" = 0 ]; then url="$$(tools/running/postgres.sh)"; fi; \
 	[ -n "$$url" ] || echo "!! No TEST_POSTGRES_URL and not root: the PostgreSQL report test is skipped"; \
 	TEST_POSTGRES_URL="$$url" $(PYTEST) tests -m "not stress and not scale" --durations=25 --junitxml=results/junit.xml
-	$(MAKE) --no-print-directory stories
-	$(MAKE) --no-print-directory eval
-	$(MAKE) --no-print-directory crossval
+	@# Each of these three reads the trained model and writes files of its own: two at
+	@# a time, each one's output kept together.
+	$(MAKE) --no-print-directory -j2 --output-sync=target stories eval crossval
 
 test-scale: $(MODEL) $(ACTIONS_VENV)/.installed   ## [dev] two Rasa servers on PostgreSQL and Redis (installed if missing): 100 conversations, the lock, a server killed; then the container images built and started with podman
 	@tools/running/system-packages.sh scale
